@@ -1,0 +1,182 @@
+"""Fixtures: a migrated database made once per session, a fresh copy (SQLite) or an emptied one
+(PostgreSQL) for every test, the app, its clients and factories.
+
+Set DATABASE_URL=postgresql+psycopg://… to run the whole suite on PostgreSQL.
+
+Contexts: web tests use `client` and open `with app.app_context():` only to look at the database,
+so each request gets its own app context, session and `g` as in production. Service tests ask for
+`ctx` first (or `pytestmark = pytest.mark.usefixtures("ctx")`). Factories work in both: inside a
+pushed context they return objects attached to its session; outside one they return detached
+objects with their columns loaded."""
+import itertools
+import os
+import shutil
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask import has_app_context
+from flask_migrate import upgrade
+
+from timebank import create_app
+from timebank.communities.services import create_community
+from timebank.extensions import db
+from timebank.members.models import Member
+from timebank.members.passwords import hash_password
+
+POSTGRES_URL = os.environ.get("DATABASE_URL", "")
+ON_POSTGRES = POSTGRES_URL.startswith("postgres")
+PASSWORD = "correct horse battery"
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "WTF_CSRF_ENABLED": False,
+    "SERVER_NAME": "localhost",
+    "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+}
+
+
+@dataclass
+class Database:
+    url: str
+    template: Path | None = None  # SQLite: the migrated file every test copies
+
+
+def make_app(url: str, **overrides):
+    return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+def migrate_fresh(url: str) -> None:
+    app = make_app(url)
+    with app.app_context():
+        if ON_POSTGRES:
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+                conn.exec_driver_sql("CREATE SCHEMA public")
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory) -> Database:
+    if ON_POSTGRES:
+        migrate_fresh(POSTGRES_URL)
+        return Database(url=POSTGRES_URL)
+    template = tmp_path_factory.mktemp("template") / "timebank.db"
+    migrate_fresh(f"sqlite:///{template}")
+    return Database(url="", template=template)
+
+
+def empty_postgres() -> None:
+    tables = [t.name for t in db.metadata.sorted_tables]
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def db_url(database, tmp_path) -> str:
+    if ON_POSTGRES:
+        return database.url
+    path = tmp_path / "timebank.db"
+    shutil.copyfile(database.template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app(db_url):
+    app = make_app(db_url)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        if ON_POSTGRES:
+            empty_postgres()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for tests that call services directly."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+_emails = itertools.count(1)
+
+
+@contextmanager
+def factory_session(app):
+    """Use the test's own context if it pushed one; otherwise a short one whose objects are
+    handed back detached, with their columns loaded."""
+    if has_app_context():
+        yield lambda obj: obj
+        return
+    with app.app_context():
+        def detach(obj):
+            db.session.refresh(obj)
+            db.session.expunge(obj)
+            return obj
+        yield detach
+
+
+@pytest.fixture
+def make_community(app):
+    """Factory: a community with the default categories."""
+
+    def make(slug="buurt", name="Onze buurt", **fields):
+        with factory_session(app) as done:
+            community = create_community(slug, name, **fields)
+            db.session.commit()
+            return done(community)
+
+    return make
+
+
+@pytest.fixture
+def community(make_community):
+    return make_community()
+
+
+@pytest.fixture
+def make_member(app, community):
+    """Factory: an active member (or coordinator) who can log in with PASSWORD."""
+
+    def make(name="Fatima", role="member", status="active", community_id=None, email=None, **fields):
+        with factory_session(app) as done:
+            member = Member(
+                community_id=community_id or community.id, name=name, role=role, status=status,
+                email=email or f"member{next(_emails)}@example.org", password_hash=hash_password(PASSWORD),
+                **fields,
+            )
+            db.session.add(member)
+            db.session.commit()
+            return done(member)
+
+    return make
+
+
+@pytest.fixture
+def member(make_member):
+    return make_member("Fatima")
+
+
+def login(client, member, password=PASSWORD):
+    response = client.post("/login", data={"email": member.email, "password": password})
+    assert response.status_code == 302, response.text
+    return response
+
+
+def count(model) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(model))

@@ -1,0 +1,116 @@
+"""Database plumbing: SQLite tuning, the write lock, UTC times and the migrations."""
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+
+from timebank.communities.models import Community
+from timebank.db import take_write_lock
+from timebank.extensions import db
+
+from .conftest import ON_POSTGRES, POSTGRES_URL, make_app
+
+sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="SQLite behaviour")
+
+
+@sqlite_only
+def test_sqlite_runs_in_wal_with_foreign_keys_and_busy_timeout(ctx):
+    conn = db.session.connection()
+    assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+
+
+def test_foreign_keys_are_enforced(ctx):
+    with pytest.raises(sa.exc.IntegrityError):
+        db.session.execute(sa.text("INSERT INTO areas (community_id, name) VALUES (999, 'Nowhere')"))
+    db.session.rollback()
+
+
+@sqlite_only
+def test_write_lock_makes_a_second_writer_wait_until_the_first_commits(app, community):
+    order = []
+
+    def second_writer():
+        with app.app_context():
+            take_write_lock(db.session)
+            order.append("second has the lock")
+            db.session.rollback()
+
+    with app.app_context():
+        take_write_lock(db.session)
+        thread = threading.Thread(target=second_writer)
+        thread.start()
+        time.sleep(0.3)
+        order.append("first commits")
+        db.session.commit()
+    thread.join(timeout=10)
+    assert order == ["first commits", "second has the lock"]
+
+
+@sqlite_only
+def test_write_lock_upgrades_a_transaction_that_only_read(app, community):
+    with app.app_context():
+        db.session.scalar(sa.select(Community.id))  # starts a plain read transaction
+        take_write_lock(db.session)
+        other = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+        with other.connect() as conn, pytest.raises(sa.exc.OperationalError, match="locked"):
+            conn.exec_driver_sql("PRAGMA busy_timeout=100")
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        other.dispose()
+        db.session.rollback()
+
+
+def test_timestamps_come_back_as_utc(ctx, community):
+    amsterdam = timezone(timedelta(hours=1))
+    community.created_at = datetime(2026, 1, 1, 13, 0, tzinfo=amsterdam)
+    db.session.commit()
+    db.session.expire_all()
+    assert community.created_at == datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+    assert community.created_at.tzinfo is not None
+
+
+def test_naive_datetimes_are_refused(ctx, community):
+    community.created_at = datetime(2026, 1, 1, 12, 0)
+    with pytest.raises(sa.exc.StatementError):
+        db.session.flush()
+    db.session.rollback()
+
+
+@pytest.fixture
+def scratch_url(tmp_path):
+    """An empty database of the kind under test, dropped afterwards."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    name = f"timebank_scratch_{int(time.time() * 1000)}"
+    admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    yield sa.make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE {name} WITH (FORCE)")
+    admin.dispose()
+
+
+def test_migrations_build_exactly_the_models_schema_and_go_both_ways(scratch_url):
+    app = make_app(scratch_url)
+    with app.app_context():
+        upgrade()
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        assert diff == [], f"models and migrations differ: {diff}"
+
+        downgrade(revision="base")
+        with db.engine.connect() as conn:
+            assert set(sa.inspect(conn).get_table_names()) <= {"alembic_version"}
+
+        upgrade()
+        with db.engine.connect() as conn:
+            assert {t.name for t in db.metadata.sorted_tables} <= set(sa.inspect(conn).get_table_names())
+        db.engine.dispose()

@@ -1,0 +1,69 @@
+"""The demo neighbourhood: believable, deterministic, and ready with logins."""
+import shutil
+
+import sqlalchemy as sa
+
+from timebank.demo import names
+from timebank.demo.seed import seed
+from timebank.extensions import db
+from timebank.members.models import Member, member_skills
+from timebank.members.passwords import verify_password
+
+from .conftest import ON_POSTGRES, empty_postgres, make_app
+
+
+def members_snapshot(app):
+    with app.app_context():
+        seed(members=40, months=3, seed=7)
+        db.session.commit()
+        rows = db.session.execute(sa.select(Member.name, Member.email, Member.role, Member.status)
+                                  .order_by(Member.id)).all()
+        return [tuple(r) for r in rows]
+
+
+def test_same_seed_gives_the_same_neighbourhood(app, database, tmp_path):
+    first = members_snapshot(app)
+    if ON_POSTGRES:
+        with app.app_context():
+            empty_postgres()
+        second = app
+    else:
+        shutil.copyfile(database.template, tmp_path / "second.db")
+        second = make_app(f"sqlite:///{tmp_path / 'second.db'}")
+    assert members_snapshot(second) == first
+    assert len(first) == 40
+
+
+def test_seed_builds_a_believable_neighbourhood(app):
+    with app.app_context():
+        ctx = seed(members=80, months=6, seed=3)
+        db.session.commit()
+        members = db.session.scalars(sa.select(Member)).all()
+        assert len(members) == 80 == len(ctx.member_ids)
+        assert {m.role for m in members} == {"member", "coordinator"}
+        assert any(m.assisted and m.email is None for m in members)
+        assert all(m.area_id for m in members)
+        skilled = db.session.scalar(sa.select(sa.func.count(sa.distinct(member_skills.c.member_id))))
+        assert skilled == 80
+        admin = db.session.scalar(sa.select(Member).where(Member.email == "admin@example.org"))
+        assert admin.is_admin and verify_password(admin.password_hash, names.DEMO_PASSWORD)
+
+
+def test_cli_seeds_once_and_prints_the_logins(runner, app):
+    result = runner.invoke(args=["demo", "seed", "--members", "20", "--if-empty"])
+    assert result.exit_code == 0, result.output
+    assert "coordinator@example.org" in result.output and names.DEMO_PASSWORD in result.output
+    again = runner.invoke(args=["demo", "seed", "--if-empty"])
+    assert again.exit_code == 0 and "Demo logins" in again.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 20
+    refused = runner.invoke(args=["demo", "seed"])
+    assert refused.exit_code != 0
+
+
+def test_cli_creates_communities(runner, app):
+    assert runner.invoke(args=["communities", "create", "--slug", "noord", "--name", "Noord"]).exit_code == 0
+    duplicate = runner.invoke(args=["communities", "create", "--slug", "noord", "--name", "Noord"])
+    assert duplicate.exit_code != 0 and "exists already" in duplicate.output
+    bad = runner.invoke(args=["communities", "create", "--slug", "No Spaces!", "--name", "x"])
+    assert bad.exit_code != 0

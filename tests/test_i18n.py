@@ -1,0 +1,103 @@
+"""Language choice, right-to-left readiness, and complete catalogues."""
+from pathlib import Path
+
+import pytest
+from babel.messages.checkers import checkers
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from flask_babel import force_locale
+
+from timebank.extensions import db
+from timebank.i18n import format_minutes
+from timebank.members.models import Member
+
+from .conftest import login, make_app
+
+ROOT = Path(__file__).resolve().parent.parent
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
+            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)}
+
+
+def html_lang(response) -> str:
+    return response.text.split("<html ", 1)[1].split(">", 1)[0]
+
+
+def test_browser_language_is_used_when_nothing_else_is_known(client):
+    assert 'lang="nl"' in html_lang(client.get("/", headers={"Accept-Language": "nl-NL,nl;q=0.9"}))
+    assert 'lang="en"' in html_lang(client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"}))
+    assert "Help je buren" in client.get("/", headers={"Accept-Language": "nl"}).text
+
+
+def test_switch_in_the_page_beats_the_browser(client):
+    response = client.post("/language", data={"locale": "en", "next": "/login"}, headers={"Accept-Language": "nl"})
+    assert response.status_code == 302 and response.headers["Location"].endswith("/login")
+    assert "Keep me logged in" in client.get("/login", headers={"Accept-Language": "nl"}).text
+
+
+def test_switch_refuses_foreign_redirects(client):
+    response = client.post("/language", data={"locale": "en", "next": "https://evil.example/"})
+    assert response.headers["Location"] in ("/", "http://localhost/")
+
+
+def test_member_preference_beats_the_switch_and_is_updated_by_it(app, client, make_member):
+    member = make_member(locale="nl")
+    login(client, member)
+    assert 'lang="nl"' in html_lang(client.get("/", headers={"Accept-Language": "en"}))
+    client.post("/language", data={"locale": "en"})
+    with app.app_context():
+        assert db.session.get(Member, member.id).locale == "en"
+    assert 'lang="en"' in html_lang(client.get("/", headers={"Accept-Language": "nl"}))
+
+
+def test_right_to_left_languages_get_dir_rtl(db_url):
+    app = make_app(db_url, LANGUAGES=["nl", "en", "ar"])
+    response = app.test_client().get("/", headers={"Accept-Language": "ar"})
+    assert 'lang="ar"' in html_lang(response) and 'dir="rtl"' in html_lang(response)
+    assert 'dir="ltr"' in html_lang(app.test_client().get("/", headers={"Accept-Language": "nl"}))
+
+
+@pytest.mark.parametrize("minutes, english, dutch", [
+    (0, "0 minutes", "0 minuten"),
+    (1, "1 minute", "1 minuut"),
+    (60, "1 hour", "1 uur"),
+    (90, "1 hour 30 minutes", "1 uur 30 minuten"),
+    (-150, "−2 hours 30 minutes", "−2 uur 30 minuten"),
+])
+def test_minutes_are_said_as_people_say_them(app, minutes, english, dutch):
+    with app.test_request_context():
+        with force_locale("en"):
+            assert format_minutes(minutes) == english
+        with force_locale("nl"):
+            assert format_minutes(minutes) == dutch
+
+
+def source_messages() -> set:
+    """Every translatable string in the code and templates, extracted as `make messages` does."""
+    method_map = [("timebank/**.py", "python"), ("templates/**.html", "jinja2")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.do"}}
+    return {message for _file, _line, message, _comments, _context
+            in extract_from_dir(ROOT, method_map, options, keywords=KEYWORDS)}
+
+
+def test_dutch_catalogue_translates_every_message():
+    with open(ROOT / "timebank/translations/nl/LC_MESSAGES/messages.po", "rb") as f:
+        catalogue = read_po(f, locale="nl")
+    translated = {}
+    for message in catalogue:
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if all(strings) and not message.fuzzy:
+            translated[message.id] = message
+    missing = sorted(map(str, source_messages() - set(translated)))
+    assert not missing, "untranslated in nl (run `make messages`, then translate):\n" + "\n".join(map(str, missing))
+    problems = [(m.id, str(err)) for m in translated.values() for checker in checkers
+                for err in _errors(catalogue, m, checker)]
+    assert not problems, f"placeholders differ between English and Dutch: {problems}"
+
+
+def _errors(catalogue, message, checker):
+    try:
+        checker(catalogue, message)
+    except Exception as err:  # babel's checkers raise TranslationError
+        yield err

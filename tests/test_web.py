@@ -1,0 +1,139 @@
+"""The base layout, error pages, security headers, CSRF and the health check."""
+import re
+
+import pytest
+from flask import abort
+
+from timebank.extensions import limiter
+
+from .conftest import PASSWORD, make_app
+
+
+@pytest.fixture
+def app_with_failures(db_url):
+    """An app with routes that fail in each way a person might meet."""
+    app = make_app(db_url, PROPAGATE_EXCEPTIONS=False)
+
+    @app.route("/fail/<int:code>")
+    def fail(code):
+        abort(code)
+
+    @app.route("/crash")
+    def crash():
+        raise RuntimeError("bug")
+
+    @app.route("/limited")
+    @limiter.limit("1/minute")
+    def limited():
+        return "ok"
+
+    return app
+
+
+@pytest.mark.parametrize("code, english, dutch", [
+    (400, "Something is wrong with that request", "Er is iets mis met dit verzoek"),
+    (403, "This is not for you", "Dit is niet voor jou"),
+    (404, "Page not found", "Pagina niet gevonden"),
+    (500, "Something went wrong on our side", "Er ging bij ons iets mis"),
+    (503, "The time bank is resting for a moment", "De tijdbank rust even uit"),
+])
+def test_error_pages_in_both_languages(app_with_failures, code, english, dutch):
+    client = app_with_failures.test_client()
+    en = client.get(f"/fail/{code}", headers={"Accept-Language": "en"})
+    nl = client.get(f"/fail/{code}", headers={"Accept-Language": "nl"})
+    assert en.status_code == nl.status_code == code
+    assert english in en.text and dutch in nl.text
+    assert "Traceback" not in en.text
+
+
+def test_unknown_page_405_and_crash(app_with_failures):
+    client = app_with_failures.test_client()
+    assert "Pagina niet gevonden" in client.get("/nowhere", headers={"Accept-Language": "nl"}).text
+    wrong_method = client.delete("/healthz")
+    assert wrong_method.status_code == 405 and "GET" in wrong_method.headers["Allow"]
+    crash = client.get("/crash", headers={"Accept-Language": "en"})
+    assert crash.status_code == 500 and "It is not your fault" in crash.text and "bug" not in crash.text
+
+
+def test_rate_limited_page_is_plain_429(app_with_failures):
+    client = app_with_failures.test_client()
+    assert client.get("/limited").status_code == 200
+    response = client.get("/limited", headers={"Accept-Language": "en"})
+    assert response.status_code == 429
+    assert "Too many attempts" in response.text and response.headers["Retry-After"]
+
+
+def test_api_clients_get_json_errors(app_with_failures):
+    client = app_with_failures.test_client()
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json["error"]["code"] == "not_found"
+    assert set(response.json["error"]) == {"code", "message", "fields"}
+    wants_json = client.get("/fail/403", headers={"Accept": "application/json"})
+    assert wants_json.json["error"]["code"] == "forbidden"
+
+
+def test_database_outage_is_a_calm_503():
+    app = make_app("postgresql+psycopg://nobody@127.0.0.1:1/nothing", PROPAGATE_EXCEPTIONS=False,
+                   SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
+    client = app.test_client()
+    page = client.get("/", headers={"Accept-Language": "en"})
+    assert page.status_code == 503
+    assert "Nothing was lost" in page.text and "Traceback" not in page.text
+    assert page.headers["Retry-After"]
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.json["database"] == "unreachable"
+
+
+def test_healthz_pings_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok", "database": "ok"}
+
+
+def test_security_headers_on_every_response(client):
+    for response in (client.get("/"), client.get("/nowhere"), client.get("/static/css/app.css")):
+        csp = response.headers["Content-Security-Policy"]
+        assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp and "unsafe-inline" not in csp
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"]
+        assert "Strict-Transport-Security" not in response.headers  # only in production
+
+
+def test_layout_is_accessible_and_self_contained(client):
+    html = client.get("/", headers={"Accept-Language": "en"}).text
+    assert '<a class="skip-link" href="#main">' in html
+    for landmark in ("<header", "<nav", '<main id="main"', "<footer"):
+        assert landmark in html
+    assert 'name="viewport" content="width=device-width, initial-scale=1"' in html
+    assert "<script>" not in html and " style=" not in html  # the CSP forbids inline code
+    for url in re.findall(r'(?:src|href|action)="([^"]+)"', html):
+        assert not url.startswith(("http:", "https:", "//")), f"external asset {url}"
+
+
+def test_static_assets_are_served_locally(client):
+    for path in ("/static/css/app.css", "/static/js/app.js", "/static/img/logo.svg"):
+        assert client.get(path).status_code == 200
+
+
+@pytest.fixture
+def csrf_app(db_url):
+    return make_app(db_url, WTF_CSRF_ENABLED=True)
+
+
+def test_expired_form_keeps_what_was_typed_but_not_the_password(csrf_app, member):
+    client = csrf_app.test_client()
+    response = client.post("/login", data={"email": member.email, "password": PASSWORD, "csrf_token": "stale"},
+                           headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert "Please try again" in response.text
+    assert f'value="{member.email}"' in response.text
+    assert PASSWORD not in response.text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', response.text).group(1)
+    retry = client.post("/login", data={"email": member.email, "csrf_token": token})
+    assert retry.status_code == 200  # back on the form: the email is kept, only the password is asked again
+    assert f'value="{member.email}"' in retry.text and "Please try again" not in retry.text
+
+
+def test_forms_refuse_posts_without_csrf_token(csrf_app):
+    response = csrf_app.test_client().post("/language", data={"locale": "en"})
+    assert response.status_code == 400

@@ -1,0 +1,1 @@
+"""Communities: the neighbourhoods one installation hosts, each with its own areas and categories."""

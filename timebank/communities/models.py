@@ -1,0 +1,68 @@
+"""A community (neighbourhood) and what belongs to it alone: its areas and its service categories."""
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from timebank.db import utcnow
+from timebank.extensions import db
+
+JOIN_POLICIES = ("approval", "open")
+
+
+class Community(db.Model):
+    __tablename__ = "communities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    # New members wait for a coordinator's approval unless the community chose open joining.
+    join_policy: Mapped[str] = mapped_column(sa.String(10), default="approval")
+    house_rules: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    areas: Mapped[list["Area"]] = relationship(
+        back_populates="community", order_by="Area.name", cascade="all, delete-orphan")
+    categories: Mapped[list["Category"]] = relationship(
+        back_populates="community", order_by="Category.position", cascade="all, delete-orphan")
+
+    __table_args__ = (sa.CheckConstraint(sa.text("join_policy IN ('approval', 'open')"), name="join_policy"),)
+
+    def __repr__(self) -> str:
+        return f"<Community {self.slug}>"
+
+
+class Area(db.Model):
+    """A part of the neighbourhood that members say they live in: never a street address."""
+
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+
+    community: Mapped[Community] = relationship(back_populates="areas")
+
+    __table_args__ = (sa.UniqueConstraint("community_id", "name"),)
+
+
+class Category(db.Model):
+    """A kind of service. Names are data, kept per language, because coordinators edit them."""
+
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"), index=True)
+    key: Mapped[str] = mapped_column(sa.String(40))
+    names: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    position: Mapped[int] = mapped_column(default=0)
+    retired_at: Mapped[datetime | None]
+
+    community: Mapped[Community] = relationship(back_populates="categories")
+
+    __table_args__ = (sa.UniqueConstraint("community_id", "key"),)
+
+    def name(self, locale: str) -> str:
+        """The name in the reader's language, else English, else any we have."""
+        return self.names.get(locale) or self.names.get("en") or next(iter(self.names.values()), self.key)

@@ -1,0 +1,96 @@
+"""Configuration: defaults in a class, then the environment (DATABASE_URL, SECRET_KEY, TIMEBANK_*)."""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from timebank.errors import StartupError
+
+
+class Config:
+    ENV = "development"
+    SECRET_KEY = None
+    SQLALCHEMY_DATABASE_URI = None  # filled in from DATABASE_URL or instance/timebank.db
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    LANGUAGES = ["nl", "en"]
+    BABEL_DEFAULT_LOCALE = "nl"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    DEFAULT_COMMUNITY_SLUG = "buurt"
+    DEFAULT_COMMUNITY_NAME = "Onze buurt"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 3600 * 8
+    PERMANENT_SESSION_LIFETIME = timedelta(days=30)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
+    PASSWORD_HASH_PARAMS = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
+
+
+class ProductionConfig(Config):
+    ENV = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+
+def load_config(app, overrides: dict | None) -> None:
+    """Fill app.config: class defaults, then environment, then explicit overrides (tests)."""
+    env = (overrides or {}).get("ENV") or os.environ.get("TIMEBANK_ENV", "development")
+    app.config.from_object(ProductionConfig if env == "production" else Config)
+    app.config.from_prefixed_env("TIMEBANK")
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("DATABASE_URL"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if overrides:
+        app.config.update(overrides)
+
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{Path(app.instance_path) / 'timebank.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+
+    if not app.config["SECRET_KEY"]:
+        if app.config["ENV"] == "production":
+            raise StartupError(
+                "SECRET_KEY is not set: in production, set the SECRET_KEY environment variable to a "
+                "long random value, e.g. the output of: python -c 'import secrets; print(secrets.token_hex(32))'"
+            )
+        app.config["SECRET_KEY"] = _development_secret_key(Path(app.instance_path))
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common spellings of a PostgreSQL URL and use psycopg 3 for all of them."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StartupError(
+            f"DATABASE_URL is not a database address ({url!r}); use e.g. "
+            "postgresql+psycopg://user:password@host:5432/dbname or sqlite:////path/to/timebank.db"
+        ) from None
+    if parsed.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername not in ("postgresql+psycopg", "sqlite", "sqlite+pysqlite"):
+        raise StartupError(
+            f"DATABASE_URL uses {parsed.drivername!r}, which the time bank does not support; "
+            "use postgresql+psycopg://… or sqlite:///…"
+        )
+    return parsed.render_as_string(hide_password=False)
+
+
+def _development_secret_key(instance: Path) -> str:
+    """A random key generated once and kept in instance/, so development logins survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    key_file = instance / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()

@@ -1,0 +1,40 @@
+"""The front page, the language switch and the health check."""
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from timebank.communities.services import default_community
+from timebank.extensions import db
+from timebank.members.views import safe_next
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+def index():
+    community = current_user.community if current_user.is_authenticated else default_community()
+    return render_template("core/index.html", community=community)
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """Works without JavaScript: one submit button per language."""
+    locale = request.form.get("locale")
+    if locale in current_app.config["LANGUAGES"]:
+        session["locale"] = locale
+        if current_user.is_authenticated:
+            current_user.locale = locale
+            db.session.commit()
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.route("/healthz")
+def healthz():
+    """For load balancers and monitoring: 200 when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")

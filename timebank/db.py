@@ -1,0 +1,102 @@
+"""Database plumbing shared by every domain: the declarative base, UTC timestamps, SQLite tuning
+and the write lock that the ledger takes before it checks balances."""
+import sqlite3
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, registry, scoped_session
+
+# Stable constraint names, so Alembic migrations look the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, timezone-aware."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp that is always UTC and timezone-aware in Python, on SQLite as on PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC times")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_on_connect(dbapi_connection, _record):
+    """WAL for concurrent readers, foreign keys enforced, and a busy timeout instead of instant
+    'database is locked'. The driver's own transaction handling is switched off so that
+    `_sqlite_on_begin` decides how each transaction starts."""
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_on_begin(conn):
+    if conn.dialect.name != "sqlite":
+        return
+    immediate = conn.get_execution_options().get("sqlite_immediate", False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    conn.info["sqlite_write_locked"] = immediate
+
+
+def take_write_lock(session) -> None:
+    """Make sure this session's transaction holds the database write lock before it reads
+    anything it will decide on.
+
+    PostgreSQL needs nothing here: callers lock the rows they change with SELECT … FOR UPDATE.
+    SQLite has no row locks, so the transaction is started with BEGIN IMMEDIATE; if it was already
+    started as a plain read, a no-op write upgrades it to the write lock right away (SQLite
+    refuses at once if another writer committed since that read, so nothing stale is decided on).
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    if not session.in_transaction():
+        conn = session.connection(execution_options={"sqlite_immediate": True})
+    else:
+        conn = session.connection()
+    if not conn.info.get("sqlite_write_locked"):
+        # Any write statement takes the lock, even one that matches no row.
+        conn.exec_driver_sql("UPDATE communities SET id = id WHERE 0")
+        conn.info["sqlite_write_locked"] = True

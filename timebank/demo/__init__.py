@@ -1,0 +1,1 @@
+"""The demo neighbourhood: believable, deterministic data for trying the app and for benchmarks."""

@@ -1,0 +1,44 @@
+"""Names and places for the demo neighbourhood, as mixed as a real one."""
+
+FIRST_NAMES = [
+    "Fatima", "Mohammed", "Anouk", "Jan", "Ayşe", "Mehmet", "Priya", "Sanne", "Daan", "Yasmina",
+    "Karim", "Wilma", "Henk", "Latifa", "Ahmed", "Esra", "Emre", "Lotte", "Bram", "Naima",
+    "Rachid", "Ingrid", "Gerard", "Soraya", "Tamara", "Kofi", "Ama", "Marek", "Agnieszka", "Olena",
+    "Dmytro", "Samira", "Youssef", "Hanneke", "Kees", "Zeynep", "Hüseyin", "Shanti", "Rajesh",
+    "Marloes", "Ruud", "Nadia", "Omar", "Aisha", "Tesfay", "Selam", "Farah", "Bilal", "Johanna",
+    "Pieter", "Chantal", "Glenn", "Roshni", "Ilse", "Willem", "Hatice", "Osman", "Meryem", "Lina",
+    "Sven", "Ans", "Truus", "Dewi", "Ravi", "Noor", "Amir", "Sofia", "Milan", "Elif", "Joris",
+]
+
+LAST_NAMES = [
+    "de Vries", "Jansen", "El Amrani", "Yılmaz", "Bakker", "Visser", "Boukhari", "Kaya", "Smit",
+    "Meijer", "Ramdin", "Mulder", "de Boer", "Öztürk", "Bouzid", "Kowalski", "Nowak", "Dekker",
+    "Haddou", "Brouwer", "Demir", "Mensah", "Asante", "Kuipers", "Hoekstra", "Shevchenko",
+    "Tesfaye", "Ali", "Hassan", "van Dijk", "Çelik", "Sewnarain", "Vermeulen", "Postma", "Benali",
+]
+
+AREAS = ["Centrum", "Noord", "Oost", "Het Park", "De Akkers", "Rond de kerk", "Bij het station"]
+
+BIOS = [
+    "I like to help my neighbours and meet new people.",
+    "Ik woon hier al twintig jaar en ken iedereen in de straat.",
+    "Mother of three. I love cooking for many people.",
+    "Gepensioneerd, veel tijd en twee handige handen.",
+    "Student. Good with computers and phones.",
+    "Ik spreek Nederlands, Arabisch en een beetje Engels.",
+    "Retired nurse. Happy to keep someone company.",
+    "Ik fiets overal heen en repareer ook graag fietsen.",
+    "",
+]
+
+LANGUAGES = ["nl", "en", "ar", "tr", "pl", "uk", "ti", "so", "pap", "srn"]
+
+DEMO_PASSWORD = "timebank-demo"
+
+# The people a newcomer logs in as; the rest of the neighbourhood is generated.
+DEMO_PEOPLE = [
+    ("admin@example.org", "Annemarie Coördinator", "coordinator", True),
+    ("coordinator@example.org", "Karim Coördinator", "coordinator", False),
+    ("fatima@example.org", "Fatima El Amrani", "member", False),
+    ("jan@example.org", "Jan de Vries", "member", False),
+]

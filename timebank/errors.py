@@ -1,0 +1,102 @@
+"""Error pages and JSON errors, and the one-sentence startup failure."""
+from flask import g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+
+class StartupError(SystemExit):
+    """The app cannot start; the message says in one sentence what to do.
+
+    A SystemExit, so the command line prints the sentence and exits 1 without a traceback.
+    """
+
+    def __init__(self, message: str):
+        super().__init__(f"timebank: {message}")
+        self.message = message
+
+
+# What a person sees for each status: a title and a sentence saying what they can do next.
+PAGES = {
+    400: ("bad_request", _l("Something is wrong with that request"),
+          _l("Please go back and try again.")),
+    401: ("unauthorized", _l("Please log in"), _l("You need to log in to see this.")),
+    403: ("forbidden", _l("This is not for you"),
+          _l("You are not allowed to do this. Ask a coordinator if you think you should be.")),
+    404: ("not_found", _l("Page not found"),
+          _l("We could not find this page. Maybe it was removed, or the link is wrong.")),
+    405: ("method_not_allowed", _l("That does not work here"),
+          _l("This page cannot be used in this way. Please go back and try again.")),
+    409: ("conflict", _l("Something changed in the meantime"),
+          _l("Please look at the page again and try once more.")),
+    413: ("too_large", _l("That file is too large"), _l("Please choose a smaller file.")),
+    422: ("invalid", _l("Some information is not right"), _l("Please check what you filled in.")),
+    429: ("too_many_requests", _l("Too many attempts"),
+          _l("Please wait a few minutes before you try again.")),
+    500: ("server_error", _l("Something went wrong on our side"),
+          _l("It is not your fault. Please try again later.")),
+    503: ("unavailable", _l("The time bank is resting for a moment"),
+          _l("We cannot reach our data right now. Nothing was lost. Please try again in a few minutes.")),
+}
+
+
+def wants_json() -> bool:
+    """API clients get JSON errors: anything under /api/, or a request that prefers JSON."""
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, message: str | None = None, fields: dict | None = None, headers=None):
+    """Render the error as JSON for API clients and as a calm page for people."""
+    code, title, advice = PAGES.get(status, PAGES[500] if status >= 500 else PAGES[400])
+    if wants_json():
+        body = {"error": {"code": code, "message": str(message or title), "fields": fields or {}}}
+        response = jsonify(body)
+    else:
+        response = render_template("errors/error.html", status=status, title=title,
+                                   message=message, advice=advice)
+    return response, status, headers or {}
+
+
+def register_errorhandlers(app):
+    def handle_http(exc: HTTPException):
+        headers = {}
+        if exc.code == 405 and exc.valid_methods:
+            headers["Allow"] = ", ".join(exc.valid_methods)
+        if exc.code == 429:
+            headers["Retry-After"] = "60"
+        # Werkzeug's own descriptions are English only; show ours unless a view gave a reason.
+        custom = exc.description if exc.description != type(exc).description else None
+        return error_response(exc.code or 500, custom, headers=headers)
+
+    def handle_csrf(exc: CSRFError):
+        if wants_json():
+            return error_response(400, str(exc.description))
+        # Keep what the person typed (never passwords) so one click sends it again with a fresh token.
+        kept = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token" and "password" not in k]
+        back = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else "/"
+        return render_template("errors/csrf.html", kept=kept, action=request.full_path.rstrip("?"),
+                               back=back), 400
+
+    def handle_database_down(exc: OperationalError):
+        """A lost or locked database is a calm 503, never a traceback."""
+        app.logger.error("database unavailable: %s", exc)
+        from timebank.extensions import db, login_manager
+
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            pass
+        g._login_user = login_manager.anonymous_user()  # the page must not query for the user again
+        return error_response(503, headers={"Retry-After": "30"})
+
+    def handle_server_error(exc):
+        return error_response(500)
+
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(CSRFError, handle_csrf)
+    app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(500, handle_server_error)

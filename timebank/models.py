@@ -1,0 +1,3 @@
+"""Every model, imported in one place so that relationships resolve and Alembic sees all tables."""
+from timebank.communities.models import Area, Category, Community  # noqa: F401
+from timebank.members.models import Member, member_skills  # noqa: F401
