@@ -153,11 +153,12 @@ def community(make_community):
 def make_member(app, community):
     """Factory: an active member (or coordinator) who can log in with PASSWORD."""
 
-    def make(name="Fatima", role="member", status="active", community_id=None, email=None, **fields):
+    def make(name="Fatima", role="member", status="active", community_id=None, email="auto", **fields):
         with factory_session(app) as done:
             member = Member(
                 community_id=community_id or community.id, name=name, role=role, status=status,
-                email=email or f"member{next(_emails)}@example.org", password_hash=hash_password(PASSWORD),
+                email=f"member{next(_emails)}@example.org" if email == "auto" else email,
+                password_hash=hash_password(PASSWORD),
                 **fields,
             )
             db.session.add(member)

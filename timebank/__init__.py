@@ -9,6 +9,7 @@ from timebank.db import take_write_lock
 from timebank.errors import register_errorhandlers
 from timebank.extensions import babel, csrf, db, limiter, login_manager, migrate
 from timebank.i18n import register_i18n, select_locale
+from timebank.permissions import register_permissions
 from timebank.security import register_security_headers
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -26,6 +27,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_i18n(app)
+    register_permissions(app)
     register_security_headers(app)
     register_sqlite_write_lock(app)
     return app

@@ -1,0 +1,34 @@
+"""Named permission predicates, used alike by views, the API and templates.
+
+A coordinator's powers end at the border of their own community; the instance administrator
+manages communities and appoints coordinators."""
+from timebank.members.models import Member
+
+
+def is_member_of(member: Member | None, community_id: int) -> bool:
+    return bool(member and member.is_authenticated and member.is_active and member.community_id == community_id)
+
+
+def can_coordinate(member: Member | None, community_id: int) -> bool:
+    """Approve members, moderate, act for assisted members: only in one's own community."""
+    return is_member_of(member, community_id) and member.role == "coordinator"
+
+
+def can_administer(member: Member | None) -> bool:
+    """Create communities and appoint coordinators."""
+    return bool(member and member.is_authenticated and member.is_active and member.is_admin)
+
+
+def can_act_for(actor: Member | None, member: Member) -> bool:
+    """Do something in `member`'s name: themselves, or a coordinator of their community."""
+    if actor is None or not actor.is_authenticated:
+        return False
+    return actor.id == member.id or can_coordinate(actor, member.community_id)
+
+
+def register_permissions(app) -> None:
+    """Make the predicates available in every template."""
+    app.jinja_env.globals.update(
+        is_member_of=is_member_of, can_coordinate=can_coordinate,
+        can_administer=can_administer, can_act_for=can_act_for,
+    )
