@@ -86,8 +86,8 @@ def db_url(database, tmp_path) -> str:
 
 
 @pytest.fixture
-def app(db_url):
-    app = make_app(db_url)
+def app(db_url, tmp_path):
+    app = make_app(db_url, UPLOAD_FOLDER=str(tmp_path / "uploads"))
     yield app
     with app.app_context():
         db.session.remove()

@@ -49,9 +49,11 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from timebank.core.views import bp as core_bp
     from timebank.members.views import bp as members_bp
+    from timebank.uploads.views import bp as uploads_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(members_bp)
+    app.register_blueprint(uploads_bp)
 
 
 def register_commands(app: Flask) -> None:

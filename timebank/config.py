@@ -30,6 +30,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_DURATION = timedelta(days=30)
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    UPLOAD_FOLDER = None  # default: instance/uploads
+    MAX_IMAGE_BYTES = 5 * 1024 * 1024
+    MAX_IMAGE_EDGE = 1600
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     PASSWORD_HASH_PARAMS = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
 

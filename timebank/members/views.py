@@ -2,7 +2,7 @@
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -10,6 +10,7 @@ from timebank.extensions import db, login_manager
 from timebank.members.forms import LoginForm
 from timebank.members.models import Member
 from timebank.members.passwords import hash_password, needs_rehash, verify_password
+from timebank.permissions import is_member_of
 
 bp = Blueprint("members", __name__)
 
@@ -62,3 +63,13 @@ def logout():
     logout_user()
     flash(_("You are logged out. See you soon!"), "success")
     return redirect(url_for("core.index"))
+
+
+@bp.route("/members/<int:member_id>")
+@login_required
+def profile(member_id: int):
+    """A member's public profile, for the members of their community."""
+    member = db.get_or_404(Member, member_id)
+    if not is_member_of(current_user, member.community_id) or member.status != "active":
+        abort(404)
+    return render_template("members/profile.html", member=member)
