@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import has_app_context
 from flask_migrate import upgrade
 
@@ -37,6 +39,15 @@ TEST_CONFIG = {
     "SERVER_NAME": "localhost",
     "PASSWORD_HASH_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
 }
+
+
+def pytest_configure(config):
+    """Compile the catalogues, so a plain `pytest` tests the translations as they are now."""
+    for po in Path(__file__).resolve().parent.parent.glob("timebank/translations/*/LC_MESSAGES/messages.po"):
+        with po.open("rb") as source:
+            catalogue = read_po(source)
+        with po.with_suffix(".mo").open("wb") as target:
+            write_mo(target, catalogue)
 
 
 @dataclass

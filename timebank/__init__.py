@@ -4,6 +4,7 @@ import os
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
 
+from timebank.api import register_api
 from timebank.config import load_config
 from timebank.db import take_write_lock
 from timebank.errors import register_errorhandlers
@@ -24,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    register_api(app)
     register_errorhandlers(app)
     register_commands(app)
     register_i18n(app)

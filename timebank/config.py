@@ -33,6 +33,14 @@ class Config:
     UPLOAD_FOLDER = None  # default: instance/uploads
     MAX_IMAGE_BYTES = 5 * 1024 * 1024
     MAX_IMAGE_EDGE = 1600
+    API_TITLE = "Time bank API"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_TOKEN_LIFETIME = timedelta(days=90)
+    API_CORS_ORIGINS: list[str] = []  # e.g. TIMEBANK_API_CORS_ORIGINS='["https://app.example.org"]'
+    API_RATELIMIT = "300 per minute"
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     PASSWORD_HASH_PARAMS = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
 

@@ -17,6 +17,22 @@ class StartupError(SystemExit):
         self.message = message
 
 
+class DomainError(Exception):
+    """A rule of the time bank refused an action. The message is a translated, plain-language
+    sentence; `code` is stable for API clients and `status` is what the API answers."""
+
+    code = "invalid"
+    status = 422
+
+    def __init__(self, message, **details):
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
 # What a person sees for each status: a title and a sentence saying what they can do next.
 PAGES = {
     400: ("bad_request", _l("Something is wrong with that request"),
@@ -49,9 +65,11 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, message: str | None = None, fields: dict | None = None, headers=None):
+def error_response(status: int, message: str | None = None, fields: dict | None = None, headers=None,
+                   code: str | None = None):
     """Render the error as JSON for API clients and as a calm page for people."""
-    code, title, advice = PAGES.get(status, PAGES[500] if status >= 500 else PAGES[400])
+    default_code, title, advice = PAGES.get(status, PAGES[500] if status >= 500 else PAGES[400])
+    code = code or default_code
     if wants_json():
         body = {"error": {"code": code, "message": str(message or title), "fields": fields or {}}}
         response = jsonify(body)
@@ -61,17 +79,32 @@ def error_response(status: int, message: str | None = None, fields: dict | None 
     return response, status, headers or {}
 
 
-def register_errorhandlers(app):
-    def handle_http(exc: HTTPException):
-        headers = {}
-        if exc.code == 405 and exc.valid_methods:
-            headers["Allow"] = ", ".join(exc.valid_methods)
-        if exc.code == 429:
-            headers["Retry-After"] = "60"
-        # Werkzeug's own descriptions are English only; show ours unless a view gave a reason.
-        custom = exc.description if exc.description != type(exc).description else None
-        return error_response(exc.code or 500, custom, headers=headers)
+def validation_fields(exc: HTTPException) -> dict:
+    """The per-field messages webargs attaches to a 422, flattened to {field: [messages]}."""
+    messages = (getattr(exc, "data", None) or {}).get("messages") or {}
+    fields = {}
+    for _location, per_field in messages.items():
+        for name, problems in (per_field.items() if isinstance(per_field, dict) else []):
+            fields[name] = problems
+    return fields
 
+
+def http_error_response(exc: HTTPException):
+    headers = {}
+    if exc.code == 405 and exc.valid_methods:
+        headers["Allow"] = ", ".join(exc.valid_methods)
+    if exc.code == 429:
+        headers["Retry-After"] = "60"
+    # Werkzeug's own descriptions are English only; show ours unless a view gave a reason.
+    custom = exc.description if exc.description != type(exc).description else None
+    return error_response(exc.code or 500, custom, fields=validation_fields(exc), headers=headers)
+
+
+def domain_error_response(exc: DomainError):
+    return error_response(exc.status, str(exc), code=exc.code, fields=exc.details.get("fields"))
+
+
+def register_errorhandlers(app):
     def handle_csrf(exc: CSRFError):
         if wants_json():
             return error_response(400, str(exc.description))
@@ -93,10 +126,18 @@ def register_errorhandlers(app):
         g._login_user = login_manager.anonymous_user()  # the page must not query for the user again
         return error_response(503, headers={"Retry-After": "30"})
 
+    def handle_domain_error(exc: DomainError):
+        """A refusal no view turned into a form error: say it, and keep nothing of the attempt."""
+        from timebank.extensions import db
+
+        db.session.rollback()
+        return domain_error_response(exc)
+
     def handle_server_error(exc):
         return error_response(500)
 
-    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(CSRFError, handle_csrf)
     app.register_error_handler(OperationalError, handle_database_down)
+    app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(500, handle_server_error)

@@ -1,0 +1,223 @@
+"""The API's common contract: tokens, errors, pagination, idempotency, CORS, the documents."""
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import jsonify
+
+from timebank.api.idempotency import writes
+from timebank.api.models import ApiToken, IdempotencyRecord
+from timebank.db import utcnow
+from timebank.extensions import db
+from timebank.members.models import Member
+
+from .conftest import ON_POSTGRES, PASSWORD, count, login, make_app
+
+
+def get_token(client, member) -> str:
+    response = client.post("/api/v1/tokens", json={"email": member.email, "password": PASSWORD})
+    assert response.status_code == 201, response.json
+    return response.json["token"]
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_token_gives_access_to_me(client, member, community):
+    response = client.post("/api/v1/tokens", json={"email": member.email.upper(), "password": PASSWORD})
+    assert response.status_code == 201
+    assert response.json["token"].startswith("tb_") and response.json["expires_at"].endswith("+00:00")
+    me = client.get("/api/v1/me", headers=bearer(response.json["token"]))
+    assert me.status_code == 200
+    assert me.json == {"id": member.id, "name": member.name, "role": "member", "locale": None,
+                       "community": {"id": community.id, "slug": "buurt", "name": "Onze buurt"}}
+
+
+def test_tokens_are_stored_hashed(app, client, member):
+    token = get_token(client, member)
+    with app.app_context():
+        stored = db.session.scalars(sa.select(ApiToken.token_hash)).all()
+    assert stored and token not in stored and all(len(h) == 64 for h in stored)
+
+
+@pytest.mark.parametrize("body", [
+    {"email": "nobody@example.org", "password": PASSWORD},
+    {"email": "member1@example.org", "password": "wrong"},
+])
+def test_wrong_credentials_are_401_in_the_callers_language(client, member, body):
+    body = {**body, "email": member.email} if body["password"] == "wrong" else body
+    response = client.post("/api/v1/tokens", json=body, headers={"Accept-Language": "nl"})
+    assert response.status_code == 401
+    assert response.json["error"] == {"code": "invalid_credentials", "fields": {},
+                                      "message": "Dit e-mailadres en wachtwoord horen niet bij elkaar."}
+
+
+def test_validation_errors_name_the_fields(client):
+    response = client.post("/api/v1/tokens", json={"email": "not-an-email"})
+    assert response.status_code == 422
+    assert set(response.json["error"]["fields"]) == {"email", "password"}
+    malformed = client.post("/api/v1/tokens", data="{not json", content_type="application/json")
+    assert malformed.status_code in (400, 422) and "error" in malformed.json
+
+
+def test_anonymous_and_bad_tokens_get_401(client, member):
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/api/v1/me", headers=bearer("tb_made-up")).status_code == 401
+    assert client.get("/api/v1/me", headers={"Authorization": "Basic abc"}).status_code == 401
+    response = client.get("/api/v1/me")
+    assert response.json["error"]["code"] == "unauthorized" and "Bearer" in response.headers["WWW-Authenticate"]
+
+
+def test_browser_session_cookie_does_not_open_the_api(client, member):
+    login(client, member)
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_revoked_token_stops_working(client, member):
+    token = get_token(client, member)
+    assert client.delete("/api/v1/tokens/current", headers=bearer(token)).status_code == 204
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+
+
+@pytest.mark.parametrize("change", ["expire", "log_out_everywhere", "suspend", "erase"])
+def test_token_dies_with_expiry_and_every_session_ending_event(app, client, member, change):
+    token = get_token(client, member)
+    with app.app_context():
+        stored = db.session.scalar(sa.select(ApiToken))
+        person = db.session.get(Member, member.id)
+        if change == "expire":
+            stored.expires_at = utcnow() - timedelta(seconds=1)
+        elif change == "log_out_everywhere":
+            person.session_version += 1
+        else:
+            person.status = "suspended" if change == "suspend" else "erased"
+        db.session.commit()
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+
+
+def test_categories_are_paginated(client, member):
+    token = get_token(client, member)
+    first = client.get("/api/v1/categories?per_page=10", headers=bearer(token) | {"Accept-Language": "nl"})
+    assert first.status_code == 200
+    assert (first.json["page"], first.json["pages"], first.json["total"], len(first.json["items"])) == (1, 2, 15, 10)
+    assert first.json["items"][0]["name"] == "Koken en catering" and first.json["items"][0]["retired"] is False
+    last = client.get("/api/v1/categories?per_page=10&page=2", headers=bearer(token)).json
+    assert len(last["items"]) == 5
+    beyond = client.get("/api/v1/categories?page=9", headers=bearer(token)).json
+    assert beyond["items"] == [] and beyond["total"] == 15
+    too_many = client.get("/api/v1/categories?per_page=101", headers=bearer(token))
+    assert too_many.status_code == 422 and "per_page" in too_many.json["error"]["fields"]
+
+
+def test_failed_logins_are_limited_per_account(client, member):
+    for _ in range(10):
+        assert client.post("/api/v1/tokens", json={"email": member.email, "password": "nope"}).status_code == 401
+    blocked = client.post("/api/v1/tokens", json={"email": member.email, "password": PASSWORD})
+    assert blocked.status_code == 429 and blocked.json["error"]["code"] == "too_many_requests"
+
+
+def test_failed_logins_are_limited_per_address(client, make_member):
+    for i in range(10):
+        client.post("/api/v1/tokens", json={"email": f"guess{i}@example.org", "password": "nope"})
+    other = make_member("Jan")
+    assert client.post("/api/v1/tokens", json={"email": other.email, "password": PASSWORD}).status_code == 429
+    elsewhere = client.post("/api/v1/tokens", json={"email": other.email, "password": PASSWORD},
+                            environ_overrides={"REMOTE_ADDR": "10.0.0.9"})
+    assert elsewhere.status_code == 201
+
+
+def test_same_idempotency_key_and_body_replays_without_a_second_token(app, client, member):
+    body = {"email": member.email, "password": PASSWORD}
+    first = client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "k-1"})
+    again = client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+    with app.app_context():
+        assert count(ApiToken) == 1
+
+
+def test_same_idempotency_key_with_another_body_is_422(client, member):
+    client.post("/api/v1/tokens", json={"email": member.email, "password": PASSWORD}, headers={"Idempotency-Key": "k"})
+    other = client.post("/api/v1/tokens", json={"email": member.email, "password": "other"},
+                        headers={"Idempotency-Key": "k"})
+    assert other.status_code == 422 and other.json["error"]["code"] == "idempotency_key_reused"
+
+
+def test_refusals_are_replayed_too(app, client, member):
+    body = {"email": member.email, "password": "wrong"}
+    assert client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "r"}).status_code == 401
+    assert client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "r"}).status_code == 401
+    with app.app_context():
+        assert db.session.scalar(sa.select(IdempotencyRecord.response_status)) == 401
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite runs write requests one at a time: no claim is ever seen in progress")
+def test_key_in_progress_is_409_until_abandoned(app, client, member):
+    body = {"email": member.email, "password": PASSWORD}
+    first = client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "busy"})
+    with app.app_context():  # make it look as if the first call were still running
+        db.session.execute(sa.update(IdempotencyRecord).values(state="in_progress"))
+        db.session.commit()
+    busy = client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "busy"})
+    assert busy.status_code == 409 and busy.json["error"]["code"] == "request_in_progress"
+    with app.app_context():
+        db.session.execute(sa.update(IdempotencyRecord).values(created_at=utcnow() - timedelta(minutes=5)))
+        db.session.commit()
+    retried = client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "busy"})
+    assert first.status_code == retried.status_code == 201
+
+
+def test_a_crash_frees_the_key_and_keeps_no_effect(db_url, member):
+    app = make_app(db_url, PROPAGATE_EXCEPTIONS=False)
+    calls = []
+
+    @app.route("/api/v1/test-crash", methods=["POST"])
+    @writes
+    def crash_once():
+        member_row = db.session.get(Member, member.id)
+        member_row.bio = f"changed {len(calls)}"
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("crash between flush and commit")
+        return jsonify(ok=True), 201
+
+    client = app.test_client()
+    assert client.post("/api/v1/test-crash", headers={"Idempotency-Key": "c"}).status_code == 500
+    with app.app_context():
+        assert db.session.get(Member, member.id).bio == ""
+    assert client.post("/api/v1/test-crash", headers={"Idempotency-Key": "c"}).status_code == 201
+    with app.app_context():
+        assert db.session.get(Member, member.id).bio == "changed 1"
+        db.session.remove()
+        if ON_POSTGRES:
+            from .conftest import empty_postgres
+            empty_postgres()
+
+
+def test_overlong_idempotency_key_is_400(client, member):
+    response = client.post("/api/v1/tokens", json={"email": member.email, "password": PASSWORD},
+                           headers={"Idempotency-Key": "x" * 256})
+    assert response.status_code == 400 and response.json["error"]["code"] == "bad_idempotency_key"
+
+
+def test_cors_is_off_unless_configured(db_url, member):
+    closed = make_app(db_url).test_client().get("/api/v1/me", headers={"Origin": "https://app.example"})
+    assert "Access-Control-Allow-Origin" not in closed.headers
+    app = make_app(db_url, API_CORS_ORIGINS=["https://app.example"])
+    response = app.test_client().options("/api/v1/me", headers={
+        "Origin": "https://app.example", "Access-Control-Request-Method": "GET"})
+    assert response.headers["Access-Control-Allow-Origin"] == "https://app.example"
+    assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
+    other = app.test_client().get("/api/v1/me", headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in other.headers
+
+
+def test_openapi_document_and_reference_page(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    assert {"/api/v1/tokens", "/api/v1/me", "/api/v1/categories"} <= set(spec["paths"])
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    page = client.get("/api/v1/docs", headers={"Accept-Language": "en"})
+    assert page.status_code == 200 and "GET /api/v1/me" in page.text and "<script>" not in page.text
+    assert "cdn" not in page.text.lower()

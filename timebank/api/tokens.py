@@ -1,0 +1,71 @@
+"""POST /api/v1/tokens and DELETE /api/v1/tokens/current."""
+import sqlalchemy as sa
+from flask import g, request
+from flask_babel import gettext as _
+from marshmallow import Schema, fields, validate
+
+from timebank.api.auth import issue_token, revoke, token_required
+from timebank.api.common import BEARER, api_blueprint, documents_errors
+from timebank.api.idempotency import writes
+from timebank.errors import DomainError
+from timebank.extensions import db, limiter
+from timebank.members.models import Member
+from timebank.members.passwords import verify_password
+
+bp = api_blueprint("tokens", "Sign in: exchange an email address and password for a bearer token.")
+
+
+class Credentials(Schema):
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+
+
+class NewToken(Schema):
+    token = fields.String(required=True, metadata={"description": "Send as `Authorization: Bearer <token>`."})
+    expires_at = fields.DateTime(required=True)
+
+
+class LoginRefused(DomainError):
+    code = "invalid_credentials"
+    status = 401
+
+
+def _account_key() -> str:
+    body = request.get_json(silent=True)
+    email = body.get("email") if isinstance(body, dict) else None
+    return f"login-account:{str(email).strip().lower()}"
+
+
+def _failed(response) -> bool:
+    return response.status_code == 401
+
+
+@bp.route("/tokens", methods=["POST"])
+@limiter.limit("10 per 15 minutes", key_func=lambda: f"login-address:{request.remote_addr}", deduct_when=_failed)
+@limiter.limit("10 per 15 minutes", key_func=_account_key, deduct_when=_failed)
+@writes
+@bp.arguments(Credentials)
+@bp.response(201, NewToken)
+@documents_errors(bp, 401, 422, 429)
+def create_token(credentials):
+    """Get a bearer token. Wrong credentials count towards a limit per account and per address."""
+    email = credentials["email"].strip().lower()
+    member = db.session.scalar(sa.select(Member).where(Member.email == email))
+    if member is None or not verify_password(member.password_hash, credentials["password"]):
+        raise LoginRefused(_("That email address and password do not match."))
+    if not member.is_active:
+        raise LoginRefused(_("This account cannot log in. Please contact a coordinator."))
+    token, raw = issue_token(member)
+    return {"token": raw, "expires_at": token.expires_at}
+
+
+@bp.route("/tokens/current", methods=["DELETE"])
+@token_required
+@writes
+@bp.response(204)
+@bp.doc(security=BEARER)
+@documents_errors(bp, 401)
+def revoke_current_token():
+    """Sign out: this token stops working at once."""
+    revoke(g.api_token)
+
