@@ -57,3 +57,10 @@ def save_image(upload: FileStorage, *, community_id: int, owner_id: int | None) 
     db.session.add(image)
     db.session.flush()
     return image
+
+
+def delete_image(image: Image) -> None:
+    """Remove a photo and its file, e.g. when a member replaces it or is erased."""
+    (upload_folder() / image.filename).unlink(missing_ok=True)
+    db.session.delete(image)
+    db.session.flush()
