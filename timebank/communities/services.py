@@ -12,6 +12,7 @@ from timebank.extensions import db
 from timebank.members.models import Member
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+RESERVED_SLUGS = {"status"}  # /join/status is the applicant's status page
 
 
 class CommunityError(ValueError):
@@ -27,7 +28,7 @@ def create_community(slug: str, name: str, join_policy: str = "approval") -> Com
     """A new community with the default categories, ready for members."""
     slug = slug.strip().lower()
     name = _clean_name(name)
-    if not SLUG_RE.match(slug):
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
         raise CommunityError(_l("The short name must be 2 to 40 small letters, digits or dashes."), "slug")
     if join_policy not in JOIN_POLICIES:
         raise CommunityError(_l("Please choose how people join."), "join_policy")

@@ -24,6 +24,8 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     if not password_hash:
+        # Take as long as a real check, so response times do not tell which addresses have accounts.
+        _configured().hash(password)
         return False
     try:
         return _configured().verify(password_hash, password)
