@@ -45,6 +45,19 @@ def test_ten_failures_per_address_block_that_address(client, member, make_member
     assert elsewhere.status_code == 302
 
 
+def test_behind_a_proxy_each_visitor_is_counted_by_their_own_address(db_url, member):
+    client = make_app(db_url, TRUSTED_PROXIES=1).test_client()
+
+    def attempt(visitor, email, password):
+        return client.post("/login", data={"email": email, "password": password},
+                           environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"X-Forwarded-For": visitor})
+
+    for i in range(10):
+        attempt("203.0.113.7", f"nobody{i}@example.org", "wrong password")
+    assert attempt("203.0.113.7", member.email, PASSWORD).status_code == 429
+    assert attempt("198.51.100.2", member.email, PASSWORD).status_code == 302
+
+
 def test_successful_logins_do_not_count(client, member):
     for _ in range(12):
         assert login(client, member).status_code == 302

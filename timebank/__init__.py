@@ -3,6 +3,7 @@ import os
 
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from timebank.config import load_config
 from timebank.db import take_write_lock
@@ -30,6 +31,11 @@ def create_app(config: dict | None = None) -> Flask:
     register_permissions(app)
     register_security_headers(app)
     register_sqlite_write_lock(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx or Caddy: the client's address and scheme come from X-Forwarded-For/-Proto,
+        # so login limits count per person instead of per proxy.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app
 
 

@@ -35,6 +35,7 @@ class Config:
     MAX_IMAGE_EDGE = 1600
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     PASSWORD_HASH_PARAMS = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
+    TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are believed
     # members
     LOGIN_FAILURE_LIMIT = "10 per 15 minutes"  # per account and per address
     EMAIL_LINK_LIMIT = "5 per 15 minutes"  # reset and confirmation emails asked for, per address
