@@ -10,6 +10,7 @@ pushed context they return objects attached to its session; outside one they ret
 objects with their columns loaded."""
 import itertools
 import os
+import re
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -192,3 +193,22 @@ def login(client, member, password=PASSWORD):
 
 def count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def mails(to: str | None = None, kind: str | None = None) -> list:
+    """The outbox (inside an app context), oldest first, optionally for one address or kind."""
+    from timebank.mail.models import OutboxMessage
+
+    stmt = sa.select(OutboxMessage).order_by(OutboxMessage.id)
+    if to is not None:
+        stmt = stmt.where(OutboxMessage.to_address == to)
+    if kind is not None:
+        stmt = stmt.where(OutboxMessage.kind == kind)
+    return list(db.session.scalars(stmt))
+
+
+def link_in(body: str) -> str:
+    """The path of the first link to this site in an email body."""
+    match = re.search(r"http://localhost(/\S+)", body)
+    assert match, body
+    return match.group(1)

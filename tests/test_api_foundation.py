@@ -221,3 +221,10 @@ def test_openapi_document_and_reference_page(client):
     page = client.get("/api/v1/docs", headers={"Accept-Language": "en"})
     assert page.status_code == 200 and "GET /api/v1/me" in page.text and "<script>" not in page.text
     assert "cdn" not in page.text.lower()
+
+
+def test_web_and_api_failures_share_one_count(client, member):
+    for _ in range(5):
+        client.post("/login", data={"email": member.email, "password": "nope"})
+        client.post("/api/v1/tokens", json={"email": member.email, "password": "nope"})
+    assert client.post("/api/v1/tokens", json={"email": member.email, "password": PASSWORD}).status_code == 429

@@ -1,4 +1,5 @@
 """Signing in and out, and sessions that end when the member's session version changes."""
+from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.members.models import Member
 
@@ -21,10 +22,11 @@ def test_wrong_password_is_refused_in_plain_words(client, member):
 
 
 def test_pending_member_is_told_to_wait(client, make_member):
-    pending = make_member(status="pending")
+    pending = make_member(status="pending", email_confirmed_at=utcnow())
     page = client.post("/login", data={"email": pending.email, "password": PASSWORD},
-                       headers={"Accept-Language": "en"})
-    assert "waiting for a coordinator" in page.text
+                       headers={"Accept-Language": "en"}, follow_redirects=True)
+    assert "Your request is with the coordinators of Onze buurt. You will get an email." in page.text
+    assert "Hello" not in client.get("/", headers={"Accept-Language": "en"}).text
 
 
 def test_login_redirect_stays_on_this_site(client, member):

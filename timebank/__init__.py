@@ -3,6 +3,7 @@ import os
 
 from flask import Flask, request
 from flask_babel import lazy_gettext as _l
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from timebank.api import register_api
 from timebank.config import load_config
@@ -32,6 +33,11 @@ def create_app(config: dict | None = None) -> Flask:
     register_permissions(app)
     register_security_headers(app)
     register_sqlite_write_lock(app)
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind nginx or Caddy: the client's address and scheme come from X-Forwarded-For/-Proto,
+        # so login limits count per person instead of per proxy.
+        hops = int(app.config["TRUSTED_PROXIES"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app
 
 
@@ -49,21 +55,31 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from timebank.communities.views import bp as communities_bp
     from timebank.core.views import bp as core_bp
+    from timebank.members.coordinate_views import bp as coordinate_bp
+    from timebank.members.settings_views import bp as settings_bp
     from timebank.members.views import bp as members_bp
     from timebank.uploads.views import bp as uploads_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(members_bp)
+    app.register_blueprint(settings_bp)
+    app.register_blueprint(coordinate_bp)
+    app.register_blueprint(communities_bp)
     app.register_blueprint(uploads_bp)
 
 
 def register_commands(app: Flask) -> None:
     from timebank.communities.cli import communities_cli
     from timebank.demo.cli import demo_cli
+    from timebank.mail.cli import mail_cli
+    from timebank.members.cli import members_cli
 
     app.cli.add_command(communities_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(mail_cli)
+    app.cli.add_command(members_cli)
 
 
 def register_sqlite_write_lock(app: Flask) -> None:

@@ -43,6 +43,25 @@ class Config:
     API_RATELIMIT = "300 per minute"
     # argon2id cost; the defaults are argon2-cffi's (RFC 9106 low-memory profile).
     PASSWORD_HASH_PARAMS = {"time_cost": 3, "memory_cost": 65536, "parallelism": 4}
+    TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are believed
+    # members
+    LOGIN_FAILURE_LIMIT = "10 per 15 minutes"  # per account and per address
+    EMAIL_LINK_LIMIT = "5 per 15 minutes"  # reset and confirmation emails asked for, per address
+    CONFIRM_LINK_HOURS = 72
+    RESET_LINK_MINUTES = 60
+    # The languages members can say they speak (codes Babel knows, shown in the reader's language).
+    SPOKEN_LANGUAGES = ["nl", "en", "ar", "tr", "zgh", "pl", "uk", "ru", "ti", "so", "am", "fa", "ku",
+                        "pap", "fr", "de", "es", "pt", "ro", "bg", "hi", "zh"]
+    # mail: with no MAIL_SERVER, `flask mail send` prints messages to the console (development).
+    MAIL_SERVER = None
+    MAIL_PORT = 25
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_USE_TLS = False  # TLS from the first byte (usually port 465)
+    MAIL_USE_STARTTLS = False  # upgrade a plain connection (usually port 587)
+    MAIL_FROM = "Tijdbank <noreply@localhost>"
+    MAIL_TIMEOUT = 20  # seconds to wait for the SMTP server
+    MAIL_BATCH_SIZE = 50
 
 
 class ProductionConfig(Config):

@@ -19,14 +19,16 @@ class StartupError(SystemExit):
 
 class DomainError(Exception):
     """A rule of the time bank refused an action. The message is a translated, plain-language
-    sentence; `code` is stable for API clients and `status` is what the API answers."""
+    sentence; `field` names the form field at fault, if one is; `code` is stable for API clients
+    and `status` is what the API answers."""
 
     code = "invalid"
     status = 422
 
-    def __init__(self, message, **details):
+    def __init__(self, message, field: str | None = None, **details):
         super().__init__(message)
         self.message = message
+        self.field = field
         self.details = details
 
     def __str__(self) -> str:
@@ -101,7 +103,8 @@ def http_error_response(exc: HTTPException):
 
 
 def domain_error_response(exc: DomainError):
-    return error_response(exc.status, str(exc), code=exc.code, fields=exc.details.get("fields"))
+    fields = {exc.field: [str(exc)]} if exc.field else None
+    return error_response(exc.status, str(exc), code=exc.code, fields=fields)
 
 
 def register_errorhandlers(app):

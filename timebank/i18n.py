@@ -22,9 +22,11 @@ def text_direction() -> str:
     return Locale.parse(str(get_locale())).text_direction
 
 
-def language_name(code: str) -> str:
-    """A language's name in that language itself, so everyone can find their own."""
-    return Locale.parse(code).get_display_name(code).capitalize()
+def language_name(code: str, in_locale: str | None = None) -> str:
+    """A language's name in that language itself (so everyone can find their own), or in the
+    reader's language when `in_locale` is given."""
+    name = Locale.parse(code).get_display_name(in_locale or code) or code
+    return name[:1].upper() + name[1:]
 
 
 def format_minutes(minutes: int | None) -> str:
@@ -43,6 +45,7 @@ def format_minutes(minutes: int | None) -> str:
 
 def register_i18n(app) -> None:
     app.jinja_env.filters["minutes"] = format_minutes
+    app.jinja_env.filters["language"] = lambda code: language_name(code, str(get_locale()))
 
     @app.context_processor
     def inject_locale():

@@ -26,9 +26,38 @@ def can_act_for(actor: Member | None, member: Member) -> bool:
     return actor.id == member.id or can_coordinate(actor, member.community_id)
 
 
+def _shown_to(viewer: Member | None, member: Member, audience: str) -> bool:
+    """Privacy by default: the member themself and their coordinators always; the neighbours only
+    if the member chose "community"."""
+    if viewer is None or not viewer.is_authenticated:
+        return False
+    if viewer.id == member.id or can_coordinate(viewer, member.community_id):
+        return True
+    return audience == "community" and is_member_of(viewer, member.community_id)
+
+
+def can_see_email(viewer: Member | None, member: Member) -> bool:
+    return bool(member.email) and _shown_to(viewer, member, member.show_email_to)
+
+
+def can_see_phone(viewer: Member | None, member: Member) -> bool:
+    return bool(member.phone) and _shown_to(viewer, member, member.show_phone_to)
+
+
+def can_see_balance(viewer: Member | None, member: Member) -> bool:
+    return _shown_to(viewer, member, member.show_balance_to)
+
+
+def can_manage_member(actor: Member | None, member: Member) -> bool:
+    """Suspend, let back in, erase: a coordinator of the member's community, never for themself."""
+    return can_coordinate(actor, member.community_id) and actor.id != member.id
+
+
 def register_permissions(app) -> None:
     """Make the predicates available in every template."""
     app.jinja_env.globals.update(
         is_member_of=is_member_of, can_coordinate=can_coordinate,
         can_administer=can_administer, can_act_for=can_act_for,
+        can_see_email=can_see_email, can_see_phone=can_see_phone, can_see_balance=can_see_balance,
+        can_manage_member=can_manage_member,
     )

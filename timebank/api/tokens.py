@@ -1,6 +1,6 @@
 """POST /api/v1/tokens and DELETE /api/v1/tokens/current."""
 import sqlalchemy as sa
-from flask import g, request
+from flask import g
 from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
@@ -8,7 +8,8 @@ from timebank.api.auth import issue_token, revoke, token_required
 from timebank.api.common import BEARER, api_blueprint, documents_errors
 from timebank.api.idempotency import writes
 from timebank.errors import DomainError
-from timebank.extensions import db, limiter
+from timebank.extensions import db
+from timebank.members.login_limits import limit_failed_logins, record_failed_login
 from timebank.members.models import Member
 from timebank.members.passwords import verify_password
 
@@ -30,19 +31,8 @@ class LoginRefused(DomainError):
     status = 401
 
 
-def _account_key() -> str:
-    body = request.get_json(silent=True)
-    email = body.get("email") if isinstance(body, dict) else None
-    return f"login-account:{str(email).strip().lower()}"
-
-
-def _failed(response) -> bool:
-    return response.status_code == 401
-
-
 @bp.route("/tokens", methods=["POST"])
-@limiter.limit("10 per 15 minutes", key_func=lambda: f"login-address:{request.remote_addr}", deduct_when=_failed)
-@limiter.limit("10 per 15 minutes", key_func=_account_key, deduct_when=_failed)
+@limit_failed_logins
 @writes
 @bp.arguments(Credentials)
 @bp.response(201, NewToken)
@@ -52,6 +42,7 @@ def create_token(credentials):
     email = credentials["email"].strip().lower()
     member = db.session.scalar(sa.select(Member).where(Member.email == email))
     if member is None or not verify_password(member.password_hash, credentials["password"]):
+        record_failed_login()
         raise LoginRefused(_("That email address and password do not match."))
     if not member.is_active:
         raise LoginRefused(_("This account cannot log in. Please contact a coordinator."))

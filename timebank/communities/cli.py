@@ -1,6 +1,7 @@
 """`flask --app timebank communities …`"""
 import click
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
 from timebank.communities.services import CommunityError, create_community
 from timebank.extensions import db
@@ -17,6 +18,7 @@ def create(slug: str, name: str, open_joining: bool) -> None:
     try:
         community = create_community(slug, name, "open" if open_joining else "approval")
     except CommunityError as exc:
-        raise click.ClickException(str(exc)) from None
+        with force_locale("en"):
+            raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"Created community {community.slug!r} ({community.name}).")

@@ -1,30 +1,36 @@
-"""Creating communities. Services flush; the caller commits."""
+"""Creating communities and changing their settings and areas. Services flush; the caller commits."""
 import re
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 
+from timebank.audit.services import record
 from timebank.communities.defaults import DEFAULT_CATEGORIES
-from timebank.communities.models import Category, Community
+from timebank.communities.models import JOIN_POLICIES, Area, Category, Community
+from timebank.errors import DomainError
 from timebank.extensions import db
+from timebank.members.models import Member
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+RESERVED_SLUGS = {"status"}  # /join/status is the applicant's status page
 
 
-class CommunityError(ValueError):
-    """A community could not be created; the message is fit to show."""
+class CommunityError(DomainError):
+    """A community could not be created or changed; the message is fit to show. `field` names the
+    form field at fault."""
 
 
 def create_community(slug: str, name: str, join_policy: str = "approval") -> Community:
     """A new community with the default categories, ready for members."""
     slug = slug.strip().lower()
-    name = name.strip()
-    if not SLUG_RE.match(slug):
-        raise CommunityError("the slug must be 2-40 lowercase letters, digits or dashes")
-    if not name or len(name) > 100:
-        raise CommunityError("the name must be 1-100 characters")
+    name = _clean_name(name)
+    if not SLUG_RE.match(slug) or slug in RESERVED_SLUGS:
+        raise CommunityError(_l("The short name must be 2 to 40 small letters, digits or dashes."), "slug")
+    if join_policy not in JOIN_POLICIES:
+        raise CommunityError(_l("Please choose how people join."), "join_policy")
     if db.session.scalar(sa.select(Community.id).where(Community.slug == slug)):
-        raise CommunityError(f"a community with slug {slug!r} exists already")
+        raise CommunityError(_l("A community with the short name %(slug)s exists already.", slug=slug), "slug")
     community = Community(slug=slug, name=name, join_policy=join_policy)
     community.categories = [
         Category(key=key, names={"en": en, "nl": nl}, position=i)
@@ -49,3 +55,54 @@ def ensure_default_community() -> Community:
         community = create_community(current_app.config["DEFAULT_COMMUNITY_SLUG"],
                                      current_app.config["DEFAULT_COMMUNITY_NAME"])
     return community
+
+
+def _clean_name(name: str | None, limit: int = 100) -> str:
+    name = " ".join((name or "").split())
+    if not name or len(name) > limit or "<" in name or ">" in name:
+        raise CommunityError(_l("The name must be 1 to %(num)d characters, without < or >.", num=limit), "name")
+    return name
+
+
+def update_community(community: Community, *, actor: Member, name: str, description: str, join_policy: str,
+                     house_rules: str) -> Community:
+    """A coordinator changes their community's name, description, way of joining and house rules."""
+    if join_policy not in JOIN_POLICIES:
+        raise CommunityError(_l("Please choose how people join."), "join_policy")
+    for field, text in (("description", description), ("house_rules", house_rules)):
+        if len(text or "") > 5000:
+            raise CommunityError(_l("Please use at most %(num)d characters.", num=5000), field)
+    community.name = _clean_name(name)
+    community.description = (description or "").strip()
+    community.join_policy = join_policy
+    community.house_rules = (house_rules or "").strip()
+    db.session.flush()
+    record("community.updated", actor=actor, community_id=community.id, subject=community, join_policy=join_policy)
+    return community
+
+
+def _ensure_area_name_free(community: Community, name: str, area_id: int | None = None) -> None:
+    taken = sa.select(Area.id).where(Area.community_id == community.id, sa.func.lower(Area.name) == name.lower())
+    if area_id is not None:
+        taken = taken.where(Area.id != area_id)
+    if db.session.scalar(taken):
+        raise CommunityError(_l("There is already an area with this name."), "name")
+
+
+def add_area(community: Community, *, actor: Member, name: str) -> Area:
+    name = _clean_name(name, 80)
+    _ensure_area_name_free(community, name)
+    area = Area(community_id=community.id, name=name)
+    db.session.add(area)
+    db.session.flush()
+    record("community.area_added", actor=actor, community_id=community.id, subject=area, name=name)
+    return area
+
+
+def rename_area(area: Area, *, actor: Member, name: str) -> Area:
+    name = _clean_name(name, 80)
+    _ensure_area_name_free(area.community, name, area.id)
+    old, area.name = area.name, name
+    db.session.flush()
+    record("community.area_renamed", actor=actor, community_id=area.community_id, subject=area, old=old, new=name)
+    return area

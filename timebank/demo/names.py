@@ -33,6 +33,14 @@ BIOS = [
 
 LANGUAGES = ["nl", "en", "ar", "tr", "pl", "uk", "ti", "so", "pap", "srn"]
 
+DESCRIPTION = "Buren helpen buren: een uur hulp is een uur terug, wat je ook doet."
+
+HOUSE_RULES = """Iedereen is welkom en ieder uur is even veel waard.
+Kom je afspraken na. Kun je niet? Zeg het op tijd.
+Geen geld: we ruilen alleen tijd.
+Wees vriendelijk en respecteer elkaars privacy.
+Gaat er iets mis? Vertel het een coördinator."""
+
 DEMO_PASSWORD = "timebank-demo"
 
 # The people a newcomer logs in as; the rest of the neighbourhood is generated.

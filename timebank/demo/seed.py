@@ -10,13 +10,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from timebank.communities.models import Area, Community
 from timebank.communities.services import ensure_default_community
 from timebank.db import utcnow
 from timebank.demo import names
 from timebank.extensions import db
-from timebank.members.models import Member, member_skills
+from timebank.members.models import JoinRequest, Member, member_skills
 from timebank.members.passwords import hash_password
 
 
@@ -42,6 +43,8 @@ def _ascii(text: str) -> str:
 def seed_members(ctx: DemoContext, count: int) -> None:
     """Coordinators and the demo logins first, then a generated neighbourhood of residents."""
     rng, community = ctx.rng, ctx.community
+    community.description = community.description or names.DESCRIPTION
+    community.house_rules = community.house_rules or names.HOUSE_RULES
     areas = [Area(community=community, name=name) for name in names.AREAS]
     db.session.add_all(areas)
     db.session.flush()
@@ -49,13 +52,21 @@ def seed_members(ctx: DemoContext, count: int) -> None:
     category_ids = [c.id for c in community.categories]
     password_hash = hash_password(names.DEMO_PASSWORD)
     joined_at = ctx.now - timedelta(days=ctx.months * 30 + 30)
+    spoken = [code for code in names.LANGUAGES if code in current_app.config["SPOKEN_LANGUAGES"]]
+
+    def privacy_and_languages() -> dict:
+        """Most people keep the defaults; some show their email or hours to the neighbours."""
+        return dict(languages=sorted({"nl", *rng.sample(spoken, rng.randint(0, 2))}),
+                    show_email_to="community" if rng.random() < 0.3 else "coordinators",
+                    show_phone_to="community" if rng.random() < 0.15 else "coordinators",
+                    show_balance_to="community" if rng.random() < 0.4 else "coordinators")
 
     rows = []
     for email, name, role, is_admin in names.DEMO_PEOPLE:
         rows.append(dict(community_id=community.id, email=email, name=name, role=role, is_admin=is_admin,
                          status="active", password_hash=password_hash, email_confirmed_at=joined_at,
                          area_id=rng.choice(area_ids), bio=rng.choice(names.BIOS), locale="nl",
-                         created_at=joined_at, session_version=1, assisted=False))
+                         created_at=joined_at, session_version=1, assisted=False, **privacy_and_languages()))
     for i in range(max(0, count - len(rows))):
         first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
         assisted = rng.random() < 0.08
@@ -65,16 +76,22 @@ def seed_members(ctx: DemoContext, count: int) -> None:
             email=None if assisted else f"{_ascii(first)}.{_ascii(last)}.{i + 1}@example.org",
             password_hash=None if assisted else password_hash,
             email_confirmed_at=None if assisted else created,
-            status="pending" if rng.random() < 0.02 else "active", assisted=assisted,
+            status="pending" if not assisted and rng.random() < 0.02 else "active", assisted=assisted,
             area_id=rng.choice(area_ids), bio=rng.choice(names.BIOS),
             locale=rng.choice(["nl", "nl", "en"]), phone=f"06{rng.randrange(10**8):08d}" if assisted else None,
-            created_at=created, session_version=1,
+            created_at=created, session_version=1, **privacy_and_languages(),
         ))
     ids = db.session.scalars(sa.insert(Member).returning(Member.id, sort_by_parameter_order=True), rows).all()
     ctx.member_ids = list(ids)
     ctx.coordinator_ids = [mid for mid, row in zip(ids, rows) if row["role"] == "coordinator"]
     skills = {(mid, cid) for mid in ids for cid in rng.sample(category_ids, rng.randint(1, 3))}
     db.session.execute(sa.insert(member_skills), [dict(member_id=m, category_id=c) for m, c in sorted(skills)])
+    # Pending residents confirmed their address and wait on the coordinators' list.
+    waiting = [dict(member_id=mid, community_id=community.id, state="waiting", house_rules=community.house_rules,
+                    created_at=row["created_at"], submitted_at=row["created_at"], reason="")
+               for mid, row in zip(ids, rows) if row["status"] == "pending"]
+    if waiting:
+        db.session.execute(sa.insert(JoinRequest), waiting)
 
 
 # Later domains append their steps: (name, function(ctx)).

@@ -17,7 +17,12 @@ SESSION_KEY = "acting_for"
 def acting_member() -> Member:
     """The member this request acts as: an assisted member being helped, else the logged-in one."""
     helped = on_behalf_of()
-    return helped if helped is not None else current_user
+    return helped if helped is not None else logged_in_member()
+
+
+def logged_in_member() -> Member:
+    """The logged-in member itself rather than Flask-Login's proxy, for services and the audit log."""
+    return current_user._get_current_object()
 
 
 def on_behalf_of() -> Member | None:

@@ -11,6 +11,9 @@ from timebank.extensions import db
 
 ROLES = ("member", "coordinator")
 STATUSES = ("pending", "active", "suspended", "rejected", "erased")
+# Who sees a member's email, phone and balance: coordinators only (the default) or all members of
+# their community. The member themself always does.
+AUDIENCES = ("coordinators", "community")
 
 member_skills = sa.Table(
     "member_skills",
@@ -41,15 +44,28 @@ class Member(UserMixin, db.Model):
     # Bumped to end every session at once (password change, "log out everywhere", suspension).
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Language codes the member speaks, e.g. ["nl", "ar"]: neighbours look for a common language.
+    languages: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # use_alter: images.owner_id points back at members, so one of the two keys is added afterwards.
+    photo_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("images.id", use_alter=True, ondelete="SET NULL"))
+    show_email_to: Mapped[str] = mapped_column(sa.String(12), default="coordinators")
+    show_phone_to: Mapped[str] = mapped_column(sa.String(12), default="coordinators")
+    show_balance_to: Mapped[str] = mapped_column(sa.String(12), default="coordinators")
+    # The member asked to be erased; a coordinator settles their hours and carries it out.
+    erasure_requested_at: Mapped[datetime | None]
 
     community: Mapped[Community] = relationship()
     area: Mapped[Area | None] = relationship()
     skills: Mapped[list[Category]] = relationship(secondary=member_skills, order_by=Category.position)
+    photo: Mapped["Image | None"] = relationship(foreign_keys=[photo_id])  # noqa: F821
 
     __table_args__ = (
         sa.CheckConstraint(sa.text("role IN ('member', 'coordinator')"), name="role"),
         sa.CheckConstraint(
             sa.text("status IN ('pending', 'active', 'suspended', 'rejected', 'erased')"), name="status"),
+        *(sa.CheckConstraint(sa.text(f"{column} IN ('coordinators', 'community')"), name=column)
+          for column in ("show_email_to", "show_phone_to", "show_balance_to")),
     )
 
     def get_id(self) -> str:
@@ -65,3 +81,50 @@ class Member(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Member {self.id} {self.name!r}>"
+
+
+class MemberToken(db.Model):
+    """A single-use link sent by email (confirm the address, reset the password).
+
+    Only a hash of the token is kept, so a copy of the database opens no accounts."""
+
+    __tablename__ = "member_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(sa.String(10))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+    member: Mapped[Member] = relationship()
+
+    __table_args__ = (sa.CheckConstraint(sa.text("purpose IN ('confirm', 'reset')"), name="purpose"),)
+
+
+class JoinRequest(db.Model):
+    """Someone asking to join a community: made on registration, visible to the coordinators once
+    the email address is confirmed, decided once (approved or rejected, with a reason)."""
+
+    __tablename__ = "join_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), index=True)
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"), index=True)
+    state: Mapped[str] = mapped_column(sa.String(12), default="unconfirmed", index=True)
+    # The house rules as the applicant saw and accepted them.
+    house_rules: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submitted_at: Mapped[datetime | None]
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id"))
+    reason: Mapped[str] = mapped_column(sa.Text, default="")
+
+    member: Mapped[Member] = relationship(foreign_keys=[member_id])
+    decided_by: Mapped[Member | None] = relationship(foreign_keys=[decided_by_id])
+    community: Mapped[Community] = relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(sa.text("state IN ('unconfirmed', 'waiting', 'approved', 'rejected')"), name="state"),
+    )

@@ -1,18 +1,39 @@
-"""Signing in and out."""
+"""Joining, signing in and out, forgotten passwords, profiles and the member directory."""
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
-from timebank.extensions import db, login_manager
-from timebank.members.forms import LoginForm
+from timebank.audit.models import AuditEvent
+from timebank.audit.services import action_label
+from timebank.communities.models import Community
+from timebank.communities.services import CommunityError
+from timebank.extensions import db, limiter, login_manager
+from timebank.i18n import language_name
+from timebank.members.acting import on_behalf_of
+from timebank.members.forms import DirectoryForm, EmailForm, LoginForm, NewPasswordForm, RegisterForm
 from timebank.members.models import Member
+from timebank.members.login_limits import limit_failed_logins, record_failed_login
 from timebank.members.passwords import hash_password, needs_rehash, verify_password
+from timebank.members.services import (MemberError, confirm_email, directory, pending_join_request,
+                                       register_member, request_password_reset, resend_confirmation,
+                                       reset_password)
+from timebank.members.tokens import TokenError, check_token
 from timebank.permissions import is_member_of
 
 bp = Blueprint("members", __name__)
+
+# The applicant whose join request this browser may look at (after registering or logging in).
+APPLICANT_KEY = "applicant_id"
+PER_PAGE = 20
+T = TypeVar("T")
 
 
 @login_manager.user_loader
@@ -27,6 +48,23 @@ def load_member(session_token: str) -> Member | None:
     return member
 
 
+@bp.app_context_processor
+def inject_acting():
+    """Templates call `helped_member()` for the banner shown while acting for someone."""
+    return {"helped_member": on_behalf_of}
+
+
+bp.add_app_template_filter(action_label, "action_label")
+
+STATUS_LABELS = {"pending": _l("waiting to join"), "active": _l("active"), "suspended": _l("paused"),
+                 "rejected": _l("not accepted"), "erased": _l("erased")}
+
+
+@bp.app_template_global()
+def status_label(status: str) -> str:
+    return STATUS_LABELS.get(status, status)
+
+
 def safe_next(target: str | None) -> str:
     """Only redirect within this site after login."""
     if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
@@ -34,7 +72,37 @@ def safe_next(target: str | None) -> str:
     return url_for("core.index")
 
 
+def apply_error(form, error: MemberError | CommunityError) -> None:
+    """Show a service's refusal next to the field it is about, or above the form."""
+    field = getattr(form, error.field, None) if form is not None and error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        flash(str(error), "error")
+
+
+def committed(form, action: Callable[[], T]) -> tuple[bool, T | None]:
+    """Run a service for a form and commit; if the service refuses, roll back and show why on the
+    form (or as a message when `form` is None). Returns whether it went through, and its result."""
+    try:
+        result = action()
+    except (MemberError, CommunityError) as error:
+        db.session.rollback()
+        apply_error(form, error)
+        return False, None
+    db.session.commit()
+    return True, result
+
+
+# Signing in and out.
+
+
+def _email_link_limit() -> str:
+    return current_app.config["EMAIL_LINK_LIMIT"]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limit_failed_logins
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
@@ -43,11 +111,11 @@ def login():
         email = form.email.data.strip().lower()
         member = db.session.scalar(sa.select(Member).where(Member.email == email))
         if member is None or not verify_password(member.password_hash, form.password.data):
+            record_failed_login()
             form.password.errors.append(_("That email address and password do not match."))
-        elif member.status == "pending":
-            form.email.errors.append(_("Your request to join is waiting for a coordinator. You will get an email."))
         elif not member.is_active:
-            form.email.errors.append(_("This account cannot log in. Please contact a coordinator."))
+            session[APPLICANT_KEY] = member.id
+            return redirect(url_for("members.join_status"))
         else:
             if needs_rehash(member.password_hash):
                 member.password_hash = hash_password(form.password.data)
@@ -61,8 +129,150 @@ def login():
 @login_required
 def logout():
     logout_user()
+    session.clear()
     flash(_("You are logged out. See you soon!"), "success")
     return redirect(url_for("core.index"))
+
+
+# Joining
+
+
+@bp.route("/join")
+def join_choose():
+    """Pick a neighbourhood; with only one, go straight to its form."""
+    communities = db.session.scalars(sa.select(Community).order_by(Community.name)).all()
+    if len(communities) == 1:
+        return redirect(url_for("members.join", slug=communities[0].slug))
+    return render_template("members/join_choose.html", communities=communities)
+
+
+@bp.route("/join/<slug>", methods=["GET", "POST"])
+def join(slug: str):
+    community = db.session.scalar(sa.select(Community).where(Community.slug == slug))
+    if community is None:
+        communities = db.session.scalars(sa.select(Community).order_by(Community.name)).all()
+        return render_template("members/join_choose.html", communities=communities,
+                               unknown=_("We do not know this neighbourhood. Please choose one from the list.")), 404
+    if current_user.is_authenticated:
+        flash(_("You are a member already."), "info")
+        return redirect(url_for("core.index"))
+    form = RegisterForm()
+    form.locale.choices = language_choices()
+    if request.method == "GET":
+        form.locale.data = request.accept_languages.best_match(current_app.config["LANGUAGES"]) or \
+            current_app.config["BABEL_DEFAULT_LOCALE"]
+    if form.validate_on_submit():
+        ok, member = committed(form, lambda: register_member(
+            community, name=form.name.data, email=form.email.data, password=form.password.data,
+            locale=form.locale.data, accepted_rules=form.accept_rules.data))
+        if ok:
+            session[APPLICANT_KEY] = member.id
+            return redirect(url_for("members.join_status"))
+    return render_template("members/join.html", form=form, community=community)
+
+
+def language_choices() -> list[tuple[str, str]]:
+    return [(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
+
+
+@bp.route("/join/status")
+def join_status():
+    """Where a join request (or a paused account) stands, in plain words."""
+    member = db.session.get(Member, session.get(APPLICANT_KEY) or 0)
+    if member is None:
+        return redirect(url_for("members.login"))
+    request_ = pending_join_request(member)
+    suspension = None
+    if member.status == "suspended":
+        suspension = db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action == "member.suspended", AuditEvent.subject_type == "members",
+                                        AuditEvent.subject_id == member.id).order_by(AuditEvent.id.desc()).limit(1))
+    return render_template("members/join_status.html", member=member, join_request=request_,
+                           suspension=suspension, hours=current_app.config["CONFIRM_LINK_HOURS"])
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+def confirm(token: str):
+    """The emailed link shows a button: mail scanners that open links use nothing up."""
+    try:
+        check_token(token, "confirm")
+        if request.method == "POST":
+            member = confirm_email(token)
+            db.session.commit()
+            session[APPLICANT_KEY] = member.id
+            flash(_("Thank you! Your email address is confirmed."), "success")
+            return redirect(url_for("members.join_status"))
+    except TokenError as error:
+        db.session.rollback()
+        return render_template("members/link_problem.html", problem=str(error), again="members.confirm_again"), 410
+    return render_template("members/confirm.html")
+
+
+@bp.route("/confirm/again", methods=["GET", "POST"])
+@limiter.limit(_email_link_limit, methods=["POST"])
+def confirm_again():
+    form = EmailForm()
+    if form.validate_on_submit():
+        resend_confirmation(form.email.data)
+        db.session.commit()
+        flash(_("If this address is waiting to be confirmed, we sent a new link to it. "
+                "Please look in your email, also in the spam folder."), "success")
+        return redirect(url_for("members.login"))
+    return render_template("members/email_form.html", form=form, title=_("Send the confirmation link again"),
+                           intro=_("Fill in the email address you joined with. We will send you a new link."))
+
+
+# Forgotten passwords
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_email_link_limit, methods=["POST"])
+def forgot_password():
+    form = EmailForm()
+    if form.validate_on_submit():
+        request_password_reset(form.email.data)
+        db.session.commit()
+        flash(_("If there is an account with this address, we sent a link to it. The link works for "
+                "%(minutes)d minutes. Please look in your email, also in the spam folder.",
+                minutes=current_app.config["RESET_LINK_MINUTES"]), "success")
+        return redirect(url_for("members.login"))
+    return render_template("members/email_form.html", form=form, title=_("Forgot your password?"),
+                           intro=_("Fill in your email address. We will send you a link to choose a new password."))
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
+def reset_password_view(token: str):
+    form = NewPasswordForm()
+    try:
+        check_token(token, "reset")
+        if form.validate_on_submit() and committed(form, lambda: reset_password(token, form.password.data))[0]:
+            logout_user()
+            flash(_("Your new password is saved. You can log in with it now."), "success")
+            return redirect(url_for("members.login"))
+    except TokenError as error:
+        db.session.rollback()
+        return render_template("members/link_problem.html", problem=str(error), again="members.forgot_password"), 410
+    return render_template("members/reset_password.html", form=form)
+
+
+# Profiles and the directory
+
+
+@bp.route("/members", endpoint="directory")
+@login_required
+def directory_view():
+    """Search the active members of my neighbourhood; contact details only as each member allows."""
+    community = current_user.community
+    form = DirectoryForm(request.args)
+    form.skill.choices = [("", _("Any skill"))] + [(c.id, c.name(str(get_locale())))
+                                                    for c in community.categories if not c.retired_at]
+    form.area.choices = [("", _("Anywhere"))] + [(a.id, a.name) for a in community.areas]
+    form.validate()
+    stmt = directory(community.id, query=form.q.data or "",
+                     skill_id=form.skill.data if not form.skill.errors else None,
+                     area_id=form.area.data if not form.area.errors else None)
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    return render_template("members/directory.html", form=form, page=page, community=community)
 
 
 @bp.route("/members/<int:member_id>")
@@ -73,3 +283,4 @@ def profile(member_id: int):
     if not is_member_of(current_user, member.community_id) or member.status != "active":
         abort(404)
     return render_template("members/profile.html", member=member)
+

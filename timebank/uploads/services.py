@@ -10,6 +10,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
 
+from timebank.errors import DomainError
 from timebank.extensions import db
 from timebank.uploads.models import Image
 
@@ -17,7 +18,7 @@ ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
 PILImage.MAX_IMAGE_PIXELS = 40_000_000  # larger images are refused as decompression bombs
 
 
-class ImageError(ValueError):
+class ImageError(DomainError):
     """The upload is not a usable photo; the message says what to do."""
 
 
@@ -57,3 +58,10 @@ def save_image(upload: FileStorage, *, community_id: int, owner_id: int | None) 
     db.session.add(image)
     db.session.flush()
     return image
+
+
+def delete_image(image: Image) -> None:
+    """Remove a photo and its file, e.g. when a member replaces it or is erased."""
+    (upload_folder() / image.filename).unlink(missing_ok=True)
+    db.session.delete(image)
+    db.session.flush()

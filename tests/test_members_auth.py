@@ -1,0 +1,220 @@
+"""Brute-force limits, password reset, and every way a member's sessions end."""
+import uuid
+from datetime import timedelta
+
+import pytest
+import redis
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+
+from timebank.db import utcnow
+from timebank.extensions import db
+from timebank.members.models import Member, MemberToken
+from timebank.members.passwords import verify_password
+
+from .conftest import PASSWORD, link_in, login, mails, make_app
+
+EN = {"Accept-Language": "en"}
+NEW_PASSWORD = "a brand new passphrase"
+
+
+def fail_login(client, email, address="10.0.0.1"):
+    return client.post("/login", data={"email": email, "password": "wrong password"},
+                       environ_base={"REMOTE_ADDR": address}, headers=EN)
+
+
+def test_ten_failures_per_account_lock_that_account_for_everyone(client, member, make_member):
+    for i in range(10):
+        assert fail_login(client, member.email, address=f"10.0.0.{i}").status_code == 200
+    locked = client.post("/login", data={"email": member.email, "password": PASSWORD},
+                         environ_base={"REMOTE_ADDR": "10.9.9.9"}, headers=EN)
+    assert locked.status_code == 429
+    assert "Too many failed attempts to log in" in locked.text and locked.headers["Retry-After"]
+    other = make_member("Jan")
+    assert login(client, other).status_code == 302  # other accounts are not affected
+
+
+def test_ten_failures_per_address_block_that_address(client, member, make_member):
+    for i in range(10):
+        fail_login(client, f"nobody{i}@example.org", address="10.0.0.7")
+    blocked = client.post("/login", data={"email": member.email, "password": PASSWORD},
+                          environ_base={"REMOTE_ADDR": "10.0.0.7"}, headers=EN)
+    assert blocked.status_code == 429
+    elsewhere = client.post("/login", data={"email": member.email, "password": PASSWORD},
+                            environ_base={"REMOTE_ADDR": "10.0.0.8"})
+    assert elsewhere.status_code == 302
+
+
+def test_behind_a_proxy_each_visitor_is_counted_by_their_own_address(db_url, member):
+    client = make_app(db_url, TRUSTED_PROXIES=1).test_client()
+
+    def attempt(visitor, email, password):
+        return client.post("/login", data={"email": email, "password": password},
+                           environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"X-Forwarded-For": visitor})
+
+    for i in range(10):
+        attempt("203.0.113.7", f"nobody{i}@example.org", "wrong password")
+    assert attempt("203.0.113.7", member.email, PASSWORD).status_code == 429
+    assert attempt("198.51.100.2", member.email, PASSWORD).status_code == 302
+
+
+def test_successful_logins_do_not_count(client, member):
+    for _ in range(12):
+        assert login(client, member).status_code == 302
+        client.post("/logout")
+
+
+def test_429_page_is_translated(client, member):
+    for _ in range(10):
+        fail_login(client, member.email)
+    page = client.post("/login", data={"email": member.email, "password": PASSWORD},
+                       environ_base={"REMOTE_ADDR": "10.0.0.1"}, headers={"Accept-Language": "nl"})
+    assert page.status_code == 429 and "Te vaak geprobeerd" in page.text
+
+
+def test_each_new_app_starts_with_fresh_counts(db_url, member):
+    first = make_app(db_url).test_client()
+    for _ in range(10):
+        fail_login(first, member.email)
+    assert fail_login(first, member.email).status_code == 429
+    assert fail_login(make_app(db_url).test_client(), member.email).status_code == 200
+
+
+@pytest.fixture
+def redis_url():
+    url = "redis://127.0.0.1:6379/0"
+    server = redis.Redis.from_url(url)
+    try:
+        server.ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not running on 127.0.0.1:6379")
+    prefix = f"timebank-test-{uuid.uuid4().hex}"
+    yield url, prefix
+    for key in server.scan_iter(f"*{prefix}*"):
+        server.delete(key)
+    server.close()
+
+
+def test_limits_are_shared_through_redis_between_processes(db_url, member, redis_url):
+    url, prefix = redis_url
+    config = {"RATELIMIT_STORAGE_URI": url, "RATELIMIT_KEY_PREFIX": prefix}
+    first = make_app(db_url, **config).test_client()
+    for _ in range(10):
+        fail_login(first, member.email)
+    second_worker = make_app(db_url, **config).test_client()
+    assert fail_login(second_worker, member.email).status_code == 429
+    assert any(redis.Redis.from_url(url).scan_iter(f"*{prefix}*"))
+
+
+def test_password_reset_by_emailed_link(app, client, member):
+    other_device = app.test_client()
+    login(other_device, member)
+    response = client.post("/password/forgot", data={"email": member.email}, headers=EN, follow_redirects=True)
+    assert "If there is an account with this address, we sent a link" in response.text
+    with app.app_context():
+        path = link_in(mails(to=member.email, kind="password_reset")[0].body_text)
+    assert "Choose a new password" in client.get(path, headers=EN).text
+    weak = client.post(path, data={"password": "12345678"}, headers=EN)
+    assert "Many people use this password" in weak.text  # and the link still works:
+    done = client.post(path, data={"password": NEW_PASSWORD}, headers=EN, follow_redirects=True)
+    assert "Your new password is saved" in done.text
+    assert "used already" in client.post(path, data={"password": "another new passphrase"}, headers=EN).text
+    with app.app_context():
+        stored = db.session.get(Member, member.id)
+        assert verify_password(stored.password_hash, NEW_PASSWORD)
+        assert mails(to=member.email, kind="password_changed")
+    assert other_device.get("/settings").status_code == 302  # that session ended
+    assert login(client, member, NEW_PASSWORD).status_code == 302
+
+
+def test_reset_link_expires(app, client, member):
+    client.post("/password/forgot", data={"email": member.email})
+    with app.app_context():
+        path = link_in(mails(to=member.email, kind="password_reset")[0].body_text)
+        token = db.session.scalar(sa.select(MemberToken).where(MemberToken.purpose == "reset"))
+        token.expires_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    page = client.post(path, data={"password": NEW_PASSWORD}, headers=EN)
+    assert page.status_code == 410 and "This link has expired" in page.text
+    with app.app_context():
+        assert verify_password(db.session.get(Member, member.id).password_hash, PASSWORD)
+
+
+def test_reset_for_unknown_address_says_the_same_and_sends_nothing(app, client, community):
+    page = client.post("/password/forgot", data={"email": "nobody@example.org"}, headers=EN, follow_redirects=True)
+    assert "If there is an account with this address" in page.text
+    with app.app_context():
+        assert mails() == []
+
+
+def test_asking_for_many_links_is_limited(client, member):
+    statuses = [client.post("/password/forgot", data={"email": member.email}).status_code for _ in range(6)]
+    assert statuses == [302] * 5 + [429]
+
+
+# Sessions end on: password change, log out everywhere, suspension, erasure.
+
+@pytest.fixture
+def two_devices(app, member):
+    phone, laptop = app.test_client(), app.test_client()
+    login(phone, member)
+    login(laptop, member)
+    assert phone.get("/settings").status_code == laptop.get("/settings").status_code == 200
+    return phone, laptop
+
+
+def test_changing_the_password_ends_the_other_sessions(app, member, two_devices):
+    phone, laptop = two_devices
+    wrong = phone.post("/settings/password", data={"current_password": "not it", "new_password": NEW_PASSWORD},
+                       headers=EN)
+    assert "This is not your current password." in wrong.text
+    assert laptop.get("/settings").status_code == 200
+    phone.post("/settings/password", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert phone.get("/settings").status_code == 200  # this device stays logged in
+    assert laptop.get("/settings").status_code == 302
+
+
+def test_log_out_everywhere_ends_every_session(member, two_devices):
+    phone, laptop = two_devices
+    phone.post("/settings/logout-everywhere")
+    assert phone.get("/settings").status_code == 302 and laptop.get("/settings").status_code == 302
+
+
+def test_remember_me_cookie_stops_working_too(app, member):
+    device = app.test_client()
+    device.post("/login", data={"email": member.email, "password": PASSWORD, "remember": "y"})
+    device.delete_cookie("session", domain="localhost")  # the browser was closed
+    assert device.get("/settings").status_code == 200  # remembered
+    other = app.test_client()
+    login(other, member)
+    other.post("/settings/logout-everywhere")
+    device.delete_cookie("session", domain="localhost")
+    assert device.get("/settings").status_code == 302
+
+
+def test_suspension_ends_every_session(app, client, make_member, member, two_devices):
+    phone, laptop = two_devices
+    coordinator = make_member("Karim", role="coordinator")
+    login(client, coordinator)
+    client.post(f"/coordinate/members/{member.id}/suspend", data={"reason": "Did not show up three times."})
+    assert phone.get("/settings").status_code == 302 and laptop.get("/settings").status_code == 302
+    with app.app_context():
+        assert db.session.get(Member, member.id).status == "suspended"
+
+
+def test_erasure_ends_every_session(app, client, make_member, member, two_devices):
+    phone, _laptop = two_devices
+    login(client, make_member("Karim", role="coordinator"))
+    client.post(f"/coordinate/members/{member.id}/erase", data={"confirm": "yes"})
+    assert phone.get("/settings").status_code == 302
+
+
+def test_password_hash_is_upgraded_on_login_when_parameters_change(app, client, member):
+    with app.app_context():
+        stored = db.session.get(Member, member.id)
+        stored.password_hash = PasswordHasher(time_cost=2, memory_cost=1024, parallelism=1).hash(PASSWORD)
+        old = stored.password_hash
+        db.session.commit()
+    login(client, member)
+    with app.app_context():
+        assert db.session.get(Member, member.id).password_hash != old

@@ -1,0 +1,128 @@
+"""Data rights: download everything (GDPR art. 15, 20) and erasure (art. 17)."""
+import csv
+import io
+import json
+import zipfile
+
+import sqlalchemy as sa
+
+from timebank.audit.models import AuditEvent
+from timebank.extensions import db
+from timebank.mail.models import OutboxMessage
+from timebank.members.export import EXPORTERS, as_csv_zip, register_exporter
+from timebank.members.models import Member, MemberToken
+from timebank.uploads.models import Image
+from timebank.uploads.services import upload_folder
+
+from .conftest import count, login, mails
+from .test_members_profiles import png
+
+EN = {"Accept-Language": "en"}
+
+
+def test_member_downloads_everything_as_json(app, client, make_member):
+    fatima = make_member("Fatima", bio="=HYPERLINK(\"http://evil.example\")", phone="0612345678")
+    login(client, fatima)
+    client.post("/password/forgot", data={"email": fatima.email})  # an email to her, in the outbox
+    client.post("/settings/privacy", data={"show_email_to": "community", "show_phone_to": "coordinators",
+                                           "show_balance_to": "coordinators"})
+    response = client.post("/settings/data/export.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert "attachment" in response.headers["Content-Disposition"]
+    document = json.loads(response.data)
+    assert document["profile"]["email"] == fatima.email and document["profile"]["phone"] == "0612345678"
+    assert document["profile"]["email_shown_to"] == "community"
+    assert [m["to"] for m in document["mail"]] == [fatima.email] and "/password/reset/" in document["mail"][0]["body"]
+    assert "member.privacy_updated" in [e["action"] for e in document["audit_events"]]
+    assert document["join_history"] == []
+    with app.app_context():
+        assert db.session.scalar(sa.select(AuditEvent.action).where(AuditEvent.action == "member.data_exported"))
+
+
+def test_csv_export_is_a_zip_of_sections_safe_for_spreadsheets(client, make_member):
+    fatima = make_member("Fatima", bio="=HYPERLINK(\"http://evil.example\")")
+    login(client, fatima)
+    response = client.post("/settings/data/export.zip")
+    assert response.mimetype == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    assert {"profile.csv", "join_history.csv", "audit_events.csv", "mail.csv"} <= set(archive.namelist())
+    rows = {row["field"]: row["value"]
+            for row in csv.DictReader(io.StringIO(archive.read("profile.csv").decode("utf-8-sig")))}
+    assert rows["bio"] == "'=HYPERLINK(\"http://evil.example\")"  # not run as a formula
+    assert rows["name"] == "Fatima"
+
+
+def test_other_domains_add_their_sections(ctx, member):
+    register_exporter("ledger", lambda m: [{"amount": -90, "note": "-cleaning"}])
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(as_csv_zip(member)))
+        rows = list(csv.DictReader(io.StringIO(archive.read("ledger.csv").decode("utf-8-sig"))))
+        assert rows == [{"amount": "-90", "note": "'-cleaning"}]  # numbers stay numbers
+    finally:
+        del EXPORTERS["ledger"]
+
+
+def test_coordinator_downloads_the_data_of_an_assisted_member(client, make_member):
+    coordinator = make_member("Karim", role="coordinator")
+    wilma = make_member("Wilma", assisted=True, email=None, phone="0201234567")
+    login(client, coordinator)
+    client.post(f"/coordinate/members/{wilma.id}/act")
+    document = json.loads(client.post("/settings/data/export.json").data)
+    assert document["profile"]["name"] == "Wilma" and document["profile"]["phone"] == "0201234567"
+    assert "member.acting_started" in [e["action"] for e in document["audit_events"]]
+
+
+def test_erasure_is_asked_by_the_member_and_done_by_a_coordinator(app, client, make_member):
+    coordinator = make_member("Karim", role="coordinator")
+    fatima = make_member("Fatima", bio="Cook.", phone="0612345678", languages=["ar"])
+    with app.app_context():
+        image = Image(community_id=fatima.community_id, owner_id=fatima.id, filename="f.png",
+                      content_type="image/png", width=1, height=1)
+        (upload_folder() / "f.png").write_bytes(png().getvalue())
+        db.session.add(image)
+        db.session.flush()
+        db.session.get(Member, fatima.id).photo_id = image.id
+        db.session.commit()
+    login(client, fatima)
+    client.post("/settings/erasure")
+    with app.app_context():
+        assert mails(to=fatima.email, kind="erasure_received")
+        assert mails(to=coordinator.email, kind="erasure_requested")
+    client.post("/logout")
+
+    login(client, coordinator)
+    assert "Fatima" in client.get("/coordinate", headers=EN).text  # on the coordinator's list
+    unconfirmed = client.post(f"/coordinate/members/{fatima.id}/erase", data={}, headers=EN, follow_redirects=True)
+    assert "Please tick the box" in unconfirmed.text
+    done = client.post(f"/coordinate/members/{fatima.id}/erase", data={"confirm": "yes", "reason": "She asked."},
+                       headers=EN, follow_redirects=True)
+    assert f"Voormalig lid #{fatima.id}" in done.text
+    with app.app_context():
+        erased = db.session.get(Member, fatima.id)
+        assert erased.name == f"Voormalig lid #{fatima.id}"  # in the installation's language
+        assert (erased.email, erased.phone, erased.password_hash, erased.bio, erased.photo_id) == (
+            None, None, None, "", None)
+        assert (erased.status, erased.languages, erased.skills) == ("erased", [], [])
+        assert count(Image) == 0 and not (upload_folder() / "f.png").exists()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
+                                 .where(OutboxMessage.member_id == fatima.id)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(MemberToken)) == 0
+        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "member.erased"))
+        assert (event.actor_id, event.subject_id, event.reason) == (coordinator.id, fatima.id, "She asked.")
+        # Her earlier events stay, pointing at the same (now nameless) member.
+        assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "member.erasure_requested")
+                                 ).actor_id == fatima.id
+    again = client.post(f"/coordinate/members/{fatima.id}/erase", data={"confirm": "yes"}, headers=EN,
+                        follow_redirects=True)
+    assert "This member has been erased already." in again.text
+    assert client.get(f"/members/{fatima.id}").status_code == 404
+
+
+def test_asking_twice_sends_one_request(app, client, make_member, member):
+    make_member("Karim", role="coordinator")
+    login(client, member)
+    client.post("/settings/erasure")
+    client.post("/settings/erasure")
+    with app.app_context():
+        assert len(mails(kind="erasure_requested")) == 1
+    assert "You asked to erase your account on" in client.get("/settings/data", headers=EN).text

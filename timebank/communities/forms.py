@@ -1,0 +1,34 @@
+"""Forms for a community's settings and for the administrator's pages."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, SelectChoice, StringField, TextAreaField
+from wtforms.validators import DataRequired
+
+from timebank.members.forms import REQUIRED, RadioChoiceField, at_most
+
+JOIN_POLICY_CHOICES = [
+    SelectChoice("approval", _l("A coordinator accepts each new member")),
+    SelectChoice("open", _l("Everyone can join after confirming their email address")),
+]
+
+
+class CommunitySettingsForm(FlaskForm):
+    name = StringField(_l("Name of the neighbourhood"), validators=[DataRequired(REQUIRED), at_most(100)])
+    description = TextAreaField(_l("Description"), validators=[at_most(5000)])
+    join_policy = RadioChoiceField(_l("How do people join?"), choices=JOIN_POLICY_CHOICES)
+    house_rules = TextAreaField(_l("House rules"), validators=[at_most(5000)])
+
+
+class AreaForm(FlaskForm):
+    name = StringField(_l("Name of the area"), validators=[DataRequired(REQUIRED), at_most(80)])
+
+
+class NewCommunityForm(FlaskForm):
+    name = StringField(_l("Name of the neighbourhood"), validators=[DataRequired(REQUIRED), at_most(100)])
+    slug = StringField(_l("Short name for web addresses"), validators=[DataRequired(REQUIRED), at_most(40)])
+    join_policy = RadioChoiceField(_l("How do people join?"), choices=JOIN_POLICY_CHOICES, default="approval")
+
+
+class AppointForm(FlaskForm):
+    email = EmailField(_l("Email address of the new coordinator"), validators=[DataRequired(REQUIRED),
+                                                                                at_most(254)])

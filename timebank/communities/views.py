@@ -1,0 +1,120 @@
+"""A community's settings and areas (its coordinators), and the administrator's pages:
+communities and who coordinates them."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from timebank.communities.forms import AppointForm, AreaForm, CommunitySettingsForm, NewCommunityForm
+from timebank.communities.models import Area, Community
+from timebank.communities.services import add_area, create_community, rename_area, update_community
+from timebank.extensions import db, login_manager
+from timebank.members.models import Member
+from timebank.members.acting import logged_in_member
+from timebank.members.services import set_coordinator
+from timebank.members.views import committed
+from timebank.permissions import can_administer, can_coordinate
+
+bp = Blueprint("communities", __name__)
+
+
+@bp.before_request
+def require_login():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def own_community() -> Community:
+    if not can_coordinate(current_user, current_user.community_id):
+        abort(403)
+    return current_user.community
+
+
+@bp.route("/coordinate/community", methods=["GET", "POST"])
+def settings():
+    community = own_community()
+    form = CommunitySettingsForm(obj=community)
+    if form.validate_on_submit() and committed(form, lambda: update_community(
+            community, actor=logged_in_member(), name=form.name.data, description=form.description.data,
+            join_policy=form.join_policy.data, house_rules=form.house_rules.data))[0]:
+        flash(_("The settings of %(name)s are saved.", name=community.name), "success")
+        return redirect(url_for("communities.settings"))
+    return render_template("communities/settings.html", form=form, community=community)
+
+
+@bp.route("/coordinate/community/areas", methods=["POST"])
+@bp.route("/coordinate/community/areas/<int:area_id>", methods=["POST"])
+def area(area_id: int | None = None):
+    """Add an area, or rename one (areas are never deleted: members point at them)."""
+    community = own_community()
+    existing = db.session.get(Area, area_id) if area_id else None
+    if area_id and (existing is None or existing.community_id != community.id):
+        abort(404)
+    form = AreaForm()
+    if not form.validate():
+        flash(_("Please give the area a name of at most 80 characters."), "error")
+        return redirect(url_for("communities.settings"))
+    actor = logged_in_member()
+    if committed(None, lambda: rename_area(existing, actor=actor, name=form.name.data) if existing
+                 else add_area(community, actor=actor, name=form.name.data))[0]:
+        flash(_("The area %(name)s is saved.", name=form.name.data.strip()), "success")
+    return redirect(url_for("communities.settings"))
+
+
+# The instance administrator
+
+
+def require_admin() -> None:
+    if not can_administer(current_user):
+        abort(403)
+
+
+@bp.route("/admin", methods=["GET", "POST"])
+def admin():
+    require_admin()
+    form = NewCommunityForm()
+    if form.validate_on_submit():
+        ok, community = committed(form, lambda: create_community(form.slug.data, form.name.data, form.join_policy.data))
+        if ok:
+            flash(_("The community %(name)s is made. Now appoint its first coordinator.", name=community.name),
+                  "success")
+            return redirect(url_for("communities.admin_community", community_id=community.id))
+    communities = db.session.scalars(sa.select(Community).order_by(Community.name)).all()
+    counts = dict(db.session.execute(sa.select(Member.community_id, sa.func.count()).where(
+        Member.status == "active").group_by(Member.community_id)).all())
+    return render_template("communities/admin.html", form=form, communities=communities, counts=counts)
+
+
+@bp.route("/admin/communities/<int:community_id>", methods=["GET", "POST"])
+def admin_community(community_id: int):
+    """Appoint a coordinator by email address: an active member, or someone who asked to join."""
+    require_admin()
+    community = db.get_or_404(Community, community_id)
+    form = AppointForm()
+    if form.validate_on_submit():
+        member = db.session.scalar(sa.select(Member).where(Member.email == form.email.data.strip().lower(),
+                                                           Member.community_id == community.id))
+        if member is None:
+            form.email.errors.append(_("Nobody in %(name)s has this email address. Ask them to join first.",
+                                       name=community.name))
+        elif committed(form, lambda: set_coordinator(member, actor=logged_in_member(), coordinator=True))[0]:
+            flash(_("%(name)s is now a coordinator. We sent them an email.", name=member.name), "success")
+            return redirect(url_for("communities.admin_community", community_id=community.id))
+    coordinators = db.session.scalars(sa.select(Member).where(
+        Member.community_id == community.id, Member.role == "coordinator", Member.status != "erased")
+        .order_by(Member.name)).all()
+    return render_template("communities/admin_community.html", community=community, form=form,
+                           coordinators=coordinators)
+
+
+@bp.route("/admin/communities/<int:community_id>/coordinators/<int:member_id>/remove", methods=["POST"])
+def remove_coordinator(community_id: int, member_id: int):
+    require_admin()
+    member = db.session.get(Member, member_id)
+    if member is None or member.community_id != community_id or member.role != "coordinator":
+        abort(404)
+    set_coordinator(member, actor=logged_in_member(), coordinator=False)
+    db.session.commit()
+    flash(_("%(name)s is no longer a coordinator. We sent them an email.", name=member.name), "success")
+    return redirect(url_for("communities.admin_community", community_id=community_id))

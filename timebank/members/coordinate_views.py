@@ -1,0 +1,167 @@
+"""The coordinators' pages about members: join requests, the member list, assisted members,
+acting for them, pausing and erasing. A coordinator sees and touches only their own community."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from timebank.audit.services import record
+from timebank.extensions import db, login_manager
+from timebank.members.acting import logged_in_member, start_acting_for, stop_acting
+from timebank.members.forms import AssistedMemberForm, ReasonForm
+from timebank.members.models import JoinRequest, Member
+from timebank.members.services import (NAME_MAX, decide_join_request, directory, done_for, erase_member,
+                                       reactivate_member, register_assisted_member, suspend_member,
+                                       waiting_join_requests)
+from timebank.members.views import committed, language_choices
+from timebank.permissions import can_coordinate
+
+bp = Blueprint("coordinate", __name__, url_prefix="/coordinate")
+
+STATUS_FILTERS = ("active", "pending", "suspended", "rejected", "erased")
+
+
+@bp.before_request
+def require_coordinator():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not can_coordinate(current_user, current_user.community_id):
+        abort(403)
+    return None
+
+
+def member_here(member_id: int) -> Member:
+    """A member of the coordinator's own community; anyone else is simply not found."""
+    member = db.session.get(Member, member_id)
+    if member is None or member.community_id != current_user.community_id:
+        abort(404)
+    return member
+
+
+@bp.route("")
+def index():
+    community = current_user.community
+    erasures = db.session.scalars(sa.select(Member).where(
+        Member.community_id == community.id, Member.erasure_requested_at.is_not(None),
+        Member.status != "erased").order_by(Member.erasure_requested_at)).all()
+    return render_template("coordinate/index.html", community=community,
+                           waiting=len(waiting_join_requests(community.id)), erasures=erasures)
+
+
+@bp.route("/requests")
+def requests():
+    community = current_user.community
+    decided = db.session.scalars(sa.select(JoinRequest).where(
+        JoinRequest.community_id == community.id, JoinRequest.state.in_(("approved", "rejected")),
+        JoinRequest.decided_by_id.is_not(None)).order_by(JoinRequest.decided_at.desc()).limit(20)).all()
+    return render_template("coordinate/requests.html", community=community,
+                           waiting=waiting_join_requests(community.id), decided=decided, form=ReasonForm())
+
+
+@bp.route("/requests/<int:request_id>", methods=["POST"])
+def decide(request_id: int):
+    join_request = db.session.get(JoinRequest, request_id)
+    if join_request is None or join_request.community_id != current_user.community_id:
+        abort(404)
+    form = ReasonForm()
+    approve = request.form.get("decision") == "approve"
+    if not form.validate() or request.form.get("decision") not in ("approve", "reject"):
+        flash(_("Please choose to accept or not, and keep the reason short."), "error")
+        return redirect(url_for("coordinate.requests"))
+    if committed(None, lambda: decide_join_request(join_request, actor=logged_in_member(), approve=approve,
+                                                   reason=form.reason.data))[0]:
+        name = join_request.member.name
+        flash(_("%(name)s is now a member. We sent them an email.", name=name) if approve else
+              _("%(name)s's request is not accepted. We sent them an email.", name=name), "success")
+    return redirect(url_for("coordinate.requests"))
+
+
+@bp.route("/members")
+def members():
+    community = current_user.community
+    status = request.args.get("status", "active")
+    if status not in STATUS_FILTERS:
+        status = "active"
+    query = (request.args.get("q") or "")[:NAME_MAX]
+    stmt = directory(community.id, query=query, status=status)
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    return render_template("coordinate/members.html", community=community, page=page, status=status,
+                           query=query, statuses=STATUS_FILTERS)
+
+
+@bp.route("/members/new", methods=["GET", "POST"])
+def new_member():
+    community = current_user.community
+    form = AssistedMemberForm()
+    areas = {a.id: a for a in community.areas}
+    form.area.choices = [("", _("Not known"))] + [(a.id, a.name) for a in areas.values()]
+    form.locale.choices = language_choices()
+    if form.validate_on_submit():
+        ok, member = committed(form, lambda: register_assisted_member(
+            community, actor=logged_in_member(), name=form.name.data, phone=form.phone.data,
+            area=areas.get(form.area.data), locale=form.locale.data, bio=form.bio.data))
+        if ok:
+            flash(_("%(name)s is registered. You can now act for them.", name=member.name), "success")
+            return redirect(url_for("coordinate.member", member_id=member.id))
+    return render_template("coordinate/new_member.html", form=form)
+
+
+@bp.route("/members/<int:member_id>")
+def member(member_id: int):
+    member = member_here(member_id)
+    events = db.session.scalars(done_for(member).limit(50)).all()
+    return render_template("coordinate/member.html", member=member, events=events, form=ReasonForm())
+
+
+def _decision(member_id: int, service, done_message: str):
+    """Run a coordinator's decision about a member with the reason from the form."""
+    member = member_here(member_id)
+    form = ReasonForm()
+    if form.validate():
+        if committed(None, lambda: service(member, actor=logged_in_member(), reason=form.reason.data))[0]:
+            flash(done_message % {"name": member.name}, "success")
+    else:
+        flash(_("Please keep the reason short."), "error")
+    return redirect(url_for("coordinate.member", member_id=member.id))
+
+
+@bp.route("/members/<int:member_id>/suspend", methods=["POST"])
+def suspend(member_id: int):
+    return _decision(member_id, suspend_member, _("%(name)s is paused and logged out. We sent them an email."))
+
+
+@bp.route("/members/<int:member_id>/reactivate", methods=["POST"])
+def reactivate(member_id: int):
+    return _decision(member_id, reactivate_member, _("%(name)s can log in again. We sent them an email."))
+
+
+@bp.route("/members/<int:member_id>/erase", methods=["POST"])
+def erase(member_id: int):
+    """Erase a member. The ledger's "settle the balance to the community fund first" step
+    belongs here, before erase_member, in the same transaction."""
+    if request.form.get("confirm") != "yes":
+        flash(_("Please tick the box to confirm that you want to erase this member."), "error")
+        return redirect(url_for("coordinate.member", member_id=member_id))
+    return _decision(member_id, erase_member, _("The member is erased. From now on they are called %(name)s."))
+
+
+@bp.route("/members/<int:member_id>/act", methods=["POST"])
+def act_for(member_id: int):
+    member = member_here(member_id)
+    if not member.assisted or member.status != "active":
+        flash(_("You can only act for active members who get help because they have no phone or computer."),
+              "error")
+        return redirect(url_for("coordinate.member", member_id=member.id))
+    start_acting_for(member)
+    record("member.acting_started", actor=logged_in_member(), on_behalf_of=member, subject=member)
+    db.session.commit()
+    flash(_("You are now acting for %(name)s. Everything you do is done in their name and shown to them.",
+            name=member.name), "info")
+    return redirect(url_for("core.index"))
+
+
+@bp.route("/stop-acting", methods=["POST"])
+def stop():
+    stop_acting()
+    flash(_("You stopped acting for someone else. You are yourself again."), "info")
+    return redirect(url_for("coordinate.index"))

@@ -1,0 +1,40 @@
+"""Failed sign-ins are limited per account and per address, on the web and in the API alike,
+so guessing a password through one does not get a fresh count from the other."""
+from flask import current_app, g, request
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+
+from timebank.extensions import limiter
+
+
+def record_failed_login() -> None:
+    """Only failed attempts count towards the limits."""
+    g.login_failed = True
+
+
+def _failed(_response) -> bool:
+    return g.get("login_failed", False)
+
+
+def _account_key() -> str:
+    email = request.form.get("email")
+    if email is None:
+        body = request.get_json(silent=True)
+        email = body.get("email") if isinstance(body, dict) else None
+    return "account:" + str(email or "").strip().lower()[:254]
+
+
+def _limit() -> str:
+    return current_app.config["LOGIN_FAILURE_LIMIT"]
+
+
+def _too_many_attempts() -> str:
+    return _("Too many failed attempts to log in. Please wait 15 minutes and try again, "
+             "or ask for a new password.")
+
+
+def limit_failed_logins(view):
+    for key_func, scope in ((_account_key, "login-account"), (get_remote_address, "login-address")):
+        view = limiter.limit(_limit, key_func=key_func, methods=["POST"], deduct_when=_failed,
+                             error_message=_too_many_attempts, scope=scope)(view)
+    return view

@@ -1,0 +1,474 @@
+"""Joining, signing in, profiles, roles and the end of a membership.
+
+Services flush, never commit; the view or command that called them commits once. They raise
+MemberError with a plain-language message (and the form field it belongs to, if any)."""
+import re
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+from werkzeug.datastructures import FileStorage
+
+from timebank.audit.models import AuditEvent
+from timebank.audit.services import record
+from timebank.communities.models import Area, Category, Community
+from timebank.db import utcnow
+from timebank.errors import DomainError
+from timebank.extensions import db
+from timebank.mail.models import OutboxMessage
+from timebank.mail.services import queue_mail
+from timebank.members.models import AUDIENCES, JoinRequest, Member, MemberToken
+from timebank.members.passwords import hash_password, password_problem, verify_password
+from timebank.members.tokens import check_token, issue_token, use_token
+from timebank.permissions import can_administer, can_coordinate, can_manage_member
+from timebank.uploads.services import ImageError, delete_image, save_image
+
+NAME_MAX = 80
+BIO_MAX = 1000
+REASON_MAX = 1000
+# Markup, control characters and the invisible signs that reverse text direction.
+UNSAFE_IN_NAMES = re.compile(r"[<>\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+PHONE_RE = re.compile(r"^\+?[0-9 ()-]{6,25}$")
+
+
+class MemberError(DomainError):
+    """Something asked of a member service cannot be done; `field` names the form field at fault."""
+
+
+class NotAllowed(MemberError):
+    """The actor may not do this (e.g. a coordinator acting outside their own community)."""
+
+    code = "forbidden"
+    status = 403
+
+
+# Checking what people type
+
+
+def clean_name(name: str | None, field: str = "name") -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise MemberError(_l("Please fill in a name."), field)
+    if len(name) > NAME_MAX:
+        raise MemberError(_l("Please use a name of at most %(num)d characters.", num=NAME_MAX), field)
+    if UNSAFE_IN_NAMES.search(name):
+        raise MemberError(_l("A name cannot contain the signs < and > or other special signs."), field)
+    return name
+
+
+def clean_email(email: str | None) -> str:
+    try:
+        return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        raise MemberError(_l("Please fill in a valid email address, like name@example.org."), "email") from None
+
+
+def clean_text(text: str | None, limit: int, field: str) -> str:
+    text = (text or "").strip()
+    if len(text) > limit:
+        raise MemberError(_l("Please use at most %(num)d characters.", num=limit), field)
+    return text
+
+
+def check_new_password(password: str, *, name: str = "", email: str = "", field: str = "password") -> None:
+    problem = password_problem(password or "", name=name, email=email or "")
+    if problem:
+        raise MemberError(problem, field)
+
+
+def _ensure_email_free(email: str) -> None:
+    if db.session.scalar(sa.select(Member.id).where(Member.email == email)):
+        raise MemberError(_l("There is already an account with this email address. "
+                             "Log in, or ask for a new password if you forgot it."), "email")
+
+
+def _add_member(member: Member) -> Member:
+    """Add a member; a second registration with the same address at the same moment is refused."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(member)
+            db.session.flush()
+    except IntegrityError:
+        raise MemberError(_l("There is already an account with this email address. "
+                             "Log in, or ask for a new password if you forgot it."), "email") from None
+    return member
+
+
+def _require_coordinator(actor: Member, community_id: int) -> None:
+    if not can_coordinate(actor, community_id):
+        raise NotAllowed(_l("Only a coordinator of this neighbourhood can do this."))
+
+
+def coordinators_of(community_id: int, *, besides: Member | None = None) -> list[Member]:
+    stmt = sa.select(Member).where(Member.community_id == community_id, Member.role == "coordinator",
+                                   Member.status == "active").order_by(Member.id)
+    if besides is not None:
+        stmt = stmt.where(Member.id != besides.id)
+    return list(db.session.scalars(stmt))
+
+
+def _tell_coordinators(community_id: int, template: str, besides: Member | None = None, **context) -> None:
+    for coordinator in coordinators_of(community_id, besides=besides):
+        queue_mail(coordinator, template, **context)
+
+
+# Joining
+
+
+def register_member(community: Community | None, *, name: str, email: str, password: str, locale: str | None,
+                    accepted_rules: bool) -> Member:
+    """A resident asks to join: a pending member, a join request and a confirmation email.
+
+    Order: (1) register, (2) confirm the email address with the emailed link, then (3) an
+    open community lets them in at once; an approval community puts the request on its
+    coordinators' list and tells them; (4) the applicant gets an email with the decision."""
+    if community is None:
+        raise MemberError(_l("We do not know this neighbourhood. Please choose one from the list."), "community")
+    name = clean_name(name)
+    email = clean_email(email)
+    check_new_password(password, name=name, email=email)
+    if not accepted_rules:
+        raise MemberError(_l("Please read the house rules and tick the box to accept them."), "accept_rules")
+    _ensure_email_free(email)
+    member = _add_member(Member(community_id=community.id, name=name, email=email, status="pending",
+                                password_hash=hash_password(password), locale=locale))
+    db.session.add(JoinRequest(member_id=member.id, community_id=community.id, house_rules=community.house_rules))
+    record("member.registered", actor=member, subject=member)
+    send_confirmation(member)
+    return member
+
+
+def send_confirmation(member: Member) -> None:
+    link = url_for("members.confirm", token=issue_token(member, "confirm"), _external=True)
+    queue_mail(member, "confirm_email", link=link, hours=current_app.config["CONFIRM_LINK_HOURS"])
+
+
+def resend_confirmation(email: str) -> None:
+    """Send a new link if this address waits for confirmation; say nothing about others."""
+    member = db.session.scalar(sa.select(Member).where(Member.email == (email or "").strip().lower()))
+    if member is not None and member.status == "pending" and member.email_confirmed_at is None:
+        send_confirmation(member)
+
+
+def pending_join_request(member: Member) -> JoinRequest | None:
+    """The member's latest join request."""
+    return db.session.scalar(sa.select(JoinRequest).where(JoinRequest.member_id == member.id)
+                             .order_by(JoinRequest.id.desc()).limit(1))
+
+
+def confirm_email(raw_token: str) -> Member:
+    """Confirm the address; then the join request goes on (see `register_member`)."""
+    member = use_token(raw_token, "confirm")
+    member.email_confirmed_at = utcnow()
+    request = pending_join_request(member)
+    if request is None or request.state != "unconfirmed" or member.status != "pending":
+        return member
+    community = request.community
+    if community.join_policy == "open":
+        request.state, request.submitted_at, request.decided_at = "approved", utcnow(), utcnow()
+        member.status = "active"
+        record("member.joined", actor=member, subject=member)
+        queue_mail(member, "join_welcome", community=community, link=url_for("members.login", _external=True))
+    else:
+        request.state, request.submitted_at = "waiting", utcnow()
+        record("member.join_requested", actor=member, subject=member)
+        _tell_coordinators(community.id, "join_request", applicant=member, community=community,
+                           link=url_for("coordinate.requests", _external=True))
+    db.session.flush()
+    return member
+
+
+def decide_join_request(request: JoinRequest, *, actor: Member, approve: bool, reason: str = "") -> JoinRequest:
+    """Approve or reject a waiting request; the applicant and the other coordinators get an email.
+    Decided once: a second click or a second coordinator gets a clear refusal."""
+    _require_coordinator(actor, request.community_id)
+    reason = clean_text(reason, REASON_MAX, "reason")
+    decided = db.session.execute(
+        sa.update(JoinRequest).where(JoinRequest.id == request.id, JoinRequest.state == "waiting")
+        .values(state="approved" if approve else "rejected", decided_at=utcnow(), decided_by_id=actor.id,
+                reason=reason))
+    if decided.rowcount != 1:
+        raise MemberError(_l("This request was decided already."))
+    db.session.refresh(request)
+    member = request.member
+    member.status = "active" if approve else "rejected"
+    record("member.approved" if approve else "member.rejected", actor=actor, subject=member, reason=reason,
+           community_id=request.community_id)
+    queue_mail(member, "join_approved" if approve else "join_rejected", community=request.community,
+               reason=reason, link=url_for("members.login", _external=True))
+    _tell_coordinators(request.community_id, "join_decided", besides=actor, applicant=member, decider=actor,
+                       approved=approve, reason=reason, community=request.community)
+    db.session.flush()
+    return request
+
+
+def waiting_join_requests(community_id: int) -> list[JoinRequest]:
+    return list(db.session.scalars(
+        sa.select(JoinRequest).where(JoinRequest.community_id == community_id, JoinRequest.state == "waiting")
+        .order_by(JoinRequest.submitted_at, JoinRequest.id)))
+
+
+# Members made by operators and coordinators
+
+
+def create_member(community: Community, *, email: str, name: str, password: str, role: str = "member",
+                  is_admin: bool = False) -> Member:
+    """An active, approved member made by an operator (command line)."""
+    if role not in ("member", "coordinator"):
+        raise MemberError(_l("The role must be member or coordinator."), "role")
+    name = clean_name(name)
+    email = clean_email(email)
+    check_new_password(password, name=name, email=email)
+    _ensure_email_free(email)
+    member = _add_member(Member(community_id=community.id, name=name, email=email, role=role, is_admin=is_admin,
+                                status="active", email_confirmed_at=utcnow(), password_hash=hash_password(password)))
+    record("member.created", actor=None, subject=member, community_id=community.id, role=role, is_admin=is_admin)
+    return member
+
+
+def register_assisted_member(community: Community, *, actor: Member, name: str, phone: str = "",
+                             area: Area | None = None, locale: str | None = None, bio: str = "") -> Member:
+    """A resident without phone or computer, registered by a coordinator who will act for them."""
+    _require_coordinator(actor, community.id)
+    member = Member(community_id=community.id, name=clean_name(name), phone=_clean_phone(phone),
+                    area_id=_check_area(community.id, area), locale=locale, bio=clean_text(bio, BIO_MAX, "bio"),
+                    status="active", assisted=True)
+    db.session.add(member)
+    db.session.flush()
+    record("member.registered_assisted", actor=actor, on_behalf_of=member, subject=member)
+    return member
+
+
+# Profile and privacy
+
+
+def _clean_phone(phone: str | None) -> str | None:
+    phone = (phone or "").strip()
+    if phone and not PHONE_RE.match(phone):
+        raise MemberError(_l("Please write a phone number with digits only, like 06 12345678."), "phone")
+    return phone or None
+
+
+def _check_area(community_id: int, area: Area | None) -> int | None:
+    if area is not None and area.community_id != community_id:
+        raise MemberError(_l("Please choose an area from the list."), "area")
+    return area.id if area else None
+
+
+def _on_behalf(actor: Member, member: Member) -> Member | None:
+    return member if actor.id != member.id else None
+
+
+def update_profile(member: Member, *, actor: Member, name: str, bio: str = "", phone: str = "",
+                   area: Area | None = None, skills: Iterable[Category] = (), languages: Iterable[str] = (),
+                   locale: str | None = None, photo: FileStorage | None = None,
+                   remove_photo: bool = False) -> Member:
+    """Change what neighbours see about a member; done by the member or for them by a coordinator."""
+    skills, languages = list(skills), list(languages)
+    if any(c.community_id != member.community_id or c.retired_at for c in skills):
+        raise MemberError(_l("Please choose from the list of skills."), "skills")
+    if not set(languages) <= set(current_app.config["SPOKEN_LANGUAGES"]):
+        raise MemberError(_l("Please choose from the list of languages."), "languages")
+    if locale is not None and locale not in current_app.config["LANGUAGES"]:
+        raise MemberError(_l("Please choose from the list of languages."), "locale")
+    member.name = clean_name(name)
+    member.bio = clean_text(bio, BIO_MAX, "bio")
+    member.phone = _clean_phone(phone)
+    member.area_id = _check_area(member.community_id, area)
+    member.skills = skills
+    member.languages = languages
+    member.locale = locale or member.locale
+    if photo is not None or remove_photo:
+        old = member.photo
+        try:
+            member.photo = save_image(photo, community_id=member.community_id, owner_id=member.id) if photo else None
+        except ImageError as error:
+            raise MemberError(str(error), "photo") from None
+        if old is not None:
+            db.session.flush()
+            delete_image(old)
+    db.session.flush()
+    record("member.profile_updated", actor=actor, on_behalf_of=_on_behalf(actor, member), subject=member)
+    return member
+
+
+def update_privacy(member: Member, *, actor: Member, email_to: str, phone_to: str, balance_to: str) -> Member:
+    if not {email_to, phone_to, balance_to} <= set(AUDIENCES):
+        raise MemberError(_l("Please choose one of the options."))
+    member.show_email_to, member.show_phone_to, member.show_balance_to = email_to, phone_to, balance_to
+    db.session.flush()
+    record("member.privacy_updated", actor=actor, on_behalf_of=_on_behalf(actor, member), subject=member,
+           email=email_to, phone=phone_to, balance=balance_to)
+    return member
+
+
+def directory(community_id: int, *, query: str = "", skill_id: int | None = None, area_id: int | None = None,
+              status: str = "active") -> sa.Select:
+    """Members of a community matching a name (part), a skill and an area, by name."""
+    stmt = sa.select(Member).where(Member.community_id == community_id, Member.status == status)
+    query = " ".join((query or "").split())[:NAME_MAX]
+    if query:
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Member.name.ilike(f"%{escaped}%", escape="\\"))
+    if skill_id:
+        stmt = stmt.where(Member.skills.any(Category.id == skill_id))
+    if area_id:
+        stmt = stmt.where(Member.area_id == area_id)
+    return stmt.order_by(sa.func.lower(Member.name), Member.id)
+
+
+def done_for(member: Member) -> sa.Select:
+    """What others did in the member's name, and what they decided about the member, newest first."""
+    return sa.select(AuditEvent).where(sa.or_(
+        AuditEvent.on_behalf_of_id == member.id,
+        sa.and_(AuditEvent.subject_type == "members", AuditEvent.subject_id == member.id,
+                sa.or_(AuditEvent.actor_id.is_(None), AuditEvent.actor_id != member.id)),
+    )).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+
+
+# Passwords and sessions
+
+
+def end_all_sessions(member: Member) -> None:
+    """Every session and "keep me logged in" cookie of the member stops working."""
+    member.session_version += 1
+    db.session.flush()
+
+
+def change_password(member: Member, *, current: str, new: str) -> None:
+    if not verify_password(member.password_hash, current or ""):
+        raise MemberError(_l("This is not your current password."), "current_password")
+    check_new_password(new, name=member.name, email=member.email or "", field="new_password")
+    member.password_hash = hash_password(new)
+    end_all_sessions(member)
+    record("member.password_changed", actor=member, subject=member)
+    queue_mail(member, "password_changed")
+
+
+def log_out_everywhere(member: Member) -> None:
+    end_all_sessions(member)
+    record("member.logged_out_everywhere", actor=member, subject=member)
+
+
+def request_password_reset(email: str) -> None:
+    """Email a reset link if the address belongs to someone who can log in; say nothing otherwise."""
+    member = db.session.scalar(sa.select(Member).where(Member.email == (email or "").strip().lower()))
+    if member is None or member.status not in ("active", "pending"):
+        return
+    link = url_for("members.reset_password", token=issue_token(member, "reset"), _external=True)
+    queue_mail(member, "password_reset", link=link, minutes=current_app.config["RESET_LINK_MINUTES"])
+
+
+def reset_password(raw_token: str, new: str) -> Member:
+    """Set a new password from an emailed link; a password that is refused leaves the link usable."""
+    member = check_token(raw_token, "reset").member
+    check_new_password(new, name=member.name, email=member.email or "")
+    use_token(raw_token, "reset")
+    member.password_hash = hash_password(new)
+    end_all_sessions(member)
+    record("member.password_reset", actor=member, subject=member)
+    queue_mail(member, "password_changed")
+    return member
+
+
+# Coordinators' decisions about members
+
+
+def _require_power_over(actor: Member, member: Member) -> None:
+    if not can_manage_member(actor, member):
+        raise NotAllowed(_l("Only another coordinator of this neighbourhood can do this."))
+
+
+def suspend_member(member: Member, *, actor: Member, reason: str) -> Member:
+    """Pause a membership: the member is logged out everywhere and told why."""
+    _require_power_over(actor, member)
+    reason = clean_text(reason, REASON_MAX, "reason")
+    if not reason:
+        raise MemberError(_l("Please write down why. The member will see it."), "reason")
+    if member.status != "active":
+        raise MemberError(_l("Only active members can be paused."))
+    member.status = "suspended"
+    end_all_sessions(member)
+    record("member.suspended", actor=actor, subject=member, reason=reason)
+    queue_mail(member, "suspended", reason=reason, community=member.community)
+    return member
+
+
+def reactivate_member(member: Member, *, actor: Member, reason: str = "") -> Member:
+    _require_power_over(actor, member)
+    reason = clean_text(reason, REASON_MAX, "reason")
+    if member.status != "suspended":
+        raise MemberError(_l("Only paused members can be let back in."))
+    member.status = "active"
+    db.session.flush()
+    record("member.reactivated", actor=actor, subject=member, reason=reason)
+    queue_mail(member, "reactivated", reason=reason, community=member.community,
+               link=url_for("members.login", _external=True))
+    return member
+
+
+def set_coordinator(member: Member, *, actor: Member, coordinator: bool) -> Member:
+    """The administrator appoints or removes a coordinator. Appointing someone who is still
+    waiting to join (with a confirmed address) lets them in: a new community has nobody else."""
+    if not can_administer(actor):
+        raise NotAllowed(_l("Only an administrator can appoint coordinators."))
+    if coordinator:
+        if member.status == "pending" and member.email_confirmed_at is not None:
+            member.status = "active"
+            request = pending_join_request(member)
+            if request is not None and request.state in ("unconfirmed", "waiting"):
+                request.state, request.decided_at, request.decided_by_id = "approved", utcnow(), actor.id
+        if member.status != "active" or member.assisted:
+            raise MemberError(_l("Only active members who can log in can become coordinators."), "email")
+    member.role = "coordinator" if coordinator else "member"
+    db.session.flush()
+    record("member.coordinator_appointed" if coordinator else "member.coordinator_removed", actor=actor,
+           subject=member, community_id=member.community_id)
+    queue_mail(member, "coordinator_appointed" if coordinator else "coordinator_removed", community=member.community)
+    return member
+
+
+# The end of a membership (GDPR art. 17)
+
+
+def request_erasure(member: Member) -> None:
+    """The member asks to be erased; their coordinators get an email and carry it out."""
+    if member.erasure_requested_at is not None:
+        return
+    member.erasure_requested_at = utcnow()
+    db.session.flush()
+    record("member.erasure_requested", actor=member, subject=member)
+    queue_mail(member, "erasure_received", community=member.community)
+    _tell_coordinators(member.community_id, "erasure_requested", member_to_erase=member,
+                       link=url_for("coordinate.member", member_id=member.id, _external=True))
+
+
+def erase_member(member: Member, *, actor: Member, reason: str = "") -> Member:
+    """Delete a member's contact data and profile; the name becomes "former member #N".
+
+    The member's place in the ledger and the audit log stays (by id), so the books still add up.
+    Settling a non-zero balance to the community fund is the caller's step, before this one."""
+    _require_power_over(actor, member)
+    if member.status == "erased":
+        raise MemberError(_l("This member has been erased already."))
+    reason = clean_text(reason, REASON_MAX, "reason")
+    photo = member.photo
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        member.name = str(_l("Former member #%(number)d", number=member.id))
+    member.email = member.email_confirmed_at = member.password_hash = member.phone = None
+    member.bio, member.area_id, member.skills, member.languages = "", None, [], []
+    member.locale, member.photo, member.erasure_requested_at = None, None, None
+    member.show_email_to = member.show_phone_to = member.show_balance_to = "coordinators"
+    member.role, member.is_admin, member.status = "member", False, "erased"
+    end_all_sessions(member)
+    if photo is not None:
+        delete_image(photo)
+    db.session.execute(sa.delete(MemberToken).where(MemberToken.member_id == member.id))
+    db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.member_id == member.id))
+    db.session.execute(sa.update(JoinRequest).where(JoinRequest.member_id == member.id).values(reason=""))
+    record("member.erased", actor=actor, subject=member, reason=reason)
+    return member
