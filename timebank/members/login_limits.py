@@ -35,6 +35,6 @@ def _too_many_attempts() -> str:
 
 def limit_failed_logins(view):
     for key_func, scope in ((_account_key, "login-account"), (get_remote_address, "login-address")):
-        view = limiter.limit(_limit, key_func=key_func, methods=["POST"], deduct_when=_failed,
-                             error_message=_too_many_attempts, scope=scope)(view)
+        view = limiter.shared_limit(_limit, scope, key_func=key_func, methods=["POST"], deduct_when=_failed,
+                                    error_message=_too_many_attempts)(view)
     return view
