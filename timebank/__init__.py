@@ -48,20 +48,24 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from timebank.core.views import bp as core_bp
+    from timebank.market.views import bp as market_bp
     from timebank.members.views import bp as members_bp
     from timebank.uploads.views import bp as uploads_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(members_bp)
     app.register_blueprint(uploads_bp)
+    app.register_blueprint(market_bp)
 
 
 def register_commands(app: Flask) -> None:
     from timebank.communities.cli import communities_cli
     from timebank.demo.cli import demo_cli
+    from timebank.market.cli import market_cli
 
     app.cli.add_command(communities_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(market_cli)
 
 
 def register_sqlite_write_lock(app: Flask) -> None:

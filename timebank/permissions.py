@@ -26,9 +26,21 @@ def can_act_for(actor: Member | None, member: Member) -> bool:
     return actor.id == member.id or can_coordinate(actor, member.community_id)
 
 
+def can_manage_post(member: Member | None, post) -> bool:
+    """Edit, pause, close or renew a post: its owner. A coordinator acting for an assisted member
+    passes `acting_member()`, which is then that member."""
+    return is_member_of(member, post.community_id) and member.id == post.owner_id
+
+
+def can_moderate_post(member: Member | None, post) -> bool:
+    """Close anyone's post with a reason: the coordinators of its community."""
+    return can_coordinate(member, post.community_id)
+
+
 def register_permissions(app) -> None:
     """Make the predicates available in every template."""
     app.jinja_env.globals.update(
         is_member_of=is_member_of, can_coordinate=can_coordinate,
         can_administer=can_administer, can_act_for=can_act_for,
+        can_manage_post=can_manage_post, can_moderate_post=can_moderate_post,
     )

@@ -41,6 +41,9 @@ class Member(UserMixin, db.Model):
     # Bumped to end every session at once (password change, "log out everywhere", suspension).
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # market: the opt-in digest of new requests that match one's skills or offers.
+    market_digest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    market_digest_sent_until: Mapped[datetime | None]
 
     community: Mapped[Community] = relationship()
     area: Mapped[Area | None] = relationship()
