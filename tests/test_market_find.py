@@ -10,6 +10,7 @@ from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.market.models import Post
 from timebank.market.search import query_words
+from timebank.market import services
 from timebank.market.services import Filters, PostDetails, edit_post, find_posts
 
 from .conftest import login
@@ -77,10 +78,22 @@ def test_listing_pages_through_many_posts(app, client, member, make_post):
     login(client, member)
     first = client.get("/market", headers=EN).text
     assert "Post number 00" in first and "Post number 19" in first and "Post number 20" not in first
-    assert "Page 1 of 2" in first and 'href="/market?page=2"' in first
+    assert "Page 1" in first and 'href="/market?page=2"' in first and "Newer" not in first
     second = client.get("/market?page=2", headers=EN).text
     assert "Post number 22" in second and "Post number 00" not in second
+    assert "Newer" in second and "Older" not in second
     assert "This page is empty" in client.get("/market?page=9", headers=EN).text
+
+
+def test_large_numbers_of_results_are_not_counted_exactly(app, client, member, make_post, monkeypatch):
+    for i in range(4):
+        make_post(member, f"Soup number {i}")
+    make_post(member, "Fresh bread")
+    monkeypatch.setattr(services, "COUNT_LIMIT", 3)
+    login(client, member)
+    assert "More than 3 posts found for “soup”" in client.get("/market?q=soup", headers=EN).text
+    assert "More than 3 posts" in client.get("/market", headers=EN).text
+    assert "1 post found for “bread”" in client.get("/market?q=bread", headers=EN).text
 
 
 @pytest.mark.parametrize("query, expected", [

@@ -36,9 +36,10 @@ SQLITE_SEARCH = [
 SQLITE_SEARCH_DROP = ["DROP TRIGGER search_posts_update", "DROP TRIGGER search_posts_delete",
                       "DROP TRIGGER search_posts_insert", "DROP TABLE search_posts"]
 
-# unaccent is not IMMUTABLE (its dictionary could change), so an index needs the wrapper; the
-# fixed search_path keeps the index working whatever the session's search_path is. The extension
-# stays on downgrade: other code may use it.
+# unaccent is not IMMUTABLE (its dictionary could change), so a generated column needs the
+# wrapper; the fixed search_path keeps it working whatever the session's search_path is. The
+# vector is stored, so searching never recomputes it row by row. The extension stays on
+# downgrade: other code may use it.
 POSTGRES_SEARCH = [
     "CREATE EXTENSION IF NOT EXISTS unaccent",
     """CREATE FUNCTION search_fold(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -46,9 +47,11 @@ POSTGRES_SEARCH = [
     """CREATE FUNCTION search_post_vector(title text, description text) RETURNS tsvector
        LANGUAGE sql IMMUTABLE PARALLEL SAFE SET search_path FROM CURRENT
        AS $$ SELECT to_tsvector('simple'::regconfig, search_fold(coalesce(title, '') || ' ' || coalesce(description, ''))) $$""",
-    "CREATE INDEX search_posts ON posts USING gin (search_post_vector(title, description))",
+    """ALTER TABLE posts ADD COLUMN search_vector tsvector
+       GENERATED ALWAYS AS (search_post_vector(title, description)) STORED""",
+    "CREATE INDEX search_posts ON posts USING gin (search_vector)",
 ]
-POSTGRES_SEARCH_DROP = ["DROP INDEX search_posts", "DROP FUNCTION search_post_vector(text, text)",
+POSTGRES_SEARCH_DROP = ["ALTER TABLE posts DROP COLUMN search_vector", "DROP FUNCTION search_post_vector(text, text)",
                         "DROP FUNCTION search_fold(text)"]
 
 

@@ -5,10 +5,11 @@ Both databases fold case and accents and match word beginnings, so "Fiets" finds
 
 - SQLite: an FTS5 table `search_posts` (tokenizer `unicode61 remove_diacritics 2`) kept in step
   with `posts` by triggers.
-- PostgreSQL: a GIN index on `search_post_vector(title, description)`, the 'simple' text search
-  configuration over `unaccent` (a standard contrib extension). 'simple' rather than 'dutch' or
-  'english' because posts mix both languages in one neighbourhood; the light stemming below
-  works the same for both, and for the same on either database.
+- PostgreSQL: a stored generated column `posts.search_vector` (not in the model) with a GIN
+  index: `search_post_vector(title, description)`, the 'simple' text search configuration over
+  `unaccent` (a standard contrib extension). 'simple' rather than 'dutch' or 'english' because
+  posts mix both languages in one neighbourhood; the light stemming below works the same for
+  both, and the same on either database.
 
 The migration (0030) creates these objects; they are named "search_…" so that model/migration
 comparisons leave them alone. A later migration that rebuilds `posts` on SQLite (batch mode)
@@ -59,8 +60,7 @@ def matching(text: str) -> sa.ColumnElement[bool] | None:
         return None
     if db.session.get_bind().dialect.name == "postgresql":
         tsquery = " & ".join(f"{w}:*" for w in words)
-        # The constant 'simple'::regconfig (not a parameter) lets the planner use the GIN index.
-        return sa.func.search_post_vector(Post.title, Post.description).op("@@")(
+        return sa.literal_column("posts.search_vector").op("@@")(
             sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.func.search_fold(tsquery)))
     fts_query = " ".join(f'"{w}"*' for w in words)
     return Post.id.in_(sa.text("SELECT rowid FROM search_posts WHERE search_posts MATCH :fts_query")

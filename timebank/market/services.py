@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import contains_eager, joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import FileStorage
 
 from timebank.audit.services import record
@@ -36,6 +36,7 @@ REMIND_BEFORE = timedelta(days=7)
 # A second identical post this soon is a double click or a retry, not a new post.
 DUPLICATE_WINDOW = timedelta(minutes=10)
 PER_PAGE = 20
+COUNT_LIMIT = 500
 
 
 class MarketError(ValueError):
@@ -257,30 +258,54 @@ def _clean_minutes(minutes: int | None, is_gift: bool) -> int | None:
 
 # Finding posts -----------------------------------------------------------------------------------
 
-def listed(community_id: int, now: datetime | None = None) -> sa.Select:
-    """Posts shown in a community's market: online, not past their date, by active members."""
-    return (sa.select(Post).join(Post.owner)
-            .where(Post.community_id == community_id, Post.status == "active",
-                   Post.expires_at > (now or utcnow()), Member.status == "active")
-            .options(contains_eager(Post.owner), joinedload(Post.category), joinedload(Post.area)))
+def listed_conditions(community_id: int, now: datetime | None = None) -> list:
+    """Posts shown in a community's market: online, not past their date, by active members.
+
+    The owner check is a NOT EXISTS rather than a join, so that the database starts from the
+    community's posts (ix_posts_listing) and looks owners up by id, never scanning members."""
+    inactive_owner = sa.exists().where(Member.id == Post.owner_id, Member.status != "active")
+    return [Post.community_id == community_id, Post.status == "active", Post.expires_at > (now or utcnow()),
+            ~inactive_owner]
 
 
-def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int = PER_PAGE):
-    """One page of the market, newest first (a flask_sqlalchemy Pagination)."""
-    query = listed(community_id)
+def listed(community_id: int) -> sa.Select:
+    return (sa.select(Post).where(*listed_conditions(community_id))
+            .options(joinedload(Post.owner), joinedload(Post.category), joinedload(Post.area)))
+
+
+@dataclass
+class Page:
+    """One page of results. `total` is exact up to COUNT_LIMIT and None beyond it: counting
+    every match of a common word would cost more than it tells."""
+
+    items: list[Post]
+    number: int
+    has_next: bool
+    total: int | None
+
+
+def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int = PER_PAGE) -> Page:
+    """One page of the market, newest first."""
+    conditions = []
     if filters.kind in KINDS:
-        query = query.where(Post.kind == filters.kind)
+        conditions.append(Post.kind == filters.kind)
     if filters.category_id is not None:
-        query = query.where(Post.category_id == filters.category_id)
+        conditions.append(Post.category_id == filters.category_id)
     if filters.area_id is not None:
-        query = query.where(Post.area_id == filters.area_id)
+        conditions.append(Post.area_id == filters.area_id)
     if filters.gifts_only:
-        query = query.where(Post.is_gift.is_(True))
+        conditions.append(Post.is_gift.is_(True))
     condition = search.matching(filters.text) if filters.text else None
     if condition is not None:
-        query = query.where(condition)
-    query = query.order_by(Post.created_at.desc(), Post.id.desc())
-    return db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+        conditions.append(condition)
+    items = list(db.session.scalars(
+        listed(community_id).where(*conditions)
+        .order_by(Post.created_at.desc(), Post.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)))
+    capped = (sa.select(Post.id).where(*listed_conditions(community_id), *conditions)
+              .limit(COUNT_LIMIT + 1).subquery())
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(capped))
+    return Page(items=items[:per_page], number=page, has_next=len(items) > per_page,
+                total=total if total <= COUNT_LIMIT else None)
 
 
 def recent_posts(community_id: int, limit: int = 5) -> list[Post]:

@@ -91,7 +91,8 @@ def index():
             "gifts": "1" if filters.gifts_only else None, "q": filters.text or None}
     kept = {k: v for k, v in kept.items() if v is not None}
     return render_template("market/index.html", page=page, filters=filters, kept=kept, category=category,
-                           categories=active_categories(community.id), areas=community.areas)
+                           categories=active_categories(community.id), areas=community.areas,
+                           count_limit=services.COUNT_LIMIT)
 
 
 @bp.route("/posts/<int:post_id>")
