@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from timebank.communities.models import Area, Category
 from timebank.db import utcnow
+from timebank.demo.seed import seed
 from timebank.extensions import db
 from timebank.market.models import Post
 from timebank.market.search import query_words
@@ -168,3 +169,17 @@ def test_home_page_offers_the_two_big_buttons_and_whats_new(client, member, make
     home = client.get("/", headers=EN).text
     assert 'href="/market/offers/new"' in home and 'href="/market/requests/new"' in home
     assert "Soup for two evenings" in home
+
+
+def test_demo_market_has_both_kinds_in_every_category_and_language(ctx):
+    seed(members=120, months=6, seed=5)
+    db.session.commit()
+    rows = db.session.execute(sa.select(Post.kind, Post.category_id, Post.status, Post.is_gift, Post.title)).all()
+    assert len(rows) == 4 * 120
+    categories = db.session.scalar(sa.select(sa.func.count(Category.id)))
+    for kind in ("offer", "request"):
+        assert len({r.category_id for r in rows if r.kind == kind}) == categories
+    assert {r.status for r in rows} >= {"active", "paused", "closed", "expired"}
+    assert any(r.is_gift for r in rows)
+    titles = {r.title for r in rows}
+    assert any("fiets" in t.lower() for t in titles) and any("bike" in t.lower() for t in titles)
