@@ -102,7 +102,7 @@ def upgrade():
     with op.batch_alter_table('posts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_posts_category_id'), ['category_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_posts_expires_at'), ['expires_at'], unique=False)
-        batch_op.create_index('ix_posts_listing', ['community_id', 'status', 'created_at'], unique=False)
+        batch_op.create_index('ix_posts_listing', ['community_id', 'status', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_posts_owner_id'), ['owner_id'], unique=False)
 
     # On SQLite a plain ADD COLUMN with the foreign key inline: a batch "move and copy" of

@@ -55,8 +55,8 @@ class Post(db.Model):
         sa.CheckConstraint(sa.text("status IN ('active', 'paused', 'closed', 'expired')"), name="status"),
         sa.CheckConstraint(sa.text("minutes IS NULL OR minutes >= 0"), name="minutes"),
         sa.CheckConstraint(sa.text("NOT is_gift OR minutes = 0"), name="gift_is_free"),
-        # The listing: one community's active posts, newest first.
-        sa.Index("ix_posts_listing", "community_id", "status", "created_at"),
+        # The listing: one community's active posts, newest (highest id) first.
+        sa.Index("ix_posts_listing", "community_id", "status", "id"),
     )
 
     @property

@@ -285,7 +285,11 @@ class Page:
 
 
 def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int = PER_PAGE) -> Page:
-    """One page of the market, newest first."""
+    """One page of the market, newest first.
+
+    Newest means highest id: ids grow as posts are placed. Ordering by id lets SQLite walk the
+    posts that match a search from the newest and stop after one page, instead of sorting every
+    match of a common word."""
     conditions = []
     if filters.kind in KINDS:
         conditions.append(Post.kind == filters.kind)
@@ -300,7 +304,7 @@ def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int
         conditions.append(condition)
     items = list(db.session.scalars(
         listed(community_id).where(*conditions)
-        .order_by(Post.created_at.desc(), Post.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)))
+        .order_by(Post.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)))
     capped = (sa.select(Post.id).where(*listed_conditions(community_id), *conditions)
               .limit(COUNT_LIMIT + 1).subquery())
     total = db.session.scalar(sa.select(sa.func.count()).select_from(capped))
@@ -309,7 +313,7 @@ def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int
 
 
 def recent_posts(community_id: int, limit: int = 5) -> list[Post]:
-    return list(db.session.scalars(listed(community_id).order_by(Post.created_at.desc()).limit(limit)))
+    return list(db.session.scalars(listed(community_id).order_by(Post.id.desc()).limit(limit)))
 
 
 def matching_offers(request: Post, limit: int = 5) -> list[Post]:
@@ -318,7 +322,7 @@ def matching_offers(request: Post, limit: int = 5) -> list[Post]:
     query = (listed(request.community_id)
              .where(Post.kind == "offer", Post.category_id == request.category_id,
                     Post.owner_id != request.owner_id)
-             .order_by(same_area, Post.created_at.desc()).limit(limit))
+             .order_by(same_area, Post.id.desc()).limit(limit))
     return list(db.session.scalars(query))
 
 
@@ -327,7 +331,7 @@ def member_posts(member: Member) -> list[Post]:
     return list(db.session.scalars(
         sa.select(Post).where(Post.owner_id == member.id)
         .options(joinedload(Post.category), joinedload(Post.closed_by))
-        .order_by(Post.created_at.desc())))
+        .order_by(Post.id.desc())))
 
 
 # Scheduled work -------------------------------------------------------------------------------
