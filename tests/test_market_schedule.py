@@ -9,6 +9,7 @@ from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.mail.models import OutboxMessage
 from timebank.market.models import Post
+from timebank.market.services import queue_digests
 from timebank.members.models import Member
 
 from .conftest import login
@@ -89,8 +90,15 @@ def test_digest_tells_opted_in_members_about_new_matching_requests_once(app, cli
     make_post(asker, "Help with my laptop", kind="request", category_key="computers")
     make_post(fixer, "Kees needs a bike too", kind="request", category_key="bikes")
 
-    assert "Digest emails queued: 2." in runner.invoke(args=["market", "digest"]).output
+    # They just opted in: the first digest comes a day later, with what was placed since.
     assert "Digest emails queued: 0." in runner.invoke(args=["market", "digest"]).output
+    tomorrow = utcnow() + timedelta(days=1)
+    with app.app_context():
+        assert queue_digests(now=tomorrow) == 2
+        db.session.commit()
+        assert queue_digests(now=tomorrow) == 0
+        assert queue_digests(now=tomorrow + timedelta(days=1)) == 0  # nothing new since
+        db.session.commit()
     mails = {m.member_id: m for m in outbox(app)}
     assert set(mails) == {fixer.id, cook.id}
     assert "Flat tyre on my bike" in mails[fixer.id].body_text
@@ -102,7 +110,10 @@ def test_digest_tells_opted_in_members_about_new_matching_requests_once(app, cli
     login(client, fixer)
     client.post("/market/mine/digest", data={})
     make_post(asker, "Brakes squeak", kind="request", category_key="bikes")
-    assert "Digest emails queued: 0." in runner.invoke(args=["market", "digest"]).output
+    with app.app_context():
+        assert queue_digests(now=tomorrow + timedelta(days=2)) == 0
+        db.session.commit()
+    assert len(outbox(app)) == 2
 
 
 def test_coordinator_sets_how_long_posts_stay_online(app, client, member, make_member):

@@ -33,6 +33,8 @@ CATEGORY_NAME_MAX = 60
 MAX_MINUTES = 24 * 60
 EXPIRY_WEEKS_RANGE = (1, 52)
 REMIND_BEFORE = timedelta(days=7)
+# "Once a day at most": a little under a day, so a daily job that runs a bit early still sends.
+DIGEST_INTERVAL = timedelta(hours=20)
 # A second identical post this soon is a double click or a retry, not a new post.
 DUPLICATE_WINDOW = timedelta(minutes=10)
 PER_PAGE = 20
@@ -364,13 +366,15 @@ def set_digest(member: Member, enabled: bool, now: datetime | None = None) -> No
 
 
 def queue_digests(now: datetime | None = None) -> int:
-    """Email each opted-in member the new requests that match their skills or offers, once.
+    """Email each opted-in member the new requests that match their skills or offers, once,
+    and at most once per DIGEST_INTERVAL.
 
     Each member's digest covers the requests placed since their last one, so a second run
     finds nothing new to send."""
     now = now or utcnow()
     readers = db.session.scalars(
-        sa.select(Member).where(Member.market_digest.is_(True), Member.status == "active")
+        sa.select(Member).where(Member.market_digest.is_(True), Member.status == "active", sa.or_(
+            Member.market_digest_sent_until.is_(None), Member.market_digest_sent_until <= now - DIGEST_INTERVAL))
         .with_for_update(skip_locked=True)).all()
     if not readers:
         return 0
