@@ -5,7 +5,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from timebank.db import UTCDateTime
+from timebank.db import UTCDateTime, include_in_comparison
 
 config = context.config
 fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -32,7 +32,7 @@ def process_revision_directives(context, revision, directives):
 
 def run_migrations_offline():
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_db.metadata,
-                      literal_binds=True, render_item=render_item)
+                      literal_binds=True, render_item=render_item, include_name=include_in_comparison)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -41,10 +41,20 @@ def run_migrations_online():
     conf_args = dict(current_app.extensions["migrate"].configure_args)
     conf_args.setdefault("process_revision_directives", process_revision_directives)
     with target_db.engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table (create, copy, drop, rename). With foreign keys enforced,
+            # dropping the old `members` would cascade-delete every row that points at it. The pragma
+            # only works outside a transaction, so it goes to the driver before anything begins.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, target_metadata=target_db.metadata,
-                          render_item=render_item, **conf_args)
+                          render_item=render_item, include_name=include_in_comparison, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+                raise RuntimeError(f"migration left rows pointing nowhere: {broken[:5]}")
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

@@ -14,6 +14,7 @@ import re
 import shutil
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -24,8 +25,11 @@ from flask import has_app_context
 from flask_migrate import upgrade
 
 from timebank import create_app
+from timebank.communities.models import Category
 from timebank.communities.services import create_community
+from timebank.db import utcnow
 from timebank.extensions import db
+from timebank.market.models import Post
 from timebank.members.models import Member
 from timebank.members.passwords import hash_password
 
@@ -183,6 +187,24 @@ def make_member(app, community):
 @pytest.fixture
 def member(make_member):
     return make_member("Fatima")
+
+
+@pytest.fixture
+def make_post(app):
+    """Factory: an active market post, online for eight weeks, in the owner's community."""
+
+    def make(owner, title="Soup for two evenings", kind="offer", category_key="cooking", **fields):
+        with factory_session(app) as done:
+            category = db.session.scalar(sa.select(Category).where(
+                Category.community_id == owner.community_id, Category.key == category_key))
+            fields.setdefault("expires_at", utcnow() + timedelta(weeks=8))
+            post = Post(community_id=owner.community_id, owner_id=owner.id, kind=kind, title=title,
+                        category_id=category.id, **fields)
+            db.session.add(post)
+            db.session.commit()
+            return done(post)
+
+    return make
 
 
 def login(client, member, password=PASSWORD):

@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from timebank.communities.models import Community
-from timebank.db import take_write_lock
+from timebank.db import include_in_comparison, take_write_lock
 from timebank.extensions import db
 
 from .conftest import ON_POSTGRES, POSTGRES_URL, make_app
@@ -103,7 +103,8 @@ def test_migrations_build_exactly_the_models_schema_and_go_both_ways(scratch_url
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+            context = MigrationContext.configure(conn, opts={"include_name": include_in_comparison})
+            diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations differ: {diff}"
 
         downgrade(revision="base")
@@ -113,4 +114,27 @@ def test_migrations_build_exactly_the_models_schema_and_go_both_ways(scratch_url
         upgrade()
         with db.engine.connect() as conn:
             assert {t.name for t in db.metadata.sorted_tables} <= set(sa.inspect(conn).get_table_names())
+        db.engine.dispose()
+
+
+def test_upgrading_keeps_existing_data(scratch_url):
+    """A database made by an older version keeps its members and their skills: SQLite's batch
+    migrations rebuild tables, which must not cascade-delete the rows that point at them."""
+    app = make_app(scratch_url)
+    with app.app_context():
+        upgrade(revision="0003")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO communities (slug, name, description, join_policy, house_rules, created_at) "
+                "VALUES ('buurt', 'Buurt', '', 'approval', '', CURRENT_TIMESTAMP)")
+            conn.exec_driver_sql("INSERT INTO categories (community_id, key, names, position) VALUES (1, 'hair', '{}', 0)")
+            conn.exec_driver_sql(
+                "INSERT INTO members (community_id, email, name, role, status, is_admin, assisted, bio, "
+                "session_version, created_at) VALUES (1, 'a@example.org', 'Ayşe', 'member', 'active', "
+                "false, false, '', 1, CURRENT_TIMESTAMP)")
+            conn.exec_driver_sql("INSERT INTO member_skills (member_id, category_id) VALUES (1, 1)")
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT name FROM members").scalars().all() == ["Ayşe"]
+            assert conn.exec_driver_sql("SELECT count(*) FROM member_skills").scalar() == 1
         db.engine.dispose()

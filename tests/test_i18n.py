@@ -73,8 +73,8 @@ def test_minutes_are_said_as_people_say_them(app, minutes, english, dutch):
 
 def source_messages() -> set:
     """Every translatable string in the code and templates, extracted as `make messages` does."""
-    method_map = [("timebank/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/mail/**.txt", "jinja2")]
-    options = {"templates/**.html": {"extensions": "jinja2.ext.do"}, "templates/mail/**.txt": {"extensions": "jinja2.ext.do"}}
+    method_map = [("timebank/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
+    options = {pattern: {"extensions": "jinja2.ext.do"} for pattern in ("templates/**.html", "templates/**.txt")}
     return {message for _file, _line, message, _comments, _context
             in extract_from_dir(ROOT, method_map, options, keywords=KEYWORDS)}
 

@@ -59,6 +59,7 @@ def register_blueprints(app: Flask) -> None:
     from timebank.core.views import bp as core_bp
     from timebank.members.coordinate_views import bp as coordinate_bp
     from timebank.members.settings_views import bp as settings_bp
+    from timebank.market.views import bp as market_bp
     from timebank.members.views import bp as members_bp
     from timebank.uploads.views import bp as uploads_bp
 
@@ -68,17 +69,20 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(coordinate_bp)
     app.register_blueprint(communities_bp)
     app.register_blueprint(uploads_bp)
+    app.register_blueprint(market_bp)
 
 
 def register_commands(app: Flask) -> None:
     from timebank.communities.cli import communities_cli
     from timebank.demo.cli import demo_cli
     from timebank.mail.cli import mail_cli
+    from timebank.market.cli import market_cli
     from timebank.members.cli import members_cli
 
     app.cli.add_command(communities_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(market_cli)
     app.cli.add_command(members_cli)
 
 

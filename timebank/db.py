@@ -19,10 +19,19 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+# Migrations create full-text search tables and indexes by hand, because models cannot describe
+# them; they are all named "search_…" and comparisons of models and database leave them alone.
+HAND_MADE_PREFIX = "search_"
+
 
 def utcnow() -> datetime:
     """The current time in UTC, timezone-aware."""
     return datetime.now(timezone.utc)
+
+
+def include_in_comparison(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic `include_name` hook: skip the hand-made search objects."""
+    return not (name or "").startswith(HAND_MADE_PREFIX)
 
 
 class UTCDateTime(sa.types.TypeDecorator):

@@ -5,3 +5,4 @@ from timebank.audit.models import AuditEvent  # noqa: F401
 from timebank.mail.models import OutboxMessage  # noqa: F401
 from timebank.uploads.models import Image  # noqa: F401
 from timebank.api.models import ApiToken, IdempotencyRecord  # noqa: F401
+from timebank.market.models import Post  # noqa: F401

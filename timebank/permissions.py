@@ -51,6 +51,15 @@ def can_see_balance(viewer: Member | None, member: Member) -> bool:
 def can_manage_member(actor: Member | None, member: Member) -> bool:
     """Suspend, let back in, erase: a coordinator of the member's community, never for themself."""
     return can_coordinate(actor, member.community_id) and actor.id != member.id
+def can_manage_post(member: Member | None, post) -> bool:
+    """Edit, pause, close or renew a post: its owner. A coordinator acting for an assisted member
+    passes `acting_member()`, which is then that member."""
+    return is_member_of(member, post.community_id) and member.id == post.owner_id
+
+
+def can_moderate_post(member: Member | None, post) -> bool:
+    """Close anyone's post with a reason: the coordinators of its community."""
+    return can_coordinate(member, post.community_id)
 
 
 def register_permissions(app) -> None:
@@ -60,4 +69,5 @@ def register_permissions(app) -> None:
         can_administer=can_administer, can_act_for=can_act_for,
         can_see_email=can_see_email, can_see_phone=can_see_phone, can_see_balance=can_see_balance,
         can_manage_member=can_manage_member,
+        can_manage_post=can_manage_post, can_moderate_post=can_moderate_post,
     )

@@ -21,6 +21,8 @@ class Community(db.Model):
     join_policy: Mapped[str] = mapped_column(sa.String(10), default="approval")
     house_rules: Mapped[str] = mapped_column(sa.Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # market
+    post_expiry_weeks: Mapped[int] = mapped_column(default=8, server_default="8")
 
     areas: Mapped[list["Area"]] = relationship(
         back_populates="community", order_by="Area.name", cascade="all, delete-orphan")
@@ -58,6 +60,8 @@ class Category(db.Model):
     names: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     position: Mapped[int] = mapped_column(default=0)
     retired_at: Mapped[datetime | None]
+    # market: a category merged into another is retired and its posts moved to the other.
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("categories.id"))
 
     community: Mapped[Community] = relationship(back_populates="categories")
 

@@ -6,6 +6,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from timebank.communities.services import default_community
 from timebank.extensions import db
+from timebank.market.services import recent_posts
 from timebank.members.views import safe_next
 
 bp = Blueprint("core", __name__)
@@ -14,7 +15,8 @@ bp = Blueprint("core", __name__)
 @bp.route("/")
 def index():
     community = current_user.community if current_user.is_authenticated else default_community()
-    return render_template("core/index.html", community=community)
+    posts = recent_posts(community.id) if current_user.is_authenticated else []
+    return render_template("core/index.html", community=community, recent_posts=posts)
 
 
 @bp.route("/language", methods=["POST"])

@@ -16,6 +16,7 @@ from timebank.communities.models import Area, Community
 from timebank.communities.services import ensure_default_community
 from timebank.db import utcnow
 from timebank.demo import names
+from timebank.demo.posts import seed_posts
 from timebank.extensions import db
 from timebank.members.models import JoinRequest, Member, member_skills
 from timebank.members.passwords import hash_password
@@ -95,7 +96,9 @@ def seed_members(ctx: DemoContext, count: int) -> None:
 
 
 # Later domains append their steps: (name, function(ctx)).
-STEPS: list[tuple[str, Callable[[DemoContext], None]]] = []
+STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
+    ("market posts", seed_posts),
+]
 
 
 def seed(members: int = 60, months: int = 6, seed: int = 1) -> DemoContext:

@@ -54,6 +54,9 @@ class Member(UserMixin, db.Model):
     show_balance_to: Mapped[str] = mapped_column(sa.String(12), default="coordinators")
     # The member asked to be erased; a coordinator settles their hours and carries it out.
     erasure_requested_at: Mapped[datetime | None]
+    # market: the opt-in digest of new requests that match one's skills or offers.
+    market_digest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    market_digest_sent_until: Mapped[datetime | None]
 
     community: Mapped[Community] = relationship()
     area: Mapped[Area | None] = relationship()
