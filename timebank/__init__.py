@@ -48,18 +48,22 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from timebank.core.views import bp as core_bp
+    from timebank.ledger.views import bp as ledger_bp
     from timebank.members.views import bp as members_bp
 
     app.register_blueprint(core_bp)
     app.register_blueprint(members_bp)
+    app.register_blueprint(ledger_bp)
 
 
 def register_commands(app: Flask) -> None:
     from timebank.communities.cli import communities_cli
     from timebank.demo.cli import demo_cli
+    from timebank.ledger.cli import ledger_cli
 
     app.cli.add_command(communities_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(ledger_cli)
 
 
 def register_sqlite_write_lock(app: Flask) -> None:

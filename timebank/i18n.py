@@ -1,12 +1,14 @@
 """Language choice and the way numbers of minutes are said to people."""
 from babel import Locale
-from flask import current_app, request, session
+from flask import current_app, has_request_context, request, session
 from flask_babel import get_locale, ngettext
 from flask_login import current_user
 
 
 def select_locale() -> str:
     """The member's own preference, then the switch in the page, then the browser's languages."""
+    if not has_request_context():  # commands and background work: the installation's language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     if current_user and current_user.is_authenticated and getattr(current_user, "locale", None) in languages:
         return current_user.locale

@@ -26,9 +26,23 @@ def can_act_for(actor: Member | None, member: Member) -> bool:
     return actor.id == member.id or can_coordinate(actor, member.community_id)
 
 
+def can_view_statement(viewer: Member | None, member: Member) -> bool:
+    """A member's balance and statement: the member, and the coordinators of their community."""
+    if viewer is None or not viewer.is_authenticated or not viewer.is_active:
+        return False
+    return viewer.id == member.id or can_coordinate(viewer, member.community_id)
+
+
+def can_correct_ledger(actor: Member | None, community_id: int) -> bool:
+    """Undo a transaction, let one go past a limit, change an account's limits or status, and see
+    the community fund: coordinators, in their own community."""
+    return can_coordinate(actor, community_id)
+
+
 def register_permissions(app) -> None:
     """Make the predicates available in every template."""
     app.jinja_env.globals.update(
         is_member_of=is_member_of, can_coordinate=can_coordinate,
         can_administer=can_administer, can_act_for=can_act_for,
+        can_view_statement=can_view_statement, can_correct_ledger=can_correct_ledger,
     )

@@ -16,6 +16,7 @@ from timebank.communities.services import ensure_default_community
 from timebank.db import utcnow
 from timebank.demo import names
 from timebank.extensions import db
+from timebank.ledger.demo import seed_ledger_history
 from timebank.members.models import Member, member_skills
 from timebank.members.passwords import hash_password
 
@@ -78,7 +79,9 @@ def seed_members(ctx: DemoContext, count: int) -> None:
 
 
 # Later domains append their steps: (name, function(ctx)).
-STEPS: list[tuple[str, Callable[[DemoContext], None]]] = []
+STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
+    ("ledger", seed_ledger_history),
+]
 
 
 def seed(members: int = 60, months: int = 6, seed: int = 1) -> DemoContext:
