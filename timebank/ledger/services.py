@@ -425,13 +425,22 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
         account = db.session.identity_map.get(identity_key(Account, posting["account_id"]))
         if account is not None and "balance" in account.__dict__:
             set_committed_value(account, "balance", posting["balance_after"])
-    transaction = Transaction(id=transaction_id, **header)
-    make_transient_to_detached(transaction)
-    db.session.add(transaction)
+    transaction = _persistent(Transaction, id=transaction_id, **header)
     if overridden:
         record("ledger.limit_override", actor=actor, community_id=community_id, on_behalf_of=on_behalf_of,
                subject=transaction, reason=override_reason, accounts=overridden)
     return transaction, True
+
+
+def _persistent(model, **values):
+    """The ORM object of a row just written, without reading it back. Built as the ORM's own
+    loading builds objects (no constructor; values put straight into the instance dict, which
+    make_transient_to_detached then marks as loaded), at a quarter of a constructor's cost."""
+    instance = model.__mapper__.class_manager.new_instance()
+    instance.__dict__.update(values)
+    make_transient_to_detached(instance)
+    db.session.add(instance)
+    return instance
 
 
 def _earlier(conn, content: dict, key: str | None) -> Transaction | None:

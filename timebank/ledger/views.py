@@ -29,10 +29,15 @@ def ledger_kind(kind: str) -> str:
     return kind_label(kind)
 
 
-@bp.app_template_filter("ledger_time")
-def ledger_time(moment) -> str:
-    """Date and time in the reader's language and the community's time zone."""
-    return f"{format_date(moment, 'medium')} {format_time(moment, 'short')}"
+@bp.app_template_filter("ledger_date")
+def ledger_date(moment) -> str:
+    """The date in the reader's language and the community's time zone."""
+    return format_date(moment, "medium")
+
+
+@bp.app_template_filter("ledger_clock")
+def ledger_clock(moment) -> str:
+    return format_time(moment, "short")
 
 
 def _member_account(member: Member) -> Account:
