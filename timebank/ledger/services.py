@@ -5,8 +5,9 @@ id order; SQLite: the database write lock, BEGIN IMMEDIATE), checks limits and i
 that lock, writes, and flushes. It never commits: the caller commits once, together with whatever
 caused the movement (an exchange, an erasure), or rolls back and nothing happened.
 
-The hot path uses Core statements on the session's connection rather than the unit of work: it
-runs for every transfer and an ORM flush costs several times the SQL itself."""
+Every transfer runs four statements (lock and read the accounts, insert the transaction, insert
+its postings, update the balances). They bypass the unit of work and SQLAlchemy's per-statement
+machinery, which cost several times the SQL itself (see _on_driver and benchmarks/ledger.py)."""
 import collections
 import functools
 from dataclasses import dataclass
@@ -91,12 +92,11 @@ def _lock(conn: sa.Connection, account_ids: list[int]) -> list:
 
 
 def _on_driver(conn: sa.Connection, statement, params: dict | list[dict]) -> list | None:
-    """Run one of the four statements every transfer runs on the DBAPI cursor of the session's
-    own connection, so inside its transaction. SQLAlchemy's machinery around each statement costs
-    several times what SQLite takes to run it, and the throughput goal (a quarter of the raw
-    driver's) is out of reach through it; so the statement is compiled once per dialect, values
-    go through the columns' bind processors (UTC timestamps), and driver errors are raised as
-    SQLAlchemy's, as from any other statement. Returns the rows of a SELECT or RETURNING."""
+    """Run a hot-path Core statement on the driver cursor of the session's own connection, so in
+    its transaction. Through SQLAlchemy the service reached a fifth of the raw driver's throughput
+    on SQLite, short of the quarter it must reach. The statement is compiled once per dialect,
+    values go through the columns' bind processors (UTC timestamps), and driver errors come out
+    as SQLAlchemy's, as from any statement. Returns the rows of a SELECT or RETURNING."""
     columns = tuple(params if isinstance(params, dict) else params[0])
     sql, order, processors = _compiled(statement, conn.dialect, columns)
 
@@ -136,12 +136,12 @@ def _row_type(names: tuple[str, ...]):
     return collections.namedtuple("Row", names)
 
 
-def _id(account: Account | int) -> int:
-    """The account's id without loading it again: after a commit the object is expired, and
-    reading .id would cost a SELECT on every transfer. Bulk writers pass ids."""
-    if isinstance(account, int):
-        return account
-    state = sa.inspect(account)
+def _id(instance: Account | Member | int) -> int:
+    """The id of an account (or member) without loading it again: after a commit the object is
+    expired, and reading .id would cost a SELECT on every transfer. Bulk writers pass ids."""
+    if isinstance(instance, int):
+        return instance
+    state = sa.inspect(instance)
     if state.identity is None:
         db.session.flush()
     return state.identity[0]
@@ -434,7 +434,7 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
     if community_id is None:
         community_id = rows[0].community_id
     content = dict(community_id=community_id, kind=kind, memo=memo, reverses_id=reverses_id,
-                   on_behalf_of_id=on_behalf_of.id if on_behalf_of else None, amounts=amounts)
+                   on_behalf_of_id=_id(on_behalf_of) if on_behalf_of else None, amounts=amounts)
     earlier = _earlier(conn, content, idempotency_key)
     if earlier is not None:
         return earlier, False
@@ -453,7 +453,7 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
         postings.append(dict(account_id=row.id, amount=amount, balance_after=row.balance + amount, bound=bound))
 
     now = utcnow()
-    header = dict(community_id=community_id, kind=kind, memo=memo, actor_id=actor.id if actor else None,
+    header = dict(community_id=community_id, kind=kind, memo=memo, actor_id=_id(actor) if actor else None,
                   on_behalf_of_id=content["on_behalf_of_id"], created_at=now, idempotency_key=idempotency_key,
                   reverses_id=reverses_id)
     inserted = _on_driver(conn, _insert(TRANSACTIONS, conn.dialect.name), header)
@@ -530,10 +530,14 @@ class StatementLine:
     reversed_by_id: int | None
 
 
+# Made once: building an alias costs more than running the statement query.
+_ACTOR, _BEHALF, _REVERSAL = sa.orm.aliased(Member), sa.orm.aliased(Member), sa.orm.aliased(Transaction)
+
+
 def statement(account: Account, *, before: int | None = None, limit: int | None = None) -> list[StatementLine]:
     """The account's postings, newest first, each with its running balance. `before` is a posting
     id (for the next page); limit None gives them all."""
-    actor, behalf, reversal = (sa.orm.aliased(Member), sa.orm.aliased(Member), sa.orm.aliased(Transaction))
+    actor, behalf, reversal = _ACTOR, _BEHALF, _REVERSAL
     query = (
         sa.select(Posting.id, Posting.transaction_id, Transaction.created_at, Transaction.kind, Transaction.memo,
                   Posting.amount, Posting.balance_after, actor.name, behalf.name, Transaction.reverses_id,
