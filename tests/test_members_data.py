@@ -8,6 +8,8 @@ import sqlalchemy as sa
 
 from timebank.audit.models import AuditEvent
 from timebank.extensions import db
+from timebank.ledger.services import account_for, fund_account, transfer
+from timebank.ledger.verify import verify
 from timebank.mail.models import OutboxMessage
 from timebank.members.export import EXPORTERS, as_csv_zip, register_exporter
 from timebank.members.models import Member, MemberToken
@@ -53,13 +55,27 @@ def test_csv_export_is_a_zip_of_sections_safe_for_spreadsheets(client, make_memb
 
 
 def test_other_domains_add_their_sections(ctx, member):
-    register_exporter("ledger", lambda m: [{"amount": -90, "note": "-cleaning"}])
+    register_exporter("example", lambda m: [{"amount": -90, "note": "-cleaning"}])
     try:
         archive = zipfile.ZipFile(io.BytesIO(as_csv_zip(member)))
-        rows = list(csv.DictReader(io.StringIO(archive.read("ledger.csv").decode("utf-8-sig"))))
+        rows = list(csv.DictReader(io.StringIO(archive.read("example.csv").decode("utf-8-sig"))))
         assert rows == [{"amount": "-90", "note": "'-cleaning"}]  # numbers stay numbers
     finally:
-        del EXPORTERS["ledger"]
+        del EXPORTERS["example"]
+
+
+def test_export_holds_the_members_hours_and_posts(app, client, make_member, make_post):
+    fatima = make_member("Fatima")
+    jan = make_member("Jan")
+    make_post(fatima, title="Couscous for ten")
+    with app.app_context():
+        transfer(account_for(db.session.get(Member, jan.id)), account_for(db.session.get(Member, fatima.id)),
+                 45, kind="gift", actor=None, memo="Thank you")
+        db.session.commit()
+    login(client, fatima)
+    document = json.loads(client.post("/settings/data/export.json").data)
+    assert [(e["amount_minutes"], e["memo"], e["with"]) for e in document["ledger"]] == [(45, "Thank you", ["Jan"])]
+    assert [p["title"] for p in document["posts"]] == ["Couscous for ten"]
 
 
 def test_coordinator_downloads_the_data_of_an_assisted_member(client, make_member):
@@ -126,3 +142,23 @@ def test_asking_twice_sends_one_request(app, client, make_member, member):
     with app.app_context():
         assert len(mails(kind="erasure_requested")) == 1
     assert "You asked to erase your account on" in client.get("/settings/data", headers=EN).text
+
+
+def test_erasing_a_member_with_hours_settles_them_to_the_fund_first(app, client, make_member):
+    coordinator = make_member("Karim", role="coordinator")
+    fatima = make_member("Fatima")
+    jan = make_member("Jan")
+    with app.app_context():
+        transfer(account_for(db.session.get(Member, jan.id)), account_for(db.session.get(Member, fatima.id)),
+                 90, kind="gift", actor=None, memo="Thanks for the soup")
+        db.session.commit()
+    login(client, coordinator)
+    page = client.get(f"/coordinate/members/{fatima.id}", headers=EN).text
+    assert "1 hour 30 minutes is first moved to the community fund" in page
+    client.post(f"/coordinate/members/{fatima.id}/erase", data={"confirm": "yes", "reason": "Moved away."})
+    with app.app_context():
+        erased = db.session.get(Member, fatima.id)
+        assert erased.status == "erased"
+        assert account_for(erased, create=False).balance == 0
+        assert fund_account(erased.community_id, create=False).balance == 90
+        assert verify().ok

@@ -57,33 +57,28 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from timebank.communities.views import bp as communities_bp
     from timebank.core.views import bp as core_bp
+    from timebank.ledger.views import bp as ledger_bp
+    from timebank.market.views import bp as market_bp
     from timebank.members.coordinate_views import bp as coordinate_bp
     from timebank.members.settings_views import bp as settings_bp
-    from timebank.market.views import bp as market_bp
     from timebank.members.views import bp as members_bp
     from timebank.uploads.views import bp as uploads_bp
 
-    app.register_blueprint(core_bp)
-    app.register_blueprint(members_bp)
-    app.register_blueprint(settings_bp)
-    app.register_blueprint(coordinate_bp)
-    app.register_blueprint(communities_bp)
-    app.register_blueprint(uploads_bp)
-    app.register_blueprint(market_bp)
+    for blueprint in (core_bp, members_bp, settings_bp, coordinate_bp, communities_bp, uploads_bp,
+                      market_bp, ledger_bp):
+        app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:
     from timebank.communities.cli import communities_cli
     from timebank.demo.cli import demo_cli
+    from timebank.ledger.cli import ledger_cli
     from timebank.mail.cli import mail_cli
     from timebank.market.cli import market_cli
     from timebank.members.cli import members_cli
 
-    app.cli.add_command(communities_cli)
-    app.cli.add_command(demo_cli)
-    app.cli.add_command(mail_cli)
-    app.cli.add_command(market_cli)
-    app.cli.add_command(members_cli)
+    for group in (communities_cli, demo_cli, ledger_cli, mail_cli, market_cli, members_cli):
+        app.cli.add_command(group)
 
 
 def register_sqlite_write_lock(app: Flask) -> None:

@@ -7,6 +7,8 @@ from flask_login import current_user
 
 def select_locale() -> str:
     """The member's own preference, then the switch in the page, then the browser's languages."""
+    if not has_request_context():  # commands and background work: the installation's language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():  # command line, background jobs
         return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -6,3 +6,4 @@ from timebank.mail.models import OutboxMessage  # noqa: F401
 from timebank.uploads.models import Image  # noqa: F401
 from timebank.api.models import ApiToken, IdempotencyRecord  # noqa: F401
 from timebank.market.models import Post  # noqa: F401
+from timebank.ledger.models import Account, Posting, Transaction  # noqa: F401

@@ -60,6 +60,17 @@ def can_manage_post(member: Member | None, post) -> bool:
 def can_moderate_post(member: Member | None, post) -> bool:
     """Close anyone's post with a reason: the coordinators of its community."""
     return can_coordinate(member, post.community_id)
+def can_view_statement(viewer: Member | None, member: Member) -> bool:
+    """A member's balance and statement: the member, and the coordinators of their community."""
+    if viewer is None or not viewer.is_authenticated or not viewer.is_active:
+        return False
+    return viewer.id == member.id or can_coordinate(viewer, member.community_id)
+
+
+def can_correct_ledger(actor: Member | None, community_id: int) -> bool:
+    """Undo a transaction, let one go past a limit, change an account's limits or status, and see
+    the community fund: coordinators, in their own community."""
+    return can_coordinate(actor, community_id)
 
 
 def register_permissions(app) -> None:
@@ -70,4 +81,5 @@ def register_permissions(app) -> None:
         can_see_email=can_see_email, can_see_phone=can_see_phone, can_see_balance=can_see_balance,
         can_manage_member=can_manage_member,
         can_manage_post=can_manage_post, can_moderate_post=can_moderate_post,
+        can_view_statement=can_view_statement, can_correct_ledger=can_correct_ledger,
     )

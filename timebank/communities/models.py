@@ -23,13 +23,25 @@ class Community(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # market
     post_expiry_weeks: Mapped[int] = mapped_column(default=8, server_default="8")
+    # ledger: the limits every member account has unless it has its own, in minutes; members whose
+    # balance falls below the warning threshold are gently told (None: no warning); the levy is the
+    # percentage of each exchange that goes to the community fund.
+    ledger_floor: Mapped[int] = mapped_column(default=-600, server_default="-600")
+    ledger_ceiling: Mapped[int] = mapped_column(default=2400, server_default="2400")
+    ledger_warning: Mapped[int | None]
+    ledger_levy_percent: Mapped[int] = mapped_column(default=0, server_default="0")
 
     areas: Mapped[list["Area"]] = relationship(
         back_populates="community", order_by="Area.name", cascade="all, delete-orphan")
     categories: Mapped[list["Category"]] = relationship(
         back_populates="community", order_by="Category.position", cascade="all, delete-orphan")
 
-    __table_args__ = (sa.CheckConstraint(sa.text("join_policy IN ('approval', 'open')"), name="join_policy"),)
+    __table_args__ = (
+        sa.CheckConstraint(sa.text("join_policy IN ('approval', 'open')"), name="join_policy"),
+        # ledger
+        sa.CheckConstraint(sa.text("ledger_floor <= 0 AND ledger_ceiling >= 0"), name="ledger_limits"),
+        sa.CheckConstraint(sa.text("ledger_levy_percent BETWEEN 0 AND 100"), name="ledger_levy_percent"),
+    )
 
     def __repr__(self) -> str:
         return f"<Community {self.slug}>"

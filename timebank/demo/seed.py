@@ -18,6 +18,7 @@ from timebank.db import utcnow
 from timebank.demo import names
 from timebank.demo.posts import seed_posts
 from timebank.extensions import db
+from timebank.ledger.demo import seed_ledger_history
 from timebank.members.models import JoinRequest, Member, member_skills
 from timebank.members.passwords import hash_password
 
@@ -98,6 +99,7 @@ def seed_members(ctx: DemoContext, count: int) -> None:
 # Later domains append their steps: (name, function(ctx)).
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("market posts", seed_posts),
+    ("ledger", seed_ledger_history),
 ]
 
 

@@ -17,10 +17,12 @@ from werkzeug.datastructures import FileStorage
 from timebank.audit.services import record
 from timebank.communities.models import Area, Category, Community
 from timebank.db import utcnow
+from timebank.errors import DomainError
 from timebank.extensions import db
 from timebank.mail.services import queue_mail
 from timebank.market import search
 from timebank.market.models import DAY_PARTS, DAYS, KINDS, Post
+from timebank.members.export import register_exporter
 from timebank.members.models import Member, member_skills
 from timebank.permissions import can_act_for, can_coordinate
 from timebank.uploads.services import ImageError, save_image
@@ -41,12 +43,8 @@ PER_PAGE = 20
 COUNT_LIMIT = 500
 
 
-class MarketError(ValueError):
+class MarketError(DomainError):
     """A market action was refused; the message says why and what to do."""
-
-    def __init__(self, message, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass
@@ -531,3 +529,16 @@ def _new_key(community: Community, names: dict[str, str]) -> str:
     while key in taken:
         key, number = f"{base}-{number}", number + 1
     return key
+
+
+def export_member_posts(member: Member) -> list[dict]:
+    """The member's posts, for their data export (GDPR art. 15 and 20)."""
+    posts = db.session.scalars(sa.select(Post).where(Post.owner_id == member.id).order_by(Post.id))
+    return [{"id": p.id, "kind": p.kind, "title": p.title, "description": p.description,
+             "category": p.category.key, "minutes": p.minutes, "gift": p.is_gift, "status": p.status,
+             "available_days": p.available_days, "available_parts": p.available_parts,
+             "available_note": p.available_note, "created_at": p.created_at, "expires_at": p.expires_at}
+            for p in posts]
+
+
+register_exporter("posts", export_member_posts)

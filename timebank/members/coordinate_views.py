@@ -7,6 +7,7 @@ from flask_login import current_user
 
 from timebank.audit.services import record
 from timebank.extensions import db, login_manager
+from timebank.ledger.services import settle_to_fund
 from timebank.members.acting import logged_in_member, start_acting_for, stop_acting
 from timebank.members.forms import AssistedMemberForm, ReasonForm
 from timebank.members.models import JoinRequest, Member
@@ -135,14 +136,19 @@ def reactivate(member_id: int):
     return _decision(member_id, reactivate_member, _("%(name)s can log in again. We sent them an email."))
 
 
+def _settle_and_erase(member: Member, *, actor: Member, reason: str) -> Member:
+    """A non-zero balance goes to the community fund first, in the same transaction, so the
+    ledger stays balanced and the erased member's account can be closed."""
+    settle_to_fund(member, actor=actor, reason=reason or _("Member erased"))
+    return erase_member(member, actor=actor, reason=reason)
+
+
 @bp.route("/members/<int:member_id>/erase", methods=["POST"])
 def erase(member_id: int):
-    """Erase a member. The ledger's "settle the balance to the community fund first" step
-    belongs here, before erase_member, in the same transaction."""
     if request.form.get("confirm") != "yes":
         flash(_("Please tick the box to confirm that you want to erase this member."), "error")
         return redirect(url_for("coordinate.member", member_id=member_id))
-    return _decision(member_id, erase_member, _("The member is erased. From now on they are called %(name)s."))
+    return _decision(member_id, _settle_and_erase, _("The member is erased. From now on they are called %(name)s."))
 
 
 @bp.route("/members/<int:member_id>/act", methods=["POST"])

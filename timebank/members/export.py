@@ -18,12 +18,11 @@ from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.mail.models import OutboxMessage
 from timebank.members.models import JoinRequest, Member
+from timebank.spreadsheets import safe_cell
 
 Section = dict | list[dict]
 EXPORTERS: dict[str, Callable[[Member], Section]] = {}
 
-# A spreadsheet runs a cell that starts with one of these as a formula (CSV injection).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def register_exporter(name: str, exporter: Callable[[Member], Section]) -> None:
@@ -46,18 +45,6 @@ def as_json(member: Member) -> str:
     return json.dumps(document, default=_json_value, ensure_ascii=False, indent=2)
 
 
-def _cell(value):
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        value = "; ".join(str(_cell(v)) for v in value)
-    elif isinstance(value, dict):
-        value = json.dumps(value, default=_json_value, ensure_ascii=False)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def _csv(section: Section) -> str:
     rows = [{"field": key, "value": value} for key, value in section.items()] if isinstance(section, dict) else section
     columns = list(dict.fromkeys(key for row in rows for key in row)) or ["field", "value"]
@@ -65,7 +52,7 @@ def _csv(section: Section) -> str:
     writer = csv.DictWriter(out, fieldnames=columns)
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: _cell(value) for key, value in row.items()})
+        writer.writerow({key: safe_cell(value) for key, value in row.items()})
     return out.getvalue()
 
 

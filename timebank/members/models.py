@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from timebank.communities.models import Area, Category, Community
 from timebank.db import utcnow
 from timebank.extensions import db
+from timebank.uploads.models import Image
 
 ROLES = ("member", "coordinator")
 STATUSES = ("pending", "active", "suspended", "rejected", "erased")
@@ -61,7 +62,7 @@ class Member(UserMixin, db.Model):
     community: Mapped[Community] = relationship()
     area: Mapped[Area | None] = relationship()
     skills: Mapped[list[Category]] = relationship(secondary=member_skills, order_by=Category.position)
-    photo: Mapped["Image | None"] = relationship(foreign_keys=[photo_id])  # noqa: F821
+    photo: Mapped[Image | None] = relationship(foreign_keys=[photo_id])
 
     __table_args__ = (
         sa.CheckConstraint(sa.text("role IN ('member', 'coordinator')"), name="role"),

@@ -1,0 +1,170 @@
+"""`ledger verify` finds every kind of broken ledger; `ledger export` gives an auditor a safe CSV;
+the bulk writer and the demo history pass verify."""
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from timebank.db import utcnow
+from timebank.demo.seed import seed
+from timebank.extensions import db
+from timebank.ledger import services as ledger
+from timebank.ledger.bulk import bulk_post, ensure_accounts
+from timebank.ledger.errors import LimitExceeded
+from timebank.ledger.models import Account, Posting, Transaction
+from timebank.ledger.verify import CHECKS, verify
+from timebank.members.models import Member
+
+from .conftest import count
+
+
+@pytest.fixture
+def history(app, make_member):
+    """Fatima gave Jan an hour, Jan gave Wilma half an hour; returns account ids by name."""
+    names = ["Fatima", "Jan", "Wilma"]
+    members = {name: make_member(name) for name in names}
+    with app.app_context():
+        accounts = {name: ledger.account_for(db.session.get(Member, m.id)) for name, m in members.items()}
+        ledger.transfer(accounts["Fatima"], accounts["Jan"], 60, kind="gift", actor=None, memo="Soup")
+        ledger.transfer(accounts["Jan"], accounts["Wilma"], 30, kind="gift", actor=None)
+        db.session.commit()
+        return {name: account.id for name, account in accounts.items()}
+
+
+def test_verify_passes_on_a_sound_ledger(runner, history):
+    result = runner.invoke(args=["ledger", "verify"])
+    assert result.exit_code == 0, result.output
+    assert "Ledger OK: all 13 checks passed (3 accounts, 2 transactions, 4 postings)" in result.output
+
+
+def corrupt(app, history, damage: str):
+    """Break the ledger the way a bug could: only INSERTs and balance UPDATEs, because the
+    database refuses to change or delete postings."""
+    ids = history
+    with app.app_context():
+        community_id = db.session.get(Account, ids["Jan"]).community_id
+        conn = db.session.connection()
+
+        def transaction(kind="gift", reverses=None):
+            return conn.execute(sa.insert(Transaction.__table__).returning(Transaction.id), dict(
+                community_id=community_id, kind=kind, memo="", created_at=utcnow(), reverses_id=reverses)).scalar()
+
+        def posting(txn, name, amount, after, bound=None):
+            conn.execute(sa.insert(Posting.__table__), dict(transaction_id=txn, account_id=ids[name], amount=amount,
+                                                           balance_after=after, bound=bound))
+
+        def add_to_balance(name, amount):
+            conn.execute(sa.update(Account.__table__).where(Account.id == ids[name])
+                         .values(balance=Account.balance + amount))
+
+        if damage == "one_legged":  # hours invented from nothing
+            txn = transaction()
+            posting(txn, "Wilma", 45, 75)
+            add_to_balance("Wilma", 45)
+        elif damage == "stale_cache":
+            add_to_balance("Fatima", 10)
+        elif damage == "broken_chain":
+            txn = transaction()
+            posting(txn, "Jan", -10, 99)
+            posting(txn, "Wilma", 10, 40)
+            add_to_balance("Jan", -10)
+            add_to_balance("Wilma", 10)
+        elif damage == "past_the_floor":
+            txn = transaction()
+            posting(txn, "Fatima", -600, -660, bound=-600)
+            posting(txn, "Wilma", 600, 630, bound=2400)
+            add_to_balance("Fatima", -600)
+            add_to_balance("Wilma", 600)
+        elif damage == "bad_reversal":
+            original = db.session.scalar(sa.select(Transaction.id).order_by(Transaction.id))
+            txn = transaction("reversal", reverses=original)
+            posting(txn, "Fatima", 30, -30)
+            posting(txn, "Jan", -30, 0)
+            add_to_balance("Fatima", 30)
+            add_to_balance("Jan", -30)
+        elif damage == "closed_with_hours":
+            conn.execute(sa.update(Account.__table__).where(Account.id == ids["Wilma"]).values(status="closed"))
+        db.session.commit()
+
+
+@pytest.mark.parametrize("damage, broken", [
+    ("one_legged", {"postings_per_transaction", "transaction_sum", "global_sum", "journal_sum"}),
+    ("stale_cache", {"cached_balance", "global_sum"}),
+    ("broken_chain", {"balance_after_chain"}),
+    ("past_the_floor", {"limits"}),
+    ("bad_reversal", {"reversal_mirrors_original"}),
+    ("closed_with_hours", {"closed_accounts"}),
+])
+def test_verify_finds_each_kind_of_damage_and_exits_non_zero(app, runner, history, damage, broken):
+    corrupt(app, history, damage)
+    with app.app_context():
+        report = verify()
+    assert {problem.check for problem in report.problems} == broken
+    result = runner.invoke(args=["ledger", "verify"])
+    assert result.exit_code == 1
+    assert "Ledger BROKEN" in result.output
+    for name in broken:
+        rule = next(rule for check, rule, _sql in CHECKS if check == name)
+        assert f"- {name}: expected that {rule}" in result.output
+
+
+def test_export_writes_every_posting_and_defuses_formulas(app, runner, history, tmp_path):
+    with app.app_context():
+        accounts = {name: db.session.get(Account, i) for name, i in history.items()}
+        ledger.transfer(accounts["Wilma"], accounts["Fatima"], 15, kind="gift", actor=None,
+                        memo='=HYPERLINK("http://evil.example","Click")')
+        ledger.transfer(accounts["Wilma"], accounts["Fatima"], 15, kind="gift", actor=None, memo="-2+3")
+        db.session.commit()
+    out = tmp_path / "journal.csv"
+    result = runner.invoke(args=["ledger", "export", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert len(rows) == 8
+    assert [(r["account_owner"], r["amount_minutes"], r["balance_after_minutes"]) for r in rows[:2]] == [
+        ("Fatima", "-60", "-60"), ("Jan", "60", "60")]
+    memos = [r["memo"] for r in rows]
+    assert "'=HYPERLINK(\"http://evil.example\",\"Click\")" in memos and "'-2+3" in memos
+    assert all(not r["memo"].startswith(("=", "+", "-", "@")) for r in rows)
+    to_stdout = runner.invoke(args=["ledger", "export", "--community", "buurt"])
+    assert to_stdout.output.count("\n") == 9
+    unknown = runner.invoke(args=["ledger", "export", "--community", "nowhere"])
+    assert unknown.exit_code != 0 and "no community" in unknown.output
+
+
+def test_bulk_post_writes_a_history_in_time_order_and_skips_what_limits_refuse(app, history):
+    with app.app_context():
+        community_id = db.session.get(Account, history["Jan"]).community_id
+        fund = ensure_accounts(community_id, [])[None]
+        start = utcnow() - timedelta(days=10)
+        jan, wilma = history["Jan"], history["Wilma"]
+        entries = [
+            (community_id, "donation", [(wilma, -30), (fund, 30)], start, "For the fund"),
+            (community_id, "grant", [(fund, -60), (jan, 60)], start + timedelta(days=1), "Too much"),
+            (community_id, "grant", [(fund, -30), (jan, 30)], start + timedelta(days=2), "Monthly hours"),
+        ]
+        ids = bulk_post(entries)
+        db.session.commit()
+        assert ids[1] is None and ids[0] < ids[2]
+        assert ledger.balance(db.session.get(Account, fund)) == 0
+        assert ledger.balance(db.session.get(Account, jan)) == 60
+        with pytest.raises(LimitExceeded):
+            bulk_post(entries[1:2], skip_refused=False)
+        db.session.rollback()
+        assert verify().ok
+
+
+def test_demo_history_is_believable_and_passes_verify(app, runner):
+    with app.app_context():
+        ctx = seed(members=60, months=4, seed=5)
+        db.session.commit()
+        kinds = dict(db.session.execute(sa.select(Transaction.kind, sa.func.count()).group_by(Transaction.kind)).all())
+        assert kinds["gift"] > 200 and kinds["donation"] > 5 and kinds["grant"] > 0
+        assert count(Account) == len(ctx.member_ids) + 1
+        fatima = db.session.scalar(sa.select(Member).where(Member.email == "fatima@example.org"))
+        lines = ledger.statement(ledger.account_for(fatima))
+        assert lines and all(line.created_at <= ctx.now for line in lines)
+        assert [line.created_at for line in lines] == sorted((line.created_at for line in lines), reverse=True)
+    result = runner.invoke(args=["ledger", "verify"])
+    assert result.exit_code == 0, result.output

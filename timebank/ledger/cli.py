@@ -1,0 +1,38 @@
+"""`flask --app timebank ledger verify|export`: for operators and auditors."""
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from timebank.ledger.export import journal_rows, write_rows
+from timebank.ledger.verify import verify
+
+ledger_cli = AppGroup("ledger", help="Check and export the ledger of hours.")
+
+
+@ledger_cli.command("verify")
+def verify_command() -> None:
+    """Check every invariant; exit 1 with a report when any is broken."""
+    report = verify()
+    for line in report.lines():
+        click.echo(line)
+    if not report.ok:
+        sys.exit(1)
+
+
+@ledger_cli.command("export")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="File to write; standard output when not given.")
+@click.option("--community", help="Only this community (its slug).")
+def export_command(output: str | None, community: str | None) -> None:
+    """Write the whole journal as CSV, one row per posting, for an auditor."""
+    try:
+        rows = journal_rows(community)
+    except LookupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output is None:
+        write_rows(sys.stdout, rows)
+        return
+    with open(output, "w", encoding="utf-8", newline="") as stream:
+        written = write_rows(stream, rows) - 1
+    click.echo(f"Wrote {written} postings to {output}.")

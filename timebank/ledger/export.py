@@ -1,0 +1,101 @@
+"""CSV files of the ledger: the whole journal for an auditor, a statement for a member. Every
+cell goes through `safe_cell` (spreadsheet formula injection)."""
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from typing import TextIO
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from timebank.communities.models import Community
+from timebank.extensions import db
+from timebank.i18n import format_minutes
+from timebank.ledger.models import Account, Posting, Transaction
+from timebank.ledger.services import StatementLine, account_for, statement
+from timebank.members.export import register_exporter
+from timebank.members.models import Member
+from timebank.spreadsheets import safe_cell
+
+JOURNAL_COLUMNS = [
+    "transaction_id", "created_at_utc", "community", "kind", "memo", "actor_id", "actor", "on_behalf_of_id",
+    "reverses_transaction_id", "posting_id", "account_id", "account_owner", "amount_minutes",
+    "balance_after_minutes", "limit_checked_minutes",
+]
+
+
+def write_rows(stream: TextIO, rows: Iterable[Iterable]) -> int:
+    """Write the rows as CSV with every cell made safe; returns how many rows were written."""
+    writer = csv.writer(stream)
+    count = 0
+    for row in rows:
+        writer.writerow([safe_cell(value) for value in row])
+        count += 1
+    return count
+
+
+def journal_rows(community_slug: str | None = None) -> Iterator[list]:
+    """The header, then every posting in id order with its transaction. Raises LookupError at
+    once for an unknown community, before anything is written."""
+    actor = sa.orm.aliased(Member)
+    owner = sa.orm.aliased(Member)
+    query = (
+        sa.select(Transaction.id, Transaction.created_at, Community.slug, Transaction.kind, Transaction.memo,
+                  Transaction.actor_id, actor.name, Transaction.on_behalf_of_id, Transaction.reverses_id,
+                  Posting.id, Posting.account_id, owner.name, Account.kind, Posting.amount, Posting.balance_after,
+                  Posting.bound)
+        .join(Transaction, Transaction.id == Posting.transaction_id)
+        .join(Community, Community.id == Transaction.community_id)
+        .join(Account, Account.id == Posting.account_id)
+        .outerjoin(actor, actor.id == Transaction.actor_id)
+        .outerjoin(owner, owner.id == Account.member_id)
+        .order_by(Posting.id)
+    )
+    if community_slug is not None:
+        if db.session.scalar(sa.select(Community.id).where(Community.slug == community_slug)) is None:
+            raise LookupError(f"there is no community with slug {community_slug!r}")
+        query = query.where(Community.slug == community_slug)
+
+    def rows():
+        yield JOURNAL_COLUMNS
+        for row in db.session.execute(query.execution_options(yield_per=2000)):
+            (txn, created, slug, kind, memo, actor_id, actor_name, behalf, reverses, posting, account, owner_name,
+             account_kind, amount, after, bound) = row
+            yield [txn, created.isoformat(), slug, kind, memo, actor_id, actor_name, behalf, reverses, posting,
+                   account, owner_name if account_kind == "member" else "community fund", amount, after, bound]
+
+    return rows()
+
+
+def statement_csv(lines: list[StatementLine], format_time) -> str:
+    """A member's statement as CSV in their language; minutes as numbers and as words."""
+    stream = io.StringIO()
+    header = [_("Date and time"), _("What"), _("Description"), _("With"), _("Minutes"), _("Amount"),
+              _("Balance after (minutes)"), _("Balance after")]
+    write_rows(stream, [header] + [
+        [format_time(line.created_at), kind_label(line.kind), line.memo, ", ".join(line.others), line.amount,
+         format_minutes(line.amount), line.balance_after, format_minutes(line.balance_after)]
+        for line in lines])
+    return stream.getvalue()
+
+
+def kind_label(kind: str) -> str:
+    """What a kind of transaction is called in the reader's language."""
+    return {
+        "exchange": _("Exchange"), "gift": _("Gift"), "donation": _("Donation to the fund"),
+        "grant": _("Gift from the fund"), "levy": _("Contribution to the fund"), "reversal": _("Correction"),
+        "adjustment": _("Adjustment"),
+    }.get(kind, kind)
+
+
+def export_member_entries(member: Member) -> list[dict]:
+    """The member's own statement, for their data export (GDPR art. 15 and 20)."""
+    account = account_for(member, create=False)
+    if account is None:
+        return []
+    return [{"transaction_id": line.transaction_id, "created_at": line.created_at, "kind": line.kind,
+             "memo": line.memo, "amount_minutes": line.amount, "balance_after_minutes": line.balance_after,
+             "with": list(line.others)} for line in statement(account)]
+
+
+register_exporter("ledger", export_member_entries)

@@ -1,0 +1,113 @@
+"""Every invariant of the ledger, checked from the rows themselves with a handful of SQL queries.
+
+Used by `flask --app timebank ledger verify`, the benchmark and the tests (after every step of the
+model-based test). Each check is a query that returns the rows that break the invariant."""
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from timebank.extensions import db
+
+EXAMPLES = 10
+
+# (name, what must hold, SQL returning the offending rows). Plain SQL that both databases run.
+CHECKS = [
+    ("postings_per_transaction", "every transaction has at least two postings",
+     """SELECT t.id AS transaction_id, COUNT(p.id) AS postings
+        FROM ledger_transactions t LEFT JOIN ledger_postings p ON p.transaction_id = t.id
+        GROUP BY t.id HAVING COUNT(p.id) < 2"""),
+    ("transaction_sum", "the postings of every transaction sum to zero",
+     """SELECT transaction_id, SUM(amount) AS total FROM ledger_postings
+        GROUP BY transaction_id HAVING SUM(amount) <> 0"""),
+    ("nonzero_amount", "no posting has an amount of zero",
+     "SELECT id AS posting_id FROM ledger_postings WHERE amount = 0"),
+    ("global_sum", "all balances of a community add up to zero",
+     """SELECT community_id, SUM(balance) AS total FROM ledger_accounts
+        GROUP BY community_id HAVING SUM(balance) <> 0"""),
+    ("journal_sum", "all postings ever made add up to zero",
+     "SELECT SUM(amount) AS total FROM ledger_postings HAVING SUM(amount) <> 0"),
+    ("cached_balance", "every account's cached balance equals the sum of its postings",
+     """SELECT a.id AS account_id, a.balance AS cached, COALESCE(SUM(p.amount), 0) AS summed
+        FROM ledger_accounts a LEFT JOIN ledger_postings p ON p.account_id = a.id
+        GROUP BY a.id, a.balance HAVING a.balance <> COALESCE(SUM(p.amount), 0)"""),
+    ("balance_after_chain", "every posting's balance-after is the previous one plus its amount",
+     """SELECT posting_id, account_id, previous, amount, balance_after FROM (
+            SELECT id AS posting_id, account_id, amount, balance_after,
+                   LAG(balance_after, 1, 0) OVER (PARTITION BY account_id ORDER BY id) AS previous
+            FROM ledger_postings) chain
+        WHERE balance_after <> previous + amount"""),
+    ("limits", "no checked posting went past the floor or ceiling it was checked against",
+     """SELECT id AS posting_id, account_id, amount, balance_after, bound FROM ledger_postings
+        WHERE bound IS NOT NULL AND ((amount < 0 AND balance_after < bound) OR (amount > 0 AND balance_after > bound))"""),
+    ("same_community", "every posting's account belongs to the transaction's community",
+     """SELECT p.id AS posting_id, p.transaction_id, p.account_id
+        FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id
+        JOIN ledger_accounts a ON a.id = p.account_id WHERE a.community_id <> t.community_id"""),
+    ("orphans", "every posting belongs to an existing transaction and account",
+     """SELECT p.id AS posting_id FROM ledger_postings p
+        LEFT JOIN ledger_transactions t ON t.id = p.transaction_id
+        LEFT JOIN ledger_accounts a ON a.id = p.account_id WHERE t.id IS NULL OR a.id IS NULL"""),
+    ("reversal_mirrors_original", "every reversal swaps exactly the postings of the transaction it undoes",
+     """SELECT r.id AS reversal_id, r.reverses_id FROM ledger_transactions r
+        JOIN ledger_postings rp ON rp.transaction_id = r.id
+        LEFT JOIN ledger_postings op ON op.transaction_id = r.reverses_id AND op.account_id = rp.account_id
+        WHERE r.reverses_id IS NOT NULL
+        GROUP BY r.id, r.reverses_id
+        HAVING SUM(CASE WHEN op.amount = -rp.amount THEN 0 ELSE 1 END) > 0
+            OR COUNT(rp.id) <> (SELECT COUNT(*) FROM ledger_postings o WHERE o.transaction_id = r.reverses_id)"""),
+    ("reversal_kind", "only reversals point at another transaction, and never at a reversal",
+     """SELECT r.id AS transaction_id FROM ledger_transactions r
+        LEFT JOIN ledger_transactions o ON o.id = r.reverses_id
+        WHERE (r.kind = 'reversal') <> (r.reverses_id IS NOT NULL) OR o.kind = 'reversal'"""),
+    ("closed_accounts", "closed accounts hold no hours",
+     "SELECT id AS account_id, balance FROM ledger_accounts WHERE status = 'closed' AND balance <> 0"),
+]
+
+
+@dataclass
+class Problem:
+    check: str
+    rule: str
+    count: int
+    examples: list[dict]
+
+
+@dataclass
+class Report:
+    problems: list[Problem] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def lines(self) -> list[str]:
+        """The report as a person reads it: counts, then each broken rule with examples."""
+        counted = ", ".join(f"{n} {what}" for what, n in self.totals.items())
+        if self.ok:
+            return [f"Ledger OK: all {len(CHECKS)} checks passed ({counted})."]
+        lines = [f"Ledger BROKEN: {len(self.problems)} of {len(CHECKS)} checks failed ({counted})."]
+        for problem in self.problems:
+            lines.append(f"- {problem.check}: expected that {problem.rule}; {problem.count} violation(s), e.g.:")
+            lines.extend(f"    {example}" for example in problem.examples)
+        return lines
+
+
+TOTALS = {"accounts": "ledger_accounts", "transactions": "ledger_transactions", "postings": "ledger_postings"}
+
+# Every count in one round trip; the offending rows are fetched only for the checks that fail.
+COUNTS = " UNION ALL ".join(
+    [f"SELECT '{name}' AS name, COUNT(*) AS n FROM {table}" for name, table in TOTALS.items()]
+    + [f"SELECT '{name}' AS name, COUNT(*) AS n FROM ({sql}) AS {name}" for name, _rule, sql in CHECKS])
+
+
+def verify() -> Report:
+    """Run every check on the whole ledger."""
+    conn = db.session.connection()
+    counts = dict(conn.exec_driver_sql(COUNTS).all())
+    report = Report(totals={name: counts[name] for name in TOTALS})
+    for name, rule, sql in CHECKS:
+        if counts[name]:
+            rows = conn.execute(sa.text(sql)).mappings().fetchmany(EXAMPLES)
+            report.problems.append(Problem(name, rule, counts[name], [dict(row) for row in rows]))
+    return report

@@ -1,0 +1,157 @@
+"""My account: balance, limits in plain words, the statement and its download; the same pages
+for coordinators about a member of their community or the community fund, and undoing a
+transaction."""
+import uuid
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+import sqlalchemy as sa
+from flask_babel import format_date, format_datetime, format_time
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from timebank.extensions import db
+from timebank.ledger.errors import AlreadyReversed, LedgerError
+from timebank.ledger.export import kind_label, statement_csv
+from timebank.ledger.forms import UndoForm
+from timebank.ledger.models import Account, Transaction
+from timebank.ledger.services import account_for, fund_account, reverse, statement, summary
+from timebank.members.models import Member
+from timebank.members.views import safe_next
+from timebank.permissions import can_correct_ledger, can_view_statement
+
+bp = Blueprint("ledger", __name__, url_prefix="/account")
+
+PAGE_SIZE = 50
+
+
+@bp.app_template_filter("ledger_kind")
+def ledger_kind(kind: str) -> str:
+    return kind_label(kind)
+
+
+@bp.app_template_filter("ledger_date")
+def ledger_date(moment) -> str:
+    """The date in the reader's language and the community's time zone."""
+    return format_date(moment, "medium")
+
+
+@bp.app_template_filter("ledger_clock")
+def ledger_clock(moment) -> str:
+    return format_time(moment, "short")
+
+
+@bp.app_template_global()
+def member_balance(member: Member) -> int:
+    """A member's balance in minutes, for pages that show it where `can_see_balance` allows."""
+    account = account_for(member, create=False)
+    return account.balance if account else 0
+
+
+def _member_account(member: Member) -> Account:
+    """The member's account; one with nothing on it yet is shown without being created (a page
+    view writes nothing)."""
+    return account_for(member, create=False) or Account(
+        member=member, community=member.community, kind="member", status="open", balance=0)
+
+
+def _fund(community_id: int) -> Account:
+    return fund_account(community_id, create=False) or Account(
+        community_id=community_id, community=current_user.community, kind="fund", status="open", balance=0)
+
+
+def _viewable_member(member_id: int) -> Member:
+    member = db.get_or_404(Member, member_id)
+    if not can_view_statement(current_user, member):
+        abort(404 if member.community_id != current_user.community_id else 403)
+    return member
+
+
+def _page(account: Account, *, owner: Member | None, csv_url: str):
+    before = request.args.get("before", type=int)
+    lines = statement(account, before=before, limit=PAGE_SIZE + 1) if account.id else []
+    older = lines[PAGE_SIZE - 1].posting_id if len(lines) > PAGE_SIZE else None
+    return render_template("ledger/account.html", account=account, owner=owner, position=summary(account),
+                           lines=lines[:PAGE_SIZE], older=older, paged=before is not None, csv_url=csv_url,
+                           is_own=owner is not None and owner.id == current_user.id)
+
+
+def _csv(account: Account, name: str) -> Response:
+    lines = statement(account) if account.id else []
+    body = "\ufeff" + statement_csv(lines, lambda moment: format_datetime(moment, "yyyy-MM-dd HH:mm"))
+    filename = f"{name}-{format_date(format='yyyy-MM-dd')}.csv"
+    return Response(body, mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.route("")
+@login_required
+def mine():
+    return _page(_member_account(current_user), owner=current_user, csv_url=url_for(".mine_csv"))
+
+
+@bp.route("/statement.csv")
+@login_required
+def mine_csv():
+    return _csv(_member_account(current_user), "statement")
+
+
+@bp.route("/members/<int:member_id>")
+@login_required
+def member(member_id: int):
+    member = _viewable_member(member_id)
+    return _page(_member_account(member), owner=member, csv_url=url_for(".member_csv", member_id=member.id))
+
+
+@bp.route("/members/<int:member_id>/statement.csv")
+@login_required
+def member_csv(member_id: int):
+    return _csv(_member_account(_viewable_member(member_id)), f"statement-{member_id}")
+
+
+@bp.route("/fund")
+@login_required
+def fund():
+    if not can_correct_ledger(current_user, current_user.community_id):
+        abort(403)
+    return _page(_fund(current_user.community_id), owner=None, csv_url=url_for(".fund_csv"))
+
+
+@bp.route("/fund/statement.csv")
+@login_required
+def fund_csv():
+    if not can_correct_ledger(current_user, current_user.community_id):
+        abort(403)
+    return _csv(_fund(current_user.community_id), "fund")
+
+
+@bp.route("/transactions/<int:transaction_id>/undo", methods=["GET", "POST"])
+@login_required
+def undo(transaction_id: int):
+    """A coordinator undoes a transaction: the hours go back, with the reason on both statements."""
+    transaction = db.get_or_404(Transaction, transaction_id)
+    if transaction.community_id != current_user.community_id:
+        abort(404)
+    if not can_correct_ledger(current_user, transaction.community_id):
+        abort(403)
+    back = safe_next(request.values.get("next"))
+    form = UndoForm()
+    if request.method == "GET":
+        form.request_key.data = uuid.uuid4().hex
+    elif form.validate_on_submit():
+        try:
+            reverse(transaction, actor=current_user, reason=form.reason.data, idempotency_key=form.request_key.data)
+        except AlreadyReversed as error:
+            db.session.rollback()
+            flash(str(error), "info")
+            return redirect(back)
+        except LedgerError as error:
+            db.session.rollback()
+            form.reason.errors.append(str(error))
+        else:
+            db.session.commit()
+            flash(_("The transaction is undone: the hours went back. Both statements show your reason."),
+                  "success")
+            return redirect(back)
+    undone = db.session.scalar(sa.select(Transaction.id).where(Transaction.reverses_id == transaction.id))
+    return render_template("ledger/undo.html", form=form, transaction=transaction,
+                           postings=transaction.postings, back=back, undone=undone)
