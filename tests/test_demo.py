@@ -5,7 +5,11 @@ import sqlalchemy as sa
 
 from timebank.demo import names
 from timebank.demo.seed import seed
+from timebank.exchanges.models import OPEN_STATES, Exchange, ThankYou
+from timebank.exchanges.services import exchanges_of
 from timebank.extensions import db
+from timebank.ledger.models import Transaction
+from timebank.ledger.verify import verify
 from timebank.members.models import Member, member_skills
 from timebank.members.passwords import verify_password
 
@@ -47,6 +51,16 @@ def test_seed_builds_a_believable_neighbourhood(app):
         assert skilled == 80
         admin = db.session.scalar(sa.select(Member).where(Member.email == "admin@example.org"))
         assert admin.is_admin and verify_password(admin.password_hash, names.DEMO_PASSWORD)
+        # Months of exchanges, settled in the ledger, and some under way in every state.
+        states = dict(db.session.execute(sa.select(Exchange.state, sa.func.count()).group_by(Exchange.state)).all())
+        assert set(states) == {"proposed", "accepted", "completed", "declined", "cancelled", "disputed"}
+        assert states["completed"] > 200
+        unsettled = db.session.scalar(sa.select(sa.func.count()).select_from(Exchange).join(
+            Transaction, Transaction.id == Exchange.transaction_id).where(Transaction.kind != "exchange"))
+        assert unsettled == 0 and db.session.scalar(sa.select(sa.func.count(ThankYou.id))) > 0
+        fatima = db.session.scalar(sa.select(Member).where(Member.email == "fatima@example.org"))
+        assert len(exchanges_of(fatima, states=OPEN_STATES)) >= 2
+        assert verify().ok
 
 
 def test_cli_seeds_once_and_prints_the_logins(runner, app):

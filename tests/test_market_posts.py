@@ -59,7 +59,7 @@ def test_member_places_an_offer_that_neighbours_find(app, client, member, make_m
     listing = client.get("/market", headers=EN)
     assert "Soup for two evenings" in listing.text and "Fatima" in listing.text
     page = client.get(f"/market/posts/{post.id}", headers=EN)
-    assert f"/members/{member.id}" in page.text and "Respond to Fatima" in page.text
+    assert f"/members/{member.id}" in page.text and "Ask Fatima for this" in page.text
 
 
 def test_a_gift_is_free(app, client, member):

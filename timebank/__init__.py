@@ -57,27 +57,32 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from timebank.communities.views import bp as communities_bp
     from timebank.core.views import bp as core_bp
+    from timebank.exchanges.views import bp as exchanges_bp
     from timebank.ledger.views import bp as ledger_bp
     from timebank.market.views import bp as market_bp
     from timebank.members.coordinate_views import bp as coordinate_bp
     from timebank.members.settings_views import bp as settings_bp
     from timebank.members.views import bp as members_bp
+    from timebank.notifications.views import bp as notifications_bp
     from timebank.uploads.views import bp as uploads_bp
 
     for blueprint in (core_bp, members_bp, settings_bp, coordinate_bp, communities_bp, uploads_bp,
-                      market_bp, ledger_bp):
+                      market_bp, ledger_bp, exchanges_bp, notifications_bp):
         app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:
     from timebank.communities.cli import communities_cli
     from timebank.demo.cli import demo_cli
+    from timebank.exchanges.cli import exchanges_cli
     from timebank.ledger.cli import ledger_cli
     from timebank.mail.cli import mail_cli
     from timebank.market.cli import market_cli
     from timebank.members.cli import members_cli
+    from timebank.notifications.cli import notifications_cli
 
-    for group in (communities_cli, demo_cli, ledger_cli, mail_cli, market_cli, members_cli):
+    for group in (communities_cli, demo_cli, exchanges_cli, ledger_cli, mail_cli, market_cli, members_cli,
+                  notifications_cli):
         app.cli.add_command(group)
 
 

@@ -7,3 +7,5 @@ from timebank.uploads.models import Image  # noqa: F401
 from timebank.api.models import ApiToken, IdempotencyRecord  # noqa: F401
 from timebank.market.models import Post  # noqa: F401
 from timebank.ledger.models import Account, Posting, Transaction  # noqa: F401
+from timebank.exchanges.models import Exchange, Message, Participant, ThankYou  # noqa: F401
+from timebank.notifications.models import Notification  # noqa: F401

@@ -30,6 +30,10 @@ class Community(db.Model):
     ledger_ceiling: Mapped[int] = mapped_column(default=2400, server_default="2400")
     ledger_warning: Mapped[int | None]
     ledger_levy_percent: Mapped[int] = mapped_column(default=0, server_default="0")
+    # exchanges: days after the provider recorded the minutes before an exchange settles by itself
+    # (unless the receiver objects), and the most minutes one exchange may move.
+    exchange_auto_confirm_days: Mapped[int] = mapped_column(default=14, server_default="14")
+    exchange_max_minutes: Mapped[int] = mapped_column(default=480, server_default="480")
 
     areas: Mapped[list["Area"]] = relationship(
         back_populates="community", order_by="Area.name", cascade="all, delete-orphan")
@@ -41,6 +45,9 @@ class Community(db.Model):
         # ledger
         sa.CheckConstraint(sa.text("ledger_floor <= 0 AND ledger_ceiling >= 0"), name="ledger_limits"),
         sa.CheckConstraint(sa.text("ledger_levy_percent BETWEEN 0 AND 100"), name="ledger_levy_percent"),
+        # exchanges
+        sa.CheckConstraint(sa.text("exchange_auto_confirm_days > 0 AND exchange_max_minutes > 0"),
+                           name="exchange_settings"),
     )
 
     def __repr__(self) -> str:

@@ -5,7 +5,10 @@ from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
 from timebank.communities.services import default_community
+from timebank.exchanges.models import OPEN_STATES
+from timebank.exchanges.services import exchanges_of
 from timebank.extensions import db
+from timebank.ledger.views import member_balance
 from timebank.market.services import recent_posts
 from timebank.members.views import safe_next
 
@@ -15,8 +18,11 @@ bp = Blueprint("core", __name__)
 @bp.route("/")
 def index():
     community = current_user.community if current_user.is_authenticated else default_community()
-    posts = recent_posts(community.id) if current_user.is_authenticated else []
-    return render_template("core/index.html", community=community, recent_posts=posts)
+    if not current_user.is_authenticated:
+        return render_template("core/index.html", community=community, recent_posts=[])
+    return render_template("core/index.html", community=community, recent_posts=recent_posts(community.id),
+                           open_exchanges=exchanges_of(current_user, states=OPEN_STATES, limit=5),
+                           balance=member_balance(current_user))
 
 
 @bp.route("/language", methods=["POST"])

@@ -17,6 +17,7 @@ from timebank.communities.services import ensure_default_community
 from timebank.db import utcnow
 from timebank.demo import names
 from timebank.demo.posts import seed_posts
+from timebank.exchanges.demo import plan_exchange_history, write_exchange_history
 from timebank.extensions import db
 from timebank.ledger.demo import seed_ledger_history
 from timebank.members.models import JoinRequest, Member, member_skills
@@ -31,6 +32,12 @@ class DemoContext:
     now: datetime
     member_ids: list[int] = field(default_factory=list)
     coordinator_ids: list[int] = field(default_factory=list)
+    # (key or None, bulk_post entry): history that steps add, written at once in time order by the
+    # ledger step, which then fills `settled` with the transaction id of every keyed entry it kept.
+    ledger_entries: list = field(default_factory=list)
+    settled: dict = field(default_factory=dict)
+    # What one step leaves for a later one, by the step's domain.
+    steps: dict = field(default_factory=dict)
 
     def moment_in_range(self) -> datetime:
         """A random moment within the demo period, earlier moments as likely as later ones."""
@@ -99,7 +106,9 @@ def seed_members(ctx: DemoContext, count: int) -> None:
 # Later domains append their steps: (name, function(ctx)).
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("market posts", seed_posts),
+    ("exchanges", plan_exchange_history),
     ("ledger", seed_ledger_history),
+    ("exchange history", write_exchange_history),
 ]
 
 

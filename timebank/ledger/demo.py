@@ -1,6 +1,7 @@
 """Months of believable ledger history for the demo neighbourhood: neighbours thanking each other
 with gifts of time, helpers donating hours to the community fund, and monthly grants from the
-fund to the elderly members that coordinators assist. Written through bulk_post, so limits hold
+fund to the elderly members that coordinators assist. Written through bulk_post together with
+what earlier steps added to `ctx.ledger_entries` (the exchanges' settlements), so limits hold
 and the balance-after chains run forward in time."""
 from datetime import timedelta
 
@@ -10,7 +11,8 @@ from timebank.extensions import db
 from timebank.ledger.bulk import bulk_post, ensure_accounts
 from timebank.members.models import Member
 
-GIFTS_PER_MEMBER_MONTH = 3.0
+# Exchanges settle about one more per member and month (timebank/exchanges/demo.py).
+GIFTS_PER_MEMBER_MONTH = 2.0
 DONATIONS_PER_MEMBER_MONTH = 0.1
 GIFT_MINUTES = [30, 45, 60, 60, 60, 90, 90, 120, 180]
 
@@ -66,5 +68,7 @@ def seed_ledger_history(ctx) -> None:
                 minutes = rng.choice([120, 180, 240])
                 entries.append((community.id, "grant", [(accounts[None], -minutes), (accounts[member.id], minutes)],
                                 first_of_month + timedelta(minutes=rng.randrange(120)), rng.choice(GRANT_MEMOS)))
-    entries.sort(key=lambda entry: entry[3])
-    bulk_post(entries)
+    keyed = [(None, entry) for entry in entries] + ctx.ledger_entries
+    keyed.sort(key=lambda pair: pair[1][3])
+    ids = bulk_post([entry for _key, entry in keyed])
+    ctx.settled = {key: transaction_id for (key, _entry), transaction_id in zip(keyed, ids) if key is not None}

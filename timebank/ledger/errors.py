@@ -84,7 +84,7 @@ class LimitExceeded(LedgerError):
         self.room = max(0, balance - limit if amount < 0 else limit - balance)
 
     def describe(self) -> str:
-        values = dict(name=self.owner, limit=format_minutes(self.limit), balance=format_minutes(self.balance),
+        values = dict(name=self.owner or _("the community fund"), limit=format_minutes(self.limit), balance=format_minutes(self.balance),
                       room=format_minutes(self.room))
         if self.direction == "floor":
             return _("This is not possible: the balance of %(name)s may not go below %(limit)s. "

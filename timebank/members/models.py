@@ -58,6 +58,9 @@ class Member(UserMixin, db.Model):
     # market: the opt-in digest of new requests that match one's skills or offers.
     market_digest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     market_digest_sent_until: Mapped[datetime | None]
+    # notifications: email about each event right away, in one daily digest, or not at all.
+    notify_email: Mapped[str] = mapped_column(sa.String(12), default="immediately", server_default="immediately")
+    notify_digest_sent_at: Mapped[datetime | None]
 
     community: Mapped[Community] = relationship()
     area: Mapped[Area | None] = relationship()
@@ -70,6 +73,7 @@ class Member(UserMixin, db.Model):
             sa.text("status IN ('pending', 'active', 'suspended', 'rejected', 'erased')"), name="status"),
         *(sa.CheckConstraint(sa.text(f"{column} IN ('coordinators', 'community')"), name=column)
           for column in ("show_email_to", "show_phone_to", "show_balance_to")),
+        sa.CheckConstraint(sa.text("notify_email IN ('immediately', 'daily', 'off')"), name="notify_email"),
     )
 
     def get_id(self) -> str:

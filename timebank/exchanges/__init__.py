@@ -1,0 +1,1 @@
+"""Exchanges: where a market post becomes an hour credit, and hours given directly."""

@@ -1,0 +1,504 @@
+"""Exchange pages: responding to a post, an exchange with its next step and conversation, my
+exchanges, group exchanges, giving hours, and the coordinators' grants, paper slips, disputes
+and settings. Every action is one POST that commits once; refusals are shown in plain words."""
+import uuid
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from timebank.errors import DomainError
+from timebank.exchanges import services, transfers
+from timebank.exchanges.errors import AlreadyDone
+from timebank.exchanges.forms import (ConfirmForm, GiveForm, GrantForm, GroupForm, MessageForm, ProposeForm,
+                                      ReasonForm, ResolveForm, SettingsForm, SlipForm, ThanksForm, TimeForm)
+from timebank.exchanges.models import OPEN_STATES, Exchange, ThankYou
+from timebank.exchanges.wording import event_text, status
+from timebank.extensions import db
+from timebank.i18n import format_minutes
+from timebank.ledger.errors import LimitExceeded
+from timebank.ledger.services import account_for, fund_account, summary
+from timebank.market.views import visible_post
+from timebank.members.acting import acting_member, logged_in_member, on_behalf_of
+from timebank.members.models import Member
+from timebank.members.services import directory
+from timebank.notifications.services import has_unread, read_now
+from timebank.permissions import can_coordinate
+
+bp = Blueprint("exchanges", __name__, url_prefix="/exchanges")
+
+# Service errors about the time belong next to the hours box.
+FORM_FIELDS = {"minutes": "hours", "date": "date", "max_hours": "max_hours"}
+
+
+bp.add_app_template_global(event_text, "exchange_event")
+
+
+bp.add_app_template_global(services.thanks_for, "thanks_for")
+
+
+@bp.app_template_global()
+def state_word(state: str) -> str:
+    return str(services.STATE_WORDS[state])
+
+
+@bp.app_template_global()
+def exchange_status(exchange: Exchange, member: Member | None):
+    return status(exchange, member)
+
+
+@bp.app_template_global()
+def propose_form(post) -> ProposeForm:
+    form = ProposeForm(formdata=None)
+    form.show(post.minutes)
+    return form
+
+
+@bp.app_template_global()
+def open_exchange_on(post, member: Member) -> Exchange | None:
+    """The member's proposal on this post that is still under way, if any."""
+    return db.session.scalar(sa.select(Exchange).where(
+        Exchange.post_id == post.id, Exchange.proposer_id == member.id, Exchange.state.in_(OPEN_STATES)))
+
+
+# Helpers ------------------------------------------------------------------------------------------
+
+def run(call, form=None):
+    """Run a service and commit; when it refuses, undo it, show why next to the field or at the
+    top of the page, and return None. A step taken already is said calmly. A balance limit's
+    refusal goes to the caller, which explains the ways forward."""
+    try:
+        result = call()
+    except AlreadyDone as done:
+        db.session.rollback()
+        flash(str(done), "info")
+        return None
+    except LimitExceeded:
+        raise
+    except DomainError as refusal:
+        db.session.rollback()
+        target = getattr(form, FORM_FIELDS.get(refusal.field, refusal.field or ""), None) if form else None
+        if target is not None:
+            target.errors = [*target.errors, str(refusal)]
+        else:
+            flash(str(refusal), "error")
+        return None
+    db.session.commit()
+    return result
+
+
+def run_within_limits(call, form):
+    """`run` for forms that move hours directly: a balance limit's refusal goes next to the hours."""
+    try:
+        return run(call, form)
+    except LimitExceeded as refusal:
+        db.session.rollback()
+        form.hours.errors = [*form.hours.errors, str(refusal)]
+        return None
+
+
+def acting() -> tuple[Member, Member | None]:
+    """(the coordinator or member who acts, the member they act for or None)."""
+    return logged_in_member(), on_behalf_of()
+
+
+def exchange_for(exchange_id: int) -> Exchange:
+    """An exchange the reader may look at: its participants (or a coordinator acting for one),
+    and the coordinators of its community. Anything else is 'not found'."""
+    exchange = db.get_or_404(Exchange, exchange_id)
+    if exchange.participant(acting_member()) is None and not can_coordinate(current_user, exchange.community_id):
+        abort(404)
+    return exchange
+
+
+def new_key() -> str:
+    return uuid.uuid4().hex
+
+
+# My exchanges ---------------------------------------------------------------------------------------
+
+@bp.route("")
+@login_required
+def mine():
+    member = acting_member()
+    exchanges = services.exchanges_of(member, limit=200)
+    sections = {"open": [], "done": [], "closed": []}
+    for exchange in exchanges:
+        key = "open" if exchange.is_open else "done" if exchange.state == "completed" else "closed"
+        sections[key].append(exchange)
+    sections["open"].sort(key=lambda e: not status(e, member).needs_you)
+    return render_template("exchanges/mine.html", member=member, sections=sections,
+                           position=summary(account_for(member, create=False) or _empty_account(member)))
+
+
+def _empty_account(member: Member):
+    from timebank.ledger.models import Account
+
+    return Account(member=member, community=member.community, kind="member", status="open", balance=0)
+
+
+# Responding to a post -------------------------------------------------------------------------------
+
+@bp.route("/respond/<int:post_id>", methods=["GET", "POST"])
+@login_required
+def propose(post_id: int):
+    post = visible_post(post_id)
+    form = ProposeForm()
+    if request.method == "GET":
+        form.show(post.minutes)
+    elif form.validate_on_submit():
+        actor, helped = acting()
+        exchange = run(lambda: services.propose(post, helped or actor, form.total(), actor=actor,
+                                                message=form.message.data, date=form.date.data), form)
+        if exchange is not None:
+            flash(_("Your proposal is sent. %(name)s gets a message and accepts or declines.",
+                    name=post.owner.name), "success")
+            return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
+    return render_template("exchanges/propose.html", post=post, form=form, helped=on_behalf_of()), \
+        422 if request.method == "POST" else 200
+
+
+# One exchange ---------------------------------------------------------------------------------------
+
+@bp.route("/<int:exchange_id>")
+@login_required
+def detail(exchange_id: int):
+    exchange = exchange_for(exchange_id)
+    me = acting_member()
+    if exchange.participant(me) is not None and has_unread(me, exchange_id=exchange.id):
+        read_now(me, exchange_id=exchange.id)
+    return render_detail(exchange)
+
+
+def render_detail(exchange: Exchange, status_code: int = 200, **forms):
+    me = acting_member()
+    party = me if exchange.participant(me) is not None else None
+    confirm_form = forms.get("confirm_form") or ConfirmForm()
+    record_form = forms.get("record_form") or TimeForm()
+    if not forms:
+        confirm_form.show(exchange.recorded_minutes or exchange.minutes)
+        record_form.show(exchange.recorded_minutes or exchange.minutes)
+    thanks_form = forms.get("thanks_form") or ThanksForm()
+    thankable = _thankable(exchange, party)
+    thanks_form.to.choices = [(m.id, m.name) for m in thankable]
+    resolve_form = forms.get("resolve_form") or ResolveForm()
+    if "resolve_form" not in forms:
+        resolve_form.show(exchange.recorded_minutes or exchange.minutes)
+    show_thread = services.can_read_thread(current_user, exchange, me)
+    return render_template(
+        "exchanges/detail.html", exchange=exchange, me=party, status=status(exchange, party),
+        thread=services.thread(exchange) if show_thread else None, show_thread=show_thread,
+        limit=forms.get("limit"), reason_form=ReasonForm(), message_form=forms.get("message_form") or MessageForm(),
+        confirm_form=confirm_form, record_form=record_form, thanks_form=thanks_form, thankable=thankable,
+        resolve_form=resolve_form, can_resolve=(exchange.state == "disputed" and party is None
+                                               and can_coordinate(current_user, exchange.community_id)),
+        coordinator=can_coordinate(current_user, exchange.community_id),
+        thanks=db.session.scalars(sa.select(ThankYou).where(ThankYou.exchange_id == exchange.id)).all(),
+    ), status_code
+
+
+def _thankable(exchange: Exchange, party: Member | None) -> list[Member]:
+    """Whom `party` may still thank for a completed exchange."""
+    if party is None or exchange.state != "completed":
+        return []
+    mine = exchange.participant(party)
+    done = set(db.session.scalars(sa.select(ThankYou.member_id).where(
+        ThankYou.exchange_id == exchange.id, ThankYou.author_id == party.id)))
+    return [p.member for p in exchange.participants
+            if p.role != mine.role and p.member_id not in done and p.answer != "declined"
+            and (not exchange.is_group or p.answer == "confirmed")]
+
+
+ACTIONS = {
+    "accept": (lambda e, actor, helped, form: services.accept(e, actor=actor, on_behalf_of=helped),
+               lambda e: _("You accepted. Now do it together; afterwards the time is recorded and confirmed.")),
+    "decline": (lambda e, actor, helped, form: services.decline(e, actor=actor, on_behalf_of=helped,
+                                                                reason=form.reason.data),
+                lambda e: _("You declined. No hours moved.")),
+    "cancel": (lambda e, actor, helped, form: services.cancel(e, form.reason.data, actor=actor, on_behalf_of=helped),
+               lambda e: _("The exchange is cancelled. No hours moved. The others get a message.")),
+    "dispute": (lambda e, actor, helped, form: services.dispute(e, form.reason.data, actor=actor,
+                                                                on_behalf_of=helped),
+                lambda e: _("A coordinator is asked to decide. You both get a message when they do.")),
+    "help": (lambda e, actor, helped, form: services.ask_for_help(e, actor=actor, on_behalf_of=helped),
+             lambda e: _("The coordinators are asked to help. They get a message.")),
+    "settle": (lambda e, actor, helped, form: services.settle_group(e, actor=actor, on_behalf_of=helped),
+               lambda e: _("Settled: the hours moved.")),
+}
+
+
+@bp.route("/<int:exchange_id>/<any(accept, decline, cancel, dispute, help, settle):action>", methods=["POST"])
+@login_required
+def act(exchange_id: int, action: str):
+    exchange = exchange_for(exchange_id)
+    form = ReasonForm()
+    change, done = ACTIONS[action]
+    actor, helped = acting()
+    try:
+        result = run(lambda: change(exchange, actor, helped, form))
+    except LimitExceeded as refusal:
+        db.session.rollback()
+        return render_detail(exchange, 409, limit=refusal)
+    if result is not None:
+        flash(done(result), "success")
+    return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
+
+
+@bp.route("/<int:exchange_id>/record", methods=["POST"])
+@login_required
+def record(exchange_id: int):
+    exchange = exchange_for(exchange_id)
+    form = TimeForm()
+    actor, helped = acting()
+    if form.validate_on_submit() and run(lambda: services.record_minutes(
+            exchange, form.total(), actor=actor, on_behalf_of=helped), form):
+        flash(_("Saved: %(time)s. %(name)s is asked to confirm.", time=format_minutes(exchange.recorded_minutes),
+                name=exchange.receiver.name), "success")
+        return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
+    return render_detail(exchange, 422, record_form=form)
+
+
+@bp.route("/<int:exchange_id>/confirm", methods=["POST"])
+@login_required
+def confirm(exchange_id: int):
+    exchange = exchange_for(exchange_id)
+    form = ConfirmForm()
+    actor, helped = acting()
+    if not form.validate_on_submit():
+        return render_detail(exchange, 422, confirm_form=form)
+    override = (form.override_reason.data or "").strip() or None
+    try:
+        result = run(lambda: services.confirm(exchange, actor=actor, on_behalf_of=helped, minutes=form.total(),
+                                              override_reason=override), form)
+    except LimitExceeded as refusal:
+        # Nothing was written: the exchange is still accepted, and the page says what can be done.
+        db.session.rollback()
+        return render_detail(exchange, 409, confirm_form=form, limit=refusal)
+    if result is None:
+        if any(f.errors for f in form):
+            return render_detail(exchange, 422, confirm_form=form)
+        return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
+    if result.is_group:
+        flash(_("Thank you: your part is confirmed."), "success")
+    else:
+        flash(_("Confirmed: %(time)s went from your balance to %(name)s. Thank you!",
+                time=format_minutes(result.minutes), name=result.provider.name), "success")
+    return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
+
+
+@bp.route("/<int:exchange_id>/messages", methods=["POST"])
+@login_required
+def message(exchange_id: int):
+    exchange = exchange_for(exchange_id)
+    form = MessageForm()
+    actor, helped = acting()
+    if form.validate_on_submit() and run(lambda: services.post_message(exchange, helped or actor, form.text.data,
+                                                                       actor=actor), form):
+        flash(_("Your message is sent."), "success")
+        return redirect(url_for("exchanges.detail", exchange_id=exchange.id, _anchor="conversation"))
+    return render_detail(exchange, 422, message_form=form)
+
+
+@bp.route("/<int:exchange_id>/thanks", methods=["POST"])
+@login_required
+def thank(exchange_id: int):
+    exchange = exchange_for(exchange_id)
+    form = ThanksForm()
+    actor, helped = acting()
+    to = db.session.get(Member, form.to.data) if form.to.data else None
+    if form.validate_on_submit() and run(lambda: services.thank(exchange, helped or actor, form.text.data,
+                                                                actor=actor, to=to), form):
+        flash(_("Thank you! Your note shows on the profile of %(name)s.", name=(to or _other(exchange)).name),
+              "success")
+        return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
+    return render_detail(exchange, 422, thanks_form=form)
+
+
+def _other(exchange: Exchange) -> Member:
+    mine = exchange.participant(acting_member())
+    return next(p.member for p in exchange.participants if p.role != mine.role)
+
+
+@bp.route("/<int:exchange_id>/resolve", methods=["POST"])
+@login_required
+def resolve(exchange_id: int):
+    exchange = exchange_for(exchange_id)
+    form = ResolveForm()
+    if form.validate_on_submit():
+        try:
+            result = run(lambda: services.resolve(exchange, actor=logged_in_member(), reason=form.reason.data,
+                                                  minutes=form.total(), cancel=form.decision.data == "cancel",
+                                                  override_limits=form.override.data), form)
+        except LimitExceeded as refusal:
+            db.session.rollback()
+            return render_detail(exchange, 409, resolve_form=form, limit=refusal)
+        if result is not None:
+            flash(_("Your decision is saved. Both members get a message with your reason."), "success")
+            return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
+    return render_detail(exchange, 422, resolve_form=form)
+
+
+# Choosing members without JavaScript: a search, then "choose" links that keep the rest ------------
+
+@dataclass
+class Picker:
+    slot: str
+    chosen: list[Member]
+    query: str
+    results: list[Member]
+    multiple: bool
+
+    def url(self, ids: list[int]) -> str:
+        args = [(k, v) for k, v in request.args.items(multi=True) if k not in (self.slot, f"q_{self.slot}")]
+        args += [(self.slot, i) for i in ids]
+        return f"{request.path}?{urlencode(args)}"
+
+    def add(self, member: Member) -> str:
+        ids = [m.id for m in self.chosen] if self.multiple else []
+        return self.url([*ids, member.id])
+
+    def remove(self, member: Member) -> str:
+        return self.url([m.id for m in self.chosen if m.id != member.id])
+
+    def kept_args(self) -> list[tuple[str, str]]:
+        """The other choices, as hidden fields of this picker's search form."""
+        return [(k, v) for k, v in request.args.items(multi=True) if k not in (f"q_{self.slot}",)]
+
+
+def picker(slot: str, community_id: int, *, multiple: bool = False, exclude: tuple[int, ...] = ()) -> Picker:
+    ids = [i for i in request.values.getlist(slot, type=int)]
+    chosen = list(db.session.scalars(sa.select(Member).where(
+        Member.id.in_(ids), Member.community_id == community_id, Member.status == "active"))) if ids else []
+    chosen.sort(key=lambda m: ids.index(m.id))
+    if not multiple:
+        chosen = chosen[-1:]
+    query = (request.args.get(f"q_{slot}") or "").strip()[:80]
+    results = []
+    if query:
+        skip = {*exclude, *(m.id for m in chosen)}
+        results = [m for m in db.session.scalars(directory(community_id, query=query).limit(20)) if m.id not in skip]
+    return Picker(slot=slot, chosen=chosen, query=query, results=results[:12], multiple=multiple)
+
+
+# Group exchanges ------------------------------------------------------------------------------------
+
+@bp.route("/group/new", methods=["GET", "POST"])
+@login_required
+def new_group():
+    organiser = acting_member()
+    people = picker("with", organiser.community_id, multiple=True, exclude=(organiser.id,))
+    form = GroupForm()
+    if form.validate_on_submit():
+        actor, _helped = acting()
+        exchange = run(lambda: services.create_group(
+            organiser, form.role.data, form.title.data, form.total(), people.chosen, actor=actor,
+            date=form.date.data, message=form.message.data), form)
+        if exchange is not None:
+            flash(_("The group exchange is made. Everyone gets a message and confirms their part."), "success")
+            return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
+    return render_template("exchanges/group_form.html", form=form, people=people, helped=on_behalf_of()), \
+        422 if request.method == "POST" else 200
+
+
+# Giving hours ---------------------------------------------------------------------------------------
+
+@bp.route("/give", methods=["GET", "POST"])
+@login_required
+def give():
+    """Give hours to a neighbour (?to=<id>), or donate them to the community fund (?to=fund)."""
+    giver = acting_member()
+    to_fund = request.values.get("to") == "fund"
+    people = picker("to", giver.community_id, exclude=(giver.id,))
+    form = GiveForm()
+    if request.method == "GET":
+        form.request_key.data = new_key()
+    elif (to_fund or people.chosen) and form.validate_on_submit():
+        to = None if to_fund else people.chosen[0]
+        actor, _helped = acting()
+        transaction = run_within_limits(lambda: transfers.give_hours(
+            giver, to, form.total(), form.memo.data, actor=actor, idempotency_key=form.request_key.data), form)
+        if transaction is not None:
+            flash(_("Done: %(time)s went to the community fund. Thank you!", time=format_minutes(form.total()))
+                  if to is None else _("Done: %(time)s went to %(name)s. They get a message.",
+                                       time=format_minutes(form.total()), name=to.name), "success")
+            return redirect(url_for("ledger.mine"))
+    return render_template("exchanges/give.html", form=form, people=people, to_fund=to_fund, giver=giver,
+                           position=summary(account_for(giver, create=False) or _empty_account(giver))), \
+        422 if request.method == "POST" else 200
+
+
+@bp.route("/grant", methods=["GET", "POST"])
+@login_required
+def grant():
+    """A coordinator gives a member hours from the community fund (?to=<id>)."""
+    if not can_coordinate(current_user, current_user.community_id):
+        abort(403)
+    community_id = current_user.community_id
+    people = picker("to", community_id)
+    form = GrantForm()
+    if request.method == "GET":
+        form.request_key.data = new_key()
+        form.show(request.args.get("minutes", type=int))
+    elif people.chosen and form.validate_on_submit():
+        member = people.chosen[0]
+        transaction = run_within_limits(lambda: transfers.grant_from_fund(
+            member, form.total(), form.reason.data, actor=logged_in_member(),
+            idempotency_key=form.request_key.data), form)
+        if transaction is not None:
+            flash(_("Done: %(time)s went from the community fund to %(name)s. They see your reason.",
+                    time=format_minutes(form.total()), name=member.name), "success")
+            back = request.args.get("exchange", type=int)
+            return redirect(url_for("exchanges.detail", exchange_id=back) if back else url_for("ledger.fund"))
+    fund = fund_account(community_id, create=False)
+    return render_template("exchanges/grant.html", form=form, people=people,
+                           fund_balance=fund.balance if fund else 0), 422 if request.method == "POST" else 200
+
+
+# Coordinators: paper slips, disputes and settings ----------------------------------------------------
+
+@bp.route("/slip", methods=["GET", "POST"])
+@login_required
+def slip():
+    if not can_coordinate(current_user, current_user.community_id):
+        abort(403)
+    community_id = current_user.community_id
+    provider, receiver = picker("provider", community_id), picker("receiver", community_id)
+    form = SlipForm()
+    if request.method == "GET":
+        form.request_key.data = new_key()
+    elif provider.chosen and receiver.chosen and form.validate_on_submit():
+        exchange = run_within_limits(lambda: services.record_paper_slip(
+            provider.chosen[0], receiver.chosen[0], form.total(), actor=logged_in_member(), title=form.title.data,
+            date=form.date.data, note=form.note.data, idempotency_key=form.request_key.data), form)
+        if exchange is not None:
+            flash(_("The paper slip is recorded: the hours moved, and both members are told."), "success")
+            return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
+    return render_template("exchanges/slip.html", form=form, provider=provider, receiver=receiver), \
+        422 if request.method == "POST" else 200
+
+
+@bp.route("/coordinate", methods=["GET", "POST"])
+@login_required
+def coordinate():
+    if not can_coordinate(current_user, current_user.community_id):
+        abort(403)
+    community = current_user.community
+    form = SettingsForm()
+    if request.method == "GET":
+        form.auto_confirm_days.data = community.exchange_auto_confirm_days
+        form.max_hours.data = community.exchange_max_minutes // 60
+    elif form.validate_on_submit():
+        hours = form.max_hours.data
+        if run(lambda: services.set_exchange_settings(
+                community, auto_confirm_days=form.auto_confirm_days.data,
+                max_minutes=hours * 60 if hours is not None else None, actor=logged_in_member()), form):
+            flash(_("Saved. Exchanges that are under way keep their date."), "success")
+            return redirect(url_for("exchanges.coordinate"))
+    open_count = db.session.scalar(sa.select(sa.func.count(Exchange.id)).where(
+        Exchange.community_id == community.id, Exchange.state.in_(OPEN_STATES)))
+    return render_template("exchanges/coordinate.html", form=form, community=community,
+                           waiting=services.open_disputes(community.id), open_count=open_count), \
+        422 if request.method == "POST" else 200

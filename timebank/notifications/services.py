@@ -1,0 +1,173 @@
+"""Telling members what happened: `notify` writes the in-app notification and, for members who
+want email right away, queues it in the same transaction. `queue_digests` sends the daily
+summaries. Services flush; the caller commits."""
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from timebank.db import take_write_lock, utcnow
+from timebank.errors import DomainError
+from timebank.exchanges.models import Exchange
+from timebank.extensions import db
+from timebank.i18n import format_minutes
+from timebank.mail.services import queue_mail
+from timebank.members.export import register_exporter
+from timebank.members.models import Member
+from timebank.notifications.models import Notification
+
+EMAIL_CHOICES = ("immediately", "daily", "off")
+# "Once a day": a little under a day, so a daily job that runs a bit early still sends.
+DIGEST_INTERVAL = timedelta(hours=20)
+DIGEST_MAX = 30
+
+
+def notify(member: Member, kind: str, *, actor: Member | None = None, exchange: Exchange | None = None,
+           **details) -> Notification:
+    """Tell `member` about an event: a row in their list, and an email now if they chose that."""
+    notification = Notification(member_id=member.id, kind=kind, actor_id=actor.id if actor else None,
+                                exchange_id=exchange.id if exchange else None, details=details)
+    db.session.add(notification)
+    db.session.flush()
+    if member.notify_email == "immediately" and member.status == "active" and member.email:
+        queue_mail(member, "notification", kind=f"notify_{kind}", notification=notification)
+        notification.emailed_at = utcnow()
+        db.session.flush()
+    return notification
+
+
+def describe(notification: Notification) -> str:
+    """What happened, in one sentence in the reader's language."""
+    details = notification.details or {}
+    exchange = notification.exchange
+    values = dict(name=notification.actor.name if notification.actor else _("The time bank"),
+                  title=exchange.title if exchange else details.get("title", ""),
+                  time=format_minutes(details.get("minutes")))
+    kind = notification.kind
+    if kind == "limit":
+        values.update(owner=details.get("owner", ""), balance=format_minutes(details.get("balance")))
+        if details.get("reason") == "low":
+            return _("Your balance is low now: %(balance)s. Helping a neighbour brings it up again.", **values)
+        return _("“%(title)s” could not be settled: %(owner)s reached the limit of their balance.", **values)
+    if kind == "completed":
+        if details.get("direction") == "in":
+            return _("“%(title)s” is settled: you received %(time)s.", **values)
+        return _("“%(title)s” is settled: %(time)s went from your balance.", **values)
+    if kind == "resolved":
+        if details.get("outcome") == "cancelled":
+            return _("A coordinator decided about “%(title)s”: it is cancelled, nothing is paid.", **values)
+        return _("A coordinator decided about “%(title)s”: it is settled with %(time)s.", **values)
+    sentences = {
+        "proposed": _l("%(name)s proposes an exchange: “%(title)s”, %(time)s. Please accept or decline."),
+        "accepted": _l("%(name)s accepted “%(title)s”."),
+        "declined": _l("%(name)s declined “%(title)s”."),
+        "cancelled": _l("%(name)s cancelled “%(title)s”."),
+        "recorded": _l("%(name)s says “%(title)s” took %(time)s. Please confirm."),
+        "disputed": _l("%(name)s asked a coordinator to help with “%(title)s”."),
+        "help": _l("%(name)s asks a coordinator for help to settle “%(title)s”."),
+        "message": _l("%(name)s wrote about “%(title)s”."),
+        "thanked": _l("%(name)s thanked you for “%(title)s”."),
+        "group_invited": _l("%(name)s added you to “%(title)s” (%(time)s each). Please confirm your part."),
+        "group_answered": _l("%(name)s answered about “%(title)s”."),
+        "gift": _l("%(name)s gave you %(time)s."),
+        "grant": _l("You received %(time)s from the community fund."),
+        "slip": _l("%(name)s recorded “%(title)s” for you from a paper slip: %(time)s."),
+    }
+    return str(sentences.get(kind, kind)) % values
+
+
+def link(notification: Notification, external: bool = False) -> str:
+    """Where the notification leads: its exchange, else the member's account."""
+    if notification.exchange_id:
+        return url_for("exchanges.detail", exchange_id=notification.exchange_id, _external=external)
+    return url_for("ledger.mine", _external=external)
+
+
+def unread_count(member: Member) -> int:
+    return db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
+        Notification.member_id == member.id, Notification.read_at.is_(None)))
+
+
+def recent(member: Member, *, before: int | None = None, limit: int = 30) -> list[Notification]:
+    query = sa.select(Notification).where(Notification.member_id == member.id)
+    if before is not None:
+        query = query.where(Notification.id < before)
+    return list(db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+
+def mark_read(member: Member, *, notification_id: int | None = None, exchange_id: int | None = None) -> int:
+    """Mark one notification, those about one exchange, or all of them as read; returns how many."""
+    conditions = [Notification.member_id == member.id, Notification.read_at.is_(None)]
+    if notification_id is not None:
+        conditions.append(Notification.id == notification_id)
+    if exchange_id is not None:
+        conditions.append(Notification.exchange_id == exchange_id)
+    result = db.session.execute(sa.update(Notification).where(*conditions).values(read_at=utcnow())
+                                .execution_options(synchronize_session=False))
+    return result.rowcount
+
+
+def has_unread(member: Member, *, exchange_id: int) -> bool:
+    return db.session.scalar(sa.select(Notification.id).where(
+        Notification.member_id == member.id, Notification.exchange_id == exchange_id,
+        Notification.read_at.is_(None)).limit(1)) is not None
+
+
+def read_now(member: Member, **which) -> None:
+    """Mark as read from a page view (a GET): in its own short write transaction, started afresh
+    so that SQLite never has to turn the page's read into a write."""
+    member_id = member.id
+    db.session.commit()
+    take_write_lock(db.session)
+    mark_read(db.session.get(Member, member_id), **which)
+    db.session.commit()
+
+
+class NotificationError(DomainError):
+    """A notification setting was refused."""
+
+
+def set_email_choice(member: Member, choice: str) -> Member:
+    if choice not in EMAIL_CHOICES:
+        raise NotificationError(_l("Please choose one of the options."), "email")
+    member.notify_email = choice
+    db.session.flush()
+    return member
+
+
+def queue_digests(now=None) -> int:
+    """One email per member who chose the daily summary, with what they have not read or been
+    mailed yet. Each notification is mailed once, and a member gets at most one summary a day,
+    so running this twice sends nothing twice. Returns how many emails were queued."""
+    now = now or utcnow()
+    waiting = (sa.select(Notification.member_id).join(Member, Member.id == Notification.member_id)
+               .where(Member.notify_email == "daily", Member.status == "active", Member.email.is_not(None),
+                      sa.or_(Member.notify_digest_sent_at.is_(None),
+                             Member.notify_digest_sent_at <= now - DIGEST_INTERVAL),
+                      Notification.read_at.is_(None), Notification.emailed_at.is_(None))
+               .distinct())
+    sent = 0
+    for member_id in db.session.scalars(waiting).all():
+        member = db.session.get(Member, member_id)
+        items = list(db.session.scalars(sa.select(Notification).where(
+            Notification.member_id == member_id, Notification.read_at.is_(None),
+            Notification.emailed_at.is_(None)).order_by(Notification.id)))
+        queue_mail(member, "notifications_digest", notifications=items[-DIGEST_MAX:], total=len(items))
+        for item in items:
+            item.emailed_at = now
+        member.notify_digest_sent_at = now
+        sent += 1
+    db.session.flush()
+    return sent
+
+
+def export_notifications(member: Member) -> list[dict]:
+    rows = db.session.scalars(sa.select(Notification).where(Notification.member_id == member.id)
+                              .order_by(Notification.id))
+    return [{"created_at": n.created_at, "kind": n.kind, "text": describe(n), "exchange_id": n.exchange_id,
+             "read_at": n.read_at, "emailed_at": n.emailed_at} for n in rows]
+
+
+register_exporter("notifications", export_notifications)

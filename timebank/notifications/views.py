@@ -1,0 +1,86 @@
+"""The notification list (with the unread count in the menu), opening one, marking all as read,
+and choosing how to get emails."""
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice
+
+from timebank.extensions import db
+from timebank.members.acting import acting_member
+from timebank.members.forms import RadioChoiceField
+from timebank.notifications import services
+from timebank.notifications.models import Notification
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+PAGE_SIZE = 30
+
+bp.add_app_template_global(services.describe, "describe_notification")
+bp.add_app_template_global(services.link, "notification_link")
+
+
+@bp.app_template_global()
+def unread_notifications() -> int:
+    """For the menu: how many notifications the member (or the one helped) has not read."""
+    if "unread_notifications" not in g:
+        g.unread_notifications = services.unread_count(acting_member()) if current_user.is_authenticated else 0
+    return g.unread_notifications
+
+
+class EmailChoiceForm(FlaskForm):
+    email = RadioChoiceField(_l("When do you want an email about your exchanges and hours?"), choices=[
+        SelectChoice("immediately", _l("Right away, one email for each event")),
+        SelectChoice("daily", _l("Once a day, one email with everything new")),
+        SelectChoice("off", _l("No emails: I look in the app")),
+    ])
+
+
+@bp.route("")
+@login_required
+def index():
+    member = acting_member()
+    before = request.args.get("before", type=int)
+    items = services.recent(member, before=before, limit=PAGE_SIZE + 1)
+    older = items[PAGE_SIZE - 1].id if len(items) > PAGE_SIZE else None
+    return render_template("notifications/index.html", items=items[:PAGE_SIZE], older=older, member=member,
+                           unread=services.unread_count(member))
+
+
+@bp.route("/<int:notification_id>")
+@login_required
+def open_one(notification_id: int):
+    """Follow a notification to what it is about; it counts as read from now on."""
+    notification = db.get_or_404(Notification, notification_id)
+    if notification.member_id != acting_member().id:
+        abort(404)
+    target = services.link(notification)
+    if notification.read_at is None:
+        services.read_now(acting_member(), notification_id=notification.id)
+    return redirect(target)
+
+
+@bp.route("/read", methods=["POST"])
+@login_required
+def read_all():
+    services.mark_read(acting_member())
+    db.session.commit()
+    flash(_("Everything is marked as read."), "success")
+    return redirect(url_for("notifications.index"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    member = acting_member()
+    form = EmailChoiceForm(email=member.notify_email)
+    if form.validate_on_submit():
+        services.set_email_choice(member, form.email.data)
+        db.session.commit()
+        flash({"immediately": _("Saved. You get an email right away when something happens."),
+               "daily": _("Saved. You get one email a day when something happened."),
+               "off": _("Saved. You get no emails about exchanges; look under Notifications in the app.")}
+              [form.email.data], "success")
+        return redirect(url_for("settings.index"))
+    return render_template("notifications/settings.html", form=form, member=member), \
+        422 if request.method == "POST" else 200
