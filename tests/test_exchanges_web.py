@@ -83,6 +83,11 @@ def test_respond_accept_record_confirm_through_the_pages(app, client, neighbours
     assert "“Like new!”" in profile and "Jan, after “Bike repair”" in profile
     mine = text(client.get("/exchanges", headers=EN))
     assert "Bike repair" in mine and "Your balance: −2 hours." in mine
+    export = client.post("/settings/data/export.json").json
+    assert [row["title"] for row in export["exchanges"] if row["record"] == "exchange"] == ["Bike repair"]
+    assert {"record": "thank_you", "text": "Like new!"}.items() <= next(
+        row for row in export["exchanges"] if row["record"] == "thank_you").items()
+    assert any(row["kind"] == "recorded" for row in export["notifications"])
 
 
 def test_limit_refusal_is_explained_and_nothing_moves(app, client, neighbours):

@@ -30,6 +30,7 @@ from timebank.permissions import can_coordinate
 
 bp = Blueprint("exchanges", __name__, url_prefix="/exchanges")
 
+DONE_SHOWN = 20
 # Service errors about the time belong next to the hours box.
 FORM_FIELDS = {"minutes": "hours", "date": "date", "max_hours": "max_hours"}
 
@@ -130,6 +131,7 @@ def mine():
         key = "open" if exchange.is_open else "done" if exchange.state == "completed" else "closed"
         sections[key].append(exchange)
     sections["open"].sort(key=lambda e: not status(e, member).needs_you)
+    sections["done"] = sections["done"][:DONE_SHOWN]
     return render_template("exchanges/mine.html", member=member, sections=sections,
                            position=summary(account_for(member, create=False) or _empty_account(member)))
 
