@@ -318,6 +318,11 @@ def test_group_lesson_settles_as_one_transaction(people, make_member):
     assert count(Transaction) == 1 and balance(fatima) == 324 and balance(pupils[2]) == 0
     assert notified(pupils[0], "completed") == 1 and notified(pupils[2], "completed") == 0
     assert verify().ok
+    # Thanks go to the other side among those who took part.
+    assert ex.thankable(group, fatima) == [pupils[0], pupils[1], pupils[3]]
+    assert ex.thank(group, pupils[0], "Great lesson").member == fatima
+    with pytest.raises(NotAParty):
+        ex.thank(group, pupils[2], "Sorry I missed it")
 
 
 def test_group_helping_hand_organiser_settles_early_and_limits_keep_answers(people, make_member):

@@ -194,6 +194,7 @@ def propose(post: Post, responder: Member, minutes: int, *, actor: Member, messa
         raise NotAllowed(_l("This post is in another neighbourhood. Exchanges stay within one neighbourhood."))
     if post.owner_id == responder.id:
         raise ExchangeError(_l("This is your own post. Wait for a neighbour to respond to it."))
+    _check_member(responder, post.community_id)
     if post.state != "active" or post.owner.status != "active":
         raise PostUnavailable(_l("This post is no longer in the market, so you cannot respond to it."))
     if post.is_gift:
@@ -651,11 +652,10 @@ def thank(exchange: Exchange, author: Member, text: str, *, actor: Member | None
     (the other side; in a group, the organiser, or whom the organiser chooses)."""
     actor = actor or author
     _check_actor(actor, author)
-    participant = exchange.participant(author)
-    if participant is None:
+    candidates = _thank_candidates(exchange, author)
+    if candidates is None:
         raise NotAParty()
     _require_state(exchange, ("completed",))
-    candidates = [p.member for p in exchange.participants if p.role != participant.role]
     if to is None and len(candidates) == 1:
         to = candidates[0]
     if to is None or to not in candidates:
@@ -673,6 +673,22 @@ def thank(exchange: Exchange, author: Member, text: str, *, actor: Member | None
     _audit_if_helped("exchange.thanked", exchange, actor, author)
     notify(to, "thanked", actor=author, exchange=exchange)
     return note
+
+
+def _thank_candidates(exchange: Exchange, author: Member) -> list[Member] | None:
+    """The other side of the exchange among those who took part; None if `author` did not."""
+    took_part = [p for p in exchange.participants if not exchange.is_group or p.answer == "confirmed"]
+    mine = next((p for p in took_part if p.member_id == author.id), None)
+    return None if mine is None else [p.member for p in took_part if p.role != mine.role]
+
+
+def thankable(exchange: Exchange, author: Member | None) -> list[Member]:
+    """Whom `author` may still thank: the other side of a completed exchange, not thanked yet."""
+    if author is None or exchange.state != "completed":
+        return []
+    done = set(db.session.scalars(sa.select(ThankYou.member_id).where(
+        ThankYou.exchange_id == exchange.id, ThankYou.author_id == author.id)))
+    return [m for m in _thank_candidates(exchange, author) or [] if m.id not in done]
 
 
 def thanks_for(member: Member, limit: int = 10) -> list[ThankYou]:

@@ -184,7 +184,7 @@ def render_detail(exchange: Exchange, status_code: int = 200, **forms):
         confirm_form.show(exchange.recorded_minutes or exchange.minutes)
         record_form.show(exchange.recorded_minutes or exchange.minutes)
     thanks_form = forms.get("thanks_form") or ThanksForm()
-    thankable = _thankable(exchange, party)
+    thankable = services.thankable(exchange, party)
     thanks_form.to.choices = [(m.id, m.name) for m in thankable]
     resolve_form = forms.get("resolve_form") or ResolveForm()
     if "resolve_form" not in forms:
@@ -200,18 +200,6 @@ def render_detail(exchange: Exchange, status_code: int = 200, **forms):
         coordinator=can_coordinate(current_user, exchange.community_id),
         thanks=db.session.scalars(sa.select(ThankYou).where(ThankYou.exchange_id == exchange.id)).all(),
     ), status_code
-
-
-def _thankable(exchange: Exchange, party: Member | None) -> list[Member]:
-    """Whom `party` may still thank for a completed exchange."""
-    if party is None or exchange.state != "completed":
-        return []
-    mine = exchange.participant(party)
-    done = set(db.session.scalars(sa.select(ThankYou.member_id).where(
-        ThankYou.exchange_id == exchange.id, ThankYou.author_id == party.id)))
-    return [p.member for p in exchange.participants
-            if p.role != mine.role and p.member_id not in done and p.answer != "declined"
-            and (not exchange.is_group or p.answer == "confirmed")]
 
 
 ACTIONS = {
