@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 from flask import jsonify
 
+from timebank.api.auth import issue_token
 from timebank.api.idempotency import writes
 from timebank.api.models import ApiToken, IdempotencyRecord
 from timebank.db import utcnow
@@ -228,3 +229,18 @@ def test_web_and_api_failures_share_one_count(client, member):
         client.post("/login", data={"email": member.email, "password": "nope"})
         client.post("/api/v1/tokens", json={"email": member.email, "password": "nope"})
     assert client.post("/api/v1/tokens", json={"email": member.email, "password": PASSWORD}).status_code == 429
+
+
+def test_rate_limit_counts_per_token(db_url, member, make_member):
+    for _ in range(3):
+        make_app(db_url)  # apps made before in the same process must not count twice
+    app = make_app(db_url, API_RATELIMIT="3 per minute")
+    client = app.test_client()
+    with app.app_context():
+        first, second = (bearer(issue_token(db.session.get(Member, m.id))[1]) for m in (member, make_member("Jan")))
+        db.session.commit()
+    assert [client.get("/api/v1/me", headers=first).status_code for _ in range(3)] == [200, 200, 200]
+    limited = client.get("/api/v1/me", headers=first)
+    assert limited.status_code == 429 and limited.json["error"]["code"] == "too_many_requests"
+    assert limited.headers["Retry-After"] == "60"
+    assert client.get("/api/v1/me", headers=second).status_code == 200
