@@ -217,10 +217,14 @@ def test_cors_is_off_unless_configured(db_url, member):
 def test_openapi_document_and_reference_page(client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    assert {"/api/v1/tokens", "/api/v1/me", "/api/v1/categories"} <= set(spec["paths"])
+    assert {"/api/v1/tokens", "/api/v1/me", "/api/v1/categories", "/api/v1/accounts/me", "/api/v1/accounts/me/entries",
+            "/api/v1/posts", "/api/v1/posts/{post_id}", "/api/v1/posts/{post_id}/close",
+            "/api/v1/members/{member_id}"} <= set(spec["paths"])
+    assert {p["name"] for p in spec["paths"]["/api/v1/posts"]["post"]["parameters"]} == {"Idempotency-Key"}
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     page = client.get("/api/v1/docs", headers={"Accept-Language": "en"})
     assert page.status_code == 200 and "GET /api/v1/me" in page.text and "<script>" not in page.text
+    assert "401</code> Unauthorized" in page.text and "true: only free gifts" in page.text
     assert "cdn" not in page.text.lower()
 
 
