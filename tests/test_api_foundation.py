@@ -5,6 +5,7 @@ import pytest
 import sqlalchemy as sa
 from flask import jsonify
 
+from timebank.api.auth import issue_token
 from timebank.api.idempotency import writes
 from timebank.api.models import ApiToken, IdempotencyRecord
 from timebank.db import utcnow
@@ -216,10 +217,14 @@ def test_cors_is_off_unless_configured(db_url, member):
 def test_openapi_document_and_reference_page(client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    assert {"/api/v1/tokens", "/api/v1/me", "/api/v1/categories"} <= set(spec["paths"])
+    assert {"/api/v1/tokens", "/api/v1/me", "/api/v1/categories", "/api/v1/accounts/me", "/api/v1/accounts/me/entries",
+            "/api/v1/posts", "/api/v1/posts/{post_id}", "/api/v1/posts/{post_id}/close",
+            "/api/v1/members/{member_id}"} <= set(spec["paths"])
+    assert {p["name"] for p in spec["paths"]["/api/v1/posts"]["post"]["parameters"]} == {"Idempotency-Key"}
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     page = client.get("/api/v1/docs", headers={"Accept-Language": "en"})
     assert page.status_code == 200 and "GET /api/v1/me" in page.text and "<script>" not in page.text
+    assert "401</code> Unauthorized" in page.text and "true: only free gifts" in page.text
     assert "cdn" not in page.text.lower()
 
 
@@ -228,3 +233,18 @@ def test_web_and_api_failures_share_one_count(client, member):
         client.post("/login", data={"email": member.email, "password": "nope"})
         client.post("/api/v1/tokens", json={"email": member.email, "password": "nope"})
     assert client.post("/api/v1/tokens", json={"email": member.email, "password": PASSWORD}).status_code == 429
+
+
+def test_rate_limit_counts_per_token(db_url, member, make_member):
+    for _ in range(3):
+        make_app(db_url)  # apps made before in the same process must not count twice
+    app = make_app(db_url, API_RATELIMIT="3 per minute")
+    client = app.test_client()
+    with app.app_context():
+        first, second = (bearer(issue_token(db.session.get(Member, m.id))[1]) for m in (member, make_member("Jan")))
+        db.session.commit()
+    assert [client.get("/api/v1/me", headers=first).status_code for _ in range(3)] == [200, 200, 200]
+    limited = client.get("/api/v1/me", headers=first)
+    assert limited.status_code == 429 and limited.json["error"]["code"] == "too_many_requests"
+    assert limited.headers["Retry-After"] == "60"
+    assert client.get("/api/v1/me", headers=second).status_code == 200

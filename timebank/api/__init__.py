@@ -1,12 +1,12 @@
 """The JSON API under /api/v1, described by an OpenAPI 3 document generated from the same
 marshmallow schemas that validate requests. It calls the same services and permission
 predicates as the HTML pages; only bearer tokens authenticate it."""
-from flask import current_app, render_template, request
+from flask import render_template, request
 from flask_smorest import Api
 
-from timebank.api.auth import authenticate, rate_limit_key
+from timebank.api.auth import authenticate
 from timebank.api.common import ApiErrorSchema
-from timebank.extensions import csrf, limiter
+from timebank.extensions import csrf
 
 
 class TimebankApi(Api):
@@ -20,12 +20,11 @@ api = TimebankApi()
 
 
 def register_api(app) -> None:
-    from timebank.api import me, tokens
+    from timebank.api import accounts, images, me, members, posts, tokens
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (tokens, me):
-        limiter.limit(lambda: current_app.config["API_RATELIMIT"], key_func=rate_limit_key)(module.bp)
+    for module in (tokens, me, accounts, posts, members, images):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
 

@@ -9,7 +9,7 @@ from flask import current_app, g, request
 from flask_login import AnonymousUserMixin, current_user
 
 from timebank.api.models import ApiToken
-from timebank.db import utcnow
+from timebank.db import take_write_lock, utcnow
 from timebank.errors import error_response
 from timebank.extensions import db
 from timebank.members.models import Member
@@ -45,18 +45,25 @@ def revoke(token: ApiToken) -> None:
     db.session.flush()
 
 
+def bearer_token() -> ApiToken | None:
+    """The valid token this request carries, if any; looked up once, by whichever asks first
+    (the rate limiter runs before the authentication hook). A request that may write takes the
+    SQLite write lock before this first read, so nothing it reads can change before it writes."""
+    if "api_token" not in g:
+        scheme, _sep, raw = (request.headers.get("Authorization") or "").partition(" ")
+        raw = raw.strip()
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            take_write_lock(db.session)
+        g.api_token = valid_token(raw) if scheme.lower() == "bearer" and raw else None
+    return g.api_token
+
+
 def authenticate():
     """Before every API request: the bearer token decides who is calling, never a cookie."""
-    g.api_token = None
     g._login_user = AnonymousUserMixin()
-    header = request.headers.get("Authorization")
-    if not header:
-        return None
-    scheme, _sep, raw = header.partition(" ")
-    token = valid_token(raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
+    token = bearer_token()
     if token is None:
-        return unauthorized()
-    g.api_token = token
+        return unauthorized() if request.headers.get("Authorization") else None
     g._login_user = token.member
     return None
 
@@ -78,6 +85,6 @@ def token_required(view):
 
 
 def rate_limit_key() -> str:
-    """API rate limits count per token, or per address for anonymous calls."""
-    token = g.get("api_token")
+    """API rate limits count per token, or per address for calls without a valid one."""
+    token = bearer_token()
     return f"token:{token.id}" if token else f"address:{request.remote_addr}"

@@ -1,15 +1,28 @@
-"""What every API resource shares: pagination, the error schema, the write wrapper, auth."""
+"""What every API resource shares: pagination, the error schema, strict fields, auth."""
 import math
 from http import HTTPStatus
 
+from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from webargs.flaskparser import FlaskParser
 
-from timebank.extensions import db
+from timebank.api.auth import rate_limit_key
+from timebank.extensions import db, limiter
 
 MAX_PER_PAGE = 100
 BEARER = [{"bearerAuth": []}]
+# Ids are 32-bit on every database; a larger number is refused before it reaches one.
+MAX_ID = 2**31 - 1
+PATH_ID = f"int(min=1, max={MAX_ID})"
+IDEMPOTENCY_KEY = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Any unique string (a UUID). A retry with the same key and body gets the stored answer "
+                   "and changes nothing twice; the same key with another body is 422; while the first call "
+                   "with it is still running, 409.",
+}
 
 
 class PageArgs(Schema):
@@ -48,8 +61,49 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
 def paginate(query, args: dict) -> dict:
     """Run `query` one page at a time; a page past the end is an empty page, not an error."""
     result = db.paginate(query, page=args["page"], per_page=args["per_page"], error_out=False, count=True)
-    return {"items": result.items, "page": args["page"], "total": result.total,
-            "pages": max(1, math.ceil((result.total or 0) / args["per_page"]))}
+    return envelope(result.items, args, result.total or 0)
+
+
+def envelope(items: list, args: dict, total: int) -> dict:
+    """The list envelope for one page of `total` items."""
+    return {"items": items, "page": args["page"], "total": total,
+            "pages": max(1, math.ceil(total / args["per_page"]))}
+
+
+class StrictInteger(fields.Integer):
+    """A JSON number that is whole: not a string of digits, not a boolean, not 2.0."""
+
+    def _validated(self, value):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid", input=value)
+        return super()._validated(value)
+
+
+ID_RANGE = validate.Range(min=1, max=MAX_ID)
+
+
+def id_field(**kwargs) -> fields.Integer:
+    """The id of something in a JSON body; out-of-range ids are refused as invalid, never looked up."""
+    return StrictInteger(validate=ID_RANGE, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON true or false, nothing that merely looks like one."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class Text(fields.String):
+    """Text a database can store: no NUL character and no lone surrogate."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text or text.encode("utf-8", "replace").decode("utf-8") != text:
+            raise ValidationError(str(_l("This text contains a character we cannot store. Please remove it.")))
+        return text
 
 
 class StrictParser(FlaskParser):
@@ -64,7 +118,11 @@ class ApiBlueprint(Blueprint):
 
 
 def api_blueprint(name: str, description: str) -> ApiBlueprint:
-    return ApiBlueprint(name, __name__, url_prefix="/api/v1", description=description)
+    """A blueprint of the API, rate limited per token. The limit is attached here, once per
+    blueprint: attached in the app factory, every app made in a process would add one more."""
+    bp = ApiBlueprint(name, __name__, url_prefix="/api/v1", description=description)
+    limiter.limit(lambda: current_app.config["API_RATELIMIT"], key_func=rate_limit_key)(bp)
+    return bp
 
 
 def documents_errors(bp: Blueprint, *statuses: int):

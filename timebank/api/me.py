@@ -17,6 +17,11 @@ class CommunitySchema(Schema):
     name = fields.String(required=True)
 
 
+class AreaSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
 class MeSchema(Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)

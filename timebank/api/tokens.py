@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
 from timebank.api.auth import issue_token, revoke, token_required
-from timebank.api.common import BEARER, api_blueprint, documents_errors
+from timebank.api.common import BEARER, IDEMPOTENCY_KEY, api_blueprint, documents_errors
 from timebank.api.idempotency import writes
 from timebank.errors import DomainError
 from timebank.extensions import db
@@ -36,6 +36,7 @@ class LoginRefused(DomainError):
 @writes
 @bp.arguments(Credentials)
 @bp.response(201, NewToken)
+@bp.doc(parameters=[IDEMPOTENCY_KEY])
 @documents_errors(bp, 401, 422, 429)
 def create_token(credentials):
     """Get a bearer token. Wrong credentials count towards a limit per account and per address."""
@@ -54,7 +55,7 @@ def create_token(credentials):
 @token_required
 @writes
 @bp.response(204)
-@bp.doc(security=BEARER)
+@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
 @documents_errors(bp, 401)
 def revoke_current_token():
     """Sign out: this token stops working at once."""

@@ -47,6 +47,13 @@ class MarketError(DomainError):
     """A market action was refused; the message says why and what to do."""
 
 
+class PostStateConflict(MarketError):
+    """The post's state does not allow this now (closed, not online, not paused)."""
+
+    code = "post_state_conflict"
+    status = 409
+
+
 @dataclass
 class PostDetails:
     """What a person fills in for an offer or a request."""
@@ -102,7 +109,7 @@ def edit_post(post: Post, details: PostDetails, *, actor: Member, photo: FileSto
     """Change what a post says; its kind, owner and dates stay."""
     _check_may_act(actor, post.owner)
     if post.status == "closed":
-        raise MarketError(_l("This post is closed and cannot be changed any more."))
+        raise PostStateConflict(_l("This post is closed and cannot be changed any more."))
     values = _clean(details, post.owner.community, keep_category_id=post.category_id)
     for name, value in values.items():
         setattr(post, name, value)
@@ -119,7 +126,7 @@ def pause_post(post: Post, *, actor: Member) -> Post:
     """Take a post out of the market for a while, e.g. during a holiday."""
     _check_may_act(actor, post.owner)
     if post.state != "active":
-        raise MarketError(_l("Only a post that is online can be paused."))
+        raise PostStateConflict(_l("Only a post that is online can be paused."))
     post.status = "paused"
     return _changed("post.paused", post, actor)
 
@@ -127,7 +134,7 @@ def pause_post(post: Post, *, actor: Member) -> Post:
 def resume_post(post: Post, *, actor: Member) -> Post:
     _check_may_act(actor, post.owner)
     if post.state != "paused":
-        raise MarketError(_l("Only a paused post can be put back online."))
+        raise PostStateConflict(_l("Only a paused post can be put back online."))
     post.status = "active"
     return _changed("post.resumed", post, actor)
 
@@ -136,7 +143,7 @@ def close_post(post: Post, *, actor: Member) -> Post:
     """The owner is done with the post; it stays in their history."""
     _check_may_act(actor, post.owner)
     if post.status == "closed":
-        raise MarketError(_l("This post is closed already."))
+        raise PostStateConflict(_l("This post is closed already."))
     post.status = "closed"
     post.closed_by = post.owner
     return _changed("post.closed", post, actor)
@@ -146,7 +153,7 @@ def renew_post(post: Post, *, actor: Member, now: datetime | None = None) -> Pos
     """Keep a post for another expiry period from today; an expired post comes back online."""
     _check_may_act(actor, post.owner)
     if post.status == "closed":
-        raise MarketError(_l("A closed post cannot be renewed. You can place a new one."))
+        raise PostStateConflict(_l("A closed post cannot be renewed. You can place a new one."))
     now = now or utcnow()
     post.expires_at = now + timedelta(weeks=post.owner.community.post_expiry_weeks)
     post.reminded_at = None
@@ -165,7 +172,7 @@ def moderate_post(post: Post, *, actor: Member, reason: str) -> Post:
     if len(reason) > REASON_MAX:
         raise MarketError(_l("Please keep the reason under %(max)d characters.", max=REASON_MAX), "reason")
     if post.status == "closed":
-        raise MarketError(_l("This post is closed already."))
+        raise PostStateConflict(_l("This post is closed already."))
     post.status = "closed"
     post.closed_by = actor
     post.closed_reason = reason
@@ -284,8 +291,10 @@ class Page:
     total: int | None
 
 
-def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int = PER_PAGE) -> Page:
-    """One page of the market, newest first.
+def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int = PER_PAGE,
+               exact_total: bool = False) -> Page:
+    """One page of the market, newest first; `total` is counted up to COUNT_LIMIT unless
+    `exact_total` (the API's lists promise a number).
 
     Newest means highest id: ids grow as posts are placed. Ordering by id lets SQLite walk the
     posts that match a search from the newest and stop after one page, instead of sorting every
@@ -305,11 +314,12 @@ def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int
     items = list(db.session.scalars(
         listed(community_id).where(*conditions)
         .order_by(Post.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)))
-    capped = (sa.select(Post.id).where(*listed_conditions(community_id), *conditions)
-              .limit(COUNT_LIMIT + 1).subquery())
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(capped))
+    matches = sa.select(Post.id).where(*listed_conditions(community_id), *conditions)
+    if not exact_total:
+        matches = matches.limit(COUNT_LIMIT + 1)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(matches.subquery()))
     return Page(items=items[:per_page], number=page, has_next=len(items) > per_page,
-                total=total if total <= COUNT_LIMIT else None)
+                total=total if exact_total or total <= COUNT_LIMIT else None)
 
 
 def recent_posts(community_id: int, limit: int = 5) -> list[Post]:

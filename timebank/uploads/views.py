@@ -13,8 +13,13 @@ bp = Blueprint("uploads", __name__)
 @bp.route("/images/<int:image_id>")
 @login_required
 def image(image_id: int):
+    return send_image(image_id, current_user)
+
+
+def send_image(image_id: int, viewer):
+    """The photo for a member of its community; 404 for anyone else, as if it did not exist."""
     picture = db.get_or_404(Image, image_id)
-    if not is_member_of(current_user, picture.community_id):
+    if not is_member_of(viewer, picture.community_id):
         abort(404)
     response = send_from_directory(upload_folder(), picture.filename, mimetype=picture.content_type)
     response.headers["Cache-Control"] = "private, max-age=86400"
