@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from flask import has_app_context
+from flask_babel import force_locale
 from flask_migrate import upgrade
 
 from timebank import create_app
@@ -123,6 +124,13 @@ def app(db_url, tmp_path):
 def ctx(app):
     """An application context for tests that call services directly."""
     with app.app_context():
+        yield
+
+
+@pytest.fixture
+def english(ctx):
+    """Refusals read in English (outside a request they are in the installation's language)."""
+    with force_locale("en"):
         yield
 
 

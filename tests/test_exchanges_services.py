@@ -5,7 +5,6 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from flask_babel import force_locale
 
 from timebank.audit.models import AuditEvent
 from timebank.communities.models import Community
@@ -13,7 +12,7 @@ from timebank.db import utcnow
 from timebank.exchanges import services as ex
 from timebank.exchanges import transfers
 from timebank.exchanges.errors import AlreadyDone, ExchangeError, IllegalTransition, NotAllowed, NotAParty
-from timebank.exchanges.models import Exchange, Message, ThankYou
+from timebank.exchanges.models import Exchange, Message
 from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import LimitExceeded
@@ -27,11 +26,6 @@ from .conftest import count, mails
 
 pytestmark = pytest.mark.usefixtures("ctx", "english")
 
-
-@pytest.fixture
-def english(ctx):
-    with force_locale("en"):
-        yield
 
 
 @pytest.fixture

@@ -17,12 +17,6 @@ from .conftest import count
 pytestmark = pytest.mark.usefixtures("ctx", "english")
 
 
-@pytest.fixture
-def english(ctx):
-    """Refusals read in English here (outside a request they are in the installation's language)."""
-    with force_locale("en"):
-        yield
-
 
 @pytest.fixture
 def people(make_member):
