@@ -8,7 +8,8 @@ from timebank.demo.seed import seed
 from timebank.exchanges.models import OPEN_STATES, Exchange, ThankYou
 from timebank.exchanges.services import exchanges_of
 from timebank.extensions import db
-from timebank.ledger.models import Transaction
+from timebank.ledger.models import Posting, Transaction
+from timebank.market.models import Post
 from timebank.ledger.verify import verify
 from timebank.members.models import Member, member_skills
 from timebank.members.passwords import verify_password
@@ -16,17 +17,22 @@ from timebank.members.passwords import verify_password
 from .conftest import ON_POSTGRES, empty_postgres, make_app
 
 
-def members_snapshot(app):
+def neighbourhood_snapshot(app):
+    """Who lives there, what they posted, what they exchanged and every ledger posting."""
     with app.app_context():
         seed(members=40, months=3, seed=7)
         db.session.commit()
-        rows = db.session.execute(sa.select(Member.name, Member.email, Member.role, Member.status)
-                                  .order_by(Member.id)).all()
-        return [tuple(r) for r in rows]
+        queries = {
+            "members": sa.select(Member.name, Member.email, Member.role, Member.status).order_by(Member.id),
+            "posts": sa.select(Post.kind, Post.title, Post.owner_id, Post.minutes, Post.status).order_by(Post.id),
+            "exchanges": sa.select(Exchange.state, Exchange.minutes, Exchange.post_id).order_by(Exchange.id),
+            "postings": sa.select(Posting.account_id, Posting.amount, Posting.balance_after).order_by(Posting.id),
+        }
+        return {name: [tuple(row) for row in db.session.execute(query)] for name, query in queries.items()}
 
 
 def test_same_seed_gives_the_same_neighbourhood(app, database, tmp_path):
-    first = members_snapshot(app)
+    first = neighbourhood_snapshot(app)
     if ON_POSTGRES:
         with app.app_context():
             empty_postgres()
@@ -34,8 +40,8 @@ def test_same_seed_gives_the_same_neighbourhood(app, database, tmp_path):
     else:
         shutil.copyfile(database.template, tmp_path / "second.db")
         second = make_app(f"sqlite:///{tmp_path / 'second.db'}")
-    assert members_snapshot(second) == first
-    assert len(first) == 40
+    assert neighbourhood_snapshot(second) == first
+    assert len(first["members"]) == 40 and all(first.values())
 
 
 def test_seed_builds_a_believable_neighbourhood(app):
