@@ -137,3 +137,22 @@ def test_expired_form_keeps_what_was_typed_but_not_the_password(csrf_app, member
 def test_forms_refuse_posts_without_csrf_token(csrf_app):
     response = csrf_app.test_client().post("/language", data={"locale": "en"})
     assert response.status_code == 400
+
+
+def test_invisible_nul_character_is_refused_and_changes_nothing(app, client, member):
+    """PostgreSQL cannot store NUL; a pasted one must give a clear page, not a crash."""
+    from timebank.market.models import Post
+    from timebank.members.models import Member
+
+    from .conftest import count, login
+
+    joined = client.post("/join/buurt", headers={"Accept-Language": "en"}, data={
+        "name": "Ay\x00şe", "email": "ayse@example.org", "password": "zomer aan de gracht",
+        "locale": "nl", "accept_rules": "y"})
+    assert joined.status_code == 400 and "invisible control character" in joined.get_data(as_text=True)
+    login(client, member)
+    searched = client.get("/market?q=fiets%00", headers={"Accept-Language": "nl"})
+    assert searched.status_code == 400 and "onzichtbaar" in searched.get_data(as_text=True)
+    assert client.get("/join/bu%00rt").status_code == 400
+    with app.app_context():
+        assert count(Member) == 1 and count(Post) == 0

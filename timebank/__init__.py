@@ -12,7 +12,7 @@ from timebank.errors import register_errorhandlers
 from timebank.extensions import babel, csrf, db, limiter, login_manager, migrate
 from timebank.i18n import register_i18n, select_locale
 from timebank.permissions import register_permissions
-from timebank.security import register_security_headers
+from timebank.security import register_input_guard, register_security_headers
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -32,6 +32,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_i18n(app)
     register_permissions(app)
     register_security_headers(app)
+    register_input_guard(app)
     register_sqlite_write_lock(app)
     if app.config["TRUSTED_PROXIES"]:
         # Behind nginx or Caddy: the client's address and scheme come from X-Forwarded-For/-Proto,

@@ -1,4 +1,11 @@
-"""Security headers on every response."""
+"""Security headers on every response, and a guard against text no database can store."""
+from flask import request
+from flask_babel import lazy_gettext as _l
+
+from timebank.errors import error_response
+
+NUL_REFUSED = _l("What you sent contains an invisible control character that we cannot store. "
+                 "Please type the text again instead of pasting it.")
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'self'",
@@ -29,3 +36,17 @@ def register_security_headers(app) -> None:
         if production:
             headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
         return response
+
+
+def register_input_guard(app) -> None:
+    """PostgreSQL cannot store the NUL character in text; refuse it before any page looks it up or
+    stores it (the API's own validation says so per field of a query or body)."""
+
+    @app.before_request
+    def refuse_nul_characters():
+        values = [request.path]
+        if not request.path.startswith("/api/"):
+            values += [*request.args.values(), *request.form.values()]
+        if any("\x00" in value for value in values):
+            return error_response(400, NUL_REFUSED)
+        return None
