@@ -13,6 +13,7 @@ from timebank.extensions import db
 from timebank.mail.models import OutboxMessage
 from timebank.market.models import Post
 from timebank.uploads.models import Image
+from timebank.uploads.services import upload_folder
 
 from .conftest import count, login
 from .test_uploads_acting_profile import photo_bytes
@@ -141,8 +142,18 @@ def test_photo_goes_with_the_post(app, client, member):
     page = client.get(f"/market/posts/{post.id}")
     assert f'src="/images/{post.image_id}"' in page.text
     assert client.get(f"/images/{post.image_id}").status_code == 200
+    replaced = offer_form(app, photo=(io.BytesIO(photo_bytes("PNG", (40, 30))), "soup.png"))
+    client.post(f"/market/posts/{post.id}/edit", data=replaced, content_type="multipart/form-data")
+    assert posts(app)[0].image.width == 40
+    with app.app_context():  # the old photo and its file are gone
+        assert count(Image) == 1 and len(list(upload_folder().iterdir())) == 1
+    refused = offer_form(app, photo=(io.BytesIO(b"<html>not a photo</html>"), "soup.png"))
+    client.post(f"/market/posts/{post.id}/edit", data=refused, content_type="multipart/form-data")
+    assert client.get(f"/images/{posts(app)[0].image_id}").status_code == 200  # a bad upload keeps the old one
     client.post(f"/market/posts/{post.id}/edit", data=offer_form(app, remove_photo="y"))
     assert posts(app)[0].image_id is None
+    with app.app_context():
+        assert count(Image) == 0 and not any(upload_folder().iterdir())
 
 
 def test_owner_edits_pauses_resumes_renews_and_closes(app, client, member, make_post):

@@ -24,8 +24,10 @@ from timebank.market import search
 from timebank.market.models import DAY_PARTS, DAYS, KINDS, Post
 from timebank.members.export import register_exporter
 from timebank.members.models import Member, member_skills
+from timebank.members.services import register_eraser
 from timebank.permissions import can_act_for, can_coordinate
-from timebank.uploads.services import ImageError, save_image
+from timebank.uploads.models import Image
+from timebank.uploads.services import ImageError, delete_image, save_image
 
 TITLE_MAX = 100
 DESCRIPTION_MAX = 4000
@@ -113,13 +115,20 @@ def edit_post(post: Post, details: PostDetails, *, actor: Member, photo: FileSto
     values = _clean(details, post.owner.community, keep_category_id=post.category_id)
     for name, value in values.items():
         setattr(post, name, value)
-    if photo:
-        post.image = _save_photo(photo, post.owner)
-    elif remove_photo:
-        post.image = None
+    if photo or remove_photo:
+        _replace_photo(post, _save_photo(photo, post.owner) if photo else None)
     db.session.flush()
     _record_for_owner("post.edited", post, actor, title=post.title)
     return post
+
+
+def _replace_photo(post: Post, new: Image | None) -> None:
+    """A replaced or removed photo is deleted with its file: it is the member's, not an archive's.
+    The new one is saved first, so a refused upload leaves the old one in place."""
+    old, post.image = post.image, new
+    if old is not None:
+        db.session.flush()
+        delete_image(old)
 
 
 def pause_post(post: Post, *, actor: Member) -> Post:
@@ -552,3 +561,17 @@ def export_member_posts(member: Member) -> list[dict]:
 
 
 register_exporter("posts", export_member_posts)
+
+
+def let_go_of_posts(member: Member, actor: Member) -> None:
+    """An erased member's posts leave the market for good, without their words or photo; the
+    titles stay, so the neighbours' exchange history still says what was done."""
+    for post in db.session.scalars(sa.select(Post).where(Post.owner_id == member.id)):
+        post.description = post.available_note = ""
+        if post.status != "closed":
+            post.status, post.closed_by = "closed", member
+        _replace_photo(post, None)
+    db.session.flush()
+
+
+register_eraser("posts", let_go_of_posts)
