@@ -258,3 +258,32 @@ def test_coordinator_takes_a_post_out_and_the_owner_sees_why(app, client, member
     page = client.get(f"/market/posts/{post.id}", headers=EN)
     assert "A coordinator took this post out of the market" in page.text
     assert "Selling for money is not allowed." in page.text
+
+
+def test_coordinator_puts_a_wrongly_closed_post_back(app, client, member, make_member, make_post):
+    post = make_post(member, title="Lending my ladder", expires_at=utcnow() + timedelta(days=2))
+    coordinator = make_member("Karim", role="coordinator")
+    neighbour = make_member("Jan")
+    login(client, coordinator)
+    not_yet = client.post(f"/market/posts/{post.id}/reinstate", headers=EN, follow_redirects=True)
+    assert "Only a post that a coordinator took out of the market can be put back." in not_yet.text
+    client.post(f"/market/posts/{post.id}/moderate", data={"reason": "Looks like a sale."})
+    assert "Put it back in the market" in client.get(f"/market/posts/{post.id}", headers=EN).text
+    client.post("/logout")
+    login(client, neighbour)
+    assert client.post(f"/market/posts/{post.id}/reinstate").status_code == 404  # taken down: hidden from him
+    client.post("/logout")
+    login(client, coordinator)
+    done = client.post(f"/market/posts/{post.id}/reinstate", headers=EN, follow_redirects=True)
+    assert "The post is back in the market." in done.text
+    [back] = posts(app)
+    assert (back.status, back.closed_by_id, back.closed_reason) == ("active", None, "")
+    assert back.expires_at > utcnow() + timedelta(weeks=7)  # a full period from today
+    with app.app_context():
+        assert db.session.scalar(sa.select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == \
+            "post.reinstated"
+        mail = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.kind == "market_post_reinstated"))
+        assert mail.member_id == member.id and "Karim" in mail.body_text
+    client.post("/logout")
+    login(client, neighbour)
+    assert "Lending my ladder" in client.get("/market", headers=EN).text

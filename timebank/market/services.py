@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import FileStorage
 
-from timebank.audit.services import record
+from timebank.audit.services import ACTION_LABELS, record
 from timebank.communities.models import Area, Category, Community
 from timebank.db import utcnow
 from timebank.errors import DomainError
@@ -43,6 +43,23 @@ DIGEST_INTERVAL = timedelta(hours=20)
 DUPLICATE_WINDOW = timedelta(minutes=10)
 PER_PAGE = 20
 COUNT_LIMIT = 500
+
+ACTION_LABELS.update({
+    "post.created": _l("placed a post"),
+    "post.edited": _l("changed a post"),
+    "post.paused": _l("paused a post"),
+    "post.resumed": _l("put a post back online"),
+    "post.closed": _l("closed a post"),
+    "post.renewed": _l("renewed a post"),
+    "post.moderated": _l("took a post out of the market"),
+    "post.reinstated": _l("put a post back in the market"),
+    "category.added": _l("added a category"),
+    "category.renamed": _l("renamed a category"),
+    "category.retired": _l("retired a category"),
+    "category.restored": _l("brought back a category"),
+    "category.merged": _l("merged two categories"),
+    "market.expiry_changed": _l("changed how long posts stay online"),
+})
 
 
 class MarketError(DomainError):
@@ -188,6 +205,22 @@ def moderate_post(post: Post, *, actor: Member, reason: str) -> Post:
     db.session.flush()
     record("post.moderated", actor=actor, on_behalf_of=post.owner, subject=post, reason=reason, title=post.title)
     queue_mail(post.owner, "market_post_closed", post=post, reason=reason)
+    return post
+
+
+def reinstate_post(post: Post, *, actor: Member, now: datetime | None = None) -> Post:
+    """A coordinator undoes a take-down (a mistake, or the owner put it right): the post is back
+    online for a full period and the owner is told."""
+    if not can_coordinate(actor, post.community_id):
+        raise MarketError(_l("Only a coordinator of this neighbourhood can put a post back."))
+    if not post.is_moderated:
+        raise PostStateConflict(_l("Only a post that a coordinator took out of the market can be put back."))
+    post.status, post.closed_by, post.closed_reason = "active", None, ""
+    post.expires_at = (now or utcnow()) + timedelta(weeks=post.owner.community.post_expiry_weeks)
+    post.reminded_at = None
+    db.session.flush()
+    record("post.reinstated", actor=actor, on_behalf_of=post.owner, subject=post, title=post.title)
+    queue_mail(post.owner, "market_post_reinstated", post=post, coordinator=actor)
     return post
 
 
