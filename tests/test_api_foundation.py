@@ -219,13 +219,15 @@ def test_openapi_document_and_reference_page(client):
     assert spec["openapi"].startswith("3.")
     assert {"/api/v1/tokens", "/api/v1/me", "/api/v1/categories", "/api/v1/accounts/me", "/api/v1/accounts/me/entries",
             "/api/v1/posts", "/api/v1/posts/{post_id}", "/api/v1/posts/{post_id}/close",
-            "/api/v1/members/{member_id}"} <= set(spec["paths"])
+            "/api/v1/members/{member_id}", "/api/v1/exchanges", "/api/v1/exchanges/{exchange_id}/confirm",
+            "/api/v1/exchanges/{exchange_id}/messages"} <= set(spec["paths"])
     assert {p["name"] for p in spec["paths"]["/api/v1/posts"]["post"]["parameters"]} == {"Idempotency-Key"}
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     page = client.get("/api/v1/docs", headers={"Accept-Language": "en"})
     assert page.status_code == 200 and "GET /api/v1/me" in page.text and "<script>" not in page.text
     assert "401</code> Unauthorized" in page.text and "true: only free gifts" in page.text
     assert "cdn" not in page.text.lower()
+    assert "Every call that changes something (POST, PATCH, DELETE) accepts an Idempotency-Key header" in page.text
 
 
 def test_web_and_api_failures_share_one_count(client, member):

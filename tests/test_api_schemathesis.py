@@ -6,8 +6,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import PositiveDataAcceptanceConfig
 
 from timebank.api.auth import issue_token, token_hash
+from timebank.exchanges import services as exchanges
 from timebank.extensions import db
 from timebank.ledger import services as ledger
+from timebank.market.models import Post
 from timebank.members.models import Member
 
 from .conftest import make_app
@@ -52,15 +54,19 @@ class BearerToken:
 @pytest.fixture
 def caller(db_url, member, make_member, make_post):
     """A fresh app (generous rate limit: this test is about the contract) and TOKEN for the caller,
-    who has posts and a statement with low ids, which generated ids often hit."""
+    who has posts, a statement, an exchange under way and a notification with low ids, which
+    generated ids often hit."""
     make_post(member)
     make_post(member, kind="request", is_gift=True, minutes=0)
     neighbour = make_member("Jan")
+    offer = make_post(neighbour, "Bike repair", minutes=60)
     current.app = make_app(db_url, API_RATELIMIT="100000 per minute")
     with current.app.app_context():
-        caller = db.session.get(Member, member.id)
-        ledger.transfer(ledger.account_for(db.session.get(Member, neighbour.id)), ledger.account_for(caller), 90,
-                        kind="exchange", actor=None, memo="Soup")
+        caller, jan = db.session.get(Member, member.id), db.session.get(Member, neighbour.id)
+        ledger.transfer(ledger.account_for(jan), ledger.account_for(caller), 90, kind="exchange", actor=None,
+                        memo="Soup")
+        exchange = exchanges.propose(db.session.get(Post, offer.id), caller, 60, actor=caller, message="Today?")
+        exchanges.accept(exchange, actor=jan)
         token, _raw = issue_token(caller)
         token.token_hash = token_hash(TOKEN)
         db.session.commit()

@@ -20,11 +20,11 @@ api = TimebankApi()
 
 
 def register_api(app) -> None:
-    from timebank.api import accounts, images, me, members, posts, tokens
+    from timebank.api import accounts, exchanges, images, me, members, notifications, posts, tokens, transfers
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (tokens, me, accounts, posts, members, images):
+    for module in (tokens, me, accounts, posts, exchanges, transfers, notifications, members, images):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
 

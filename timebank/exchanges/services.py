@@ -702,13 +702,19 @@ def thanks_for(member: Member, limit: int = 10) -> list[ThankYou]:
 
 def exchanges_of(member: Member, *, states: tuple[str, ...] | None = None, limit: int | None = None) -> list[Exchange]:
     """The member's exchanges, most recently changed first."""
+    query = exchanges_query(member, states=states)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(db.session.scalars(query))
+
+
+def exchanges_query(member: Member, *, states: tuple[str, ...] | None = None) -> sa.Select:
+    """The query behind `exchanges_of`, for callers that page through it (the API)."""
     query = (sa.select(Exchange).join(Participant, Participant.exchange_id == Exchange.id)
              .where(Participant.member_id == member.id).order_by(Exchange.updated_at.desc(), Exchange.id.desc()))
     if states is not None:
         query = query.where(Exchange.state.in_(states))
-    if limit is not None:
-        query = query.limit(limit)
-    return list(db.session.scalars(query))
+    return query
 
 
 def open_disputes(community_id: int) -> list[Exchange]:
