@@ -29,9 +29,10 @@ def typed_minutes(hours: WholeNumberField, minutes: WholeNumberField) -> int | N
 
 
 def show_minutes(hours: WholeNumberField, minutes: WholeNumberField, value: int | None) -> None:
-    """Put a number of minutes (zero too) into the two boxes; None leaves them empty."""
+    """Put a number of minutes into the two boxes (zero as "0 hours"); None leaves them empty."""
     if value is not None:
-        hours.data, minutes.data = divmod(value, 60)
+        whole, rest = divmod(value, 60)
+        hours.data, minutes.data = whole, rest or None
 
 
 class LimitsForm(FlaskForm):
