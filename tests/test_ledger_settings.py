@@ -246,6 +246,14 @@ def test_coordinator_gives_one_account_its_own_limits(app, client, people):
     assert "changed how low and how high the balance may go" in history and "Helps a lot, needs care now" in history
 
 
+def test_a_reason_with_a_nul_character_is_kept_without_it(app, client, people):
+    login(client, people["Karim"])
+    response = client.post(f"/account/members/{people['Jan'].id}/status",
+                           data={"status": "suspended", "pause-reason": "Moving\x00 house"})
+    assert response.status_code == 302
+    assert [event.reason for event in audit_rows(app, "ledger.account_status")] == ["Moving house"]
+
+
 def test_empty_boxes_give_the_account_the_community_rule_again(app, client, people):
     jan = people["Jan"]
     with app.app_context():

@@ -419,7 +419,8 @@ def checked_legs(legs) -> dict[int, int]:
 
 
 def _required_reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
+    """The reason as it is stored: without NUL characters, which PostgreSQL cannot keep."""
+    reason = (reason or "").replace("\x00", "").strip()
     if not reason:
         raise InvalidTransaction("reason_required")
     if len(reason) > MEMO_MAX:
