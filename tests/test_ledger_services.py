@@ -7,7 +7,8 @@ from timebank.audit.models import AuditEvent
 from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import (
-    AccountClosed, AlreadyReversed, IdempotencyConflict, InvalidAmount, InvalidTransaction, LimitExceeded, NotAllowed,
+    AccountClosed, AlreadyReversed, IdempotencyConflict, InvalidAmount, InvalidSetting, InvalidTransaction,
+    LimitExceeded, NotAllowed,
 )
 from timebank.ledger.models import Account, Posting, Transaction
 from timebank.ledger.verify import verify
@@ -207,7 +208,7 @@ def test_only_coordinators_change_accounts_and_a_reason_is_needed(people):
         ledger.set_status(accounts["Jan"], "suspended", actor=members["Fatima"], reason="I don't like him")
     with pytest.raises(InvalidTransaction, match="why"):
         ledger.set_limits(accounts["Jan"], floor=-60, ceiling=60, actor=members["Karim"], reason="  ")
-    with pytest.raises(InvalidAmount):
+    with pytest.raises(InvalidSetting):
         ledger.set_limits(accounts["Jan"], floor=60, ceiling=60, actor=members["Karim"], reason="positive floor")
 
 

@@ -68,9 +68,16 @@ def can_view_statement(viewer: Member | None, member: Member) -> bool:
 
 
 def can_correct_ledger(actor: Member | None, community_id: int) -> bool:
-    """Undo a transaction, let one go past a limit, change an account's limits or status, and see
-    the community fund: coordinators, in their own community."""
+    """Undo a transaction, let one go past a limit, change an account's limits or status, set the
+    community's limits, warning and levy, and see the community fund: coordinators, in their own
+    community."""
     return can_coordinate(actor, community_id)
+
+
+def can_manage_account(actor: Member | None, member: Member) -> bool:
+    """Give a member's account its own limits, pause or reopen it: a coordinator of the member's
+    community, never for their own account."""
+    return can_correct_ledger(actor, member.community_id) and actor.id != member.id
 
 
 def register_permissions(app) -> None:
@@ -82,4 +89,5 @@ def register_permissions(app) -> None:
         can_manage_member=can_manage_member,
         can_manage_post=can_manage_post, can_moderate_post=can_moderate_post,
         can_view_statement=can_view_statement, can_correct_ledger=can_correct_ledger,
+        can_manage_account=can_manage_account,
     )

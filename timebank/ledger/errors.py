@@ -71,6 +71,29 @@ class InvalidTransaction(LedgerError):
         }.get(self.reason, _("This transaction cannot be made."))
 
 
+class InvalidSetting(LedgerError):
+    """A limit, the low-balance warning or the levy out of range. `field` names the setting
+    ("floor", "ceiling", "warning", "levy_percent"), so a form shows the sentence next to it."""
+
+    code = "invalid_setting"
+    status = 422
+
+    def __init__(self, field: str, *, floor: int | None = None, ceiling: int | None = None):
+        super().__init__(field)
+        self.field, self.floor, self.ceiling = field, floor, ceiling
+
+    def describe(self) -> str:
+        if self.field == "floor":
+            return _("How much a member may owe must be between 0 and %(max)s.", max=format_minutes(MAX_MINUTES))
+        if self.field == "ceiling":
+            return _("How many hours a member may save must be between 0 and %(max)s.",
+                     max=format_minutes(MAX_MINUTES))
+        if self.field == "warning":
+            return _("The warning must be between the lowest balance (%(floor)s) and the highest (%(ceiling)s), "
+                     "or left empty.", floor=format_minutes(self.floor), ceiling=format_minutes(self.ceiling))
+        return _("The share for the community fund must be a whole number from 0 to 100.")
+
+
 class LimitExceeded(LedgerError):
     """The transaction would take an account below its floor or above its ceiling."""
 

@@ -26,8 +26,8 @@ from timebank.communities.models import Community
 from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
 from timebank.ledger.errors import (
-    MAX_MINUTES, AccountClosed, AlreadyReversed, IdempotencyConflict, InvalidAmount, InvalidTransaction,
-    LedgerError, LimitExceeded, NotAllowed,
+    MAX_MINUTES, AccountClosed, AlreadyReversed, IdempotencyConflict, InvalidAmount, InvalidSetting,
+    InvalidTransaction, LedgerError, LimitExceeded, NotAllowed,
 )
 from timebank.ledger.models import ACCOUNT_STATUSES, FUND_FLOOR, TRANSACTION_KINDS, Account, Posting, Transaction
 from timebank.members.models import Member
@@ -45,12 +45,14 @@ KEY_MAX = 100
 # Member statuses under which a member's account takes no postings, whatever its own status.
 MEMBER_BLOCKS = {"suspended": "suspended", "erased": "closed", "rejected": "closed"}
 
+# How the member's "Done for you" page says what a coordinator did to their account.
 ACTION_LABELS.update({
-    "ledger.limits_changed": _l("changed the balance limits of an hour account"),
-    "ledger.account_status": _l("changed whether an hour account can be used"),
+    "ledger.limits_changed": _l("changed how low and how high the balance may go"),
+    "ledger.account_status": _l("paused the hours on the account, or let them move again"),
     "ledger.limit_override": _l("let a transaction go past a balance limit"),
+    "ledger.settled": _l("settled the balance with the community fund"),
     "ledger.reversed": _l("undid a transaction"),
-    "ledger.settled": _l("moved the hours of a leaving member to the community fund"),
+    "ledger.settings_changed": _l("changed the rules for hours of the neighbourhood"),
 })
 
 
@@ -236,18 +238,19 @@ def balance(account: Account) -> int:
 
 def set_limits(account: Account, *, floor: int | None, ceiling: int | None, actor: Member | None,
                reason: str) -> Account:
-    """Give one account its own floor and ceiling (None: the community's again). A coordinator's act."""
+    """Give one account its own floor and ceiling (None: the community's again). A coordinator's act,
+    shown to the member with the reason."""
     reason = _required_reason(reason)
     take_write_lock(db.session)
     _require_coordinator(actor, account.community_id)
-    for value, low, high in ((floor, -MAX_MINUTES, 0), (ceiling, 0, MAX_MINUTES)):
-        if value is not None and not (isinstance(value, int) and low <= value <= high):
-            raise InvalidAmount(value)
+    for field, value, low, high in (("floor", floor, -MAX_MINUTES, 0), ("ceiling", ceiling, 0, MAX_MINUTES)):
+        if value is not None and not (_is_whole(value) and low <= value <= high):
+            raise InvalidSetting(field)
     before = (account.floor_override, account.ceiling_override)
     account.floor_override, account.ceiling_override = floor, ceiling
     db.session.flush()
     record("ledger.limits_changed", actor=actor, community_id=account.community_id, subject=account,
-           reason=reason, before=list(before), after=[floor, ceiling])
+           on_behalf_of=account.member, reason=reason, before=list(before), after=[floor, ceiling])
     return account
 
 
@@ -264,8 +267,38 @@ def set_status(account: Account, status: str, *, actor: Member | None, reason: s
     before, account.status = account.status, status
     db.session.flush()
     record("ledger.account_status", actor=actor, community_id=account.community_id, subject=account,
-           reason=reason, before=before, after=status)
+           on_behalf_of=account.member, reason=reason, before=before, after=status)
     return account
+
+
+def set_ledger_settings(community: Community, *, floor: int, ceiling: int, warning: int | None,
+                        levy_percent: int, actor: Member | None) -> Community:
+    """A coordinator sets the community's limits, its low-balance warning (None: none) and the
+    levy. Accounts without limits of their own follow the new ones at once: every transfer reads
+    the community's limits under its lock."""
+    take_write_lock(db.session)
+    _require_coordinator(actor, community.id)
+    if not (_is_whole(floor) and -MAX_MINUTES <= floor <= 0):
+        raise InvalidSetting("floor")
+    if not (_is_whole(ceiling) and 0 <= ceiling <= MAX_MINUTES):
+        raise InvalidSetting("ceiling")
+    if warning is not None and not (_is_whole(warning) and floor <= warning <= ceiling):
+        raise InvalidSetting("warning", floor=floor, ceiling=ceiling)
+    if not (_is_whole(levy_percent) and 0 <= levy_percent <= 100):
+        raise InvalidSetting("levy_percent")
+    before = ledger_settings(community)
+    community.ledger_floor, community.ledger_ceiling = floor, ceiling
+    community.ledger_warning, community.ledger_levy_percent = warning, levy_percent
+    db.session.flush()
+    record("ledger.settings_changed", actor=actor, community_id=community.id, subject=community,
+           before=before, after=ledger_settings(community))
+    return community
+
+
+def ledger_settings(community: Community) -> dict[str, int | None]:
+    """The community's ledger settings by name, as set_ledger_settings takes them."""
+    return dict(floor=community.ledger_floor, ceiling=community.ledger_ceiling, warning=community.ledger_warning,
+                levy_percent=community.ledger_levy_percent)
 
 
 # Moving hours
@@ -362,8 +395,12 @@ def _post(community_id, kind, legs, *, actor, override_reason, **options) -> Tra
     return transaction
 
 
+def _is_whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _is_minutes(value) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_MINUTES
+    return _is_whole(value) and 0 < value <= MAX_MINUTES
 
 
 def checked_legs(legs) -> dict[int, int]:
@@ -384,7 +421,8 @@ def checked_legs(legs) -> dict[int, int]:
 
 
 def _required_reason(reason: str | None) -> str:
-    reason = (reason or "").strip()
+    """The reason as it is stored: without NUL characters, which PostgreSQL cannot keep."""
+    reason = (reason or "").replace("\x00", "").strip()
     if not reason:
         raise InvalidTransaction("reason_required")
     if len(reason) > MEMO_MAX:

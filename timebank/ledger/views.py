@@ -1,6 +1,7 @@
 """My account: balance, limits in plain words, the statement and its download; the same pages
-for coordinators about a member of their community or the community fund, and undoing a
-transaction."""
+for coordinators about a member of their community or the community fund, where they also give
+an account its own limits or pause it; undoing a transaction; and the community's rules for
+hours (limits, low-balance warning, levy)."""
 import uuid
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -12,16 +13,21 @@ from flask_login import current_user, login_required
 from timebank.extensions import db
 from timebank.ledger.errors import AlreadyReversed, LedgerError
 from timebank.ledger.export import kind_label, statement_csv
-from timebank.ledger.forms import UndoForm
+from timebank.ledger.forms import AccountLimitsForm, AccountStatusForm, LedgerSettingsForm, UndoForm
 from timebank.ledger.models import Account, Transaction
-from timebank.ledger.services import account_for, fund_account, reverse, statement, summary
+from timebank.ledger.services import (account_for, fund_account, reverse, set_ledger_settings, set_limits,
+                                      set_status, statement, summary)
+from timebank.members.acting import logged_in_member
 from timebank.members.models import Member
 from timebank.members.views import safe_next
-from timebank.permissions import can_correct_ledger, can_view_statement
+from timebank.permissions import can_correct_ledger, can_manage_account, can_view_statement
 
 bp = Blueprint("ledger", __name__, url_prefix="/account")
 
 PAGE_SIZE = 50
+# The box in which a refused setting is shown, by the service's name for the setting.
+SETTING_FIELDS = {"floor": "owe_hours", "ceiling": "save_hours", "warning": "warning_hours",
+                  "levy_percent": "levy_percent"}
 
 
 @bp.app_template_filter("ledger_kind")
@@ -66,13 +72,30 @@ def _viewable_member(member_id: int) -> Member:
     return member
 
 
-def _page(account: Account, *, owner: Member | None, csv_url: str):
+def _page(account: Account, *, owner: Member | None, csv_url: str, **forms):
     before = request.args.get("before", type=int)
     lines = statement(account, before=before, limit=PAGE_SIZE + 1) if account.id else []
     older = lines[PAGE_SIZE - 1].posting_id if len(lines) > PAGE_SIZE else None
     return render_template("ledger/account.html", account=account, owner=owner, position=summary(account),
                            lines=lines[:PAGE_SIZE], older=older, paged=before is not None, csv_url=csv_url,
-                           is_own=owner is not None and owner.id == current_user.id)
+                           is_own=owner is not None and owner.id == current_user.id, **forms)
+
+
+def _saved(call, form) -> bool:
+    """Run a coordinator's change and commit; when the service refuses, roll back and show why
+    next to the box at fault (or the reason)."""
+    try:
+        call()
+    except LedgerError as refusal:
+        db.session.rollback()
+        target = getattr(form, SETTING_FIELDS.get(refusal.field or "", "reason"), None)
+        if target is None:
+            flash(str(refusal), "error")
+        else:
+            target.errors = [*target.errors, str(refusal)]
+        return False
+    db.session.commit()
+    return True
 
 
 def _csv(account: Account, name: str) -> Response:
@@ -99,7 +122,68 @@ def mine_csv():
 @login_required
 def member(member_id: int):
     member = _viewable_member(member_id)
-    return _page(_member_account(member), owner=member, csv_url=url_for(".member_csv", member_id=member.id))
+    return _member_page(member)
+
+
+def _member_page(member: Member, limits_form: AccountLimitsForm | None = None,
+                 status_form: AccountStatusForm | None = None):
+    """The member's statement; for their coordinators also the forms for the account's own limits
+    and its pause (showing what was typed when a change was refused)."""
+    account = _member_account(member)
+    forms = {}
+    if can_manage_account(current_user, member):
+        if limits_form is None:
+            limits_form = AccountLimitsForm(formdata=None, prefix="limits")
+            limits_form.show_limits(account.floor_override, account.ceiling_override)
+        status_form = status_form or AccountStatusForm(formdata=None, prefix="pause")
+        forms = dict(limits_form=limits_form, status_form=status_form)
+    page = _page(account, owner=member, csv_url=url_for(".member_csv", member_id=member.id), **forms)
+    return page if request.method == "GET" else (page, 422)
+
+
+def _manageable_member(member_id: int) -> Member:
+    member = _viewable_member(member_id)
+    if not can_manage_account(current_user, member):
+        abort(403)
+    return member
+
+
+@bp.route("/members/<int:member_id>/limits", methods=["POST"])
+@login_required
+def member_limits(member_id: int):
+    """A coordinator gives the account its own floor and ceiling; empty boxes: the community's."""
+    member = _manageable_member(member_id)
+    form = AccountLimitsForm(prefix="limits")
+    if form.validate_on_submit() and _saved(lambda: set_limits(
+            account_for(member), floor=form.floor(), ceiling=form.ceiling(), actor=logged_in_member(),
+            reason=form.reason.data), form):
+        flash(_("The limits of %(name)s are saved. They see them on their account, with your reason.",
+                name=member.name), "success")
+        return redirect(url_for(".member", member_id=member.id))
+    return _member_page(member, limits_form=form)
+
+
+@bp.route("/members/<int:member_id>/status", methods=["POST"])
+@login_required
+def member_status(member_id: int):
+    """A coordinator pauses the account (no hours go in or out) or lets hours move again. The
+    form says which it asked for, so sending it twice does not undo it."""
+    member = _manageable_member(member_id)
+    form = AccountStatusForm(prefix="pause")
+    wanted = request.form.get("status")
+    if wanted not in ("open", "suspended"):
+        abort(400)
+    account = _member_account(member)
+    if account.status == wanted or account.status == "closed":
+        flash(_("Nothing changed: the account is like that already."), "info")
+        return redirect(url_for(".member", member_id=member.id))
+    if form.validate_on_submit() and _saved(lambda: set_status(
+            account_for(member), wanted, actor=logged_in_member(), reason=form.reason.data), form):
+        flash(_("The hours of %(name)s are paused: nothing can go in or out.", name=member.name)
+              if wanted == "suspended" else _("Hours can go in and out of the account of %(name)s again.",
+                                                name=member.name), "success")
+        return redirect(url_for(".member", member_id=member.id))
+    return _member_page(member, status_form=form)
 
 
 @bp.route("/members/<int:member_id>/statement.csv")
@@ -122,6 +206,27 @@ def fund_csv():
     if not can_correct_ledger(current_user, current_user.community_id):
         abort(403)
     return _csv(_fund(current_user.community_id), "fund")
+
+
+@bp.route("/rules", methods=["GET", "POST"])
+@login_required
+def settings():
+    """A coordinator sets the community's limits, the low-balance warning and the levy."""
+    if not can_correct_ledger(current_user, current_user.community_id):
+        abort(403)
+    community = current_user.community
+    form = LedgerSettingsForm()
+    if request.method == "GET":
+        form.show_limits(community.ledger_floor, community.ledger_ceiling)
+        form.show_warning(community.ledger_warning)
+        form.levy_percent.data = community.ledger_levy_percent
+    elif form.validate_on_submit() and _saved(lambda: set_ledger_settings(
+            community, floor=form.floor(), ceiling=form.ceiling(), warning=form.warning(),
+            levy_percent=form.levy_percent.data, actor=logged_in_member()), form):
+        flash(_("Saved. Every account without limits of its own follows them now."), "success")
+        return redirect(url_for(".settings"))
+    return render_template("ledger/settings.html", form=form, community=community), \
+        422 if request.method == "POST" else 200
 
 
 @bp.route("/transactions/<int:transaction_id>/undo", methods=["GET", "POST"])
