@@ -246,11 +246,13 @@ def test_coordinator_gives_one_account_its_own_limits(app, client, people):
     assert "changed how low and how high the balance may go" in history and "Helps a lot, needs care now" in history
 
 
-def test_a_reason_with_a_nul_character_is_kept_without_it(app, client, people):
-    login(client, people["Karim"])
-    response = client.post(f"/account/members/{people['Jan'].id}/status",
-                           data={"status": "suspended", "pause-reason": "Moving\x00 house"})
-    assert response.status_code == 302
+def test_a_reason_with_a_nul_character_is_kept_without_it(app, people):
+    """The pages refuse NUL before any service runs; other callers of the service (API, CLI) get
+    it stored without, as PostgreSQL cannot keep it."""
+    with app.app_context():
+        karim, jan = (db.session.get(Member, people[name].id) for name in ("Karim", "Jan"))
+        ledger.set_status(ledger.account_for(jan), "suspended", actor=karim, reason="Moving\x00 house")
+        db.session.commit()
     assert [event.reason for event in audit_rows(app, "ledger.account_status")] == ["Moving house"]
 
 
