@@ -213,3 +213,8 @@ def test_the_address_asked_for_is_in_the_data_export(app, logged_in, member):
     document = json.loads(logged_in.post("/settings/data/export.json").data)
     assert document["profile"]["email_change_asked_for"] == NEW
     assert NEW in [mail["to"] for mail in document["mail"]]
+
+
+def test_sending_links_to_many_addresses_is_limited(logged_in):
+    statuses = [ask(logged_in, email=f"new{i}@example.org").status_code for i in range(6)]
+    assert statuses == [302] * 5 + [429]

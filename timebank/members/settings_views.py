@@ -91,21 +91,6 @@ def privacy():
     return render_template("settings/privacy.html", form=form, member=member)
 
 
-@bp.route("/password", methods=["GET", "POST"])
-def password():
-    if (refused := own_account_only()) is not None:
-        return refused
-    form = ChangePasswordForm()
-    if form.validate_on_submit() and committed(form, lambda: change_password(
-            logged_in_member(), current=form.current_password.data, new=form.new_password.data))[0]:
-        # Every other session has ended; this one continues under the new session version.
-        remembered = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
-        login_user(logged_in_member(), remember=remembered)
-        flash(_("Your password is changed. You are now logged out on all your other devices."), "success")
-        return redirect(url_for("settings.index"))
-    return render_template("settings/password.html", form=form)
-
-
 def counting_wrong_passwords(action):
     """A wrong password typed on a settings page counts as a failed login."""
     def run():
@@ -115,6 +100,22 @@ def counting_wrong_passwords(action):
             record_failed_login()
             raise
     return run
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@limit_failed_password_checks
+def password():
+    if (refused := own_account_only()) is not None:
+        return refused
+    form = ChangePasswordForm()
+    if form.validate_on_submit() and committed(form, counting_wrong_passwords(lambda: change_password(
+            logged_in_member(), current=form.current_password.data, new=form.new_password.data)))[0]:
+        # Every other session has ended; this one continues under the new session version.
+        remembered = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
+        login_user(logged_in_member(), remember=remembered)
+        flash(_("Your password is changed. You are now logged out on all your other devices."), "success")
+        return redirect(url_for("settings.index"))
+    return render_template("settings/password.html", form=form)
 
 
 def _sent_a_link(response) -> bool:
