@@ -13,6 +13,7 @@ from timebank.extensions import db
 from timebank.mail.models import OutboxMessage
 from timebank.market.models import Post
 from timebank.uploads.models import Image
+from timebank.uploads.services import upload_folder
 
 from .conftest import count, login
 from .test_uploads_acting_profile import photo_bytes
@@ -141,8 +142,18 @@ def test_photo_goes_with_the_post(app, client, member):
     page = client.get(f"/market/posts/{post.id}")
     assert f'src="/images/{post.image_id}"' in page.text
     assert client.get(f"/images/{post.image_id}").status_code == 200
+    replaced = offer_form(app, photo=(io.BytesIO(photo_bytes("PNG", (40, 30))), "soup.png"))
+    client.post(f"/market/posts/{post.id}/edit", data=replaced, content_type="multipart/form-data")
+    assert posts(app)[0].image.width == 40
+    with app.app_context():  # the old photo and its file are gone
+        assert count(Image) == 1 and len(list(upload_folder().iterdir())) == 1
+    refused = offer_form(app, photo=(io.BytesIO(b"<html>not a photo</html>"), "soup.png"))
+    client.post(f"/market/posts/{post.id}/edit", data=refused, content_type="multipart/form-data")
+    assert client.get(f"/images/{posts(app)[0].image_id}").status_code == 200  # a bad upload keeps the old one
     client.post(f"/market/posts/{post.id}/edit", data=offer_form(app, remove_photo="y"))
     assert posts(app)[0].image_id is None
+    with app.app_context():
+        assert count(Image) == 0 and not any(upload_folder().iterdir())
 
 
 def test_owner_edits_pauses_resumes_renews_and_closes(app, client, member, make_post):
@@ -247,3 +258,32 @@ def test_coordinator_takes_a_post_out_and_the_owner_sees_why(app, client, member
     page = client.get(f"/market/posts/{post.id}", headers=EN)
     assert "A coordinator took this post out of the market" in page.text
     assert "Selling for money is not allowed." in page.text
+
+
+def test_coordinator_puts_a_wrongly_closed_post_back(app, client, member, make_member, make_post):
+    post = make_post(member, title="Lending my ladder", expires_at=utcnow() + timedelta(days=2))
+    coordinator = make_member("Karim", role="coordinator")
+    neighbour = make_member("Jan")
+    login(client, coordinator)
+    not_yet = client.post(f"/market/posts/{post.id}/reinstate", headers=EN, follow_redirects=True)
+    assert "Only a post that a coordinator took out of the market can be put back." in not_yet.text
+    client.post(f"/market/posts/{post.id}/moderate", data={"reason": "Looks like a sale."})
+    assert "Put it back in the market" in client.get(f"/market/posts/{post.id}", headers=EN).text
+    client.post("/logout")
+    login(client, neighbour)
+    assert client.post(f"/market/posts/{post.id}/reinstate").status_code == 404  # taken down: hidden from him
+    client.post("/logout")
+    login(client, coordinator)
+    done = client.post(f"/market/posts/{post.id}/reinstate", headers=EN, follow_redirects=True)
+    assert "The post is back in the market." in done.text
+    [back] = posts(app)
+    assert (back.status, back.closed_by_id, back.closed_reason) == ("active", None, "")
+    assert back.expires_at > utcnow() + timedelta(weeks=7)  # a full period from today
+    with app.app_context():
+        assert db.session.scalar(sa.select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == \
+            "post.reinstated"
+        mail = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.kind == "market_post_reinstated"))
+        assert mail.member_id == member.id and "Karim" in mail.body_text
+    client.post("/logout")
+    login(client, neighbour)
+    assert "Lending my ladder" in client.get("/market", headers=EN).text

@@ -162,3 +162,47 @@ def test_erasing_a_member_with_hours_settles_them_to_the_fund_first(app, client,
         assert account_for(erased, create=False).balance == 0
         assert fund_account(erased.community_id, create=False).balance == 90
         assert verify().ok
+
+
+def test_erasure_calls_off_open_exchanges_and_takes_her_posts_out(app, client, make_member, make_post):
+    """Neighbours are not left waiting on someone who is gone, and her words leave the market."""
+    from timebank.exchanges import services as ex
+    from timebank.exchanges.models import Exchange
+    from timebank.market.models import Post
+    from timebank.notifications.models import Notification
+
+    coordinator, fatima, jan, wilma = (make_member(name, role="coordinator" if name == "Karim" else "member")
+                                       for name in ("Karim", "Fatima", "Jan", "Wilma"))
+    soup = make_post(fatima, title="Soup", description="Ring me on 0612345678")
+    bikes = make_post(jan, title="Bike repair")
+    with app.app_context():
+        f, j, w = (db.session.get(Member, m.id) for m in (fatima, jan, wilma))
+        settled = ex.propose(db.session.get(Post, soup.id), j, 60, actor=j)
+        ex.accept(settled, actor=f)
+        ex.confirm(settled, actor=j)
+        asked = ex.propose(db.session.get(Post, soup.id), w, 30, actor=w)
+        agreed = ex.propose(db.session.get(Post, bikes.id), f, 45, actor=f)
+        ex.accept(agreed, actor=j)
+        lesson = ex.create_group(w, "provider", "Sewing lesson", 60, [f, j], actor=w)
+        db.session.commit()
+        ids = settled.id, asked.id, agreed.id, lesson.id
+        assert db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
+            Notification.member_id == fatima.id)) > 0
+    login(client, coordinator)
+    client.post(f"/coordinate/members/{fatima.id}/erase", data={"confirm": "yes", "reason": "She moved."})
+    with app.app_context():
+        settled, asked, agreed, lesson = (db.session.get(Exchange, i) for i in ids)
+        assert settled.state == "completed"
+        assert (asked.state, agreed.state) == ("cancelled", "cancelled")
+        assert asked.reason == "Dit lid is gestopt met de tijdbank."  # in the installation's language
+        assert lesson.state == "proposed" and lesson.participant(fatima.id).answer == "declined"
+        told = db.session.scalars(sa.select(Notification.member_id).where(Notification.kind == "cancelled")).all()
+        assert sorted(told) == sorted([wilma.id, jan.id])
+        assert db.session.scalar(sa.select(AuditEvent).where(
+            AuditEvent.action == "exchange.cancelled", AuditEvent.subject_id == agreed.id)).actor_id == coordinator.id
+        post = db.session.get(Post, soup.id)
+        assert (post.status, post.title, post.description) == ("closed", "Soup", "")
+        assert db.session.get(Post, bikes.id).status == "active"
+        assert db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
+            Notification.member_id == fatima.id)) == 0
+        assert verify().ok

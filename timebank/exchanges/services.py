@@ -14,6 +14,8 @@ Who may act: the participant themself, or a coordinator acting for them (`actor`
 from datetime import date, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from timebank.audit.services import ACTION_LABELS, record
@@ -29,7 +31,7 @@ from timebank.ledger.errors import LimitExceeded
 from timebank.market.models import Post
 from timebank.members.export import register_exporter
 from timebank.members.models import Member
-from timebank.members.services import coordinators_of
+from timebank.members.services import coordinators_of, register_eraser
 from timebank.notifications.services import notify
 from timebank.permissions import can_act_for, can_coordinate
 
@@ -755,3 +757,24 @@ def export_member_exchanges(member: Member) -> list[dict]:
 
 
 register_exporter("exchanges", export_member_exchanges)
+
+
+def let_go_of_exchanges(member: Member, actor: Member) -> None:
+    """An erased member's open exchanges are called off (a group they were asked to join goes on
+    without them), and the others are told."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        reason = str(_l("This member left the time bank."))
+    for exchange in exchanges_of(member, states=OPEN_STATES):
+        _lock(exchange)
+        party = exchange.participant(member)
+        if exchange.state not in OPEN_STATES:
+            continue
+        if exchange.is_group and member.id != exchange.proposer_id:
+            if party.answer is None:
+                _answer_part(exchange, party, "declined", actor, reason)
+            continue
+        exchange.state, exchange.reason, exchange.auto_confirm_at = "cancelled", reason, None
+        _changed(exchange, "cancelled", member, actor, body=reason)
+
+
+register_eraser("exchanges", let_go_of_exchanges)

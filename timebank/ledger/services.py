@@ -15,12 +15,13 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from timebank.audit.services import record
+from timebank.audit.services import ACTION_LABELS, record
 from timebank.communities.models import Community
 from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
@@ -43,6 +44,14 @@ KEY_MAX = 100
 
 # Member statuses under which a member's account takes no postings, whatever its own status.
 MEMBER_BLOCKS = {"suspended": "suspended", "erased": "closed", "rejected": "closed"}
+
+ACTION_LABELS.update({
+    "ledger.limits_changed": _l("changed the balance limits of an hour account"),
+    "ledger.account_status": _l("changed whether an hour account can be used"),
+    "ledger.limit_override": _l("let a transaction go past a balance limit"),
+    "ledger.reversed": _l("undid a transaction"),
+    "ledger.settled": _l("moved the hours of a leaving member to the community fund"),
+})
 
 
 _INSERT_POSTINGS = sa.insert(POSTINGS)

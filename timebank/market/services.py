@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import FileStorage
 
-from timebank.audit.services import record
+from timebank.audit.services import ACTION_LABELS, record
 from timebank.communities.models import Area, Category, Community
 from timebank.db import utcnow
 from timebank.errors import DomainError
@@ -24,8 +24,10 @@ from timebank.market import search
 from timebank.market.models import DAY_PARTS, DAYS, KINDS, Post
 from timebank.members.export import register_exporter
 from timebank.members.models import Member, member_skills
+from timebank.members.services import register_eraser
 from timebank.permissions import can_act_for, can_coordinate
-from timebank.uploads.services import ImageError, save_image
+from timebank.uploads.models import Image
+from timebank.uploads.services import ImageError, delete_image, save_image
 
 TITLE_MAX = 100
 DESCRIPTION_MAX = 4000
@@ -41,6 +43,23 @@ DIGEST_INTERVAL = timedelta(hours=20)
 DUPLICATE_WINDOW = timedelta(minutes=10)
 PER_PAGE = 20
 COUNT_LIMIT = 500
+
+ACTION_LABELS.update({
+    "post.created": _l("placed a post"),
+    "post.edited": _l("changed a post"),
+    "post.paused": _l("paused a post"),
+    "post.resumed": _l("put a post back online"),
+    "post.closed": _l("closed a post"),
+    "post.renewed": _l("renewed a post"),
+    "post.moderated": _l("took a post out of the market"),
+    "post.reinstated": _l("put a post back in the market"),
+    "category.added": _l("added a category"),
+    "category.renamed": _l("renamed a category"),
+    "category.retired": _l("retired a category"),
+    "category.restored": _l("brought back a category"),
+    "category.merged": _l("merged two categories"),
+    "market.expiry_changed": _l("changed how long posts stay online"),
+})
 
 
 class MarketError(DomainError):
@@ -113,13 +132,20 @@ def edit_post(post: Post, details: PostDetails, *, actor: Member, photo: FileSto
     values = _clean(details, post.owner.community, keep_category_id=post.category_id)
     for name, value in values.items():
         setattr(post, name, value)
-    if photo:
-        post.image = _save_photo(photo, post.owner)
-    elif remove_photo:
-        post.image = None
+    if photo or remove_photo:
+        _replace_photo(post, _save_photo(photo, post.owner) if photo else None)
     db.session.flush()
     _record_for_owner("post.edited", post, actor, title=post.title)
     return post
+
+
+def _replace_photo(post: Post, new: Image | None) -> None:
+    """A replaced or removed photo is deleted with its file: it is the member's, not an archive's.
+    The new one is saved first, so a refused upload leaves the old one in place."""
+    old, post.image = post.image, new
+    if old is not None:
+        db.session.flush()
+        delete_image(old)
 
 
 def pause_post(post: Post, *, actor: Member) -> Post:
@@ -179,6 +205,22 @@ def moderate_post(post: Post, *, actor: Member, reason: str) -> Post:
     db.session.flush()
     record("post.moderated", actor=actor, on_behalf_of=post.owner, subject=post, reason=reason, title=post.title)
     queue_mail(post.owner, "market_post_closed", post=post, reason=reason)
+    return post
+
+
+def reinstate_post(post: Post, *, actor: Member, now: datetime | None = None) -> Post:
+    """A coordinator undoes a take-down (a mistake, or the owner put it right): the post is back
+    online for a full period and the owner is told."""
+    if not can_coordinate(actor, post.community_id):
+        raise MarketError(_l("Only a coordinator of this neighbourhood can put a post back."))
+    if not post.is_moderated:
+        raise PostStateConflict(_l("Only a post that a coordinator took out of the market can be put back."))
+    post.status, post.closed_by, post.closed_reason = "active", None, ""
+    post.expires_at = (now or utcnow()) + timedelta(weeks=post.owner.community.post_expiry_weeks)
+    post.reminded_at = None
+    db.session.flush()
+    record("post.reinstated", actor=actor, on_behalf_of=post.owner, subject=post, title=post.title)
+    queue_mail(post.owner, "market_post_reinstated", post=post, coordinator=actor)
     return post
 
 
@@ -552,3 +594,17 @@ def export_member_posts(member: Member) -> list[dict]:
 
 
 register_exporter("posts", export_member_posts)
+
+
+def let_go_of_posts(member: Member, actor: Member) -> None:
+    """An erased member's posts leave the market for good, without their words or photo; the
+    titles stay, so the neighbours' exchange history still says what was done."""
+    for post in db.session.scalars(sa.select(Post).where(Post.owner_id == member.id)):
+        post.description = post.available_note = ""
+        if post.status != "closed":
+            post.status, post.closed_by = "closed", member
+        _replace_photo(post, None)
+    db.session.flush()
+
+
+register_eraser("posts", let_go_of_posts)

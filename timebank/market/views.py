@@ -174,6 +174,17 @@ def moderate_post(post_id: int):
                            moderate_form=form), 422
 
 
+@bp.route("/posts/<int:post_id>/reinstate", methods=["POST"])
+@login_required
+def reinstate_post(post_id: int):
+    post = visible_post(post_id)
+    if not can_moderate_post(current_user, post):
+        abort(403)
+    if attempt(lambda: services.reinstate_post(post, actor=current_user), None):
+        flash(_("The post is back in the market. %(name)s gets an email.", name=post.owner.name), "success")
+    return redirect(url_for("market.post_detail", post_id=post.id))
+
+
 # My posts and my digest ---------------------------------------------------------------------------
 
 @bp.route("/mine")

@@ -3,7 +3,7 @@
 Services flush, never commit; the view or command that called them commits once. They raise
 MemberError with a plain-language message (and the form field it belongs to, if any)."""
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -509,15 +509,27 @@ def request_erasure(member: Member) -> None:
                        link=url_for("coordinate.member", member_id=member.id, _external=True))
 
 
+# What an erased member leaves in other domains (open exchanges, posts, notifications) is let go
+# by a hook each domain registers, `fn(member, actor)`; they run before the profile is wiped.
+ERASERS: dict[str, Callable[[Member, Member], None]] = {}
+
+
+def register_eraser(name: str, eraser: Callable[[Member, Member], None]) -> None:
+    """Add a step to every erasure; registering a name again replaces it."""
+    ERASERS[name] = eraser
+
+
 def erase_member(member: Member, *, actor: Member, reason: str = "") -> Member:
     """Delete a member's contact data and profile; the name becomes "former member #N".
 
-    The member's place in the ledger and the audit log stays (by id), so the books still add up.
-    Settling a non-zero balance to the community fund is the caller's step, before this one."""
+    The member's place in the ledger and the audit log stays (by id), so the books still add up;
+    what they wrote to others (messages, thank-you notes) stays under the new name. Settling a non-zero balance to the community fund is the caller's step, before this one."""
     _require_power_over(actor, member)
     if member.status == "erased":
         raise MemberError(_l("This member has been erased already."))
     reason = clean_text(reason, REASON_MAX, "reason")
+    for eraser in ERASERS.values():
+        eraser(member, actor)
     photo = member.photo
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
         member.name = str(_l("Former member #%(number)d", number=member.id))

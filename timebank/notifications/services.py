@@ -16,6 +16,7 @@ from timebank.i18n import format_minutes
 from timebank.mail.services import queue_mail
 from timebank.members.export import register_exporter
 from timebank.members.models import Member
+from timebank.members.services import register_eraser
 from timebank.notifications.models import Notification
 
 EMAIL_CHOICES = ("immediately", "daily", "off")
@@ -171,3 +172,11 @@ def export_notifications(member: Member) -> list[dict]:
 
 
 register_exporter("notifications", export_notifications)
+
+
+def forget_notifications(member: Member, _actor: Member) -> None:
+    """Nobody will read an erased member's notifications again."""
+    db.session.execute(sa.delete(Notification).where(Notification.member_id == member.id))
+
+
+register_eraser("notifications", forget_notifications)
