@@ -174,6 +174,19 @@ def test_changing_the_password_ends_the_other_sessions(app, member, two_devices)
     assert laptop.get("/settings").status_code == 302
 
 
+def test_guessing_the_current_password_counts_as_failed_logins(app, client, member):
+    login(client, member)
+    for _ in range(10):
+        guess = client.post("/settings/password", data={"current_password": "guess", "new_password": NEW_PASSWORD})
+        assert guess.status_code == 200
+    assert client.post("/settings/password", data={"current_password": PASSWORD,
+                                                   "new_password": NEW_PASSWORD}).status_code == 429
+    assert app.test_client().post("/login", data={"email": member.email, "password": PASSWORD},
+                                  environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 429
+    with app.app_context():
+        assert verify_password(db.session.get(Member, member.id).password_hash, PASSWORD)
+
+
 def test_log_out_everywhere_ends_every_session(member, two_devices):
     phone, laptop = two_devices
     phone.post("/settings/logout-everywhere")

@@ -35,6 +35,8 @@ ACTION_LABELS: dict[str, str] = {
     "member.privacy_updated": _l("changed who may see contact details and hours"),
     "member.password_changed": _l("changed the password"),
     "member.password_reset": _l("chose a new password with an emailed link"),
+    "member.email_change_requested": _l("asked to change the email address"),
+    "member.email_changed": _l("changed the email address with an emailed link"),
     "member.logged_out_everywhere": _l("logged out on all devices"),
     "member.suspended": _l("paused the account"),
     "member.reactivated": _l("let the account back in"),

@@ -20,14 +20,17 @@ from timebank.mail.models import OutboxMessage
 from timebank.members.models import Member
 
 
-def queue_mail(to: Member | str, template: str, kind: str = "", **context) -> OutboxMessage | None:
+def queue_mail(to: Member | str, template: str, kind: str = "", *, address: str | None = None,
+               **context) -> OutboxMessage | None:
     """Render `templates/mail/<template>.txt` in the recipient's language and put it in the outbox.
 
     The template's first line is the subject. Members without an email address (assisted
-    members) get nothing; their coordinator sees the same news in the app.
+    members) get nothing; their coordinator sees the same news in the app. `address` sends a
+    member's mail to another of their addresses (one they move to or from): still in their
+    language, and still part of their data for export and erasure.
     """
     member = to if isinstance(to, Member) else None
-    address = member.email if member else to
+    address = address or (member.email if member else to)
     if not address:
         return None
     locale = (member.locale if member else None) or "nl"

@@ -17,7 +17,7 @@ from timebank.audit.models import AuditEvent
 from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.mail.models import OutboxMessage
-from timebank.members.models import JoinRequest, Member
+from timebank.members.models import JoinRequest, Member, MemberToken
 from timebank.spreadsheets import safe_cell
 
 Section = dict | list[dict]
@@ -79,6 +79,9 @@ def export_profile(member: Member) -> dict:
         "email_shown_to": member.show_email_to, "phone_shown_to": member.show_phone_to,
         "balance_shown_to": member.show_balance_to, "joined_at": member.created_at,
         "erasure_requested_at": member.erasure_requested_at,
+        # Links forget their address once used or replaced, so there is at most one.
+        "email_change_asked_for": db.session.scalar(sa.select(MemberToken.new_email).where(
+            MemberToken.member_id == member.id, MemberToken.new_email.is_not(None))),
     }
 
 

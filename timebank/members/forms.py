@@ -90,6 +90,12 @@ class ChangePasswordForm(FlaskForm):
     new_password = new_password_field(_l("New password"))
 
 
+class ChangeEmailForm(FlaskForm):
+    email = email_field(_l("New email address"))
+    current_password = PasswordField(_l("Your password"), validators=[DataRequired(REQUIRED)],
+                                     render_kw={"autocomplete": "current-password"})
+
+
 class ProfileForm(FlaskForm):
     name = name_field(_l("Name"))
     bio = TextAreaField(_l("About you"), validators=[at_most(BIO_MAX)])

@@ -2,6 +2,7 @@
 so guessing a password through one does not get a fresh count from the other."""
 from flask import current_app, g, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_limiter.util import get_remote_address
 
 from timebank.extensions import limiter
@@ -33,8 +34,22 @@ def _too_many_attempts() -> str:
              "or ask for a new password.")
 
 
-def limit_failed_logins(view):
-    for key_func, scope in ((_account_key, "login-account"), (get_remote_address, "login-address")):
+def _logged_in_account_key() -> str:
+    return "account:" + str(getattr(current_user, "email", None) or "").lower()
+
+
+def _limited(view, account_key):
+    for key_func, scope in ((account_key, "login-account"), (get_remote_address, "login-address")):
         view = limiter.shared_limit(_limit, scope, key_func=key_func, methods=["POST"], deduct_when=_failed,
                                     error_message=_too_many_attempts)(view)
     return view
+
+
+def limit_failed_logins(view):
+    return _limited(view, _account_key)
+
+
+def limit_failed_password_checks(view):
+    """For pages where a logged-in member types their password again: wrong guesses there count
+    against the same account and address as failed logins."""
+    return _limited(view, _logged_in_account_key)

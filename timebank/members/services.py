@@ -16,7 +16,7 @@ from werkzeug.datastructures import FileStorage
 from timebank.audit.models import AuditEvent
 from timebank.audit.services import record
 from timebank.communities.models import Area, Category, Community
-from timebank.db import utcnow
+from timebank.db import take_write_lock, utcnow
 from timebank.errors import DomainError
 from timebank.extensions import db
 from timebank.mail.models import OutboxMessage
@@ -37,6 +37,10 @@ PHONE_RE = re.compile(r"^\+?[0-9 ()-]{6,25}$")
 
 class MemberError(DomainError):
     """Something asked of a member service cannot be done; `field` names the form field at fault."""
+
+
+class WrongPassword(MemberError):
+    """The password typed to confirm a change is not the member's; counts as a failed login."""
 
 
 class NotAllowed(MemberError):
@@ -80,8 +84,12 @@ def check_new_password(password: str, *, name: str = "", email: str = "", field:
         raise MemberError(problem, field)
 
 
+def _email_taken(email: str) -> bool:
+    return db.session.scalar(sa.select(Member.id).where(Member.email == email)) is not None
+
+
 def _ensure_email_free(email: str) -> None:
-    if db.session.scalar(sa.select(Member.id).where(Member.email == email)):
+    if _email_taken(email):
         raise MemberError(_l("There is already an account with this email address. "
                              "Log in, or ask for a new password if you forgot it."), "email")
 
@@ -339,9 +347,13 @@ def end_all_sessions(member: Member) -> None:
     db.session.flush()
 
 
+def _check_current_password(member: Member, password: str | None) -> None:
+    if not verify_password(member.password_hash, password or ""):
+        raise WrongPassword(_l("This is not your current password."), "current_password")
+
+
 def change_password(member: Member, *, current: str, new: str) -> None:
-    if not verify_password(member.password_hash, current or ""):
-        raise MemberError(_l("This is not your current password."), "current_password")
+    _check_current_password(member, current)
     check_new_password(new, name=member.name, email=member.email or "", field="new_password")
     member.password_hash = hash_password(new)
     end_all_sessions(member)
@@ -372,6 +384,56 @@ def reset_password(raw_token: str, new: str) -> Member:
     end_all_sessions(member)
     record("member.password_reset", actor=member, subject=member)
     queue_mail(member, "password_changed")
+    return member
+
+
+# Changing the email address
+
+
+def request_email_change(member: Member, new_email: str, password: str) -> str:
+    """Send a link to the new address; the account moves only when it is used, which proves the
+    address works and is theirs. The old address is told at once, so that a stranger with a
+    borrowed session and password cannot move the account away unnoticed."""
+    take_write_lock(db.session)
+    new_email = clean_email(new_email)
+    _check_current_password(member, password)
+    if new_email == member.email:
+        raise MemberError(_l("This is your email address already."), "email")
+    _ensure_email_free(new_email)
+    link = url_for("members.confirm_email_change", token=issue_token(member, "email", new_email=new_email),
+                   _external=True)
+    queue_mail(member, "email_change_confirm", address=new_email, new_email=new_email, link=link,
+               hours=current_app.config["EMAIL_CHANGE_LINK_HOURS"])
+    queue_mail(member, "email_change_requested", new_email=new_email)
+    record("member.email_change_requested", actor=member, subject=member)
+    return new_email
+
+
+def pending_email_change(member: Member) -> MemberToken | None:
+    """The member's link for a new address that can still be used, if any."""
+    return db.session.scalar(sa.select(MemberToken).where(
+        MemberToken.member_id == member.id, MemberToken.purpose == "email", MemberToken.used_at.is_(None),
+        MemberToken.expires_at > utcnow()).order_by(MemberToken.id.desc()).limit(1))
+
+
+def confirm_email_change(raw_token: str) -> Member:
+    """Move the account to the address the link was sent to, unless someone took it meanwhile.
+    The addresses stay out of the audit log: it outlives an erasure."""
+    take_write_lock(db.session)
+    token = check_token(raw_token, "email")
+    member, new_email, old_email = token.member, token.new_email, token.member.email
+    taken = MemberError(_l("Meanwhile another account uses %(email)s, so your address stays as it was.",
+                           email=new_email))
+    if _email_taken(new_email):
+        raise taken
+    use_token(raw_token, "email")
+    try:
+        with db.session.begin_nested():
+            member.email, member.email_confirmed_at = new_email, utcnow()
+    except IntegrityError:
+        raise taken from None
+    record("member.email_changed", actor=member, subject=member)
+    queue_mail(member, "email_changed", address=old_email, new_email=new_email)
     return member
 
 

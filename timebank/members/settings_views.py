@@ -1,8 +1,10 @@
-"""A member's own settings: profile, privacy, password, sessions, their data and its erasure.
+"""A member's own settings: profile, privacy, password, email address, sessions, their data and its
+erasure.
 
 Profile, privacy, data and "done for you" work on `acting_member()`, so a coordinator who acts
 for an assisted member uses the same pages, marked and audit-logged as done on their behalf.
-Password, sessions and erasure requests are for the logged-in member's own account only."""
+Password, email address, sessions and erasure requests are for the logged-in member's own account
+only."""
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -10,13 +12,15 @@ from flask_login import current_user, login_user, logout_user
 from flask_login.config import COOKIE_NAME
 
 from timebank.audit.services import record
-from timebank.extensions import db, login_manager
+from timebank.extensions import db, limiter, login_manager
 from timebank.i18n import language_name
 from timebank.members.acting import acting_member, logged_in_member, on_behalf_of
 from timebank.members.export import as_csv_zip, as_json
-from timebank.members.forms import ChangePasswordForm, ProfileForm, PrivacyForm
+from timebank.members.forms import ChangeEmailForm, ChangePasswordForm, ProfileForm, PrivacyForm
+from timebank.members.login_limits import limit_failed_password_checks, record_failed_login
 from timebank.members.models import Member
-from timebank.members.services import (change_password, done_for, log_out_everywhere, request_erasure,
+from timebank.members.services import (WrongPassword, change_password, done_for, log_out_everywhere,
+                                       pending_email_change, request_email_change, request_erasure,
                                        update_privacy, update_profile)
 from timebank.members.views import committed, language_choices
 
@@ -87,19 +91,55 @@ def privacy():
     return render_template("settings/privacy.html", form=form, member=member)
 
 
+def counting_wrong_passwords(action):
+    """A wrong password typed on a settings page counts as a failed login."""
+    def run():
+        try:
+            return action()
+        except WrongPassword:
+            record_failed_login()
+            raise
+    return run
+
+
 @bp.route("/password", methods=["GET", "POST"])
+@limit_failed_password_checks
 def password():
     if (refused := own_account_only()) is not None:
         return refused
     form = ChangePasswordForm()
-    if form.validate_on_submit() and committed(form, lambda: change_password(
-            logged_in_member(), current=form.current_password.data, new=form.new_password.data))[0]:
+    if form.validate_on_submit() and committed(form, counting_wrong_passwords(lambda: change_password(
+            logged_in_member(), current=form.current_password.data, new=form.new_password.data)))[0]:
         # Every other session has ended; this one continues under the new session version.
         remembered = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
         login_user(logged_in_member(), remember=remembered)
         flash(_("Your password is changed. You are now logged out on all your other devices."), "success")
         return redirect(url_for("settings.index"))
     return render_template("settings/password.html", form=form)
+
+
+def _sent_a_link(response) -> bool:
+    return response.status_code == 302
+
+
+@bp.route("/email", methods=["GET", "POST"])
+@limit_failed_password_checks
+@limiter.limit(lambda: current_app.config["EMAIL_LINK_LIMIT"], methods=["POST"], deduct_when=_sent_a_link)
+def email():
+    """A new address takes effect when the link sent to it is used (see `request_email_change`)."""
+    if (refused := own_account_only()) is not None:
+        return refused
+    member = logged_in_member()
+    form = ChangeEmailForm()
+    if form.validate_on_submit():
+        ok, new_email = committed(form, counting_wrong_passwords(lambda: request_email_change(
+            member, form.email.data, form.current_password.data)))
+        if ok:
+            flash(_("We sent a link to %(email)s. Your address changes when you open that link. It works for "
+                    "%(hours)d hours. Please look in your email, also in the spam folder.", email=new_email,
+                    hours=current_app.config["EMAIL_CHANGE_LINK_HOURS"]), "success")
+            return redirect(url_for("settings.index"))
+    return render_template("settings/email.html", form=form, member=member, pending=pending_email_change(member))
 
 
 @bp.route("/logout-everywhere", methods=["POST"])

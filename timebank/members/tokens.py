@@ -19,6 +19,8 @@ class TokenError(ValueError):
 def _lifetime(purpose: str) -> timedelta:
     if purpose == "confirm":
         return timedelta(hours=current_app.config["CONFIRM_LINK_HOURS"])
+    if purpose == "email":
+        return timedelta(hours=current_app.config["EMAIL_CHANGE_LINK_HOURS"])
     return timedelta(minutes=current_app.config["RESET_LINK_MINUTES"])
 
 
@@ -26,15 +28,16 @@ def _digest(raw: str) -> str:
     return hashlib.sha256(raw.encode("utf-8", "replace")).hexdigest()
 
 
-def issue_token(member: Member, purpose: str) -> str:
-    """A new link for `member`; older unused links for the same purpose stop working."""
+def issue_token(member: Member, purpose: str, *, new_email: str | None = None) -> str:
+    """A new link for `member`; older unused links for the same purpose stop working and forget
+    the address they were for."""
     now = utcnow()
     db.session.execute(
         sa.update(MemberToken)
         .where(MemberToken.member_id == member.id, MemberToken.purpose == purpose, MemberToken.used_at.is_(None))
-        .values(used_at=now))
+        .values(used_at=now, new_email=None))
     raw = secrets.token_urlsafe(32)
-    db.session.add(MemberToken(member_id=member.id, purpose=purpose, token_hash=_digest(raw),
+    db.session.add(MemberToken(member_id=member.id, purpose=purpose, token_hash=_digest(raw), new_email=new_email,
                                created_at=now, expires_at=now + _lifetime(purpose)))
     db.session.flush()
     return raw
@@ -58,7 +61,7 @@ def use_token(raw: str, purpose: str) -> Member:
     token = check_token(raw, purpose)
     used = db.session.execute(
         sa.update(MemberToken).where(MemberToken.id == token.id, MemberToken.used_at.is_(None))
-        .values(used_at=utcnow()))
+        .values(used_at=utcnow(), new_email=None))
     if used.rowcount != 1:
         raise TokenError(_l("This link was used already. Each link works only once."))
     return db.session.get(Member, token.member_id)

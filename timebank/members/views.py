@@ -22,9 +22,9 @@ from timebank.members.forms import DirectoryForm, EmailForm, LoginForm, NewPassw
 from timebank.members.models import Member
 from timebank.members.login_limits import limit_failed_logins, record_failed_login
 from timebank.members.passwords import hash_password, needs_rehash, verify_password
-from timebank.members.services import (MemberError, confirm_email, directory, pending_join_request,
-                                       register_member, request_password_reset, resend_confirmation,
-                                       reset_password)
+from timebank.members.services import (MemberError, confirm_email, confirm_email_change, directory,
+                                       pending_join_request, register_member, request_password_reset,
+                                       resend_confirmation, reset_password)
 from timebank.members.tokens import TokenError, check_token
 from timebank.permissions import is_member_of
 
@@ -220,6 +220,26 @@ def confirm_again():
         return redirect(url_for("members.login"))
     return render_template("members/email_form.html", form=form, title=_("Send the confirmation link again"),
                            intro=_("Fill in the email address you joined with. We will send you a new link."))
+
+
+@bp.route("/email/confirm/<token>", methods=["GET", "POST"], endpoint="confirm_email_change")
+def confirm_email_change_view(token: str):
+    """The link sent to a new address; it works logged in or not, on any device. A button, like
+    the confirmation link, so that mail scanners change nothing."""
+    try:
+        new_email = check_token(token, "email").new_email
+        if request.method == "POST":
+            member = confirm_email_change(token)
+            db.session.commit()
+            flash(_("Your email address is now %(email)s. From now on you log in with it.", email=member.email),
+                  "success")
+            own = current_user.is_authenticated and current_user.id == member.id
+            return redirect(url_for("settings.index" if own else "members.login"))
+    except (TokenError, MemberError) as error:
+        db.session.rollback()
+        status = 410 if isinstance(error, TokenError) else 409
+        return render_template("members/link_problem.html", problem=str(error), again="settings.email"), status
+    return render_template("members/confirm_email_change.html", new_email=new_email)
 
 
 # Forgotten passwords
