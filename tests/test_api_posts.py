@@ -94,6 +94,10 @@ def test_unknown_filters_are_422_naming_the_parameter(app, client, callers):
         assert list(response.json["error"]["fields"]) == [field], query
     dutch = client.get("/api/v1/posts?category=999", headers={**headers, "Accept-Language": "nl"})
     assert dutch.json["error"]["fields"] == {"category": ["Kies een van de categorieën uit de lijst."]}
+    # marshmallow's own refusals are said in the caller's language too.
+    too_many = client.get("/api/v1/posts?per_page=101&colour=red", headers={**headers, "Accept-Language": "nl"})
+    assert too_many.json["error"]["fields"] == {"per_page": ["Geef een getal van 1 tot 100."],
+                                                "colour": ["Dit veld kennen we niet. Kijk de naam na."]}
 
 
 def test_member_places_a_post_once_however_often_it_is_sent(app, client, callers):
@@ -146,12 +150,12 @@ def test_refused_posts_name_the_field_and_change_nothing(app, client, callers):
         ({"gift": True, "minutes": 30}, "minutes", "A gift is free: please leave the time empty."),
         ({"minutes": 1441}, "minutes", "That is more than 24 hours. Please check the time, or split the "
                                        "work into smaller posts."),
-        ({"minutes": "90"}, "minutes", "Not a valid integer."),
-        ({"minutes": True}, "minutes", "Not a valid integer."),
-        ({"gift": 1}, "gift", "Not a valid boolean."),
-        ({"kind": "gift"}, "kind", "Must be one of: offer, request."),
+        ({"minutes": "90"}, "minutes", "Please give a whole number."),
+        ({"minutes": True}, "minutes", "Please give a whole number."),
+        ({"gift": 1}, "gift", "Please give true or false."),
+        ({"kind": "gift"}, "kind", "Please choose one of: offer, request."),
         ({"available_days": ["someday"]}, "available_days", None),
-        ({"colour": "red"}, "colour", "Unknown field."),
+        ({"colour": "red"}, "colour", "We do not know this field. Please check its name."),
     ]
     for change, field, message in cases:
         response = client.post("/api/v1/posts", json={**good, **change}, headers=callers["member"].headers)

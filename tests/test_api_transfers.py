@@ -79,7 +79,7 @@ def test_bad_transfers_name_the_field_and_move_nothing(app, client, callers, mak
         ({"minutes": 0}, "minutes", "The amount must be a whole number of minutes above zero, and not more than "
                                     "10000 hours."),
         ({"minutes": 600_001}, "minutes", None),
-        ({"minutes": "30"}, "minutes", "Not a valid integer."),
+        ({"minutes": "30"}, "minutes", "Please give a whole number."),
         ({"memo": "x" * 501}, "memo", "Please keep this under 500 characters; it has 501."),
         ({"memo": "Hi\x00"}, "memo", "This text contains a character we cannot store. Please remove it."),
         ({"to_member_id": fatima.member.id}, "to_member_id", "You cannot give hours to yourself."),
@@ -88,9 +88,9 @@ def test_bad_transfers_name_the_field_and_move_nothing(app, client, callers, mak
         ({"to_member_id": 999999}, "to_member_id", nobody),
         ({"to": "community-fund"}, "to_member_id",
          'Please give one of to_member_id (a neighbour) or to: "community-fund".'),
-        ({"to_member_id": None}, "to_member_id", "Field may not be null."),
-        ({"to": "fund"}, "to", "Must be one of: community-fund."),
-        ({"colour": "red"}, "colour", "Unknown field."),
+        ({"to_member_id": None}, "to_member_id", "This may not be empty (null)."),
+        ({"to": "fund"}, "to", "Please choose one of: community-fund."),
+        ({"colour": "red"}, "colour", "We do not know this field. Please check its name."),
     ]
     for change, field, message in cases:
         response = client.post("/api/v1/transfers", json={**good, **change}, headers=fatima.headers)

@@ -5,6 +5,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from timebank.api.messages import in_callers_language
+
 
 class StartupError(SystemExit):
     """The app cannot start; the message says in one sentence what to do.
@@ -87,7 +89,7 @@ def validation_fields(exc: HTTPException) -> dict:
     fields = {}
     for _location, per_field in messages.items():
         for name, problems in (per_field.items() if isinstance(per_field, dict) else []):
-            fields[name] = problems
+            fields[name] = in_callers_language(problems)
     return fields
 
 
