@@ -1,10 +1,10 @@
 """Forms for a community's settings and for the administrator's pages."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectChoice, StringField, TextAreaField
+from wtforms import SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
-from timebank.members.forms import REQUIRED, RadioChoiceField, at_most
+from timebank.members.forms import REQUIRED, RadioChoiceField, at_most, email_field
 
 JOIN_POLICY_CHOICES = [
     SelectChoice("approval", _l("A coordinator accepts each new member")),
@@ -30,5 +30,4 @@ class NewCommunityForm(FlaskForm):
 
 
 class AppointForm(FlaskForm):
-    email = EmailField(_l("Email address of the new coordinator"), validators=[DataRequired(REQUIRED),
-                                                                                at_most(254)])
+    email = email_field(_l("Email address of the new coordinator"))

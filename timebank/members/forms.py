@@ -21,9 +21,15 @@ def at_most(characters: int) -> Length:
     return Length(max=characters, message=_l("Please use at most %(max)d characters."))
 
 
+def stripped(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 def email_field(label=_l("Email address")) -> EmailField:
-    return EmailField(label, validators=[DataRequired(REQUIRED), Email(_l("Please fill in a valid email address, like name@example.org.")),
-                                         at_most(254)], render_kw={"autocomplete": "email"})
+    """Phone keyboards often add a space after a suggested address; it is not part of it."""
+    return EmailField(label, filters=[stripped], render_kw={"autocomplete": "email"}, validators=[
+        DataRequired(REQUIRED), Email(_l("Please fill in a valid email address, like name@example.org.")),
+        at_most(254)])
 
 
 def name_field(label=_l("Your name")) -> StringField:
@@ -63,7 +69,7 @@ def optional_int(value):
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email address"), validators=[DataRequired(), Email(), at_most(254)])
+    email = email_field()
     password = PasswordField(_l("Password"), validators=[DataRequired(), at_most(1024)])
     remember = BooleanField(_l("Keep me logged in on this device"))
 
