@@ -103,6 +103,8 @@ def test_bad_input_is_refused_and_changes_nothing(app, client, member, changes, 
     assert posts(app) == []
     if "title" not in changes:
         assert 'value="Soup for two evenings"' in response.text  # what was typed is kept
+    if "time_hours" in changes:
+        assert f'value="{changes["time_hours"]}"' in response.text
 
 
 def test_retired_and_foreign_categories_are_refused(app, client, member, make_community):

@@ -47,6 +47,11 @@ class WholeNumberField(StringField):
             except ValueError:
                 raise ValueError(_l("Please fill in a whole number, for example 2.")) from None
 
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
 
 class MultiCheckboxField(SelectMultipleField):
     """A group of checkboxes; `field()` in _forms.html shows it as a fieldset."""
