@@ -353,3 +353,32 @@ def test_only_coordinators_of_the_community_manage_an_account(app, client, peopl
     assert client.post(f"/account/members/{karim.id}/status", data=pause).status_code == 403
     with app.app_context():
         assert count(Account) == 0 and count(AuditEvent) == 0
+
+
+def test_a_coordinator_cannot_change_their_own_account_by_any_route(app, people):
+    """The pages hide it; the service refuses it too, so no other caller (API, script) can."""
+    with app.app_context(), force_locale("en"):
+        karim = db.session.get(Member, people["Karim"].id)
+        account = ledger.account_for(karim)
+        db.session.commit()
+        with pytest.raises(NotAllowed) as refused:
+            ledger.set_limits(account, floor=-6000, ceiling=None, actor=karim, reason="More room for me")
+        assert "Another coordinator has to change" in str(refused.value)
+        db.session.rollback()
+        with pytest.raises(NotAllowed):
+            ledger.set_status(account, "suspended", actor=karim, reason="Holiday")
+        db.session.rollback()
+        assert (account.floor_override, account.status) == (None, "open")
+        assert count(AuditEvent) == 0
+
+
+def test_a_suspended_members_account_reads_as_paused(app, client, people):
+    """A suspended member's hours cannot move, whatever the account's own status says."""
+    jan = people["Jan"]
+    with app.app_context():
+        db.session.get(Member, jan.id).status = "suspended"
+        db.session.commit()
+    login(client, people["Karim"])
+    page = text_of(client.get(f"/account/members/{jan.id}", headers=EN))
+    assert "This account is paused: no hours can go in or out now." in page
+    assert "can still receive" not in page and "Give hours from the community fund" not in page

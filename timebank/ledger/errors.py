@@ -171,3 +171,10 @@ class NotAllowed(LedgerError):
     def describe(self) -> str:
         return _("Only a coordinator of this community can do this.")
 
+
+class OwnAccount(NotAllowed):
+    """Coordinators do not set the limits or the status of their own account."""
+
+    def describe(self) -> str:
+        return _("Another coordinator has to change the limits or the status of your own account.")
+

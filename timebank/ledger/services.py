@@ -27,7 +27,7 @@ from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
 from timebank.ledger.errors import (
     MAX_MINUTES, AccountClosed, AlreadyReversed, IdempotencyConflict, InvalidAmount, InvalidSetting,
-    InvalidTransaction, LedgerError, LimitExceeded, NotAllowed,
+    InvalidTransaction, LedgerError, LimitExceeded, NotAllowed, OwnAccount,
 )
 from timebank.ledger.models import ACCOUNT_STATUSES, FUND_FLOOR, TRANSACTION_KINDS, Account, Posting, Transaction
 from timebank.members.models import Member
@@ -207,6 +207,7 @@ class Summary:
     floor: int | None
     ceiling: int | None
     warning: int | None
+    status: str = "open"  # whether hours can move: the account's own status, or its member's
 
     @property
     def can_pay(self) -> int | None:
@@ -228,7 +229,11 @@ def summary(account: Account) -> Summary:
     community = account.community
     floor, ceiling = effective_limits(account, community)
     warning = None if account.kind == "fund" else community.ledger_warning
-    return Summary(balance=balance(account) if account.id else 0, floor=floor, ceiling=ceiling, warning=warning)
+    status = account.status
+    if status == "open" and account.member is not None:
+        status = MEMBER_BLOCKS.get(account.member.status, "open")
+    return Summary(balance=balance(account) if account.id else 0, floor=floor, ceiling=ceiling, warning=warning,
+                   status=status)
 
 
 def balance(account: Account) -> int:
@@ -242,7 +247,7 @@ def set_limits(account: Account, *, floor: int | None, ceiling: int | None, acto
     shown to the member with the reason."""
     reason = _required_reason(reason)
     take_write_lock(db.session)
-    _require_coordinator(actor, account.community_id)
+    _require_account_manager(actor, account)
     for field, value, low, high in (("floor", floor, -MAX_MINUTES, 0), ("ceiling", ceiling, 0, MAX_MINUTES)):
         if value is not None and not (_is_whole(value) and low <= value <= high):
             raise InvalidSetting(field)
@@ -260,7 +265,7 @@ def set_status(account: Account, status: str, *, actor: Member | None, reason: s
         raise ValueError(status)
     reason = _required_reason(reason)
     take_write_lock(db.session)
-    _require_coordinator(actor, account.community_id)
+    _require_account_manager(actor, account)
     db.session.refresh(account, with_for_update=True)
     if status == "closed" and account.balance != 0:
         raise InvalidTransaction("nonzero_balance")
@@ -434,6 +439,12 @@ def _require_coordinator(actor: Member | None, community_id: int) -> None:
     """Coordinator acts need a coordinator; actor None is the system itself (commands, demo)."""
     if actor is not None and not can_correct_ledger(actor, community_id):
         raise NotAllowed()
+
+
+def _require_account_manager(actor: Member | None, account: Account) -> None:
+    _require_coordinator(actor, account.community_id)
+    if actor is not None and account.member_id == actor.id:
+        raise OwnAccount()
 
 
 def _state(row, settling: bool) -> str:
