@@ -34,6 +34,8 @@ from timebank.market.models import Post
 from timebank.members.models import Member
 from timebank.members.passwords import hash_password
 
+from .api import Caller, token_headers
+
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = POSTGRES_URL.startswith("postgres")
 PASSWORD = "correct horse battery"
@@ -249,3 +251,16 @@ def link_in(body: str) -> str:
     match = re.search(r"http://localhost(/\S+)", body)
     assert match, body
     return match.group(1)
+
+
+@pytest.fixture
+def callers(app, community, make_member, make_community) -> dict[str, Caller]:
+    """Fatima (the member whose things are at stake), her neighbour Jan, their coordinator Karim,
+    Olga who coordinates another community, and someone without a token."""
+    elsewhere = make_community("noord", "Noord")
+    people = {"member": make_member("Fatima"), "other_member": make_member("Jan"),
+              "coordinator": make_member("Karim", role="coordinator"),
+              "other_coordinator": make_member("Olga", role="coordinator", community_id=elsewhere.id)}
+    found = {role: Caller(person, token_headers(app, person)) for role, person in people.items()}
+    found["anonymous"] = Caller(None, {"Accept-Language": "en"})
+    return found

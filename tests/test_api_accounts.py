@@ -6,7 +6,6 @@ from timebank.ledger import services as ledger
 from timebank.ledger.models import Account, Transaction
 from timebank.members.models import Member
 
-from .api import callers  # noqa: F401 (fixture)
 from .conftest import count
 
 

@@ -11,7 +11,7 @@ from timebank.market.models import Post
 from timebank.members.models import Member
 from timebank.notifications.models import Notification
 
-from .api import callers, token_headers  # noqa: F401 (fixture)
+from .api import token_headers
 from .conftest import count
 
 

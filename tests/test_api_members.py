@@ -8,7 +8,6 @@ from timebank.ledger import services as ledger
 from timebank.members.models import Member
 from timebank.uploads.services import save_image
 
-from .api import callers  # noqa: F401 (fixture)
 from .test_uploads_acting_profile import photo_bytes, upload
 
 PRIVATE = {"email": None, "phone": None, "balance_minutes": None}

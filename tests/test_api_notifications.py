@@ -5,7 +5,6 @@ import sqlalchemy as sa
 from timebank.extensions import db
 from timebank.notifications.models import Notification
 
-from .api import callers  # noqa: F401 (fixture)
 
 
 def unread(app, member) -> int:

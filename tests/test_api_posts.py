@@ -10,7 +10,6 @@ from timebank.extensions import db
 from timebank.market.models import Post
 from timebank.members.models import Member
 
-from .api import callers  # noqa: F401 (fixture)
 from .conftest import count
 
 

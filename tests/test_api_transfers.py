@@ -9,7 +9,6 @@ from timebank.ledger.models import Account, Transaction
 from timebank.members.models import Member
 from timebank.notifications.models import Notification
 
-from .api import callers  # noqa: F401 (fixture)
 from .conftest import count
 
 
