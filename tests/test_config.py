@@ -57,11 +57,12 @@ def test_malformed_database_url_is_one_sentence(url):
     assert "DATABASE_URL" in exc.value.message
 
 
-def run_wsgi(env_overrides: dict) -> subprocess.CompletedProcess:
+def run_wsgi(env_overrides: dict, *command: str) -> subprocess.CompletedProcess:
+    """Start the server's module (or, with `command`, `python -m flask …`) in a fresh process."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TIMEBANK_ENV")}
     env.update(env_overrides)
-    return subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run([sys.executable, *(("-m", "flask", *command) if command else ("-c", "import wsgi"))],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 
 @pytest.mark.parametrize("url, expected", [
@@ -98,3 +99,21 @@ def test_unmigrated_database_is_refused(tmp_path):
     app = make_app(f"sqlite:///{tmp_path / 'fresh.db'}")
     with pytest.raises(StartupError, match="db upgrade"):
         check_database(app)
+
+
+UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/nothing"
+
+
+@pytest.mark.parametrize("command, url, expected", [
+    ("ledger verify", UNREACHABLE, "cannot reach the database"),
+    ("db upgrade", UNREACHABLE, "cannot reach the database"),
+    ("mail send", "unmigrated", "flask --app timebank db upgrade"),
+])
+def test_commands_fail_with_one_plain_line(tmp_path, command, url, expected):
+    """Operators run these from cron and deploy scripts: a wrong setting must read as one sentence."""
+    if url == "unmigrated":
+        url = f"sqlite:///{tmp_path / 'empty.db'}"
+    result = run_wsgi({"DATABASE_URL": url}, "--app", "timebank", *command.split())
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr and expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -1,7 +1,9 @@
 """The neighbourhood time bank: a Flask app where residents exchange services for hour credits."""
+import functools
 import os
 
-from flask import Flask, request
+from flask import Flask, current_app, request
+from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -13,6 +15,7 @@ from timebank.extensions import babel, csrf, db, limiter, login_manager, migrate
 from timebank.i18n import register_i18n, select_locale
 from timebank.permissions import register_permissions
 from timebank.security import register_input_guard, register_security_headers
+from timebank.startup import require_current_database, require_reachable_database
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -84,7 +87,29 @@ def register_commands(app: Flask) -> None:
 
     for group in (communities_cli, demo_cli, exchanges_cli, ledger_cli, mail_cli, market_cli, members_cli,
                   notifications_cli):
+        group.callback = with_appcontext(_database_ready)
         app.cli.add_command(group)
+    migrations = app.cli.commands["db"]
+    if not getattr(migrations.callback, "checks_database", False):
+        migrations.callback = _reachable_first(migrations.callback)
+
+
+def _database_ready() -> None:
+    """Before any of our commands: an unreachable or unmigrated database is one plain sentence."""
+    require_current_database(current_app)
+
+
+def _reachable_first(callback):
+    """Flask-Migrate's `db` group: a wrong DATABASE_URL is one sentence there too, not a traceback."""
+
+    @functools.wraps(callback)
+    def checked(*args, **kwargs):
+        result = callback(*args, **kwargs)  # sets up the app context and the migrations directory
+        require_reachable_database(current_app)
+        return result
+
+    checked.checks_database = True
+    return checked
 
 
 def register_sqlite_write_lock(app: Flask) -> None:
