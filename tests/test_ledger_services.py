@@ -13,7 +13,7 @@ from timebank.ledger.errors import (
 from timebank.ledger.models import Account, Posting, Transaction
 from timebank.ledger.verify import verify
 
-from .conftest import count
+from .conftest import ON_POSTGRES, count
 
 pytestmark = pytest.mark.usefixtures("ctx", "english")
 
@@ -313,8 +313,11 @@ def test_the_database_itself_refuses_to_change_or_delete_history(people):
     members, accounts = people
     txn = ledger.transfer(accounts["Fatima"], accounts["Jan"], 30, kind="gift", actor=None)
     db.session.commit()
-    for sql in ("UPDATE ledger_postings SET amount = 1000", "DELETE FROM ledger_postings",
-                "UPDATE ledger_transactions SET memo = 'forged'", "DELETE FROM ledger_transactions"):
+    statements = ["UPDATE ledger_postings SET amount = 1000", "DELETE FROM ledger_postings",
+                  "UPDATE ledger_transactions SET memo = 'forged'", "DELETE FROM ledger_transactions"]
+    if ON_POSTGRES:
+        statements += ["TRUNCATE ledger_postings", "TRUNCATE ledger_transactions CASCADE"]
+    for sql in statements:
         with pytest.raises(sa.exc.IntegrityError, match="never changed or deleted"):
             db.session.execute(sa.text(sql))
         db.session.rollback()

@@ -101,7 +101,7 @@ def create_immutability_triggers():
 
     Careful on SQLite: a later batch migration that rebuilds one of these tables drops its
     triggers; such a migration must create them again (tests/test_ledger_services.py notices).
-    TRUNCATE is not refused: the test suite empties PostgreSQL with it."""
+    TRUNCATE on PostgreSQL is refused from 0080 on."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(f"""
             CREATE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
