@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from timebank.communities.services import create_community
 from timebank.db import utcnow
 from timebank.demo.seed import seed
 from timebank.extensions import db
@@ -84,6 +85,21 @@ def corrupt(app, history, damage: str):
             posting(txn, "Jan", -30, 0)
             add_to_balance("Fatima", 30)
             add_to_balance("Jan", -30)
+        elif damage == "other_community":  # a transaction of Noord moving hours inside this community
+            community_id = create_community("noord", "Noord").id
+            txn = transaction()
+            posting(txn, "Jan", -15, 15)
+            posting(txn, "Wilma", 15, 45)
+            add_to_balance("Jan", -15)
+            add_to_balance("Wilma", 15)
+        elif damage == "reversal_of_a_reversal":  # undoing an undo: the original would count twice
+            second = db.session.scalars(sa.select(Transaction).order_by(Transaction.id)).all()[1]
+            undo = ledger.reverse(second, actor=None, reason="Wrong person")
+            txn = transaction("reversal", reverses=undo.id)
+            posting(txn, "Jan", -30, 30)
+            posting(txn, "Wilma", 30, 30)
+            add_to_balance("Jan", -30)
+            add_to_balance("Wilma", 30)
         elif damage == "closed_with_hours":
             conn.execute(sa.update(Account.__table__).where(Account.id == ids["Wilma"]).values(status="closed"))
         db.session.commit()
@@ -96,6 +112,8 @@ def corrupt(app, history, damage: str):
     ("past_the_floor", {"limits"}),
     ("bad_reversal", {"reversal_mirrors_original"}),
     ("closed_with_hours", {"closed_accounts"}),
+    ("other_community", {"same_community"}),
+    ("reversal_of_a_reversal", {"reversal_kind"}),
 ])
 def test_verify_finds_each_kind_of_damage_and_exits_non_zero(app, runner, history, damage, broken):
     corrupt(app, history, damage)
