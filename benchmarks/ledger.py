@@ -12,6 +12,8 @@ that server and dropped afterwards; the named database itself is not touched):
    SQLite runs one thread (it has one writer at a time); PostgreSQL runs --threads threads.
 2. the ledger is grown to --postings postings with the bulk writer, then a cached balance read
    and a statement page are timed (p50/p99), and `ledger verify` must find nothing.
+
+Exit status: 0 when every goal is met, 2 when a speed goal is missed (1 is a crash).
 """
 import argparse
 import os
@@ -234,25 +236,34 @@ def reads(label: str, app, account_ids: list[int], rng: random.Random) -> dict:
           f"statement page of 50 lines p50 {statement_p50:.1f} ms, p99 {statement_p99:.1f} ms", flush=True)
     for line in report.lines():
         print(f"{label}: {line} ({verify_seconds:.1f} s)", flush=True)
+    assert report.ok, "ledger verify found problems"
     return dict(postings=postings, balance_p99=balance_p99, statement_p99=statement_p99, ok=report.ok)
 
 
-def run_sqlite(args, rng):
+def missed_goals(label: str, speed: dict, read: dict) -> list[str]:
+    missed = [f"{label}: service at {speed['ratio']:.0%} of raw"] if speed["ratio"] < speed["goal"] else []
+    if read["balance_p99"] >= BALANCE_P99_GOAL_MS:
+        missed.append(f"{label}: balance read p99 {read['balance_p99']:.2f} ms")
+    return missed
+
+
+def run_sqlite(args, rng) -> list[str]:
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "bench.db")
         app, community_id, account_ids = prepare(f"sqlite:///{path}", args.accounts)
-        throughput("SQLite, 1 thread", "sqlite", app, sqlite_connect(path), community_id, account_ids,
-                   args.transfers, 1, args.block, rng)
+        speed = throughput("SQLite, 1 thread", "sqlite", app, sqlite_connect(path), community_id, account_ids,
+                           args.transfers, 1, args.block, rng)
         with app.app_context():
             assert verify().ok, "invariants broken after the transfers"
         seconds = grow(app, community_id, account_ids, args.postings, rng)
         print(f"SQLite: grown to {args.postings:,} postings with the bulk writer in {seconds:.0f} s", flush=True)
-        reads("SQLite", app, account_ids, rng)
+        read = reads("SQLite", app, account_ids, rng)
         with app.app_context():
             db.engine.dispose()
+    return missed_goals("SQLite", speed, read)
 
 
-def run_postgres(args, rng):
+def run_postgres(args, rng) -> list[str]:
     server = sa.make_url(args.postgres).set(drivername="postgresql+psycopg")
     name = f"{server.database or 'postgres'}_ledger_bench_{os.getpid()}"
     admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
@@ -263,15 +274,16 @@ def run_postgres(args, rng):
         app, community_id, account_ids = prepare(url.render_as_string(hide_password=False), args.accounts)
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         label = f"PostgreSQL, {args.threads} threads"
-        throughput(label, "postgresql", app, lambda: psycopg.connect(dsn), community_id, account_ids,
-                   args.transfers, args.threads, args.block, rng)
+        speed = throughput(label, "postgresql", app, lambda: psycopg.connect(dsn), community_id, account_ids,
+                           args.transfers, args.threads, args.block, rng)
         with app.app_context():
             assert verify().ok, "invariants broken after the transfers"
         seconds = grow(app, community_id, account_ids, args.postings, rng)
         print(f"PostgreSQL: grown to {args.postings:,} postings with the bulk writer in {seconds:.0f} s", flush=True)
-        reads("PostgreSQL", app, account_ids, rng)
+        read = reads("PostgreSQL", app, account_ids, rng)
         with app.app_context():
             db.engine.dispose()
+        return missed_goals("PostgreSQL", speed, read)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
@@ -289,9 +301,9 @@ def main():
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    run_sqlite(args, rng)
-    if args.postgres:
-        run_postgres(args, rng)
+    missed = run_sqlite(args, rng) + (run_postgres(args, rng) if args.postgres else [])
+    print("Goals NOT met: " + "; ".join(missed) if missed else "All goals met.")
+    sys.exit(2 if missed else 0)
 
 
 if __name__ == "__main__":

@@ -9,6 +9,8 @@ search time grows with the number of posts.
    Flask test client as a logged-in member.
 2. Search at 2,000 and at 100,000 posts (posts only, 4 per member): p95 of the same searches,
    and the ratio. Sub-linear means the ratio stays well under 50 (= 100,000 / 2,000).
+
+Exit status: 0 when every goal is met (p95 under 100 ms, sub-linear growth), 2 when one is missed.
 """
 import argparse
 import random
@@ -37,6 +39,7 @@ SEARCHES = ["fiets", "soep", "bikes", "computer", "oppas", "hulp", "naaimachine"
             "cafe", "lekke band", "kinderen"]
 RUNS = 200
 WARMUP = 20
+P95_GOAL_MS = 100
 
 
 def make_app(url: str):
@@ -131,12 +134,17 @@ def row(label: str, samples: list[float]) -> str:
     return f"| {label} | {statistics.median(samples):.1f} | {p95(samples):.1f} | {max(samples):.1f} |"
 
 
-def run(name: str, url: str) -> None:
+def run(name: str, url: str) -> list[str]:
+    """Print the tables for one database; return the goals it missed."""
     print(f"\n### {name}\n")
     print(f"Large demo data: {seed_demo(url)}.\n")
     print("| page | median ms | p95 ms | max ms |\n|---|---:|---:|---:|")
-    print(row("listing (plain, filtered, page 10, gifts)", measure(url, listing_paths(url))), flush=True)
-    print(row(f"search ({len(SEARCHES)} different queries)", measure(url, search_paths())), flush=True)
+    pages = {"listing": measure(url, listing_paths(url))}
+    print(row("listing (plain, filtered, page 10, gifts)", pages["listing"]), flush=True)
+    pages["search"] = measure(url, search_paths())
+    print(row(f"search ({len(SEARCHES)} different queries)", pages["search"]), flush=True)
+    missed = [f"{name}: {page} p95 {p95(samples):.0f} ms" for page, samples in pages.items()
+              if p95(samples) >= P95_GOAL_MS]
 
     growth = {}
     for posts in (2_000, 100_000):
@@ -149,6 +157,9 @@ def run(name: str, url: str) -> None:
     print(f"\nSearch time ratio 100,000 / 2,000 posts (50× the posts): "
           f"{statistics.median(large) / statistics.median(small):.2f} at the median, "
           f"{p95(large) / p95(small):.2f} at p95.", flush=True)
+    if statistics.median(large) / statistics.median(small) >= 100_000 / 2_000:
+        missed.append(f"{name}: search time grows linearly or worse")
+    return missed
 
 
 def main() -> None:
@@ -156,11 +167,14 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL", help="also run on this PostgreSQL database (it is emptied)")
     parser.add_argument("--skip-sqlite", action="store_true", help="only PostgreSQL")
     args = parser.parse_args()
+    missed = []
     if not args.skip_sqlite:
         with tempfile.TemporaryDirectory() as folder:
-            run("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}")
+            missed += run("SQLite", f"sqlite:///{Path(folder) / 'bench.db'}")
     if args.postgres:
-        run("PostgreSQL", args.postgres)
+        missed += run("PostgreSQL", args.postgres)
+    print("\nGoals NOT met: " + "; ".join(missed) if missed else "\nAll goals met.")
+    sys.exit(2 if missed else 0)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ from timebank.audit.services import record
 from timebank.extensions import db
 from timebank.mail.models import OutboxMessage
 from timebank.mail.services import queue_mail
+from timebank.members.models import MemberToken
+from timebank.members.services import request_password_reset
 from timebank.permissions import can_act_for, can_administer, can_coordinate, is_member_of
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -24,6 +26,21 @@ def test_audit_event_is_kept_with_the_action_or_not_at_all(make_member):
     db.session.commit()
     assert event.community_id == assisted.community_id
     assert (event.subject_type, event.subject_id, event.details) == ("members", assisted.id, {"title": "Soup"})
+
+
+def test_an_email_is_sent_only_if_what_caused_it_is_kept(app, make_member):
+    """The outbox shares the transaction of the event: a reset that is rolled back mails nobody,
+    and no event is kept whose email got lost."""
+    fatima = make_member("Fatima")
+    with app.test_request_context():
+        request_password_reset(fatima.email)
+        db.session.rollback()
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
+        request_password_reset(fatima.email)
+        db.session.commit()
+    [mail] = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert (mail.to_address, mail.kind) == (fatima.email, "password_reset")
+    assert db.session.scalar(sa.select(sa.func.count(MemberToken.id))) == 1
 
 
 def test_mail_is_rendered_in_the_recipients_language(app, make_member):

@@ -51,8 +51,8 @@ def browser():
 class Phone:
     """One person's phone: a small screen, English, no JavaScript."""
 
-    def __init__(self, browser, base: str, who: str):
-        self.context = browser.new_context(viewport={"width": 360, "height": 740}, locale="en-GB",
+    def __init__(self, browser, base: str, who: str, width: int = 360):
+        self.context = browser.new_context(viewport={"width": width, "height": 740}, locale="en-GB",
                                            java_script_enabled=False)
         self.page = self.context.new_page()
         self.base, self.who, self.step = base, who, 0
@@ -128,3 +128,32 @@ def test_a_haircut_from_offer_to_settled_hours(live_url, browser, make_member):
     with app.app_context():
         assert account_for(db.session.get(Member, fatima.id)).balance == 90
         assert account_for(db.session.get(Member, jan.id)).balance == -90
+
+
+def test_every_page_fits_a_320_pixel_screen(live_url, browser, make_member, make_post):
+    """The smallest phones in use: nothing may stick out sideways (no horizontal scrolling)."""
+    _app, base = live_url
+    fatima = make_member("Fatima El Amrani")
+    karim = make_member("Karim Coördinator", role="coordinator")
+    post = make_post(fatima, title="Haircut at your home, with my own scissors and a mirror", minutes=60)
+    pages = {
+        None: ["/login", "/join/buurt", "/password/forgot"],
+        fatima: ["/", "/market", f"/market/posts/{post.id}", "/market/offers/new", "/market/mine", "/exchanges",
+                 "/account", "/members", f"/members/{fatima.id}", "/notifications", "/settings",
+                 "/settings/profile", "/settings/privacy", "/settings/email", "/settings/data"],
+        karim: ["/coordinate", "/coordinate/members", "/account/rules", "/account/fund",
+                f"/account/members/{fatima.id}", "/coordinate/community", "/exchanges/coordinate"],
+    }
+    too_wide = []
+    for person, paths in pages.items():
+        phone = Phone(browser, base, person.name if person else "visitor", width=320)
+        if person:
+            phone.log_in(person.email)
+        for path in paths:
+            response = phone.page.goto(base + path)
+            assert response.status == 200, path
+            width = phone.page.evaluate("document.documentElement.scrollWidth")
+            if width > 320:
+                too_wide.append((path, width))
+        phone.context.close()
+    assert too_wide == []

@@ -34,6 +34,8 @@ def app_with_failures(db_url):
     (400, "Something is wrong with that request", "Er is iets mis met dit verzoek"),
     (403, "This is not for you", "Dit is niet voor jou"),
     (404, "Page not found", "Pagina niet gevonden"),
+    (405, "That does not work here", "Dat werkt hier niet"),
+    (429, "Too many attempts", "Te veel pogingen"),
     (500, "Something went wrong on our side", "Er ging bij ons iets mis"),
     (503, "The time bank is resting for a moment", "De tijdbank rust even uit"),
 ])
