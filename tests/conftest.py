@@ -264,3 +264,12 @@ def callers(app, community, make_member, make_community) -> dict[str, Caller]:
     found = {role: Caller(person, token_headers(app, person)) for role, person in people.items()}
     found["anonymous"] = Caller(None, {"Accept-Language": "en"})
     return found
+
+
+@pytest.fixture
+def neighbours(make_member, make_post):
+    """Fatima offers bike repairs (1 hour 30); Jan and Wilma are her neighbours, Karim coordinates."""
+    people = {name: make_member(name) for name in ("Fatima", "Jan", "Wilma")}
+    people["Karim"] = make_member("Karim", role="coordinator")
+    people["offer"] = make_post(people["Fatima"], title="Bike repair", kind="offer", minutes=90)
+    return people

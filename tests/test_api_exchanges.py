@@ -127,7 +127,7 @@ def test_who_sees_an_exchange_and_who_may_take_its_steps(app, client, callers, m
                     "anonymous": 401}
     looking_on = client.get(url, headers=callers["coordinator"].headers).json["status"]
     assert looking_on == {"happened": "Fatima helps Wilma: 1 hour 30 minutes.",
-                          "next": "The two members settle it themselves.", "needs_you": False}
+                          "next": "Fatima accepts or declines.", "needs_you": False}
     for role, expected in [("other_member", 404), ("coordinator", 403), ("other_coordinator", 404),
                            ("anonymous", 401)]:
         response = client.post(f"{url}/accept", headers=callers[role].headers)

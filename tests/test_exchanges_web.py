@@ -3,7 +3,6 @@ submits that settle once, limit refusals explained, the conversation, thank-you 
 profile, notifications, and the coordinators' pages."""
 import re
 
-import pytest
 import sqlalchemy as sa
 
 from timebank.exchanges.models import Exchange
@@ -20,14 +19,6 @@ EN = {"Accept-Language": "en"}
 
 def text(response) -> str:
     return re.sub(r"\s+", " ", response.text)
-
-
-@pytest.fixture
-def neighbours(make_member, make_post):
-    people = {name: make_member(name) for name in ("Fatima", "Jan", "Wilma")}
-    people["Karim"] = make_member("Karim", role="coordinator")
-    people["offer"] = make_post(people["Fatima"], title="Bike repair", kind="offer", minutes=90)
-    return people
 
 
 def as_member(client, member):

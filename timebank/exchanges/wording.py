@@ -45,8 +45,7 @@ def status(exchange: Exchange, me: Member | None) -> Status:
                       else _("Please decide: settle it with the time you think is right, or cancel it."),
                       needs_you=mine is None)
     if mine is None:
-        return Status(_("%(provider)s helps %(receiver)s: %(time)s.", **values),
-                      _("The two members settle it themselves."))
+        return _looking_on(exchange, values)
     if state == "proposed":
         if me.id == exchange.proposer_id:
             return Status(_("You proposed %(time)s to %(name)s.", **values),
@@ -73,6 +72,22 @@ def status(exchange: Exchange, me: Member | None) -> Status:
                       _("%(name)s confirms the time.", **values) + " " + later)
     return Status(_("%(name)s recorded %(recorded)s.", **values),
                   _("Please confirm, or change the time if it is not right.") + " " + later, needs_you=True)
+
+
+def _looking_on(exchange: Exchange, values: dict) -> Status:
+    """A coordinator looking on an exchange under way is told which member it waits for."""
+    happened = _("%(provider)s helps %(receiver)s: %(time)s.", **values)
+    if exchange.state == "proposed":
+        answering = exchange.receiver if exchange.proposer_id == exchange.provider.id else exchange.provider
+        return Status(happened, _("%(name)s accepts or declines.", name=answering.name))
+    if exchange.recorded_minutes is None:
+        return Status(happened, _("%(provider)s records how long it took, or %(receiver)s confirms the time.",
+                                  **values))
+    values = dict(values, name=values["receiver"])
+    later = (_("If %(name)s does nothing, the hours move by themselves on %(date)s.", **values)
+             if exchange.auto_confirm_at else
+             _("It could not settle by itself, because a balance limit was in the way. A coordinator can help."))
+    return Status(happened, _("%(name)s confirms the time.", **values) + " " + later)
 
 
 def _group(exchange: Exchange, me: Member | None) -> Status:
