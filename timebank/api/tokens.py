@@ -35,7 +35,7 @@ class LoginRefused(DomainError):
 @limit_failed_logins
 @bp.arguments(Credentials)
 @bp.response(201, NewToken)
-@documents_errors(bp, 401, 422)
+@documents_errors(bp, 400, 401, 422)
 def create_token(credentials):
     """Get a bearer token. Wrong credentials count towards a limit per account and per address.
 
