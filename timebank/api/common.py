@@ -19,9 +19,9 @@ PATH_ID = f"int(min=1, max={MAX_ID})"
 IDEMPOTENCY_KEY = {
     "in": "header", "name": "Idempotency-Key", "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "Any unique string (a UUID), kept per member. A retry with the same key and body gets the stored answer "
-                   "and changes nothing twice; the same key with another body is 422; while the first call "
-                   "with it is still running, 409.",
+    "description": "Any unique string (a UUID), kept per member. A retry with the same key and body gets "
+                   "the stored answer and changes nothing twice; the same key with another body is 422; while "
+                   "the first call with it is still running, 409.",
 }
 
 
