@@ -10,6 +10,7 @@ from timebank.api.idempotency import writes
 from timebank.api.models import ApiToken, IdempotencyRecord
 from timebank.db import utcnow
 from timebank.extensions import db
+from timebank.market.models import Post
 from timebank.members.models import Member
 
 from .conftest import ON_POSTGRES, PASSWORD, count, login, make_app
@@ -59,7 +60,7 @@ def test_validation_errors_name_the_fields(client):
     assert response.status_code == 422
     assert set(response.json["error"]["fields"]) == {"email", "password"}
     malformed = client.post("/api/v1/tokens", data="{not json", content_type="application/json")
-    assert malformed.status_code in (400, 422) and "error" in malformed.json
+    assert malformed.status_code == 400 and malformed.json["error"]["code"] == "bad_request"
 
 
 def test_anonymous_and_bad_tokens_get_401(client, member):
@@ -128,45 +129,75 @@ def test_failed_logins_are_limited_per_address(client, make_member):
     assert elsewhere.status_code == 201
 
 
-def test_same_idempotency_key_and_body_replays_without_a_second_token(app, client, member):
-    body = {"email": member.email, "password": PASSWORD}
-    first = client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "k-1"})
-    again = client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "k-1"})
-    assert first.status_code == again.status_code == 201
-    assert again.json == first.json and again.headers["Idempotent-Replayed"] == "true"
+def test_getting_a_token_ignores_idempotency_key_and_stores_no_answer(app, client, member, make_member):
+    """Two strangers who pick the same key each get a token of their own, and a retry signs in
+    anew: a stored answer would keep a usable token in the database for whoever sends the key."""
+    jan = make_member("Jan")
+    same_key = {"Idempotency-Key": "k-1"}
+    fatima_body, jan_body = ({"email": m.email, "password": PASSWORD} for m in (member, jan))
+    calls = [client.post("/api/v1/tokens", json=fatima_body, headers=same_key),
+             client.post("/api/v1/tokens", json=jan_body, headers=same_key,
+                         environ_overrides={"REMOTE_ADDR": "10.0.0.9"}),
+             client.post("/api/v1/tokens", json=fatima_body, headers=same_key)]
+    jan_token = calls[1].json["token"]
+    calls.append(client.post("/api/v1/tokens", json=fatima_body, headers=same_key | bearer(jan_token)))
+    assert [c.status_code for c in calls] == [201] * 4 and not any("Idempotent-Replayed" in c.headers for c in calls)
+    tokens = [c.json["token"] for c in calls]
+    assert len(set(tokens)) == 4
+    names = [client.get("/api/v1/me", headers=bearer(t)).json["name"] for t in tokens]
+    assert names == ["Fatima", "Jan", "Fatima", "Fatima"]
     with app.app_context():
-        assert count(ApiToken) == 1
+        assert count(IdempotencyRecord) == 0 and count(ApiToken) == 4
 
 
-def test_same_idempotency_key_with_another_body_is_422(client, member):
-    client.post("/api/v1/tokens", json={"email": member.email, "password": PASSWORD}, headers={"Idempotency-Key": "k"})
-    other = client.post("/api/v1/tokens", json={"email": member.email, "password": "other"},
-                        headers={"Idempotency-Key": "k"})
+def test_an_idempotency_key_belongs_to_the_member_who_sent_it(app, client, callers, make_post):
+    soup, bike = make_post(callers["member"].member, "Soup"), make_post(callers["other_member"].member, "Bike")
+    for role, post in (("member", soup), ("other_member", bike)):
+        headers = callers[role].headers | {"Idempotency-Key": "same"}
+        closed = client.post(f"/api/v1/posts/{post.id}/close", headers=headers)
+        assert closed.status_code == 200 and closed.json["id"] == post.id
+        assert "Idempotent-Replayed" not in closed.headers
+    with app.app_context():
+        assert db.session.scalars(sa.select(IdempotencyRecord.scope).order_by(IdempotencyRecord.id)).all() == [
+            f"member:{callers['member'].member.id}", f"member:{callers['other_member'].member.id}"]
+
+
+def test_same_idempotency_key_with_another_request_is_422_and_changes_nothing(app, client, callers, make_post):
+    soup, tea = make_post(callers["member"].member, "Soup"), make_post(callers["member"].member, "Tea")
+    headers = callers["member"].headers | {"Idempotency-Key": "k"}
+    assert client.post(f"/api/v1/posts/{soup.id}/close", headers=headers).status_code == 200
+    other = client.post(f"/api/v1/posts/{tea.id}/close", headers=headers)
     assert other.status_code == 422 and other.json["error"]["code"] == "idempotency_key_reused"
-
-
-def test_refusals_are_replayed_too(app, client, member):
-    body = {"email": member.email, "password": "wrong"}
-    assert client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "r"}).status_code == 401
-    assert client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "r"}).status_code == 401
     with app.app_context():
-        assert db.session.scalar(sa.select(IdempotencyRecord.response_status)) == 401
+        assert db.session.get(Post, tea.id).status == "active"
+
+
+def test_refusals_are_replayed_too(app, client, callers, make_post):
+    soup = make_post(callers["member"].member, "Soup")
+    headers = callers["other_member"].headers | {"Idempotency-Key": "r"}
+    first = client.post(f"/api/v1/posts/{soup.id}/close", headers=headers)
+    again = client.post(f"/api/v1/posts/{soup.id}/close", headers=headers)
+    assert first.status_code == again.status_code == 403 and again.headers["Idempotent-Replayed"] == "true"
+    with app.app_context():
+        assert db.session.scalar(sa.select(IdempotencyRecord.response_status)) == 403
 
 
 @pytest.mark.skipif(not ON_POSTGRES, reason="SQLite runs write requests one at a time: no claim is ever seen in progress")
-def test_key_in_progress_is_409_until_abandoned(app, client, member):
-    body = {"email": member.email, "password": PASSWORD}
-    first = client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "busy"})
+def test_key_in_progress_is_409_until_abandoned(app, client, callers, make_post):
+    url = f"/api/v1/posts/{make_post(callers['member'].member, 'Soup').id}/close"
+    headers = callers["member"].headers | {"Idempotency-Key": "busy"}
+    first = client.post(url, headers=headers)
     with app.app_context():  # make it look as if the first call were still running
         db.session.execute(sa.update(IdempotencyRecord).values(state="in_progress"))
         db.session.commit()
-    busy = client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "busy"})
+    busy = client.post(url, headers=headers)
     assert busy.status_code == 409 and busy.json["error"]["code"] == "request_in_progress"
     with app.app_context():
         db.session.execute(sa.update(IdempotencyRecord).values(created_at=utcnow() - timedelta(minutes=5)))
         db.session.commit()
-    retried = client.post("/api/v1/tokens", json=body, headers={"Idempotency-Key": "busy"})
-    assert first.status_code == retried.status_code == 201
+    retried = client.post(url, headers=headers)  # the first call's effect stands: the post is closed
+    assert first.status_code == 200 and retried.status_code == 409
+    assert retried.json["error"]["code"] == "post_state_conflict"
 
 
 def test_a_crash_frees_the_key_and_keeps_no_effect(db_url, member):
@@ -184,10 +215,13 @@ def test_a_crash_frees_the_key_and_keeps_no_effect(db_url, member):
         return jsonify(ok=True), 201
 
     client = app.test_client()
-    assert client.post("/api/v1/test-crash", headers={"Idempotency-Key": "c"}).status_code == 500
+    with app.app_context():
+        headers = bearer(issue_token(db.session.get(Member, member.id))[1]) | {"Idempotency-Key": "c"}
+        db.session.commit()
+    assert client.post("/api/v1/test-crash", headers=headers).status_code == 500
     with app.app_context():
         assert db.session.get(Member, member.id).bio == ""
-    assert client.post("/api/v1/test-crash", headers={"Idempotency-Key": "c"}).status_code == 201
+    assert client.post("/api/v1/test-crash", headers=headers).status_code == 201
     with app.app_context():
         assert db.session.get(Member, member.id).bio == "changed 1"
         db.session.remove()
@@ -196,10 +230,15 @@ def test_a_crash_frees_the_key_and_keeps_no_effect(db_url, member):
             empty_postgres()
 
 
-def test_overlong_idempotency_key_is_400(client, member):
-    response = client.post("/api/v1/tokens", json={"email": member.email, "password": PASSWORD},
-                           headers={"Idempotency-Key": "x" * 256})
-    assert response.status_code == 400 and response.json["error"]["code"] == "bad_idempotency_key"
+def test_overlong_idempotency_key_is_400_and_changes_nothing(app, client, callers, make_post):
+    soup = make_post(callers["member"].member, "Soup")
+    response = client.post(f"/api/v1/posts/{soup.id}/close",
+                           headers=callers["member"].headers | {"Idempotency-Key": "x" * 256})
+    assert response.status_code == 400 and response.json["error"] == {
+        "code": "bad_idempotency_key", "fields": {},
+        "message": "The Idempotency-Key header must be 1 to 255 characters."}
+    with app.app_context():
+        assert db.session.get(Post, soup.id).status == "active" and count(IdempotencyRecord) == 0
 
 
 def test_cors_is_off_unless_configured(db_url, member):
@@ -228,6 +267,34 @@ def test_openapi_document_and_reference_page(client):
     assert "401</code> Unauthorized" in page.text and "true: only free gifts" in page.text
     assert "cdn" not in page.text.lower()
     assert "Every call that changes something (POST, PATCH, DELETE) accepts an Idempotency-Key header" in page.text
+    assert "Getting a token ignores it: every sign-in gets a new token" in page.text
+
+
+def test_every_operation_documents_the_errors_it_can_answer(client):
+    """Every call is rate limited (429), every call with a token can be refused one (401), every
+    call with a body can get one that is not JSON (400), and every call that changes something
+    takes an Idempotency-Key, which can lead to 400, 409 and 422 — all with the one error schema."""
+    spec = client.get("/api/v1/openapi.json").json
+    operations = [(method.upper(), path, op) for path, ops in spec["paths"].items()
+                  for method, op in ops.items() if method in ("get", "post", "patch", "put", "delete")]
+    writes = [(method, path) for method, path, _op in operations if method != "GET"]
+    assert len(operations) >= 27 and len(writes) >= 15  # the walk sees them all
+    for method, path, op in operations:
+        responses = {status: spec["components"]["responses"][r["$ref"].rsplit("/", 1)[1]] if "$ref" in r else r
+                     for status, r in op["responses"].items()}
+        expected = {"401", "429"} if op.get("security") else {"429"}
+        if "requestBody" in op:
+            expected |= {"400"}
+        headers = {p["name"] for p in op.get("parameters", []) if p["in"] == "header"}
+        if method != "GET" and path != "/api/v1/tokens":
+            expected |= {"400", "409", "422"}
+            assert headers == {"Idempotency-Key"}, (method, path)
+        assert expected <= set(responses), (method, path)
+        for status in expected:
+            assert responses[status]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/ApiError"}, (method, path, status)
+    sign_in = spec["paths"]["/api/v1/tokens"]["post"]
+    assert "parameters" not in sign_in and "Idempotency-Key header is ignored here" in sign_in["description"]
 
 
 def test_web_and_api_failures_share_one_count(client, member):

@@ -19,9 +19,9 @@ PATH_ID = f"int(min=1, max={MAX_ID})"
 IDEMPOTENCY_KEY = {
     "in": "header", "name": "Idempotency-Key", "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
-    "description": "Any unique string (a UUID). A retry with the same key and body gets the stored answer "
-                   "and changes nothing twice; the same key with another body is 422; while the first call "
-                   "with it is still running, 409.",
+    "description": "Any unique string (a UUID), kept per member. A retry with the same key and body gets "
+                   "the stored answer and changes nothing twice; the same key with another body is 422; while "
+                   "the first call with it is still running, 409.",
 }
 
 
@@ -116,6 +116,11 @@ class StrictParser(FlaskParser):
 class ApiBlueprint(Blueprint):
     ARGUMENTS_PARSER = StrictParser()
 
+    def route(self, rule, **options):
+        """Every operation is rate limited (see `api_blueprint`), so every one documents 429."""
+        register = super().route(rule, **options)
+        return lambda view: register(self.doc(responses=error_responses(429))(view))
+
 
 def api_blueprint(name: str, description: str) -> ApiBlueprint:
     """A blueprint of the API, rate limited per token. The limit is attached here, once per
@@ -123,6 +128,11 @@ def api_blueprint(name: str, description: str) -> ApiBlueprint:
     bp = ApiBlueprint(name, __name__, url_prefix="/api/v1", description=description)
     limiter.limit(lambda: current_app.config["API_RATELIMIT"], key_func=rate_limit_key)(bp)
     return bp
+
+
+def error_responses(*statuses: int) -> dict:
+    """OpenAPI responses for these statuses: the shared error responses, with ApiErrorSchema."""
+    return {status: HTTPStatus(status).name for status in statuses}
 
 
 def documents_errors(bp: Blueprint, *statuses: int):

@@ -13,7 +13,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from timebank.api.auth import token_required
-from timebank.api.common import (BEARER, IDEMPOTENCY_KEY, PATH_ID, PageArgs, StrictInteger, Text, api_blueprint,
+from timebank.api.common import (BEARER, PATH_ID, PageArgs, StrictInteger, Text, api_blueprint,
                                  documents_errors, envelope, id_field, page_of, paginate)
 from timebank.api.idempotency import writes
 from timebank.api.posts import OwnerSchema, visible_post
@@ -152,7 +152,7 @@ def list_exchanges(args):
 @writes
 @bp.arguments(NewExchange, example={"post_id": 1, "minutes": 90, "message": "Saturday morning?"})
 @bp.response(201, ExchangeSchema)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401, 404, 409, 422)
 def propose(body):
     """Respond to a post: to an offer as the one who is helped, to a request as the one who helps.
@@ -180,7 +180,7 @@ def get_exchange(exchange_id: int):
 @token_required
 @writes
 @bp.response(200, ExchangeSchema)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401, 403, 404, 409)
 def accept(exchange_id: int):
     """The post's owner says yes to a proposal."""
@@ -192,7 +192,7 @@ def accept(exchange_id: int):
 @writes
 @bp.arguments(Reason, required=False, example={"reason": "I am away that week."})
 @bp.response(200, ExchangeSchema)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401, 403, 404, 409, 422)
 def decline(body, exchange_id: int):
     """Say no to a proposal (in a group exchange: say that one does not take part). No hours move."""
@@ -205,7 +205,7 @@ def decline(body, exchange_id: int):
 @writes
 @bp.arguments(RequiredReason, example={"reason": "We found another day does not work."})
 @bp.response(200, ExchangeSchema)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401, 403, 404, 409, 422)
 def cancel(body, exchange_id: int):
     """Call it off before it is settled, with a reason the others read. No hours move."""
@@ -217,7 +217,7 @@ def cancel(body, exchange_id: int):
 @writes
 @bp.arguments(RequiredReason, example={"reason": "It took one hour, not three."})
 @bp.response(200, ExchangeSchema)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401, 403, 404, 409, 422)
 def dispute(body, exchange_id: int):
     """Ask a coordinator to decide about an accepted exchange; nothing settles by itself meanwhile."""
@@ -229,7 +229,7 @@ def dispute(body, exchange_id: int):
 @writes
 @bp.arguments(Recorded, example={"minutes": 120})
 @bp.response(200, ExchangeSchema)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401, 403, 404, 409, 422)
 def record(body, exchange_id: int):
     """The provider says how long it took. The receiver confirms, or it settles by itself after
@@ -243,7 +243,7 @@ def record(body, exchange_id: int):
 @writes
 @bp.arguments(Confirmed, required=False, example={"minutes": 120})
 @bp.response(200, ExchangeSchema)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401, 403, 404, 409, 422)
 def confirm(body, exchange_id: int):
     """The receiver confirms: the hours move now, in one ledger transaction (`transaction_id`).
@@ -278,7 +278,7 @@ def list_messages(args, exchange_id: int):
 @writes
 @bp.arguments(NewMessage, example={"text": "I can come at ten."})
 @bp.response(201, MessageSchema)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401, 403, 404, 422)
 def write_message(body, exchange_id: int):
     """Write in the exchange's conversation; the other participants are told."""

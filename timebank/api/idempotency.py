@@ -6,7 +6,11 @@ call is still running is 409.
 The stored answer is committed in the same transaction as the effect, so a crash can never keep
 one without the other. On PostgreSQL the "in progress" claim is committed first on its own
 connection so that concurrent retries see it; on SQLite write requests already hold the database
-write lock, so retries simply wait their turn and then see the stored answer."""
+write lock, so retries simply wait their turn and then see the stored answer.
+
+Keys belong to the calling member. A call without a token has no one to keep its key for (two
+strangers could pick the same one), so its key is ignored; POST /tokens, the one call that needs
+no token, does not use this at all: its answer holds a usable token, which must never be stored."""
 import hashlib
 from datetime import timedelta
 from functools import wraps
@@ -14,8 +18,10 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import Response, g, make_response, request
 from flask_babel import gettext as _
+from flask_smorest import Blueprint
 from werkzeug.exceptions import HTTPException
 
+from timebank.api.common import IDEMPOTENCY_KEY, error_responses
 from timebank.api.models import IdempotencyRecord
 from timebank.db import utcnow
 from timebank.errors import DomainError, domain_error_response, error_response, http_error_response
@@ -27,8 +33,7 @@ MAX_KEY_LENGTH = 255
 
 
 def _scope() -> str:
-    token = g.get("api_token")
-    return f"member:{token.member_id}" if token else "anonymous"
+    return f"member:{g.api_token.member_id}"
 
 
 def _request_hash() -> str:
@@ -93,11 +98,13 @@ def _release(record: IdempotencyRecord) -> None:
 
 def writes(view):
     """Wrap an API call that changes something: honour Idempotency-Key, turn domain refusals into
-    JSON errors with nothing changed, and commit once — the effect together with its answer."""
+    JSON errors with nothing changed, and commit once — the effect together with its answer.
+    Documents the header and the answers it can lead to: 400 (a malformed key), 409 (the first
+    call with the key still running) and 422 (the key used for another request)."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        key = request.headers.get("Idempotency-Key")
+        key = request.headers.get("Idempotency-Key") if g.get("api_token") else None
         record = None
         if key is not None:
             if not key or len(key) > MAX_KEY_LENGTH:
@@ -128,4 +135,4 @@ def writes(view):
         db.session.commit()
         return response
 
-    return wrapper
+    return Blueprint.doc(parameters=[IDEMPOTENCY_KEY], responses=error_responses(400, 409, 422))(wrapper)

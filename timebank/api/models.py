@@ -29,7 +29,7 @@ class ApiToken(db.Model):
 
 class IdempotencyRecord(db.Model):
     """What a call with an Idempotency-Key answered, so a retry gets the same answer and no
-    second effect. `scope` is the member (or "anonymous"); keys are unique within a scope."""
+    second effect. `scope` is the member; keys are unique within a scope."""
 
     __tablename__ = "idempotency_records"
 

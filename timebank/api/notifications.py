@@ -5,7 +5,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields
 
 from timebank.api.auth import token_required
-from timebank.api.common import (BEARER, IDEMPOTENCY_KEY, PageArgs, api_blueprint, documents_errors, id_field, page_of,
+from timebank.api.common import (BEARER, PageArgs, api_blueprint, documents_errors, id_field, page_of,
                                  paginate)
 from timebank.api.idempotency import writes
 from timebank.notifications import services
@@ -60,7 +60,7 @@ def list_notifications(args):
 @writes
 @bp.arguments(WhichToRead, required=False, example={"exchange_id": 12})
 @bp.response(200, ReadSchema)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401, 422)
 def mark_read(body):
     """Mark the caller's notifications as read: all of them, or one, or those about one exchange.

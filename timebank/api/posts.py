@@ -11,7 +11,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from timebank.api.auth import token_required
-from timebank.api.common import (BEARER, ID_RANGE, IDEMPOTENCY_KEY, PATH_ID, PageArgs, StrictBoolean,
+from timebank.api.common import (BEARER, ID_RANGE, PATH_ID, PageArgs, StrictBoolean,
                                  StrictInteger, Text, api_blueprint, documents_errors, envelope, id_field,
                                  page_of)
 from timebank.api.idempotency import writes
@@ -131,7 +131,7 @@ def list_posts(args):
 @bp.arguments(NewPost, example={"kind": "offer", "title": "Soup for two evenings", "category_id": 1,
                                  "description": "Lentil soup, enough for two.", "minutes": 90})
 @bp.response(201, PostSchema)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401, 422)
 def create_post(body):
     """Place an offer or a request.
@@ -158,7 +158,7 @@ def get_post(post_id: int):
 @writes
 @bp.arguments(PostChanges, required=False, example={"title": "Soup for three evenings", "minutes": 120})
 @bp.response(200, PostSchema)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401, 403, 404, 409, 422)
 def edit_post(changes, post_id: int):
     """Change some fields of one's own post.
@@ -179,7 +179,7 @@ def edit_post(changes, post_id: int):
 @token_required
 @writes
 @bp.response(200, PostSchema)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401, 403, 404, 409)
 def close_post(post_id: int):
     """Close one's own post.

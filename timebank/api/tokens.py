@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 
 from timebank.api.auth import issue_token, revoke, token_required
-from timebank.api.common import BEARER, IDEMPOTENCY_KEY, api_blueprint, documents_errors
+from timebank.api.common import BEARER, api_blueprint, documents_errors
 from timebank.api.idempotency import writes
 from timebank.errors import DomainError
 from timebank.extensions import db
@@ -33,13 +33,15 @@ class LoginRefused(DomainError):
 
 @bp.route("/tokens", methods=["POST"])
 @limit_failed_logins
-@writes
 @bp.arguments(Credentials)
 @bp.response(201, NewToken)
-@bp.doc(parameters=[IDEMPOTENCY_KEY])
-@documents_errors(bp, 401, 422, 429)
+@documents_errors(bp, 400, 401, 422)
 def create_token(credentials):
-    """Get a bearer token. Wrong credentials count towards a limit per account and per address."""
+    """Get a bearer token. Wrong credentials count towards a limit per account and per address.
+
+    An Idempotency-Key header is ignored here: every call signs in anew and gets a token of its
+    own. Replaying a stored answer would mean keeping a usable token in the database, and handing
+    it to whoever sends the same key."""
     email = credentials["email"].strip().lower()
     member = db.session.scalar(sa.select(Member).where(Member.email == email))
     if member is None or not verify_password(member.password_hash, credentials["password"]):
@@ -48,6 +50,7 @@ def create_token(credentials):
     if not member.is_active:
         raise LoginRefused(_("This account cannot log in. Please contact a coordinator."))
     token, raw = issue_token(member)
+    db.session.commit()
     return {"token": raw, "expires_at": token.expires_at}
 
 
@@ -55,7 +58,7 @@ def create_token(credentials):
 @token_required
 @writes
 @bp.response(204)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401)
 def revoke_current_token():
     """Sign out: this token stops working at once."""

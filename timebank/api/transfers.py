@@ -11,7 +11,7 @@ from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from timebank.api.auth import token_required
-from timebank.api.common import BEARER, IDEMPOTENCY_KEY, StrictInteger, Text, api_blueprint, documents_errors, id_field
+from timebank.api.common import BEARER, StrictInteger, Text, api_blueprint, documents_errors, id_field
 from timebank.api.idempotency import writes
 from timebank.exchanges.errors import ExchangeError
 from timebank.exchanges.services import REASON_MAX
@@ -47,7 +47,7 @@ class TransferSchema(Schema):
 @writes
 @bp.arguments(NewTransfer, example={"to_member_id": 2, "minutes": 30, "memo": "Thank you for the soup!"})
 @bp.response(201, TransferSchema)
-@bp.doc(security=BEARER, parameters=[IDEMPOTENCY_KEY])
+@bp.doc(security=BEARER)
 @documents_errors(bp, 401, 409, 422)
 def give(body):
     """Give hours: one ledger transaction from the caller's balance.
