@@ -172,6 +172,20 @@ def test_same_idempotency_key_with_another_request_is_422_and_changes_nothing(ap
         assert db.session.get(Post, tea.id).status == "active"
 
 
+def test_keys_are_forgotten_after_a_day_by_the_daily_command(app, client, runner, callers, make_post):
+    soup, tea = make_post(callers["member"].member, "Soup"), make_post(callers["member"].member, "Tea")
+    for post, key in ((soup, "old"), (tea, "new")):
+        client.post(f"/api/v1/posts/{post.id}/close", headers=callers["member"].headers | {"Idempotency-Key": key})
+    with app.app_context():
+        db.session.execute(sa.update(IdempotencyRecord).where(IdempotencyRecord.key == "old")
+                           .values(created_at=utcnow() - timedelta(hours=25)))
+        db.session.commit()
+    result = runner.invoke(args=["api", "forget-keys"])
+    assert result.exit_code == 0 and "Forgot 1 stored answers." in result.output
+    with app.app_context():
+        assert db.session.scalars(sa.select(IdempotencyRecord.key)).all() == ["new"]
+
+
 def test_refusals_are_replayed_too(app, client, callers, make_post):
     soup = make_post(callers["member"].member, "Soup")
     headers = callers["other_member"].headers | {"Idempotency-Key": "r"}

@@ -138,3 +138,21 @@ def test_upgrading_keeps_existing_data(scratch_url):
             assert conn.exec_driver_sql("SELECT name FROM members").scalars().all() == ["Ayşe"]
             assert conn.exec_driver_sql("SELECT count(*) FROM member_skills").scalar() == 1
         db.engine.dispose()
+
+
+def test_upgrading_forgets_stored_sign_ins_that_held_raw_tokens(scratch_url):
+    """Migration 0090: answers of POST /api/v1/tokens kept under the shared anonymous scope go;
+    a member's own stored answers stay."""
+    app = make_app(scratch_url)
+    with app.app_context():
+        upgrade(revision="0080")
+        with db.engine.begin() as conn:
+            for scope, body in (("anonymous", '{"token": "raw"}'), ("member:1", '{"id": 7}')):
+                conn.exec_driver_sql(
+                    "INSERT INTO idempotency_records (scope, key, request_hash, state, response_status, "
+                    f"response_body, created_at) VALUES ('{scope}', 'k', 'h', 'done', 201, '{body}', "
+                    "CURRENT_TIMESTAMP)")
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT scope FROM idempotency_records").scalars().all() == ["member:1"]
+        db.engine.dispose()

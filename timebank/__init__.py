@@ -76,6 +76,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from timebank.api.cli import api_cli
     from timebank.communities.cli import communities_cli
     from timebank.demo.cli import demo_cli
     from timebank.exchanges.cli import exchanges_cli
@@ -85,7 +86,7 @@ def register_commands(app: Flask) -> None:
     from timebank.members.cli import members_cli
     from timebank.notifications.cli import notifications_cli
 
-    for group in (communities_cli, demo_cli, exchanges_cli, ledger_cli, mail_cli, market_cli, members_cli,
+    for group in (api_cli, communities_cli, demo_cli, exchanges_cli, ledger_cli, mail_cli, market_cli, members_cli,
                   notifications_cli):
         group.callback = with_appcontext(_database_ready)
         app.cli.add_command(group)

@@ -21,7 +21,7 @@ IDEMPOTENCY_KEY = {
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     "description": "Any unique string (a UUID), kept per member. A retry with the same key and body gets "
                    "the stored answer and changes nothing twice; the same key with another body is 422; while "
-                   "the first call with it is still running, 409.",
+                   "the first call with it is still running, 409. Keys are kept for a day.",
 }
 
 

@@ -29,6 +29,8 @@ from timebank.extensions import db
 
 # A claim older than this belongs to a request that died; its effect was never committed.
 ABANDONED_AFTER = timedelta(minutes=2)
+# A key and its answer are kept this long (`flask --app timebank api forget-keys` removes older ones).
+KEPT_FOR = timedelta(days=1)
 MAX_KEY_LENGTH = 255
 
 
@@ -136,3 +138,9 @@ def writes(view):
         return response
 
     return Blueprint.doc(parameters=[IDEMPOTENCY_KEY], responses=error_responses(400, 409, 422))(wrapper)
+
+
+def forget_old_keys(now=None) -> int:
+    """Delete the keys and answers older than KEPT_FOR; the caller commits."""
+    cutoff = (now or utcnow()) - KEPT_FOR
+    return db.session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)).rowcount
