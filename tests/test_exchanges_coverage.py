@@ -231,10 +231,13 @@ def make_in_state(state, fatima, jan, offer) -> Exchange:
 
 
 IN_15_DAYS = "__date__"
+IN_7_DAYS = "__answer_by__"
 NEXT = {  # (state, reader): (what happens next, whether the reader is the one to act)
-    ("proposed", "provider"): ("Please accept or decline. Jan waits for your answer.", True),
-    ("proposed", "receiver"): ("Fatima accepts or declines. You get a message when they answer.", False),
-    ("proposed", "coordinator"): ("Fatima accepts or declines.", False),
+    ("proposed", "provider"): (f"Please accept or decline by {IN_7_DAYS}. Jan waits for your answer; after that day "
+                               "the proposal ends.", True),
+    ("proposed", "receiver"): (f"Fatima has until {IN_7_DAYS} to accept or decline. You get a message when they "
+                               "answer, or when nobody did.", False),
+    ("proposed", "coordinator"): (f"Fatima accepts or declines by {IN_7_DAYS}.", False),
     ("accepted", "provider"): ("Help Jan as agreed. Afterwards, record how long it took: Jan then confirms, and you "
                                "receive the hours.", True),
     ("accepted", "receiver"): ("When Fatima has helped you, confirm the time here. Then the hours go from your "
@@ -275,10 +278,12 @@ def test_each_reader_is_told_what_happens_next_and_who_acts(neighbours, state):
     fatima, jan = neighbours["Fatima"], neighbours["Jan"]
     exchange = make_in_state(state, fatima, jan, neighbours["offer"])
     day = format_date(exchange.auto_confirm_at, "long", locale="en") if exchange.auto_confirm_at else ""
+    answer_by = format_date(exchange.answer_by, "long", locale="en") if exchange.answer_by else ""
     for reader, member in (("provider", fatima), ("receiver", jan), ("coordinator", None)):
         said = status(exchange, member)
         sentence, needs_you = NEXT[state, reader]
-        assert (said.next, said.needs_you) == (sentence.replace(IN_15_DAYS, day), needs_you), reader
+        expected = sentence.replace(IN_15_DAYS, day).replace(IN_7_DAYS, answer_by)
+        assert (said.next, said.needs_you) == (expected, needs_you), reader
         assert said.happened
 
 

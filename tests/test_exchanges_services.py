@@ -13,6 +13,7 @@ from timebank.exchanges import services as ex
 from timebank.exchanges import transfers
 from timebank.exchanges.errors import AlreadyDone, ExchangeError, IllegalTransition, NotAllowed, NotAParty
 from timebank.exchanges.models import Exchange, Message
+from timebank.exchanges.wording import status
 from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import LimitExceeded
@@ -283,6 +284,35 @@ def test_auto_confirm_settles_once_and_respects_limits(app, people, offer, make_
     result = runner.invoke(args=["exchanges", "auto-confirm"])
     assert result.exit_code == 0 and "Settled: 1." in result.output, result.output
     assert "Settled: 0." in runner.invoke(args=["exchanges", "auto-confirm"]).output
+
+
+def test_a_proposal_nobody_answers_ends_after_a_week(app, people, offer, make_post, runner):
+    """Nobody waits for ever: after the answer-by day both members are told the proposal ended."""
+    fatima, jan, wilma = people["Fatima"], people["Jan"], people["Wilma"]
+    waiting = ex.propose(offer, jan, 60, actor=jan)
+    answered = ex.propose(make_post(wilma, title="Sewing"), jan, 30, actor=jan)
+    db.session.commit()
+    assert waiting.answer_by.date() == (utcnow() + timedelta(days=7)).date()
+    ex.accept(answered, actor=wilma)
+    db.session.commit()
+    assert ex.due_for_expiry() == [] and ex.due_for_expiry(utcnow() + timedelta(days=8)) == [waiting.id]
+
+    app.config["SERVER_NAME"] = "localhost"
+    db.session.execute(sa.update(Exchange).where(Exchange.id == waiting.id).values(
+        answer_by=utcnow() - timedelta(minutes=1)))
+    db.session.commit()
+    result = runner.invoke(args=["exchanges", "expire-proposals"])
+    assert result.exit_code == 0 and "Ended 1 proposals" in result.output, result.output
+    db.session.refresh(waiting)
+    assert (waiting.state, waiting.ended_unanswered, answered.state) == ("cancelled", True, "accepted")
+    assert notified(fatima, "expired") == notified(jan, "expired") == 1
+    assert status(waiting, jan).happened == "Nobody answered in time, so the proposal ended."
+    assert count(Transaction) == 0
+    assert "Ended 0 proposals" in runner.invoke(args=["exchanges", "expire-proposals"]).output
+    # A proposal cancelled by its maker is not mistaken for one that nobody answered.
+    withdrawn = ex.propose(make_post(wilma, title="Ironing"), jan, 30, actor=jan)
+    ex.cancel(withdrawn, "Found help", actor=jan)
+    assert not withdrawn.ended_unanswered and status(withdrawn, jan).happened == "This exchange was cancelled."
 
 
 def test_group_lesson_settles_as_one_transaction(people, make_member):

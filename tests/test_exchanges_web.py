@@ -35,7 +35,7 @@ def test_respond_accept_record_confirm_through_the_pages(app, client, neighbours
                                                                     "message": "Saturday?"}, headers=EN)
     assert response.status_code == 302
     page = text(client.get(response.headers["Location"], headers=EN))
-    assert "You proposed 1 hour 30 minutes to Fatima." in page and "Fatima accepts or declines." in page
+    assert "You proposed 1 hour 30 minutes to Fatima." in page and "Fatima has until " in page
     assert "Saturday?" in page
     assert "You responded already." in text(client.get(f"/market/posts/{offer.id}", headers=EN))
     with app.app_context():
@@ -46,7 +46,7 @@ def test_respond_accept_record_confirm_through_the_pages(app, client, neighbours
     assert "Your turn" in home and "Jan proposes 1 hour 30 minutes." in home
     assert re.search(r"Notifications <span class=\"nav-count\">1", home)
     page = text(client.get(f"/exchanges/{exchange_id}", headers=EN))
-    assert "Please accept or decline." in page
+    assert "Please accept or decline by " in page
     assert "nav-count" not in page  # opening the exchange read its notification
     client.post(f"/exchanges/{exchange_id}/accept")
     response = client.post(f"/exchanges/{exchange_id}/record", data={"hours": "2", "minutes": ""}, headers=EN)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from timebank.exchanges.models import Exchange, Message, Participant, ThankYou
+from timebank.exchanges.services import ANSWER_WITHIN
 from timebank.extensions import db
 from timebank.ledger.bulk import ensure_accounts
 from timebank.market.models import Post
@@ -71,7 +72,8 @@ def plan_exchange_history(ctx) -> None:
         minutes = post.minutes or rng.choice(MINUTES)
         provider, receiver = (post.owner_id, responder) if post.kind == "offer" else (responder, post.owner_id)
         row = dict(community_id=community.id, kind="single", post_id=post.id, title=post.title, state=state,
-                   minutes=min(minutes, 480), planned_on=None, proposer_id=responder, recorded_minutes=None,
+                   minutes=min(minutes, 480), planned_on=None, proposer_id=responder, answer_by=None,
+                   recorded_minutes=None,
                    recorded_at=None, auto_confirm_at=None, reason="", help_requested_at=None, transaction_id=None,
                    created_at=proposed_at, updated_at=proposed_at, completed_at=None)
         plan = Planned(row=row, parties=[(post.owner_id, "provider" if post.kind == "offer" else "receiver", None),
@@ -140,9 +142,12 @@ def plan_exchange_history(ctx) -> None:
         if responder == post.owner_id:
             continue
         state = OPEN_STATES[i % len(OPEN_STATES)] if i < len(OPEN_STATES) * 2 else rng.choice(OPEN_STATES)
-        proposed_at = max(now - timedelta(days=rng.randint(1, 12), hours=rng.randint(0, 20)), post.created_at,
-                          joined[responder])
+        # A proposal still waiting is less than a week old: older ones have ended by themselves.
+        proposed_at = max(now - timedelta(days=rng.randint(1, 6 if state == "proposed" else 12),
+                                          hours=rng.randint(0, 20)), post.created_at, joined[responder])
         plan, provider, receiver = plan_single(post, responder, proposed_at, "proposed")
+        if state == "proposed":
+            plan.row["answer_by"] = proposed_at + ANSWER_WITHIN
         moment = proposed_at + timedelta(hours=rng.randint(1, 20))
         if state == "declined":
             plan.row.update(state="declined", reason=rng.choice(REASONS))

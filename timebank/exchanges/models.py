@@ -42,6 +42,9 @@ class Exchange(db.Model):
     planned_on: Mapped[date | None] = mapped_column(sa.Date)
     # Who proposed (single) or organised (group) it.
     proposer_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"))
+    # A proposal not answered by then ends (`flask exchanges expire-proposals`). Cleared by an
+    # answer, so it stays set only on a proposal that waits, or that ended unanswered.
+    answer_by: Mapped[datetime | None]
     # The provider said how long it really took; unless the receiver objects, it settles on
     # auto_confirm_at (`flask exchanges auto-confirm`). Groups settle then with those who did not answer.
     recorded_minutes: Mapped[int | None]
@@ -73,6 +76,11 @@ class Exchange(db.Model):
         sa.Index("ix_exchanges_due", "state", "auto_confirm_at"),
         sa.Index("ix_exchanges_community_state", "community_id", "state"),
     )
+
+    @property
+    def ended_unanswered(self) -> bool:
+        """A proposal that ended because nobody answered it by `answer_by`."""
+        return self.state == "cancelled" and self.answer_by is not None
 
     def side(self, role: str) -> list["Participant"]:
         return [p for p in self.participants if p.role == role]

@@ -42,6 +42,8 @@ THANKS_MAX = 500
 GROUP_MAX = 30
 DATE_RANGE = timedelta(days=366)
 AUTO_CONFIRM_DAYS_RANGE = (1, 60)
+# A proposal is answered within this, or it ends: nobody is left waiting without knowing (ux.md).
+ANSWER_WITHIN = timedelta(days=7)
 MAX_MINUTES_RANGE = (60, 24 * 60)
 
 STATE_WORDS = {
@@ -213,6 +215,7 @@ def propose(post: Post, responder: Member, minutes: int, *, actor: Member, messa
     owner_role = "provider" if responder_role == "receiver" else "receiver"
     exchange = Exchange(community_id=post.community_id, kind="single", post_id=post.id, title=post.title,
                         minutes=minutes, planned_on=date, proposer_id=responder.id, state="proposed",
+                        answer_by=utcnow() + ANSWER_WITHIN,
                         participants=[Participant(member_id=post.owner_id, role=owner_role),
                                       Participant(member_id=responder.id, role=responder_role)])
     db.session.add(exchange)
@@ -231,7 +234,7 @@ def accept(exchange: Exchange, *, actor: Member, on_behalf_of: Member | None = N
     if party.member_id == exchange.proposer_id:
         raise NotAllowed(_l("You proposed this exchange, so the other person accepts or declines it."))
     _require_state(exchange, ("proposed",), done="accepted")
-    exchange.state = "accepted"
+    exchange.state, exchange.answer_by = "accepted", None
     return _changed(exchange, "accepted", party.member, actor)
 
 
@@ -245,7 +248,7 @@ def decline(exchange: Exchange, *, actor: Member, on_behalf_of: Member | None = 
     if party.member_id == exchange.proposer_id:
         raise NotAllowed(_l("You proposed this exchange. To take it back, cancel it."))
     _require_state(exchange, ("proposed",), done="declined")
-    exchange.state, exchange.reason = "declined", reason
+    exchange.state, exchange.reason, exchange.answer_by = "declined", reason, None
     return _changed(exchange, "declined", party.member, actor, body=reason)
 
 
@@ -257,7 +260,7 @@ def cancel(exchange: Exchange, reason: str, *, actor: Member, on_behalf_of: Memb
     if exchange.is_group and party.member_id != exchange.proposer_id:
         raise NotAllowed(_l("Only the organiser can cancel a group exchange. You can decline your part."))
     _require_state(exchange, ("proposed",) if exchange.is_group else ("proposed", "accepted"), done="cancelled")
-    exchange.state, exchange.reason, exchange.auto_confirm_at = "cancelled", reason, None
+    exchange.state, exchange.reason, exchange.auto_confirm_at, exchange.answer_by = "cancelled", reason, None, None
     return _changed(exchange, "cancelled", party.member, actor, body=reason)
 
 
@@ -576,6 +579,27 @@ def auto_confirm(exchange: Exchange, now=None) -> str:
     return "settled"
 
 
+def due_for_expiry(now=None) -> list[int]:
+    """Proposals nobody answered in time."""
+    return list(db.session.scalars(sa.select(Exchange.id).where(
+        Exchange.state == "proposed", Exchange.kind == "single", Exchange.answer_by <= (now or utcnow()))
+        .order_by(Exchange.id)))
+
+
+def expire(exchange: Exchange, now=None) -> bool:
+    """End one unanswered proposal and tell both members; False if someone answered first."""
+    _lock(exchange)
+    if exchange.state != "proposed" or exchange.answer_by is None or exchange.answer_by > (now or utcnow()):
+        return False
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        exchange.reason = str(_l("Nobody answered in time."))
+    exchange.state = "cancelled"
+    db.session.flush()
+    _event(exchange, "expired", author=None, actor=None)
+    _tell_others(exchange, "expired", None)
+    return True
+
+
 # Paper slips -----------------------------------------------------------------------------------------
 
 def record_paper_slip(provider: Member, receiver: Member, minutes: int, *, actor: Member, title: str,
@@ -779,7 +803,7 @@ def let_go_of_exchanges(member: Member, actor: Member) -> None:
             if party.answer is None:
                 _answer_part(exchange, party, "declined", actor, reason)
             continue
-        exchange.state, exchange.reason, exchange.auto_confirm_at = "cancelled", reason, None
+        exchange.state, exchange.reason, exchange.auto_confirm_at, exchange.answer_by = "cancelled", reason, None, None
         _changed(exchange, "cancelled", member, actor, body=reason)
 
 

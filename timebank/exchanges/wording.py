@@ -27,7 +27,8 @@ def status(exchange: Exchange, me: Member | None) -> Status:
     values = dict(name=other.name if other else "", provider=provider.name, receiver=receiver.name,
                   time=format_minutes(exchange.minutes),
                   recorded=format_minutes(exchange.recorded_minutes),
-                  date=day(exchange.auto_confirm_at) if exchange.auto_confirm_at else "")
+                  date=day(exchange.auto_confirm_at) if exchange.auto_confirm_at else "",
+                  answer_by=day(exchange.answer_by) if exchange.answer_by else "")
     state = exchange.state
     if state == "completed":
         values["when"] = day(exchange.completed_at)
@@ -36,7 +37,9 @@ def status(exchange: Exchange, me: Member | None) -> Status:
                       if mine else _("Nothing more to do."))
     if state in ("declined", "cancelled"):
         happened = (_("%(name)s declined.", **values) if state == "declined" and mine and me.id == exchange.proposer_id
-                    else _("This exchange was declined.") if state == "declined" else _("This exchange was cancelled."))
+                    else _("This exchange was declined.") if state == "declined"
+                    else _("Nobody answered in time, so the proposal ended.") if exchange.ended_unanswered
+                    else _("This exchange was cancelled."))
         return Status(happened, _("No hours moved. Nothing more to do."))
     if state == "disputed":
         return Status(_("A coordinator was asked to decide about this exchange."),
@@ -49,8 +52,12 @@ def status(exchange: Exchange, me: Member | None) -> Status:
     if state == "proposed":
         if me.id == exchange.proposer_id:
             return Status(_("You proposed %(time)s to %(name)s.", **values),
+                          _("%(name)s has until %(answer_by)s to accept or decline. You get a message when they "
+                            "answer, or when nobody did.", **values) if exchange.answer_by else
                           _("%(name)s accepts or declines. You get a message when they answer.", **values))
         return Status(_("%(name)s proposes %(time)s.", **values),
+                      _("Please accept or decline by %(answer_by)s. %(name)s waits for your answer; after that day "
+                        "the proposal ends.", **values) if exchange.answer_by else
                       _("Please accept or decline. %(name)s waits for your answer.", **values), needs_you=True)
     # accepted
     if exchange.recorded_minutes is None:
@@ -79,6 +86,9 @@ def _looking_on(exchange: Exchange, values: dict) -> Status:
     happened = _("%(provider)s helps %(receiver)s: %(time)s.", **values)
     if exchange.state == "proposed":
         answering = exchange.receiver if exchange.proposer_id == exchange.provider.id else exchange.provider
+        if exchange.answer_by:
+            return Status(happened, _("%(name)s accepts or declines by %(answer_by)s.", name=answering.name,
+                                      answer_by=values["answer_by"]))
         return Status(happened, _("%(name)s accepts or declines.", name=answering.name))
     if exchange.recorded_minutes is None:
         return Status(happened, _("%(provider)s records how long it took, or %(receiver)s confirms the time.",
@@ -142,6 +152,7 @@ def event_text(message) -> str:
         "part_confirmed": _("%(name)s confirmed taking part."),
         "part_declined": _("%(name)s does not take part."),
         "nobody": _("Nobody took part, so it is cancelled."),
+        "expired": _("Nobody answered in time, so the proposal ended."),
         "limit": _("It could not settle: %(owner)s reached the limit of their balance."),
         "slip": _("%(name)s (coordinator) recorded this from a paper slip: %(time)s."),
     }

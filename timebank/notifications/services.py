@@ -65,6 +65,7 @@ def describe(notification: Notification) -> str:
         "accepted": _l("%(name)s accepted “%(title)s”."),
         "declined": _l("%(name)s declined “%(title)s”."),
         "cancelled": _l("%(name)s cancelled “%(title)s”."),
+        "expired": _l("Nobody answered “%(title)s” in time, so the proposal ended. No hours moved."),
         "recorded": _l("%(name)s says “%(title)s” took %(time)s. Please confirm."),
         "disputed": _l("%(name)s asked a coordinator to help with “%(title)s”."),
         "help": _l("%(name)s asks a coordinator for help to settle “%(title)s”."),
