@@ -19,7 +19,7 @@ EN = {"Accept-Language": "en"}
 
 
 @pytest.fixture
-def neighbours(app, make_member):
+def neighbours_with_history(app, make_member):
     """Fatima helped Jan (1 h 30), then gave Wilma 15 minutes; Karim coordinates."""
     people = {name: make_member(name) for name in ("Fatima", "Jan", "Wilma")}
     people["Karim"] = make_member("Karim", role="coordinator")
@@ -32,8 +32,8 @@ def neighbours(app, make_member):
     return people
 
 
-def test_my_account_says_balance_and_limits_in_plain_words(client, neighbours):
-    login(client, neighbours["Fatima"])
+def test_my_account_says_balance_and_limits_in_plain_words(client, neighbours_with_history):
+    login(client, neighbours_with_history["Fatima"])
     page = client.get("/account", headers=EN)
     assert page.status_code == 200
     text = re.sub(r"\s+", " ", page.text)
@@ -57,19 +57,19 @@ def test_a_new_member_sees_zero_and_the_page_writes_nothing(app, client, make_me
         assert count(Account) == 0
 
 
-def test_low_balance_warning(app, client, neighbours):
+def test_low_balance_warning(app, client, neighbours_with_history):
     with app.app_context():
         db.session.scalar(sa.select(Community)).ledger_warning = 0
         db.session.commit()
-    login(client, neighbours["Jan"])
+    login(client, neighbours_with_history["Jan"])
     assert "Your balance is low." in client.get("/account", headers=EN).text
     client.post("/logout")
-    login(client, neighbours["Fatima"])
+    login(client, neighbours_with_history["Fatima"])
     assert "Your balance is low." not in client.get("/account", headers=EN).text
 
 
-def test_statement_download_is_a_safe_spreadsheet_in_the_members_language(client, neighbours):
-    login(client, neighbours["Fatima"])
+def test_statement_download_is_a_safe_spreadsheet_in_the_members_language(client, neighbours_with_history):
+    login(client, neighbours_with_history["Fatima"])
     response = client.get("/account/statement.csv", headers=EN)
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"].startswith('attachment; filename="statement-')
@@ -86,20 +86,20 @@ def test_statement_download_is_a_safe_spreadsheet_in_the_members_language(client
     assert "Datum" in dutch.splitlines()[0]
 
 
-def test_coordinators_see_members_of_their_own_community_only(client, neighbours, make_community, make_member):
-    login(client, neighbours["Karim"])
-    page = client.get(f"/account/members/{neighbours['Jan'].id}", headers=EN)
+def test_coordinators_see_members_of_their_own_community_only(client, neighbours_with_history, make_community, make_member):
+    login(client, neighbours_with_history["Karim"])
+    page = client.get(f"/account/members/{neighbours_with_history['Jan'].id}", headers=EN)
     text = re.sub(r"\s+", " ", page.text)
     assert page.status_code == 200 and "Account of Jan" in text and "−1 hour 30 minutes" in text
     assert "Undo…" in text
-    assert client.get(f"/account/members/{neighbours['Jan'].id}/statement.csv").status_code == 200
+    assert client.get(f"/account/members/{neighbours_with_history['Jan'].id}/statement.csv").status_code == 200
     stranger = make_member("Olena", community_id=make_community("noord", "Noord").id)
     assert client.get(f"/account/members/{stranger.id}").status_code == 404
     assert client.get("/account/members/99999").status_code == 404
     client.post("/logout")
-    login(client, neighbours["Fatima"])
-    assert client.get(f"/account/members/{neighbours['Jan'].id}").status_code == 403
-    assert client.get(f"/account/members/{neighbours['Fatima'].id}").status_code == 200
+    login(client, neighbours_with_history["Fatima"])
+    assert client.get(f"/account/members/{neighbours_with_history['Jan'].id}").status_code == 403
+    assert client.get(f"/account/members/{neighbours_with_history['Fatima'].id}").status_code == 200
     assert client.get("/account/fund").status_code == 403
 
 
@@ -108,14 +108,14 @@ def test_pages_need_a_login(client):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-def test_coordinator_sees_the_community_fund(app, client, neighbours):
+def test_coordinator_sees_the_community_fund(app, client, neighbours_with_history):
     with app.app_context():
         db.session.scalar(sa.select(Community)).ledger_levy_percent = 10
-        jan = ledger.account_for(db.session.get(Member, neighbours["Jan"].id))
-        ledger.transfer(jan, ledger.account_for(db.session.get(Member, neighbours["Wilma"].id)), 60,
+        jan = ledger.account_for(db.session.get(Member, neighbours_with_history["Jan"].id))
+        ledger.transfer(jan, ledger.account_for(db.session.get(Member, neighbours_with_history["Wilma"].id)), 60,
                         kind="exchange", actor=None)
         db.session.commit()
-    login(client, neighbours["Karim"])
+    login(client, neighbours_with_history["Karim"])
     text = re.sub(r"\s+", " ", client.get("/account/fund", headers=EN).text)
     assert "Community fund" in text and "6 minutes" in text and "The fund can still give away up to 6 minutes." in text
     assert "Jan, Wilma" in text
@@ -127,11 +127,11 @@ def undo_form(client, transaction_id, next_url="/account/members/1"):
     return page, key.group(1) if key else None
 
 
-def test_coordinator_undoes_a_transaction_once_even_when_the_form_is_sent_twice(app, client, neighbours):
-    login(client, neighbours["Karim"])
+def test_coordinator_undoes_a_transaction_once_even_when_the_form_is_sent_twice(app, client, neighbours_with_history):
+    login(client, neighbours_with_history["Karim"])
     with app.app_context():
         exchange_id = db.session.scalar(sa.select(Transaction.id).where(Transaction.kind == "exchange"))
-    page, key = undo_form(client, exchange_id, f"/account/members/{neighbours['Jan'].id}")
+    page, key = undo_form(client, exchange_id, f"/account/members/{neighbours_with_history['Jan'].id}")
     assert page.status_code == 200 and "Bike repaired" in page.text and key
 
     empty = client.post(f"/account/transactions/{exchange_id}/undo", data={"reason": " ", "request_key": key},
@@ -141,13 +141,13 @@ def test_coordinator_undoes_a_transaction_once_even_when_the_form_is_sent_twice(
     for _ in range(2):  # a double click
         done = client.post(f"/account/transactions/{exchange_id}/undo", headers=EN, follow_redirects=True,
                            data={"reason": "Entered for the wrong person", "request_key": key,
-                                 "next": f"/account/members/{neighbours['Jan'].id}"})
+                                 "next": f"/account/members/{neighbours_with_history['Jan'].id}"})
         assert "The transaction is undone" in done.text and "Account of Jan" in done.text
     with app.app_context():
         assert count(Transaction) == 3
         assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))
                                  .where(AuditEvent.action == "ledger.reversed")) == 1
-        assert ledger.balance(ledger.account_for(db.session.get(Member, neighbours["Jan"].id))) == 0
+        assert ledger.balance(ledger.account_for(db.session.get(Member, neighbours_with_history["Jan"].id))) == 0
 
     _page, fresh_key = undo_form(client, exchange_id)
     assert fresh_key is None  # the page says it is undone already and offers no form
@@ -158,8 +158,8 @@ def test_coordinator_undoes_a_transaction_once_even_when_the_form_is_sent_twice(
         assert count(Transaction) == 3
 
 
-def test_members_cannot_undo(app, client, neighbours):
-    login(client, neighbours["Jan"])
+def test_members_cannot_undo(app, client, neighbours_with_history):
+    login(client, neighbours_with_history["Jan"])
     with app.app_context():
         exchange_id = db.session.scalar(sa.select(Transaction.id).where(Transaction.kind == "exchange"))
     assert client.get(f"/account/transactions/{exchange_id}/undo").status_code == 403
@@ -169,14 +169,14 @@ def test_members_cannot_undo(app, client, neighbours):
         assert count(Transaction) == 2
 
 
-def test_long_statements_come_in_pages(app, client, neighbours):
+def test_long_statements_come_in_pages(app, client, neighbours_with_history):
     with app.app_context():
-        fatima = ledger.account_for(db.session.get(Member, neighbours["Fatima"].id))
-        wilma = ledger.account_for(db.session.get(Member, neighbours["Wilma"].id))
+        fatima = ledger.account_for(db.session.get(Member, neighbours_with_history["Fatima"].id))
+        wilma = ledger.account_for(db.session.get(Member, neighbours_with_history["Wilma"].id))
         for i in range(55):
             ledger.transfer(wilma, fatima, 1, kind="gift", actor=None, memo=f"thanks {i}")
         db.session.commit()
-    login(client, neighbours["Fatima"])
+    login(client, neighbours_with_history["Fatima"])
     first = client.get("/account", headers=EN).text
     memos = lambda page: re.findall(r"thanks \d+|Bike repaired", page)  # noqa: E731
     assert memos(first) == [f"thanks {i}" for i in range(54, 4, -1)]

@@ -10,8 +10,6 @@ def select_locale() -> str:
     if not has_request_context():  # commands and background work: the installation's language
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     languages = current_app.config["LANGUAGES"]
-    if not has_request_context():  # command line, background jobs
-        return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated and getattr(current_user, "locale", None) in languages:
         return current_user.locale
     if session.get("locale") in languages:

@@ -763,7 +763,7 @@ def set_exchange_settings(community: Community, *, auto_confirm_days: int | None
     before = [community.exchange_auto_confirm_days, community.exchange_max_minutes]
     community.exchange_auto_confirm_days, community.exchange_max_minutes = auto_confirm_days, max_minutes
     db.session.flush()
-    record("exchange.settings_changed", actor=actor, community_id=community.id, before=before,
+    record("exchange.settings_changed", actor=actor, community_id=community.id, subject=community, before=before,
            after=[auto_confirm_days, max_minutes])
     return community
 
