@@ -220,6 +220,8 @@ def test_coordinator_override_lets_one_transaction_past_a_limit_and_is_logged(pe
                         override_reason="I want to")
     with pytest.raises(InvalidTransaction, match="why"):
         ledger.transfer(accounts["Fatima"], accounts["Jan"], 700, kind="gift", actor=karim, override_reason="")
+    with pytest.raises(NotAllowed, match="your own account"):  # never past a limit of their own account
+        ledger.transfer(accounts["Karim"], accounts["Jan"], 700, kind="gift", actor=karim, override_reason="Mine")
     txn = ledger.transfer(accounts["Fatima"], accounts["Jan"], 700, kind="gift", actor=karim,
                           on_behalf_of=members["Fatima"], override_reason="Roof repair, agreed at the meeting")
     db.session.commit()

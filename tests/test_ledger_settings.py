@@ -363,7 +363,7 @@ def test_a_coordinator_cannot_change_their_own_account_by_any_route(app, people)
         db.session.commit()
         with pytest.raises(NotAllowed) as refused:
             ledger.set_limits(account, floor=-6000, ceiling=None, actor=karim, reason="More room for me")
-        assert "Another coordinator has to change" in str(refused.value)
+        assert "your own account, so another coordinator has to do it" in str(refused.value)
         db.session.rollback()
         with pytest.raises(NotAllowed):
             ledger.set_status(account, "suspended", actor=karim, reason="Holiday")

@@ -173,8 +173,8 @@ class NotAllowed(LedgerError):
 
 
 class OwnAccount(NotAllowed):
-    """Coordinators do not set the limits or the status of their own account."""
+    """Coordinators do not set the limits or the status of their own account, nor let it past a limit."""
 
     def describe(self) -> str:
-        return _("Another coordinator has to change the limits or the status of your own account.")
+        return _("This is about your own account, so another coordinator has to do it.")
 

@@ -395,6 +395,9 @@ def _post(community_id, kind, legs, *, actor, override_reason, **options) -> Tra
     if override_reason is not None:
         override_reason = _required_reason(override_reason)
         _require_coordinator(actor, community_id)
+        if actor is not None and db.session.scalar(sa.select(sa.func.count(Account.id)).where(
+                Account.id.in_(amounts), Account.member_id == actor.id)):
+            raise OwnAccount()
     transaction, _created = _write(community_id, kind, amounts, actor=actor, override_reason=override_reason,
                                    **options)
     return transaction
