@@ -54,7 +54,8 @@ def today(days: int = 0) -> str:
 @pytest.fixture
 def world(app, community, make_community, make_member, make_post):
     """A small neighbourhood with a thing in every state, and a neighbourhood next door; returns the
-    people and, per path parameter, the ids worth trying (ours, theirs, and ones that do not exist)."""
+    people, per path parameter the values worth trying (ours, theirs, and ids that do not exist), and
+    all those ids as text for form fields."""
     noord = make_community("noord", "Noord")
     people = {
         "member": make_member("Fatima"), "jan": make_member("Jan"), "ali": make_member("Ali"),
@@ -121,7 +122,7 @@ def world(app, community, make_community, make_member, make_post):
 
 def plausible(ids) -> dict[str, list[str]]:
     """A value the field could really have, so that requests also get past the form to the service."""
-    member, category, area = (str(ids[k][0]) for k in ("member_id", "category_id", "area_id"))
+    member, category, area = str(ids["member_id"][1]), str(ids["category_id"][0]), str(ids["area_id"][0])
     words = ["Thank you", "Een boodschap"]
     return {
         "hours": ["1", "0", "24"], "minutes": ["30", "0", "59"], "date": [today(), today(3), today(-400)],
