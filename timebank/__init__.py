@@ -6,10 +6,11 @@ from flask import Flask, current_app, request
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from timebank.api import register_api
 from timebank.config import load_config
-from timebank.db import take_write_lock
+from timebank.db import MAX_ID, take_write_lock
 from timebank.errors import register_errorhandlers
 from timebank.extensions import babel, csrf, db, limiter, login_manager, migrate
 from timebank.i18n import register_i18n, select_locale
@@ -58,7 +59,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
 
 
+class IdConverter(IntegerConverter):
+    """`<int:…>` in a web address: a number beyond any id is "page not found", never a query that fails."""
+
+    def __init__(self, map, *args, max=MAX_ID, **kwargs):  # noqa: A002 (Werkzeug's own argument name)
+        super().__init__(map, *args, max=max, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     from timebank.communities.views import bp as communities_bp
     from timebank.core.views import bp as core_bp
     from timebank.exchanges.views import bp as exchanges_bp

@@ -19,6 +19,9 @@ NAMING_CONVENTION = {
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+# Ids are 32-bit on every database; a larger number names nothing, and a query with it would fail.
+MAX_ID = 2**31 - 1
+
 # Migrations create full-text search tables and indexes by hand, because models cannot describe
 # them; they are all named "search_…" and comparisons of models and database leave them alone.
 HAND_MADE_PREFIX = "search_"
@@ -27,6 +30,16 @@ HAND_MADE_PREFIX = "search_"
 def utcnow() -> datetime:
     """The current time in UTC, timezone-aware."""
     return datetime.now(timezone.utc)
+
+
+def db_int(value) -> int:
+    """A number from a query string or a form as an id, a page or a position: ValueError (as from
+    `int`) when it is not a whole number a database column can hold, so `request.args.get(…,
+    type=db_int)` gives the default instead of a query that fails."""
+    number = int(value)
+    if abs(number) > MAX_ID:
+        raise ValueError(value)
+    return number
 
 
 def include_in_comparison(name: str | None, type_: str, parent_names: dict) -> bool:

@@ -9,12 +9,11 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from webargs.flaskparser import FlaskParser
 
 from timebank.api.auth import rate_limit_key
+from timebank.db import MAX_ID
 from timebank.extensions import db, limiter
 
 MAX_PER_PAGE = 100
 BEARER = [{"bearerAuth": []}]
-# Ids are 32-bit on every database; a larger number is refused before it reaches one.
-MAX_ID = 2**31 - 1
 PATH_ID = f"int(min=1, max={MAX_ID})"
 IDEMPOTENCY_KEY = {
     "in": "header", "name": "Idempotency-Key", "required": False,

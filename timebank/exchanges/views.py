@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from timebank.db import db_int
 from timebank.errors import DomainError
 from timebank.exchanges import services, transfers
 from timebank.exchanges.errors import AlreadyDone
@@ -359,7 +360,7 @@ class Picker:
 
 
 def picker(slot: str, community_id: int, *, multiple: bool = False, exclude: tuple[int, ...] = ()) -> Picker:
-    ids = [i for i in request.values.getlist(slot, type=int)]
+    ids = [i for i in request.values.getlist(slot, type=db_int)]
     chosen = list(db.session.scalars(sa.select(Member).where(
         Member.id.in_(ids), Member.community_id == community_id, Member.status == "active"))) if ids else []
     chosen.sort(key=lambda m: ids.index(m.id))

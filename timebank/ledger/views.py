@@ -10,6 +10,7 @@ from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from timebank.db import db_int
 from timebank.extensions import db
 from timebank.ledger.errors import AlreadyReversed, LedgerError
 from timebank.ledger.export import kind_label, statement_csv
@@ -73,7 +74,7 @@ def _viewable_member(member_id: int) -> Member:
 
 
 def _page(account: Account, *, owner: Member | None, csv_url: str, **forms):
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=db_int)
     lines = statement(account, before=before, limit=PAGE_SIZE + 1) if account.id else []
     older = lines[PAGE_SIZE - 1].posting_id if len(lines) > PAGE_SIZE else None
     return render_template("ledger/account.html", account=account, owner=owner, position=summary(account),

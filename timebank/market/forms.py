@@ -12,6 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from timebank.db import db_int
 from timebank.market.models import DAY_PARTS, DAYS
 from timebank.market.services import (CATEGORY_NAME_MAX, DESCRIPTION_MAX, NOTE_MAX, REASON_MAX, TITLE_MAX,
                                       PostDetails)
@@ -23,9 +24,9 @@ def choices(pairs) -> list[SelectChoice]:
 
 
 def optional_int(value) -> int | None:
-    """Select values: a number, or None for '' and anything that is not a number."""
+    """Select values: a number, or None for '' and anything that is not a number an id can be."""
     try:
-        return int(value)
+        return db_int(value)
     except (TypeError, ValueError):
         return None
 

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from timebank.audit.services import record
+from timebank.db import db_int
 from timebank.extensions import db, login_manager
 from timebank.ledger.services import settle_to_fund
 from timebank.members.acting import logged_in_member, start_acting_for, stop_acting
@@ -85,7 +86,7 @@ def members():
         status = "active"
     query = (request.args.get("q") or "")[:NAME_MAX]
     stmt = directory(community.id, query=query, status=status)
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=30, error_out=False)
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=db_int), per_page=30, error_out=False)
     return render_template("coordinate/members.html", community=community, page=page, status=status,
                            query=query, statuses=STATUS_FILTERS)
 

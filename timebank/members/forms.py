@@ -10,6 +10,7 @@ from wtforms import (BooleanField, EmailField, PasswordField, RadioField, Search
 from wtforms.validators import DataRequired, Email, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from timebank.db import db_int
 from timebank.members.passwords import MAX_LENGTH
 from timebank.members.services import BIO_MAX, NAME_MAX, REASON_MAX
 
@@ -65,7 +66,7 @@ class RadioChoiceField(RadioField):
 
 
 def optional_int(value):
-    return int(value) if value not in (None, "", "None") else None
+    return db_int(value) if value not in (None, "", "None") else None
 
 
 class LoginForm(FlaskForm):

@@ -12,6 +12,7 @@ from flask_login import current_user, login_user, logout_user
 from flask_login.config import COOKIE_NAME
 
 from timebank.audit.services import record
+from timebank.db import db_int
 from timebank.extensions import db, limiter, login_manager
 from timebank.i18n import language_name
 from timebank.members.acting import acting_member, logged_in_member, on_behalf_of
@@ -190,6 +191,6 @@ def erasure():
 def history():
     """Everything others did in the member's name or decided about them, with who and why."""
     member: Member = acting_member()
-    page = db.paginate(done_for(member), page=request.args.get("page", 1, type=int), per_page=50,
+    page = db.paginate(done_for(member), page=request.args.get("page", 1, type=db_int), per_page=50,
                        error_out=False)
     return render_template("settings/history.html", member=member, page=page)

@@ -15,6 +15,7 @@ from timebank.audit.models import AuditEvent
 from timebank.audit.services import action_label
 from timebank.communities.models import Community
 from timebank.communities.services import CommunityError
+from timebank.db import db_int
 from timebank.extensions import db, limiter, login_manager
 from timebank.i18n import language_name
 from timebank.members.acting import on_behalf_of
@@ -291,7 +292,7 @@ def directory_view():
     stmt = directory(community.id, query=form.q.data or "",
                      skill_id=form.skill.data if not form.skill.errors else None,
                      area_id=form.area.data if not form.area.errors else None)
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=db_int), per_page=PER_PAGE, error_out=False)
     return render_template("members/directory.html", form=form, page=page, community=community)
 
 

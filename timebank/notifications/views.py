@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
+from timebank.db import db_int
 from timebank.extensions import db
 from timebank.members.acting import acting_member
 from timebank.members.forms import RadioChoiceField
@@ -40,7 +41,7 @@ class EmailChoiceForm(FlaskForm):
 @login_required
 def index():
     member = acting_member()
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=db_int)
     items = services.recent(member, before=before, limit=PAGE_SIZE + 1)
     older = items[PAGE_SIZE - 1].id if len(items) > PAGE_SIZE else None
     return render_template("notifications/index.html", items=items[:PAGE_SIZE], older=older, member=member,
