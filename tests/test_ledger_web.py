@@ -136,7 +136,7 @@ def test_coordinator_undoes_a_transaction_once_even_when_the_form_is_sent_twice(
 
     empty = client.post(f"/account/transactions/{exchange_id}/undo", data={"reason": " ", "request_key": key},
                         headers=EN)
-    assert empty.status_code == 200 and "This field is required." in empty.text
+    assert empty.status_code == 422 and "This field is required." in empty.text
 
     for _ in range(2):  # a double click
         done = client.post(f"/account/transactions/{exchange_id}/undo", headers=EN, follow_redirects=True,

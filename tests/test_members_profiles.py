@@ -77,7 +77,7 @@ def test_bad_profile_input_is_refused_and_nothing_changes(app, client, member, m
     ]:
         page = client.post("/settings/profile", data={"name": "Fatima", "locale": "en", **data},
                            content_type="multipart/form-data", headers=EN)
-        assert page.status_code == 200 and message in page.text, message
+        assert page.status_code == 422 and message in page.text, message
     with app.app_context():
         stored = db.session.get(Member, member.id)
         assert (stored.name, stored.bio, stored.phone, stored.area_id) == ("Fatima", "", None, None)

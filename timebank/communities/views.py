@@ -1,7 +1,7 @@
 """A community's settings and areas (its coordinators), and the administrator's pages:
 communities and who coordinates them."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -40,7 +40,8 @@ def settings():
             join_policy=form.join_policy.data, house_rules=form.house_rules.data))[0]:
         flash(_("The settings of %(name)s are saved.", name=community.name), "success")
         return redirect(url_for("communities.settings"))
-    return render_template("communities/settings.html", form=form, community=community)
+    return (render_template("communities/settings.html", form=form, community=community),
+            422 if request.method == "POST" else 200)
 
 
 @bp.route("/coordinate/community/areas", methods=["POST"])

@@ -432,7 +432,7 @@ def grant():
     form = GrantForm()
     if request.method == "GET":
         form.request_key.data = new_key()
-        form.show(request.args.get("minutes", type=int))
+        form.show(request.args.get("minutes", type=db_int))
     elif people.chosen and form.validate_on_submit():
         member = people.chosen[0]
         transaction = run_within_limits(lambda: transfers.grant_from_fund(
@@ -441,7 +441,7 @@ def grant():
         if transaction is not None:
             flash(_("Done: %(time)s went from the community fund to %(name)s. They see your reason.",
                     time=format_minutes(form.total()), name=member.name), "success")
-            back = request.args.get("exchange", type=int)
+            back = request.args.get("exchange", type=db_int)
             return redirect(url_for("exchanges.detail", exchange_id=back) if back else url_for("ledger.fund"))
     fund = fund_account(community_id, create=False)
     return render_template("exchanges/grant.html", form=form, people=people,

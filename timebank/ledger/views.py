@@ -259,5 +259,5 @@ def undo(transaction_id: int):
                   "success")
             return redirect(back)
     undone = db.session.scalar(sa.select(Transaction.id).where(Transaction.reverses_id == transaction.id))
-    return render_template("ledger/undo.html", form=form, transaction=transaction,
-                           postings=transaction.postings, back=back, undone=undone)
+    return (render_template("ledger/undo.html", form=form, transaction=transaction, postings=transaction.postings,
+                            back=back, undone=undone), 422 if request.method == "POST" else 200)

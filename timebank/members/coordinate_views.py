@@ -105,7 +105,7 @@ def new_member():
         if ok:
             flash(_("%(name)s is registered. You can now act for them.", name=member.name), "success")
             return redirect(url_for("coordinate.member", member_id=member.id))
-    return render_template("coordinate/new_member.html", form=form)
+    return render_template("coordinate/new_member.html", form=form), 422 if request.method == "POST" else 200
 
 
 @bp.route("/members/<int:member_id>")

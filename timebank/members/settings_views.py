@@ -77,7 +77,7 @@ def profile():
             remove_photo=form.remove_photo.data))[0]:
         flash(_("The profile is saved."), "success")
         return redirect(url_for("members.profile", member_id=member.id))
-    return render_template("settings/profile.html", form=form, member=member)
+    return render_template("settings/profile.html", form=form, member=member), 422 if request.method == "POST" else 200
 
 
 @bp.route("/privacy", methods=["GET", "POST"])
