@@ -158,3 +158,21 @@ def test_invisible_nul_character_is_refused_and_changes_nothing(app, client, mem
     assert client.get("/join/bu%00rt").status_code == 400
     with app.app_context():
         assert count(Member) == 1 and count(Post) == 0
+
+
+def test_the_menu_keeps_the_daily_pages_in_front_and_the_rest_under_more(client, make_member):
+    """On a phone the menu must stay short: the pages a resident uses every day are always shown,
+    the others one tap away, and the "More" part is open when one of its pages is the current one."""
+    from .conftest import login
+
+    login(client, make_member("Karim", role="coordinator"))
+    nav = re.search(r'<nav class="site-nav".*?</nav>', client.get("/market", headers={"Accept-Language": "en"}).text,
+                    re.S).group(0)
+    front, more = nav.split("<details", 1)
+    for page in ("Home", "Market", "My exchanges", "Notifications", "My account"):
+        assert f">{page}<" in front or f">{page} <" in front
+    for page in ("Members", "My profile", "Coordination", "Community fund", "Log out"):
+        assert page in more and page not in front
+    assert more.startswith(">")  # closed on the market page
+    on_settings = client.get("/settings", headers={"Accept-Language": "en"}).text
+    assert "<details open>" in on_settings
