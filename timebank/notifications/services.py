@@ -1,6 +1,6 @@
 """Telling members what happened: `notify` writes the in-app notification and, for members who
-want email right away, queues it in the same transaction. `queue_digests` sends the daily
-summaries. Services flush; the caller commits."""
+want email about that kind of event right away, queues it in the same transaction.
+`queue_digests` sends the daily summaries. Services flush; the caller commits."""
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -17,9 +17,25 @@ from timebank.mail.services import queue_mail
 from timebank.members.export import register_exporter
 from timebank.members.models import Member
 from timebank.members.services import register_eraser
-from timebank.notifications.models import Notification
+from timebank.notifications.models import EmailChoice, Notification
 
 EMAIL_CHOICES = ("immediately", "daily", "off")
+# The events a member chooses email for, each a few notification kinds. `notify` refuses a kind
+# that is missing here, so a new kind cannot slip past the member's choices.
+EMAIL_EVENTS = {
+    "proposals": ("proposed", "group_invited"),
+    "answers": ("accepted", "declined", "cancelled", "expired", "group_answered"),
+    "recorded": ("recorded",),
+    "settled": ("completed", "slip"),
+    "disputes": ("disputed", "help", "resolved"),
+    "messages": ("message",),
+    "thanks": ("thanked",),
+    "limits": ("limit",),
+    "gifts": ("gift", "grant"),
+}
+EVENT_OF_KIND = {kind: event for event, kinds in EMAIL_EVENTS.items() for kind in kinds}
+# An event without a choice of its own follows the member's overall choice.
+AS_DEFAULT = "default"
 # "Once a day": a little under a day, so a daily job that runs a bit early still sends.
 DIGEST_INTERVAL = timedelta(hours=20)
 DIGEST_MAX = 30
@@ -28,15 +44,21 @@ DIGEST_MAX = 30
 def notify(member: Member, kind: str, *, actor: Member | None = None, exchange: Exchange | None = None,
            **details) -> Notification:
     """Tell `member` about an event: a row in their list, and an email now if they chose that."""
+    event = EVENT_OF_KIND[kind]
     notification = Notification(member_id=member.id, kind=kind, actor_id=actor.id if actor else None,
                                 exchange_id=exchange.id if exchange else None, details=details)
     db.session.add(notification)
     db.session.flush()
-    if member.notify_email == "immediately" and member.status == "active" and member.email:
+    if member.status == "active" and member.email and _email_choice(member, event) == "immediately":
         queue_mail(member, "notification", kind=f"notify_{kind}", notification=notification)
         notification.emailed_at = utcnow()
         db.session.flush()
     return notification
+
+
+def _email_choice(member: Member, event: str) -> str:
+    own = db.session.get(EmailChoice, (member.id, event))
+    return own.choice if own else member.notify_email
 
 
 def describe(notification: Notification) -> str:
@@ -131,38 +153,72 @@ class NotificationError(DomainError):
     """A notification setting was refused."""
 
 
-def set_email_choice(member: Member, choice: str) -> Member:
+def email_choices(member: Member) -> dict[str, str]:
+    """The member's choice for each event: their own, or AS_DEFAULT."""
+    own = dict(db.session.execute(sa.select(EmailChoice.event, EmailChoice.choice)
+                                  .where(EmailChoice.member_id == member.id)).all())
+    return {event: own.get(event, AS_DEFAULT) for event in EMAIL_EVENTS}
+
+
+def set_email_choice(member: Member, choice: str, events: dict[str, str] | None = None) -> Member:
+    """Set the overall choice and, for the events given, a choice of their own or AS_DEFAULT.
+    Everything is checked before anything changes."""
+    events = events or {}
     if choice not in EMAIL_CHOICES:
         raise NotificationError(_l("Please choose one of the options."), "email")
+    for event, event_choice in events.items():
+        if event not in EMAIL_EVENTS:
+            raise NotificationError(_l("There is no such kind of event to choose emails for."), "email")
+        if event_choice not in (*EMAIL_CHOICES, AS_DEFAULT):
+            raise NotificationError(_l("Please choose one of the options."), event)
+    take_write_lock(db.session)
     member.notify_email = choice
+    own = {row.event: row for row in db.session.scalars(
+        sa.select(EmailChoice).where(EmailChoice.member_id == member.id))}
+    for event, event_choice in events.items():
+        if event_choice == AS_DEFAULT:
+            if event in own:
+                db.session.delete(own[event])
+        elif event in own:
+            own[event].choice = event_choice
+        else:
+            db.session.add(EmailChoice(member_id=member.id, event=event, choice=event_choice))
     db.session.flush()
     return member
 
 
+def _for_digest(now):
+    """Notifications not read or mailed yet, whose member wants them in the daily summary and
+    had no summary in the last day."""
+    event = sa.case(EVENT_OF_KIND, value=Notification.kind)
+    return (sa.select(Notification)
+            .join(Member, Member.id == Notification.member_id)
+            .outerjoin(EmailChoice, sa.and_(EmailChoice.member_id == Notification.member_id,
+                                             EmailChoice.event == event))
+            .where(sa.func.coalesce(EmailChoice.choice, Member.notify_email) == "daily",
+                   Member.status == "active", Member.email.is_not(None),
+                   sa.or_(Member.notify_digest_sent_at.is_(None),
+                          Member.notify_digest_sent_at <= now - DIGEST_INTERVAL),
+                   Notification.read_at.is_(None), Notification.emailed_at.is_(None)))
+
+
 def queue_digests(now=None) -> int:
-    """One email per member who chose the daily summary, with what they have not read or been
-    mailed yet. Each notification is mailed once, and a member gets at most one summary a day,
-    so running this twice sends nothing twice. Returns how many emails were queued."""
+    """One email per member who wants a daily summary of some events, with those they have not
+    read or been mailed yet. Each notification is mailed once, and a member gets at most one
+    summary a day, so running this twice sends nothing twice. Returns how many were queued."""
     now = now or utcnow()
-    waiting = (sa.select(Notification.member_id).join(Member, Member.id == Notification.member_id)
-               .where(Member.notify_email == "daily", Member.status == "active", Member.email.is_not(None),
-                      sa.or_(Member.notify_digest_sent_at.is_(None),
-                             Member.notify_digest_sent_at <= now - DIGEST_INTERVAL),
-                      Notification.read_at.is_(None), Notification.emailed_at.is_(None))
-               .distinct())
-    sent = 0
-    for member_id in db.session.scalars(waiting).all():
+    waiting = _for_digest(now)
+    member_ids = db.session.scalars(waiting.with_only_columns(Notification.member_id).distinct()).all()
+    for member_id in member_ids:
         member = db.session.get(Member, member_id)
-        items = list(db.session.scalars(sa.select(Notification).where(
-            Notification.member_id == member_id, Notification.read_at.is_(None),
-            Notification.emailed_at.is_(None)).order_by(Notification.id)))
+        items = list(db.session.scalars(waiting.where(Notification.member_id == member_id)
+                                        .order_by(Notification.id)))
         queue_mail(member, "notifications_digest", notifications=items[-DIGEST_MAX:], total=len(items))
         for item in items:
             item.emailed_at = now
         member.notify_digest_sent_at = now
-        sent += 1
     db.session.flush()
-    return sent
+    return len(member_ids)
 
 
 def export_notifications(member: Member) -> list[dict]:
@@ -175,9 +231,18 @@ def export_notifications(member: Member) -> list[dict]:
 register_exporter("notifications", export_notifications)
 
 
+def export_email_choices(member: Member) -> dict:
+    return {"email": member.notify_email, **{f"email_{event}": choice
+                                             for event, choice in email_choices(member).items()}}
+
+
+register_exporter("notification_choices", export_email_choices)
+
+
 def forget_notifications(member: Member, _actor: Member) -> None:
     """Nobody will read an erased member's notifications again."""
     db.session.execute(sa.delete(Notification).where(Notification.member_id == member.id))
+    db.session.execute(sa.delete(EmailChoice).where(EmailChoice.member_id == member.id))
 
 
 register_eraser("notifications", forget_notifications)

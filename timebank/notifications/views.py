@@ -29,12 +29,39 @@ def unread_notifications() -> int:
     return g.unread_notifications
 
 
+# Plain-language names for the events in services.EMAIL_EVENTS, in that order.
+EVENT_LABELS = {
+    "proposals": _l("Someone proposes an exchange to you, or adds you to a group exchange"),
+    "answers": _l("An exchange is accepted, declined or cancelled, or a proposal ends unanswered"),
+    "recorded": _l("Time is recorded and waits for your confirmation"),
+    "settled": _l("An exchange is settled and hours move"),
+    "disputes": _l("Disputes, requests for help and coordinators' decisions"),
+    "messages": _l("Messages in an exchange"),
+    "thanks": _l("Thank-you notes"),
+    "limits": _l("Low balance and limit warnings"),
+    "gifts": _l("Hours given to you or granted from the community fund"),
+}
+
+
 class EmailChoiceForm(FlaskForm):
     email = RadioChoiceField(_l("When do you want an email about your exchanges and hours?"), choices=[
         SelectChoice("immediately", _l("Right away, one email for each event")),
         SelectChoice("daily", _l("Once a day, one email with everything new")),
         SelectChoice("off", _l("No emails: I look in the app")),
     ])
+
+    def events(self) -> list:
+        return [self[event] for event in EVENT_LABELS]
+
+
+# One row of choices per event; FlaskForm classes take fields added after they are made.
+for _event, _label in EVENT_LABELS.items():
+    setattr(EmailChoiceForm, _event, RadioChoiceField(_label, choices=[
+        SelectChoice(services.AS_DEFAULT, _l("As above")),
+        SelectChoice("immediately", _l("Right away")),
+        SelectChoice("daily", _l("Once a day")),
+        SelectChoice("off", _l("No email")),
+    ]))
 
 
 @bp.route("")
@@ -74,14 +101,18 @@ def read_all():
 @login_required
 def settings():
     member = acting_member()
-    form = EmailChoiceForm(email=member.notify_email)
+    form = EmailChoiceForm(email=member.notify_email, **services.email_choices(member))
     if form.validate_on_submit():
-        services.set_email_choice(member, form.email.data)
+        events = {field.name: field.data for field in form.events()}
+        services.set_email_choice(member, form.email.data, events)
         db.session.commit()
-        flash({"immediately": _("Saved. You get an email right away when something happens."),
-               "daily": _("Saved. You get one email a day when something happened."),
-               "off": _("Saved. You get no emails about exchanges; look under Notifications in the app.")}
-              [form.email.data], "success")
+        if any(choice != services.AS_DEFAULT for choice in events.values()):
+            flash(_("Saved. You get emails as you chose for each kind of event."), "success")
+        else:
+            flash({"immediately": _("Saved. You get an email right away when something happens."),
+                   "daily": _("Saved. You get one email a day when something happened."),
+                   "off": _("Saved. You get no emails about exchanges; look under Notifications in the app.")}
+                  [form.email.data], "success")
         return redirect(url_for("settings.index"))
     return render_template("notifications/settings.html", form=form, member=member), \
         422 if request.method == "POST" else 200
