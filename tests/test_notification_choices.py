@@ -1,0 +1,158 @@
+"""Email per kind of event: the member's overall choice is the default, and each kind of event may
+have its own (right away, in the daily summary, or none). The app's list always shows everything."""
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from timebank.exchanges import transfers
+from timebank.extensions import db
+from timebank.members.export import collect
+from timebank.members.models import Member
+from timebank.notifications import services as notes
+from timebank.notifications.models import EmailChoice, Notification
+
+from .conftest import login, mails
+
+EN = {"Accept-Language": "en"}
+
+
+def text(response) -> str:
+    return re.sub(r"\s+", " ", response.text)
+
+
+def checked(page: str) -> dict[str, str]:
+    """The choices a settings page shows as chosen, by field name."""
+    return dict(re.findall(r'<input checked id="[\w-]+" name="(\w+)" type="radio" value="(\w+)"', page))
+
+
+def own_choices(member_id: int) -> tuple[str, dict[str, str]]:
+    member = db.session.get(Member, member_id)
+    return member.notify_email, {c.event: c.choice for c in db.session.scalars(
+        sa.select(EmailChoice).where(EmailChoice.member_id == member_id))}
+
+
+@pytest.mark.parametrize("choice", notes.EMAIL_CHOICES)
+def test_each_event_follows_its_own_choice_and_the_others_the_default(ctx, make_member, choice):
+    """For every event: with its own choice, every kind of that event is mailed that way, while the
+    other events follow the overall choice (a different one)."""
+    default = notes.EMAIL_CHOICES[(notes.EMAIL_CHOICES.index(choice) + 1) % 3]
+    jan = make_member("Jan")
+    members = {}
+    for event in notes.EMAIL_EVENTS:
+        member = members[event] = make_member(f"Fatima {event}")
+        notes.set_email_choice(member, default, {event: choice})
+        for kind in notes.EVENT_OF_KIND:
+            notes.notify(member, kind, actor=jan, minutes=30)
+    db.session.commit()
+
+    def routed(event, kind):
+        return choice if notes.EVENT_OF_KIND[kind] == event else default
+
+    for event, member in members.items():
+        right_away = {f"notify_{kind}" for kind in notes.EVENT_OF_KIND if routed(event, kind) == "immediately"}
+        assert {m.kind for m in mails(to=member.email)} == right_away, event
+    summaries = "daily" in (choice, default)  # for their own event, or for the others
+    assert notes.queue_digests() == (len(members) if summaries else 0)
+    for event, member in members.items():
+        digests = mails(to=member.email, kind="notifications_digest")
+        assert len(digests) == summaries, event
+        items = db.session.scalars(sa.select(Notification).where(Notification.member_id == member.id)).all()
+        assert len(items) == len(notes.EVENT_OF_KIND)  # in the app, whatever the email choice
+        for item in items:
+            way = routed(event, item.kind)
+            assert any(notes.describe(item) in d.body_text for d in digests) == (way == "daily"), (event, item.kind)
+            assert (item.emailed_at is not None) == (way != "off"), (event, item.kind)
+    assert notes.queue_digests() == 0
+
+
+def test_every_kind_of_notification_belongs_to_one_event(ctx, member):
+    kinds = [kind for kinds in notes.EMAIL_EVENTS.values() for kind in kinds]
+    assert len(kinds) == len(set(kinds))
+    with pytest.raises(KeyError):
+        notes.notify(member, "surprise")
+
+
+def test_choices_on_the_settings_page_route_the_emails(app, client, neighbours):
+    """Fatima wants email right away, but not about proposals; Jan proposes and gives her hours."""
+    fatima, jan, offer = neighbours["Fatima"], neighbours["Jan"], neighbours["offer"]
+    login(client, fatima)
+    page = text(client.get("/notifications/settings", headers=EN))
+    assert "Someone proposes an exchange to you, or adds you to a group exchange" in page
+    assert checked(page) == {"email": "immediately", **{event: "default" for event in notes.EMAIL_EVENTS}}
+    data = {"email": "immediately", "proposals": "off", "messages": "daily"}
+    response = client.post("/notifications/settings", data=data, headers=EN)
+    assert response.status_code == 302
+    assert "You get emails as you chose for each kind of event." in text(client.get(response.headers["Location"],
+                                                                                      headers=EN))
+    assert checked(text(client.get("/notifications/settings"))) == {
+        "email": "immediately", **{event: "default" for event in notes.EMAIL_EVENTS}, **data}
+
+    client.post("/logout")
+    login(client, jan)
+    client.post(f"/exchanges/respond/{offer.id}", data={"hours": "1"})
+    with app.app_context():
+        transfers.give_hours(db.session.get(Member, jan.id), db.session.get(Member, fatima.id), 15, actor=jan)
+        db.session.commit()
+        assert [m.kind for m in mails(to=fatima.email)] == ["notify_gift"]
+        assert {n.kind for n in db.session.scalars(sa.select(Notification).where(
+            Notification.member_id == fatima.id))} == {"proposed", "gift"}
+        assert own_choices(fatima.id) == ("immediately", {"proposals": "off", "messages": "daily"})
+
+    # Back to the default: the event's own choice is gone.
+    client.post("/logout")
+    login(client, fatima)
+    client.post("/notifications/settings", data={**data, "proposals": "default"})
+    with app.app_context():
+        assert own_choices(fatima.id) == ("immediately", {"messages": "daily"})
+
+
+def test_bad_choices_are_refused_and_nothing_changes(app, client, member):
+    login(client, member)
+    client.post("/notifications/settings", data={"email": "daily", "thanks": "off"})
+    refused = client.post("/notifications/settings", data={"email": "off", "thanks": "immediately",
+                                                           "limits": "hourly"}, headers=EN)
+    assert refused.status_code == 422
+    page = text(refused)
+    assert "Please fix 1 thing below." in page and "Please choose from the list." in page
+    with app.app_context():
+        assert own_choices(member.id) == ("daily", {"thanks": "off"})
+
+    with app.app_context(), app.test_request_context(headers=EN):
+        fatima = db.session.get(Member, member.id)
+        with pytest.raises(notes.NotificationError, match="There is no such kind of event"):
+            notes.set_email_choice(fatima, "off", {"thanks": "immediately", "parties": "off"})
+        with pytest.raises(notes.NotificationError, match="Please choose one of the options.") as refusal:
+            notes.set_email_choice(fatima, "off", {"thanks": "immediately", "limits": "hourly"})
+        assert refusal.value.field == "limits"
+        with pytest.raises(notes.NotificationError):
+            notes.set_email_choice(fatima, "weekly", {"thanks": "immediately"})
+        db.session.rollback()
+        assert own_choices(member.id) == ("daily", {"thanks": "off"})
+
+
+def test_dutch_page(client, make_member):
+    fatima = make_member("Fatima", locale="nl")
+    login(client, fatima)
+    page = text(client.get("/notifications/settings"))
+    assert "Iemand stelt je een ruil voor, of voegt je toe aan een groepsruil" in page
+    assert "Zoals hierboven" in page and "Mijn keuzes opslaan" in page
+    refused = text(client.post("/notifications/settings", data={"email": "daily", "gifts": "hourly"}))
+    assert "Kies iets uit de lijst." in refused
+
+
+def test_members_without_email_see_that_they_get_none(client, make_member):
+    karim = make_member("Karim", role="coordinator")
+    wilma = make_member("Wilma", email=None, assisted=True)
+    login(client, karim)
+    client.post(f"/coordinate/members/{wilma.id}/act")
+    page = text(client.get("/notifications/settings", headers=EN))
+    assert "Wilma has no email address, so they get no emails." in page
+    assert 'name="proposals"' not in page
+
+
+def test_the_export_holds_the_choices(ctx, member):
+    notes.set_email_choice(member, "daily", {"gifts": "immediately", "disputes": "off"})
+    section = collect(member)["notification_choices"]
+    assert section == {"email": "daily", **{f"email_{event}": "default" for event in notes.EMAIL_EVENTS},
+                       "email_gifts": "immediately", "email_disputes": "off"}
