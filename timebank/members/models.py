@@ -112,7 +112,9 @@ class MemberToken(db.Model):
 
     member: Mapped[Member] = relationship()
 
-    __table_args__ = (sa.CheckConstraint(sa.text("purpose IN ('confirm', 'reset', 'email', 'undo_email')"), name="purpose"),)
+    __table_args__ = (
+        sa.CheckConstraint(sa.text("purpose IN ('confirm', 'reset', 'email', 'undo_email')"), name="purpose"),
+    )
 
 
 class JoinRequest(db.Model):
