@@ -50,6 +50,7 @@ class Config:
     CONFIRM_LINK_HOURS = 72
     RESET_LINK_MINUTES = 60
     EMAIL_CHANGE_LINK_HOURS = 24
+    UNDO_EMAIL_CHANGE_LINK_DAYS = 7
     # The languages members can say they speak (codes Babel knows, shown in the reader's language).
     SPOKEN_LANGUAGES = ["nl", "en", "ar", "tr", "zgh", "pl", "uk", "ru", "ti", "so", "am", "fa", "ku",
                         "pap", "fr", "de", "es", "pt", "ro", "bg", "hi", "zh"]

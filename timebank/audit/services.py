@@ -37,6 +37,8 @@ ACTION_LABELS: dict[str, str] = {
     "member.password_reset": _l("chose a new password with an emailed link"),
     "member.email_change_requested": _l("asked to change the email address"),
     "member.email_changed": _l("changed the email address with an emailed link"),
+    "member.email_change_cancelled": _l("said the email change asked for was not theirs; it was cancelled"),
+    "member.email_change_undone": _l("said the email change was not theirs; the old address is back"),
     "member.logged_out_everywhere": _l("logged out on all devices"),
     "member.suspended": _l("paused the account"),
     "member.reactivated": _l("let the account back in"),

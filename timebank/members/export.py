@@ -81,7 +81,11 @@ def export_profile(member: Member) -> dict:
         "erasure_requested_at": member.erasure_requested_at,
         # Links forget their address once used or replaced, so there is at most one.
         "email_change_asked_for": db.session.scalar(sa.select(MemberToken.new_email).where(
-            MemberToken.member_id == member.id, MemberToken.new_email.is_not(None))),
+            MemberToken.member_id == member.id, MemberToken.purpose == "email", MemberToken.new_email.is_not(None))),
+        # Old addresses that "this was not me" links can still bring back.
+        "old_email_addresses_kept_for_undo": sorted(set(db.session.scalars(sa.select(MemberToken.new_email).where(
+            MemberToken.member_id == member.id, MemberToken.purpose == "undo_email",
+            MemberToken.new_email.is_not(None))))),
     }
 
 

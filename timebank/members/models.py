@@ -92,7 +92,8 @@ class Member(UserMixin, db.Model):
 
 
 class MemberToken(db.Model):
-    """A single-use link sent by email (confirm the address, reset the password, change the address).
+    """A single-use link sent by email (confirm the address, reset the password, change the address,
+    undo a change of address: "this was not me").
 
     Only a hash of the token is kept, so a copy of the database opens no accounts."""
 
@@ -105,12 +106,15 @@ class MemberToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
-    # The address asked for (purpose "email"); cleared once the link is used or replaced.
+    # The address the link moves the account to: the one asked for (purpose "email") or the old one
+    # to go back to (purpose "undo_email"). Cleared once the link is used or replaced.
     new_email: Mapped[str | None] = mapped_column(sa.String(254))
 
     member: Mapped[Member] = relationship()
 
-    __table_args__ = (sa.CheckConstraint(sa.text("purpose IN ('confirm', 'reset', 'email')"), name="purpose"),)
+    __table_args__ = (
+        sa.CheckConstraint(sa.text("purpose IN ('confirm', 'reset', 'email', 'undo_email')"), name="purpose"),
+    )
 
 
 class JoinRequest(db.Model):

@@ -12,6 +12,11 @@ from timebank.extensions import db
 from timebank.members.models import Member, MemberToken
 
 
+# Each notice to an old address keeps its "this was not me" link for the link's whole life: a
+# second change of address must not silence the notice about the first.
+OUTLIVE_NEWER_LINKS = {"undo_email"}
+
+
 class TokenError(ValueError):
     """The link cannot be used; the message says why in plain words."""
 
@@ -21,6 +26,8 @@ def _lifetime(purpose: str) -> timedelta:
         return timedelta(hours=current_app.config["CONFIRM_LINK_HOURS"])
     if purpose == "email":
         return timedelta(hours=current_app.config["EMAIL_CHANGE_LINK_HOURS"])
+    if purpose == "undo_email":
+        return timedelta(days=current_app.config["UNDO_EMAIL_CHANGE_LINK_DAYS"])
     return timedelta(minutes=current_app.config["RESET_LINK_MINUTES"])
 
 
@@ -30,12 +37,13 @@ def _digest(raw: str) -> str:
 
 def issue_token(member: Member, purpose: str, *, new_email: str | None = None) -> str:
     """A new link for `member`; older unused links for the same purpose stop working and forget
-    the address they were for."""
+    the address they were for (except OUTLIVE_NEWER_LINKS)."""
     now = utcnow()
-    db.session.execute(
-        sa.update(MemberToken)
-        .where(MemberToken.member_id == member.id, MemberToken.purpose == purpose, MemberToken.used_at.is_(None))
-        .values(used_at=now, new_email=None))
+    if purpose not in OUTLIVE_NEWER_LINKS:
+        db.session.execute(
+            sa.update(MemberToken)
+            .where(MemberToken.member_id == member.id, MemberToken.purpose == purpose, MemberToken.used_at.is_(None))
+            .values(used_at=now, new_email=None))
     raw = secrets.token_urlsafe(32)
     db.session.add(MemberToken(member_id=member.id, purpose=purpose, token_hash=_digest(raw), new_email=new_email,
                                created_at=now, expires_at=now + _lifetime(purpose)))

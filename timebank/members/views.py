@@ -25,7 +25,7 @@ from timebank.members.login_limits import limit_failed_logins, record_failed_log
 from timebank.members.passwords import hash_password, needs_rehash, verify_password
 from timebank.members.services import (MemberError, confirm_email, confirm_email_change, directory,
                                        pending_join_request, register_member, request_password_reset,
-                                       resend_confirmation, reset_password)
+                                       resend_confirmation, reset_password, undo_email_change)
 from timebank.members.tokens import TokenError, check_token
 from timebank.permissions import is_member_of
 
@@ -241,6 +241,25 @@ def confirm_email_change_view(token: str):
         status = 410 if isinstance(error, TokenError) else 409
         return render_template("members/link_problem.html", problem=str(error), again="settings.email"), status
     return render_template("members/confirm_email_change.html", new_email=new_email)
+
+
+@bp.route("/email/undo/<token>", methods=["GET", "POST"], endpoint="undo_email_change")
+def undo_email_change_view(token: str):
+    """"This was not me", from a notice to the old address. A button, so that mail scanners change
+    nothing; then straight on to choosing a new password."""
+    try:
+        old_email = check_token(token, "undo_email").new_email
+        if request.method == "POST":
+            member, reset_token = undo_email_change(token)
+            db.session.commit()
+            flash(_("Your account uses %(email)s and everyone is logged out of it. Please choose a new password "
+                    "now.", email=member.email), "success")
+            return redirect(url_for("members.reset_password", token=reset_token))
+    except (TokenError, MemberError) as error:
+        db.session.rollback()
+        status = 410 if isinstance(error, TokenError) else 409
+        return render_template("members/link_problem.html", problem=str(error), again=None), status
+    return render_template("members/undo_email_change.html", old_email=old_email)
 
 
 # Forgotten passwords
