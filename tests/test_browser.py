@@ -1,80 +1,15 @@
 """End to end in a real browser, as a resident on a small phone with JavaScript switched off:
 Fatima offers a haircut, Jan asks for it, Fatima accepts and records the time, Jan confirms, and
-the hours have moved. Set TIMEBANK_SCREENSHOTS=<folder> to keep a screenshot of every step.
-
-Needs Chromium (Debian: `apt-get install chromium`); .ci/run installs it when it is missing."""
-import os
+the hours have moved. Set TIMEBANK_SCREENSHOTS=<folder> to keep a screenshot of every step."""
 import re
-import shutil
-import threading
-from pathlib import Path
-
-import pytest
-from werkzeug.serving import make_server
 
 from timebank.extensions import db
 from timebank.ledger.services import account_for
 from timebank.members.models import Member
 
-from .conftest import PASSWORD, make_app
+from .browser import Phone, browser, live_url, needs_chromium, site_tour  # noqa: F401 (fixtures)
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Chromium is not installed")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-@pytest.fixture
-def live_url(db_url, tmp_path):
-    """The app served over real HTTP, with CSRF on as in production."""
-    app = make_app(db_url, SERVER_NAME=None, WTF_CSRF_ENABLED=True, UPLOAD_FOLDER=str(tmp_path / "uploads"))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield app, f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-class Phone:
-    """One person's phone: a small screen, English, no JavaScript."""
-
-    def __init__(self, browser, base: str, who: str, width: int = 360):
-        self.context = browser.new_context(viewport={"width": width, "height": 740}, locale="en-GB",
-                                           java_script_enabled=False)
-        self.page = self.context.new_page()
-        self.base, self.who, self.step = base, who, 0
-
-    def go(self, path: str):
-        self.page.goto(self.base + path)
-
-    def shot(self, name: str):
-        folder = os.environ.get("TIMEBANK_SCREENSHOTS")
-        if folder:
-            self.step += 1
-            Path(folder).mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=f"{folder}/{self.who}-{self.step:02d}-{name}.png", full_page=True)
-
-    def log_in(self, email: str):
-        self.go("/login")
-        self.page.fill("#email", email)
-        self.page.fill("#password", PASSWORD)
-        self.page.get_by_role("button", name="Log in").last.click()
-
-    def text(self) -> str:
-        return self.page.inner_text("main")
+pytestmark = needs_chromium
 
 
 def test_a_haircut_from_offer_to_settled_hours(live_url, browser, make_member):
@@ -133,17 +68,7 @@ def test_a_haircut_from_offer_to_settled_hours(live_url, browser, make_member):
 def test_every_page_fits_a_320_pixel_screen(live_url, browser, make_member, make_post):
     """The smallest phones in use: nothing may stick out sideways (no horizontal scrolling)."""
     _app, base = live_url
-    fatima = make_member("Fatima El Amrani")
-    karim = make_member("Karim Coördinator", role="coordinator")
-    post = make_post(fatima, title="Haircut at your home, with my own scissors and a mirror", minutes=60)
-    pages = {
-        None: ["/login", "/join/buurt", "/password/forgot"],
-        fatima: ["/", "/market", f"/market/posts/{post.id}", "/market/offers/new", "/market/mine", "/exchanges",
-                 "/account", "/members", f"/members/{fatima.id}", "/notifications", "/settings",
-                 "/settings/profile", "/settings/privacy", "/settings/email", "/settings/data"],
-        karim: ["/coordinate", "/coordinate/members", "/account/rules", "/account/fund",
-                f"/account/members/{fatima.id}", "/coordinate/community", "/exchanges/coordinate"],
-    }
+    pages = site_tour(make_member, make_post)
     too_wide = []
     for person, paths in pages.items():
         phone = Phone(browser, base, person.name if person else "visitor", width=320)

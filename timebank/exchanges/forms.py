@@ -53,8 +53,9 @@ class MessageForm(FlaskForm):
 
 class ThanksForm(FlaskForm):
     to = SelectField(_l("Whom do you thank?"), coerce=optional_int, validate_choice=False)
+    # Its own id: the message form on the same page has a field called text too.
     text = TextAreaField(_l("Your thank-you note"), validators=[DataRequired(_l("Please write a few words."))],
-                         render_kw={"rows": 2, "maxlength": THANKS_MAX})
+                         id="thanks-text", render_kw={"rows": 2, "maxlength": THANKS_MAX})
 
 
 class ResolveForm(TimeForm):
