@@ -1,7 +1,7 @@
 """Language choice and the way numbers of minutes are said to people."""
 from babel import Locale
 from flask import current_app, has_request_context, request, session
-from flask_babel import get_locale, ngettext
+from flask_babel import force_locale, get_locale, ngettext
 from flask_login import current_user
 
 
@@ -15,6 +15,13 @@ def select_locale() -> str:
     if session.get("locale") in languages:
         return session["locale"]
     return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def in_installation_language(text) -> str:
+    """Words stored once for every reader (an erased member's new name, a reason the time bank
+    gave) are kept in the installation's language, not in that of whoever caused them."""
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        return str(text)
 
 
 def text_direction() -> str:

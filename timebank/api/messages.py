@@ -3,7 +3,6 @@ language. Their messages are matched here (marshmallow 4, webargs 8) and said ag
 message we do not know passes through unchanged."""
 import re
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 FIXED = {
@@ -19,22 +18,16 @@ FIXED = {
     "Not a valid date.": _l("Please give a date in ISO 8601, e.g. 2026-05-01."),
 }
 
-PATTERNS = [
-    (re.compile(r"Must be greater than or equal to (?P<min>\S+) and less than or equal to (?P<max>\S+)\."),
-     lambda m: _("Please give a number from %(min)s to %(max)s.", **m)),
-    (re.compile(r"Must be greater than or equal to (?P<min>\S+)\."),
-     lambda m: _("Please give a number of at least %(min)s.", **m)),
-    (re.compile(r"Must be less than or equal to (?P<max>\S+)\."),
-     lambda m: _("Please give a number of at most %(max)s.", **m)),
-    (re.compile(r"Length must be between (?P<min>\d+) and (?P<max>\d+)\."),
-     lambda m: _("Please use from %(min)s to %(max)s characters.", **m)),
-    (re.compile(r"Longer than maximum length (?P<max>\d+)\."),
-     lambda m: _("Please use at most %(max)s characters.", **m)),
-    (re.compile(r"Shorter than minimum length (?P<min>\d+)\."),
-     lambda m: _("Please use at least %(min)s characters.", **m)),
-    (re.compile(r"Must be one of: (?P<choices>.*)\."),
-     lambda m: _("Please choose one of: %(choices)s.", **m)),
-]
+PATTERNS = {
+    r"Must be greater than or equal to (?P<min>\S+) and less than or equal to (?P<max>\S+)\.":
+        _l("Please give a number from %(min)s to %(max)s."),
+    r"Must be greater than or equal to (?P<min>\S+)\.": _l("Please give a number of at least %(min)s."),
+    r"Must be less than or equal to (?P<max>\S+)\.": _l("Please give a number of at most %(max)s."),
+    r"Length must be between (?P<min>\d+) and (?P<max>\d+)\.": _l("Please use from %(min)s to %(max)s characters."),
+    r"Longer than maximum length (?P<max>\d+)\.": _l("Please use at most %(max)s characters."),
+    r"Shorter than minimum length (?P<min>\d+)\.": _l("Please use at least %(min)s characters."),
+    r"Must be one of: (?P<choices>.*)\.": _l("Please choose one of: %(choices)s."),
+}
 
 
 def in_callers_language(messages):
@@ -47,7 +40,7 @@ def in_callers_language(messages):
         return messages
     if messages in FIXED:
         return str(FIXED[messages])
-    for pattern, say in PATTERNS:
-        if found := pattern.fullmatch(messages):
-            return say(found.groupdict())
+    for pattern, said in PATTERNS.items():
+        if found := re.fullmatch(pattern, messages):
+            return str(said) % found.groupdict()
     return messages

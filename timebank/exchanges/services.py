@@ -14,8 +14,6 @@ Who may act: the participant themself, or a coordinator acting for them (`actor`
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from timebank.audit.services import ACTION_LABELS, record
@@ -25,7 +23,7 @@ from timebank.exchanges.errors import (AlreadyDone, ExchangeError, IllegalTransi
                                        PostUnavailable)
 from timebank.exchanges.models import OPEN_STATES, ROLES, Exchange, Message, Participant, ThankYou
 from timebank.extensions import db
-from timebank.i18n import format_minutes
+from timebank.i18n import format_minutes, in_installation_language
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import LimitExceeded
 from timebank.market.models import Post
@@ -591,8 +589,7 @@ def expire(exchange: Exchange, now=None) -> bool:
     _lock(exchange)
     if exchange.state != "proposed" or exchange.answer_by is None or exchange.answer_by > (now or utcnow()):
         return False
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        exchange.reason = str(_l("Nobody answered in time."))
+    exchange.reason = in_installation_language(_l("Nobody answered in time."))
     exchange.state = "cancelled"
     db.session.flush()
     _event(exchange, "expired", author=None, actor=None)
@@ -792,8 +789,7 @@ register_exporter("exchanges", export_member_exchanges)
 def let_go_of_exchanges(member: Member, actor: Member) -> None:
     """An erased member's open exchanges are called off (a group they were asked to join goes on
     without them), and the others are told."""
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        reason = str(_l("This member left the time bank."))
+    reason = in_installation_language(_l("This member left the time bank."))
     for exchange in exchanges_of(member, states=OPEN_STATES):
         _lock(exchange)
         party = exchange.participant(member)

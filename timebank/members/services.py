@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterable
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, url_for
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
@@ -19,6 +18,7 @@ from timebank.communities.models import Area, Category, Community
 from timebank.db import take_write_lock, utcnow
 from timebank.errors import DomainError
 from timebank.extensions import db
+from timebank.i18n import in_installation_language
 from timebank.mail.models import OutboxMessage
 from timebank.mail.services import queue_mail
 from timebank.members.models import AUDIENCES, JoinRequest, Member, MemberToken
@@ -578,8 +578,7 @@ def erase_member(member: Member, *, actor: Member, reason: str = "") -> Member:
     for eraser in ERASERS.values():
         eraser(member, actor)
     photo = member.photo
-    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        member.name = str(_l("Former member #%(number)d", number=member.id))
+    member.name = in_installation_language(_l("Former member #%(number)d", number=member.id))
     member.email = member.email_confirmed_at = member.password_hash = member.phone = None
     member.bio, member.area_id, member.skills, member.languages = "", None, [], []
     member.locale, member.photo, member.erasure_requested_at = None, None, None
