@@ -26,6 +26,8 @@ class DomainError(Exception):
 
     code = "invalid"
     status = 422
+    # How a page shows it when no form field is at fault: "error", or "info" for a calm "done already".
+    category = "error"
 
     def __init__(self, message, field: str | None = None, **details):
         super().__init__(message)

@@ -37,6 +37,7 @@ class AlreadyDone(IllegalTransition):
     """The same step was taken already (a double click, a retry): nothing more happened."""
 
     code = "already_done"
+    category = "info"
 
     def __init__(self):
         super().__init__(_l("This was done already. Nothing more was changed."))

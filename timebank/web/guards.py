@@ -1,0 +1,39 @@
+"""Guards every page shares: who may open a coordinator's page, and where a `next` may lead."""
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import abort, url_for
+from flask_login import current_user
+
+from timebank.permissions import can_coordinate
+
+
+def coordinator_required(view):
+    """Only a coordinator of the logged-in member's own community; anyone else gets 403 (and a
+    visitor who is not logged in is asked to log in first)."""
+
+    @wraps(view)
+    def guarded(*args, **kwargs):
+        if not current_user.is_authenticated:
+            from timebank.extensions import login_manager
+
+            return login_manager.unauthorized()
+        if not can_coordinate(current_user, current_user.community_id):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return guarded
+
+
+def safe_next(target: str | None, default: str = "core.index") -> str:
+    """A `next` address that stays on this site: a path starting with one "/", with no scheme, host,
+    backslash or control character (browsers read "/\\evil.com" as another site); anything else
+    goes to `default`."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return url_for(default)
+    if "\\" in target or any(ord(ch) < 32 or ord(ch) == 127 for ch in target):
+        return url_for(default)
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return url_for(default)
+    return target
