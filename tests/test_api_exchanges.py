@@ -64,7 +64,8 @@ def test_from_proposal_to_settled_hours_and_retries_settle_once(app, client, cal
     assert replay.json == accepted.json and replay.headers["Idempotent-Replayed"] == "true"
     recorded = client.post(f"{url}/record", json={"minutes": 120}, headers=fatima.headers)
     assert recorded.status_code == 200
-    assert (recorded.json["recorded_minutes"], recorded.json["auto_confirm_at"] is not None) == (120, True)
+    # A third more than the agreed 90 minutes: it settles only when Jan confirms, never by silence.
+    assert (recorded.json["recorded_minutes"], recorded.json["auto_confirm_at"]) == (120, None)
 
     key = {**jan.headers, "Idempotency-Key": "confirm-bike"}
     confirmed = client.post(f"{url}/confirm", headers=key)
@@ -305,3 +306,17 @@ def test_a_balance_limit_refuses_the_confirm_and_nothing_moves(app, client, call
     fits = client.post(f"{url}/confirm", json={"minutes": 30}, headers=jan.headers)
     assert (fits.status_code, fits.json["minutes"]) == (200, 30)
     assert balances(app, fatima.member, jan.member) == [30, -600]
+
+
+def test_a_provider_agrees_to_fewer_minutes_through_the_api(app, client, callers, make_post):
+    fatima, jan = callers["member"], callers["other_member"]
+    offer = make_post(fatima.member, "Bike repair", minutes=90)
+    url = f"/api/v1/exchanges/{propose(client, jan.headers, offer.id).json['id']}"
+    client.post(f"{url}/accept", headers=fatima.headers)
+    client.post(f"{url}/record", json={"minutes": 90}, headers=fatima.headers)
+    offered = client.post(f"{url}/confirm", json={"minutes": 60}, headers=jan.headers)
+    assert (offered.json["state"], offered.json["offered_minutes"]) == ("accepted", 60)
+    assert client.post(f"{url}/agree", headers=jan.headers).status_code == 403
+    agreed = client.post(f"{url}/agree", headers=fatima.headers)
+    assert (agreed.json["state"], agreed.json["minutes"]) == ("completed", 60)
+    assert balances(app, fatima.member, jan.member) == [60, -60]

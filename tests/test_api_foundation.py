@@ -112,8 +112,8 @@ def test_categories_are_paginated(client, member):
     assert too_many.status_code == 422 and "per_page" in too_many.json["error"]["fields"]
 
 
-def test_failed_logins_are_limited_per_account(client, member):
-    for _ in range(10):
+def test_failed_logins_make_the_account_wait(client, member):
+    for _ in range(5):
         assert client.post("/api/v1/tokens", json={"email": member.email, "password": "nope"}).status_code == 401
     blocked = client.post("/api/v1/tokens", json={"email": member.email, "password": PASSWORD})
     assert blocked.status_code == 429 and blocked.json["error"]["code"] == "too_many_requests"

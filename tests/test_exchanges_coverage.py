@@ -45,16 +45,17 @@ def test_a_coordinator_sets_the_days_and_the_maximum(app, client, neighbours):
     login(client, neighbours["Karim"])
     page = text(client.get("/exchanges/coordinate", headers=EN))
     assert 'name="auto_confirm_days" type="text" value="14"' in page and 'name="max_hours" type="text" value="8"' in page
-    response = client.post("/exchanges/coordinate", data={"auto_confirm_days": "3", "max_hours": "2"}, headers=EN)
+    response = client.post("/exchanges/coordinate", data={"auto_confirm_days": "3", "max_hours": "2", "silence_margin_percent": "10"}, headers=EN)
     assert response.status_code == 302
     page = text(client.get(response.headers["Location"], headers=EN))
     assert "Saved. Exchanges that are under way keep their date." in page
     assert 'value="3"' in page and 'name="max_hours" type="text" value="2"' in page
+    assert 'name="silence_margin_percent" type="text" value="10"' in page
     with app.app_context():
         assert settings() == (3, 120)
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "exchange.settings_changed"))
         assert event.actor_id == neighbours["Karim"].id
-        assert (event.details["before"], event.details["after"]) == ([14, 480], [3, 120])
+        assert (event.details["before"], event.details["after"]) == ([14, 480, 25], [3, 120, 10])
 
 
 @pytest.mark.parametrize("data, words", [
@@ -65,6 +66,8 @@ def test_a_coordinator_sets_the_days_and_the_maximum(app, client, neighbours):
     ({"auto_confirm_days": "14", "max_hours": "0"}, "Please choose between 1 hour and 24 hours."),
     ({"auto_confirm_days": "14", "max_hours": "25"}, "Please choose between 1 hour and 24 hours."),
     ({"auto_confirm_days": "14", "max_hours": ""}, "Please choose between 1 hour and 24 hours."),
+    ({"auto_confirm_days": "14", "max_hours": "8", "silence_margin_percent": "101"}, "Please choose between 0 and 100."),
+    ({"auto_confirm_days": "14", "max_hours": "8", "silence_margin_percent": ""}, "Please choose between 0 and 100."),
 ])
 def test_bad_settings_are_refused_and_change_nothing(app, client, neighbours, data, words):
     login(client, neighbours["Karim"])
@@ -88,7 +91,7 @@ def test_only_this_neighbourhoods_coordinators_change_its_settings(app, client, 
                                                                    make_member):
     noord = make_community("noord", "Noord")
     olga = make_member("Olga", role="coordinator", community_id=noord.id)
-    new = {"auto_confirm_days": "3", "max_hours": "2"}
+    new = {"auto_confirm_days": "3", "max_hours": "2", "silence_margin_percent": "25"}
     login(client, neighbours["Jan"])
     assert client.get("/exchanges/coordinate").status_code == 403
     assert client.post("/exchanges/coordinate", data=new).status_code == 403
@@ -97,7 +100,8 @@ def test_only_this_neighbourhoods_coordinators_change_its_settings(app, client, 
     assert client.post("/exchanges/coordinate", data=new).status_code == 302
     with app.app_context(), pytest.raises(NotAllowed):
         ex.set_exchange_settings(db.session.scalar(sa.select(Community).where(Community.slug == "buurt")),
-                                 auto_confirm_days=1, max_minutes=60, actor=fresh(Member, olga))
+                                 auto_confirm_days=1, max_minutes=60, silence_margin_percent=25,
+                                 actor=fresh(Member, olga))
     with app.app_context():
         assert settings("noord") == (3, 120) and settings("buurt") == (14, 480)
 
@@ -111,7 +115,7 @@ def test_new_settings_apply_to_new_proposals_and_recorded_time(app, client, neig
         db.session.commit()
         under_way_id, under_way_due = under_way.id, under_way.auto_confirm_at
     login(client, neighbours["Karim"])
-    client.post("/exchanges/coordinate", data={"auto_confirm_days": "3", "max_hours": "1"})
+    client.post("/exchanges/coordinate", data={"auto_confirm_days": "3", "max_hours": "1", "silence_margin_percent": "25"})
 
     as_member(client, jan)
     refused = client.post(f"/exchanges/respond/{offer.id}", data={"hours": "1", "minutes": "30"}, headers=EN)

@@ -31,11 +31,11 @@ def test_respond_accept_record_confirm_through_the_pages(app, client, neighbours
     login(client, jan)
     post_page = text(client.get(f"/market/posts/{offer.id}", headers=EN))
     assert "Ask Fatima for this" in post_page and 'name="hours" type="text" value="1"' in post_page
-    response = client.post(f"/exchanges/respond/{offer.id}", data={"hours": "1", "minutes": "30",
+    response = client.post(f"/exchanges/respond/{offer.id}", data={"hours": "1", "minutes": "45",
                                                                     "message": "Saturday?"}, headers=EN)
     assert response.status_code == 302
     page = text(client.get(response.headers["Location"], headers=EN))
-    assert "You proposed 1 hour 30 minutes to Fatima." in page and "Fatima has until " in page
+    assert "You proposed 1 hour 45 minutes to Fatima." in page and "Fatima has until " in page
     assert "Saturday?" in page
     assert "You responded already." in text(client.get(f"/market/posts/{offer.id}", headers=EN))
     with app.app_context():
@@ -43,7 +43,7 @@ def test_respond_accept_record_confirm_through_the_pages(app, client, neighbours
 
     as_member(client, fatima)
     home = text(client.get("/", headers=EN))
-    assert "Your turn" in home and "Jan proposes 1 hour 30 minutes." in home
+    assert "Your turn" in home and "Jan proposes 1 hour 45 minutes." in home
     assert re.search(r"Notifications <span class=\"nav-count\">1", home)
     page = text(client.get(f"/exchanges/{exchange_id}", headers=EN))
     assert "Please accept or decline by " in page

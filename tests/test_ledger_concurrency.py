@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from timebank.db import take_write_lock
+from timebank.exchanges.transfers import give_hours
 from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import LimitExceeded
@@ -178,4 +179,25 @@ def test_a_crash_between_flush_and_commit_leaves_no_trace(app, accounts, db_url)
         # The crashed writer's locks are gone: the same accounts can be used right away.
         ledger.transfer(db.session.get(Account, a), db.session.get(Account, b), 60, kind="gift", actor=None)
         db.session.commit()
+        assert verify().ok
+
+
+def test_first_gifts_both_ways_at_once_both_go_through(app, make_member):
+    """Two neighbours without accounts yet give each other hours at the same moment: on PostgreSQL
+    this once deadlocked while both accounts were created (a 503)."""
+    pairs = [(make_member(f"A{i}").id, make_member(f"B{i}").id) for i in range(6)]
+
+    def give(giver_id, to_id):
+        def job():
+            take_write_lock(db.session)
+            giver, to = db.session.get(Member, giver_id), db.session.get(Member, to_id)
+            transaction = give_hours(giver, to, 30, "Thanks", actor=giver)
+            db.session.commit()
+            return transaction.id
+        return job
+
+    for a, b in pairs:
+        results = in_threads(app, [give(a, b), give(b, a)])
+        assert all(isinstance(result, int) for result in results), results
+    with app.app_context():
         assert verify().ok

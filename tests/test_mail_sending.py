@@ -128,6 +128,33 @@ def test_a_refused_address_does_not_hold_up_the_others(mail_app, inbox, communit
     assert refused.sent_at is None and "550" in refused.last_error and sent.sent_at
 
 
+@pytest.fixture
+def ascii_inbox(smtp_port):
+    """A server that does not offer SMTPUTF8, as many still do not."""
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=smtp_port, enable_SMTPUTF8=False)
+    controller.start()
+    yield handler
+    controller.stop()
+
+
+def test_an_address_the_server_cannot_carry_fails_alone_and_for_good(mail_app, ascii_inbox, community):
+    """A non-ASCII address through a server without SMTPUTF8 once stopped every later message."""
+    inbox = ascii_inbox
+    queue(mail_app, "jöhn@example.org", "anouk@example.org", "priya@example.org")
+    with mail_app.app_context():
+        report = send_due()
+    assert (report.sent, report.failed) == (2, 1)
+    refused, *sent = outbox(mail_app)
+    assert refused.sent_at is None and refused.failed_at is not None and "SMTPUTF8" in refused.last_error
+    assert all(m.sent_at for m in sent)
+    assert sorted(m["To"] for m in inbox.messages) == ["anouk@example.org", "priya@example.org"]
+    with mail_app.app_context():
+        db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=None))
+        db.session.commit()
+        assert send_due().failed == 0  # never tried again
+
+
 def test_two_workers_never_send_the_same_email_twice(mail_app, inbox, community):
     queue(mail_app, *[f"neighbour{i}@example.org" for i in range(30)])
 

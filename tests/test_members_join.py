@@ -161,11 +161,14 @@ def test_bad_registration_keeps_what_was_typed_but_not_the_password(client, comm
     assert "short" not in page.text.split("<main", 1)[1].split("at least 8")[0]
 
 
-def test_duplicate_email_is_refused(app, client, community, member):
+def test_an_address_with_an_account_gets_an_email_instead_of_a_second_account(app, client, community, member):
     page = register(client, email=member.email.upper())
-    assert "There is already an account with this email address" in page.text
+    assert page.status_code == 302
+    assert "We sent an email to " in client.get(page.headers["Location"], headers=EN).text
     with app.app_context():
         assert count(Member) == 1
+        [notice] = mails(to=member.email)
+        assert notice.kind == "join_address_taken" and "/password/forgot" in notice.body_text
 
 
 def test_long_passphrases_and_pasted_passwords_are_welcome(app, client, community):

@@ -1,8 +1,10 @@
 """The base layout, error pages, security headers, CSRF and the health check."""
 import re
+import time
 
 import pytest
 from flask import abort
+from itsdangerous import URLSafeTimedSerializer
 
 from timebank.extensions import limiter
 
@@ -122,9 +124,24 @@ def csrf_app(db_url):
     return make_app(db_url, WTF_CSRF_ENABLED=True)
 
 
+def expired_token(app, client) -> str:
+    """A form token this client's session was given nine hours ago (forms live eight)."""
+    class Past(URLSafeTimedSerializer):
+        def make_signer(self, salt=None):
+            signer = super().make_signer(salt)
+            signer.get_timestamp = lambda: int(time.time()) - 9 * 3600
+            return signer
+
+    client.get("/login")
+    with client.session_transaction() as session:
+        raw = session["csrf_token"]
+    return Past(app.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+
 def test_expired_form_keeps_what_was_typed_but_not_the_password(csrf_app, member):
     client = csrf_app.test_client()
-    response = client.post("/login", data={"email": member.email, "password": PASSWORD, "csrf_token": "stale"},
+    response = client.post("/login", data={"email": member.email, "password": PASSWORD,
+                                           "csrf_token": expired_token(csrf_app, client)},
                            headers={"Accept-Language": "en"})
     assert response.status_code == 400
     assert "Please try again" in response.text
@@ -134,6 +151,25 @@ def test_expired_form_keeps_what_was_typed_but_not_the_password(csrf_app, member
     retry = client.post("/login", data={"email": member.email, "csrf_token": token})
     assert retry.status_code == 200  # back on the form: the email is kept, only the password is asked again
     assert f'value="{member.email}"' in retry.text and "Please try again" not in retry.text
+
+
+def test_a_cross_site_form_is_never_rebuilt_behind_a_fresh_token(csrf_app, make_member):
+    """One-click CSRF: another site posts a gift to the fund without a token (or with a token of
+    another session). The answer must not offer its fields again with a valid token."""
+    victim = make_member("Fatima")
+    client = csrf_app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    assert client.post("/login", data={"email": victim.email, "password": PASSWORD,
+                                       "csrf_token": token}).status_code == 302
+    attacker = csrf_app.test_client()
+    foreign = expired_token(csrf_app, attacker)
+    for token in (None, "forged", foreign):
+        data = {"hours": "8", "memo": "Thanks", "request_key": "x"} | ({"csrf_token": token} if token else {})
+        response = client.post("/exchanges/give?to=fund", data=data, headers={"Accept-Language": "en"},
+                               environ_base={"HTTP_REFERER": "https://evil.example/"})
+        assert response.status_code == 400
+        assert 'name="hours"' not in response.text and "Send again" not in response.text
+        assert "Open the page again" in response.text and "evil.example" not in response.text
 
 
 def test_forms_refuse_posts_without_csrf_token(csrf_app):

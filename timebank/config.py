@@ -46,7 +46,8 @@ class Config:
     TRUSTED_PROXIES = 0  # reverse proxies in front of the app whose X-Forwarded-* headers are believed
     # members
     LOGIN_FAILURE_LIMIT = "10 per 15 minutes"  # per account and per address
-    EMAIL_LINK_LIMIT = "5 per 15 minutes"  # reset and confirmation emails asked for, per address
+    EMAIL_LINK_LIMIT = "5 per 15 minutes"  # emails asked for (join, reset, confirmation), per address and per email
+    JOIN_LIMIT = "30 per hour"  # sign-ups per address: a whole neighbourhood meeting may share one wifi
     CONFIRM_LINK_HOURS = 72
     RESET_LINK_MINUTES = 60
     EMAIL_CHANGE_LINK_HOURS = 24

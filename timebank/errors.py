@@ -1,7 +1,10 @@
 """Error pages and JSON errors, and the one-sentence startup failure."""
-from flask import g, jsonify, render_template, request
+import hmac
+
+from flask import current_app, g, jsonify, render_template, request, session
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -111,12 +114,29 @@ def domain_error_response(exc: DomainError):
     return error_response(exc.status, str(exc), code=exc.code, fields=fields)
 
 
+def issued_to_this_session() -> bool:
+    """The form carried a token that this very session was given (signed by us, for the raw token
+    in this session), only too old. A cross-site form cannot carry one."""
+    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    sent, own = request.form.get(field), session.get(field)
+    if not sent or not own:
+        return False
+    try:
+        token = URLSafeTimedSerializer(current_app.secret_key, salt="wtf-csrf-token").loads(sent)
+    except BadData:
+        return False
+    return isinstance(token, str) and hmac.compare_digest(own, token)
+
+
 def register_errorhandlers(app):
     def handle_csrf(exc: CSRFError):
         if wants_json():
             return error_response(400, str(exc.description))
-        # Keep what the person typed (never passwords) so one click sends it again with a fresh token.
-        kept = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token" and "password" not in k]
+        # Keep what the person typed (never passwords) so one click sends it again with a fresh
+        # token, but only for their own form that was merely open too long: fields that came
+        # without this session's token may come from another site, and must never be re-sent.
+        kept = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token" and "password" not in k] \
+            if issued_to_this_session() else []
         back = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else "/"
         return render_template("errors/csrf.html", kept=kept, action=request.full_path.rstrip("?"),
                                back=back), 400

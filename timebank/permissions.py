@@ -48,13 +48,31 @@ def can_see_balance(viewer: Member | None, member: Member) -> bool:
     return _shown_to(viewer, member, member.show_balance_to)
 
 
+def rank(member: Member) -> int:
+    """Powers over a member stop at one's own rank: 0 member, 1 coordinator, 2 administrator."""
+    return 2 if member.is_admin else 1 if member.role == "coordinator" else 0
+
+
+def outranks(actor: Member | None, member: Member) -> bool:
+    return bool(actor and actor.is_authenticated and actor.id != member.id and rank(actor) > rank(member))
+
+
 def can_manage_member(actor: Member | None, member: Member) -> bool:
-    """Suspend, let back in, erase: a coordinator of the member's community, never for themself."""
-    return can_coordinate(actor, member.community_id) and actor.id != member.id
+    """Suspend, let back in, erase: coordinators of the member's community act on members,
+    administrators on coordinators too; nobody on themself or on someone of their own rank."""
+    return outranks(actor, member) and (can_coordinate(actor, member.community_id) or can_administer(actor))
 def can_manage_post(member: Member | None, post) -> bool:
     """Edit, pause, close or renew a post: its owner. A coordinator acting for an assisted member
     passes `acting_member()`, which is then that member."""
     return is_member_of(member, post.community_id) and member.id == post.owner_id
+
+
+def can_see_post(viewer: Member | None, post, acting: Member | None = None) -> bool:
+    """A post of the reader's community; one a coordinator took down only for its owner (or a
+    coordinator acting for the owner, `acting`) and the coordinators."""
+    if not is_member_of(viewer, post.community_id):
+        return False
+    return not post.is_moderated or can_manage_post(acting or viewer, post) or can_moderate_post(viewer, post)
 
 
 def can_moderate_post(member: Member | None, post) -> bool:
@@ -76,8 +94,8 @@ def can_correct_ledger(actor: Member | None, community_id: int) -> bool:
 
 def can_manage_account(actor: Member | None, member: Member) -> bool:
     """Give a member's account its own limits, pause or reopen it: a coordinator of the member's
-    community, never for their own account."""
-    return can_correct_ledger(actor, member.community_id) and actor.id != member.id
+    community, over members below their rank (never their own account)."""
+    return can_correct_ledger(actor, member.community_id) and outranks(actor, member)
 
 
 def register_permissions(app) -> None:

@@ -72,6 +72,8 @@ class ExchangeSchema(Schema):
         "description": "The agreed minutes; once completed, the minutes that moved (in a group: each)."})
     recorded_minutes = fields.Integer(required=True, allow_none=True,
                                       metadata={"description": "How long the provider said it took."})
+    offered_minutes = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "The receiver confirmed fewer minutes than recorded; the provider agrees or disputes."})
     planned_on = fields.Date(required=True, allow_none=True)
     reason = fields.String(required=True, metadata={
         "description": "Why it was declined, cancelled or disputed, or how a coordinator decided."})
@@ -81,7 +83,9 @@ class ExchangeSchema(Schema):
     status = Computed(StatusSchema, lambda exchange: status(exchange, _party_member(exchange)), required=True,
                       metadata={"description": "In the caller's language, as the exchange page says it."})
     auto_confirm_at = fields.DateTime(required=True, allow_none=True, metadata={
-        "description": "The recorded time settles by itself then, unless the receiver confirms or disputes first."})
+        "description": "The recorded time settles by itself then, unless the receiver confirms or disputes first. "
+                       "null when only the receiver can settle it: more time recorded than the community lets "
+                       "silence settle, or a paper slip."})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     completed_at = fields.DateTime(required=True, allow_none=True)
@@ -238,6 +242,18 @@ def record(body, exchange_id: int):
                                    actor=current_user._get_current_object())
 
 
+@bp.route(f"/exchanges/<{PATH_ID}:exchange_id>/agree", methods=["POST"])
+@token_required
+@writes
+@bp.response(200, ExchangeSchema)
+@bp.doc(security=BEARER)
+@documents_errors(bp, 401, 403, 404, 409)
+def agree(exchange_id: int):
+    """The provider agrees to the fewer minutes the receiver confirmed (`offered_minutes`): they
+    move now. Not agreeing: dispute instead."""
+    return services.agree(visible_exchange(exchange_id), actor=current_user._get_current_object())
+
+
 @bp.route(f"/exchanges/<{PATH_ID}:exchange_id>/confirm", methods=["POST"])
 @token_required
 @writes
@@ -248,8 +264,11 @@ def record(body, exchange_id: int):
 def confirm(body, exchange_id: int):
     """The receiver confirms: the hours move now, in one ledger transaction (`transaction_id`).
 
-    In a group exchange a member confirms their own part. A balance limit that refuses is 409
-    `limit_exceeded`, saying the limit and how much still fits; nothing moved."""
+    Fewer minutes than the provider recorded move only when the provider agrees (`agree`), says
+    nothing for the community's number of days, or a coordinator decides a dispute: until then
+    the exchange stays `accepted` with `offered_minutes`. In a group exchange a member confirms
+    their own part. A balance limit that refuses is 409 `limit_exceeded`, saying the limit and how
+    much still fits; nothing moved."""
     return services.confirm(visible_exchange(exchange_id), actor=current_user._get_current_object(),
                             minutes=body.get("minutes"))
 

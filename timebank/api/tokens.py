@@ -9,7 +9,8 @@ from timebank.api.common import BEARER, api_blueprint, documents_errors
 from timebank.api.idempotency import writes
 from timebank.errors import DomainError
 from timebank.extensions import db
-from timebank.members.login_limits import limit_failed_logins, record_failed_login
+from timebank.members.login_limits import (forget_failures, limit_failed_logins, please_wait, record_failed_login,
+                                           wait_before_trying)
 from timebank.members.models import Member
 from timebank.members.passwords import verify_password
 
@@ -31,6 +32,11 @@ class LoginRefused(DomainError):
     status = 401
 
 
+class TooManyAttempts(DomainError):
+    code = "too_many_requests"
+    status = 429
+
+
 @bp.route("/tokens", methods=["POST"])
 @limit_failed_logins
 @bp.arguments(Credentials)
@@ -44,11 +50,15 @@ def create_token(credentials):
     it to whoever sends the same key."""
     email = credentials["email"].strip().lower()
     member = db.session.scalar(sa.select(Member).where(Member.email == email))
+    if (wait := wait_before_trying(email)) is not None:
+        raise TooManyAttempts(please_wait(wait))
     if member is None or not verify_password(member.password_hash, credentials["password"]):
-        record_failed_login()
+        record_failed_login(email)
+        db.session.commit()  # the count stays, though the call is refused
         raise LoginRefused(_("That email address and password do not match."))
     if not member.is_active:
         raise LoginRefused(_("This account cannot log in. Please contact a coordinator."))
+    forget_failures(email)
     token, raw = issue_token(member)
     db.session.commit()
     return {"token": raw, "expires_at": token.expires_at}

@@ -75,4 +75,4 @@ def give(body):
 def _ledger_key(giver: Member) -> str | None:
     """The caller's Idempotency-Key, made unique per member and short enough for the ledger."""
     key = request.headers.get("Idempotency-Key")
-    return f"api:{giver.id}:{hashlib.sha256(key.encode()).hexdigest()[:40]}" if key else None
+    return f"api-{hashlib.sha256(key.encode()).hexdigest()[:40]}" if key else None

@@ -34,6 +34,8 @@ class Community(db.Model):
     # (unless the receiver objects), and the most minutes one exchange may move.
     exchange_auto_confirm_days: Mapped[int] = mapped_column(default=14, server_default="14")
     exchange_max_minutes: Mapped[int] = mapped_column(default=480, server_default="480")
+    # Recorded time settles by itself only within this share above the agreed time; more needs the payer.
+    exchange_silence_margin_percent: Mapped[int] = mapped_column(default=25, server_default="25")
 
     areas: Mapped[list["Area"]] = relationship(
         back_populates="community", order_by="Area.name", cascade="all, delete-orphan")

@@ -94,3 +94,4 @@ class SlipForm(KeyedForm):
 class SettingsForm(FlaskForm):
     auto_confirm_days = WholeNumberField(_l("Days before recorded time is settled by itself"))
     max_hours = WholeNumberField(_l("Most hours one exchange can move"))
+    silence_margin_percent = WholeNumberField(_l("How much more than agreed may settle by itself (%)"))

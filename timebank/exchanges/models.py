@@ -50,6 +50,11 @@ class Exchange(db.Model):
     recorded_minutes: Mapped[int | None]
     recorded_at: Mapped[datetime | None]
     auto_confirm_at: Mapped[datetime | None]
+    # The receiver confirmed fewer minutes than recorded: the provider agrees (or stays silent
+    # until auto_confirm_at) and these minutes move, or asks a coordinator to decide.
+    offered_minutes: Mapped[int | None]
+    # A coordinator's paper slip: the form's key, so sending the form twice records it once.
+    request_key: Mapped[str | None] = mapped_column(sa.String(120), unique=True)
     # Why it was declined, cancelled, disputed or how a dispute was resolved.
     reason: Mapped[str] = mapped_column(sa.Text, default="")
     help_requested_at: Mapped[datetime | None]
@@ -69,6 +74,7 @@ class Exchange(db.Model):
         sa.CheckConstraint(_in("state", STATES), name="state"),
         sa.CheckConstraint(sa.text("minutes > 0"), name="minutes"),
         sa.CheckConstraint(sa.text("recorded_minutes IS NULL OR recorded_minutes > 0"), name="recorded_minutes"),
+        sa.CheckConstraint(sa.text("offered_minutes IS NULL OR offered_minutes > 0"), name="offered_minutes"),
         sa.CheckConstraint(sa.text("(state = 'completed') = (transaction_id IS NOT NULL)"), name="settled"),
         # One open proposal per post and responder: a second click finds the first.
         sa.Index("uq_exchanges_open_per_post", "post_id", "proposer_id", unique=True,

@@ -43,6 +43,7 @@ AUTO_CONFIRM_DAYS_RANGE = (1, 60)
 # A proposal is answered within this, or it ends: nobody is left waiting without knowing (ux.md).
 ANSWER_WITHIN = timedelta(days=7)
 MAX_MINUTES_RANGE = (60, 24 * 60)
+SILENCE_MARGIN_RANGE = (0, 100)
 
 STATE_WORDS = {
     "proposed": _l("waiting for an answer"), "accepted": _l("accepted"), "completed": _l("completed"),
@@ -94,6 +95,9 @@ def _party(exchange: Exchange, actor: Member | None, on_behalf_of: Member | None
     participant = exchange.participant(member)
     if participant is None:
         raise NotAParty()
+    if on_behalf_of is not None and actor.id != on_behalf_of.id and exchange.participant(actor) is not None:
+        raise NotAllowed(_l("You take part in this exchange yourself, so another coordinator helps %(name)s "
+                            "with it.", name=on_behalf_of.name))
     return participant
 
 
@@ -109,7 +113,7 @@ def _require_state(exchange: Exchange, allowed: tuple[str, ...], done: str | Non
 
 
 def _require_single(exchange: Exchange) -> None:
-    if exchange.kind != "single":
+    if exchange.is_group:
         raise IllegalTransition(_l("This cannot be done in a group exchange."))
 
 
@@ -196,6 +200,9 @@ def propose(post: Post, responder: Member, minutes: int, *, actor: Member, messa
         raise NotAllowed(_l("This post is in another neighbourhood. Exchanges stay within one neighbourhood."))
     if post.owner_id == responder.id:
         raise ExchangeError(_l("This is your own post. Wait for a neighbour to respond to it."))
+    if post.owner_id == actor.id:
+        raise NotAllowed(_l("This is your own post, so another coordinator helps %(name)s respond to it.",
+                            name=responder.name))
     _check_member(responder, post.community_id)
     if post.state != "active" or post.owner.status != "active":
         raise PostUnavailable(_l("This post is no longer in the market, so you cannot respond to it."))
@@ -281,21 +288,33 @@ def record_minutes(exchange: Exchange, minutes: int, *, actor: Member,
     the community's number of days."""
     _lock(exchange)
     party = _party(exchange, actor, on_behalf_of)
-    _require_single(exchange)
+    if exchange.kind != "single":
+        raise IllegalTransition(_l("The time of this exchange is set already."))
     if party.role != "provider":
         raise NotAllowed(_l("The one who helped records the time. You confirm it."))
     _require_state(exchange, ("accepted",))
-    minutes = check_minutes(minutes, _community(exchange))
+    community = _community(exchange)
+    minutes = check_minutes(minutes, community)
     now = utcnow()
-    exchange.recorded_minutes, exchange.recorded_at = minutes, now
-    exchange.auto_confirm_at = now + timedelta(days=_community(exchange).exchange_auto_confirm_days)
-    return _changed(exchange, "recorded", party.member, actor, minutes=minutes)
+    exchange.recorded_minutes, exchange.recorded_at, exchange.offered_minutes = minutes, now, None
+    # Silence settles only what the receiver agreed to: the agreed time, within the community's margin.
+    exchange.auto_confirm_at = (now + timedelta(days=community.exchange_auto_confirm_days)
+                                if minutes <= silence_allows(exchange.minutes, community) else None)
+    return _changed(exchange, "recorded", party.member, actor, minutes=minutes,
+                    waits=exchange.auto_confirm_at is None)
+
+
+def silence_allows(agreed: int, community: Community) -> int:
+    """The most recorded minutes that settle when the receiver says nothing."""
+    return agreed + agreed * community.exchange_silence_margin_percent // 100
 
 
 def confirm(exchange: Exchange, *, actor: Member, on_behalf_of: Member | None = None, minutes: int | None = None,
             override_reason: str | None = None) -> Exchange:
     """The receiver agrees to pay: the hours move now (the minutes the provider recorded, or the
     ones given here, else the agreed ones). In a group, a member confirms their own part.
+    Fewer minutes than the provider recorded move only when the provider agrees, says nothing
+    for the community's number of days, or a coordinator decides (see `agree`).
 
     A coordinator (acting for the receiver) may let this one settlement go past a balance limit
     with `override_reason`. Raises LimitExceeded, with nothing changed, when a limit refuses."""
@@ -309,9 +328,35 @@ def confirm(exchange: Exchange, *, actor: Member, on_behalf_of: Member | None = 
         raise NotAllowed(_l("The one who was helped confirms. You can record how long it took."))
     _require_state(exchange, ("accepted",), done="completed")
     minutes = minutes if minutes is not None else exchange.recorded_minutes or exchange.minutes
-    minutes = check_minutes(minutes, _community(exchange))
+    community = _community(exchange)
+    minutes = check_minutes(minutes, community)
+    if exchange.recorded_minutes is not None and minutes < exchange.recorded_minutes:
+        if exchange.offered_minutes == minutes:
+            raise AlreadyDone()
+        exchange.offered_minutes = minutes
+        exchange.auto_confirm_at = utcnow() + timedelta(days=community.exchange_auto_confirm_days)
+        return _changed(exchange, "offered", party.member, actor, minutes=minutes,
+                        recorded=exchange.recorded_minutes)
     on_behalf = party.member if actor is not None and actor.id != party.member_id else None
     _settle(exchange, minutes, actor=actor, on_behalf_of=on_behalf, override_reason=override_reason)
+    _completed(exchange, party.member, actor)
+    return exchange
+
+
+def agree(exchange: Exchange, *, actor: Member, on_behalf_of: Member | None = None) -> Exchange:
+    """The provider agrees to the fewer minutes the receiver confirmed: they move now. The receiver
+    agreed to pay them, so the time bank settles what both agreed (the provider cannot authorise
+    hours into their own account)."""
+    _lock(exchange)
+    party = _party(exchange, actor, on_behalf_of)
+    _require_single(exchange)
+    if party.role != "provider":
+        raise NotAllowed(_l("The one who helped answers this. You confirmed already."))
+    _require_state(exchange, ("accepted",), done="completed")
+    if exchange.offered_minutes is None:
+        raise IllegalTransition(_l("There is nothing to agree to: %(name)s has not confirmed a time yet.",
+                                   name=exchange.receiver.name))
+    _settle(exchange, exchange.offered_minutes, actor=None, on_behalf_of=None)
     _completed(exchange, party.member, actor)
     return exchange
 
@@ -392,7 +437,8 @@ def _settle(exchange: Exchange, minutes: int, *, actor: Member | None, on_behalf
             override_reason: str | None = None) -> None:
     """Receiver → provider (and the community's levy), in this database transaction."""
     receiver, provider = exchange.receiver, exchange.provider
-    transaction = ledger.transfer(ledger.account_for(receiver), ledger.account_for(provider), minutes,
+    paying, paid = ledger.accounts_for(receiver, provider)
+    transaction = ledger.transfer(paying, paid, minutes,
                                   kind="exchange", actor=actor, memo=exchange.title, on_behalf_of=on_behalf_of,
                                   idempotency_key=settle_key(exchange), override_reason=override_reason)
     _mark_settled(exchange, transaction.id, minutes)
@@ -440,6 +486,9 @@ def create_group(organiser: Member, role: str, title: str, minutes: int, members
                             "members")
     for member in unique:
         _check_member(member, organiser.community_id)
+    if actor.id != organiser.id and any(m.id == actor.id for m in unique):
+        raise NotAllowed(_l("You take part in this exchange yourself, so another coordinator helps %(name)s "
+                            "with it.", name=organiser.name), "members")
     now = utcnow()
     other_role = "receiver" if role == "provider" else "provider"
     exchange = Exchange(
@@ -490,10 +539,17 @@ def _answer_part(exchange: Exchange, party: Participant, answer: str, actor: Mem
     return exchange
 
 
+def _taking_part(exchange: Exchange, include_silent: bool) -> list[Participant]:
+    """Who settles: those who confirmed their part; when the days are up also the silent helpers
+    the organiser agreed to pay. Silence never makes anyone pay."""
+    return [p for p in exchange.others()
+            if p.answer == "confirmed" or (include_silent and p.answer is None and p.role == "provider")]
+
+
 def _close_group(exchange: Exchange, *, actor: Member | None, include_silent: bool = False) -> str:
-    """Settle a group whose answers are in (or whose days are up); everyone declined: cancelled.
+    """Settle a group whose answers are in (or whose days are up); nobody to settle: cancelled.
     A balance limit that refuses leaves it open and tells the organiser and that member."""
-    if not any(p.answer == "confirmed" or (include_silent and p.answer is None) for p in exchange.others()):
+    if not _taking_part(exchange, include_silent):
         exchange.state, exchange.auto_confirm_at = "cancelled", None
         _event(exchange, "nobody", author=None, actor=None)
         _tell_others(exchange, "cancelled", None)
@@ -516,10 +572,11 @@ def _settle_group(exchange: Exchange, *, actor: Member | None, include_silent: b
     """One ledger transaction with every leg; the levy of the community goes to the fund."""
     community = _community(exchange)
     organiser = exchange.participant(exchange.proposer_id)
-    taking = [p for p in exchange.others() if p.answer == "confirmed" or (include_silent and p.answer is None)]
+    taking = _taking_part(exchange, include_silent)
     minutes = exchange.minutes
     levy_each = minutes * community.ledger_levy_percent // 100
-    account = {p.member_id: ledger.account_for(p.member) for p in [organiser, *taking]}
+    everyone = [organiser, *taking]
+    account = dict(zip([p.member_id for p in everyone], ledger.accounts_for(*(p.member for p in everyone))))
     if organiser.role == "provider":
         legs = [(account[p.member_id], -minutes) for p in taking]
         legs.append((account[organiser.member_id], (minutes - levy_each) * len(taking)))
@@ -529,7 +586,7 @@ def _settle_group(exchange: Exchange, *, actor: Member | None, include_silent: b
     if levy_each:
         legs.append((ledger.fund_account(community.id), levy_each * len(taking)))
     transaction = ledger.post(community.id, "exchange", [(a, m) for a, m in legs if m], actor=actor,
-                              memo=exchange.title, idempotency_key=settle_key(exchange))
+                              memo=exchange.title, idempotency_key=settle_key(exchange), payers_consented=True)
     now = utcnow()
     for participant in taking:
         if participant.answer is None:
@@ -565,8 +622,15 @@ def auto_confirm(exchange: Exchange, now=None) -> str:
         return _close_group(exchange, actor=None, include_silent=True)
     if exchange.state != "accepted" or exchange.recorded_minutes is None:
         return "skipped"
+    minutes = exchange.offered_minutes
+    if minutes is None and exchange.kind == "single" \
+            and exchange.recorded_minutes <= silence_allows(exchange.minutes, _community(exchange)):
+        minutes = exchange.recorded_minutes
+    if minutes is None:  # more than agreed, or a paper slip: only the receiver can say yes
+        exchange.auto_confirm_at = None
+        return "skipped"
     try:
-        _settle(exchange, exchange.recorded_minutes, actor=None, on_behalf_of=None)
+        _settle(exchange, minutes, actor=None, on_behalf_of=None)
     except LimitExceeded as refusal:
         exchange.auto_confirm_at = None
         _event(exchange, "limit", author=None, actor=None, owner=refusal.owner, room=refusal.room)
@@ -601,12 +665,16 @@ def expire(exchange: Exchange, now=None) -> bool:
 
 def record_paper_slip(provider: Member, receiver: Member, minutes: int, *, actor: Member, title: str,
                       date: date | None = None, note: str = "", idempotency_key: str | None = None) -> Exchange:
-    """A coordinator records an exchange that happened on paper (members without phone or
-    computer), done on both members' behalf: settled at once, audit-logged, both told. The same
-    idempotency key (the form's) records it once, however often the form is sent."""
+    """A coordinator records an exchange that happened on paper. For a receiver who cannot use the
+    app (an assisted member) the coordinator confirms in their name: it settles at once. Anyone
+    else confirms it themselves: nothing moves until they do, and silence never settles it. Both
+    are told; it is audit-logged. The form's key records it once, however often it is sent."""
     take_write_lock(db.session)
     if not can_coordinate(actor, provider.community_id):
         raise NotAllowed(_l("Only a coordinator of this neighbourhood can record a paper slip."))
+    key = f"slip:{actor.id}:{idempotency_key}" if idempotency_key else None
+    if key is not None and (earlier := db.session.scalar(sa.select(Exchange).where(Exchange.request_key == key))):
+        return earlier
     for member in (provider, receiver):
         _check_member(member, actor.community_id)
     if provider.id == receiver.id:
@@ -614,25 +682,23 @@ def record_paper_slip(provider: Member, receiver: Member, minutes: int, *, actor
     title = clean_text(title, TITLE_MAX, "title", required=True)
     note = clean_text(note, MESSAGE_MAX, "note")
     minutes = check_minutes(minutes, actor.community)
-    transaction = ledger.transfer(ledger.account_for(receiver), ledger.account_for(provider), minutes,
-                                  kind="exchange", actor=actor, memo=title, on_behalf_of=receiver,
-                                  idempotency_key=f"slip:{idempotency_key}" if idempotency_key else None)
-    earlier = db.session.scalar(sa.select(Exchange).where(Exchange.transaction_id == transaction.id))
-    if earlier is not None:
-        return earlier
     now = utcnow()
     exchange = Exchange(community_id=actor.community_id, kind="slip", title=title, minutes=minutes,
-                        planned_on=_check_date(date), proposer_id=actor.id, state="completed",
-                        transaction_id=transaction.id, completed_at=now,
+                        planned_on=_check_date(date), proposer_id=actor.id, state="accepted", request_key=key,
+                        recorded_minutes=minutes, recorded_at=now,
                         participants=[Participant(member_id=provider.id, role="provider"),
                                       Participant(member_id=receiver.id, role="receiver")])
     db.session.add(exchange)
     db.session.flush()
-    _event(exchange, "slip", author=actor, actor=actor, body=note, minutes=minutes)
+    if receiver.assisted:
+        _settle(exchange, minutes, actor=actor, on_behalf_of=receiver)
+    _event(exchange, "slip", author=actor, actor=actor, body=note, minutes=minutes,
+           waits=exchange.state != "completed")
     for member in (provider, receiver):
         record("exchange.slip", actor=actor, on_behalf_of=member, community_id=exchange.community_id,
                subject=exchange, minutes=minutes, title=title)
-        notify(member, "slip", actor=actor, exchange=exchange, minutes=minutes)
+        notify(member, "slip" if receiver.assisted or member is provider else "slip_confirm", actor=actor,
+               exchange=exchange, minutes=minutes)
     return exchange
 
 
@@ -747,21 +813,25 @@ def open_disputes(community_id: int) -> list[Exchange]:
 
 
 def set_exchange_settings(community: Community, *, auto_confirm_days: int | None, max_minutes: int | None,
-                          actor: Member) -> Community:
-    """A coordinator sets the days before recorded time settles by itself, and the most time one
-    exchange may move. Exchanges under way keep their date."""
+                          silence_margin_percent: int | None, actor: Member) -> Community:
+    """A coordinator sets the days before recorded time settles by itself, how far above the agreed
+    time it still may (beyond that the receiver must confirm), and the most time one exchange may
+    move. Exchanges under way keep their date."""
     if not can_coordinate(actor, community.id):
         raise NotAllowed(_l("Only a coordinator of this neighbourhood can change this."))
     for value, (low, high), field in ((auto_confirm_days, AUTO_CONFIRM_DAYS_RANGE, "auto_confirm_days"),
-                                      (max_minutes, MAX_MINUTES_RANGE, "max_hours")):
+                                      (max_minutes, MAX_MINUTES_RANGE, "max_hours"),
+                                      (silence_margin_percent, SILENCE_MARGIN_RANGE, "silence_margin_percent")):
         if value is None or not low <= value <= high:
-            shown = (low, high) if field == "auto_confirm_days" else (format_minutes(low), format_minutes(high))
+            shown = (format_minutes(low), format_minutes(high)) if field == "max_hours" else (low, high)
             raise ExchangeError(_l("Please choose between %(low)s and %(high)s.", low=shown[0], high=shown[1]), field)
-    before = [community.exchange_auto_confirm_days, community.exchange_max_minutes]
+    before = [community.exchange_auto_confirm_days, community.exchange_max_minutes,
+              community.exchange_silence_margin_percent]
     community.exchange_auto_confirm_days, community.exchange_max_minutes = auto_confirm_days, max_minutes
+    community.exchange_silence_margin_percent = silence_margin_percent
     db.session.flush()
     record("exchange.settings_changed", actor=actor, community_id=community.id, subject=community, before=before,
-           after=[auto_confirm_days, max_minutes])
+           after=[auto_confirm_days, max_minutes, silence_margin_percent])
     return community
 
 

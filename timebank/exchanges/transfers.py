@@ -16,10 +16,6 @@ from timebank.notifications.services import notify
 from timebank.permissions import can_coordinate
 
 
-def _key(prefix: str, idempotency_key: str | None) -> str | None:
-    return f"{prefix}:{idempotency_key}" if idempotency_key else None
-
-
 def _earlier(community_id: int, key: str | None) -> Transaction | None:
     """The transaction a first submit of the same form made: a second one changes and tells nothing.
     (The ledger itself would never write it twice; this spares the second notification.)"""
@@ -33,8 +29,9 @@ def _earlier(community_id: int, key: str | None) -> Transaction | None:
 def give_hours(from_member: Member, to_member: Member | None, minutes: int, memo: str = "", *, actor: Member,
                idempotency_key: str | None = None) -> Transaction:
     """Give hours to a neighbour as a thank-you, or (`to_member` None) donate them to the
-    community fund. Raises LimitExceeded (nothing written) when a balance limit refuses."""
-    key = _key("give", idempotency_key)
+    community fund. Raises LimitExceeded (nothing written) when a balance limit refuses.
+    `idempotency_key` is the form's (or API call's) own key; see `ledger.request_key`."""
+    key = ledger.request_key(actor, "give", idempotency_key)
     if (earlier := _earlier(from_member.community_id, key)) is not None:
         return earlier
     _check_actor(actor, from_member)
@@ -43,8 +40,11 @@ def give_hours(from_member: Member, to_member: Member | None, minutes: int, memo
         _check_member(to_member, from_member.community_id)
         if to_member.id == from_member.id:
             raise ExchangeError(_l("You cannot give hours to yourself."), "to")
-    target = ledger.account_for(to_member) if to_member else ledger.fund_account(from_member.community_id)
-    transaction = ledger.transfer(ledger.account_for(from_member), target, minutes,
+    if to_member is not None:
+        source, target = ledger.accounts_for(from_member, to_member)
+    else:
+        source, target = ledger.account_for(from_member), ledger.fund_account(from_member.community_id)
+    transaction = ledger.transfer(source, target, minutes,
                                   kind="gift" if to_member else "donation", actor=actor, memo=memo,
                                   on_behalf_of=from_member if actor.id != from_member.id else None,
                                   idempotency_key=key)
@@ -61,7 +61,7 @@ def grant_from_fund(member: Member, minutes: int, reason: str, *, actor: Member,
     """A coordinator gives a member hours from the community fund, with a reason the member sees."""
     if not can_coordinate(actor, member.community_id):
         raise NotAllowed(_l("Only a coordinator of this neighbourhood can give hours from the fund."))
-    key = _key("grant", idempotency_key)
+    key = ledger.request_key(actor, "grant", idempotency_key)
     if (earlier := _earlier(member.community_id, key)) is not None:
         return earlier
     _check_member(member, actor.community_id)

@@ -218,10 +218,13 @@ ACTIONS = {
              lambda e: _("The coordinators are asked to help. They get a message.")),
     "settle": (lambda e, actor, helped, form: services.settle_group(e, actor=actor, on_behalf_of=helped),
                lambda e: _("Settled: the hours moved.")),
+    "agree": (lambda e, actor, helped, form: services.agree(e, actor=actor, on_behalf_of=helped),
+              lambda e: _("Thank you: %(time)s moved to your balance.", time=format_minutes(e.minutes))),
 }
 
 
-@bp.route("/<int:exchange_id>/<any(accept, decline, cancel, dispute, help, settle):action>", methods=["POST"])
+@bp.route("/<int:exchange_id>/<any(accept, decline, cancel, dispute, help, settle, agree):action>",
+          methods=["POST"])
 @login_required
 def act(exchange_id: int, action: str):
     exchange = exchange_for(exchange_id)
@@ -274,6 +277,10 @@ def confirm(exchange_id: int):
         return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
     if result.is_group:
         flash(_("Thank you: your part is confirmed."), "success")
+    elif result.state != "completed":
+        flash(_("You confirmed %(time)s. %(name)s recorded more, so they are asked to agree; if they do nothing, "
+                "the hours move by themselves.", time=format_minutes(result.offered_minutes),
+                name=result.provider.name), "success")
     else:
         flash(_("Confirmed: %(time)s went from your balance to %(name)s. Thank you!",
                 time=format_minutes(result.minutes), name=result.provider.name), "success")
@@ -465,7 +472,10 @@ def slip():
             provider.chosen[0], receiver.chosen[0], form.total(), actor=logged_in_member(), title=form.title.data,
             date=form.date.data, note=form.note.data, idempotency_key=form.request_key.data), form)
         if exchange is not None:
-            flash(_("The paper slip is recorded: the hours moved, and both members are told."), "success")
+            flash(_("The paper slip is recorded: the hours moved, and both members are told.")
+                  if exchange.state == "completed" else
+                  _("The paper slip is recorded. %(name)s is asked to confirm it; the hours move when they do.",
+                    name=exchange.receiver.name), "success")
             return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
     return render_template("exchanges/slip.html", form=form, provider=provider, receiver=receiver), \
         422 if request.method == "POST" else 200
@@ -481,11 +491,13 @@ def coordinate():
     if request.method == "GET":
         form.auto_confirm_days.data = community.exchange_auto_confirm_days
         form.max_hours.data = community.exchange_max_minutes // 60
+        form.silence_margin_percent.data = community.exchange_silence_margin_percent
     elif form.validate_on_submit():
         hours = form.max_hours.data
         if run(lambda: services.set_exchange_settings(
                 community, auto_confirm_days=form.auto_confirm_days.data,
-                max_minutes=hours * 60 if hours is not None else None, actor=logged_in_member()), form):
+                max_minutes=hours * 60 if hours is not None else None,
+                silence_margin_percent=form.silence_margin_percent.data, actor=logged_in_member()), form):
             flash(_("Saved. Exchanges that are under way keep their date."), "success")
             return redirect(url_for("exchanges.coordinate"))
     open_count = db.session.scalar(sa.select(sa.func.count(Exchange.id)).where(

@@ -68,7 +68,27 @@ def status(exchange: Exchange, me: Member | None) -> Status:
         return Status(_("You and %(name)s agreed on %(time)s.", **values),
                       _("When %(name)s has helped you, confirm the time here. Then the hours go from your balance "
                         "to %(name)s.", **values), needs_you=True)
-    if exchange.auto_confirm_at is None:
+    if exchange.offered_minutes is not None:
+        values["offered"] = format_minutes(exchange.offered_minutes)
+        if mine.role == "provider":
+            return Status(_("%(name)s confirmed %(offered)s instead of the %(recorded)s you recorded.", **values),
+                          _("If you agree, press Agree: %(offered)s move now. If not, ask a coordinator to decide. "
+                            "If you do nothing, %(offered)s move by themselves on %(date)s.", **values),
+                          needs_you=True)
+        return Status(_("You confirmed %(offered)s instead of the %(recorded)s %(name)s recorded.", **values),
+                      _("%(name)s agrees or asks a coordinator to decide. If %(name)s does nothing, %(offered)s move "
+                        "by themselves on %(date)s.", **values))
+    if exchange.kind == "slip":
+        if mine.role == "provider":
+            return Status(_("A coordinator recorded a paper slip: you helped %(name)s for %(recorded)s.", **values),
+                          _("%(name)s confirms it. Then you receive the hours.", **values))
+        return Status(_("A coordinator recorded a paper slip: %(name)s helped you for %(recorded)s.", **values),
+                      _("Please confirm it if it is right; the hours move only when you do. If it is not right, ask "
+                        "a coordinator."), needs_you=True)
+    if exchange.auto_confirm_at is None and exchange.recorded_minutes > exchange.minutes:
+        later = _("Because more time was recorded than agreed (%(time)s), the hours move only when %(receiver)s "
+                  "confirms.", **values)
+    elif exchange.auto_confirm_at is None:
         later = _("It could not settle by itself, because a balance limit was in the way. A coordinator can help.")
     elif mine.role == "provider":
         later = _("If %(name)s does nothing, the hours move by themselves on %(date)s.", **values)
@@ -94,8 +114,14 @@ def _looking_on(exchange: Exchange, values: dict) -> Status:
         return Status(happened, _("%(provider)s records how long it took, or %(receiver)s confirms the time.",
                                   **values))
     values = dict(values, name=values["receiver"])
+    if exchange.offered_minutes is not None:
+        return Status(happened, _("%(receiver)s confirmed %(offered)s instead of %(recorded)s; %(provider)s agrees "
+                                  "or asks a coordinator.", offered=format_minutes(exchange.offered_minutes),
+                                  **values))
     later = (_("If %(name)s does nothing, the hours move by themselves on %(date)s.", **values)
              if exchange.auto_confirm_at else
+             _("The hours move only when %(name)s confirms.", **values)
+             if exchange.kind == "slip" or exchange.recorded_minutes > exchange.minutes else
              _("It could not settle by itself, because a balance limit was in the way. A coordinator can help."))
     return Status(happened, _("%(name)s confirms the time.", **values) + " " + later)
 
@@ -155,5 +181,6 @@ def event_text(message) -> str:
         "expired": _("Nobody answered in time, so the proposal ended."),
         "limit": _("It could not settle: %(owner)s reached the limit of their balance."),
         "slip": _("%(name)s (coordinator) recorded this from a paper slip: %(time)s."),
+        "offered": _("%(name)s confirmed %(time)s, less than was recorded."),
     }
     return texts.get(message.event, message.event) % values

@@ -178,3 +178,15 @@ class OwnAccount(NotAllowed):
     def describe(self) -> str:
         return _("This is about your own account, so another coordinator has to do it.")
 
+
+
+class IntoOwnAccount(NotAllowed):
+    """Nobody authorises hours into their own account out of someone else's (a grant to oneself,
+    undoing one's own payment, a slip or a confirmation for an assisted member that pays oneself):
+    another coordinator, or the payer, must do it."""
+
+    code = "own_account"
+
+    def describe(self) -> str:
+        return _("These hours would go into your own account, so you cannot decide this yourself. "
+                 "Ask another coordinator to do it.")

@@ -10,6 +10,7 @@ its postings, update the balances). They bypass the unit of work and SQLAlchemy'
 machinery, which cost several times the SQL itself (see _on_driver and benchmarks/ledger.py)."""
 import collections
 import functools
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,11 +28,11 @@ from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
 from timebank.ledger.errors import (
     MAX_MINUTES, AccountClosed, AlreadyReversed, IdempotencyConflict, InvalidAmount, InvalidSetting,
-    InvalidTransaction, LedgerError, LimitExceeded, NotAllowed, OwnAccount,
+    IntoOwnAccount, InvalidTransaction, LedgerError, LimitExceeded, NotAllowed, OwnAccount,
 )
 from timebank.ledger.models import ACCOUNT_STATUSES, FUND_FLOOR, TRANSACTION_KINDS, Account, Posting, Transaction
 from timebank.members.models import Member
-from timebank.permissions import can_correct_ledger
+from timebank.permissions import can_correct_ledger, can_manage_account
 
 ACCOUNTS = Account.__table__
 TRANSACTIONS = Transaction.__table__
@@ -81,7 +82,7 @@ def _insert_ignoring_conflicts(table: sa.Table, dialect_name: str) -> sa.Insert:
 # Lock accounts in id order (so two writers never wait on each other in a circle) and read what
 # the checks need: balance, limits, and the owner's status and name.
 LOCK_ACCOUNTS = (
-    sa.select(ACCOUNTS.c.id, ACCOUNTS.c.community_id, ACCOUNTS.c.kind, ACCOUNTS.c.status, ACCOUNTS.c.balance,
+    sa.select(ACCOUNTS.c.id, ACCOUNTS.c.community_id, ACCOUNTS.c.member_id, ACCOUNTS.c.kind, ACCOUNTS.c.status, ACCOUNTS.c.balance,
               ACCOUNTS.c.floor_override, ACCOUNTS.c.ceiling_override, COMMUNITIES.c.ledger_floor,
               COMMUNITIES.c.ledger_ceiling, MEMBERS.c.status.label("member_status"), MEMBERS.c.name.label("owner"))
     .select_from(ACCOUNTS.join(COMMUNITIES, COMMUNITIES.c.id == ACCOUNTS.c.community_id)
@@ -158,15 +159,49 @@ def _id(instance: Account | Member | int) -> int:
     return state.identity[0]
 
 
+# Keys sent by forms and API calls. Each is made the sender's own for one purpose ("give:12:<key>"),
+# so one member's key never meets another's, and no request can claim a key the time bank uses
+# itself ("exchange:<id>:settle"): those never start with a purpose and a member's number.
+REQUEST_PURPOSES = frozenset({"give", "grant", "undo"})
+REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def request_key(member: Member, purpose: str, raw: str | None) -> str | None:
+    """The ledger key for a key a form or API call sent; None when it sent none."""
+    if purpose not in REQUEST_PURPOSES:
+        raise ValueError(purpose)
+    if not raw:
+        return None
+    if not REQUEST_KEY.fullmatch(raw):
+        raise InvalidTransaction("key")
+    return f"{purpose}:{_id(member)}:{raw}"
+
+
 # Accounts
 
 def account_for(member: Member, *, create: bool = True) -> Account | None:
     """The member's account in their community; created on first use unless create=False."""
-    account = db.session.scalar(sa.select(Account).where(Account.member_id == member.id))
-    if account is None and create:
-        _create_account(community_id=member.community_id, member_id=member.id, kind="member")
-        account = db.session.scalar(sa.select(Account).where(Account.member_id == member.id))
-    return account
+    if create:
+        return accounts_for(member)[0]
+    return db.session.scalar(sa.select(Account).where(Account.member_id == member.id))
+
+
+def accounts_for(*members: Member) -> list[Account]:
+    """The accounts of several members, in the order given. Missing ones are created first, in
+    member id order: two first transfers between the same neighbours at once (A to B and B to A)
+    then never wait for each other's new account in a circle (a deadlock on PostgreSQL)."""
+    wanted = {_id(member): member for member in members}
+    query = sa.select(Account).where(Account.member_id.in_(wanted))
+    found = {account.member_id: account for account in db.session.scalars(query)}
+    missing = [wanted[member_id] for member_id in sorted(set(wanted) - set(found))]
+    if missing:
+        take_write_lock(db.session)
+        now = utcnow()
+        db.session.execute(_insert(ACCOUNTS), [
+            dict(community_id=member.community_id, member_id=member.id, kind="member", status="open", balance=0,
+                 created_at=now) for member in missing])
+        found = {account.member_id: account for account in db.session.scalars(query)}
+    return [found[member_id] for member_id in map(_id, members)]
 
 
 def fund_account(community_id: int, *, create: bool = True) -> Account | None:
@@ -310,15 +345,18 @@ def ledger_settings(community: Community) -> dict[str, int | None]:
 
 def post(community_id: int, kind: str, legs: list[tuple[Account, int]], *, actor: Member | None, memo: str = "",
          on_behalf_of: Member | None = None, idempotency_key: str | None = None,
-         override_reason: str | None = None) -> Transaction:
+         override_reason: str | None = None, payers_consented: bool = False) -> Transaction:
     """Write one balanced transaction: each leg is (account, minutes), minutes ≠ 0, summing to zero.
 
     A retry with the same idempotency key and the same content returns the first transaction;
     with other content it raises IdempotencyConflict. A coordinator may pass override_reason to
-    let this one transaction go past a limit (audit-logged)."""
+    let this one transaction go past a limit (audit-logged). `payers_consented`: every member whose
+    account pays agreed to it themselves (members who confirmed their part of a group exchange), so
+    the actor may be among those paid."""
     take_write_lock(db.session)
     return _post(community_id, kind, legs, actor=actor, memo=memo, on_behalf_of=on_behalf_of,
-                 idempotency_key=idempotency_key, override_reason=override_reason)
+                 idempotency_key=idempotency_key, override_reason=override_reason,
+                 payers_consented=payers_consented)
 
 
 def transfer(from_account: Account, to_account: Account, minutes: int, *, kind: str, actor: Member | None,
@@ -446,8 +484,12 @@ def _require_coordinator(actor: Member | None, community_id: int) -> None:
 
 def _require_account_manager(actor: Member | None, account: Account) -> None:
     _require_coordinator(actor, account.community_id)
-    if actor is not None and account.member_id == actor.id:
+    if actor is None or account.member is None:
+        return
+    if account.member_id == actor.id:
         raise OwnAccount()
+    if not can_manage_account(actor, account.member):
+        raise NotAllowed()
 
 
 def _state(row, settling: bool) -> str:
@@ -478,10 +520,15 @@ def check_leg(row, balance: int, amount: int, *, settling: bool = False,
 
 def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, actor: Member | None, memo: str = "",
            on_behalf_of: Member | None = None, idempotency_key: str | None = None, reverses_id: int | None = None,
-           override_reason: str | None = None, check_limits: bool = True,
-           settling: bool = False) -> tuple[Transaction, bool]:
+           override_reason: str | None = None, check_limits: bool = True, settling: bool = False,
+           payers_consented: bool = False) -> tuple[Transaction, bool]:
     """Lock, check, write; returns the transaction and whether it is new (False: an earlier
-    request with the same key made it). The caller took the write lock before reading anything."""
+    request with the same key made it). The caller took the write lock before reading anything.
+
+    Nobody authorises a movement into their own account out of an account that is not theirs:
+    when the actor's own account receives and another pays, the actor may not decide it alone
+    (IntoOwnAccount) unless the payers agreed themselves (`payers_consented`). `actor` None is the
+    time bank itself, acting on what members agreed (auto-confirm) or on a members' vote."""
     memo = (memo or "").strip()
     if len(memo) > MEMO_MAX:
         raise InvalidTransaction("memo_too_long")
@@ -494,6 +541,8 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
         raise InvalidTransaction("unknown_account")
     if community_id is None:
         community_id = rows[0].community_id
+    if actor is not None and not payers_consented:
+        _refuse_paying_oneself(_id(actor), rows, amounts)
     content = dict(community_id=community_id, kind=kind, memo=memo, reverses_id=reverses_id,
                    on_behalf_of_id=_id(on_behalf_of) if on_behalf_of else None, amounts=amounts)
     earlier = _earlier(conn, content, idempotency_key)
@@ -539,6 +588,13 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
         record("ledger.limit_override", actor=actor, community_id=community_id, on_behalf_of=on_behalf_of,
                subject=transaction, reason=override_reason, accounts=overridden)
     return transaction, True
+
+
+def _refuse_paying_oneself(actor_id: int, rows: list, amounts: dict[int, int]) -> None:
+    receives = any(row.member_id == actor_id and amounts[row.id] > 0 for row in rows)
+    others_pay = any(row.member_id != actor_id and amounts[row.id] < 0 for row in rows)
+    if receives and others_pay:
+        raise IntoOwnAccount()
 
 
 def _persistent(model, **values):

@@ -16,8 +16,8 @@ from timebank.ledger.errors import AlreadyReversed, LedgerError
 from timebank.ledger.export import kind_label, statement_csv
 from timebank.ledger.forms import AccountLimitsForm, AccountStatusForm, LedgerSettingsForm, UndoForm
 from timebank.ledger.models import Account, Transaction
-from timebank.ledger.services import (account_for, fund_account, reverse, set_ledger_settings, set_limits,
-                                      set_status, statement, summary)
+from timebank.ledger.services import (account_for, fund_account, request_key, reverse, set_ledger_settings,
+                                      set_limits, set_status, statement, summary)
 from timebank.members.acting import logged_in_member
 from timebank.members.models import Member
 from timebank.members.views import safe_next
@@ -245,7 +245,8 @@ def undo(transaction_id: int):
         form.request_key.data = uuid.uuid4().hex
     elif form.validate_on_submit():
         try:
-            reverse(transaction, actor=current_user, reason=form.reason.data, idempotency_key=form.request_key.data)
+            reverse(transaction, actor=current_user, reason=form.reason.data,
+                    idempotency_key=request_key(current_user, "undo", form.request_key.data))
         except AlreadyReversed as error:
             db.session.rollback()
             flash(str(error), "info")

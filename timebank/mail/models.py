@@ -23,3 +23,6 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None]
     last_error: Mapped[str] = mapped_column(sa.Text, default="")
+    # The server refused this message for good (no such mailbox, an address it cannot carry): it is
+    # not tried again, and the coordinators see it.
+    failed_at: Mapped[datetime | None]

@@ -64,7 +64,7 @@ def claim_due(limit: int) -> list[int]:
     now = utcnow()
     take_write_lock(db.session)
     due = sa.select(OutboxMessage).where(
-        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
         sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
     ).order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
     claimed = db.session.scalars(due).all()
@@ -95,8 +95,26 @@ def _mark_sent(message: OutboxMessage) -> None:
 
 
 def _mark_failed(message: OutboxMessage, error: Exception) -> None:
-    _record_outcome(message.id, next_attempt_at=utcnow() + backoff(message.attempts),
-                    last_error=f"{type(error).__name__}: {error}"[:1000])
+    reason = f"{type(error).__name__}: {error}"[:1000]
+    if _is_permanent(error):
+        _record_outcome(message.id, failed_at=utcnow(), next_attempt_at=None, last_error=reason)
+    else:
+        _record_outcome(message.id, next_attempt_at=utcnow() + backoff(message.attempts), last_error=reason)
+
+
+def _is_permanent(error: Exception) -> bool:
+    """Trying again will not help: the server said no for good (a 5xx answer), or cannot carry the
+    address at all (non-ASCII without SMTPUTF8)."""
+    if isinstance(error, (smtplib.SMTPNotSupportedError, UnicodeError, ValueError)):
+        return True
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _text in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500
+
+
+# A message the server refuses fails alone; the connection stays good for the others.
+REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused,
+            smtplib.SMTPNotSupportedError, UnicodeError, ValueError)
 
 
 def as_email(message: OutboxMessage) -> EmailMessage:
@@ -139,8 +157,8 @@ def _send_batch(ids: list[int], report: SendReport) -> None:
             for message in messages:
                 try:
                     smtp.send_message(as_email(message))
-                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
-                    _mark_failed(message, exc)  # this message only; the connection is still good
+                except REFUSALS as exc:
+                    _mark_failed(message, exc)
                     report.failed += 1
                 else:
                     _mark_sent(message)

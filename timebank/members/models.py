@@ -76,8 +76,12 @@ class Member(UserMixin, db.Model):
         sa.CheckConstraint(sa.text("notify_email IN ('immediately', 'daily', 'off')"), name="notify_email"),
     )
 
+    # The secret of the sign-in this request belongs to (see SignIn); set by `start_session` and
+    # by the user loader, never stored on the member.
+    session_secret: str = ""
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        return f"{self.id}:{self.session_version}:{self.session_secret}"
 
     @property
     def is_active(self) -> bool:
@@ -142,3 +146,27 @@ class JoinRequest(db.Model):
     __table_args__ = (
         sa.CheckConstraint(sa.text("state IN ('unconfirmed', 'waiting', 'approved', 'rejected')"), name="state"),
     )
+
+
+class SignIn(db.Model):
+    """One logged-in browser. Its session and its "keep me logged in" cookie carry this row's
+    secret, so logging out deletes the row and both stop working at once, on the server; "log out
+    everywhere" deletes them all. Only a hash of the secret is kept."""
+
+    __tablename__ = "member_sign_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginFailures(db.Model):
+    """Wrong passwords typed for one email address, for the account's growing delay (see
+    members/login_limits.py). Keyed by a hash, so the table says nothing about who was tried."""
+
+    __tablename__ = "login_failures"
+
+    key_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failed_at: Mapped[datetime]

@@ -2,8 +2,11 @@
 
 Services flush, never commit; the view or command that called them commits once. They raise
 MemberError with a plain-language message (and the form field it belongs to, if any)."""
+import hashlib
 import re
+import secrets
 from collections.abc import Callable, Iterable
+from datetime import timedelta
 
 import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
@@ -15,13 +18,13 @@ from werkzeug.datastructures import FileStorage
 from timebank.audit.models import AuditEvent
 from timebank.audit.services import record
 from timebank.communities.models import Area, Category, Community
-from timebank.db import take_write_lock, utcnow
+from timebank.db import MAX_ID, take_write_lock, utcnow
 from timebank.errors import DomainError
 from timebank.extensions import db
 from timebank.i18n import in_installation_language
 from timebank.mail.models import OutboxMessage
 from timebank.mail.services import queue_mail
-from timebank.members.models import AUDIENCES, JoinRequest, Member, MemberToken
+from timebank.members.models import AUDIENCES, JoinRequest, Member, MemberToken, SignIn
 from timebank.members.passwords import hash_password, password_problem, verify_password
 from timebank.members.tokens import check_token, issue_token, use_token
 from timebank.permissions import can_administer, can_coordinate, can_manage_member
@@ -128,12 +131,16 @@ def _tell_coordinators(community_id: int, template: str, besides: Member | None 
 
 
 def register_member(community: Community | None, *, name: str, email: str, password: str, locale: str | None,
-                    accepted_rules: bool) -> Member:
+                    accepted_rules: bool) -> Member | None:
     """A resident asks to join: a pending member, a join request and a confirmation email.
 
     Order: (1) register, (2) confirm the email address with the emailed link, then (3) an
     open community lets them in at once; an approval community puts the request on its
-    coordinators' list and tells them; (4) the applicant gets an email with the decision."""
+    coordinators' list and tells them; (4) the applicant gets an email with the decision.
+
+    An address that has an account already gets an email saying so (log in, or ask for a new
+    password) and None is returned: the page says "check your email" either way, so joining
+    never tells a stranger whether someone is a member."""
     if community is None:
         raise MemberError(_l("We do not know this neighbourhood. Please choose one from the list."), "community")
     name = clean_name(name)
@@ -141,13 +148,21 @@ def register_member(community: Community | None, *, name: str, email: str, passw
     check_new_password(password, name=name, email=email)
     if not accepted_rules:
         raise MemberError(_l("Please read the house rules and tick the box to accept them."), "accept_rules")
-    _ensure_email_free(email)
+    if _email_taken(email):
+        _tell_address_taken(email)
+        return None
     member = _add_member(Member(community_id=community.id, name=name, email=email, status="pending",
                                 password_hash=hash_password(password), locale=locale))
     db.session.add(JoinRequest(member_id=member.id, community_id=community.id, house_rules=community.house_rules))
     record("member.registered", actor=member, subject=member)
     send_confirmation(member)
     return member
+
+
+def _tell_address_taken(email: str) -> None:
+    member = db.session.scalar(sa.select(Member).where(Member.email == email))
+    queue_mail(member, "join_address_taken", login=url_for("members.login", _external=True),
+               forgot=url_for("members.forgot_password", _external=True))
 
 
 def send_confirmation(member: Member) -> None:
@@ -341,9 +356,57 @@ def done_for(member: Member) -> sa.Select:
 # Passwords and sessions
 
 
+def start_session(member: Member) -> None:
+    """A new sign-in for this browser (flushes): `member.get_id()` now names it. Sign-ins older
+    than a "keep me logged in" cookie lives are forgotten on the way."""
+    secret = secrets.token_urlsafe(24)
+    db.session.execute(sa.delete(SignIn).where(SignIn.member_id == member.id,
+                                               SignIn.created_at < utcnow() - _sign_in_lifetime()))
+    db.session.add(SignIn(member_id=member.id, secret_hash=_secret_hash(secret)))
+    db.session.flush()
+    member.session_secret = secret
+
+
+def end_session(member: Member) -> None:
+    """Log out this browser only: its session and its "keep me logged in" cookie stop working."""
+    db.session.execute(sa.delete(SignIn).where(SignIn.member_id == member.id,
+                                               SignIn.secret_hash == _secret_hash(member.session_secret)))
+    member.session_secret = ""
+
+
+def member_of_session(session_id: str) -> Member | None:
+    """The member a session or "keep me logged in" cookie belongs to, while its sign-in exists, is
+    not too old, and the member is active and has not ended all sessions since."""
+    member_id, version, secret = (session_id.split(":") + ["", ""])[:3]
+    if not (member_id.isdigit() and version.isdigit() and secret) or int(member_id) > MAX_ID:
+        return None
+    member = db.session.scalar(sa.select(Member).join(SignIn, SignIn.member_id == Member.id).where(
+        Member.id == int(member_id), Member.session_version == int(version), SignIn.secret_hash == _secret_hash(secret),
+        SignIn.created_at >= utcnow() - _sign_in_lifetime()))
+    if member is None or not member.is_active:
+        return None
+    member.session_secret = secret
+    return member
+
+
+def _secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _sign_in_lifetime() -> timedelta:
+    config = current_app.config
+    return max(config["REMEMBER_COOKIE_DURATION"], config["PERMANENT_SESSION_LIFETIME"])
+
+
 def end_all_sessions(member: Member) -> None:
-    """Every session and "keep me logged in" cookie of the member stops working."""
+    """Every session and "keep me logged in" cookie of the member stops working, and so does any
+    password-reset link sent before (a changed password must not be changed back with it)."""
     member.session_version += 1
+    member.session_secret = ""
+    db.session.execute(sa.delete(SignIn).where(SignIn.member_id == member.id))
+    db.session.execute(sa.update(MemberToken).where(
+        MemberToken.member_id == member.id, MemberToken.purpose == "reset", MemberToken.used_at.is_(None))
+        .values(used_at=utcnow()))
     db.session.flush()
 
 
@@ -489,6 +552,9 @@ def undo_email_change(raw_token: str) -> tuple[Member, str]:
 
 def _require_power_over(actor: Member, member: Member) -> None:
     if not can_manage_member(actor, member):
+        if member.role == "coordinator" or member.is_admin:
+            raise NotAllowed(_l("%(name)s is a coordinator or administrator: only an administrator can do this.",
+                                name=member.name))
         raise NotAllowed(_l("Only another coordinator of this neighbourhood can do this."))
 
 

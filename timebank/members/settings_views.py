@@ -21,7 +21,7 @@ from timebank.members.forms import ChangeEmailForm, ChangePasswordForm, ProfileF
 from timebank.members.login_limits import limit_failed_password_checks, record_failed_login
 from timebank.members.models import Member
 from timebank.members.services import (WrongPassword, change_password, done_for, log_out_everywhere,
-                                       pending_email_change, request_email_change, request_erasure,
+                                       pending_email_change, request_email_change, request_erasure, start_session,
                                        update_privacy, update_profile)
 from timebank.members.views import committed, language_choices
 
@@ -109,11 +109,16 @@ def password():
     if (refused := own_account_only()) is not None:
         return refused
     form = ChangePasswordForm()
-    if form.validate_on_submit() and committed(form, counting_wrong_passwords(lambda: change_password(
-            logged_in_member(), current=form.current_password.data, new=form.new_password.data)))[0]:
-        # Every other session has ended; this one continues under the new session version.
+    member = logged_in_member()
+
+    def change_and_stay():
+        change_password(member, current=form.current_password.data, new=form.new_password.data)
+        start_session(member)
+
+    if form.validate_on_submit() and committed(form, counting_wrong_passwords(change_and_stay))[0]:
+        # Every other session has ended; this one continues with a new sign-in.
         remembered = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
-        login_user(logged_in_member(), remember=remembered)
+        login_user(member, remember=remembered)
         flash(_("Your password is changed. You are now logged out on all your other devices."), "success")
         return redirect(url_for("settings.index"))
     return render_template("settings/password.html", form=form)

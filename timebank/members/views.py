@@ -1,7 +1,6 @@
 """Joining, signing in and out, forgotten passwords, profiles and the member directory."""
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
@@ -21,32 +20,28 @@ from timebank.i18n import language_name
 from timebank.members.acting import on_behalf_of
 from timebank.members.forms import DirectoryForm, EmailForm, LoginForm, NewPasswordForm, RegisterForm
 from timebank.members.models import Member
-from timebank.members.login_limits import limit_failed_logins, record_failed_login
+from timebank.members.login_limits import (forget_failures, is_known_device, limit_failed_logins, please_wait,
+                                           record_failed_login, remember_device, wait_before_trying)
 from timebank.members.passwords import hash_password, needs_rehash, verify_password
-from timebank.members.services import (MemberError, confirm_email, confirm_email_change, directory,
-                                       pending_join_request, register_member, request_password_reset,
-                                       resend_confirmation, reset_password, undo_email_change)
+from timebank.members.services import (MemberError, confirm_email, confirm_email_change, directory, end_session,
+                                       member_of_session, pending_join_request, register_member,
+                                       request_password_reset, resend_confirmation, reset_password, start_session,
+                                       undo_email_change)
 from timebank.members.tokens import TokenError, check_token
 from timebank.permissions import is_member_of
+from timebank.web.guards import safe_next
 
 bp = Blueprint("members", __name__)
 
 # The applicant whose join request this browser may look at (after registering or logging in).
 APPLICANT_KEY = "applicant_id"
+# The address someone just joined with, for the "check your email" page.
+JOIN_EMAIL_KEY = "join_email"
 PER_PAGE = 20
 T = TypeVar("T")
 
 
-@login_manager.user_loader
-def load_member(session_token: str) -> Member | None:
-    """A session is valid while the member is active and has not ended all sessions since."""
-    member_id, _sep, version = session_token.partition(":")
-    if not member_id.isdigit():
-        return None
-    member = db.session.get(Member, int(member_id))
-    if member is None or str(member.session_version) != version or not member.is_active:
-        return None
-    return member
+login_manager.user_loader(member_of_session)
 
 
 @bp.app_context_processor
@@ -64,13 +59,6 @@ STATUS_LABELS = {"pending": _l("waiting to join"), "active": _l("active"), "susp
 @bp.app_template_global()
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
-
-
-def safe_next(target: str | None) -> str:
-    """Only redirect within this site after login."""
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("core.index")
 
 
 def apply_error(form, error: MemberError | CommunityError) -> None:
@@ -102,6 +90,22 @@ def _email_link_limit() -> str:
     return current_app.config["EMAIL_LINK_LIMIT"]
 
 
+def _typed_email() -> str:
+    """Limits per email address typed, so rotating addresses cannot flood one inbox."""
+    return "email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _sent(response) -> bool:
+    return response.status_code == 302
+
+
+def limit_email_links(view):
+    """Emails asked for by people who are not logged in: per address and per email address."""
+    view = limiter.limit(_email_link_limit, methods=["POST"], key_func=_typed_email, deduct_when=_sent,
+                         scope="email-link-address")(view)
+    return limiter.limit(_email_link_limit, methods=["POST"], scope="email-link-remote")(view)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limit_failed_logins
 def login():
@@ -111,8 +115,12 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         member = db.session.scalar(sa.select(Member).where(Member.email == email))
+        wait = wait_before_trying(email)
+        if wait is not None and not is_known_device(member):
+            return render_template("members/login.html", form=form, refused=please_wait(wait)), 429
         if member is None or not verify_password(member.password_hash, form.password.data):
-            record_failed_login()
+            record_failed_login(email)
+            db.session.commit()
             form.password.errors.append(_("That email address and password do not match."))
         elif not member.is_active:
             session[APPLICANT_KEY] = member.id
@@ -120,15 +128,19 @@ def login():
         else:
             if needs_rehash(member.password_hash):
                 member.password_hash = hash_password(form.password.data)
-                db.session.commit()
+            forget_failures(email)
+            start_session(member)
+            db.session.commit()
             login_user(member, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next")))
+            return remember_device(redirect(safe_next(request.args.get("next"))), member)
     return render_template("members/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    end_session(current_user)
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("You are logged out. See you soon!"), "success")
@@ -148,6 +160,8 @@ def join_choose():
 
 
 @bp.route("/join/<slug>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["JOIN_LIMIT"], methods=["POST"])
+@limiter.limit(_email_link_limit, methods=["POST"], key_func=_typed_email, deduct_when=_sent)
 def join(slug: str):
     community = db.session.scalar(sa.select(Community).where(Community.slug == slug))
     if community is None:
@@ -163,17 +177,27 @@ def join(slug: str):
         form.locale.data = request.accept_languages.best_match(current_app.config["LANGUAGES"]) or \
             current_app.config["BABEL_DEFAULT_LOCALE"]
     if form.validate_on_submit():
-        ok, member = committed(form, lambda: register_member(
+        ok, _member = committed(form, lambda: register_member(
             community, name=form.name.data, email=form.email.data, password=form.password.data,
             locale=form.locale.data, accepted_rules=form.accept_rules.data))
         if ok:
-            session[APPLICANT_KEY] = member.id
-            return redirect(url_for("members.join_status"))
+            # The same answer whether or not the address has an account already (see register_member).
+            session[JOIN_EMAIL_KEY] = form.email.data.strip().lower()
+            return redirect(url_for("members.join_sent"))
     return render_template("members/join.html", form=form, community=community)
 
 
 def language_choices() -> list[tuple[str, str]]:
     return [(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
+
+
+@bp.route("/join/sent")
+def join_sent():
+    """After joining: look in your email (the link in it leads on to the request's status)."""
+    email = session.get(JOIN_EMAIL_KEY)
+    if not email:
+        return redirect(url_for("members.join_choose"))
+    return render_template("members/join_sent.html", email=email, hours=current_app.config["CONFIRM_LINK_HOURS"])
 
 
 @bp.route("/join/status")
@@ -210,7 +234,7 @@ def confirm(token: str):
 
 
 @bp.route("/confirm/again", methods=["GET", "POST"])
-@limiter.limit(_email_link_limit, methods=["POST"])
+@limit_email_links
 def confirm_again():
     form = EmailForm()
     if form.validate_on_submit():
@@ -266,7 +290,7 @@ def undo_email_change_view(token: str):
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(_email_link_limit, methods=["POST"])
+@limit_email_links
 def forgot_password():
     form = EmailForm()
     if form.validate_on_submit():

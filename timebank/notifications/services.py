@@ -25,7 +25,7 @@ EMAIL_CHOICES = ("immediately", "daily", "off")
 EMAIL_EVENTS = {
     "proposals": ("proposed", "group_invited"),
     "answers": ("accepted", "declined", "cancelled", "expired", "group_answered"),
-    "recorded": ("recorded",),
+    "recorded": ("recorded", "offered", "slip_confirm"),
     "settled": ("completed", "slip"),
     "disputes": ("disputed", "help", "resolved"),
     "messages": ("message",),
@@ -78,6 +78,13 @@ def describe(notification: Notification) -> str:
         if details.get("direction") == "in":
             return _("“%(title)s” is settled: you received %(time)s.", **values)
         return _("“%(title)s” is settled: %(time)s went from your balance.", **values)
+    if kind == "recorded" and details.get("waits"):
+        return _("%(name)s says “%(title)s” took %(time)s, more than agreed. Please confirm: the hours move only "
+                 "when you do.", **values)
+    if kind == "offered":
+        values["recorded"] = format_minutes(details.get("recorded"))
+        return _("%(name)s confirmed %(time)s for “%(title)s” instead of the %(recorded)s you recorded. Agree, or "
+                 "ask a coordinator.", **values)
     if kind == "resolved":
         if details.get("outcome") == "cancelled":
             return _("A coordinator decided about “%(title)s”: it is cancelled, nothing is paid.", **values)
@@ -98,6 +105,8 @@ def describe(notification: Notification) -> str:
         "gift": _l("%(name)s gave you %(time)s."),
         "grant": _l("You received %(time)s from the community fund."),
         "slip": _l("%(name)s recorded “%(title)s” for you from a paper slip: %(time)s."),
+        "slip_confirm": _l("%(name)s recorded “%(title)s” from a paper slip: %(time)s from your balance. Please "
+                           "confirm it; nothing moves until you do."),
     }
     return str(sentences.get(kind, kind)) % values
 

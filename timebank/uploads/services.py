@@ -1,6 +1,7 @@
 """Accepting an uploaded photo. Only real images get through, re-encoded so that no metadata
 (such as the GPS position a phone writes into a photo) and no hidden payload survives."""
 import secrets
+import warnings
 from io import BytesIO
 from pathlib import Path
 
@@ -15,7 +16,11 @@ from timebank.extensions import db
 from timebank.uploads.models import Image
 
 ACCEPTED_FORMATS = {"JPEG", "PNG", "WEBP", "GIF"}
-PILImage.MAX_IMAGE_PIXELS = 40_000_000  # larger images are refused as decompression bombs
+# A photo of more pixels is refused before it is decoded: a small file can hold a huge image (a
+# "decompression bomb") that would take seconds and hundreds of MB to unpack. 16 Mpx is more than
+# any phone photo needs; Pillow's own guard is set to the same number, as an error.
+MAX_PIXELS = 16_000_000
+PILImage.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 class ImageError(DomainError):
@@ -35,19 +40,27 @@ def save_image(upload: FileStorage, *, community_id: int, owner_id: int | None) 
     if len(data) > max_bytes:
         raise ImageError(_l("This photo is too large. Please choose one smaller than %(mb)d MB.",
                             mb=max_bytes // (1024 * 1024)))
+    edge = current_app.config["MAX_IMAGE_EDGE"]
     try:
-        with PILImage.open(BytesIO(data)) as probe:
-            probe.verify()
-        picture = PILImage.open(BytesIO(data))
-        if picture.format not in ACCEPTED_FORMATS:
-            raise UnidentifiedImageError(picture.format)
-        picture.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, PILImage.DecompressionBombError):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", PILImage.DecompressionBombWarning)
+            picture = PILImage.open(BytesIO(data))  # reads the header only
+            if picture.format not in ACCEPTED_FORMATS:
+                raise UnidentifiedImageError(picture.format)
+            if picture.width * picture.height > MAX_PIXELS:
+                raise PILImage.DecompressionBombError(picture.size)
+            with PILImage.open(BytesIO(data)) as probe:
+                probe.verify()
+            picture.draft("RGB", (edge, edge))  # a JPEG is decoded at the size it is shown
+            picture.load()
+    except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
+        raise ImageError(_l("This photo has too many pixels. Please choose a smaller picture (at most 16 "
+                            "megapixels).")) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ImageError(_l("This file is not a photo we can use. Please choose a JPEG or PNG picture.")) from None
 
     has_alpha = picture.mode in ("RGBA", "LA", "P")
     picture = picture.convert("RGBA" if has_alpha else "RGB")
-    edge = current_app.config["MAX_IMAGE_EDGE"]
     picture.thumbnail((edge, edge))
     extension, fmt, content_type = ("png", "PNG", "image/png") if has_alpha else ("jpg", "JPEG", "image/jpeg")
     filename = f"{secrets.token_hex(16)}.{extension}"
