@@ -20,6 +20,7 @@ from timebank.errors import PAGES
 from timebank.exchanges import services as exchanges
 from timebank.exchanges.models import Exchange
 from timebank.extensions import db
+from timebank.governance import services as governance
 from timebank.ledger import services as ledger
 from timebank.ledger.models import Transaction
 from timebank.market.models import Post
@@ -100,6 +101,8 @@ def world(app, community, make_community, make_member, make_post):
                                                "It did not happen", actor=karim)
         states["group"] = exchanges.create_group(fatima, "provider", "Dutch lesson", 60, [jan, ali], actor=fatima)
         states["theirs"] = proposed(theirs, olga)
+        proposal = governance.create_proposal(karim, title="A bench by the pond")
+        comment = governance.add_comment(proposal, fatima, "Yes, please")
         db.session.commit()
         ids = {
             "member_id": [p.id for p in people.values()],
@@ -112,6 +115,8 @@ def world(app, community, make_community, make_member, make_post):
             "community_id": [community.id, noord.id],
             "notification_id": list(db.session.scalars(sa.select(Notification.id).limit(6))),
             "image_id": [1],
+            "proposal_id": [proposal.id],
+            "comment_id": [comment.id],
         }
     ids = {name: [*found, 0, 2**31 - 1, 10**20] for name, found in ids.items()}
     ids.update(token=["x", "a" * 300], slug=["buurt", "noord", "nope", LONG], kind=["json", "zip", "csv", "exe"],

@@ -71,6 +71,7 @@ def register_blueprints(app: Flask) -> None:
     from timebank.communities.views import bp as communities_bp
     from timebank.core.views import bp as core_bp
     from timebank.exchanges.views import bp as exchanges_bp
+    from timebank.governance.views import bp as governance_bp
     from timebank.ledger.views import bp as ledger_bp
     from timebank.market.views import bp as market_bp
     from timebank.members.coordinate_views import bp as coordinate_bp
@@ -80,7 +81,7 @@ def register_blueprints(app: Flask) -> None:
     from timebank.uploads.views import bp as uploads_bp
 
     for blueprint in (core_bp, members_bp, settings_bp, coordinate_bp, communities_bp, uploads_bp,
-                      market_bp, ledger_bp, exchanges_bp, notifications_bp):
+                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp):
         app.register_blueprint(blueprint)
 
 
@@ -89,14 +90,16 @@ def register_commands(app: Flask) -> None:
     from timebank.communities.cli import communities_cli
     from timebank.demo.cli import demo_cli
     from timebank.exchanges.cli import exchanges_cli
+    from timebank.governance.cli import governance_cli
     from timebank.ledger.cli import ledger_cli
     from timebank.mail.cli import mail_cli
     from timebank.market.cli import market_cli
     from timebank.members.cli import members_cli
     from timebank.notifications.cli import notifications_cli
+    from timebank.stats.cli import stats_cli
 
     for group in (api_cli, communities_cli, demo_cli, exchanges_cli, ledger_cli, mail_cli, market_cli, members_cli,
-                  notifications_cli):
+                  notifications_cli, stats_cli, governance_cli):
         group.callback = with_appcontext(_database_ready)
         app.cli.add_command(group)
     migrations = app.cli.commands["db"]

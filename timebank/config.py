@@ -21,6 +21,8 @@ class Config:
     DEFAULT_COMMUNITY_SLUG = "buurt"
     DEFAULT_COMMUNITY_NAME = "Onze buurt"
     RATELIMIT_STORAGE_URI = "memory://"
+    # Explicit, because Flask-Limiter otherwise inherits "enabled" from the last app it was given.
+    RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     WTF_CSRF_TIME_LIMIT = 3600 * 8
     PERMANENT_SESSION_LIFETIME = timedelta(days=30)

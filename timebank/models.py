@@ -9,3 +9,6 @@ from timebank.market.models import Post  # noqa: F401
 from timebank.ledger.models import Account, Posting, Transaction  # noqa: F401
 from timebank.exchanges.models import Exchange, Message, Participant, ThankYou  # noqa: F401
 from timebank.notifications.models import Notification  # noqa: F401
+from timebank.members.sign_in_log import SignInEvent  # noqa: F401
+from timebank.stats.models import StatsAccountDay, StatsCategoryDay, StatsDay, StatsPairDay  # noqa: F401
+from timebank.governance.models import Ballot, Comment, Option, Proposal, Supporter, Vote, Voter  # noqa: F401

@@ -11,6 +11,7 @@ from timebank.errors import DomainError
 from timebank.extensions import db
 from timebank.members.login_limits import (forget_failures, limit_failed_logins, please_wait, record_failed_login,
                                            wait_before_trying)
+from timebank.members.sign_in_log import log_sign_in
 from timebank.members.models import Member
 from timebank.members.passwords import verify_password
 
@@ -51,14 +52,18 @@ def create_token(credentials):
     email = credentials["email"].strip().lower()
     member = db.session.scalar(sa.select(Member).where(Member.email == email))
     if (wait := wait_before_trying(email)) is not None:
+        log_sign_in(member, "refused", "api")
+        db.session.commit()
         raise TooManyAttempts(please_wait(wait))
     if member is None or not verify_password(member.password_hash, credentials["password"]):
         record_failed_login(email)
+        log_sign_in(member, "failed", "api")
         db.session.commit()  # the count stays, though the call is refused
         raise LoginRefused(_("That email address and password do not match."))
     if not member.is_active:
         raise LoginRefused(_("This account cannot log in. Please contact a coordinator."))
     forget_failures(email)
+    log_sign_in(member, "signed_in", "api")
     token, raw = issue_token(member)
     db.session.commit()
     return {"token": raw, "expires_at": token.expires_at}

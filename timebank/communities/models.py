@@ -36,6 +36,10 @@ class Community(db.Model):
     exchange_max_minutes: Mapped[int] = mapped_column(default=480, server_default="480")
     # Recorded time settles by itself only within this share above the agreed time; more needs the payer.
     exchange_silence_margin_percent: Mapped[int] = mapped_column(default=25, server_default="25")
+    # stats: coordinators may show headline figures on a public page, readable without logging in.
+    stats_public: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # governance: how many neighbours must support a member's proposal before it goes to the vote.
+    proposal_supporters: Mapped[int] = mapped_column(default=3, server_default="3")
 
     areas: Mapped[list["Area"]] = relationship(
         back_populates="community", order_by="Area.name", cascade="all, delete-orphan")

@@ -22,6 +22,7 @@ from timebank.extensions import db
 from timebank.ledger.demo import seed_ledger_history
 from timebank.members.models import JoinRequest, Member, member_skills
 from timebank.members.passwords import hash_password
+from timebank.stats.rollup import rebuild
 
 
 @dataclass
@@ -109,6 +110,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("exchanges", plan_exchange_history),
     ("ledger", seed_ledger_history),
     ("exchange history", write_exchange_history),
+    ("statistics", lambda ctx: rebuild(db.session.connection(), ctx.community.id)),
 ]
 
 

@@ -26,6 +26,7 @@ from timebank.extensions import db
 from timebank.i18n import format_minutes, in_installation_language
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import LimitExceeded
+from timebank.stats.rollup import record_exchange
 from timebank.market.models import Post
 from timebank.members.export import register_exporter
 from timebank.members.models import Member
@@ -449,6 +450,7 @@ def _mark_settled(exchange: Exchange, transaction_id: int, minutes: int) -> None
     exchange.state, exchange.transaction_id, exchange.minutes = "completed", transaction_id, minutes
     exchange.completed_at, exchange.auto_confirm_at = utcnow(), None
     db.session.flush()
+    record_exchange(transaction_id)
 
 
 def _warn_if_low(member: Member, exchange: Exchange) -> None:

@@ -17,6 +17,7 @@ from timebank.ledger.models import TRANSACTION_KINDS
 from timebank.ledger.services import (
     ACCOUNTS, LOCK_ACCOUNTS, MEMO_MAX, POSTINGS, TRANSACTIONS, checked_legs, check_leg,
 )
+from timebank.stats.rollup import record_entries
 
 Entry = tuple[int, str, Sequence[tuple[int, int]], datetime, str]
 CHUNK = 5000
@@ -88,6 +89,9 @@ def bulk_post(entries: Sequence[Entry], *, skip_refused: bool = True) -> list[in
     if changed:
         conn.execute(sa.update(ACCOUNTS).where(ACCOUNTS.c.id == sa.bindparam("account"))
                      .values(balance=sa.bindparam("new")), changed)
+    record_entries(conn, [(header["community_id"], header["kind"], header["created_at"],
+                           [(p["account_id"], accounts[p["account_id"]].member_id, p["amount"]) for p in postings])
+                          for header, postings in zip(headers, legs_of_kept)])
     written = iter(new_ids)
     return [next(written) if was_kept else None for was_kept in kept]
 

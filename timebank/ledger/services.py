@@ -33,6 +33,7 @@ from timebank.ledger.errors import (
 from timebank.ledger.models import ACCOUNT_STATUSES, FUND_FLOOR, TRANSACTION_KINDS, Account, Posting, Transaction
 from timebank.members.models import Member
 from timebank.permissions import can_correct_ledger, can_manage_account
+from timebank.stats.rollup import record_transaction
 
 ACCOUNTS = Account.__table__
 TRANSACTIONS = Transaction.__table__
@@ -578,6 +579,8 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
         posting["transaction_id"] = transaction_id
     _on_driver(conn, _INSERT_POSTINGS, postings)
     _on_driver(conn, _UPDATE_BALANCE, [{"account": p["account_id"], "amount": p["amount"]} for p in postings])
+    record_transaction(conn, community_id=community_id, kind=kind, created_at=now, reverses_id=reverses_id,
+                       legs=[(row.id, row.member_id, amounts[row.id]) for row in rows], run=_on_driver)
 
     for posting in postings:
         account = db.session.identity_map.get(identity_key(Account, posting["account_id"]))

@@ -8,8 +8,9 @@ from timebank.communities.models import Community
 from timebank.communities.services import default_community
 from timebank.extensions import db
 from timebank.members.services import MemberError, create_member
+from timebank.members.sign_in_log import KEEP_DAYS, prune_sign_ins
 
-members_cli = AppGroup("members", help="Create members and coordinators.")
+members_cli = AppGroup("members", help="Create members and coordinators; forget old sign-ins.")
 
 
 @members_cli.command("create")
@@ -32,3 +33,11 @@ def create(email: str, name: str, password: str, role: str, slug: str | None, ad
             raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"Created {member.role} {member.name} <{member.email}> in {community.slug!r}.")
+
+
+@members_cli.command("prune-sign-ins")
+def prune_sign_ins_command() -> None:
+    """Forget sign-ins and failed sign-ins older than 90 days (run daily). The audit log is never pruned."""
+    count = prune_sign_ins()
+    db.session.commit()
+    click.echo(f"Forgot {count} sign-ins older than {KEEP_DAYS} days.")

@@ -146,6 +146,7 @@ def _settle_and_erase(member: Member, *, actor: Member, reason: str) -> Member:
 
 @bp.route("/members/<int:member_id>/erase", methods=["POST"])
 def erase(member_id: int):
+    member_here(member_id)  # another community's member is not found, whatever the form says
     if request.form.get("confirm") != "yes":
         flash(_("Please tick the box to confirm that you want to erase this member."), "error")
         return redirect(url_for("coordinate.member", member_id=member_id))

@@ -22,6 +22,7 @@ from timebank.members.forms import DirectoryForm, EmailForm, LoginForm, NewPassw
 from timebank.members.models import Member
 from timebank.members.login_limits import (forget_failures, is_known_device, limit_failed_logins, please_wait,
                                            record_failed_login, remember_device, wait_before_trying)
+from timebank.members.sign_in_log import log_sign_in
 from timebank.members.passwords import hash_password, needs_rehash, verify_password
 from timebank.members.services import (MemberError, confirm_email, confirm_email_change, directory, end_session,
                                        member_of_session, pending_join_request, register_member,
@@ -117,9 +118,12 @@ def login():
         member = db.session.scalar(sa.select(Member).where(Member.email == email))
         wait = wait_before_trying(email)
         if wait is not None and not is_known_device(member):
+            log_sign_in(member, "refused")
+            db.session.commit()
             return render_template("members/login.html", form=form, refused=please_wait(wait)), 429
         if member is None or not verify_password(member.password_hash, form.password.data):
             record_failed_login(email)
+            log_sign_in(member, "failed")
             db.session.commit()
             form.password.errors.append(_("That email address and password do not match."))
         elif not member.is_active:
@@ -130,6 +134,7 @@ def login():
                 member.password_hash = hash_password(form.password.data)
             forget_failures(email)
             start_session(member)
+            log_sign_in(member, "signed_in")
             db.session.commit()
             login_user(member, remember=form.remember.data)
             return remember_device(redirect(safe_next(request.args.get("next"))), member)

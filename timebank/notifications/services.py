@@ -32,6 +32,7 @@ EMAIL_EVENTS = {
     "thanks": ("thanked",),
     "limits": ("limit",),
     "gifts": ("gift", "grant"),
+    "decisions": ("decision",),
 }
 EVENT_OF_KIND = {kind: event for event, kinds in EMAIL_EVENTS.items() for kind in kinds}
 # An event without a choice of its own follows the member's overall choice.
@@ -85,6 +86,9 @@ def describe(notification: Notification) -> str:
         values["recorded"] = format_minutes(details.get("recorded"))
         return _("%(name)s confirmed %(time)s for “%(title)s” instead of the %(recorded)s you recorded. Agree, or "
                  "ask a coordinator.", **values)
+    if kind == "decision":
+        return _("The votes on “%(title)s” are counted: %(result)s", title=values["title"],
+                 result=decision_words(details.get("result")))
     if kind == "resolved":
         if details.get("outcome") == "cancelled":
             return _("A coordinator decided about “%(title)s”: it is cancelled, nothing is paid.", **values)
@@ -111,10 +115,23 @@ def describe(notification: Notification) -> str:
     return str(sentences.get(kind, kind)) % values
 
 
+def decision_words(result: str | None) -> str:
+    """What a proposal's result means, in one short sentence."""
+    return str({
+        "adopted": _l("the proposal is adopted."),
+        "rejected": _l("the proposal is not adopted."),
+        "tie": _l("the votes are tied, so nothing is decided."),
+        "no_quorum": _l("too few members voted, so nothing is decided."),
+        "chosen": _l("one of the choices won."),
+    }.get(result, result or ""))
+
+
 def link(notification: Notification, external: bool = False) -> str:
     """Where the notification leads: its exchange, else the member's account."""
     if notification.exchange_id:
         return url_for("exchanges.detail", exchange_id=notification.exchange_id, _external=external)
+    if notification.kind == "decision" and "proposal_id" in (notification.details or {}):
+        return url_for("governance.detail", proposal_id=notification.details["proposal_id"], _external=external)
     return url_for("ledger.mine", _external=external)
 
 

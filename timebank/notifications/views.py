@@ -40,6 +40,7 @@ EVENT_LABELS = {
     "thanks": _l("Thank-you notes"),
     "limits": _l("Low balance and limit warnings"),
     "gifts": _l("Hours given to you or granted from the community fund"),
+    "decisions": _l("The result of a vote in the neighbourhood"),
 }
 
 

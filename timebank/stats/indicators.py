@@ -1,0 +1,453 @@
+"""The circulation indicators of one community over a period of community-local dates (both ends
+included), computed in SQL from the roll-up tables (and, for members and requests, from their own
+tables): one call, one typed result. Every figure has its definition in words (DEFINITIONS),
+shown next to it on every page and in every report.
+
+Rates are fractions from 0 to 1 (None when there is nothing to divide by); minutes and counts are
+whole numbers. An exchange that was reversed counts nowhere: the reversal and its original cancel."""
+import calendar
+from dataclasses import asdict, dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from timebank.communities.models import Category, Community
+from timebank.exchanges.models import Exchange, Message, ThankYou
+from timebank.extensions import db
+from timebank.ledger.models import Account, Transaction
+from timebank.market.models import Post
+from timebank.members.models import Member
+from timebank.stats.models import NO_CATEGORY, StatsAccountDay, StatsCategoryDay, StatsDay, StatsPairDay
+from timebank.stats.rollup import day_start, local_day_sql
+
+DORMANT_DAYS = 90
+
+# Balance histogram: (key, lowest minutes included or None, highest included or None).
+BALANCE_BUCKETS = (
+    ("owes_over_10", None, -601),
+    ("owes_5_10", -600, -301),
+    ("owes_up_to_5", -300, -1),
+    ("zero", 0, 0),
+    ("has_up_to_5", 1, 300),
+    ("has_5_10", 301, 600),
+    ("has_10_20", 601, 1200),
+    ("has_over_20", 1201, None),
+)
+BUCKET_LABELS = {
+    "owes_over_10": _l("owes more than 10 hours"),
+    "owes_5_10": _l("owes 5 to 10 hours"),
+    "owes_up_to_5": _l("owes up to 5 hours"),
+    "zero": _l("exactly zero"),
+    "has_up_to_5": _l("has up to 5 hours"),
+    "has_5_10": _l("has 5 to 10 hours"),
+    "has_10_20": _l("has 10 to 20 hours"),
+    "has_over_20": _l("has more than 20 hours"),
+}
+
+LABELS = {
+    "minutes_exchanged": _l("Hours exchanged"),
+    "exchanges_completed": _l("Exchanges completed"),
+    "members_total": _l("Members"),
+    "new_members": _l("New members"),
+    "active_members": _l("Active members"),
+    "participation_rate": _l("Taking part"),
+    "distinct_pairs": _l("Pairs of neighbours"),
+    "partners_per_active_member": _l("Neighbours per active member"),
+    "reciprocity_rate": _l("Both gave and received"),
+    "velocity": _l("Circulation speed"),
+    "turnover_gini": _l("Spread of the exchange (Gini)"),
+    "members_at_floor": _l("At their lowest balance"),
+    "members_at_ceiling": _l("At their highest balance"),
+    "dormant_members": _l("Quiet members"),
+    "fund_inflow": _l("Into the community fund"),
+    "fund_outflow": _l("Out of the community fund"),
+    "fund_donations": _l("Donations to the fund"),
+    "fund_levy": _l("Levy on exchanges"),
+    "fund_grants": _l("Grants from the fund"),
+    "fund_balance": _l("Community fund balance"),
+    "gifts": _l("Gifts of hours"),
+    "gift_minutes": _l("Hours given as gifts"),
+    "requests_posted": _l("Requests posted"),
+    "requests_met": _l("Requests met"),
+    "requests_met_rate": _l("Requests met"),
+    "median_days_to_accept": _l("Days until a request is taken up"),
+    "group_activities": _l("Group activities"),
+    "group_people_reached": _l("People reached by group activities"),
+    "assisted_minutes": _l("Hours of help for assisted members"),
+    "balance_histogram": _l("Balances at the end of the period"),
+    "by_category": _l("By kind of help"),
+    "by_month": _l("By month"),
+}
+
+DEFINITIONS = {
+    "minutes_exchanged": _l("All time paid for help in exchanges completed in the period. Gifts, donations, "
+                            "grants and corrections are not counted; an exchange that was undone is not counted."),
+    "exchanges_completed": _l("Exchanges (one-to-one, group and paper slips) whose hours moved in the period."),
+    "members_total": _l("Members who had joined by the end of the period and are members in good standing now, "
+                        "and anyone who took part in an exchange in the period."),
+    "new_members": _l("People who joined in the period and were accepted (also if they left later)."),
+    "active_members": _l("Members who gave or received help in an exchange completed in the period."),
+    "participation_rate": _l("Active members as a share of all members."),
+    "distinct_pairs": _l("Different pairs of neighbours who exchanged with each other in the period; a pair "
+                         "counts once however often they exchanged."),
+    "partners_per_active_member": _l("On average, with how many different neighbours an active member "
+                                     "exchanged."),
+    "reciprocity_rate": _l("Share of active members who both gave and received help in the period."),
+    "velocity": _l("Hours exchanged in the period divided by all the hours members had saved at its end. "
+                   "Higher: saved hours are used again quickly."),
+    "turnover_gini": _l("How evenly the exchange is spread over all members (hours given plus received): "
+                        "0 means everyone equally, 1 means one person does everything."),
+    "members_at_floor": _l("Members whose balance at the end of the period was at the lowest it may go: "
+                           "they cannot ask for more help until they give some."),
+    "members_at_ceiling": _l("Members whose balance at the end of the period was at the highest it may go: "
+                             "they cannot earn more until they use some."),
+    "dormant_members": _l("Members who joined more than 90 days before the end of the period and took no part "
+                          "in an exchange in those last 90 days."),
+    "fund_inflow": _l("Hours that came into the community fund: donations and the levy on exchanges."),
+    "fund_outflow": _l("Hours the community fund gave out as grants to members."),
+    "fund_donations": _l("Hours members donated to the community fund."),
+    "fund_levy": _l("The share of each exchange that goes to the community fund."),
+    "fund_grants": _l("Hours coordinators gave members from the community fund."),
+    "fund_balance": _l("What the community fund held at the end of the period."),
+    "gifts": _l("Hours given to a neighbour as a thank-you, outside an exchange."),
+    "gift_minutes": _l("The hours given in those gifts."),
+    "requests_posted": _l("Requests for help posted in the period."),
+    "requests_met": _l("Of those requests, how many led to a completed exchange."),
+    "requests_met_rate": _l("Share of the requests posted in the period that led to a completed exchange."),
+    "median_days_to_accept": _l("For requests posted in the period that someone took up: the middle number of "
+                                "days from posting the request to the agreed exchange."),
+    "group_activities": _l("Group exchanges (a lesson, a helping hand) completed in the period."),
+    "group_people_reached": _l("The members who took part in those group activities, besides the organiser."),
+    "assisted_minutes": _l("Time paid in exchanges by members whom a coordinator assists (people without a phone "
+                           "or computer): help that reached them."),
+    "balance_histogram": _l("How many members had how many hours at the end of the period."),
+    "by_category": _l("Exchanges and hours by the kind of help of the post they came from."),
+    "by_month": _l("Hours, exchanges, active and new members in each month of the period."),
+}
+
+
+@dataclass(frozen=True)
+class CategoryFigure:
+    category_id: int | None
+    name: str
+    exchanges: int
+    minutes: int
+
+
+@dataclass(frozen=True)
+class MonthFigure:
+    month: str  # YYYY-MM
+    minutes: int
+    exchanges: int
+    active_members: int
+    new_members: int
+
+
+@dataclass(frozen=True)
+class Bucket:
+    key: str
+    low: int | None
+    high: int | None
+    members: int
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """Every indicator of one community over one period."""
+
+    community_id: int
+    start: date
+    end: date
+    minutes_exchanged: int
+    exchanges_completed: int
+    members_total: int
+    new_members: int
+    active_members: int
+    participation_rate: float | None
+    distinct_pairs: int
+    partners_per_active_member: float | None
+    reciprocity_rate: float | None
+    velocity: float | None
+    turnover_gini: float | None
+    members_at_floor: int
+    members_at_ceiling: int
+    dormant_members: int
+    fund_inflow: int
+    fund_outflow: int
+    fund_donations: int
+    fund_levy: int
+    fund_grants: int
+    fund_balance: int
+    gifts: int
+    gift_minutes: int
+    requests_posted: int
+    requests_met: int
+    requests_met_rate: float | None
+    median_days_to_accept: float | None
+    group_activities: int
+    group_people_reached: int
+    assisted_minutes: int
+    balance_histogram: list[Bucket] = field(default_factory=list)
+    by_category: list[CategoryFigure] = field(default_factory=list)
+    by_month: list[MonthFigure] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class InvalidPeriod(ValueError):
+    pass
+
+
+MAX_PERIOD_DAYS = 366 * 10
+
+
+def check_period(start: date, end: date) -> None:
+    if start > end:
+        raise InvalidPeriod("start_after_end")
+    if (end - start).days >= MAX_PERIOD_DAYS:
+        raise InvalidPeriod("too_long")
+
+
+def _ratio(numerator, denominator) -> float | None:
+    return None if not denominator else float(Fraction(numerator) / Fraction(denominator))
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _month(column):
+    """'YYYY-MM' of a date column."""
+    if _dialect() == "postgresql":
+        return sa.func.to_char(column, "YYYY-MM")
+    return sa.func.strftime("%Y-%m", column)
+
+
+def _days_between(later, earlier):
+    if _dialect() == "postgresql":
+        return sa.extract("epoch", later - earlier) / 86400.0
+    return sa.func.julianday(later) - sa.func.julianday(earlier)
+
+
+def months_of(start: date, end: date) -> list[str]:
+    months, year, month = [], start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def compute(community: Community | int, start: date, end: date, *, locale: str = "en") -> Statistics:
+    """Every indicator for the community over [start, end] (community-local dates, both included)."""
+    check_period(start, end)
+    cid = community if isinstance(community, int) else community.id
+    community = db.session.get(Community, cid)
+    D, A, P, C = StatsDay, StatsAccountDay, StatsPairDay, StatsCategoryDay
+    since, until = day_start(start), day_start(end + timedelta(days=1))
+    in_period = (A.community_id == cid, A.day.between(start, end))
+
+    # Day totals.
+    columns = ("exchanges", "exchange_minutes", "gifts", "gift_minutes", "donation_minutes", "levy_minutes",
+               "grant_minutes", "group_exchanges", "group_people", "assisted_minutes")
+    totals = db.session.execute(sa.select(*(sa.func.coalesce(sa.func.sum(getattr(D, c)), 0) for c in columns))
+                                .where(D.community_id == cid, D.day.between(start, end))).one()
+    day = {c: int(v) for c, v in zip(columns, totals)}
+
+    # Each member's part in the period's exchanges.
+    turnover = (sa.select(A.member_id, sa.func.sum(A.earned).label("earned"), sa.func.sum(A.paid).label("paid"),
+                          sa.func.sum(A.gave).label("gave"), sa.func.sum(A.received).label("received"))
+                .where(*in_period, A.member_id.is_not(None)).group_by(A.member_id).subquery())
+    active_ids = sa.select(turnover.c.member_id).where(turnover.c.gave + turnover.c.received > 0)
+    active, reciprocal = db.session.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case(
+            (sa.and_(turnover.c.gave > 0, turnover.c.received > 0), 1), else_=0)), 0))
+        .where(turnover.c.gave + turnover.c.received > 0)).one()
+
+    # The members: joined by the end and in good standing now, or active in the period.
+    population = (sa.select(Member.id).where(Member.community_id == cid, Member.created_at < until,
+                                              sa.or_(Member.status == "active", Member.id.in_(active_ids)))
+                  .subquery())
+    members_total = db.session.scalar(sa.select(sa.func.count()).select_from(population))
+
+    # Gini of (given + received) over all members: (2 Σ i·x_i) / (n Σ x) − (n + 1) / n, x ascending.
+    x = sa.func.coalesce(turnover.c.earned + turnover.c.paid, 0)
+    ranked = (sa.select(x.label("x"), sa.func.row_number().over(order_by=x).label("i"))
+              .select_from(population.outerjoin(turnover, turnover.c.member_id == population.c.id)).subquery())
+    n, total, weighted = db.session.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(ranked.c.x), 0),
+        sa.func.coalesce(sa.func.sum(ranked.c.i * ranked.c.x), 0))).one()
+    gini = None
+    if n and total:
+        gini = float(Fraction(2 * int(weighted), int(n) * int(total)) - Fraction(int(n) + 1, int(n)))
+
+    # Pairs: who helped whom at least once (an undone exchange nets to zero), counted unordered.
+    directed = (sa.select(P.helper_id, P.helped_id).where(P.community_id == cid, P.day.between(start, end))
+                .group_by(P.helper_id, P.helped_id).having(sa.func.sum(P.exchanges) > 0).subquery())
+    low = sa.case((directed.c.helper_id < directed.c.helped_id, directed.c.helper_id), else_=directed.c.helped_id)
+    high = sa.case((directed.c.helper_id < directed.c.helped_id, directed.c.helped_id), else_=directed.c.helper_id)
+    pairs = db.session.scalar(sa.select(sa.func.count()).select_from(
+        sa.select(low.label("lo"), high.label("hi")).distinct().subquery()))
+
+    # Balances at the end of the period: today's balance minus what changed after the end.
+    later = (sa.select(sa.func.coalesce(sa.func.sum(A.net), 0)).where(A.account_id == Account.id, A.day > end)
+             .correlate(Account).scalar_subquery())
+    accounts = (sa.select(Account.member_id, Account.kind, (Account.balance - later).label("balance"),
+                          sa.func.coalesce(Account.floor_override, community.ledger_floor).label("floor"),
+                          sa.func.coalesce(Account.ceiling_override, community.ledger_ceiling).label("ceiling"))
+                .where(Account.community_id == cid).subquery())
+    fund_balance = db.session.scalar(sa.select(accounts.c.balance).where(accounts.c.kind == "fund")) or 0
+    balance = sa.func.coalesce(accounts.c.balance, 0)
+    floor = sa.func.coalesce(accounts.c.floor, community.ledger_floor)
+    ceiling = sa.func.coalesce(accounts.c.ceiling, community.ledger_ceiling)
+    bucket = sa.case(*((sa.and_(*([balance >= low_] if low_ is not None else []),
+                                *([balance <= high_] if high_ is not None else [])), key)
+                       for key, low_, high_ in BALANCE_BUCKETS)).label("bucket")
+    members_accounts = population.outerjoin(accounts, accounts.c.member_id == population.c.id)
+    saved, at_floor, at_ceiling = db.session.execute(sa.select(
+        sa.func.coalesce(sa.func.sum(sa.case((balance > 0, balance), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((balance <= floor, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((balance >= ceiling, 1), else_=0)), 0),
+    ).select_from(members_accounts)).one()
+    histogram = dict(db.session.execute(sa.select(bucket, sa.func.count()).select_from(members_accounts)
+                                        .group_by(bucket)).all())
+
+    # Dormant: joined more than 90 days before the end, no exchange in the last 90 days.
+    window = end - timedelta(days=DORMANT_DAYS - 1)
+    recent = (sa.select(A.member_id).where(A.community_id == cid, A.day.between(window, end),
+                                           A.member_id.is_not(None))
+              .group_by(A.member_id).having(sa.func.sum(A.gave + A.received) > 0))
+    dormant = db.session.scalar(sa.select(sa.func.count()).select_from(population).join(
+        Member, Member.id == population.c.id).where(Member.created_at < day_start(window), Member.id.not_in(recent)))
+
+    joined = (Member.community_id == cid, Member.created_at >= since, Member.created_at < until,
+              Member.status.not_in(("pending", "rejected")))
+    new_members = db.session.scalar(sa.select(sa.func.count(Member.id)).where(*joined))
+
+    requests = _requests(cid, since, until)
+    return Statistics(
+        community_id=cid, start=start, end=end,
+        minutes_exchanged=day["exchange_minutes"], exchanges_completed=day["exchanges"],
+        members_total=members_total, new_members=new_members, active_members=active,
+        participation_rate=_ratio(active, members_total), distinct_pairs=pairs,
+        partners_per_active_member=_ratio(2 * pairs, active), reciprocity_rate=_ratio(reciprocal, active),
+        velocity=_ratio(day["exchange_minutes"], int(saved)), turnover_gini=gini,
+        members_at_floor=int(at_floor), members_at_ceiling=int(at_ceiling), dormant_members=dormant,
+        fund_inflow=day["donation_minutes"] + day["levy_minutes"], fund_outflow=day["grant_minutes"],
+        fund_donations=day["donation_minutes"], fund_levy=day["levy_minutes"], fund_grants=day["grant_minutes"],
+        fund_balance=int(fund_balance), gifts=day["gifts"], gift_minutes=day["gift_minutes"], **requests,
+        group_activities=day["group_exchanges"], group_people_reached=day["group_people"],
+        assisted_minutes=day["assisted_minutes"],
+        balance_histogram=[Bucket(key, low_, high_, histogram.get(key, 0)) for key, low_, high_ in BALANCE_BUCKETS],
+        by_category=_by_category(cid, start, end, locale),
+        by_month=_by_month(cid, start, end, since, until),
+    )
+
+
+def _requests(cid: int, since, until) -> dict:
+    reversal = sa.orm.aliased(Transaction)
+    completed = (sa.select(Exchange.id).join(Transaction, Transaction.id == Exchange.transaction_id)
+                 .where(Exchange.post_id == Post.id, Exchange.state == "completed",
+                        ~sa.exists().where(reversal.reverses_id == Transaction.id)))
+    scope = (Post.community_id == cid, Post.kind == "request", Post.created_at >= since, Post.created_at < until)
+    posted, met = db.session.execute(sa.select(
+        sa.func.count(Post.id), sa.func.coalesce(sa.func.sum(sa.case((sa.exists(completed), 1), else_=0)), 0))
+        .where(*scope)).one()
+    accepted = (sa.select(_days_between(sa.func.min(Message.created_at), Post.created_at).label("days"))
+                .join(Exchange, Exchange.post_id == Post.id).join(Message, Message.exchange_id == Exchange.id)
+                .where(*scope, Message.event == "accepted").group_by(Post.id, Post.created_at).subquery())
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(accepted))
+    median = None
+    if count:
+        middle = db.session.scalars(sa.select(accepted.c.days).order_by(accepted.c.days)
+                                    .offset((count - 1) // 2).limit(2 - count % 2)).all()
+        median = round(sum(float(v) for v in middle) / len(middle), 1)
+    return dict(requests_posted=posted, requests_met=int(met), requests_met_rate=_ratio(int(met), posted),
+                median_days_to_accept=median)
+
+
+def _by_category(cid: int, start: date, end: date, locale: str) -> list[CategoryFigure]:
+    C = StatsCategoryDay
+    rows = db.session.execute(sa.select(C.category_id, sa.func.sum(C.exchanges), sa.func.sum(C.minutes))
+                              .where(C.community_id == cid, C.day.between(start, end))
+                              .group_by(C.category_id).having(sa.func.sum(C.exchanges) != 0)).all()
+    categories = {c.id: c for c in db.session.scalars(sa.select(Category).where(Category.community_id == cid))}
+    merged: dict[int, list[int]] = {}
+    for category_id, exchanges, minutes in rows:
+        target = categories.get(category_id)
+        while target is not None and target.merged_into_id and target.merged_into_id in categories:
+            target = categories[target.merged_into_id]
+        key = target.id if target is not None else NO_CATEGORY
+        found = merged.setdefault(key, [0, 0])
+        found[0] += int(exchanges)
+        found[1] += int(minutes)
+    figures = [CategoryFigure(None if key == NO_CATEGORY else key,
+                              categories[key].name(locale) if key in categories else str(_l("No category")),
+                              exchanges, minutes) for key, (exchanges, minutes) in merged.items()]
+    return sorted(figures, key=lambda f: (-f.minutes, f.name))
+
+
+def _by_month(cid: int, start: date, end: date, since, until) -> list[MonthFigure]:
+    D, A = StatsDay, StatsAccountDay
+    month = _month(D.day)
+    days = {m: (int(minutes), int(exchanges)) for m, minutes, exchanges in db.session.execute(
+        sa.select(month, sa.func.sum(D.exchange_minutes), sa.func.sum(D.exchanges))
+        .where(D.community_id == cid, D.day.between(start, end)).group_by(month))}
+    member_month = (sa.select(A.member_id, _month(A.day).label("month"))
+                    .where(A.community_id == cid, A.day.between(start, end), A.member_id.is_not(None))
+                    .group_by(A.member_id, _month(A.day)).having(sa.func.sum(A.gave + A.received) > 0).subquery())
+    active = dict(db.session.execute(sa.select(member_month.c.month, sa.func.count())
+                                     .group_by(member_month.c.month)).all())
+    joined_month = _month(local_day_sql(Member.created_at, _dialect()))
+    new = dict(db.session.execute(
+        sa.select(joined_month, sa.func.count(Member.id))
+        .where(Member.community_id == cid, Member.created_at >= since, Member.created_at < until,
+               Member.status.not_in(("pending", "rejected"))).group_by(joined_month)).all())
+    return [MonthFigure(m, *days.get(m, (0, 0)), active.get(m, 0), new.get(m, 0)) for m in months_of(start, end)]
+
+
+# Periods ---------------------------------------------------------------------------------------------
+
+PERIODS = {
+    "this_month": _l("This month"),
+    "last_month": _l("Last month"),
+    "this_year": _l("This year"),
+    "last_12_months": _l("Last 12 months"),
+    "custom": _l("Other dates"),
+}
+
+
+def period(name: str, today: date) -> tuple[date, date]:
+    """The dates of a named period, as of `today` (community-local)."""
+    if name == "this_month":
+        return today.replace(day=1), today
+    if name == "last_month":
+        end = today.replace(day=1) - timedelta(days=1)
+        return end.replace(day=1), end
+    if name == "this_year":
+        return today.replace(month=1, day=1), today
+    if name == "last_12_months":
+        first = today.replace(day=1)
+        year, month = (first.year - 1, first.month + 1) if first.month < 12 else (first.year, 1)
+        return date(year, month, 1), today
+    raise InvalidPeriod(name)
+
+
+def previous(start: date, end: date) -> tuple[date, date]:
+    """The period just before: the same whole months before, else the same number of days before."""
+    if start.day == 1 and end.day == calendar.monthrange(end.year, end.month)[1]:
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        year, month = start.year, start.month - months
+        while month < 1:
+            year, month = year - 1, month + 12
+        before_end = start - timedelta(days=1)
+        return date(year, month, 1), before_end
+    length = (end - start).days + 1
+    return start - timedelta(days=length), start - timedelta(days=1)
+
+
+def thanks_received(member_id: int, since, until) -> int:
+    return db.session.scalar(sa.select(sa.func.count(ThankYou.id)).where(
+        ThankYou.member_id == member_id, ThankYou.created_at >= since, ThankYou.created_at < until))

@@ -1,0 +1,82 @@
+"""Roll-up tables: what the statistics need, per community-local day, kept up to date in the same
+database transaction as every ledger posting (timebank/stats/rollup.py) and rebuilt from the
+postings by `flask --app timebank stats rebuild`.
+
+A reversal takes its original's activity away on the original's day (an exchange that was undone
+never happened, for the statistics), while the balance change lands on the day of the reversal."""
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from timebank.extensions import db
+
+# Category id used for exchanges without a category (group exchanges, paper slips).
+NO_CATEGORY = 0
+
+
+class StatsDay(db.Model):
+    """One community's day: exchanges, gifts and the community fund's flows."""
+
+    __tablename__ = "stats_days"
+
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    exchanges: Mapped[int] = mapped_column(default=0)
+    exchange_minutes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    gifts: Mapped[int] = mapped_column(default=0)
+    gift_minutes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    donation_minutes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    levy_minutes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    grant_minutes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # From the exchange behind the transaction (timebank/stats/rollup.py, record_exchange).
+    group_exchanges: Mapped[int] = mapped_column(default=0)
+    group_people: Mapped[int] = mapped_column(default=0)
+    assisted_minutes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+class StatsAccountDay(db.Model):
+    """One account's day: its balance change, and its part in exchanges (member accounts)."""
+
+    __tablename__ = "stats_account_days"
+
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_accounts.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"))
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id"))
+    # The sum of the account's postings that day (every kind).
+    net: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # Exchanges: minutes received for helping, minutes paid for help, and how many of each.
+    earned: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    paid: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    gave: Mapped[int] = mapped_column(default=0)
+    received: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (sa.Index("ix_stats_account_days_community_id_day", "community_id", "day"),)
+
+
+class StatsPairDay(db.Model):
+    """A member who helped another on a day (in exchanges), and how often."""
+
+    __tablename__ = "stats_pair_days"
+
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    helper_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), primary_key=True)
+    helped_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), primary_key=True)
+    exchanges: Mapped[int] = mapped_column(default=0)
+
+
+class StatsCategoryDay(db.Model):
+    """Exchanges and their minutes per category of the post they came from (0: none)."""
+
+    __tablename__ = "stats_category_days"
+
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    category_id: Mapped[int] = mapped_column(primary_key=True)
+    exchanges: Mapped[int] = mapped_column(default=0)
+    minutes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+ROLLUPS = (StatsDay, StatsAccountDay, StatsPairDay, StatsCategoryDay)
