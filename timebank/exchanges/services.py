@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from timebank.audit.services import ACTION_LABELS, record
+from timebank.audit.services import record
 from timebank.communities.models import Community
 from timebank.db import take_write_lock, utcnow
 from timebank.exchanges.errors import (AlreadyDone, ExchangeError, IllegalTransition, NotAllowed, NotAParty,
@@ -28,11 +28,11 @@ from timebank.ledger import services as ledger
 from timebank.ledger.errors import LimitExceeded
 from timebank.stats.rollup import record_exchange
 from timebank.market.models import Post
-from timebank.members.export import register_exporter
 from timebank.members.models import Member
-from timebank.members.services import coordinators_of, register_eraser
+from timebank.members.services import coordinators_of
 from timebank.notifications.services import notify
-from timebank.permissions import can_act_for, can_coordinate
+from timebank.permissions import can_act_for, can_coordinate, can_read_thread
+from timebank.text import clean_text
 
 TITLE_MAX = 100
 MESSAGE_MAX = 2000
@@ -51,7 +51,8 @@ STATE_WORDS = {
     "declined": _l("declined"), "cancelled": _l("cancelled"), "disputed": _l("with a coordinator"),
 }
 
-ACTION_LABELS.update({
+# What these actions mean to the member they touched (listed in timebank/registry.py).
+AUDIT_LABELS = {
     "exchange.proposed": _l("proposed an exchange"),
     "exchange.accepted": _l("accepted an exchange"),
     "exchange.declined": _l("declined an exchange"),
@@ -69,7 +70,7 @@ ACTION_LABELS.update({
     "exchange.settings_changed": _l("changed the exchange settings"),
     "hours.given": _l("gave hours"),
     "hours.granted": _l("gave hours from the community fund"),
-})
+}
 
 
 def settle_key(exchange: Exchange) -> str:
@@ -131,16 +132,6 @@ def check_minutes(minutes, community: Community, field: str = "minutes") -> int:
         raise ExchangeError(_l("One exchange can be at most %(max)s in this neighbourhood. For more, make "
                                "several exchanges.", max=format_minutes(community.exchange_max_minutes)), field)
     return minutes
-
-
-def clean_text(text: str | None, limit: int, field: str, *, required: bool = False) -> str:
-    text = (text or "").strip().replace("\r\n", "\n")
-    if required and not text:
-        raise ExchangeError(_l("Please write a few words."), field)
-    if len(text) > limit:
-        raise ExchangeError(_l("Please keep this under %(max)d characters; it has %(num)d.", max=limit,
-                               num=len(text)), field)
-    return text
 
 
 def _check_date(day: date | None) -> date | None:
@@ -211,7 +202,7 @@ def propose(post: Post, responder: Member, minutes: int, *, actor: Member, messa
         raise ExchangeError(_l("This is a free gift: it costs no hours. Get in touch with %(name)s instead.",
                                name=post.owner.name))
     minutes = check_minutes(minutes, responder.community)
-    message = clean_text(message, MESSAGE_MAX, "message")
+    message = clean_text(message, MESSAGE_MAX, "message", refusal=ExchangeError)
     date = _check_date(date)
     existing = db.session.scalar(sa.select(Exchange).where(
         Exchange.post_id == post.id, Exchange.proposer_id == responder.id, Exchange.state.in_(OPEN_STATES)))
@@ -248,7 +239,7 @@ def decline(exchange: Exchange, *, actor: Member, on_behalf_of: Member | None = 
     """Say no to a proposal; in a group, say that one does not take part."""
     _lock(exchange)
     party = _party(exchange, actor, on_behalf_of)
-    reason = clean_text(reason, REASON_MAX, "reason")
+    reason = clean_text(reason, REASON_MAX, "reason", refusal=ExchangeError)
     if exchange.is_group:
         return _answer_part(exchange, party, "declined", actor, reason)
     if party.member_id == exchange.proposer_id:
@@ -262,7 +253,7 @@ def cancel(exchange: Exchange, reason: str, *, actor: Member, on_behalf_of: Memb
     """Either side calls it off before it is settled (a group: its organiser), with a reason."""
     _lock(exchange)
     party = _party(exchange, actor, on_behalf_of)
-    reason = clean_text(reason, REASON_MAX, "reason", required=True)
+    reason = clean_text(reason, REASON_MAX, "reason", required=True, refusal=ExchangeError)
     if exchange.is_group and party.member_id != exchange.proposer_id:
         raise NotAllowed(_l("Only the organiser can cancel a group exchange. You can decline your part."))
     _require_state(exchange, ("proposed",) if exchange.is_group else ("proposed", "accepted"), done="cancelled")
@@ -275,7 +266,7 @@ def dispute(exchange: Exchange, reason: str, *, actor: Member, on_behalf_of: Mem
     _lock(exchange)
     party = _party(exchange, actor, on_behalf_of)
     _require_single(exchange)
-    reason = clean_text(reason, REASON_MAX, "reason", required=True)
+    reason = clean_text(reason, REASON_MAX, "reason", required=True, refusal=ExchangeError)
     _require_state(exchange, ("accepted",), done="disputed")
     exchange.state, exchange.reason, exchange.auto_confirm_at = "disputed", reason, None
     _changed(exchange, "disputed", party.member, actor, body=reason)
@@ -386,7 +377,7 @@ def resolve(exchange: Exchange, *, actor: Member, reason: str, minutes: int | No
         raise NotAllowed(_l("Only a coordinator of this neighbourhood can decide about a dispute."))
     if exchange.participant(actor) is not None:
         raise NotAllowed(_l("You take part in this exchange, so another coordinator decides."))
-    reason = clean_text(reason, REASON_MAX, "reason", required=True)
+    reason = clean_text(reason, REASON_MAX, "reason", required=True, refusal=ExchangeError)
     _require_state(exchange, ("disputed",))
     if cancel:
         exchange.state = "cancelled"
@@ -502,7 +493,7 @@ def create_group(organiser: Member, role: str, title: str, minutes: int, members
     db.session.add(exchange)
     db.session.flush()
     _event(exchange, "group_created", author=organiser, actor=actor,
-           body=clean_text(message, MESSAGE_MAX, "message"), minutes=minutes)
+           body=clean_text(message, MESSAGE_MAX, "message", refusal=ExchangeError), minutes=minutes)
     _audit_if_helped("exchange.group_created", exchange, actor, organiser, minutes=minutes)
     _tell_others(exchange, "group_invited", organiser, minutes=minutes)
     return exchange
@@ -681,8 +672,8 @@ def record_paper_slip(provider: Member, receiver: Member, minutes: int, *, actor
         _check_member(member, actor.community_id)
     if provider.id == receiver.id:
         raise ExchangeError(_l("Please choose two different members."), "receiver")
-    title = clean_text(title, TITLE_MAX, "title", required=True)
-    note = clean_text(note, MESSAGE_MAX, "note")
+    title = clean_text(title, TITLE_MAX, "title", required=True, refusal=ExchangeError)
+    note = clean_text(note, MESSAGE_MAX, "note", refusal=ExchangeError)
     minutes = check_minutes(minutes, actor.community)
     now = utcnow()
     exchange = Exchange(community_id=actor.community_id, kind="slip", title=title, minutes=minutes,
@@ -706,25 +697,13 @@ def record_paper_slip(provider: Member, receiver: Member, minutes: int, *, actor
 
 # The conversation and thank-you notes ----------------------------------------------------------------
 
-def can_read_thread(viewer: Member | None, exchange: Exchange, acting: Member | None = None) -> bool:
-    """The participants (a coordinator acting for one of them too); other coordinators of the
-    community only while it is in dispute."""
-    if viewer is None or not viewer.is_authenticated:
-        return False
-    if exchange.participant(viewer) is not None:
-        return True
-    if acting is not None and exchange.participant(acting) is not None and can_act_for(viewer, acting):
-        return True
-    return exchange.state == "disputed" and can_coordinate(viewer, exchange.community_id)
-
-
 def post_message(exchange: Exchange, author: Member, text: str, *, actor: Member | None = None) -> Message:
     """Write in the exchange's conversation; the other participants are told."""
     actor = actor or author
     _check_actor(actor, author)
     if not can_read_thread(author, exchange):
         raise NotAParty()
-    text = clean_text(text, MESSAGE_MAX, "text", required=True)
+    text = clean_text(text, MESSAGE_MAX, "text", required=True, refusal=ExchangeError)
     message = Message(exchange_id=exchange.id, author_id=author.id, actor_id=actor.id, body=text)
     db.session.add(message)
     db.session.flush()
@@ -751,7 +730,7 @@ def thank(exchange: Exchange, author: Member, text: str, *, actor: Member | None
         to = candidates[0]
     if to is None or to not in candidates:
         raise ExchangeError(_l("Please choose whom you thank."), "to")
-    text = clean_text(text, THANKS_MAX, "text", required=True)
+    text = clean_text(text, THANKS_MAX, "text", required=True, refusal=ExchangeError)
     existing = db.session.scalar(sa.select(ThankYou).where(
         ThankYou.exchange_id == exchange.id, ThankYou.author_id == author.id, ThankYou.member_id == to.id))
     if existing is not None:
@@ -855,9 +834,6 @@ def export_member_exchanges(member: Member) -> list[dict]:
     ]
 
 
-register_exporter("exchanges", export_member_exchanges)
-
-
 def let_go_of_exchanges(member: Member, actor: Member) -> None:
     """An erased member's open exchanges are called off (a group they were asked to join goes on
     without them), and the others are told."""
@@ -873,6 +849,3 @@ def let_go_of_exchanges(member: Member, actor: Member) -> None:
             continue
         exchange.state, exchange.reason, exchange.auto_confirm_at, exchange.answer_by = "cancelled", reason, None, None
         _changed(exchange, "cancelled", member, actor, body=reason)
-
-
-register_eraser("exchanges", let_go_of_exchanges)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from timebank.audit.services import ACTION_LABELS, record
+from timebank.audit.services import record
 from timebank.communities.models import Community
 from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
@@ -48,14 +48,15 @@ KEY_MAX = 100
 MEMBER_BLOCKS = {"suspended": "suspended", "erased": "closed", "rejected": "closed"}
 
 # How the member's "Done for you" page says what a coordinator did to their account.
-ACTION_LABELS.update({
+# What these actions mean to the member they touched (listed in timebank/registry.py).
+AUDIT_LABELS = {
     "ledger.limits_changed": _l("changed how low and how high the balance may go"),
     "ledger.account_status": _l("paused the hours on the account, or let them move again"),
     "ledger.limit_override": _l("let a transaction go past a balance limit"),
     "ledger.settled": _l("settled the balance with the community fund"),
     "ledger.reversed": _l("undid a transaction"),
     "ledger.settings_changed": _l("changed the rules for hours of the neighbourhood"),
-})
+}
 
 
 _INSERT_POSTINGS = sa.insert(POSTINGS)

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import FileStorage
 
-from timebank.audit.services import ACTION_LABELS, record
+from timebank.audit.services import record
 from timebank.communities.models import Area, Category, Community
 from timebank.db import utcnow
 from timebank.errors import DomainError
@@ -22,9 +22,7 @@ from timebank.extensions import db
 from timebank.mail.services import queue_mail
 from timebank.market import search
 from timebank.market.models import DAY_PARTS, DAYS, KINDS, Post
-from timebank.members.export import register_exporter
 from timebank.members.models import Member, member_skills
-from timebank.members.services import register_eraser
 from timebank.permissions import can_act_for, can_coordinate
 from timebank.uploads.models import Image
 from timebank.uploads.services import ImageError, delete_image, save_image
@@ -44,7 +42,8 @@ DUPLICATE_WINDOW = timedelta(minutes=10)
 PER_PAGE = 20
 COUNT_LIMIT = 500
 
-ACTION_LABELS.update({
+# What these actions mean to the member they touched (listed in timebank/registry.py).
+AUDIT_LABELS = {
     "post.created": _l("placed a post"),
     "post.edited": _l("changed a post"),
     "post.paused": _l("paused a post"),
@@ -59,7 +58,7 @@ ACTION_LABELS.update({
     "category.restored": _l("brought back a category"),
     "category.merged": _l("merged two categories"),
     "market.expiry_changed": _l("changed how long posts stay online"),
-})
+}
 
 
 class MarketError(DomainError):
@@ -593,9 +592,6 @@ def export_member_posts(member: Member) -> list[dict]:
             for p in posts]
 
 
-register_exporter("posts", export_member_posts)
-
-
 def let_go_of_posts(member: Member, actor: Member) -> None:
     """An erased member's posts leave the market for good, without their words or photo; the
     titles stay, so the neighbours' exchange history still says what was done."""
@@ -605,6 +601,3 @@ def let_go_of_posts(member: Member, actor: Member) -> None:
             post.status, post.closed_by = "closed", member
         _replace_photo(post, None)
     db.session.flush()
-
-
-register_eraser("posts", let_go_of_posts)

@@ -28,6 +28,7 @@ from timebank.members.models import AUDIENCES, JoinRequest, Member, MemberToken,
 from timebank.members.passwords import hash_password, password_problem, verify_password
 from timebank.members.tokens import check_token, issue_token, use_token
 from timebank.permissions import can_administer, can_coordinate, can_manage_member
+from timebank.text import clean_text
 from timebank.uploads.services import ImageError, delete_image, save_image
 
 NAME_MAX = 80
@@ -36,6 +37,35 @@ REASON_MAX = 1000
 # Markup, control characters and the invisible signs that reverse text direction.
 UNSAFE_IN_NAMES = re.compile(r"[<>\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 PHONE_RE = re.compile(r"^\+?[0-9 ()-]{6,25}$")
+
+
+# What these actions mean to the member they touched (listed in timebank/registry.py).
+AUDIT_LABELS = {
+    "member.registered": _l("asked to join"),
+    "member.joined": _l("joined the neighbourhood"),
+    "member.join_requested": _l("confirmed the email address; the request went to the coordinators"),
+    "member.approved": _l("accepted the request to join"),
+    "member.rejected": _l("did not accept the request to join"),
+    "member.created": _l("made the account"),
+    "member.registered_assisted": _l("made the account, to help the member"),
+    "member.profile_updated": _l("changed the profile"),
+    "member.privacy_updated": _l("changed who may see contact details and hours"),
+    "member.password_changed": _l("changed the password"),
+    "member.password_reset": _l("chose a new password with an emailed link"),
+    "member.email_change_requested": _l("asked to change the email address"),
+    "member.email_changed": _l("changed the email address with an emailed link"),
+    "member.email_change_cancelled": _l("said the email change asked for was not theirs; it was cancelled"),
+    "member.email_change_undone": _l("said the email change was not theirs; the old address is back"),
+    "member.logged_out_everywhere": _l("logged out on all devices"),
+    "member.suspended": _l("paused the account"),
+    "member.reactivated": _l("let the account back in"),
+    "member.coordinator_appointed": _l("made the member a coordinator"),
+    "member.coordinator_removed": _l("ended the member's role as coordinator"),
+    "member.erasure_requested": _l("asked to erase the account"),
+    "member.erased": _l("erased the account"),
+    "member.acting_started": _l("started to act in the member's name"),
+    "member.data_exported": _l("downloaded the data"),
+}
 
 
 class MemberError(DomainError):
@@ -72,13 +102,6 @@ def clean_email(email: str | None) -> str:
         return validate_email((email or "").strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError:
         raise MemberError(_l("Please fill in a valid email address, like name@example.org."), "email") from None
-
-
-def clean_text(text: str | None, limit: int, field: str) -> str:
-    text = (text or "").strip()
-    if len(text) > limit:
-        raise MemberError(_l("Please use at most %(num)d characters.", num=limit), field)
-    return text
 
 
 def check_new_password(password: str, *, name: str = "", email: str = "", field: str = "password") -> None:
@@ -209,7 +232,7 @@ def decide_join_request(request: JoinRequest, *, actor: Member, approve: bool, r
     """Approve or reject a waiting request; the applicant and the other coordinators get an email.
     Decided once: a second click or a second coordinator gets a clear refusal."""
     _require_coordinator(actor, request.community_id)
-    reason = clean_text(reason, REASON_MAX, "reason")
+    reason = clean_text(reason, REASON_MAX, "reason", refusal=MemberError)
     decided = db.session.execute(
         sa.update(JoinRequest).where(JoinRequest.id == request.id, JoinRequest.state == "waiting")
         .values(state="approved" if approve else "rejected", decided_at=utcnow(), decided_by_id=actor.id,
@@ -258,7 +281,7 @@ def register_assisted_member(community: Community, *, actor: Member, name: str, 
     """A resident without phone or computer, registered by a coordinator who will act for them."""
     _require_coordinator(actor, community.id)
     member = Member(community_id=community.id, name=clean_name(name), phone=_clean_phone(phone),
-                    area_id=_check_area(community.id, area), locale=locale, bio=clean_text(bio, BIO_MAX, "bio"),
+                    area_id=_check_area(community.id, area), locale=locale, bio=clean_text(bio, BIO_MAX, "bio", refusal=MemberError),
                     status="active", assisted=True)
     db.session.add(member)
     db.session.flush()
@@ -299,7 +322,7 @@ def update_profile(member: Member, *, actor: Member, name: str, bio: str = "", p
     if locale is not None and locale not in current_app.config["LANGUAGES"]:
         raise MemberError(_l("Please choose from the list of languages."), "locale")
     member.name = clean_name(name)
-    member.bio = clean_text(bio, BIO_MAX, "bio")
+    member.bio = clean_text(bio, BIO_MAX, "bio", refusal=MemberError)
     member.phone = _clean_phone(phone)
     member.area_id = _check_area(member.community_id, area)
     member.skills = skills
@@ -561,7 +584,7 @@ def _require_power_over(actor: Member, member: Member) -> None:
 def suspend_member(member: Member, *, actor: Member, reason: str) -> Member:
     """Pause a membership: the member is logged out everywhere and told why."""
     _require_power_over(actor, member)
-    reason = clean_text(reason, REASON_MAX, "reason")
+    reason = clean_text(reason, REASON_MAX, "reason", refusal=MemberError)
     if not reason:
         raise MemberError(_l("Please write down why. The member will see it."), "reason")
     if member.status != "active":
@@ -575,7 +598,7 @@ def suspend_member(member: Member, *, actor: Member, reason: str) -> Member:
 
 def reactivate_member(member: Member, *, actor: Member, reason: str = "") -> Member:
     _require_power_over(actor, member)
-    reason = clean_text(reason, REASON_MAX, "reason")
+    reason = clean_text(reason, REASON_MAX, "reason", refusal=MemberError)
     if member.status != "suspended":
         raise MemberError(_l("Only paused members can be let back in."))
     member.status = "active"
@@ -623,7 +646,8 @@ def request_erasure(member: Member) -> None:
 
 
 # What an erased member leaves in other domains (open exchanges, posts, notifications) is let go
-# by a hook each domain registers, `fn(member, actor)`; they run before the profile is wiped.
+# by a hook of each domain, `fn(member, actor)`, listed in timebank/registry.py; they run before
+# the profile is wiped.
 ERASERS: dict[str, Callable[[Member, Member], None]] = {}
 
 
@@ -640,7 +664,7 @@ def erase_member(member: Member, *, actor: Member, reason: str = "") -> Member:
     _require_power_over(actor, member)
     if member.status == "erased":
         raise MemberError(_l("This member has been erased already."))
-    reason = clean_text(reason, REASON_MAX, "reason")
+    reason = clean_text(reason, REASON_MAX, "reason", refusal=MemberError)
     for eraser in ERASERS.values():
         eraser(member, actor)
     photo = member.photo
