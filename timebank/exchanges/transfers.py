@@ -7,14 +7,14 @@ from flask_babel import lazy_gettext as _l
 from timebank.audit.services import record
 from timebank.db import take_write_lock
 from timebank.exchanges.errors import ExchangeError, NotAllowed
-from timebank.exchanges.services import REASON_MAX, _check_actor, _check_member
-from timebank.text import clean_text
+from timebank.exchanges.rules import REASON_MAX, _check_actor, _check_member
 from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.ledger.models import Transaction
 from timebank.members.models import Member
 from timebank.notifications.services import notify
 from timebank.permissions import can_coordinate
+from timebank.text import clean_text
 
 
 def _earlier(community_id: int, key: str | None) -> Transaction | None:

@@ -12,8 +12,20 @@ from flask_login import current_user, login_required
 
 from timebank.db import db_int
 from timebank.exchanges import services, transfers
-from timebank.exchanges.forms import (ConfirmForm, GiveForm, GrantForm, GroupForm, MessageForm, ProposeForm,
-                                      ReasonForm, ResolveForm, SettingsForm, SlipForm, ThanksForm, TimeForm)
+from timebank.exchanges.forms import (
+    ConfirmForm,
+    GiveForm,
+    GrantForm,
+    GroupForm,
+    MessageForm,
+    ProposeForm,
+    ReasonForm,
+    ResolveForm,
+    SettingsForm,
+    SlipForm,
+    ThanksForm,
+    TimeForm,
+)
 from timebank.exchanges.models import OPEN_STATES, Exchange, ThankYou
 from timebank.exchanges.wording import event_text, status
 from timebank.extensions import db

@@ -12,8 +12,7 @@ from wtforms.validators import DataRequired, InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from timebank.market.models import DAY_PARTS, DAYS
-from timebank.market.services import (CATEGORY_NAME_MAX, DESCRIPTION_MAX, NOTE_MAX, REASON_MAX, TITLE_MAX,
-                                      PostDetails)
+from timebank.market.services import CATEGORY_NAME_MAX, DESCRIPTION_MAX, NOTE_MAX, REASON_MAX, TITLE_MAX, PostDetails
 from timebank.web.fields import WholeNumberField, choices, optional_int
 
 

@@ -11,9 +11,16 @@ from flask_login import current_user, login_required
 from timebank.communities.models import Area, Category
 from timebank.extensions import db
 from timebank.i18n import format_minutes
-from timebank.market import services
-from timebank.market.forms import (DigestForm, ExpiryForm, MergeForm, ModerateForm, PostForm, category_form,
-                                   category_names)
+from timebank.market import finding, services
+from timebank.market.forms import (
+    DigestForm,
+    ExpiryForm,
+    MergeForm,
+    ModerateForm,
+    PostForm,
+    category_form,
+    category_names,
+)
 from timebank.market.models import DAYS, KINDS, Post
 from timebank.market.services import Filters, MarketError
 from timebank.members.acting import acting_member, on_behalf_of
@@ -69,7 +76,7 @@ def index():
     kept = {k: v for k, v in kept.items() if v is not None}
     return render_template("market/index.html", page=page, filters=filters, kept=kept, category=category,
                            categories=active_categories(community.id), areas=community.areas,
-                           count_limit=services.COUNT_LIMIT)
+                           count_limit=finding.COUNT_LIMIT)
 
 
 @bp.route("/posts/<int:post_id>")
