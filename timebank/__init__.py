@@ -17,6 +17,7 @@ from timebank.i18n import register_i18n, select_locale
 from timebank.permissions import register_permissions
 from timebank.security import register_input_guard, register_security_headers
 from timebank.startup import require_current_database, require_reachable_database
+from timebank.web.filters import register_filters
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -27,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
     app.jinja_env.add_extension("jinja2.ext.do")
     from timebank import models  # noqa: F401  (every table known before anything queries)
+    from timebank.registry import register_hooks
 
     register_extensions(app)
     register_blueprints(app)
@@ -34,25 +36,18 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_i18n(app)
+    register_filters(app)
     register_permissions(app)
+    register_hooks()
     register_security_headers(app)
     register_input_guard(app)
     register_sqlite_write_lock(app)
-    register_hooks()
     if app.config["TRUSTED_PROXIES"]:
         # Behind nginx or Caddy: the client's address and scheme come from X-Forwarded-For/-Proto,
         # so login limits count per person instead of per proxy.
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app
-
-
-def register_hooks() -> None:
-    """What one domain does when another's event happens, wired here rather than by imports."""
-    from timebank.ledger import services as ledger
-    from timebank.pots.services import split_to_pots
-
-    ledger.EXCHANGE_SPLITS = (split_to_pots,)
 
 
 def register_extensions(app: Flask) -> None:
