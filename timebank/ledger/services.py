@@ -580,7 +580,7 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
     _on_driver(conn, _INSERT_POSTINGS, postings)
     _on_driver(conn, _UPDATE_BALANCE, [{"account": p["account_id"], "amount": p["amount"]} for p in postings])
     record_transaction(conn, community_id=community_id, kind=kind, created_at=now, reverses_id=reverses_id,
-                       legs=[(row.id, row.member_id, amounts[row.id]) for row in rows], run=_on_driver)
+                       legs=[(row.id, row.member_id, amounts[row.id], row.kind) for row in rows], run=_on_driver)
 
     for posting in postings:
         account = db.session.identity_map.get(identity_key(Account, posting["account_id"]))

@@ -20,7 +20,7 @@ from timebank.ledger.models import Account, Transaction
 from timebank.market.models import Post
 from timebank.members.models import Member
 from timebank.stats.models import NO_CATEGORY, StatsAccountDay, StatsCategoryDay, StatsDay, StatsPairDay
-from timebank.stats.rollup import day_start, local_day_sql
+from timebank.stats.rollup import FUND, MEMBER, day_start, local_day_sql
 
 DORMANT_DAYS = 90
 
@@ -222,8 +222,8 @@ def _dialect() -> str:
 def _month(column):
     """'YYYY-MM' of a date column."""
     if _dialect() == "postgresql":
-        return sa.func.to_char(column, "YYYY-MM")
-    return sa.func.strftime("%Y-%m", column)
+        return sa.func.to_char(column, sa.literal_column("'YYYY-MM'"))
+    return sa.func.strftime(sa.literal_column("'%Y-%m'"), column)
 
 
 def _days_between(later, earlier):
@@ -291,15 +291,23 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     pairs = db.session.scalar(sa.select(sa.func.count()).select_from(
         sa.select(low.label("lo"), high.label("hi")).distinct().subquery()))
 
-    # Balances at the end of the period: today's balance minus what changed after the end.
+    # Balances at the end of the period: today's balance minus what changed after the end. A member's
+    # savings pots count in their balance; limits apply to their own account.
     later = (sa.select(sa.func.coalesce(sa.func.sum(A.net), 0)).where(A.account_id == Account.id, A.day > end)
              .correlate(Account).scalar_subquery())
-    accounts = (sa.select(Account.member_id, Account.kind, (Account.balance - later).label("balance"),
-                          sa.func.coalesce(Account.floor_override, community.ledger_floor).label("floor"),
-                          sa.func.coalesce(Account.ceiling_override, community.ledger_ceiling).label("ceiling"))
-                .where(Account.community_id == cid).subquery())
-    fund_balance = db.session.scalar(sa.select(accounts.c.balance).where(accounts.c.kind == "fund")) or 0
+    at_end = Account.balance - later
+    own = Account.kind == MEMBER
+    fund_balance = db.session.scalar(sa.select(at_end).where(Account.community_id == cid, Account.kind == FUND)) or 0
+    accounts = (sa.select(Account.member_id, sa.func.sum(at_end).label("balance"),
+                          sa.func.sum(sa.case((own, at_end), else_=0)).label("own"),
+                          sa.func.max(sa.case((own, sa.func.coalesce(Account.floor_override, community.ledger_floor))))
+                          .label("floor"),
+                          sa.func.max(sa.case((own, sa.func.coalesce(Account.ceiling_override,
+                                                                       community.ledger_ceiling)))).label("ceiling"))
+                .where(Account.community_id == cid, Account.member_id.is_not(None), Account.kind != FUND)
+                .group_by(Account.member_id).subquery())
     balance = sa.func.coalesce(accounts.c.balance, 0)
+    own_balance = sa.func.coalesce(accounts.c.own, 0)
     floor = sa.func.coalesce(accounts.c.floor, community.ledger_floor)
     ceiling = sa.func.coalesce(accounts.c.ceiling, community.ledger_ceiling)
     bucket = sa.case(*((sa.and_(*([balance >= low_] if low_ is not None else []),
@@ -308,8 +316,8 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     members_accounts = population.outerjoin(accounts, accounts.c.member_id == population.c.id)
     saved, at_floor, at_ceiling = db.session.execute(sa.select(
         sa.func.coalesce(sa.func.sum(sa.case((balance > 0, balance), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((balance <= floor, 1), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((balance >= ceiling, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((own_balance <= floor, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((own_balance >= ceiling, 1), else_=0)), 0),
     ).select_from(members_accounts)).one()
     histogram = dict(db.session.execute(sa.select(bucket, sa.func.count()).select_from(members_accounts)
                                         .group_by(bucket)).all())
