@@ -33,6 +33,7 @@ from fractions import Fraction
 
 import sqlalchemy as sa
 
+from timebank.communities.models import Community
 from timebank.exchanges import services as exchanges
 from timebank.exchanges import transfers
 from timebank.extensions import db
@@ -123,7 +124,7 @@ def exchange(clock, when, provider, receiver, minutes, post, *, accepted=None):
 
 def build(clock, community, make_member, make_post) -> dict:
     """The scenario of this module's docstring; returns the people and exchanges by name."""
-    community.ledger_levy_percent = 10
+    db.session.execute(sa.update(Community).where(Community.id == community.id).values(ledger_levy_percent=10))
     db.session.commit()
     june = at(2026, 6, 1)
     people = {name: make_member(name, created_at=june) for name in ("Ann", "Bob", "Cas", "Dirk")}

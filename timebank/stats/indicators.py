@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from timebank.communities.models import Category, Community
-from timebank.exchanges.models import Exchange, Message, ThankYou
+from timebank.exchanges.models import Exchange, Message
 from timebank.extensions import db
 from timebank.ledger.models import Account, Transaction
 from timebank.market.models import Post
@@ -219,7 +219,7 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _month(column):
+def month_column(column):
     """'YYYY-MM' of a date column."""
     if _dialect() == "postgresql":
         return sa.func.to_char(column, sa.literal_column("'YYYY-MM'"))
@@ -399,16 +399,17 @@ def _by_category(cid: int, start: date, end: date, locale: str) -> list[Category
 
 def _by_month(cid: int, start: date, end: date, since, until) -> list[MonthFigure]:
     D, A = StatsDay, StatsAccountDay
-    month = _month(D.day)
+    month = month_column(D.day)
     days = {m: (int(minutes), int(exchanges)) for m, minutes, exchanges in db.session.execute(
         sa.select(month, sa.func.sum(D.exchange_minutes), sa.func.sum(D.exchanges))
         .where(D.community_id == cid, D.day.between(start, end)).group_by(month))}
-    member_month = (sa.select(A.member_id, _month(A.day).label("month"))
+    account_month = month_column(A.day)
+    member_month = (sa.select(A.member_id, account_month.label("month"))
                     .where(A.community_id == cid, A.day.between(start, end), A.member_id.is_not(None))
-                    .group_by(A.member_id, _month(A.day)).having(sa.func.sum(A.gave + A.received) > 0).subquery())
+                    .group_by(A.member_id, account_month).having(sa.func.sum(A.gave + A.received) > 0).subquery())
     active = dict(db.session.execute(sa.select(member_month.c.month, sa.func.count())
                                      .group_by(member_month.c.month)).all())
-    joined_month = _month(local_day_sql(Member.created_at, _dialect()))
+    joined_month = month_column(local_day_sql(Member.created_at, _dialect()))
     new = dict(db.session.execute(
         sa.select(joined_month, sa.func.count(Member.id))
         .where(Member.community_id == cid, Member.created_at >= since, Member.created_at < until,
@@ -455,7 +456,3 @@ def previous(start: date, end: date) -> tuple[date, date]:
     length = (end - start).days + 1
     return start - timedelta(days=length), start - timedelta(days=1)
 
-
-def thanks_received(member_id: int, since, until) -> int:
-    return db.session.scalar(sa.select(sa.func.count(ThankYou.id)).where(
-        ThankYou.member_id == member_id, ThankYou.created_at >= since, ThankYou.created_at < until))

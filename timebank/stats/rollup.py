@@ -347,7 +347,8 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
     grouped = sa.select(x.community_id, x.day, x.category_id, sa.func.count().label("exchanges"),
                         sa.func.sum(x.minutes).label("minutes")).group_by(x.community_id, x.day, x.category_id)
     for row in conn.execute(grouped):
-        keep(CATEGORY_DAYS, (row.community_id, _date(row.day), row.category_id), dict(row._asdict(), day=_date(row.day)))
+        keep(CATEGORY_DAYS, (row.community_id, _date(row.day), row.category_id),
+             dict(row._asdict(), day=_date(row.day)))
     group = x.kind == "group"
     totals = sa.select(x.community_id, x.day, sa.func.sum(sa.case((group, 1), else_=0)).label("group_exchanges"),
                        sa.func.sum(sa.case((group, x.people - 1), else_=0)).label("group_people"),
