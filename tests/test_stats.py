@@ -111,3 +111,31 @@ def test_named_periods_and_the_one_before():
     assert previous(date(2026, 3, 1), date(2026, 3, 15)) == (date(2026, 2, 14), date(2026, 2, 28))
     with pytest.raises(InvalidPeriod):
         check_period(date(2026, 2, 1), date(2026, 1, 1))
+
+
+def test_a_pot_is_the_members_own_money_and_its_share_was_earned(monkeypatch, community, make_member, make_post):
+    """Fatima puts 20 % of what she earns into a pot, then saves 30 more minutes in it. Jan pays
+    her 100 for a repair: 80 to her account, 20 to her pot. Her pot and account together are her
+    balance; saving is no exchange; she earned the whole 100."""
+    from timebank.pots import services as pots
+
+    from .stats_scenario import at, exchange
+
+    clock = Clock(monkeypatch)
+    fatima, jan = make_member("Fatima", created_at=at(2026, 6, 1)), make_member("Jan", created_at=at(2026, 6, 1))
+    clock.set(at(2026, 11, 2))
+    pot = pots.open_pot(fatima, "New bike", 600)
+    pots.set_share(pot, fatima, 20)
+    db.session.commit()
+    exchange(clock, at(2026, 11, 3), fatima, jan, 100, make_post(fatima, kind="offer", created_at=at(2026, 11, 1)))
+    clock.set(at(2026, 11, 4))
+    pots.deposit(pot, fatima, 30)
+    db.session.commit()
+    stats = compute(community, *NOVEMBER)
+    assert (stats.minutes_exchanged, stats.exchanges_completed, stats.active_members, stats.velocity) == (
+        100, 1, 2, 1.0)
+    assert {b.key: b.members for b in stats.balance_histogram if b.members} == {"owes_up_to_5": 1,
+                                                                                "has_up_to_5": 1}
+    # x = 100 (Jan paid) and 100 (Fatima earned): everyone equal.
+    assert stats.turnover_gini == 0
+    assert rollup.check(db.session.connection()) == []

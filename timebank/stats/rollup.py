@@ -138,6 +138,10 @@ def add_activity(deltas: Deltas, community_id: int, kind: str, day: date, legs: 
             deltas.account(account, day, community_id, member, paid=sign * minutes, received=sign)
         for account, member, minutes in payees:
             deltas.account(account, day, community_id, member, earned=sign * minutes, gave=sign)
+        # A share of the pay that went straight into one of the helper's pots was earned all the same.
+        for account, member, amount, account_kind in legs:
+            if account_kind not in (FUND, MEMBER) and member is not None and amount > 0:
+                deltas.account(account, day, community_id, member, earned=sign * amount)
         for _a, payer, _m in payers:
             for _b, payee, _n in payees:
                 deltas.add(PAIR_DAYS, (community_id, day, payee, payer), exchanges=sign)
@@ -276,7 +280,8 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
     scope = [t.c.community_id == community_id] if community_id is not None else []
     joined = p.join(t, t.c.id == p.c.transaction_id).join(a, a.c.id == p.c.account_id)
     member, fund = a.c.kind == MEMBER, a.c.kind == FUND
-    exchange = sa.and_(counts, t.c.kind == "exchange", member)
+    owned = sa.and_(a.c.member_id.is_not(None), ~fund)
+    exchange = sa.and_(counts, t.c.kind == "exchange")
 
     def when(condition, value):
         return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
@@ -289,10 +294,10 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
 
     rows = conn.execute(sa.select(
         p.c.account_id, day, a.c.community_id, a.c.member_id, sa.func.sum(p.c.amount).label("net"),
-        when(sa.and_(exchange, p.c.amount > 0), p.c.amount).label("earned"),
-        when(sa.and_(exchange, p.c.amount < 0), -p.c.amount).label("paid"),
-        when(sa.and_(exchange, p.c.amount > 0), 1).label("gave"),
-        when(sa.and_(exchange, p.c.amount < 0), 1).label("received"),
+        when(sa.and_(exchange, owned, p.c.amount > 0), p.c.amount).label("earned"),
+        when(sa.and_(exchange, member, p.c.amount < 0), -p.c.amount).label("paid"),
+        when(sa.and_(exchange, member, p.c.amount > 0), 1).label("gave"),
+        when(sa.and_(exchange, member, p.c.amount < 0), 1).label("received"),
     ).select_from(joined).where(*scope).group_by(p.c.account_id, day, a.c.community_id, a.c.member_id))
     for row in rows:
         keep(ACCOUNT_DAYS, (row.account_id, _date(row.day)), {**row._asdict(), "day": _date(row.day)})
