@@ -102,6 +102,9 @@ def register_commands(app: Flask) -> None:
                   notifications_cli, stats_cli, governance_cli):
         group.callback = with_appcontext(_database_ready)
         app.cli.add_command(group)
+    from timebank.backup.cli import backup_cli
+
+    app.cli.add_command(backup_cli)  # checks the database itself: a restore may start from an empty one
     migrations = app.cli.commands["db"]
     if not getattr(migrations.callback, "checks_database", False):
         migrations.callback = _reachable_first(migrations.callback)

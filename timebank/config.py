@@ -67,6 +67,10 @@ class Config:
     MAIL_FROM = "Tijdbank <noreply@localhost>"
     MAIL_TIMEOUT = 20  # seconds to wait for the SMTP server
     MAIL_BATCH_SIZE = 50
+    # backups (`flask backup …`): where they are kept, and how many `backup prune` keeps
+    BACKUP_DIR = None  # default: instance/backups
+    BACKUP_KEEP_DAILY = 7  # the newest backup of each of the last 7 days that have one
+    BACKUP_KEEP_WEEKLY = 8  # and of each of the last 8 weeks
 
 
 class ProductionConfig(Config):
