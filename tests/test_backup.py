@@ -159,9 +159,11 @@ def test_a_sqlite_backup_moves_into_postgresql_with_one_command(tmp_path, fresh_
         db.session.commit()
     result = source.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "s.tar.gz")])
     assert result.exit_code == 0, result.output
-    result = source.test_cli_runner().invoke(args=["backup", "restore", "--into", fresh_url, str(tmp_path / "s.tar.gz")])
+    result = source.test_cli_runner().invoke(
+        args=["backup", "restore", "--into", fresh_url, str(tmp_path / "s.tar.gz")])
     assert result.exit_code == 0, result.output
-    assert "ledger checksum: same" in result.output and "all 36 tables the same" in result.output
+    assert "ledger checksum: same" in result.output
+    assert f"all {len(db.metadata.sorted_tables)} tables the same" in result.output
     target = make_app(fresh_url)
     with target.app_context():
         with db.engine.connect() as conn:

@@ -85,10 +85,10 @@ def _sqlite_on_connect(dbapi_connection, _record):
         return
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: switching to WAL may wait too
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -122,3 +122,18 @@ def take_write_lock(session) -> None:
         # Any write statement takes the lock, even one that matches no row.
         conn.exec_driver_sql("UPDATE communities SET id = id WHERE 0")
         conn.info["sqlite_write_locked"] = True
+
+
+SETUP_LOCK_KEY = 0x7469_6D65  # "time": PostgreSQL's advisory lock for one-time setup
+
+
+def take_setup_lock(session) -> None:
+    """Serialise one-time setup (what the first start creates) between processes: the whole
+    database's write lock on SQLite, a transaction-scoped advisory lock on PostgreSQL. Call it
+    before reading what decides whether to create; a second process waits here, then finds it."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.get_bind().dialect.name == "sqlite":
+        take_write_lock(session)
+    else:
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SETUP_LOCK_KEY})

@@ -2,23 +2,30 @@
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
-from timebank.communities.services import ensure_default_community
+from timebank.communities.services import default_community, ensure_default_community
+from timebank.db import take_setup_lock
 from timebank.errors import StartupError
 from timebank.extensions import db
 
 
 def check_database(app: Flask) -> None:
     """Refuse to serve with one plain sentence if the database is unreachable or behind the code,
-    then create the default community on first run."""
+    then create the default community on first run.
+
+    Every gunicorn worker runs this at the same moment on a fresh database. Only the first to take
+    the setup lock creates the community; the others wait for it (no worker fails to boot) and
+    find it made."""
     require_current_database(app)
     with app.app_context():
-        try:
-            ensure_default_community()
-            db.session.commit()
-        except IntegrityError:  # another worker created it at the same moment
+        if default_community() is not None:
             db.session.rollback()
+            return
+        db.session.rollback()  # the lock is taken at the start of a transaction, before reading again
+        take_setup_lock(db.session)
+        ensure_default_community()
+        db.session.commit()
 
 
 def require_reachable_database(app: Flask) -> set[str]:

@@ -54,7 +54,8 @@ def libpq(url: str) -> tuple[str, dict]:
 
 def run_tool(command: list[str], env: dict) -> None:
     try:
-        result = subprocess.run(command, env=env, capture_output=True, text=True)  # nosec B603 (no shell; our arguments)
+        # no shell, and the arguments are ours
+        result = subprocess.run(command, env=env, capture_output=True, text=True)  # nosec B603
     except FileNotFoundError:
         raise BackupError(f"{command[0]} was not found; install the PostgreSQL client tools "
                           "(Debian: apt-get install postgresql-client)") from None
