@@ -1,17 +1,10 @@
 """The first start never kills the server: gunicorn boots several workers at once on a fresh
 database, and every one of them must come up (none may lose a race for the default community)."""
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,57 +13,12 @@ from sqlalchemy.engine import make_url
 from timebank.communities.models import Community
 from timebank.config import _development_secret_key
 from timebank.extensions import db
+from timebank.startup import warn_about_per_process_state
 
 from .conftest import ON_POSTGRES, POSTGRES_URL, empty_postgres, make_app, migrate_fresh
+from .servers import serve, stop
 
-ROOT = Path(__file__).resolve().parent.parent
-GUNICORN = Path(sys.executable).parent / "gunicorn"
 BOOTS = 3
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def serve(url: str, workers: int, *options: str, env: dict | None = None):
-    """Start gunicorn on `url` and wait until every worker has booted and it answers; returns the
-    process and its address. A worker that fails to boot makes gunicorn stop: an AssertionError."""
-    port = free_port()
-    ready = Path(tempfile.mkdtemp(prefix="gunicorn-ready-"))
-    (ready / "hooks.py").write_text(
-        "import pathlib\n\n"
-        f"def post_worker_init(worker):\n    pathlib.Path({str(ready)!r}, str(worker.pid)).touch()\n")
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("TIMEBANK_")}
-    environment.update(DATABASE_URL=url, SECRET_KEY="boot-test", **(env or {}))
-    process = subprocess.Popen(
-        [str(GUNICORN), "--config", str(ready / "hooks.py"), "--workers", str(workers), *options,
-         "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True)
-    address = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    try:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise AssertionError(f"gunicorn stopped:\n{process.stdout.read()[-4000:]}")
-            if len(list(ready.iterdir())) > workers:  # the hooks file and one file per booted worker
-                with urllib.request.urlopen(f"{address}/healthz", timeout=10) as response:  # nosec B310
-                    assert response.status == 200
-                return process, address
-            time.sleep(0.2)
-        stop(process)
-        raise AssertionError("gunicorn's workers did not all boot within 90 seconds")
-    finally:
-        shutil.rmtree(ready)
-
-
-def stop(process) -> str:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-    output, _ = process.communicate(timeout=30)
-    return output
 
 
 @pytest.fixture
@@ -137,3 +85,22 @@ def test_workers_starting_at_once_agree_on_one_development_key(tmp_path):
             keys = set(pool.map(lambda _: read_key(), range(8)))
         assert len(keys) == 1 and len(keys.pop()) == 64
         assert [p.name for p in folder.iterdir()] == ["secret_key"]
+
+
+@pytest.mark.parametrize("argv, environ, storage, warned", [
+    (["/srv/.venv/bin/gunicorn", "--workers", "4", "wsgi:app"], {}, "memory://", True),
+    (["/srv/.venv/bin/gunicorn", "-w", "4", "wsgi:app"], {}, "redis://127.0.0.1:6379/0", False),
+    (["/srv/.venv/bin/gunicorn", "wsgi:app"], {"WEB_CONCURRENCY": "3"}, "memory://", True),
+    (["/srv/.venv/bin/gunicorn", "wsgi:app"], {"GUNICORN_CMD_ARGS": "--workers=2"}, "memory://", True),
+    (["/srv/.venv/bin/gunicorn", "--threads", "8", "wsgi:app"], {}, "memory://", False),
+    (["/srv/.venv/bin/flask", "run"], {}, "memory://", False),
+])
+def test_start_up_warns_when_limits_are_counted_per_process(app, caplog, monkeypatch, argv, environ, storage,
+                                                            warned):
+    for name in ("WEB_CONCURRENCY", "GUNICORN_CMD_ARGS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    app.config["RATELIMIT_STORAGE_URI"] = storage
+    warn_about_per_process_state(app, argv)
+    assert ("counted per process" in caplog.text) == warned
