@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_permissions(app)
     register_security_headers(app)
     register_input_guard(app)
+    register_hooks()
     register_sqlite_retry(app)  # last: it wraps every view
     if app.config["TRUSTED_PROXIES"]:
         # Behind nginx or Caddy: the client's address and scheme come from X-Forwarded-For/-Proto,
@@ -46,6 +47,14 @@ def create_app(config: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app
+
+
+def register_hooks() -> None:
+    """What one domain does when another's event happens, wired here rather than by imports."""
+    from timebank.ledger import services as ledger
+    from timebank.pots.services import split_to_pots
+
+    ledger.EXCHANGE_SPLITS = (split_to_pots,)
 
 
 def register_extensions(app: Flask) -> None:
@@ -76,6 +85,7 @@ def register_blueprints(app: Flask) -> None:
     from timebank.governance.views import bp as governance_bp
     from timebank.ledger.views import bp as ledger_bp
     from timebank.market.views import bp as market_bp
+    from timebank.pots.views import bp as pots_bp
     from timebank.members.coordinate_views import bp as coordinate_bp
     from timebank.members.settings_views import bp as settings_bp
     from timebank.members.views import bp as members_bp
@@ -83,7 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from timebank.uploads.views import bp as uploads_bp
 
     for blueprint in (core_bp, members_bp, settings_bp, coordinate_bp, communities_bp, uploads_bp,
-                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp):
+                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, pots_bp):
         app.register_blueprint(blueprint)
 
 
