@@ -10,5 +10,6 @@ from timebank.market.models import Post  # noqa: F401
 from timebank.members.models import JoinRequest, Member, MemberToken, member_skills  # noqa: F401
 from timebank.members.sign_in_log import SignInEvent  # noqa: F401
 from timebank.notifications.models import Notification  # noqa: F401
+from timebank.pots.models import Pot  # noqa: F401
 from timebank.stats.models import StatsAccountDay, StatsCategoryDay, StatsDay, StatsPairDay  # noqa: F401
 from timebank.uploads.models import Image  # noqa: F401

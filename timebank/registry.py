@@ -19,6 +19,7 @@ from timebank.members import export as member_export
 from timebank.members import services as members
 from timebank.members.sign_in_log import export_sign_ins, forget_sign_ins
 from timebank.notifications import services as notifications
+from timebank.pots import services as pots
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ EXPORTS = (
          ("governance_proposals", "governance_supporters", "governance_votes", "governance_voters",
           "governance_comments")),
     Hook("ledger", export_member_entries, ("ledger_accounts", "ledger_transactions")),
+    Hook("pots", pots.export_pots, ("pots",)),
 )
 
 # The steps of erasing a member that other domains take, in order, before `erase_member` wipes
@@ -53,6 +55,7 @@ ERASURES = (
     Hook("notifications", notifications.forget_notifications, ("notifications", "notification_email_choices")),
     Hook("exchanges", exchanges.let_go_of_exchanges, ("exchanges", "exchange_participants")),
     Hook("posts", market.let_go_of_posts, ("posts",)),
+    Hook("pots", pots.forget_pots, ("pots",)),
 )
 ERASED_BY_MEMBERS = ("members", "member_skills", "member_tokens", "member_sign_ins", "outbox_messages",
                      "join_requests", "images")
@@ -82,7 +85,7 @@ NOT_ERASED = {
 
 # What every audited action means to the member it touched, domain by domain.
 AUDIT_LABELS = (members.AUDIT_LABELS, communities.AUDIT_LABELS, market.AUDIT_LABELS, ledger.AUDIT_LABELS,
-                exchanges.AUDIT_LABELS, governance.AUDIT_LABELS)
+                exchanges.AUDIT_LABELS, governance.AUDIT_LABELS, pots.AUDIT_LABELS)
 
 
 def register_hooks() -> None:
@@ -96,3 +99,5 @@ def register_hooks() -> None:
     ACTION_LABELS.clear()
     for labels in AUDIT_LABELS:
         ACTION_LABELS.update(labels)
+    # A member's pots take their share of every exchange the member is paid for.
+    ledger.EXCHANGE_SPLITS = (pots.split_to_pots,)

@@ -28,6 +28,7 @@ def register_api(app) -> None:
         members,
         notifications,
         posts,
+        pots,
         proposals,
         tokens,
         transfers,
@@ -35,7 +36,7 @@ def register_api(app) -> None:
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (tokens, me, accounts, posts, exchanges, transfers, notifications, members, images, proposals):
+    for module in (tokens, me, accounts, posts, exchanges, transfers, notifications, members, images, proposals, pots):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
 
