@@ -30,13 +30,15 @@ def register_api(app) -> None:
         posts,
         pots,
         proposals,
+        stats,
         tokens,
         transfers,
     )
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (tokens, me, accounts, posts, exchanges, transfers, notifications, members, images, proposals, pots):
+    for module in (tokens, me, accounts, posts, exchanges, transfers, notifications, members, images, proposals, pots,
+                   stats):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
 

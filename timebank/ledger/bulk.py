@@ -90,7 +90,8 @@ def bulk_post(entries: Sequence[Entry], *, skip_refused: bool = True) -> list[in
         conn.execute(sa.update(ACCOUNTS).where(ACCOUNTS.c.id == sa.bindparam("account"))
                      .values(balance=sa.bindparam("new")), changed)
     record_entries(conn, [(header["community_id"], header["kind"], header["created_at"],
-                           [(p["account_id"], accounts[p["account_id"]].member_id, p["amount"]) for p in postings])
+                           [(p["account_id"], accounts[p["account_id"]].member_id, p["amount"],
+                             accounts[p["account_id"]].kind) for p in postings])
                           for header, postings in zip(headers, legs_of_kept, strict=True)])
     written = iter(new_ids)
     return [next(written) if was_kept else None for was_kept in kept]

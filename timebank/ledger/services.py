@@ -526,7 +526,7 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
     on_driver(conn, INSERT_POSTINGS, postings)
     on_driver(conn, UPDATE_BALANCE, [{"account": p["account_id"], "amount": p["amount"]} for p in postings])
     record_transaction(conn, community_id=community_id, kind=kind, created_at=now, reverses_id=reverses_id,
-                       legs=[(row.id, row.member_id, amounts[row.id]) for row in rows], run=on_driver)
+                       legs=[(row.id, row.member_id, amounts[row.id], row.kind) for row in rows], run=on_driver)
 
     keep_loaded_balances(postings)
     transaction = persistent(Transaction, id=transaction_id, **header)
