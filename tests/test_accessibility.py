@@ -37,7 +37,8 @@ AXE_RUN = """() => axe.run(document, {
   }
   for (const id of referenced) {
     const count = document.querySelectorAll(`[id="${CSS.escape(id)}"]`).length;
-    if (count > 1) found.push(["duplicate-id", `#${id}`, `${count} elements have this id; a label or description finds the first only`]);
+    if (count > 1) found.push(["duplicate-id", `#${id}`,
+                               `${count} elements have this id; a label or description finds the first only`]);
   }
   return found;
 })"""
@@ -57,12 +58,18 @@ def exchange_in_every_state(app, make_post, fatima: Member, jan: Member) -> dict
                                          message="Saturday morning would be great.")
             for action in actions:
                 match action:
-                    case "accept": exchanges.accept(exchange, actor=her)
-                    case "record": exchanges.record_minutes(exchange, 60, actor=her)
-                    case "confirm": exchanges.confirm(exchange, actor=him)
-                    case "decline": exchanges.decline(exchange, actor=her, reason="I am away that week.")
-                    case "cancel": exchanges.cancel(exchange, "My bike is fixed already.", actor=him)
-                    case "dispute": exchanges.dispute(exchange, "We did not agree on the time.", actor=him)
+                    case "accept":
+                        exchanges.accept(exchange, actor=her)
+                    case "record":
+                        exchanges.record_minutes(exchange, 60, actor=her)
+                    case "confirm":
+                        exchanges.confirm(exchange, actor=him)
+                    case "decline":
+                        exchanges.decline(exchange, actor=her, reason="I am away that week.")
+                    case "cancel":
+                        exchanges.cancel(exchange, "My bike is fixed already.", actor=him)
+                    case "dispute":
+                        exchanges.dispute(exchange, "We did not agree on the time.", actor=him)
             db.session.commit()
             ids[state] = exchange.id
         reached = {state: db.session.get(Exchange, ids[state]).state for state in ids}

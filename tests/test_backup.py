@@ -3,7 +3,7 @@ restore into a fresh database, and find the same rows and the same ledger; never
 database in use without being told to; move from SQLite to PostgreSQL with one command."""
 import tarfile
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -175,7 +175,7 @@ def test_a_sqlite_backup_moves_into_postgresql_with_one_command(tmp_path, fresh_
 
 
 def test_retention_keeps_the_newest_of_each_day_and_week(tmp_path, app):
-    start = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)  # a Sunday
+    start = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)  # a Sunday
     backups = [Found(tmp_path / f"{i}", start + timedelta(hours=12 * i), 1) for i in range(40)]  # two a day
     kept = to_keep(backups, daily=3, weekly=2)
     newest = sorted(backups, key=lambda b: b.created, reverse=True)

@@ -77,7 +77,7 @@ def test_workers_starting_at_once_agree_on_one_development_key(tmp_path):
         folder = tmp_path / f"instance{round_}"
         start = threading.Barrier(8)
 
-        def read_key():
+        def read_key(start=start, folder=folder):
             start.wait()
             return _development_secret_key(folder)
 

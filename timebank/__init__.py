@@ -5,13 +5,12 @@ import os
 from flask import Flask, current_app, g, request
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from timebank.api import register_api
 from timebank.config import load_config
-from sqlalchemy.exc import OperationalError
-
 from timebank.db import MAX_ID, lost_write_race, take_write_lock
 from timebank.errors import register_errorhandlers
 from timebank.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -80,12 +79,12 @@ def register_blueprints(app: Flask) -> None:
     from timebank.governance.views import bp as governance_bp
     from timebank.ledger.views import bp as ledger_bp
     from timebank.market.views import bp as market_bp
-    from timebank.pots.views import bp as pots_bp
     from timebank.members.coordinate_views import bp as coordinate_bp
     from timebank.members.settings_views import bp as settings_bp
-    from timebank.stats.views import bp as stats_bp
     from timebank.members.views import bp as members_bp
     from timebank.notifications.views import bp as notifications_bp
+    from timebank.pots.views import bp as pots_bp
+    from timebank.stats.views import bp as stats_bp
     from timebank.uploads.views import bp as uploads_bp
 
     for blueprint in (core_bp, members_bp, settings_bp, coordinate_bp, communities_bp, uploads_bp,

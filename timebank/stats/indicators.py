@@ -245,7 +245,7 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     check_period(start, end)
     cid = community if isinstance(community, int) else community.id
     community = db.session.get(Community, cid)
-    D, A, P, C = StatsDay, StatsAccountDay, StatsPairDay, StatsCategoryDay
+    D, A, P = StatsDay, StatsAccountDay, StatsPairDay
     since, until = day_start(start), day_start(end + timedelta(days=1))
     in_period = (A.community_id == cid, A.day.between(start, end))
 
@@ -254,7 +254,7 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
                "grant_minutes", "group_exchanges", "group_people", "assisted_minutes")
     totals = db.session.execute(sa.select(*(sa.func.coalesce(sa.func.sum(getattr(D, c)), 0) for c in columns))
                                 .where(D.community_id == cid, D.day.between(start, end))).one()
-    day = {c: int(v) for c, v in zip(columns, totals)}
+    day = {c: int(v) for c, v in zip(columns, totals, strict=True)}
 
     # Each member's part in the period's exchanges.
     turnover = (sa.select(A.member_id, sa.func.sum(A.earned).label("earned"), sa.func.sum(A.paid).label("paid"),

@@ -15,7 +15,7 @@ where the incremental path adds it and takes it away again. `check` compares the
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from timebank.extensions import db
-from timebank.stats.models import NO_CATEGORY, ROLLUPS, StatsAccountDay, StatsCategoryDay, StatsDay, StatsPairDay
+from timebank.stats.models import NO_CATEGORY, ROLLUPS
 
 DAYS, ACCOUNT_DAYS, PAIR_DAYS, CATEGORY_DAYS = (model.__table__ for model in ROLLUPS)
 DAY_VALUES = ("exchanges", "exchange_minutes", "gifts", "gift_minutes", "donation_minutes", "levy_minutes",
@@ -65,13 +65,13 @@ def local_day(moment: datetime, zone: str | None = None) -> date:
 
 def day_start(day: date, zone: str | None = None) -> datetime:
     """The UTC moment a community-local day begins."""
-    return datetime(day.year, day.month, day.day, tzinfo=_zone(zone or timezone_name())).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=_zone(zone or timezone_name())).astimezone(UTC)
 
 
 def _sqlite_local_day(stamp: str | None, zone: str) -> str | None:
     if stamp is None:
         return None
-    moment = datetime.fromisoformat(stamp).replace(tzinfo=timezone.utc)
+    moment = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
     return local_day(moment, zone).isoformat()
 
 
@@ -109,7 +109,7 @@ class Deltas:
         keys, values = KEYS[table], VALUES[table]
         found = []
         for key, counter in self.rows[table].items():
-            row = dict(zip(keys, key))
+            row = dict(zip(keys, key, strict=True))
             if table is ACCOUNT_DAYS:
                 row.update(self.extra[key])
             row.update({name: counter.get(name, 0) for name in values})
@@ -258,7 +258,7 @@ def _utc(value) -> datetime:
     """A timestamp read with plain SQL: naive UTC on SQLite (as text), aware on PostgreSQL."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 # Recomputing from the ledger ------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from timebank.communities.models import Community
+from timebank.communities.services import set_stats_public
 from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.stats import present, report
@@ -17,6 +18,7 @@ from timebank.stats.impact import impact_of
 from timebank.stats.indicators import PERIODS, InvalidPeriod, check_period, compute, period
 from timebank.stats.rollup import local_day
 from timebank.web.guards import coordinator_required
+from timebank.web.submit import submit
 
 bp = Blueprint("stats", __name__)
 
@@ -75,10 +77,9 @@ def index():
 @coordinator_required
 def set_public():
     community = current_user.community
-    community.stats_public = request.form.get("public") == "1"
-    db.session.commit()
-    flash(_("The neighbourhood's figures are now public.") if community.stats_public
-          else _("The neighbourhood's figures are no longer public."), "success")
+    if submit(lambda: set_stats_public(community, request.form.get("public") == "1")):
+        flash(_("The neighbourhood's figures are now public.") if community.stats_public
+              else _("The neighbourhood's figures are no longer public."), "success")
     return redirect(url_for(".index"))
 
 
