@@ -14,9 +14,8 @@ from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
 from timebank.ledger.errors import InvalidTransaction
 from timebank.ledger.models import TRANSACTION_KINDS
-from timebank.ledger.services import (
-    ACCOUNTS, LOCK_ACCOUNTS, MEMO_MAX, POSTINGS, TRANSACTIONS, checked_legs, check_leg,
-)
+from timebank.ledger.fastpath import ACCOUNTS, LOCK_ACCOUNTS, POSTINGS, TRANSACTIONS
+from timebank.ledger.services import MEMO_MAX, check_leg, checked_legs
 from timebank.stats.rollup import record_entries
 
 Entry = tuple[int, str, Sequence[tuple[int, int]], datetime, str]
