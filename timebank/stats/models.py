@@ -66,6 +66,10 @@ class StatsPairDay(db.Model):
     helped_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), primary_key=True)
     exchanges: Mapped[int] = mapped_column(default=0)
 
+    # A member's own impact looks their pairs up from either side.
+    __table_args__ = (sa.Index("ix_stats_pair_days_helper_id", "helper_id"),
+                      sa.Index("ix_stats_pair_days_helped_id", "helped_id"))
+
 
 class StatsCategoryDay(db.Model):
     """Exchanges and their minutes per category of the post they came from (0: none)."""
