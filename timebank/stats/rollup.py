@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from timebank.extensions import db
-from timebank.stats.models import NO_CATEGORY, ROLLUPS, StatsAccountDay, StatsCategoryDay, StatsDay, StatsPairDay
+from timebank.stats.models import NO_CATEGORY, ROLLUPS
 
 DAYS, ACCOUNT_DAYS, PAIR_DAYS, CATEGORY_DAYS = (model.__table__ for model in ROLLUPS)
 DAY_VALUES = ("exchanges", "exchange_minutes", "gifts", "gift_minutes", "donation_minutes", "levy_minutes",
