@@ -1,5 +1,4 @@
-"""statistics: monthly roll-ups per account; one member's roll-up rows found without reading the
-whole community's
+"""statistics: monthly roll-ups per account, and a member's pairs found by index
 
 Revision ID: 0161
 Revises: 0185
