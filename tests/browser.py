@@ -90,5 +90,6 @@ def site_tour(make_member, make_post) -> dict:
         karim: ["/coordinate", "/coordinate/members", f"/coordinate/members/{fatima.id}", "/coordinate/members/new",
                 "/coordinate/requests", "/account/rules", "/account/fund", f"/account/members/{fatima.id}",
                 "/coordinate/community", "/exchanges/coordinate", "/exchanges/grant", "/exchanges/slip",
-                "/market/manage", f"/market/posts/{post.id}"],
+                "/market/manage", f"/market/posts/{post.id}", "/coordinate/statistics",
+                "/coordinate/statistics?period=last_12_months"],
     }
