@@ -76,7 +76,13 @@ class Phone:
         self.go("/login")
         self.page.fill("#email", email)
         self.page.fill("#password", password)
-        self.page.locator("main button[type=submit]").click()
+        self.submit()
+
+    def submit(self):
+        """Press the form's button and wait until the next page has loaded with its stylesheet:
+        a check made on a page still loading would see it without its CSS."""
+        with self.page.expect_navigation(wait_until="load"):
+            self.page.locator("main button[type=submit]").click()
 
     def text(self) -> str:
         return self.page.inner_text("main")
