@@ -19,6 +19,7 @@ from timebank.i18n import register_i18n, select_locale
 from timebank.permissions import register_permissions
 from timebank.security import register_input_guard, register_security_headers
 from timebank.startup import require_current_database, require_reachable_database
+from timebank.web.filters import register_filters
 
 SQLITE_ATTEMPTS = 3
 
@@ -29,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
     app.jinja_env.add_extension("jinja2.ext.do")
     from timebank import models  # noqa: F401  (every table known before anything queries)
+    from timebank.registry import register_hooks
 
     register_extensions(app)
     register_blueprints(app)
@@ -36,10 +38,11 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_i18n(app)
+    register_filters(app)
     register_permissions(app)
+    register_hooks()
     register_security_headers(app)
     register_input_guard(app)
-    register_hooks()
     register_sqlite_retry(app)  # last: it wraps every view
     if app.config["TRUSTED_PROXIES"]:
         # Behind nginx or Caddy: the client's address and scheme come from X-Forwarded-For/-Proto,
@@ -47,14 +50,6 @@ def create_app(config: dict | None = None) -> Flask:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app
-
-
-def register_hooks() -> None:
-    """What one domain does when another's event happens, wired here rather than by imports."""
-    from timebank.ledger import services as ledger
-    from timebank.pots.services import split_to_pots
-
-    ledger.EXCHANGE_SPLITS = (split_to_pots,)
 
 
 def register_extensions(app: Flask) -> None:
@@ -88,12 +83,13 @@ def register_blueprints(app: Flask) -> None:
     from timebank.pots.views import bp as pots_bp
     from timebank.members.coordinate_views import bp as coordinate_bp
     from timebank.members.settings_views import bp as settings_bp
+    from timebank.stats.views import bp as stats_bp
     from timebank.members.views import bp as members_bp
     from timebank.notifications.views import bp as notifications_bp
     from timebank.uploads.views import bp as uploads_bp
 
     for blueprint in (core_bp, members_bp, settings_bp, coordinate_bp, communities_bp, uploads_bp,
-                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, pots_bp):
+                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, pots_bp, stats_bp):
         app.register_blueprint(blueprint)
 
 
