@@ -36,7 +36,7 @@ def call(address: str, method: str, path: str, headers: dict, body: dict | None 
                                      data=json.dumps(body).encode() if body is not None else None)
     request.add_header("Content-Type", "application/json")
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # nosec B310 (our own test servers)
+        with urllib.request.urlopen(request, timeout=60) as response:  # nosec B310 # our own test servers
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
