@@ -69,3 +69,17 @@ def test_other_errors_are_not_retried_and_retries_stop(app, community):
     with app.test_request_context("/", method="POST"), pytest.raises(OperationalError, match="locked"):
         _retrying(app, always_losing)()
     assert len(attempts) == SQLITE_ATTEMPTS
+
+
+def test_a_request_that_waited_out_the_busy_timeout_is_not_run_again(app, community, monkeypatch):
+    """Then the database is busy, not raced: trying again would only keep the visitor waiting."""
+    attempts = []
+    monkeypatch.setattr("timebank.SQLITE_BUSY_TIMEOUT_MS", 0)
+
+    def waited():
+        attempts.append(1)
+        raise lost_the_race()
+
+    with app.test_request_context("/", method="POST"), pytest.raises(OperationalError, match="locked"):
+        _retrying(app, waited)()
+    assert attempts == [1]
