@@ -1,6 +1,7 @@
 """Past one server: two app servers (separate gunicorn processes, as two machines would run them)
 on one PostgreSQL database, counting limits in Redis. Whatever reaches which node, an exchange
-settles once, a balance floor holds, and a login limit counts the attempts made on both."""
+settles once, a balance floor holds, a retried call with its Idempotency-Key has one effect, and a
+login limit counts the attempts made on both."""
 import json
 import threading
 import urllib.error
@@ -32,6 +33,7 @@ FLOOR = -60
 
 
 def call(address: str, method: str, path: str, headers: dict, body: dict | None = None) -> int:
+    """The status of one API call (201 also when it was a replay of an earlier answer)."""
     request = urllib.request.Request(f"{address}/api/v1{path}", method=method, headers=headers,
                                      data=json.dumps(body).encode() if body is not None else None)
     request.add_header("Content-Type", "application/json")
@@ -108,13 +110,25 @@ def test_two_nodes_settle_once_hold_the_floor_and_share_the_login_limit(app, mak
         given = list(pool.map(give, nodes * 6))
     assert sorted(given) == [201] * 8 + [409] * 4, given
 
+    # A phone retrying a call with its Idempotency-Key may reach the other node: one effect.
+    retries = threading.Barrier(4)
+
+    def retry(node: str) -> int:
+        retries.wait(60)
+        return call(node, "POST", "/transfers", jan_headers | {"Idempotency-Key": "thanks-1"},
+                    {"to_member_id": fatima.id, "minutes": 15})
+
+    with ThreadPoolExecutor(4) as pool:
+        replayed = list(pool.map(retry, nodes * 2))
+    assert replayed.count(201) >= 1 and set(replayed) <= {201, 409}, replayed
+
     wrong = {"email": fatima.email, "password": "not her password"}
     tries = [call(node, "POST", "/tokens", {"Accept-Language": "en"}, wrong) for node in nodes * 3]
     assert tries[:4] == [401] * 4 and tries[4:] == [429, 429]  # four failures in all, wherever they came
 
     with app.app_context():
         assert all(db.session.get(Exchange, i).state == "completed" for i in ids)
-        assert count(Transaction) == EXCHANGES + 8
-        assert ledger.balance(ledger.account_for(db.session.get(Member, fatima.id))) == FLOOR
+        assert count(Transaction) == EXCHANGES + 8 + 1
+        assert ledger.balance(ledger.account_for(db.session.get(Member, fatima.id))) == FLOOR + 15
         assert verify().ok
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Exchange)) == EXCHANGES
