@@ -9,7 +9,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_browser_tests_fail_without_chromium_when_required(tmp_path):
-    env = {**os.environ, "CHROMIUM": str(tmp_path / "no-chromium"), "REQUIRE_BROWSER": "1"}
+    # On SQLite: on PostgreSQL the inner run would rebuild the database this suite is using.
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(CHROMIUM=str(tmp_path / "no-chromium"), REQUIRE_BROWSER="1")
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_browser.py", "-k", "haircut"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
