@@ -187,5 +187,5 @@ def prune(daily: int, weekly: int, dry_run: bool = False) -> Iterator[tuple[Foun
     for backup in backups:
         stays = backup.path in keep
         if not stays and not dry_run:
-            backup.path.unlink()
+            backup.path.unlink(missing_ok=True)  # another node may have pruned it a moment ago
         yield backup, stays

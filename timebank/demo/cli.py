@@ -24,7 +24,12 @@ def seed_command(members: int, months: int, seed_value: int, if_empty: bool) -> 
             raise click.ClickException("the database has members already; seed an empty database")
     else:
         started = time.monotonic()
-        seed(members=members, months=months, seed=seed_value)
+
+        def step(name: str) -> None:
+            click.echo(f"… {name} ({time.monotonic() - started:.1f} s)", err=True)
+
+        seed(members=members, months=months, seed=seed_value, progress=step)
+        step("saving")
         db.session.commit()
         seconds = time.monotonic() - started
         click.echo(f"Demo neighbourhood ready: {members} members, {months} months ({seconds:.1f} s).")

@@ -114,12 +114,16 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
 ]
 
 
-def seed(members: int = 60, months: int = 6, seed: int = 1) -> DemoContext:
-    """Fill the default community with a neighbourhood; the caller commits."""
+def seed(members: int = 60, months: int = 6, seed: int = 1,
+         progress: Callable[[str], None] = lambda _: None) -> DemoContext:
+    """Fill the default community with a neighbourhood; the caller commits. `progress` hears the
+    name of each step as it starts (a large seed takes minutes)."""
     community = ensure_default_community()
     ctx = DemoContext(rng=random.Random(seed), community=community, months=months, now=utcnow())
+    progress(f"members ({members})")
     seed_members(ctx, members)
-    for _name, step in STEPS:
+    for name, step in STEPS:
+        progress(name)
         step(ctx)
     db.session.flush()
     return ctx

@@ -101,9 +101,10 @@ class Report:
 TOTALS = {"accounts": "ledger_accounts", "transactions": "ledger_transactions", "postings": "ledger_postings"}
 
 # Every count in one round trip; the offending rows are fetched only for the checks that fail.
+# Built from the constants above only, never from input.
 COUNTS = " UNION ALL ".join(
-    [f"SELECT '{name}' AS name, COUNT(*) AS n FROM {table}" for name, table in TOTALS.items()]
-    + [f"SELECT '{name}' AS name, COUNT(*) AS n FROM ({sql}) AS {name}" for name, _rule, sql in CHECKS])
+    [f"SELECT '{name}' AS name, COUNT(*) AS n FROM {table}" for name, table in TOTALS.items()]  # nosec B608
+    + [f"SELECT '{name}' AS name, COUNT(*) AS n FROM ({sql}) AS {name}" for name, _rule, sql in CHECKS])  # nosec B608
 
 
 def verify() -> Report:
