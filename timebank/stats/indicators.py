@@ -19,8 +19,14 @@ from timebank.extensions import db
 from timebank.ledger.models import Account, Transaction
 from timebank.market.models import Post
 from timebank.members.models import Member
-from timebank.stats.models import (NO_CATEGORY, StatsAccountDay, StatsAccountMonth, StatsCategoryDay, StatsDay,
-                                   StatsPairDay)
+from timebank.stats.models import (
+    NO_CATEGORY,
+    StatsAccountDay,
+    StatsAccountMonth,
+    StatsCategoryDay,
+    StatsDay,
+    StatsPairDay,
+)
 from timebank.stats.rollup import FUND, MEMBER, day_start, local_day_sql
 
 DORMANT_DAYS = 90
@@ -435,7 +441,7 @@ def _by_category(cid: int, start: date, end: date, locale: str) -> list[Category
 
 
 def _by_month(cid: int, start: date, end: date, since, until) -> list[MonthFigure]:
-    D, A = StatsDay, StatsAccountDay
+    D = StatsDay
     month = month_column(D.day)
     days = {m: (int(minutes), int(exchanges)) for m, minutes, exchanges in db.session.execute(
         sa.select(month, sa.func.sum(D.exchange_minutes), sa.func.sum(D.exchanges))
