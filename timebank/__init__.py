@@ -68,6 +68,7 @@ class IdConverter(IntegerConverter):
 
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
+    from timebank.audit.views import bp as audit_bp
     from timebank.communities.views import bp as communities_bp
     from timebank.core.views import bp as core_bp
     from timebank.exchanges.views import bp as exchanges_bp
@@ -81,7 +82,7 @@ def register_blueprints(app: Flask) -> None:
     from timebank.uploads.views import bp as uploads_bp
 
     for blueprint in (core_bp, members_bp, settings_bp, coordinate_bp, communities_bp, uploads_bp,
-                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp):
+                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, audit_bp):
         app.register_blueprint(blueprint)
 
 

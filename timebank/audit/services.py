@@ -48,6 +48,11 @@ ACTION_LABELS: dict[str, str] = {
     "member.erased": _l("erased the account"),
     "member.acting_started": _l("started to act in the member's name"),
     "member.data_exported": _l("downloaded the data"),
+    "member.acting_stopped": _l("stopped acting in the member's name"),
+    "community.created": _l("made a new neighbourhood"),
+    "ledger.statement_exported": _l("downloaded the member's statement of hours"),
+    "ledger.fund_exported": _l("downloaded the statement of the community fund"),
+    "audit.exported": _l("downloaded entries of the audit log"),
 }
 
 

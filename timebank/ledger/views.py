@@ -10,6 +10,7 @@ from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from timebank.audit.services import record
 from timebank.db import db_int
 from timebank.extensions import db
 from timebank.ledger.errors import AlreadyReversed, LedgerError
@@ -190,7 +191,11 @@ def member_status(member_id: int):
 @bp.route("/members/<int:member_id>/statement.csv")
 @login_required
 def member_csv(member_id: int):
-    return _csv(_member_account(_viewable_member(member_id)), f"statement-{member_id}")
+    member = _viewable_member(member_id)
+    if member.id != current_user.id:  # a coordinator downloading a member's statement is a data export
+        record("ledger.statement_exported", actor=current_user, subject=member, community_id=member.community_id)
+        db.session.commit()
+    return _csv(_member_account(member), f"statement-{member_id}")
 
 
 @bp.route("/fund")
@@ -206,6 +211,8 @@ def fund():
 def fund_csv():
     if not can_correct_ledger(current_user, current_user.community_id):
         abort(403)
+    record("ledger.fund_exported", actor=current_user)
+    db.session.commit()
     return _csv(_fund(current_user.community_id), "fund")
 
 

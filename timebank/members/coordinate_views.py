@@ -9,7 +9,7 @@ from timebank.audit.services import record
 from timebank.db import db_int
 from timebank.extensions import db, login_manager
 from timebank.ledger.services import settle_to_fund
-from timebank.members.acting import logged_in_member, start_acting_for, stop_acting
+from timebank.members.acting import logged_in_member, on_behalf_of, start_acting_for, stop_acting
 from timebank.members.forms import AssistedMemberForm, ReasonForm
 from timebank.members.models import JoinRequest, Member
 from timebank.members.services import (NAME_MAX, decide_join_request, directory, done_for, erase_member,
@@ -170,6 +170,10 @@ def act_for(member_id: int):
 
 @bp.route("/stop-acting", methods=["POST"])
 def stop():
+    helped = on_behalf_of()
     stop_acting()
+    if helped is not None:
+        record("member.acting_stopped", actor=logged_in_member(), on_behalf_of=helped, subject=helped)
+        db.session.commit()
     flash(_("You stopped acting for someone else. You are yourself again."), "info")
     return redirect(url_for("coordinate.index"))
