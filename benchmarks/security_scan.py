@@ -6,6 +6,7 @@ security section:
     python3 -m venv /tmp/wapiti && /tmp/wapiti/bin/pip install wapiti3
     WAPITI=/tmp/wapiti/bin/wapiti .venv/bin/python benchmarks/security_scan.py
 
+SCAN_SECONDS bounds each login's scan (default 600); each attack module stops after a minute.
 It makes a fresh SQLite database with the demo neighbourhood, serves it with gunicorn on a free
 port, runs wapiti's attack modules (injections, XSS, CRLF, open redirects, file disclosure, CSRF,
 security headers, cookie flags …) once per login, and prints each finding. It exits 1 when wapiti
@@ -53,7 +54,8 @@ def wait_for(url: str, seconds: float = 60) -> None:
 def scan(wapiti: str, base: str, email: str, report: Path) -> dict:
     command = [wapiti, "-u", f"{base}/", "--scope", "folder", "--flush-session", "-f", "json", "-o", str(report),
                "--form-url", f"{base}/login", "--form-user", email, "--form-password", PASSWORD,
-               "--max-scan-time", "600", "--max-links-per-page", "40", "-d", "3", "--tasks", "4",
+               "--max-scan-time", os.environ.get("SCAN_SECONDS", "600"), "--max-attack-time", "60",
+               "--max-links-per-page", "40", "-d", "3", "--tasks", "4",
                "-m", "all,-nikto,-wapp,-takeover,-network_device", "--no-bugreport"]
     for path in EXCLUDED:
         command += ["-x", f"{base}{path}*"]
