@@ -78,11 +78,13 @@ def register_blueprints(app: Flask) -> None:
     from timebank.members.coordinate_views import bp as coordinate_bp
     from timebank.members.settings_views import bp as settings_bp
     from timebank.members.views import bp as members_bp
+    from timebank.moderation.views import bp as moderation_bp
     from timebank.notifications.views import bp as notifications_bp
     from timebank.uploads.views import bp as uploads_bp
 
     for blueprint in (core_bp, members_bp, settings_bp, coordinate_bp, communities_bp, uploads_bp,
-                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, audit_bp):
+                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, audit_bp,
+                      moderation_bp):
         app.register_blueprint(blueprint)
 
 

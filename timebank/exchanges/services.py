@@ -31,6 +31,7 @@ from timebank.market.models import Post
 from timebank.members.export import register_exporter
 from timebank.members.models import Member
 from timebank.members.services import coordinators_of, register_eraser
+from timebank.moderation.models import hidden
 from timebank.notifications.services import notify
 from timebank.permissions import can_act_for, can_coordinate
 
@@ -733,7 +734,9 @@ def post_message(exchange: Exchange, author: Member, text: str, *, actor: Member
 
 
 def thread(exchange: Exchange) -> list[Message]:
-    return list(db.session.scalars(sa.select(Message).where(Message.exchange_id == exchange.id)
+    """What was written and what happened, oldest first; without messages a coordinator hid."""
+    return list(db.session.scalars(sa.select(Message).where(Message.exchange_id == exchange.id,
+                                                            ~hidden("message", Message.id))
                                    .order_by(Message.id)))
 
 
@@ -783,7 +786,8 @@ def thankable(exchange: Exchange, author: Member | None) -> list[Member]:
 
 
 def thanks_for(member: Member, limit: int = 10) -> list[ThankYou]:
-    return list(db.session.scalars(sa.select(ThankYou).where(ThankYou.member_id == member.id)
+    return list(db.session.scalars(sa.select(ThankYou).where(ThankYou.member_id == member.id,
+                                                             ~hidden("thanks", ThankYou.id))
                                    .order_by(ThankYou.id.desc()).limit(limit)))
 
 
