@@ -24,7 +24,7 @@ from timebank.market.models import DAY_PARTS, DAYS, KINDS, STATUSES, Post
 from timebank.market.search import MAX_QUERY_LENGTH
 from timebank.market.services import (DESCRIPTION_MAX, MAX_MINUTES, NOTE_MAX, TITLE_MAX, Filters, MarketError,
                                       PostDetails)
-from timebank.permissions import can_manage_post, can_moderate_post, is_member_of
+from timebank.permissions import can_manage_post, can_see_post
 
 bp = api_blueprint("posts", "Offers and requests in the caller's community: find, place, change and close them.")
 
@@ -121,7 +121,7 @@ def list_posts(args):
     filters = Filters(kind=args.get("kind"), category_id=category_id, area_id=args.get("area"),
                       gifts_only=args.get("gift", False), text=args.get("q", "").strip())
     page = services.find_posts(community_id, filters, page=args["page"], per_page=args["per_page"],
-                               exact_total=True)
+                               exact_total=True, viewer_id=current_user.id)
     return envelope(page.items, args, page.total)
 
 
@@ -202,9 +202,7 @@ def visible_post(post_id: int) -> Post:
     """As the market pages decide: a post of the caller's community; a post a coordinator took
     down only for its owner and the coordinators."""
     post = db.get_or_404(Post, post_id)
-    if not is_member_of(current_user, post.community_id):
-        abort(404)
-    if post.is_moderated and not (can_manage_post(current_user, post) or can_moderate_post(current_user, post)):
+    if not can_see_post(current_user, post):  # also: one of the two blocked the other
         abort(404)
     return post
 

@@ -31,6 +31,7 @@ from timebank.market.models import Post
 from timebank.members.export import register_exporter
 from timebank.members.models import Member
 from timebank.members.services import coordinators_of, register_eraser
+from timebank.moderation.blocks import refuse_if_blocked
 from timebank.moderation.models import hidden
 from timebank.notifications.services import notify
 from timebank.permissions import can_act_for, can_coordinate
@@ -211,6 +212,7 @@ def propose(post: Post, responder: Member, minutes: int, *, actor: Member, messa
     if post.is_gift:
         raise ExchangeError(_l("This is a free gift: it costs no hours. Get in touch with %(name)s instead.",
                                name=post.owner.name))
+    refuse_if_blocked(responder, [post.owner])
     minutes = check_minutes(minutes, responder.community)
     message = clean_text(message, MESSAGE_MAX, "message")
     date = _check_date(date)
@@ -489,6 +491,7 @@ def create_group(organiser: Member, role: str, title: str, minutes: int, members
                             "members")
     for member in unique:
         _check_member(member, organiser.community_id)
+    refuse_if_blocked(organiser, unique)
     if actor.id != organiser.id and any(m.id == actor.id for m in unique):
         raise NotAllowed(_l("You take part in this exchange yourself, so another coordinator helps %(name)s "
                             "with it.", name=organiser.name), "members")
@@ -725,6 +728,7 @@ def post_message(exchange: Exchange, author: Member, text: str, *, actor: Member
     _check_actor(actor, author)
     if not can_read_thread(author, exchange):
         raise NotAParty()
+    refuse_if_blocked(author, [p.member for p in exchange.participants])
     text = clean_text(text, MESSAGE_MAX, "text", required=True)
     message = Message(exchange_id=exchange.id, author_id=author.id, actor_id=actor.id, body=text)
     db.session.add(message)

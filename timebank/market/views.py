@@ -21,7 +21,7 @@ from timebank.market.models import DAYS, KINDS, Post
 from timebank.market.services import Filters, MarketError
 from timebank.members.acting import acting_member, on_behalf_of
 from timebank.members.views import safe_next
-from timebank.permissions import can_coordinate, can_manage_post, can_moderate_post, is_member_of
+from timebank.permissions import can_coordinate, can_manage_post, can_moderate_post, can_see_post
 
 bp = Blueprint("market", __name__, url_prefix="/market")
 
@@ -85,7 +85,8 @@ def index():
     filters = Filters(kind=args.get("kind") if args.get("kind") in KINDS else None,
                       category_id=category.id if category else None, area_id=area_id,
                       gifts_only=args.get("gifts") == "1", text=args.get("q", "").strip()[:200])
-    page = services.find_posts(community.id, filters, page=max(1, optional_int(args.get("page")) or 1))
+    page = services.find_posts(community.id, filters, page=max(1, optional_int(args.get("page")) or 1),
+                               viewer_id=acting_member().id)
     # The filters as they go into links, so chips and page links keep the others.
     kept = {"kind": filters.kind, "category": filters.category_id, "area": filters.area_id,
             "gifts": "1" if filters.gifts_only else None, "q": filters.text or None}
@@ -100,7 +101,8 @@ def index():
 def post_detail(post_id: int):
     post = visible_post(post_id)
     acting = acting_member()
-    matches = services.matching_offers(post) if post.kind == "request" and post.state == "active" else []
+    matches = (services.matching_offers(post, viewer_id=acting.id) if post.kind == "request" and post.state == "active"
+               else [])
     return render_template("market/post_detail.html", post=post, acting=acting, matches=matches,
                            moderate_form=ModerateForm())
 
@@ -293,9 +295,7 @@ def visible_post(post_id: int) -> Post:
     """A post of the reader's community; one a coordinator took down only for its owner and the
     coordinators. Anything else is 'not found', so ids of other communities tell nothing."""
     post = db.get_or_404(Post, post_id)
-    if not is_member_of(current_user, post.community_id):
-        abort(404)
-    if post.is_moderated and not (can_manage_post(acting_member(), post) or can_moderate_post(current_user, post)):
+    if not can_see_post(current_user, post, acting_member()):  # also: one of the two blocked the other
         abort(404)
     return post
 

@@ -20,7 +20,8 @@ from timebank.market.models import Post
 from timebank.market.services import moderate_post, reinstate_post
 from timebank.members.export import register_exporter
 from timebank.members.models import Member
-from timebank.members.services import suspend_member
+from timebank.members.services import register_eraser, suspend_member
+from timebank.moderation.blocks import export_blocks, forget_blocks
 from timebank.moderation.models import DECISIONS, ITEM_TYPES, REASONS, ModerationCase, Report
 from timebank.permissions import can_coordinate, can_see_post, is_member_of, outranks
 
@@ -283,3 +284,5 @@ def export_moderation(member: Member) -> dict:
 
 
 register_exporter("moderation", export_moderation)
+register_exporter("blocks", export_blocks)
+register_eraser("blocks", forget_blocks)

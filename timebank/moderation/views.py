@@ -7,9 +7,11 @@ from flask_login import current_user, login_required
 
 from timebank.extensions import db
 from timebank.members.acting import logged_in_member
-from timebank.moderation import services
+from timebank.members.models import Member
+from timebank.moderation import blocks, services
 from timebank.moderation.forms import DecisionForm, ReplyForm, ReportForm
 from timebank.moderation.models import ModerationCase, is_hidden
+from timebank.permissions import is_member_of
 from timebank.web.guards import coordinator_required
 from timebank.web.submit import submit
 
@@ -63,10 +65,39 @@ def report(item_type: str, item_id: int):
 @bp.route("/reports")
 @login_required
 def mine():
-    """What the member reported and what came of it; what was decided about their content."""
+    """What the member reported and what came of it; what was decided about their content; whom
+    they blocked."""
     member = logged_in_member()
     return render_template("moderation/mine.html", reports=services.reports_by(member),
-                           decisions=services.decisions_about(member), form=ReplyForm())
+                           decisions=services.decisions_about(member), form=ReplyForm(),
+                           blocks=blocks.blocks_by(member))
+
+
+def neighbour(member_id: int) -> Member:
+    """An active member of the logged-in member's community; anyone else is not found."""
+    member = db.session.get(Member, member_id)
+    if member is None or not is_member_of(current_user, member.community_id) or member.status == "erased":
+        abort(404)
+    return member
+
+
+@bp.route("/members/<int:member_id>/block", methods=["POST"])
+@login_required
+def block(member_id: int):
+    other = neighbour(member_id)
+    if submit(lambda: blocks.block(logged_in_member(), other)):
+        flash(_("You blocked %(name)s. You no longer see each other's posts, and neither of you can propose an "
+                "exchange to the other or write to them. They are not told.", name=other.name), "success")
+    return redirect(url_for("moderation.mine"))
+
+
+@bp.route("/members/<int:member_id>/unblock", methods=["POST"])
+@login_required
+def unblock(member_id: int):
+    other = neighbour(member_id)
+    submit(lambda: blocks.unblock(logged_in_member(), other.id))
+    flash(_("%(name)s is no longer blocked.", name=other.name), "success")
+    return redirect(url_for("moderation.mine"))
 
 
 @bp.route("/reports/<int:case_id>/reply", methods=["POST"])
