@@ -26,6 +26,7 @@ from timebank.ledger.models import Transaction
 from timebank.market.models import Post
 from timebank.members.models import JoinRequest, Member
 from timebank.notifications.models import Notification
+from timebank.pots import services as pots
 
 from .conftest import PASSWORD, login
 
@@ -103,6 +104,7 @@ def world(app, community, make_community, make_member, make_post):
         states["theirs"] = proposed(theirs, olga)
         proposal = governance.create_proposal(karim, title="A bench by the pond")
         comment = governance.add_comment(proposal, fatima, "Yes, please")
+        pot = pots.open_pot(fatima, "A sewing course", 600)
         db.session.commit()
         ids = {
             "member_id": [p.id for p in people.values()],
@@ -117,6 +119,7 @@ def world(app, community, make_community, make_member, make_post):
             "image_id": [1],
             "proposal_id": [proposal.id],
             "comment_id": [comment.id],
+            "pot_id": [pot.id],
         }
     ids = {name: [*found, 0, 2**31 - 1, 10**20] for name, found in ids.items()}
     ids.update(token=["x", "a" * 300], slug=["buurt", "noord", "nope", LONG], kind=["json", "zip", "csv", "exe"],

@@ -38,12 +38,21 @@ def create_app(config: dict | None = None) -> Flask:
     register_security_headers(app)
     register_input_guard(app)
     register_sqlite_write_lock(app)
+    register_hooks()
     if app.config["TRUSTED_PROXIES"]:
         # Behind nginx or Caddy: the client's address and scheme come from X-Forwarded-For/-Proto,
         # so login limits count per person instead of per proxy.
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app
+
+
+def register_hooks() -> None:
+    """What one domain does when another's event happens, wired here rather than by imports."""
+    from timebank.ledger import services as ledger
+    from timebank.pots.services import split_to_pots
+
+    ledger.EXCHANGE_SPLITS = (split_to_pots,)
 
 
 def register_extensions(app: Flask) -> None:
@@ -75,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from timebank.governance.views import bp as governance_bp
     from timebank.ledger.views import bp as ledger_bp
     from timebank.market.views import bp as market_bp
+    from timebank.pots.views import bp as pots_bp
     from timebank.members.coordinate_views import bp as coordinate_bp
     from timebank.members.settings_views import bp as settings_bp
     from timebank.members.views import bp as members_bp
@@ -83,7 +93,7 @@ def register_blueprints(app: Flask) -> None:
     from timebank.uploads.views import bp as uploads_bp
 
     for blueprint in (core_bp, members_bp, settings_bp, coordinate_bp, communities_bp, uploads_bp,
-                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, audit_bp,
+                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, pots_bp, audit_bp,
                       moderation_bp):
         app.register_blueprint(blueprint)
 

@@ -12,5 +12,6 @@ from timebank.notifications.models import Notification  # noqa: F401
 from timebank.members.sign_in_log import SignInEvent  # noqa: F401
 from timebank.stats.models import StatsAccountDay, StatsCategoryDay, StatsDay, StatsPairDay  # noqa: F401
 from timebank.governance.models import Ballot, Comment, Option, Proposal, Supporter, Vote, Voter  # noqa: F401
+from timebank.pots.models import Pot  # noqa: F401
 from timebank.moderation.models import Block, ModerationCase, Report  # noqa: F401
 from timebank.desk.models import Assignment, MemberNote  # noqa: F401

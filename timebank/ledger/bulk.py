@@ -41,7 +41,7 @@ def ensure_accounts(community_id: int, member_ids: Iterable[int]) -> dict[int | 
 
 def _accounts_of(community_id: int) -> dict[int | None, int]:
     rows = db.session.execute(sa.select(ACCOUNTS.c.member_id, ACCOUNTS.c.id)
-                              .where(ACCOUNTS.c.community_id == community_id))
+                              .where(ACCOUNTS.c.community_id == community_id, ACCOUNTS.c.kind != "pot"))
     return dict(rows.all())
 
 

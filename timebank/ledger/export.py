@@ -84,7 +84,7 @@ def kind_label(kind: str) -> str:
     return {
         "exchange": _("Exchange"), "gift": _("Gift"), "donation": _("Donation to the fund"),
         "grant": _("Gift from the fund"), "levy": _("Contribution to the fund"), "reversal": _("Correction"),
-        "adjustment": _("Adjustment"),
+        "adjustment": _("Adjustment"), "saving": _("Saving in a pot"),
     }.get(kind, kind)
 
 

@@ -12,23 +12,26 @@ from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.members.models import Member
 
-ACCOUNT_KINDS = ("member", "fund")
+ACCOUNT_KINDS = ("member", "fund", "pot")
 ACCOUNT_STATUSES = ("open", "suspended", "closed")
-TRANSACTION_KINDS = ("exchange", "gift", "donation", "grant", "levy", "reversal", "adjustment")
+# "saving": hours a member moves between their own account and one of their pots.
+TRANSACTION_KINDS = ("exchange", "gift", "donation", "grant", "levy", "reversal", "adjustment", "saving")
 
 # The community fund can give away what it holds and no more, unless a coordinator sets another
-# floor on it; it has no ceiling.
+# floor on it; it has no ceiling. A member's pot can never go below zero and has no ceiling.
 FUND_FLOOR = 0
+POT_FLOOR = 0
 
 
 class Account(db.Model):
-    """One member's hours in their community, or the community fund (member_id is NULL)."""
+    """One member's hours in their community (kind "member", one per member), one of their pots
+    (kind "pot", see timebank.pots), or the community fund (member_id is NULL)."""
 
     __tablename__ = "ledger_accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"))
-    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id"), unique=True)
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id"))
     kind: Mapped[str] = mapped_column(sa.String(10), default="member")
     status: Mapped[str] = mapped_column(sa.String(10), default="open")
     # The sum of the account's postings, kept up to date by every posting (`ledger verify` checks it).
@@ -42,12 +45,15 @@ class Account(db.Model):
     member: Mapped[Member | None] = relationship()
 
     __table_args__ = (
-        sa.CheckConstraint(sa.text("kind IN ('member', 'fund')"), name="kind"),
+        sa.CheckConstraint(sa.text("kind IN ('member', 'fund', 'pot')"), name="kind"),
         sa.CheckConstraint(sa.text("status IN ('open', 'suspended', 'closed')"), name="status"),
         sa.CheckConstraint(sa.text("(kind = 'fund') = (member_id IS NULL)"), name="owner"),
         # One fund per community.
         sa.Index("uq_ledger_accounts_fund", "community_id", unique=True,
                  sqlite_where=sa.text("kind = 'fund'"), postgresql_where=sa.text("kind = 'fund'")),
+        # One main account per member; pots are extra accounts of the same member.
+        sa.Index("uq_ledger_accounts_member", "member_id", unique=True,
+                 sqlite_where=sa.text("kind = 'member'"), postgresql_where=sa.text("kind = 'member'")),
         sa.Index("ix_ledger_accounts_community_id", "community_id"),
     )
 
@@ -83,7 +89,8 @@ class Transaction(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("community_id", "idempotency_key"),
         sa.CheckConstraint(sa.text(
-            "kind IN ('exchange', 'gift', 'donation', 'grant', 'levy', 'reversal', 'adjustment')"), name="kind"),
+            "kind IN ('exchange', 'gift', 'donation', 'grant', 'levy', 'reversal', 'adjustment', 'saving')"),
+            name="kind"),
         sa.CheckConstraint(sa.text("(kind = 'reversal') = (reverses_id IS NOT NULL)"), name="reversal"),
     )
 

@@ -30,7 +30,9 @@ from timebank.ledger.errors import (
     MAX_MINUTES, AccountClosed, AlreadyReversed, IdempotencyConflict, InvalidAmount, InvalidSetting,
     IntoOwnAccount, InvalidTransaction, LedgerError, LimitExceeded, NotAllowed, OwnAccount,
 )
-from timebank.ledger.models import ACCOUNT_STATUSES, FUND_FLOOR, TRANSACTION_KINDS, Account, Posting, Transaction
+from timebank.ledger.models import (
+    ACCOUNT_STATUSES, FUND_FLOOR, POT_FLOOR, TRANSACTION_KINDS, Account, Posting, Transaction,
+)
 from timebank.members.models import Member
 from timebank.permissions import can_correct_ledger, can_manage_account
 from timebank.stats.rollup import record_transaction
@@ -163,7 +165,7 @@ def _id(instance: Account | Member | int) -> int:
 # Keys sent by forms and API calls. Each is made the sender's own for one purpose ("give:12:<key>"),
 # so one member's key never meets another's, and no request can claim a key the time bank uses
 # itself ("exchange:<id>:settle"): those never start with a purpose and a member's number.
-REQUEST_PURPOSES = frozenset({"give", "grant", "undo"})
+REQUEST_PURPOSES = frozenset({"give", "grant", "undo", "pot"})
 REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
@@ -184,7 +186,7 @@ def account_for(member: Member, *, create: bool = True) -> Account | None:
     """The member's account in their community; created on first use unless create=False."""
     if create:
         return accounts_for(member)[0]
-    return db.session.scalar(sa.select(Account).where(Account.member_id == member.id))
+    return db.session.scalar(sa.select(Account).where(Account.member_id == member.id, Account.kind == "member"))
 
 
 def accounts_for(*members: Member) -> list[Account]:
@@ -192,7 +194,7 @@ def accounts_for(*members: Member) -> list[Account]:
     member id order: two first transfers between the same neighbours at once (A to B and B to A)
     then never wait for each other's new account in a circle (a deadlock on PostgreSQL)."""
     wanted = {_id(member): member for member in members}
-    query = sa.select(Account).where(Account.member_id.in_(wanted))
+    query = sa.select(Account).where(Account.member_id.in_(wanted), Account.kind == "member")
     found = {account.member_id: account for account in db.session.scalars(query)}
     missing = [wanted[member_id] for member_id in sorted(set(wanted) - set(found))]
     if missing:
@@ -229,6 +231,8 @@ def effective_limits(account: Account, community: Community | None = None) -> tu
 
 
 def _limits(kind, floor_override, ceiling_override, community_floor, community_ceiling):
+    if kind == "pot":
+        return POT_FLOOR, None
     if kind == "fund":
         return (FUND_FLOOR if floor_override is None else floor_override), ceiling_override
     return ((community_floor if floor_override is None else floor_override),
@@ -407,22 +411,32 @@ def reverse(transaction: Transaction, *, actor: Member | None, reason: str,
 
 
 def settle_to_fund(member: Member, *, actor: Member | None, reason: str) -> Transaction | None:
-    """Move the member's whole balance to the fund (or the fund's hours back to zero a debt), so
-    the account ends at zero and can be closed. Limits and the member's suspension do not stop it.
+    """Move the member's whole balance, their pots included, to the fund (or the fund's hours back
+    to zero a debt), so the accounts end at zero and can be closed. Limits and the member's suspension do not stop it.
     Returns None when the balance is zero already."""
     reason = _required_reason(reason)
     take_write_lock(db.session)
     account, fund = account_for(member), fund_account(member.community_id)
-    locked = {row.id: row for row in _lock(db.session.connection(), [account.id, fund.id])}
-    owed = locked[account.id].balance
-    if owed == 0:
+    pots = list(db.session.scalars(sa.select(Account.id).where(Account.member_id == member.id, Account.kind == "pot")))
+    locked = {row.id: row for row in _lock(db.session.connection(), sorted([account.id, fund.id, *pots]))}
+    held = {account_id: locked[account_id].balance for account_id in (account.id, *pots) if locked[account_id].balance}
+    owed = sum(held.values())
+    if not held:
         return None
-    amounts = dict(sorted({account.id: -owed, fund.id: owed}.items()))
+    amounts = {account_id: -balance for account_id, balance in held.items()}
+    if owed:
+        amounts[fund.id] = owed
+    amounts = dict(sorted(amounts.items()))
     settlement, _created = _write(member.community_id, "adjustment", amounts, actor=actor, memo=reason,
                                   on_behalf_of=member, check_limits=False, settling=True)
     record("ledger.settled", actor=actor, community_id=member.community_id, on_behalf_of=member,
            subject=settlement, reason=reason, minutes=owed)
     return settlement
+
+
+# Called with the amounts of every exchange before it is written: a member's pots take their share
+# of what the member is paid (timebank.pots). Set by the app factory, so the ledger imports no domain.
+EXCHANGE_SPLITS: tuple = ()
 
 
 def _post(community_id, kind, legs, *, actor, override_reason, **options) -> Transaction:
@@ -431,6 +445,9 @@ def _post(community_id, kind, legs, *, actor, override_reason, **options) -> Tra
     if kind == "reversal":
         raise InvalidTransaction("reversal_by_post")
     amounts = checked_legs(legs)
+    if kind == "exchange":
+        for split in EXCHANGE_SPLITS:
+            amounts = split(amounts)
     if override_reason is not None:
         override_reason = _required_reason(override_reason)
         _require_coordinator(actor, community_id)
@@ -683,12 +700,13 @@ def _counterparties(transaction_ids: list[int], account_id: int) -> dict[int, tu
     found: dict[int, list[str]] = {}
     for start in range(0, len(transaction_ids), 500):
         rows = db.session.execute(
-            sa.select(Posting.transaction_id, Member.name)
+            sa.select(Posting.transaction_id, Member.name, Account.kind)
             .join(Account, Account.id == Posting.account_id)
             .outerjoin(Member, Member.id == Account.member_id)
             .where(Posting.transaction_id.in_(transaction_ids[start:start + 500]), Posting.account_id != account_id)
             .order_by(Posting.id)
         ).all()
-        for transaction_id, name in rows:
-            found.setdefault(transaction_id, []).append(name or _("the community fund"))
+        for transaction_id, name, kind in rows:
+            found.setdefault(transaction_id, []).append(
+                _("a pot of %(name)s", name=name) if kind == "pot" else name or _("the community fund"))
     return {key: tuple(names) for key, names in found.items()}

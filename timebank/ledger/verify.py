@@ -61,6 +61,10 @@ CHECKS = [
         WHERE (r.kind = 'reversal') <> (r.reverses_id IS NOT NULL) OR o.kind = 'reversal'"""),
     ("closed_accounts", "closed accounts hold no hours",
      "SELECT id AS account_id, balance FROM ledger_accounts WHERE status = 'closed' AND balance <> 0"),
+    ("pots", "every pot is a member's own account of its community and never below zero",
+     """SELECT a.id AS account_id, a.balance FROM ledger_accounts a LEFT JOIN pots p ON p.account_id = a.id
+        WHERE a.kind = 'pot' AND (p.id IS NULL OR p.member_id <> a.member_id
+                                  OR p.community_id <> a.community_id OR a.balance < 0)"""),
 ]
 
 

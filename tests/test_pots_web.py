@@ -1,0 +1,110 @@
+"""The pots pages and API: open a pot, fill it, see the thermometer; nobody else can touch it; a
+double-clicked move moves once; the common pot shows what the fund got and granted, and why."""
+import pytest
+import sqlalchemy as sa
+
+from timebank.extensions import db
+from timebank.ledger.models import Transaction
+from timebank.ledger.services import account_for, fund_account, post
+from timebank.members.models import Member
+from timebank.pots.models import Pot
+
+from .api import token_headers
+from .conftest import login
+
+
+@pytest.fixture
+def people(app, make_member):
+    found = {name: make_member(name, locale="en") for name in ("Fatima", "Jan")}
+    found["Karim"] = make_member("Karim", role="coordinator", locale="en")
+    with app.app_context():
+        fatima, karim = (db.session.get(Member, found[n].id) for n in ("Fatima", "Karim"))
+        post(fatima.community_id, "gift", [(account_for(karim), -300), (account_for(fatima), 300)], actor=None)
+        db.session.commit()
+    return found
+
+
+def balances(app, member_id, pot_id):
+    with app.app_context():
+        pot = db.session.get(Pot, pot_id)
+        return account_for(db.session.get(Member, member_id)).balance, pot.account.balance
+
+
+def test_a_member_opens_a_pot_fills_it_and_sees_it_fill(app, client, people):
+    fatima = people["Fatima"]
+    login(client, fatima)
+    opened = client.post("/pots", data={"name": "A sewing course", "goal_hours": "10"})
+    assert opened.status_code == 302
+    pot_id = int(opened.headers["Location"].rsplit("/", 1)[1])
+    move = {"move-direction": "in", "move-hours": "2", "move-minutes": "30", "move-request_key": "k1"}
+    assert client.post(f"/pots/{pot_id}/move", data=move).status_code == 302
+    # The same form sent twice (a double click) moves the hours once.
+    assert client.post(f"/pots/{pot_id}/move", data=move).status_code == 302
+    assert balances(app, fatima.id, pot_id) == (150, 150)
+    page = client.get(f"/pots/{pot_id}").text
+    assert "2 hours 30 minutes saved of 10 hours (25%)" in page
+    assert "A sewing course" in client.get("/pots").text
+    too_much = client.post(f"/pots/{pot_id}/move", data={"move-direction": "out", "move-hours": "3",
+                                                         "move-request_key": "k2"})
+    assert too_much.status_code == 422 and balances(app, fatima.id, pot_id) == (150, 150)
+    share = client.post(f"/pots/{pot_id}/share", data={"share-share_percent": "80"})
+    assert share.status_code == 422 and "from 0 to 50 percent" in share.text
+    assert client.post(f"/pots/{pot_id}/share", data={"share-share_percent": "10"}).status_code == 302
+    spend = client.post(f"/pots/{pot_id}/spend", data={"spend-to": "fund", "spend-hours": "1",
+                                                       "spend-request_key": "k3"})
+    assert spend.status_code == 302 and balances(app, fatima.id, pot_id) == (150, 90)
+    assert client.post(f"/pots/{pot_id}/close", data={}).status_code == 302
+    assert balances(app, fatima.id, pot_id) == (240, 0)
+    assert client.get(f"/pots/{pot_id}").status_code == 404
+
+
+def test_nobody_else_sees_or_moves_a_members_pot(app, client, people):
+    login(client, people["Fatima"])
+    pot_id = int(client.post("/pots", data={"name": "Trip", "goal_hours": "5"}).headers["Location"].rsplit("/", 1)[1])
+    for name in ("Jan", "Karim"):
+        other = app.test_client()
+        login(other, people[name])
+        assert other.get(f"/pots/{pot_id}").status_code == 404
+        assert other.post(f"/pots/{pot_id}/move", data={"move-direction": "out", "move-hours": "1",
+                                                        "move-request_key": "x"}).status_code == 404
+        assert other.post(f"/pots/{pot_id}/close").status_code == 404
+    assert app.test_client().get("/pots").status_code == 302
+
+
+def test_the_common_pot_shows_what_came_in_and_what_was_granted(app, client, people):
+    with app.app_context():
+        fatima, jan = (db.session.get(Member, people[n].id) for n in ("Fatima", "Jan"))
+        fund = fund_account(fatima.community_id)
+        post(fatima.community_id, "donation", [(account_for(fatima), -120), (fund, 120)], actor=None)
+        post(fatima.community_id, "grant", [(fund, -45), (account_for(jan), 45)], actor=None, memo="Paint for the bench")
+        db.session.commit()
+    login(client, people["Jan"])
+    page = client.get("/pots/common").text
+    assert "1 hour 15 minutes" in page  # what the fund holds: 120 - 45
+    assert "Donation to the fund" in page and "2 hours" in page
+    assert "Paint for the bench" in page and "to Jan" in page
+
+
+def test_the_pots_api(app, client, people):
+    fatima, jan = people["Fatima"], people["Jan"]
+    headers = token_headers(app, fatima)
+    created = client.post("/api/v1/pots", headers=headers, json={"name": "Course", "goal_minutes": 600})
+    assert created.status_code == 201
+    pot = created.json
+    assert {k: pot[k] for k in ("name", "goal_minutes", "balance_minutes")} == {
+        "name": "Course", "goal_minutes": 600, "balance_minutes": 0}
+    url = f"/api/v1/pots/{pot['id']}"
+    retry = {**headers, "Idempotency-Key": "save-1"}
+    assert client.post(f"{url}/deposit", headers=retry, json={"minutes": 90}).json["balance_minutes"] == 90
+    assert client.post(f"{url}/deposit", headers=retry, json={"minutes": 90}).json["balance_minutes"] == 90
+    assert client.post(f"{url}/withdraw", headers=headers, json={"minutes": 30}).json["balance_minutes"] == 60
+    refused = client.post(f"{url}/withdraw", headers=headers, json={"minutes": 61})
+    assert refused.status_code == 409 and refused.json["error"]["code"] == "limit_exceeded"
+    assert client.post(f"{url}/deposit", headers=headers, json={"minutes": 0}).status_code == 422
+    assert [p["id"] for p in client.get("/api/v1/pots", headers=headers).json] == [pot["id"]]
+    others = token_headers(app, jan)
+    assert client.post(f"{url}/withdraw", headers=others, json={"minutes": 10}).status_code == 404
+    assert client.get("/api/v1/pots", headers=others).json == []
+    with app.app_context():
+        savings = db.session.scalar(sa.select(sa.func.count()).where(Transaction.kind == "saving"))
+    assert savings == 2

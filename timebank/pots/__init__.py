@@ -1,0 +1,1 @@
+"""Personal pots (the cooperatives' "thermometer"): a member saves hours towards a goal of their own."""
