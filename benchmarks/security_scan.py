@@ -32,6 +32,9 @@ EXCLUDED = ["/logout", "/settings/logout-everywhere", "/settings/erasure", "/set
             "/language"]
 # Findings of these modules are advice, not holes (e.g. "no Content-Security-Policy report-uri").
 INFORMATIONAL = {"Fingerprint web technology", "Fingerprint web application framework", "Fingerprint web server"}
+# The scan serves the development configuration over plain HTTP on localhost; in production the app
+# runs behind TLS with Secure cookies (ProductionConfig), so these two say nothing about it.
+PLAIN_HTTP_ONLY = {"Unencrypted Channels", "Secure Flag cookie"}
 
 
 def free_port() -> int:
@@ -52,11 +55,14 @@ def wait_for(url: str, seconds: float = 60) -> None:
 
 
 def scan(wapiti: str, base: str, email: str, report: Path) -> dict:
+    # Not run: nikto/wapp/takeover/network_device (fingerprinting and third-party checks), and ldap:
+    # the app talks to no LDAP server, and the module took forms that echo input back with a
+    # validation error for injections (the first scan, 2026-12-05, reported 50 such false positives).
     command = [wapiti, "-u", f"{base}/", "--scope", "folder", "--flush-session", "-f", "json", "-o", str(report),
                "--form-url", f"{base}/login", "--form-user", email, "--form-password", PASSWORD,
                "--max-scan-time", os.environ.get("SCAN_SECONDS", "600"), "--max-attack-time", "60",
                "--max-links-per-page", "40", "-d", "3", "--tasks", "4",
-               "-m", "all,-nikto,-wapp,-takeover,-network_device", "--no-bugreport"]
+               "-m", "all,-nikto,-wapp,-takeover,-network_device,-ldap", "--no-bugreport"]
     for path in EXCLUDED:
         command += ["-x", f"{base}{path}*"]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
@@ -90,7 +96,7 @@ def main() -> int:
             for kind, items in {**vulnerabilities, **anomalies}.items():
                 for item in items:
                     print(f"  {kind}: {item.get('method')} {item.get('path')} {item.get('info', '')[:160]}")
-                if kind in vulnerabilities and kind not in INFORMATIONAL:
+                if kind in vulnerabilities and kind not in INFORMATIONAL | PLAIN_HTTP_ONLY:
                     failures += 1
     finally:
         server.terminate()

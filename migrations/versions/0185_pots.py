@@ -81,15 +81,16 @@ def _sqlite_rebuild(account_kinds: str, transaction_kinds: str) -> None:
 
 
 def _postgres_checks(account_kinds: str, transaction_kinds: str) -> None:
-    op.drop_constraint("ck_ledger_accounts_kind", "ledger_accounts", type_="check")
-    op.create_check_constraint("ck_ledger_accounts_kind", "ledger_accounts", f"kind IN ({account_kinds})")
-    op.drop_constraint("ck_ledger_transactions_kind", "ledger_transactions", type_="check")
-    op.create_check_constraint("ck_ledger_transactions_kind", "ledger_transactions", f"kind IN ({transaction_kinds})")
+    op.drop_constraint(op.f("ck_ledger_accounts_kind"), "ledger_accounts", type_="check")
+    op.create_check_constraint(op.f("ck_ledger_accounts_kind"), "ledger_accounts", f"kind IN ({account_kinds})")
+    op.drop_constraint(op.f("ck_ledger_transactions_kind"), "ledger_transactions", type_="check")
+    op.create_check_constraint(op.f("ck_ledger_transactions_kind"), "ledger_transactions",
+                               f"kind IN ({transaction_kinds})")
 
 
 def upgrade():
     if op.get_bind().dialect.name == "postgresql":
-        op.drop_constraint("uq_ledger_accounts_member_id", "ledger_accounts", type_="unique")
+        op.drop_constraint(op.f("uq_ledger_accounts_member_id"), "ledger_accounts", type_="unique")
         _postgres_checks("'member', 'fund', 'pot'", NEW_KINDS)
     else:
         _sqlite_rebuild("'member', 'fund', 'pot'", NEW_KINDS)
@@ -124,7 +125,7 @@ def downgrade():
     op.drop_index("uq_ledger_accounts_member", "ledger_accounts")
     if op.get_bind().dialect.name == "postgresql":
         _postgres_checks("'member', 'fund'", OLD_KINDS)
-        op.create_unique_constraint("uq_ledger_accounts_member_id", "ledger_accounts", ["member_id"])
+        op.create_unique_constraint(op.f("uq_ledger_accounts_member_id"), "ledger_accounts", ["member_id"])
     else:
         _sqlite_rebuild("'member', 'fund'", OLD_KINDS)
         op.create_index("uq_ledger_accounts_member_id", "ledger_accounts", ["member_id"], unique=True)
