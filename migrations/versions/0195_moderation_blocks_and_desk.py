@@ -26,8 +26,10 @@ def upgrade():
     sa.Column('task', sa.String(length=40), nullable=False),
     sa.Column('coordinator_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_desk_assignments_community_id_communities')),
-    sa.ForeignKeyConstraint(['coordinator_id'], ['members.id'], name=op.f('fk_desk_assignments_coordinator_id_members'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'],
+        name=op.f('fk_desk_assignments_community_id_communities')),
+    sa.ForeignKeyConstraint(['coordinator_id'], ['members.id'],
+        name=op.f('fk_desk_assignments_coordinator_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_desk_assignments')),
     sa.UniqueConstraint('community_id', 'task', name=op.f('uq_desk_assignments_community_id_task'))
     )
@@ -39,8 +41,10 @@ def upgrade():
     sa.Column('blocked_id', sa.Integer(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('blocker_id <> blocked_id', name=op.f('ck_member_blocks_not_self')),
-    sa.ForeignKeyConstraint(['blocked_id'], ['members.id'], name=op.f('fk_member_blocks_blocked_id_members'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['blocker_id'], ['members.id'], name=op.f('fk_member_blocks_blocker_id_members'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['blocked_id'], ['members.id'],
+        name=op.f('fk_member_blocks_blocked_id_members'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['blocker_id'], ['members.id'],
+        name=op.f('fk_member_blocks_blocker_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('blocker_id', 'blocked_id', name=op.f('pk_member_blocks'))
     )
     with op.batch_alter_table('member_blocks', schema=None) as batch_op:
@@ -52,8 +56,10 @@ def upgrade():
     sa.Column('author_id', sa.Integer(), nullable=True),
     sa.Column('text', sa.String(length=500), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['author_id'], ['members.id'], name=op.f('fk_member_notes_author_id_members'), ondelete='SET NULL'),
-    sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_member_notes_member_id_members'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['author_id'], ['members.id'],
+        name=op.f('fk_member_notes_author_id_members'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['member_id'], ['members.id'],
+        name=op.f('fk_member_notes_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_member_notes'))
     )
     with op.batch_alter_table('member_notes', schema=None) as batch_op:
@@ -74,11 +80,14 @@ def upgrade():
     sa.Column('is_hidden', sa.Boolean(), nullable=False),
     sa.Column('reply', sa.Text(), nullable=True),
     sa.Column('replied_at', sa.DateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("decision IS NULL OR decision IN ('hide', 'restore', 'warn', 'suspend', 'dismiss')", name=op.f('ck_moderation_cases_decision')),
-    sa.CheckConstraint("item_type IN ('post', 'message', 'profile', 'thanks')", name=op.f('ck_moderation_cases_item_type')),
+    sa.CheckConstraint("decision IS NULL OR decision IN ('hide', 'restore', 'warn', 'suspend', 'dismiss')",
+        name=op.f('ck_moderation_cases_decision')),
+    sa.CheckConstraint("item_type IN ('post', 'message', 'profile', 'thanks')",
+        name=op.f('ck_moderation_cases_item_type')),
     sa.CheckConstraint("state IN ('open', 'decided')", name=op.f('ck_moderation_cases_state')),
     sa.ForeignKeyConstraint(['author_id'], ['members.id'], name=op.f('fk_moderation_cases_author_id_members')),
-    sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_moderation_cases_community_id_communities')),
+    sa.ForeignKeyConstraint(['community_id'], ['communities.id'],
+        name=op.f('fk_moderation_cases_community_id_communities')),
     sa.ForeignKeyConstraint(['decided_by_id'], ['members.id'], name=op.f('fk_moderation_cases_decided_by_id_members')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_moderation_cases')),
     sa.UniqueConstraint('item_type', 'item_id', name=op.f('uq_moderation_cases_item_type_item_id'))
@@ -96,9 +105,12 @@ def upgrade():
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('outcome', sa.String(length=10), nullable=True),
     sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
-    sa.CheckConstraint("outcome IS NULL OR outcome IN ('hide', 'restore', 'warn', 'suspend', 'dismiss')", name=op.f('ck_moderation_reports_outcome')),
-    sa.CheckConstraint("reason IN ('spam', 'rude', 'unsafe', 'private', 'other')", name=op.f('ck_moderation_reports_reason')),
-    sa.ForeignKeyConstraint(['case_id'], ['moderation_cases.id'], name=op.f('fk_moderation_reports_case_id_moderation_cases')),
+    sa.CheckConstraint("outcome IS NULL OR outcome IN ('hide', 'restore', 'warn', 'suspend', 'dismiss')",
+        name=op.f('ck_moderation_reports_outcome')),
+    sa.CheckConstraint("reason IN ('spam', 'rude', 'unsafe', 'private', 'other')",
+        name=op.f('ck_moderation_reports_reason')),
+    sa.ForeignKeyConstraint(['case_id'], ['moderation_cases.id'],
+        name=op.f('fk_moderation_reports_case_id_moderation_cases')),
     sa.ForeignKeyConstraint(['reporter_id'], ['members.id'], name=op.f('fk_moderation_reports_reporter_id_members')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_moderation_reports'))
     )

@@ -145,15 +145,30 @@ def _report_items(community_id, _now):
 # Exchanges waiting on an assisted member: to answer a proposal, or to confirm recorded time.
 
 
+def _waits_on_helped(helped):
+    return [helped.exchange_id == Exchange.id, Member.id == helped.member_id, Member.assisted.is_(True),
+            Member.status == "active", Exchange.help_requested_at.is_(None),
+            sa.or_(sa.and_(Exchange.state == "proposed", Exchange.proposer_id != helped.member_id),
+                   sa.and_(Exchange.state == "accepted", Exchange.recorded_at.is_not(None), helped.role == "receiver",
+                           helped.answer.is_(None)))]
+
+
 def _assisted_filter(community_id):
     helped = aliased(Participant)
-    waits = sa.select(helped.id).join(Member, Member.id == helped.member_id).where(
-        helped.exchange_id == Exchange.id, Member.assisted.is_(True), Member.status == "active",
-        sa.or_(sa.and_(Exchange.state == "proposed", Exchange.proposer_id != helped.member_id,
-                       Exchange.help_requested_at.is_(None)),
-               sa.and_(Exchange.state == "accepted", Exchange.recorded_at.is_not(None), helped.role == "receiver",
-                       helped.answer.is_(None), Exchange.help_requested_at.is_(None))))
-    return [Exchange.community_id == community_id, waits.exists()]
+    return [Exchange.community_id == community_id,
+            sa.select(helped.id).join(Member, Member.id == helped.member_id).where(*_waits_on_helped(helped)).exists()]
+
+
+def _assisted_items(community_id, _now):
+    """Each with a link to the member's page, where the coordinator starts to act for them."""
+    helped = aliased(Participant)
+    rows = db.session.execute(sa.select(Exchange.id, Exchange.title, Member.id, Member.name, Exchange.updated_at)
+                              .select_from(Exchange).join(helped, helped.exchange_id == Exchange.id)
+                              .join(Member, Member.id == helped.member_id)
+                              .where(Exchange.community_id == community_id, *_waits_on_helped(helped))
+                              .order_by(Exchange.updated_at, Exchange.id).limit(ITEMS_SHOWN))
+    return [Item(f"exchange:{i}", f"{title} · {name}", since, url_for("coordinate.member", member_id=member_id))
+            for i, title, member_id, name, since in rows]
 
 
 # Paper slips that wait for the member to confirm them
@@ -271,7 +286,7 @@ KINDS: dict[str, Kind] = {
                      _l("A member without phone or computer has to answer or confirm: call them, then act for them."),
                      _l("Open the exchange"), lambda: url_for("coordinate.members"),
                      lambda c, now: _totals(Exchange.id, Exchange.updated_at, _assisted_filter(c)),
-                     lambda c, now: _exchange_items(_assisted_filter(c), now),
+                     _assisted_items,
                      _exchange_exists(_assisted_filter)),
     "slip": Kind(_l("Paper slips"), _l("Slips you entered that wait for the member to confirm them. Enter new "
                                        "slips here too."),
@@ -293,7 +308,8 @@ KINDS: dict[str, Kind] = {
     "dormant": Kind(_l("Quiet for 90 days"),
                     _l("Members without an exchange or a post for 90 days: a friendly call, not a sanction."),
                     _l("See the members"), lambda: url_for("coordinate.members"),
-                    lambda c, now: sa.select(sa.func.count(Member.id), sa.literal(None)).where(*_dormant_filter(c, now)),
+                    lambda c, now: sa.select(sa.func.count(Member.id), sa.literal(None))
+                    .where(*_dormant_filter(c, now)),
                     lambda c, now: _member_items(sa.select(Member.id).where(*_dormant_filter(c, now))),
                     lambda c, i: _scalar_exists(sa.select(Member.id).where(Member.id == i,
                                                                            *_dormant_filter(c, utcnow())))),
