@@ -7,7 +7,7 @@ PORT ?= 5000
 TRANSLATIONS := timebank/translations
 PYTEST_ARGS ?=
 
-.PHONY: run test install translations messages constraints clean
+.PHONY: run test install system-packages translations messages constraints clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed; set PYTHON=/path/to/python3.11")'
@@ -15,7 +15,17 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+install: system-packages $(VENV)/.installed
+
+# The PDF report (WeasyPrint) draws text with Pango and HarfBuzz from the system. As root, install
+# what is missing; anyone else is told what to ask for (everything but PDF works without them).
+WEASYPRINT_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core
+system-packages:
+	@if ! command -v apt-get >/dev/null 2>&1 || dpkg -s $(WEASYPRINT_DEBS) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		(apt-get install -y -q $(WEASYPRINT_DEBS) || (apt-get update -q && apt-get install -y -q $(WEASYPRINT_DEBS))) \
+			>/dev/null 2>&1 || echo "Could not install $(WEASYPRINT_DEBS): PDF reports will not work"; \
+	else echo "For PDF reports, ask your administrator for: apt-get install $(WEASYPRINT_DEBS)"; fi
 
 translations: install
 	$(BIN)/pybabel compile -d $(TRANSLATIONS)

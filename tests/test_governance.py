@@ -290,7 +290,7 @@ def test_parallel_votes_count_each_member_once(app, db_url, people, secret):
         with app.app_context():
             barrier.wait()
             try:
-                take_write_lock(db.session)  # as every POST does first (timebank.register_sqlite_write_lock)
+                take_write_lock(db.session)  # as a service does before it decides (timebank.db)
                 services.vote(db.session.get(Proposal, proposal_id), db.session.get(Member, member_id), yes)
                 db.session.commit()
             except Locked:

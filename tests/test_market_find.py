@@ -11,7 +11,7 @@ from timebank.demo.seed import seed
 from timebank.extensions import db
 from timebank.market.models import Post
 from timebank.market.search import query_words
-from timebank.market import services
+from timebank.market import finding
 from timebank.market.services import Filters, PostDetails, edit_post, find_posts
 
 from .conftest import ON_POSTGRES, login
@@ -89,7 +89,7 @@ def test_large_numbers_of_results_are_not_counted_exactly(app, client, member, m
     for i in range(4):
         make_post(member, f"Soup number {i}")
     make_post(member, "Fresh bread")
-    monkeypatch.setattr(services, "COUNT_LIMIT", 3)
+    monkeypatch.setattr(finding, "COUNT_LIMIT", 3)
     login(client, member)
     assert "More than 3 posts found for “soup”" in client.get("/market?q=soup", headers=EN).text
     assert "More than 3 posts" in client.get("/market", headers=EN).text

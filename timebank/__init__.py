@@ -2,7 +2,7 @@
 import functools
 import os
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, g, request
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -10,15 +10,18 @@ from werkzeug.routing import IntegerConverter
 
 from timebank.api import register_api
 from timebank.config import load_config
-from timebank.db import MAX_ID, take_write_lock
+from sqlalchemy.exc import OperationalError
+
+from timebank.db import MAX_ID, lost_write_race, take_write_lock
 from timebank.errors import register_errorhandlers
 from timebank.extensions import babel, csrf, db, limiter, login_manager, migrate
 from timebank.i18n import register_i18n, select_locale
 from timebank.permissions import register_permissions
 from timebank.security import register_input_guard, register_security_headers
 from timebank.startup import require_current_database, require_reachable_database
+from timebank.web.filters import register_filters
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SQLITE_ATTEMPTS = 3
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -27,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     load_config(app, config)
     app.jinja_env.add_extension("jinja2.ext.do")
     from timebank import models  # noqa: F401  (every table known before anything queries)
+    from timebank.registry import register_hooks
 
     register_extensions(app)
     register_blueprints(app)
@@ -34,25 +38,18 @@ def create_app(config: dict | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_i18n(app)
+    register_filters(app)
     register_permissions(app)
+    register_hooks()
     register_security_headers(app)
     register_input_guard(app)
-    register_sqlite_write_lock(app)
-    register_hooks()
+    register_sqlite_retry(app)  # last: it wraps every view
     if app.config["TRUSTED_PROXIES"]:
         # Behind nginx or Caddy: the client's address and scheme come from X-Forwarded-For/-Proto,
         # so login limits count per person instead of per proxy.
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     return app
-
-
-def register_hooks() -> None:
-    """What one domain does when another's event happens, wired here rather than by imports."""
-    from timebank.ledger import services as ledger
-    from timebank.pots.services import split_to_pots
-
-    ledger.EXCHANGE_SPLITS = (split_to_pots,)
 
 
 def register_extensions(app: Flask) -> None:
@@ -88,14 +85,15 @@ def register_blueprints(app: Flask) -> None:
     from timebank.pots.views import bp as pots_bp
     from timebank.members.coordinate_views import bp as coordinate_bp
     from timebank.members.settings_views import bp as settings_bp
+    from timebank.stats.views import bp as stats_bp
     from timebank.members.views import bp as members_bp
     from timebank.moderation.views import bp as moderation_bp
     from timebank.notifications.views import bp as notifications_bp
     from timebank.uploads.views import bp as uploads_bp
 
     for blueprint in (core_bp, members_bp, settings_bp, coordinate_bp, communities_bp, uploads_bp,
-                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, pots_bp, audit_bp,
-                      moderation_bp, desk_bp):
+                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, pots_bp, stats_bp,
+                      audit_bp, moderation_bp, desk_bp):
         app.register_blueprint(blueprint)
 
 
@@ -117,6 +115,9 @@ def register_commands(app: Flask) -> None:
                   notifications_cli, stats_cli, governance_cli, desk_cli):
         group.callback = with_appcontext(_database_ready)
         app.cli.add_command(group)
+    from timebank.backup.cli import backup_cli
+
+    app.cli.add_command(backup_cli)  # checks the database itself: a restore may start from an empty one
     migrations = app.cli.commands["db"]
     if not getattr(migrations.callback, "checks_database", False):
         migrations.callback = _reachable_first(migrations.callback)
@@ -140,13 +141,35 @@ def _reachable_first(callback):
     return checked
 
 
-def register_sqlite_write_lock(app: Flask) -> None:
-    """SQLite has no row locks: a request that may write takes the write lock when it starts
-    (BEGIN IMMEDIATE), so what it reads cannot change before it writes. Readers are never blocked."""
+def register_sqlite_retry(app: Flask) -> None:
+    """SQLite has one write lock for the whole database, taken late: by the first write, or by
+    `take_write_lock` where a service is about to decide on what it reads. Nothing slow (password
+    hashing, photos, mail) runs while a request holds it. A request whose transaction read before
+    another one committed cannot take it (SQLite refuses at once: what it read may be stale), so
+    it is run again from the start, unless it committed something already; its last attempt holds
+    the lock from the beginning and so cannot lose again."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint != "static":
+            app.view_functions[endpoint] = _retrying(app, view)
 
-    @app.before_request
-    def lock_for_writes():
-        if request.method not in SAFE_METHODS and not request.endpoint == "static":
-            take_write_lock(db.session)
+
+def _retrying(app: Flask, view):
+    @functools.wraps(view)
+    def attempt(*args, **kwargs):
+        for tries in range(1, SQLITE_ATTEMPTS + 1):
+            try:
+                return view(*args, **kwargs)
+            except OperationalError as exc:
+                if tries == SQLITE_ATTEMPTS or not lost_write_race(exc) or g.get("committed_in_request"):
+                    raise
+                db.session.rollback()
+                for upload in request.files.values():
+                    upload.stream.seek(0)
+                app.logger.info("%s %s lost the race for the write lock; attempt %d", request.method,
+                                request.path, tries + 1)
+                if tries + 1 == SQLITE_ATTEMPTS:
+                    take_write_lock(db.session)
+
+    return attempt

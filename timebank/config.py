@@ -67,6 +67,10 @@ class Config:
     MAIL_FROM = "Tijdbank <noreply@localhost>"
     MAIL_TIMEOUT = 20  # seconds to wait for the SMTP server
     MAIL_BATCH_SIZE = 50
+    # backups (`flask backup …`): where they are kept, and how many `backup prune` keeps
+    BACKUP_DIR = None  # default: instance/backups
+    BACKUP_KEEP_DAILY = 7  # the newest backup of each of the last 7 days that have one
+    BACKUP_KEEP_WEEKLY = 8  # and of each of the last 8 weeks
 
 
 class ProductionConfig(Config):
@@ -126,6 +130,16 @@ def _development_secret_key(instance: Path) -> str:
     instance.mkdir(parents=True, exist_ok=True)
     key_file = instance / "secret_key"
     if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        # Several workers start at once: each writes its own candidate, and the first to link
+        # it into place wins, so nobody ever reads a half-written (or empty) key.
+        candidate = instance / f"secret_key.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as stream:
+            stream.write(secrets.token_hex(32))
+        try:
+            os.link(candidate, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            candidate.unlink()
     return key_file.read_text().strip()

@@ -4,8 +4,10 @@ import sqlite3
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
+from flask import g, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, registry, scoped_session
 
 # Stable constraint names, so Alembic migrations look the same on SQLite and PostgreSQL.
@@ -85,10 +87,10 @@ def _sqlite_on_connect(dbapi_connection, _record):
         return
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")  # first: switching to WAL may wait too
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.close()
 
 
@@ -99,6 +101,19 @@ def _sqlite_on_begin(conn):
     immediate = conn.get_execution_options().get("sqlite_immediate", False)
     conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
     conn.info["sqlite_write_locked"] = immediate
+    conn.info["sqlite_changes_at_begin"] = conn.connection.dbapi_connection.total_changes
+
+
+def _sqlite_wrote(conn) -> bool:
+    """Has this SQLite transaction changed a row? (A lock-taking no-op write changes none.)"""
+    return conn.connection.dbapi_connection.total_changes != conn.info.get("sqlite_changes_at_begin")
+
+
+@event.listens_for(Engine, "commit")
+def _sqlite_on_commit(conn):
+    """A request that committed a change may not be run again (see `register_sqlite_retry`)."""
+    if conn.dialect.name == "sqlite" and has_request_context() and _sqlite_wrote(conn):
+        g.committed_in_request = True
 
 
 def take_write_lock(session) -> None:
@@ -122,3 +137,44 @@ def take_write_lock(session) -> None:
         # Any write statement takes the lock, even one that matches no row.
         conn.exec_driver_sql("UPDATE communities SET id = id WHERE 0")
         conn.info["sqlite_write_locked"] = True
+
+
+SETUP_LOCK_KEY = 0x7469_6D65  # "time": PostgreSQL's advisory lock for one-time setup
+
+
+def take_setup_lock(session) -> None:
+    """Serialise one-time setup (what the first start creates) between processes: the whole
+    database's write lock on SQLite, a transaction-scoped advisory lock on PostgreSQL. Call it
+    before reading what decides whether to create; a second process waits here, then finds it."""
+    if isinstance(session, scoped_session):
+        session = session()
+    if session.get_bind().dialect.name == "sqlite":
+        take_write_lock(session)
+    else:
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SETUP_LOCK_KEY})
+
+
+def lost_write_race(exc: OperationalError) -> bool:
+    """SQLite could not give this transaction the write lock: another writer held it for longer
+    than the busy timeout, or committed after this transaction began to read."""
+    return isinstance(exc.orig, sqlite3.OperationalError) and "database is locked" in str(exc.orig)
+
+
+def end_read_transaction(session) -> None:
+    """Before slow work (hashing a password, decoding a photo): on SQLite, end a transaction that
+    has only read, so that the write after it starts from a fresh snapshot instead of one that
+    other writers have certainly moved past meanwhile (SQLite would refuse its write lock). What
+    was read is read again when used. A transaction that holds the write lock or has changes is
+    kept: the slow work then happens inside it."""
+    if not has_app_context():
+        return
+    if isinstance(session, scoped_session):
+        session = session()
+    if not session.in_transaction() or session.get_bind().dialect.name != "sqlite":
+        return
+    if session.new or session.dirty or session.deleted:
+        return
+    conn = session.connection()
+    if conn.info.get("sqlite_write_locked") or _sqlite_wrote(conn):
+        return
+    session.commit()

@@ -8,7 +8,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from timebank.api.messages import in_callers_language
+from timebank.validation_messages import in_callers_language
 
 
 class StartupError(SystemExit):

@@ -62,6 +62,8 @@ def can_manage_member(actor: Member | None, member: Member) -> bool:
     """Suspend, let back in, erase: coordinators of the member's community act on members,
     administrators on coordinators too; nobody on themself or on someone of their own rank."""
     return outranks(actor, member) and (can_coordinate(actor, member.community_id) or can_administer(actor))
+
+
 def can_manage_post(member: Member | None, post) -> bool:
     """Edit, pause, close or renew a post: its owner. A coordinator acting for an assisted member
     passes `acting_member()`, which is then that member."""
@@ -82,6 +84,26 @@ def can_see_post(viewer: Member | None, post, acting: Member | None = None) -> b
 def can_moderate_post(member: Member | None, post) -> bool:
     """Close anyone's post with a reason: the coordinators of its community."""
     return can_coordinate(member, post.community_id)
+
+
+def can_see_exchange(viewer: Member | None, exchange, acting: Member | None = None) -> bool:
+    """An exchange's page: its participants (or a coordinator acting for one, `acting`) and the
+    coordinators of its community."""
+    return exchange.participant(acting or viewer) is not None or can_coordinate(viewer, exchange.community_id)
+
+
+def can_read_thread(viewer: Member | None, exchange, acting: Member | None = None) -> bool:
+    """An exchange's conversation: the participants (a coordinator acting for one of them too);
+    other coordinators of the community only while it is in dispute."""
+    if viewer is None or not viewer.is_authenticated:
+        return False
+    if exchange.participant(viewer) is not None:
+        return True
+    if acting is not None and exchange.participant(acting) is not None and can_act_for(viewer, acting):
+        return True
+    return exchange.state == "disputed" and can_coordinate(viewer, exchange.community_id)
+
+
 def can_view_statement(viewer: Member | None, member: Member) -> bool:
     """A member's balance and statement: the member, and the coordinators of their community."""
     if viewer is None or not viewer.is_authenticated or not viewer.is_active:
@@ -109,7 +131,8 @@ def register_permissions(app) -> None:
         can_administer=can_administer, can_act_for=can_act_for,
         can_see_email=can_see_email, can_see_phone=can_see_phone, can_see_balance=can_see_balance,
         can_manage_member=can_manage_member,
-        can_manage_post=can_manage_post, can_moderate_post=can_moderate_post,
+        can_manage_post=can_manage_post, can_moderate_post=can_moderate_post, can_see_post=can_see_post,
+        can_see_exchange=can_see_exchange, can_read_thread=can_read_thread,
         can_view_statement=can_view_statement, can_correct_ledger=can_correct_ledger,
         can_manage_account=can_manage_account,
     )

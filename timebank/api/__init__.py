@@ -21,11 +21,12 @@ api = TimebankApi()
 
 def register_api(app) -> None:
     from timebank.api import (accounts, exchanges, images, me, members, notifications, posts, pots, proposals,
-                              tokens, transfers)
+                              stats, tokens, transfers)
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (tokens, me, accounts, posts, exchanges, transfers, notifications, members, images, proposals, pots):
+    for module in (tokens, me, accounts, posts, exchanges, transfers, notifications, members, images, proposals, pots,
+                   stats):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
 

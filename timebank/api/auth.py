@@ -9,7 +9,7 @@ from flask import current_app, g, request
 from flask_login import AnonymousUserMixin, current_user
 
 from timebank.api.models import ApiToken
-from timebank.db import take_write_lock, utcnow
+from timebank.db import utcnow
 from timebank.errors import error_response
 from timebank.extensions import db
 from timebank.members.models import Member
@@ -47,13 +47,10 @@ def revoke(token: ApiToken) -> None:
 
 def bearer_token() -> ApiToken | None:
     """The valid token this request carries, if any; looked up once, by whichever asks first
-    (the rate limiter runs before the authentication hook). A request that may write takes the
-    SQLite write lock before this first read, so nothing it reads can change before it writes."""
+    (the rate limiter runs before the authentication hook)."""
     if "api_token" not in g:
         scheme, _sep, raw = (request.headers.get("Authorization") or "").partition(" ")
         raw = raw.strip()
-        if request.method not in ("GET", "HEAD", "OPTIONS"):
-            take_write_lock(db.session)
         g.api_token = valid_token(raw) if scheme.lower() == "bearer" and raw else None
     return g.api_token
 

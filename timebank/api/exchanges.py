@@ -22,7 +22,7 @@ from timebank.exchanges.models import KINDS, ROLES, STATES, Exchange
 from timebank.exchanges.services import MESSAGE_MAX, REASON_MAX
 from timebank.exchanges.wording import event_text, status
 from timebank.extensions import db
-from timebank.permissions import can_coordinate
+from timebank.permissions import can_read_thread, can_see_exchange
 
 bp = api_blueprint("api-exchanges", "Exchanges between neighbours: propose one on a post, take it step by step to "
                                 "settled hours, and talk about it.")
@@ -284,7 +284,7 @@ def confirm(body, exchange_id: int):
 def list_messages(args, exchange_id: int):
     """The exchange's story, oldest first: what was written and each step taken."""
     exchange = visible_exchange(exchange_id)
-    if not services.can_read_thread(current_user, exchange):
+    if not can_read_thread(current_user, exchange):
         abort(403, _("The conversation is for the members in this exchange. Coordinators read it when "
                      "they are asked to decide."))
     messages = services.thread(exchange)
@@ -308,7 +308,7 @@ def write_message(body, exchange_id: int):
 def visible_exchange(exchange_id: int) -> Exchange:
     """As the exchange pages decide: its participants and the coordinators of its community."""
     exchange = db.get_or_404(Exchange, exchange_id)
-    if exchange.participant(current_user) is None and not can_coordinate(current_user, exchange.community_id):
+    if not can_see_exchange(current_user, exchange):
         abort(404)
     return exchange
 

@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from timebank.api.auth import token_required
 from timebank.api.common import BEARER, PATH_ID, api_blueprint, documents_errors
-from timebank.uploads.views import send_image
+from timebank.uploads.serve import send_image
 
 bp = api_blueprint("images", "Photos of posts and members.")
 

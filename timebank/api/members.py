@@ -13,7 +13,7 @@ from timebank.api.common import BEARER, PATH_ID, api_blueprint, documents_errors
 from timebank.api.images import photo_url
 from timebank.api.me import AreaSchema
 from timebank.extensions import db
-from timebank.ledger.views import member_balance
+from timebank.ledger.position import balance_of
 from timebank.members.models import ROLES, Member
 from timebank.moderation.models import is_hidden
 from timebank.permissions import can_see_balance, can_see_email, can_see_phone, is_member_of
@@ -63,5 +63,5 @@ def member_profile(member_id: int):
         "photo_url": None if hidden else photo_url(member.photo_id),
         "email": member.email if can_see_email(current_user, member) else None,
         "phone": member.phone if can_see_phone(current_user, member) else None,
-        "balance_minutes": member_balance(member) if can_see_balance(current_user, member) else None,
+        "balance_minutes": balance_of(member) if can_see_balance(current_user, member) else None,
     }

@@ -202,7 +202,7 @@ def visible_post(post_id: int) -> Post:
     """As the market pages decide: a post of the caller's community; a post a coordinator took
     down only for its owner and the coordinators."""
     post = db.get_or_404(Post, post_id)
-    if not can_see_post(current_user, post):  # also: one of the two blocked the other
+    if not can_see_post(current_user, post):
         abort(404)
     return post
 

@@ -14,6 +14,8 @@ from timebank.extensions import db
 from timebank.members.models import Member
 from timebank.spreadsheets import safe_cell
 
+AUDIT_LABELS = {"audit.exported": _l("downloaded entries of the audit log")}
+
 # The first part of an action ("member" of "member.suspended") says what it is about.
 KINDS: dict[str, tuple] = {
     "member": (_l("Members"), _l("Joining, accounts, roles, pauses, erasure and acting for someone.")),

@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
-from timebank.members.forms import REQUIRED, RadioChoiceField, at_most, email_field
+from timebank.web.fields import REQUIRED, RadioChoiceField, at_most, email_field
 
 JOIN_POLICY_CHOICES = [
     SelectChoice("approval", _l("A coordinator accepts each new member")),

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from timebank.audit.services import ACTION_LABELS, record
+from timebank.audit.services import record
 from timebank.communities.defaults import DEFAULT_CATEGORIES
 from timebank.communities.models import JOIN_POLICIES, Area, Category, Community
 from timebank.errors import DomainError
@@ -15,11 +15,13 @@ from timebank.members.models import Member
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
 RESERVED_SLUGS = {"status"}  # /join/status is the applicant's status page
 
-ACTION_LABELS.update({
+# What these actions mean to the member they touched (listed in timebank/registry.py).
+AUDIT_LABELS = {
+    "community.created": _l("made a new neighbourhood"),
     "community.updated": _l("changed the settings of the neighbourhood"),
     "community.area_added": _l("added an area"),
     "community.area_renamed": _l("renamed an area"),
-})
+}
 
 
 class CommunityError(DomainError):

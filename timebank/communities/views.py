@@ -13,8 +13,9 @@ from timebank.extensions import db, login_manager
 from timebank.members.models import Member
 from timebank.members.acting import logged_in_member
 from timebank.members.services import set_coordinator
-from timebank.members.views import committed
-from timebank.permissions import can_administer, can_coordinate
+from timebank.permissions import can_administer
+from timebank.web.guards import coordinator_required
+from timebank.web.submit import submit
 
 bp = Blueprint("communities", __name__)
 
@@ -26,19 +27,14 @@ def require_login():
     return None
 
 
-def own_community() -> Community:
-    if not can_coordinate(current_user, current_user.community_id):
-        abort(403)
-    return current_user.community
-
-
 @bp.route("/coordinate/community", methods=["GET", "POST"])
+@coordinator_required
 def settings():
-    community = own_community()
+    community = current_user.community
     form = CommunitySettingsForm(obj=community)
-    if form.validate_on_submit() and committed(form, lambda: update_community(
+    if form.validate_on_submit() and submit(lambda: update_community(
             community, actor=logged_in_member(), name=form.name.data, description=form.description.data,
-            join_policy=form.join_policy.data, house_rules=form.house_rules.data))[0]:
+            join_policy=form.join_policy.data, house_rules=form.house_rules.data), form):
         flash(_("The settings of %(name)s are saved.", name=community.name), "success")
         return redirect(url_for("communities.settings"))
     return (render_template("communities/settings.html", form=form, community=community),
@@ -47,9 +43,10 @@ def settings():
 
 @bp.route("/coordinate/community/areas", methods=["POST"])
 @bp.route("/coordinate/community/areas/<int:area_id>", methods=["POST"])
+@coordinator_required
 def area(area_id: int | None = None):
     """Add an area, or rename one (areas are never deleted: members point at them)."""
-    community = own_community()
+    community = current_user.community
     existing = db.session.get(Area, area_id) if area_id else None
     if area_id and (existing is None or existing.community_id != community.id):
         abort(404)
@@ -58,8 +55,8 @@ def area(area_id: int | None = None):
         flash(_("Please give the area a name of at most 80 characters."), "error")
         return redirect(url_for("communities.settings"))
     actor = logged_in_member()
-    if committed(None, lambda: rename_area(existing, actor=actor, name=form.name.data) if existing
-                 else add_area(community, actor=actor, name=form.name.data))[0]:
+    if submit(lambda: rename_area(existing, actor=actor, name=form.name.data) if existing
+              else add_area(community, actor=actor, name=form.name.data)):
         flash(_("The area %(name)s is saved.", name=form.name.data.strip()), "success")
     return redirect(url_for("communities.settings"))
 
@@ -83,9 +80,10 @@ def admin():
     require_admin()
     form = NewCommunityForm()
     if form.validate_on_submit():
-        ok, community = committed(form, lambda: _created(create_community(form.slug.data, form.name.data,
-                                                                            form.join_policy.data)))
-        if ok:
+        done = submit(lambda: _created(create_community(form.slug.data, form.name.data, form.join_policy.data)),
+                      form)
+        if done:
+            community = done.value
             flash(_("The community %(name)s is made. Now appoint its first coordinator.", name=community.name),
                   "success")
             return redirect(url_for("communities.admin_community", community_id=community.id))
@@ -107,7 +105,7 @@ def admin_community(community_id: int):
         if member is None:
             form.email.errors.append(_("Nobody in %(name)s has this email address. Ask them to join first.",
                                        name=community.name))
-        elif committed(form, lambda: set_coordinator(member, actor=logged_in_member(), coordinator=True))[0]:
+        elif submit(lambda: set_coordinator(member, actor=logged_in_member(), coordinator=True), form):
             flash(_("%(name)s is now a coordinator. We sent them an email.", name=member.name), "success")
             return redirect(url_for("communities.admin_community", community_id=community.id))
     coordinators = db.session.scalars(sa.select(Member).where(
@@ -123,7 +121,6 @@ def remove_coordinator(community_id: int, member_id: int):
     member = db.session.get(Member, member_id)
     if member is None or member.community_id != community_id or member.role != "coordinator":
         abort(404)
-    set_coordinator(member, actor=logged_in_member(), coordinator=False)
-    db.session.commit()
-    flash(_("%(name)s is no longer a coordinator. We sent them an email.", name=member.name), "success")
+    if submit(lambda: set_coordinator(member, actor=logged_in_member(), coordinator=False)):
+        flash(_("%(name)s is no longer a coordinator. We sent them an email.", name=member.name), "success")
     return redirect(url_for("communities.admin_community", community_id=community_id))

@@ -8,9 +8,10 @@ from timebank.communities.services import default_community
 from timebank.exchanges.models import OPEN_STATES
 from timebank.exchanges.services import exchanges_of
 from timebank.extensions import db
-from timebank.ledger.views import member_balance
+from timebank.ledger.position import balance_of
 from timebank.market.services import recent_posts
-from timebank.members.views import safe_next
+from timebank.web.guards import safe_next
+from timebank.web.submit import submit
 
 bp = Blueprint("core", __name__)
 
@@ -23,7 +24,7 @@ def index():
     return render_template("core/index.html", community=community,
                            recent_posts=recent_posts(community.id, viewer_id=current_user.id),
                            open_exchanges=exchanges_of(current_user, states=OPEN_STATES, limit=5),
-                           balance=member_balance(current_user))
+                           balance=balance_of(current_user))
 
 
 @bp.route("/language", methods=["POST"])
@@ -33,8 +34,10 @@ def set_language():
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
         if current_user.is_authenticated:
-            current_user.locale = locale
-            db.session.commit()
+            def remember():
+                current_user.locale = locale
+
+            submit(remember)
     return redirect(safe_next(request.form.get("next")))
 
 

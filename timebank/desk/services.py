@@ -12,7 +12,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
-from timebank.audit.services import ACTION_LABELS, record
+from timebank.audit.services import record
 from timebank.communities.models import Community
 from timebank.db import utcnow
 from timebank.desk.models import Assignment, MemberNote
@@ -23,9 +23,7 @@ from timebank.ledger.models import Account
 from timebank.mail.models import OutboxMessage
 from timebank.mail.services import queue_mail
 from timebank.market.models import Post
-from timebank.members.export import register_exporter
 from timebank.members.models import JoinRequest, Member
-from timebank.members.services import register_eraser
 from timebank.i18n import format_minutes
 from timebank.moderation.models import ModerationCase
 from timebank.moderation.services import ITEM_LABELS
@@ -45,7 +43,6 @@ AUDIT_LABELS = {
     "desk.released": _l("left a waiting task to others"),
     "desk.note_added": _l("added an internal note about the member"),
 }
-ACTION_LABELS.update(AUDIT_LABELS)
 
 
 class DeskError(DomainError):
@@ -436,9 +433,6 @@ def forget_desk(member: Member, _actor: Member) -> None:
     db.session.execute(sa.delete(MemberNote).where(MemberNote.member_id == member.id))
     db.session.execute(sa.delete(Assignment).where(Assignment.coordinator_id == member.id))
 
-
-register_exporter("coordinator_notes", export_notes)
-register_eraser("desk", forget_desk)
 
 
 # The weekly summary

@@ -7,8 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from timebank.exchanges.services import MESSAGE_MAX, REASON_MAX, THANKS_MAX, TITLE_MAX
 from timebank.ledger.services import KEY_MAX
-from timebank.market.forms import WholeNumberField, optional_int
-from timebank.members.forms import RadioChoiceField
+from timebank.web.fields import RadioChoiceField, WholeNumberField, optional_int
 
 
 class TimeForm(FlaskForm):

@@ -7,13 +7,14 @@ from flask_babel import lazy_gettext as _l
 from timebank.audit.services import record
 from timebank.db import take_write_lock
 from timebank.exchanges.errors import ExchangeError, NotAllowed
-from timebank.exchanges.services import REASON_MAX, _check_actor, _check_member, clean_text
+from timebank.exchanges.rules import REASON_MAX, _check_actor, _check_member
 from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.ledger.models import Transaction
 from timebank.members.models import Member
 from timebank.notifications.services import notify
 from timebank.permissions import can_coordinate
+from timebank.text import clean_text
 
 
 def _earlier(community_id: int, key: str | None) -> Transaction | None:
@@ -35,7 +36,7 @@ def give_hours(from_member: Member, to_member: Member | None, minutes: int, memo
     if (earlier := _earlier(from_member.community_id, key)) is not None:
         return earlier
     _check_actor(actor, from_member)
-    memo = clean_text(memo, REASON_MAX, "memo")
+    memo = clean_text(memo, REASON_MAX, "memo", refusal=ExchangeError)
     if to_member is not None:
         _check_member(to_member, from_member.community_id)
         if to_member.id == from_member.id:
@@ -65,7 +66,7 @@ def grant_from_fund(member: Member, minutes: int, reason: str, *, actor: Member,
     if (earlier := _earlier(member.community_id, key)) is not None:
         return earlier
     _check_member(member, actor.community_id)
-    reason = clean_text(reason, REASON_MAX, "reason", required=True)
+    reason = clean_text(reason, REASON_MAX, "reason", required=True, refusal=ExchangeError)
     transaction = ledger.transfer(ledger.fund_account(member.community_id), ledger.account_for(member), minutes,
                                   kind="grant", actor=actor, memo=reason, idempotency_key=key)
     record("hours.granted", actor=actor, on_behalf_of=member, subject=transaction, reason=reason, minutes=minutes)

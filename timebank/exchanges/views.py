@@ -11,30 +11,44 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from timebank.db import db_int
-from timebank.errors import DomainError
 from timebank.exchanges import services, transfers
-from timebank.exchanges.errors import AlreadyDone
-from timebank.exchanges.forms import (ConfirmForm, GiveForm, GrantForm, GroupForm, MessageForm, ProposeForm,
-                                      ReasonForm, ResolveForm, SettingsForm, SlipForm, ThanksForm, TimeForm)
+from timebank.exchanges.forms import (
+    ConfirmForm,
+    GiveForm,
+    GrantForm,
+    GroupForm,
+    MessageForm,
+    ProposeForm,
+    ReasonForm,
+    ResolveForm,
+    SettingsForm,
+    SlipForm,
+    ThanksForm,
+    TimeForm,
+)
 from timebank.exchanges.models import OPEN_STATES, Exchange, ThankYou
 from timebank.exchanges.wording import event_text, status
 from timebank.extensions import db
 from timebank.i18n import format_minutes
 from timebank.ledger.errors import LimitExceeded
-from timebank.ledger.services import account_for, fund_account, summary
-from timebank.market.views import visible_post
+from timebank.ledger.position import position_of
+from timebank.ledger.services import fund_account
 from timebank.members.acting import acting_member, logged_in_member, on_behalf_of
 from timebank.members.models import Member
 from timebank.members.services import directory
 from timebank.moderation.models import hidden
 from timebank.notifications.services import has_unread, read_now
-from timebank.permissions import can_coordinate
+from timebank.permissions import can_coordinate, can_read_thread, can_see_exchange
+from timebank.web.guards import coordinator_required, visible_post
+from timebank.web.submit import submit
 
 bp = Blueprint("exchanges", __name__, url_prefix="/exchanges")
 
 DONE_SHOWN = 20
 # Service errors about the time belong next to the hours box.
 FORM_FIELDS = {"minutes": "hours", "date": "date", "max_hours": "max_hours"}
+# Forms that move hours directly: a balance limit's refusal goes next to the hours too.
+WITHIN_LIMITS = {**FORM_FIELDS, LimitExceeded: "hours"}
 
 
 bp.add_app_template_global(event_text, "exchange_event")
@@ -69,40 +83,6 @@ def open_exchange_on(post, member: Member) -> Exchange | None:
 
 # Helpers ------------------------------------------------------------------------------------------
 
-def run(call, form=None):
-    """Run a service and commit; when it refuses, undo it, show why next to the field or at the
-    top of the page, and return None. A step taken already is said calmly. A balance limit's
-    refusal goes to the caller, which explains the ways forward."""
-    try:
-        result = call()
-    except AlreadyDone as done:
-        db.session.rollback()
-        flash(str(done), "info")
-        return None
-    except LimitExceeded:
-        raise
-    except DomainError as refusal:
-        db.session.rollback()
-        target = getattr(form, FORM_FIELDS.get(refusal.field, refusal.field or ""), None) if form else None
-        if target is not None:
-            target.errors = [*target.errors, str(refusal)]
-        else:
-            flash(str(refusal), "error")
-        return None
-    db.session.commit()
-    return result
-
-
-def run_within_limits(call, form):
-    """`run` for forms that move hours directly: a balance limit's refusal goes next to the hours."""
-    try:
-        return run(call, form)
-    except LimitExceeded as refusal:
-        db.session.rollback()
-        form.hours.errors = [*form.hours.errors, str(refusal)]
-        return None
-
-
 def acting() -> tuple[Member, Member | None]:
     """(the coordinator or member who acts, the member they act for or None)."""
     return logged_in_member(), on_behalf_of()
@@ -112,7 +92,7 @@ def exchange_for(exchange_id: int) -> Exchange:
     """An exchange the reader may look at: its participants (or a coordinator acting for one),
     and the coordinators of its community. Anything else is 'not found'."""
     exchange = db.get_or_404(Exchange, exchange_id)
-    if exchange.participant(acting_member()) is None and not can_coordinate(current_user, exchange.community_id):
+    if not can_see_exchange(current_user, exchange, acting_member()):
         abort(404)
     return exchange
 
@@ -135,13 +115,7 @@ def mine():
     sections["open"].sort(key=lambda e: not status(e, member).needs_you)
     sections["done"] = sections["done"][:DONE_SHOWN]
     return render_template("exchanges/mine.html", member=member, sections=sections,
-                           position=summary(account_for(member, create=False) or _empty_account(member)))
-
-
-def _empty_account(member: Member):
-    from timebank.ledger.models import Account
-
-    return Account(member=member, community=member.community, kind="member", status="open", balance=0)
+                           position=position_of(member))
 
 
 # Responding to a post -------------------------------------------------------------------------------
@@ -155,9 +129,11 @@ def propose(post_id: int):
         form.show(post.minutes)
     elif form.validate_on_submit():
         actor, helped = acting()
-        exchange = run(lambda: services.propose(post, helped or actor, form.total(), actor=actor,
-                                                message=form.message.data, date=form.date.data), form)
-        if exchange is not None:
+        done = submit(lambda: services.propose(post, helped or actor, form.total(), actor=actor,
+                                               message=form.message.data, date=form.date.data), form,
+                      fields=FORM_FIELDS)
+        if done:
+            exchange = done.value
             flash(_("Your proposal is sent. %(name)s gets a message and accepts or declines.",
                     name=post.owner.name), "success")
             return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
@@ -191,7 +167,7 @@ def render_detail(exchange: Exchange, status_code: int = 200, **forms):
     resolve_form = forms.get("resolve_form") or ResolveForm()
     if "resolve_form" not in forms:
         resolve_form.show(exchange.recorded_minutes or exchange.minutes)
-    show_thread = services.can_read_thread(current_user, exchange, me)
+    show_thread = can_read_thread(current_user, exchange, me)
     return render_template(
         "exchanges/detail.html", exchange=exchange, me=party, status=status(exchange, party),
         thread=services.thread(exchange) if show_thread else None, show_thread=show_thread,
@@ -234,12 +210,11 @@ def act(exchange_id: int, action: str):
     change, done = ACTIONS[action]
     actor, helped = acting()
     try:
-        result = run(lambda: change(exchange, actor, helped, form))
+        changed = submit(lambda: change(exchange, actor, helped, form), passthrough=(LimitExceeded,))
     except LimitExceeded as refusal:
-        db.session.rollback()
         return render_detail(exchange, 409, limit=refusal)
-    if result is not None:
-        flash(done(result), "success")
+    if changed:
+        flash(done(changed.value), "success")
     return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
 
 
@@ -249,8 +224,8 @@ def record(exchange_id: int):
     exchange = exchange_for(exchange_id)
     form = TimeForm()
     actor, helped = acting()
-    if form.validate_on_submit() and run(lambda: services.record_minutes(
-            exchange, form.total(), actor=actor, on_behalf_of=helped), form):
+    if form.validate_on_submit() and submit(lambda: services.record_minutes(
+            exchange, form.total(), actor=actor, on_behalf_of=helped), form, fields=FORM_FIELDS):
         flash(_("Saved: %(time)s. %(name)s is asked to confirm.", time=format_minutes(exchange.recorded_minutes),
                 name=exchange.receiver.name), "success")
         return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
@@ -267,16 +242,17 @@ def confirm(exchange_id: int):
         return render_detail(exchange, 422, confirm_form=form)
     override = (form.override_reason.data or "").strip() or None
     try:
-        result = run(lambda: services.confirm(exchange, actor=actor, on_behalf_of=helped, minutes=form.total(),
-                                              override_reason=override), form)
+        done = submit(lambda: services.confirm(exchange, actor=actor, on_behalf_of=helped, minutes=form.total(),
+                                               override_reason=override), form, fields=FORM_FIELDS,
+                      passthrough=(LimitExceeded,))
     except LimitExceeded as refusal:
         # Nothing was written: the exchange is still accepted, and the page says what can be done.
-        db.session.rollback()
         return render_detail(exchange, 409, confirm_form=form, limit=refusal)
-    if result is None:
+    if not done:
         if any(f.errors for f in form):
             return render_detail(exchange, 422, confirm_form=form)
         return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
+    result = done.value
     if result.is_group:
         flash(_("Thank you: your part is confirmed."), "success")
     elif result.state != "completed":
@@ -295,8 +271,8 @@ def message(exchange_id: int):
     exchange = exchange_for(exchange_id)
     form = MessageForm()
     actor, helped = acting()
-    if form.validate_on_submit() and run(lambda: services.post_message(exchange, helped or actor, form.text.data,
-                                                                       actor=actor), form):
+    if form.validate_on_submit() and submit(lambda: services.post_message(
+            exchange, helped or actor, form.text.data, actor=actor), form, fields=FORM_FIELDS):
         flash(_("Your message is sent."), "success")
         return redirect(url_for("exchanges.detail", exchange_id=exchange.id, _anchor="conversation"))
     return render_detail(exchange, 422, message_form=form)
@@ -309,8 +285,8 @@ def thank(exchange_id: int):
     form = ThanksForm()
     actor, helped = acting()
     to = db.session.get(Member, form.to.data) if form.to.data else None
-    if form.validate_on_submit() and run(lambda: services.thank(exchange, helped or actor, form.text.data,
-                                                                actor=actor, to=to), form):
+    if form.validate_on_submit() and submit(lambda: services.thank(
+            exchange, helped or actor, form.text.data, actor=actor, to=to), form, fields=FORM_FIELDS):
         flash(_("Thank you! Your note shows on the profile of %(name)s.", name=(to or _other(exchange)).name),
               "success")
         return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
@@ -329,13 +305,13 @@ def resolve(exchange_id: int):
     form = ResolveForm()
     if form.validate_on_submit():
         try:
-            result = run(lambda: services.resolve(exchange, actor=logged_in_member(), reason=form.reason.data,
-                                                  minutes=form.total(), cancel=form.decision.data == "cancel",
-                                                  override_limits=form.override.data), form)
+            done = submit(lambda: services.resolve(exchange, actor=logged_in_member(), reason=form.reason.data,
+                                                   minutes=form.total(), cancel=form.decision.data == "cancel",
+                                                   override_limits=form.override.data), form, fields=FORM_FIELDS,
+                          passthrough=(LimitExceeded,))
         except LimitExceeded as refusal:
-            db.session.rollback()
             return render_detail(exchange, 409, resolve_form=form, limit=refusal)
-        if result is not None:
+        if done:
             flash(_("Your decision is saved. Both members get a message with your reason."), "success")
             return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
     return render_detail(exchange, 422, resolve_form=form)
@@ -393,10 +369,11 @@ def new_group():
     form = GroupForm()
     if form.validate_on_submit():
         actor, _helped = acting()
-        exchange = run(lambda: services.create_group(
+        done = submit(lambda: services.create_group(
             organiser, form.role.data, form.title.data, form.total(), people.chosen, actor=actor,
-            date=form.date.data, message=form.message.data), form)
-        if exchange is not None:
+            date=form.date.data, message=form.message.data), form, fields=FORM_FIELDS)
+        if done:
+            exchange = done.value
             flash(_("The group exchange is made. Everyone gets a message and confirms their part."), "success")
             return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
     return render_template("exchanges/group_form.html", form=form, people=people, helped=on_behalf_of()), \
@@ -418,24 +395,23 @@ def give():
     elif (to_fund or people.chosen) and form.validate_on_submit():
         to = None if to_fund else people.chosen[0]
         actor, _helped = acting()
-        transaction = run_within_limits(lambda: transfers.give_hours(
-            giver, to, form.total(), form.memo.data, actor=actor, idempotency_key=form.request_key.data), form)
-        if transaction is not None:
+        if submit(lambda: transfers.give_hours(
+                giver, to, form.total(), form.memo.data, actor=actor, idempotency_key=form.request_key.data),
+                form, fields=WITHIN_LIMITS):
             flash(_("Done: %(time)s went to the community fund. Thank you!", time=format_minutes(form.total()))
                   if to is None else _("Done: %(time)s went to %(name)s. They get a message.",
                                        time=format_minutes(form.total()), name=to.name), "success")
             return redirect(url_for("ledger.mine"))
     return render_template("exchanges/give.html", form=form, people=people, to_fund=to_fund, giver=giver,
-                           position=summary(account_for(giver, create=False) or _empty_account(giver))), \
+                           position=position_of(giver)), \
         422 if request.method == "POST" else 200
 
 
 @bp.route("/grant", methods=["GET", "POST"])
 @login_required
+@coordinator_required
 def grant():
     """A coordinator gives a member hours from the community fund (?to=<id>)."""
-    if not can_coordinate(current_user, current_user.community_id):
-        abort(403)
     community_id = current_user.community_id
     people = picker("to", community_id)
     form = GrantForm()
@@ -444,10 +420,9 @@ def grant():
         form.show(request.args.get("minutes", type=db_int))
     elif people.chosen and form.validate_on_submit():
         member = people.chosen[0]
-        transaction = run_within_limits(lambda: transfers.grant_from_fund(
-            member, form.total(), form.reason.data, actor=logged_in_member(),
-            idempotency_key=form.request_key.data), form)
-        if transaction is not None:
+        if submit(lambda: transfers.grant_from_fund(
+                member, form.total(), form.reason.data, actor=logged_in_member(),
+                idempotency_key=form.request_key.data), form, fields=WITHIN_LIMITS):
             flash(_("Done: %(time)s went from the community fund to %(name)s. They see your reason.",
                     time=format_minutes(form.total()), name=member.name), "success")
             back = request.args.get("exchange", type=db_int)
@@ -461,19 +436,20 @@ def grant():
 
 @bp.route("/slip", methods=["GET", "POST"])
 @login_required
+@coordinator_required
 def slip():
-    if not can_coordinate(current_user, current_user.community_id):
-        abort(403)
     community_id = current_user.community_id
     provider, receiver = picker("provider", community_id), picker("receiver", community_id)
     form = SlipForm()
     if request.method == "GET":
         form.request_key.data = new_key()
     elif provider.chosen and receiver.chosen and form.validate_on_submit():
-        exchange = run_within_limits(lambda: services.record_paper_slip(
+        done = submit(lambda: services.record_paper_slip(
             provider.chosen[0], receiver.chosen[0], form.total(), actor=logged_in_member(), title=form.title.data,
-            date=form.date.data, note=form.note.data, idempotency_key=form.request_key.data), form)
-        if exchange is not None:
+            date=form.date.data, note=form.note.data, idempotency_key=form.request_key.data), form,
+            fields=WITHIN_LIMITS)
+        if done:
+            exchange = done.value
             flash(_("The paper slip is recorded: the hours moved, and both members are told.")
                   if exchange.state == "completed" else
                   _("The paper slip is recorded. %(name)s is asked to confirm it; the hours move when they do.",
@@ -485,9 +461,8 @@ def slip():
 
 @bp.route("/coordinate", methods=["GET", "POST"])
 @login_required
+@coordinator_required
 def coordinate():
-    if not can_coordinate(current_user, current_user.community_id):
-        abort(403)
     community = current_user.community
     form = SettingsForm()
     if request.method == "GET":
@@ -496,10 +471,11 @@ def coordinate():
         form.silence_margin_percent.data = community.exchange_silence_margin_percent
     elif form.validate_on_submit():
         hours = form.max_hours.data
-        if run(lambda: services.set_exchange_settings(
+        if submit(lambda: services.set_exchange_settings(
                 community, auto_confirm_days=form.auto_confirm_days.data,
                 max_minutes=hours * 60 if hours is not None else None,
-                silence_margin_percent=form.silence_margin_percent.data, actor=logged_in_member()), form):
+                silence_margin_percent=form.silence_margin_percent.data, actor=logged_in_member()), form,
+                fields=FORM_FIELDS):
             flash(_("Saved. Exchanges that are under way keep their date."), "success")
             return redirect(url_for("exchanges.coordinate"))
     open_count = db.session.scalar(sa.select(sa.func.count(Exchange.id)).where(

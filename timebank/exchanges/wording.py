@@ -6,8 +6,8 @@ from flask_babel import gettext as _
 
 from timebank.exchanges.models import Exchange
 from timebank.i18n import format_minutes
-from timebank.market.views import day
 from timebank.members.models import Member
+from timebank.web.filters import day
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,7 @@ from wtforms import BooleanField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from timebank.governance.services import BODY_MAX, COMMENT_MAX, REASON_MAX, TITLE_MAX
-from timebank.market.forms import WholeNumberField
-from timebank.members.forms import ChoiceField, RadioChoiceField
+from timebank.web.fields import ChoiceField, RadioChoiceField, WholeNumberField
 
 RULE_CHOICES = [
     SelectChoice("ledger_floor", _l("How much a member may owe at most (minutes, 0 or below, e.g. -600)")),

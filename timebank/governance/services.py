@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects import postgresql, sqlite
 
-from timebank.audit.services import ACTION_LABELS, record
+from timebank.audit.services import record
 from timebank.communities.models import JOIN_POLICIES, Community
 from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
@@ -24,7 +24,6 @@ from timebank.governance.models import (
 )
 from timebank.i18n import in_installation_language
 from timebank.ledger.errors import MAX_MINUTES, LedgerError
-from timebank.members.export import register_exporter
 from timebank.members.models import Member
 from timebank.permissions import can_coordinate, is_member_of
 
@@ -32,7 +31,8 @@ TITLE_MAX, BODY_MAX, OPTION_MAX, COMMENT_MAX, REASON_MAX = 200, 5000, 100, 2000,
 MAX_OPTIONS = 10
 MAX_VOTING_DAYS = 90
 
-ACTION_LABELS.update({
+# What these actions mean to the member they touched (listed in timebank/registry.py).
+AUDIT_LABELS = {
     "governance.proposed": _l("made a proposal"),
     "governance.supported": _l("supported a proposal"),
     "governance.opened": _l("put a proposal to the vote"),
@@ -43,7 +43,7 @@ ACTION_LABELS.update({
     "governance.rule_changed": _l("changed a rule of the neighbourhood after a vote"),
     "governance.comment_hidden": _l("hid a comment on a proposal"),
     "governance.settings_changed": _l("changed how many neighbours must support a proposal"),
-})
+}
 
 
 # Reading
@@ -630,6 +630,3 @@ def export_governance(member: Member) -> dict:
         "comments": [{"proposal_id": c.proposal_id, "at": c.created_at, "text": c.body,
                       "hidden_reason": c.hidden_reason or None} for c in written],
     }
-
-
-register_exporter("governance", export_governance)

@@ -14,9 +14,8 @@ from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
 from timebank.ledger.errors import InvalidTransaction
 from timebank.ledger.models import TRANSACTION_KINDS
-from timebank.ledger.services import (
-    ACCOUNTS, LOCK_ACCOUNTS, MEMO_MAX, POSTINGS, TRANSACTIONS, checked_legs, check_leg,
-)
+from timebank.ledger.fastpath import ACCOUNTS, LOCK_ACCOUNTS, POSTINGS, TRANSACTIONS
+from timebank.ledger.services import MEMO_MAX, check_leg, checked_legs
 from timebank.stats.rollup import record_entries
 
 Entry = tuple[int, str, Sequence[tuple[int, int]], datetime, str]
@@ -90,7 +89,8 @@ def bulk_post(entries: Sequence[Entry], *, skip_refused: bool = True) -> list[in
         conn.execute(sa.update(ACCOUNTS).where(ACCOUNTS.c.id == sa.bindparam("account"))
                      .values(balance=sa.bindparam("new")), changed)
     record_entries(conn, [(header["community_id"], header["kind"], header["created_at"],
-                           [(p["account_id"], accounts[p["account_id"]].member_id, p["amount"]) for p in postings])
+                           [(p["account_id"], accounts[p["account_id"]].member_id, p["amount"],
+                             accounts[p["account_id"]].kind) for p in postings])
                           for header, postings in zip(headers, legs_of_kept)])
     written = iter(new_ids)
     return [next(written) if was_kept else None for was_kept in kept]

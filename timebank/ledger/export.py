@@ -13,7 +13,6 @@ from timebank.extensions import db
 from timebank.i18n import format_minutes
 from timebank.ledger.models import Account, Posting, Transaction
 from timebank.ledger.services import StatementLine, account_for, statement
-from timebank.members.export import register_exporter
 from timebank.members.models import Member
 from timebank.spreadsheets import safe_cell
 
@@ -96,6 +95,3 @@ def export_member_entries(member: Member) -> list[dict]:
     return [{"transaction_id": line.transaction_id, "created_at": line.created_at, "kind": line.kind,
              "memo": line.memo, "amount_minutes": line.amount, "balance_after_minutes": line.balance_after,
              "with": list(line.others)} for line in statement(account)]
-
-
-register_exporter("ledger", export_member_entries)

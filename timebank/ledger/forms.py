@@ -8,8 +8,7 @@ from wtforms import HiddenField, SelectChoice, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from timebank.ledger.services import KEY_MAX, MEMO_MAX
-from timebank.market.forms import WholeNumberField
-from timebank.members.forms import RadioChoiceField
+from timebank.web.fields import RadioChoiceField, WholeNumberField
 
 REASON_REQUIRED = _l("Please write down why.")
 

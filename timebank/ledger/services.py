@@ -7,9 +7,7 @@ caused the movement (an exchange, an erasure), or rolls back and nothing happene
 
 Every transfer runs four statements (lock and read the accounts, insert the transaction, insert
 its postings, update the balances). They bypass the unit of work and SQLAlchemy's per-statement
-machinery, which cost several times the SQL itself (see _on_driver and benchmarks/ledger.py)."""
-import collections
-import functools
+machinery, which cost several times the SQL itself (see ledger/fastpath.py and benchmarks/ledger.py)."""
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,12 +15,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.util import identity_key
 
-from timebank.audit.services import ACTION_LABELS, record
+from timebank.audit.services import record
 from timebank.communities.models import Community
 from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
@@ -30,6 +24,9 @@ from timebank.ledger.errors import (
     MAX_MINUTES, AccountClosed, AlreadyReversed, IdempotencyConflict, InvalidAmount, InvalidSetting,
     IntoOwnAccount, InvalidTransaction, LedgerError, LimitExceeded, NotAllowed, OwnAccount,
 )
+from timebank.ledger.fastpath import (ACCOUNTS, BALANCE, INSERT_POSTINGS, LEGS, REVERSAL_OF, TRANSACTION_BY_KEY,
+                                      TRANSACTIONS, UPDATE_BALANCE, insert_ignoring, keep_loaded_balances,
+                                      lock_accounts, on_driver, persistent)
 from timebank.ledger.models import (
     ACCOUNT_STATUSES, FUND_FLOOR, POT_FLOOR, TRANSACTION_KINDS, Account, Posting, Transaction,
 )
@@ -37,118 +34,24 @@ from timebank.members.models import Member
 from timebank.permissions import can_correct_ledger, can_manage_account
 from timebank.stats.rollup import record_transaction
 
-ACCOUNTS = Account.__table__
-TRANSACTIONS = Transaction.__table__
-POSTINGS = Posting.__table__
-MEMBERS = Member.__table__
-COMMUNITIES = Community.__table__
-
 MEMO_MAX = 500
 KEY_MAX = 100
 
 # Member statuses under which a member's account takes no postings, whatever its own status.
 MEMBER_BLOCKS = {"suspended": "suspended", "erased": "closed", "rejected": "closed"}
 
-# How the member's "Done for you" page says what a coordinator did to their account.
-ACTION_LABELS.update({
+# How the member's "Done for you" page says what a coordinator did to their account (listed in
+# timebank/registry.py).
+AUDIT_LABELS = {
+    "ledger.statement_exported": _l("downloaded the member's statement of hours"),
+    "ledger.fund_exported": _l("downloaded the statement of the community fund"),
     "ledger.limits_changed": _l("changed how low and how high the balance may go"),
     "ledger.account_status": _l("paused the hours on the account, or let them move again"),
     "ledger.limit_override": _l("let a transaction go past a balance limit"),
     "ledger.settled": _l("settled the balance with the community fund"),
     "ledger.reversed": _l("undid a transaction"),
     "ledger.settings_changed": _l("changed the rules for hours of the neighbourhood"),
-})
-
-
-_INSERT_POSTINGS = sa.insert(POSTINGS)
-_UPDATE_BALANCE = (sa.update(ACCOUNTS).where(ACCOUNTS.c.id == sa.bindparam("account"))
-                   .values(balance=ACCOUNTS.c.balance + sa.bindparam("amount")))
-_TRANSACTION_BY_KEY = sa.select(TRANSACTIONS).where(TRANSACTIONS.c.community_id == sa.bindparam("community"),
-                                                    TRANSACTIONS.c.idempotency_key == sa.bindparam("key"))
-_REVERSAL_OF = sa.select(TRANSACTIONS).where(TRANSACTIONS.c.reverses_id == sa.bindparam("original"))
-_LEGS = sa.select(POSTINGS.c.account_id, POSTINGS.c.amount).where(POSTINGS.c.transaction_id == sa.bindparam("txn"))
-_BALANCE = sa.select(ACCOUNTS.c.balance).where(ACCOUNTS.c.id == sa.bindparam("account"))
-
-
-def _insert(table: sa.Table, dialect_name: str | None = None) -> sa.Insert:
-    """INSERT … ON CONFLICT DO NOTHING in the session's dialect (both support it, spelled apart)."""
-    return _insert_ignoring_conflicts(table, dialect_name or db.session.get_bind().dialect.name)
-
-
-@functools.cache
-def _insert_ignoring_conflicts(table: sa.Table, dialect_name: str) -> sa.Insert:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(table).on_conflict_do_nothing()
-    return statement.returning(table.c.id) if table is TRANSACTIONS else statement
-
-
-# Lock accounts in id order (so two writers never wait on each other in a circle) and read what
-# the checks need: balance, limits, and the owner's status and name.
-LOCK_ACCOUNTS = (
-    sa.select(ACCOUNTS.c.id, ACCOUNTS.c.community_id, ACCOUNTS.c.member_id, ACCOUNTS.c.kind, ACCOUNTS.c.status, ACCOUNTS.c.balance,
-              ACCOUNTS.c.floor_override, ACCOUNTS.c.ceiling_override, COMMUNITIES.c.ledger_floor,
-              COMMUNITIES.c.ledger_ceiling, MEMBERS.c.status.label("member_status"), MEMBERS.c.name.label("owner"))
-    .select_from(ACCOUNTS.join(COMMUNITIES, COMMUNITIES.c.id == ACCOUNTS.c.community_id)
-                 .outerjoin(MEMBERS, MEMBERS.c.id == ACCOUNTS.c.member_id))
-    .order_by(ACCOUNTS.c.id)
-    .with_for_update(of=ACCOUNTS)
-)
-
-
-@functools.cache
-def _lock_statement(count: int) -> sa.Select:
-    """One statement per number of accounts (2 or 3 almost always): an expanding IN list would
-    cost a re-render on every transfer."""
-    return LOCK_ACCOUNTS.where(ACCOUNTS.c.id.in_([sa.bindparam(f"id{i}") for i in range(count)]))
-
-
-def _lock(conn: sa.Connection, account_ids: list[int]) -> list:
-    return _on_driver(conn, _lock_statement(len(account_ids)), {f"id{i}": v for i, v in enumerate(account_ids)})
-
-
-def _on_driver(conn: sa.Connection, statement, params: dict | list[dict]) -> list | None:
-    """Run a hot-path Core statement on the driver cursor of the session's own connection, so in
-    its transaction. Through SQLAlchemy the service reached a fifth of the raw driver's throughput
-    on SQLite, short of the quarter it must reach. The statement is compiled once per dialect,
-    values go through the columns' bind processors (UTC timestamps), and driver errors come out
-    as SQLAlchemy's, as from any statement. Returns the rows of a SELECT or RETURNING."""
-    columns = tuple(params if isinstance(params, dict) else params[0])
-    sql, order, processors = _compiled(statement, conn.dialect, columns)
-
-    def driver_params(values: dict):
-        values = {**values, **{name: process(values[name]) for name, process in processors.items()}}
-        return tuple(values[name] for name in order) if order else values
-
-    dbapi = conn.dialect.loaded_dbapi
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        if isinstance(params, dict):
-            cursor.execute(sql, driver_params(params))
-            if cursor.description is None:
-                return None
-            row_type = _row_type(tuple(column[0] for column in cursor.description))
-            return [row_type(*row) for row in cursor.fetchall()]
-        cursor.executemany(sql, [driver_params(values) for values in params])
-        return None
-    except dbapi.Error as error:
-        raise sa.exc.DBAPIError.instance(sql, params, error, dbapi.Error) from error
-    finally:
-        cursor.close()
-
-
-@functools.cache
-def _compiled(statement, dialect: sa.Dialect, columns: tuple[str, ...]):
-    """(SQL, parameter order for positional drivers or None, bind processors by parameter)."""
-    compiled = statement.compile(dialect=dialect, column_keys=list(columns))
-    processors = {name: process for name, bind in compiled.binds.items()
-                  if (process := bind.type.bind_processor(dialect)) is not None}
-    return compiled.string, compiled.positiontup, processors
-
-
-@functools.cache
-def _row_type(names: tuple[str, ...]):
-    """Rows whose values are read by column name, like SQLAlchemy's."""
-    return collections.namedtuple("Row", names)
+}
 
 
 def _id(instance: Account | Member | int) -> int:
@@ -200,7 +103,7 @@ def accounts_for(*members: Member) -> list[Account]:
     if missing:
         take_write_lock(db.session)
         now = utcnow()
-        db.session.execute(_insert(ACCOUNTS), [
+        db.session.execute(insert_ignoring(ACCOUNTS), [
             dict(community_id=member.community_id, member_id=member.id, kind="member", status="open", balance=0,
                  created_at=now) for member in missing])
         found = {account.member_id: account for account in db.session.scalars(query)}
@@ -220,7 +123,7 @@ def fund_account(community_id: int, *, create: bool = True) -> Account | None:
 def _create_account(**values) -> None:
     """Insert unless someone else just did (a concurrent first request); the caller reads it back."""
     take_write_lock(db.session)
-    db.session.execute(_insert(ACCOUNTS).values(status="open", balance=0, created_at=utcnow(), **values))
+    db.session.execute(insert_ignoring(ACCOUNTS).values(status="open", balance=0, created_at=utcnow(), **values))
 
 
 def effective_limits(account: Account, community: Community | None = None) -> tuple[int | None, int | None]:
@@ -278,7 +181,7 @@ def summary(account: Account) -> Summary:
 
 def balance(account: Account) -> int:
     """The account's balance as committed (or as written in this transaction), in minutes."""
-    return db.session.connection().execute(_BALANCE, {"account": _id(account)}).scalar_one()
+    return db.session.connection().execute(BALANCE, {"account": _id(account)}).scalar_one()
 
 
 def set_limits(account: Account, *, floor: int | None, ceiling: int | None, actor: Member | None,
@@ -418,7 +321,7 @@ def settle_to_fund(member: Member, *, actor: Member | None, reason: str) -> Tran
     take_write_lock(db.session)
     account, fund = account_for(member), fund_account(member.community_id)
     pots = list(db.session.scalars(sa.select(Account.id).where(Account.member_id == member.id, Account.kind == "pot")))
-    locked = {row.id: row for row in _lock(db.session.connection(), sorted([account.id, fund.id, *pots]))}
+    locked = {row.id: row for row in lock_accounts(db.session.connection(), sorted([account.id, fund.id, *pots]))}
     held = {account_id: locked[account_id].balance for account_id in (account.id, *pots) if locked[account_id].balance}
     owed = sum(held.values())
     if not held:
@@ -554,7 +457,7 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
         raise InvalidTransaction("key")
 
     conn = db.session.connection()
-    rows = _lock(conn, list(amounts))
+    rows = lock_accounts(conn, list(amounts))
     if len(rows) != len(amounts):
         raise InvalidTransaction("unknown_account")
     if community_id is None:
@@ -584,7 +487,7 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
     header = dict(community_id=community_id, kind=kind, memo=memo, actor_id=_id(actor) if actor else None,
                   on_behalf_of_id=content["on_behalf_of_id"], created_at=now, idempotency_key=idempotency_key,
                   reverses_id=reverses_id)
-    inserted = _on_driver(conn, _insert(TRANSACTIONS, conn.dialect.name), header)
+    inserted = on_driver(conn, insert_ignoring(TRANSACTIONS, conn.dialect.name), header)
     transaction_id = inserted[0].id if inserted else None
     if transaction_id is None:
         # A concurrent request with the same key, or undoing the same transaction, committed first.
@@ -594,16 +497,13 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
         return earlier, False
     for posting in postings:
         posting["transaction_id"] = transaction_id
-    _on_driver(conn, _INSERT_POSTINGS, postings)
-    _on_driver(conn, _UPDATE_BALANCE, [{"account": p["account_id"], "amount": p["amount"]} for p in postings])
+    on_driver(conn, INSERT_POSTINGS, postings)
+    on_driver(conn, UPDATE_BALANCE, [{"account": p["account_id"], "amount": p["amount"]} for p in postings])
     record_transaction(conn, community_id=community_id, kind=kind, created_at=now, reverses_id=reverses_id,
-                       legs=[(row.id, row.member_id, amounts[row.id]) for row in rows], run=_on_driver)
+                       legs=[(row.id, row.member_id, amounts[row.id], row.kind) for row in rows], run=on_driver)
 
-    for posting in postings:
-        account = db.session.identity_map.get(identity_key(Account, posting["account_id"]))
-        if account is not None and "balance" in account.__dict__:
-            set_committed_value(account, "balance", posting["balance_after"])
-    transaction = _persistent(Transaction, id=transaction_id, **header)
+    keep_loaded_balances(postings)
+    transaction = persistent(Transaction, id=transaction_id, **header)
     if overridden:
         record("ledger.limit_override", actor=actor, community_id=community_id, on_behalf_of=on_behalf_of,
                subject=transaction, reason=override_reason, accounts=overridden)
@@ -617,31 +517,20 @@ def _refuse_paying_oneself(actor_id: int, rows: list, amounts: dict[int, int]) -
         raise IntoOwnAccount()
 
 
-def _persistent(model, **values):
-    """The ORM object of a row just written, without reading it back. Built as the ORM's own
-    loading builds objects (no constructor; values put straight into the instance dict, which
-    make_transient_to_detached then marks as loaded), at a quarter of a constructor's cost."""
-    instance = model.__mapper__.class_manager.new_instance()
-    instance.__dict__.update(values)
-    make_transient_to_detached(instance)
-    db.session.add(instance)
-    return instance
-
-
 def _earlier(conn, content: dict, key: str | None) -> Transaction | None:
     """The transaction this request already made (same key, same content), if any. Raises when
     the key was used for something else, or when the transaction to undo is undone already."""
     if key is not None:
-        row = conn.execute(_TRANSACTION_BY_KEY, {"community": content["community_id"], "key": key}).first()
+        row = conn.execute(TRANSACTION_BY_KEY, {"community": content["community_id"], "key": key}).first()
         if row is not None:
-            legs = dict(conn.execute(_LEGS, {"txn": row.id}).all())
+            legs = dict(conn.execute(LEGS, {"txn": row.id}).all())
             stored = dict(community_id=row.community_id, kind=row.kind, memo=row.memo, reverses_id=row.reverses_id,
                           on_behalf_of_id=row.on_behalf_of_id, amounts=legs)
             if stored != content:
                 raise IdempotencyConflict(key, row.id)
             return db.session.get(Transaction, row.id)
     if content["reverses_id"] is not None:
-        row = conn.execute(_REVERSAL_OF, {"original": content["reverses_id"]}).first()
+        row = conn.execute(REVERSAL_OF, {"original": content["reverses_id"]}).first()
         if row is not None:
             raise AlreadyReversed(content["reverses_id"], row.id)
     return None

@@ -4,8 +4,8 @@ an account its own limits or pause it; undoing a transaction; and the community'
 hours (limits, low-balance warning, levy)."""
 import uuid
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -17,19 +17,22 @@ from timebank.ledger.errors import AlreadyReversed, LedgerError
 from timebank.ledger.export import kind_label, statement_csv
 from timebank.ledger.forms import AccountLimitsForm, AccountStatusForm, LedgerSettingsForm, UndoForm
 from timebank.ledger.models import Account, Transaction
-from timebank.ledger.services import (account_for, fund_account, request_key, reverse, set_ledger_settings,
-                                      set_limits, set_status, statement, summary)
+from timebank.ledger.position import balance_of, fund_of, member_account
+from timebank.ledger.services import (account_for, request_key, reverse, set_ledger_settings, set_limits, set_status,
+                                      statement, summary)
 from timebank.members.acting import logged_in_member
 from timebank.members.models import Member
-from timebank.members.views import safe_next
 from timebank.permissions import can_correct_ledger, can_manage_account, can_view_statement
+from timebank.web.guards import coordinator_required, safe_next
+from timebank.web.submit import submit
 
 bp = Blueprint("ledger", __name__, url_prefix="/account")
 
 PAGE_SIZE = 50
-# The box in which a refused setting is shown, by the service's name for the setting.
+# The box in which a refused setting is shown, by the service's name for the setting; any other
+# refusal goes next to the reason.
 SETTING_FIELDS = {"floor": "owe_hours", "ceiling": "save_hours", "warning": "warning_hours",
-                  "levy_percent": "levy_percent"}
+                  "levy_percent": "levy_percent", LedgerError: "reason"}
 
 
 @bp.app_template_filter("ledger_kind")
@@ -48,23 +51,7 @@ def ledger_clock(moment) -> str:
     return format_time(moment, "short")
 
 
-@bp.app_template_global()
-def member_balance(member: Member) -> int:
-    """A member's balance in minutes, for pages that show it where `can_see_balance` allows."""
-    account = account_for(member, create=False)
-    return account.balance if account else 0
-
-
-def _member_account(member: Member) -> Account:
-    """The member's account; one with nothing on it yet is shown without being created (a page
-    view writes nothing)."""
-    return account_for(member, create=False) or Account(
-        member=member, community=member.community, kind="member", status="open", balance=0)
-
-
-def _fund(community_id: int) -> Account:
-    return fund_account(community_id, create=False) or Account(
-        community_id=community_id, community=current_user.community, kind="fund", status="open", balance=0)
+bp.add_app_template_global(balance_of, "member_balance")
 
 
 def _viewable_member(member_id: int) -> Member:
@@ -83,23 +70,6 @@ def _page(account: Account, *, owner: Member | None, csv_url: str, **forms):
                            is_own=owner is not None and owner.id == current_user.id, **forms)
 
 
-def _saved(call, form) -> bool:
-    """Run a coordinator's change and commit; when the service refuses, roll back and show why
-    next to the box at fault (or the reason)."""
-    try:
-        call()
-    except LedgerError as refusal:
-        db.session.rollback()
-        target = getattr(form, SETTING_FIELDS.get(refusal.field or "", "reason"), None)
-        if target is None:
-            flash(str(refusal), "error")
-        else:
-            target.errors = [*target.errors, str(refusal)]
-        return False
-    db.session.commit()
-    return True
-
-
 def _csv(account: Account, name: str) -> Response:
     lines = statement(account) if account.id else []
     body = "\ufeff" + statement_csv(lines, lambda moment: format_datetime(moment, "yyyy-MM-dd HH:mm"))
@@ -111,13 +81,13 @@ def _csv(account: Account, name: str) -> Response:
 @bp.route("")
 @login_required
 def mine():
-    return _page(_member_account(current_user), owner=current_user, csv_url=url_for(".mine_csv"))
+    return _page(member_account(current_user), owner=current_user, csv_url=url_for(".mine_csv"))
 
 
 @bp.route("/statement.csv")
 @login_required
 def mine_csv():
-    return _csv(_member_account(current_user), "statement")
+    return _csv(member_account(current_user), "statement")
 
 
 @bp.route("/members/<int:member_id>")
@@ -131,7 +101,7 @@ def _member_page(member: Member, limits_form: AccountLimitsForm | None = None,
                  status_form: AccountStatusForm | None = None):
     """The member's statement; for their coordinators also the forms for the account's own limits
     and its pause (showing what was typed when a change was refused)."""
-    account = _member_account(member)
+    account = member_account(member)
     forms = {}
     if can_manage_account(current_user, member):
         if limits_form is None:
@@ -156,9 +126,9 @@ def member_limits(member_id: int):
     """A coordinator gives the account its own floor and ceiling; empty boxes: the community's."""
     member = _manageable_member(member_id)
     form = AccountLimitsForm(prefix="limits")
-    if form.validate_on_submit() and _saved(lambda: set_limits(
+    if form.validate_on_submit() and submit(lambda: set_limits(
             account_for(member), floor=form.floor(), ceiling=form.ceiling(), actor=logged_in_member(),
-            reason=form.reason.data), form):
+            reason=form.reason.data), form, fields=SETTING_FIELDS):
         flash(_("The limits of %(name)s are saved. They see them on their account, with your reason.",
                 name=member.name), "success")
         return redirect(url_for(".member", member_id=member.id))
@@ -175,12 +145,13 @@ def member_status(member_id: int):
     wanted = request.form.get("status")
     if wanted not in ("open", "suspended"):
         abort(400)
-    account = _member_account(member)
+    account = member_account(member)
     if account.status == wanted or account.status == "closed":
         flash(_("Nothing changed: the account is like that already."), "info")
         return redirect(url_for(".member", member_id=member.id))
-    if form.validate_on_submit() and _saved(lambda: set_status(
-            account_for(member), wanted, actor=logged_in_member(), reason=form.reason.data), form):
+    if form.validate_on_submit() and submit(lambda: set_status(
+            account_for(member), wanted, actor=logged_in_member(), reason=form.reason.data), form,
+            fields=SETTING_FIELDS):
         flash(_("The hours of %(name)s are paused: nothing can go in or out.", name=member.name)
               if wanted == "suspended" else _("Hours can go in and out of the account of %(name)s again.",
                                                 name=member.name), "success")
@@ -195,42 +166,39 @@ def member_csv(member_id: int):
     if member.id != current_user.id:  # a coordinator downloading a member's statement is a data export
         record("ledger.statement_exported", actor=current_user, subject=member, community_id=member.community_id)
         db.session.commit()
-    return _csv(_member_account(member), f"statement-{member_id}")
+    return _csv(member_account(member), f"statement-{member_id}")
 
 
 @bp.route("/fund")
 @login_required
+@coordinator_required
 def fund():
-    if not can_correct_ledger(current_user, current_user.community_id):
-        abort(403)
-    return _page(_fund(current_user.community_id), owner=None, csv_url=url_for(".fund_csv"))
+    return _page(fund_of(current_user.community), owner=None, csv_url=url_for(".fund_csv"))
 
 
 @bp.route("/fund/statement.csv")
 @login_required
+@coordinator_required
 def fund_csv():
-    if not can_correct_ledger(current_user, current_user.community_id):
-        abort(403)
     record("ledger.fund_exported", actor=current_user)
     db.session.commit()
-    return _csv(_fund(current_user.community_id), "fund")
+    return _csv(fund_of(current_user.community), "fund")
 
 
 @bp.route("/rules", methods=["GET", "POST"])
 @login_required
+@coordinator_required
 def settings():
     """A coordinator sets the community's limits, the low-balance warning and the levy."""
-    if not can_correct_ledger(current_user, current_user.community_id):
-        abort(403)
     community = current_user.community
     form = LedgerSettingsForm()
     if request.method == "GET":
         form.show_limits(community.ledger_floor, community.ledger_ceiling)
         form.show_warning(community.ledger_warning)
         form.levy_percent.data = community.ledger_levy_percent
-    elif form.validate_on_submit() and _saved(lambda: set_ledger_settings(
+    elif form.validate_on_submit() and submit(lambda: set_ledger_settings(
             community, floor=form.floor(), ceiling=form.ceiling(), warning=form.warning(),
-            levy_percent=form.levy_percent.data, actor=logged_in_member()), form):
+            levy_percent=form.levy_percent.data, actor=logged_in_member()), form, fields=SETTING_FIELDS):
         flash(_("Saved. Every account without limits of its own follows them now."), "success")
         return redirect(url_for(".settings"))
     return render_template("ledger/settings.html", form=form, community=community), \
@@ -252,17 +220,13 @@ def undo(transaction_id: int):
         form.request_key.data = uuid.uuid4().hex
     elif form.validate_on_submit():
         try:
-            reverse(transaction, actor=current_user, reason=form.reason.data,
-                    idempotency_key=request_key(current_user, "undo", form.request_key.data))
+            done = submit(lambda: reverse(transaction, actor=current_user, reason=form.reason.data,
+                                          idempotency_key=request_key(current_user, "undo", form.request_key.data)),
+                          form, fields={LedgerError: "reason"}, passthrough=(AlreadyReversed,))
         except AlreadyReversed as error:
-            db.session.rollback()
             flash(str(error), "info")
             return redirect(back)
-        except LedgerError as error:
-            db.session.rollback()
-            form.reason.errors.append(str(error))
-        else:
-            db.session.commit()
+        if done:
             flash(_("The transaction is undone: the hours went back. Both statements show your reason."),
                   "success")
             return redirect(back)

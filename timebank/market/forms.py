@@ -8,50 +8,12 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from timebank.db import db_int
 from timebank.market.models import DAY_PARTS, DAYS
-from timebank.market.services import (CATEGORY_NAME_MAX, DESCRIPTION_MAX, NOTE_MAX, REASON_MAX, TITLE_MAX,
-                                      PostDetails)
-
-
-def choices(pairs) -> list[SelectChoice]:
-    """(value, label) pairs as the options of a select or a group of checkboxes."""
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
-def optional_int(value) -> int | None:
-    """Select values: a number, or None for '' and anything that is not a number an id can be."""
-    try:
-        return db_int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-class WholeNumberField(StringField):
-    """A number typed on a phone's number pad; empty means 'not given'. What was typed stays in
-    the box when it is not a number."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("render_kw", {"inputmode": "numeric", "autocomplete": "off"})
-        super().__init__(*args, **kwargs)
-
-    def process_formdata(self, valuelist):
-        text = (valuelist[0] if valuelist else "").strip()
-        self.data = None
-        if text:
-            try:
-                self.data = int(text)
-            except ValueError:
-                raise ValueError(_l("Please fill in a whole number, for example 2.")) from None
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else str(self.data)
+from timebank.market.services import CATEGORY_NAME_MAX, DESCRIPTION_MAX, NOTE_MAX, REASON_MAX, TITLE_MAX, PostDetails
+from timebank.web.fields import WholeNumberField, choices, optional_int
 
 
 class MultiCheckboxField(SelectMultipleField):

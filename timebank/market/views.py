@@ -1,55 +1,39 @@
 """The market pages: the listing and search, a post, placing and changing posts, my posts, and
 the coordinator's categories and settings."""
-from datetime import datetime
 
 import sqlalchemy as sa
 from babel.dates import get_day_names
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_timedelta, get_locale, to_user_timezone
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from markupsafe import Markup, escape
 
 from timebank.communities.models import Area, Category
-from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.i18n import format_minutes
-from timebank.market import services
-from timebank.market.forms import (DigestForm, ExpiryForm, MergeForm, ModerateForm, PostForm, category_form,
-                                   category_names, choices, optional_int)
+from timebank.market import finding, services
+from timebank.market.forms import (
+    DigestForm,
+    ExpiryForm,
+    MergeForm,
+    ModerateForm,
+    PostForm,
+    category_form,
+    category_names,
+)
 from timebank.market.models import DAYS, KINDS, Post
 from timebank.market.services import Filters, MarketError
 from timebank.members.acting import acting_member, on_behalf_of
-from timebank.members.views import safe_next
-from timebank.permissions import can_coordinate, can_manage_post, can_moderate_post, can_see_post
+from timebank.permissions import can_manage_post, can_moderate_post
+from timebank.web.fields import choices, optional_int
+from timebank.web.filters import day
+from timebank.web.guards import coordinator_required, safe_next, visible_post
+from timebank.web.submit import submit
 
 bp = Blueprint("market", __name__, url_prefix="/market")
 
 # Service errors about the estimated time belong next to the hours box.
 FORM_FIELDS = {"minutes": "time_hours"}
-
-
-@bp.app_template_filter("nl2br")
-def nl2br(text: str | None) -> Markup:
-    """Plain text with its line breaks kept; everything else escaped."""
-    return Markup("<br>\n").join(escape(line) for line in (text or "").split("\n"))
-
-
-@bp.app_template_filter("first_name")
-def first_name(name: str) -> str:
-    return (name or "").split(" ")[0]
-
-
-@bp.app_template_filter("day")
-def day(moment: datetime) -> str:
-    """A date as people write it, in their time zone: '26 November 2026'."""
-    return format_date(to_user_timezone(moment), "long")
-
-
-@bp.app_template_filter("ago")
-def ago(moment: datetime) -> str:
-    """'3 days ago'."""
-    return format_timedelta(moment - utcnow(), granularity="minute", add_direction=True)
 
 
 @bp.app_template_filter("availability")
@@ -93,7 +77,7 @@ def index():
     kept = {k: v for k, v in kept.items() if v is not None}
     return render_template("market/index.html", page=page, filters=filters, kept=kept, category=category,
                            categories=active_categories(community.id), areas=community.areas,
-                           count_limit=services.COUNT_LIMIT)
+                           count_limit=finding.COUNT_LIMIT)
 
 
 @bp.route("/posts/<int:post_id>")
@@ -120,9 +104,10 @@ def new_post(kind: str):
         form.area_id.data = owner.area_id
     fill_choices(form, owner.community_id)
     if form.validate_on_submit():
-        post = attempt(lambda: services.create_post(owner, kind, form.details(), actor=current_user,
-                                                    photo=form.photo.data), form)
-        if post is not None:
+        done = submit(lambda: services.create_post(owner, kind, form.details(), actor=current_user,
+                                                   photo=form.photo.data), form, fields=FORM_FIELDS)
+        if done:
+            post = done.value
             flash(placed_message(post), "success")
             return redirect(url_for("market.post_detail", post_id=post.id))
     return render_post_form(form, kind, None)
@@ -136,8 +121,9 @@ def edit_post(post_id: int):
     if request.method == "GET":
         form.show_minutes(post.minutes)
     fill_choices(form, post.community_id, keep=post.category)
-    if form.validate_on_submit() and attempt(lambda: services.edit_post(
-            post, form.details(), actor=current_user, photo=form.photo.data, remove_photo=form.remove_photo.data), form):
+    if form.validate_on_submit() and submit(lambda: services.edit_post(
+            post, form.details(), actor=current_user, photo=form.photo.data, remove_photo=form.remove_photo.data),
+            form, fields=FORM_FIELDS):
         flash(_("Your changes are saved."), "success")
         return redirect(url_for("market.post_detail", post_id=post.id))
     return render_post_form(form, post.kind, post)
@@ -150,7 +136,7 @@ def change_post(post_id: int, action: str):
     post = owned_post(post_id)
     change = {"pause": services.pause_post, "resume": services.resume_post,
               "close": services.close_post, "renew": services.renew_post}[action]
-    if attempt(lambda: change(post, actor=current_user)):
+    if submit(lambda: change(post, actor=current_user)):
         flash({
             "pause": _("Your post is paused: it is out of the market until you put it back online."),
             "resume": _("Your post is back online."),
@@ -168,7 +154,7 @@ def moderate_post(post_id: int):
     if not can_moderate_post(current_user, post):
         abort(403)
     form = ModerateForm()
-    if form.validate_on_submit() and attempt(
+    if form.validate_on_submit() and submit(
             lambda: services.moderate_post(post, actor=current_user, reason=form.reason.data), form):
         flash(_("The post is closed. %(name)s sees your reason and gets an email.", name=post.owner.name), "success")
         return redirect(url_for("market.post_detail", post_id=post.id))
@@ -182,7 +168,7 @@ def reinstate_post(post_id: int):
     post = visible_post(post_id)
     if not can_moderate_post(current_user, post):
         abort(403)
-    if attempt(lambda: services.reinstate_post(post, actor=current_user), None):
+    if submit(lambda: services.reinstate_post(post, actor=current_user)):
         flash(_("The post is back in the market. %(name)s gets an email.", name=post.owner.name), "success")
     return redirect(url_for("market.post_detail", post_id=post.id))
 
@@ -201,9 +187,7 @@ def my_posts():
 @login_required
 def set_digest():
     form = DigestForm()
-    if form.validate_on_submit():
-        services.set_digest(current_user, form.enabled.data)
-        db.session.commit()
+    if form.validate_on_submit() and submit(lambda: services.set_digest(current_user, form.enabled.data)):
         flash(_("Done. We will email you new requests that match what you can do.") if form.enabled.data
               else _("Done. You will not get emails about new requests."), "success")
     return redirect(url_for("market.my_posts"))
@@ -213,17 +197,19 @@ def set_digest():
 
 @bp.route("/manage")
 @login_required
+@coordinator_required
 def manage():
-    community = coordinated_community()
+    community = current_user.community
     return render_template("market/manage.html", community=community, **manage_forms(community))
 
 
 @bp.route("/manage/expiry", methods=["POST"])
 @login_required
+@coordinator_required
 def set_expiry():
-    community = coordinated_community()
+    community = current_user.community
     form = ExpiryForm()
-    if form.validate_on_submit() and attempt(
+    if form.validate_on_submit() and submit(
             lambda: services.set_post_expiry(community, form.weeks.data, actor=current_user), form):
         flash(_("Saved. New and renewed posts stay online for %(weeks)d weeks.", weeks=form.weeks.data), "success")
         return redirect(url_for("market.manage"))
@@ -233,12 +219,14 @@ def set_expiry():
 
 @bp.route("/manage/categories", methods=["POST"])
 @login_required
+@coordinator_required
 def add_category():
-    community = coordinated_community()
+    community = current_user.community
     form = category_form()
-    category = form.validate_on_submit() and attempt(
+    done = form.validate_on_submit() and submit(
         lambda: services.add_category(community, category_names(form), actor=current_user), form)
-    if category:
+    if done:
+        category = done.value
         flash(_("The category “%(name)s” is added. Members can use it now.", name=category.name(str(get_locale()))),
               "success")
         return redirect(url_for("market.manage"))
@@ -248,6 +236,7 @@ def add_category():
 
 @bp.route("/manage/categories/<int:category_id>")
 @login_required
+@coordinator_required
 def category_detail(category_id: int):
     """Rename, merge, retire or bring back one category."""
     category = coordinated_category(category_id)
@@ -256,49 +245,42 @@ def category_detail(category_id: int):
 
 @bp.route("/manage/categories/<int:category_id>/<any(rename, merge, retire, restore):action>", methods=["POST"])
 @login_required
+@coordinator_required
 def change_category(category_id: int, action: str):
     category = coordinated_category(category_id)
     locale = str(get_locale())
     name = category.name(locale)
     rename_form, merge_form = category_form(), merge_form_for(category)
-    try:
+    if action == "rename" and not rename_form.validate_on_submit():
+        return render_category(category, rename_form=rename_form)
+
+    def change() -> str:
+        """Make the change; say what was done."""
         if action == "rename":
-            if not rename_form.validate_on_submit():
-                return render_category(category, rename_form=rename_form)
             services.rename_category(category, category_names(rename_form), actor=current_user)
-            message = _("The category is renamed. Posts in it show the new name.")
-        elif action == "merge":
-            target = db.session.get(Category, merge_form.target_id.data or 0) if merge_form.validate_on_submit() else None
+            return _("The category is renamed. Posts in it show the new name.")
+        if action == "merge":
+            chosen = merge_form.target_id.data if merge_form.validate_on_submit() else None
+            target = db.session.get(Category, chosen) if chosen else None
             if target is None:
                 raise MarketError(_("Please choose another category of this neighbourhood."), "target_id")
             services.merge_category(category, target, actor=current_user)
-            message = _("“%(name)s” is merged into “%(target)s”. Its posts are in “%(target)s” now.",
-                        name=name, target=target.name(locale))
-        elif action == "retire":
+            return _("“%(name)s” is merged into “%(target)s”. Its posts are in “%(target)s” now.",
+                     name=name, target=target.name(locale))
+        if action == "retire":
             services.retire_category(category, actor=current_user)
-            message = _("“%(name)s” is not used any more. Posts already in it stay.", name=name)
-        else:
-            services.restore_category(category, actor=current_user)
-            message = _("“%(name)s” can be used again.", name=name)
-    except MarketError as exc:
-        db.session.rollback()
-        show_error({"rename": rename_form, "merge": merge_form}.get(action), exc)
+            return _("“%(name)s” is not used any more. Posts already in it stay.", name=name)
+        services.restore_category(category, actor=current_user)
+        return _("“%(name)s” can be used again.", name=name)
+
+    done = submit(change, {"rename": rename_form, "merge": merge_form}.get(action), fields=FORM_FIELDS)
+    if not done:
         return render_category(category, rename_form=rename_form, merge_form=merge_form)
-    db.session.commit()
-    flash(message, "success")
+    flash(done.value, "success")
     return redirect(url_for("market.manage"))
 
 
 # Helpers ------------------------------------------------------------------------------------------
-
-def visible_post(post_id: int) -> Post:
-    """A post of the reader's community; one a coordinator took down only for its owner and the
-    coordinators. Anything else is 'not found', so ids of other communities tell nothing."""
-    post = db.get_or_404(Post, post_id)
-    if not can_see_post(current_user, post, acting_member()):  # also: one of the two blocked the other
-        abort(404)
-    return post
-
 
 def owned_post(post_id: int) -> Post:
     post = visible_post(post_id)
@@ -307,16 +289,9 @@ def owned_post(post_id: int) -> Post:
     return post
 
 
-def coordinated_community():
-    if not can_coordinate(current_user, current_user.community_id):
-        abort(403)
-    return current_user.community
-
-
 def coordinated_category(category_id: int) -> Category:
-    community = coordinated_community()
     category = db.get_or_404(Category, category_id)
-    if category.community_id != community.id:
+    if category.community_id != current_user.community_id:
         abort(404)
     return category
 
@@ -357,28 +332,6 @@ def render_post_form(form: PostForm, kind: str, post: Post | None):
     """The form, empty or as typed; a refused one (errors shown) answers 422."""
     return render_template("market/post_form.html", form=form, kind=kind, post=post, helped=on_behalf_of()), \
         422 if request.method == "POST" else 200
-
-
-def attempt(call, form=None):
-    """Run a service call and commit what it did; when it refuses, undo it and show why next to
-    the field concerned (or at the top of the page) and return None."""
-    try:
-        result = call()
-    except MarketError as exc:
-        db.session.rollback()
-        show_error(form, exc)
-        return None
-    db.session.commit()
-    return result
-
-
-def show_error(form, exc: MarketError) -> None:
-    """Put the error next to the field it is about, else at the top of the page."""
-    target = getattr(form, FORM_FIELDS.get(exc.field, exc.field or ""), None) if form is not None else None
-    if target is not None:
-        target.errors = [*target.errors, str(exc)]
-    else:
-        flash(str(exc), "error")
 
 
 def placed_message(post: Post) -> str:

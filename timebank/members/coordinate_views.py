@@ -8,7 +8,7 @@ from flask_login import current_user
 from timebank.audit.services import record
 from timebank.db import db_int
 from timebank.desk import services as desk
-from timebank.extensions import db, login_manager
+from timebank.extensions import db
 from timebank.ledger.services import settle_to_fund
 from timebank.members.acting import logged_in_member, on_behalf_of, start_acting_for, stop_acting
 from timebank.members.forms import AssistedMemberForm, ReasonForm
@@ -16,21 +16,17 @@ from timebank.members.models import JoinRequest, Member
 from timebank.members.services import (NAME_MAX, decide_join_request, directory, done_for, erase_member,
                                        reactivate_member, register_assisted_member, suspend_member,
                                        waiting_join_requests)
-from timebank.members.views import committed, language_choices
-from timebank.permissions import can_coordinate
+from timebank.web.fields import language_choices
+from timebank.web.guards import coordinator_required
+from timebank.web.submit import submit
 
 bp = Blueprint("coordinate", __name__, url_prefix="/coordinate")
 
 STATUS_FILTERS = ("active", "pending", "suspended", "rejected", "erased")
 
 
-@bp.before_request
-def require_coordinator():
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not can_coordinate(current_user, current_user.community_id):
-        abort(403)
-    return None
+# Every page here is a coordinator's: the guard runs before each of them.
+bp.before_request(coordinator_required(lambda: None))
 
 
 def member_here(member_id: int) -> Member:
@@ -69,8 +65,8 @@ def decide(request_id: int):
     if not form.validate() or request.form.get("decision") not in ("approve", "reject"):
         flash(_("Please choose to accept or not, and keep the reason short."), "error")
         return redirect(url_for("coordinate.requests"))
-    if committed(None, lambda: decide_join_request(join_request, actor=logged_in_member(), approve=approve,
-                                                   reason=form.reason.data))[0]:
+    if submit(lambda: decide_join_request(join_request, actor=logged_in_member(), approve=approve,
+                                          reason=form.reason.data)):
         name = join_request.member.name
         flash(_("%(name)s is now a member. We sent them an email.", name=name) if approve else
               _("%(name)s's request is not accepted. We sent them an email.", name=name), "success")
@@ -98,10 +94,11 @@ def new_member():
     form.area.choices = [("", _("Not known"))] + [(a.id, a.name) for a in areas.values()]
     form.locale.choices = language_choices()
     if form.validate_on_submit():
-        ok, member = committed(form, lambda: register_assisted_member(
+        done = submit(lambda: register_assisted_member(
             community, actor=logged_in_member(), name=form.name.data, phone=form.phone.data,
-            area=areas.get(form.area.data), locale=form.locale.data, bio=form.bio.data))
-        if ok:
+            area=areas.get(form.area.data), locale=form.locale.data, bio=form.bio.data), form)
+        if done:
+            member = done.value
             flash(_("%(name)s is registered. You can now act for them.", name=member.name), "success")
             return redirect(url_for("coordinate.member", member_id=member.id))
     return render_template("coordinate/new_member.html", form=form), 422 if request.method == "POST" else 200
@@ -120,7 +117,7 @@ def _decision(member_id: int, service, done_message: str):
     member = member_here(member_id)
     form = ReasonForm()
     if form.validate():
-        if committed(None, lambda: service(member, actor=logged_in_member(), reason=form.reason.data))[0]:
+        if submit(lambda: service(member, actor=logged_in_member(), reason=form.reason.data)):
             flash(done_message % {"name": member.name}, "success")
     else:
         flash(_("Please keep the reason short."), "error")
@@ -161,8 +158,7 @@ def act_for(member_id: int):
               "error")
         return redirect(url_for("coordinate.member", member_id=member.id))
     start_acting_for(member)
-    record("member.acting_started", actor=logged_in_member(), on_behalf_of=member, subject=member)
-    db.session.commit()
+    submit(lambda: record("member.acting_started", actor=logged_in_member(), on_behalf_of=member, subject=member))
     flash(_("You are now acting for %(name)s. Everything you do is done in their name and shown to them.",
             name=member.name), "info")
     return redirect(url_for("core.index"))
@@ -173,7 +169,6 @@ def stop():
     helped = on_behalf_of()
     stop_acting()
     if helped is not None:
-        record("member.acting_stopped", actor=logged_in_member(), on_behalf_of=helped, subject=helped)
-        db.session.commit()
+        submit(lambda: record("member.acting_stopped", actor=logged_in_member(), on_behalf_of=helped, subject=helped))
     flash(_("You stopped acting for someone else. You are yourself again."), "info")
     return redirect(url_for("coordinate.index"))

@@ -1,8 +1,9 @@
 """Everything the time bank holds about a member (GDPR art. 15 and 20), as one JSON document or
 as a zip of CSV files.
 
-Each domain adds its own section with `register_exporter("ledger", fn)`, where `fn(member)`
-returns one record (a dict) or rows (a list of dicts). Values may be str, int, bool, None,
+Each domain adds its own section: timebank/registry.py lists them all and registers each with
+`register_exporter("ledger", fn)`, where `fn(member)` returns one record (a dict) or rows (a list
+of dicts). Values may be str, int, bool, None,
 datetimes, lists and dicts."""
 import csv
 import io
@@ -22,7 +23,6 @@ from timebank.spreadsheets import safe_cell
 
 Section = dict | list[dict]
 EXPORTERS: dict[str, Callable[[Member], Section]] = {}
-
 
 
 def register_exporter(name: str, exporter: Callable[[Member], Section]) -> None:
@@ -120,8 +120,3 @@ def export_mail(member: Member) -> list[dict]:
     return [{"created_at": m.created_at, "sent_at": m.sent_at, "to": m.to_address, "subject": m.subject,
              "body": m.body_text} for m in messages]
 
-
-register_exporter("profile", export_profile)
-register_exporter("join_history", export_join_history)
-register_exporter("audit_events", export_audit_events)
-register_exporter("mail", export_mail)

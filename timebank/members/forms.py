@@ -5,32 +5,15 @@ rest, so the command line and the API get the same rules."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, EmailField, PasswordField, RadioField, SearchField, SelectChoice, SelectField,
-                     SelectMultipleField, StringField, TelField, TextAreaField)
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import (BooleanField, PasswordField, SearchField, SelectChoice, SelectMultipleField, StringField, TelField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from timebank.db import db_int
 from timebank.members.passwords import MAX_LENGTH
 from timebank.members.services import BIO_MAX, NAME_MAX, REASON_MAX
-
-REQUIRED = _l("Please fill this in.")
-CHOOSE = _l("Please choose from the list.")
-
-
-def at_most(characters: int) -> Length:
-    return Length(max=characters, message=_l("Please use at most %(max)d characters."))
-
-
-def stripped(value):
-    return value.strip() if isinstance(value, str) else value
-
-
-def email_field(label=_l("Email address")) -> EmailField:
-    """Phone keyboards often add a space after a suggested address; it is not part of it."""
-    return EmailField(label, filters=[stripped], render_kw={"autocomplete": "email"}, validators=[
-        DataRequired(REQUIRED), Email(_l("Please fill in a valid email address, like name@example.org.")),
-        at_most(254)])
+from timebank.web.fields import CHOOSE, REQUIRED, ChoiceField, RadioChoiceField, at_most, email_field
 
 
 def name_field(label=_l("Your name")) -> StringField:
@@ -49,18 +32,6 @@ class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, invalid_choice_message=CHOOSE, **kwargs)
-
-
-class ChoiceField(SelectField):
-    """A drop-down list whose refusal is said in plain words."""
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, invalid_choice_message=CHOOSE, **kwargs)
-
-
-class RadioChoiceField(RadioField):
     def __init__(self, label=None, validators=None, **kwargs):
         super().__init__(label, validators, invalid_choice_message=CHOOSE, **kwargs)
 

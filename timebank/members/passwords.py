@@ -8,6 +8,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
+from timebank.db import end_read_transaction
+from timebank.extensions import db
+
 
 @lru_cache(maxsize=4)
 def _hasher(time_cost: int, memory_cost: int, parallelism: int) -> PasswordHasher:
@@ -19,10 +22,12 @@ def _configured() -> PasswordHasher:
 
 
 def hash_password(password: str) -> str:
+    end_read_transaction(db.session)  # never hash inside a transaction that will want the write lock
     return _configured().hash(password)
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
+    end_read_transaction(db.session)
     if not password_hash:
         # Take as long as a real check, so response times do not tell which addresses have accounts.
         _configured().hash(password)

@@ -23,7 +23,8 @@ from timebank.members.models import Member
 from timebank.members.services import (WrongPassword, change_password, done_for, log_out_everywhere,
                                        pending_email_change, request_email_change, request_erasure, start_session,
                                        update_privacy, update_profile)
-from timebank.members.views import committed, language_choices
+from timebank.web.fields import language_choices
+from timebank.web.submit import submit
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -70,11 +71,11 @@ def profile():
         form.skills.data = [c.id for c in member.skills]
         form.area.data = member.area_id
         form.locale.data = member.locale or str(get_locale())
-    if form.validate_on_submit() and committed(form, lambda: update_profile(
+    if form.validate_on_submit() and submit(lambda: update_profile(
             member, actor=logged_in_member(), name=form.name.data, bio=form.bio.data, phone=form.phone.data,
             area=areas.get(form.area.data), skills=[categories[i] for i in form.skills.data],
             languages=form.languages.data, locale=form.locale.data, photo=form.photo.data or None,
-            remove_photo=form.remove_photo.data))[0]:
+            remove_photo=form.remove_photo.data), form):
         flash(_("The profile is saved."), "success")
         return redirect(url_for("members.profile", member_id=member.id))
     return render_template("settings/profile.html", form=form, member=member), 422 if request.method == "POST" else 200
@@ -84,9 +85,9 @@ def profile():
 def privacy():
     member: Member = acting_member()
     form = PrivacyForm(obj=member if request.method == "GET" else None)
-    if form.validate_on_submit() and committed(form, lambda: update_privacy(
+    if form.validate_on_submit() and submit(lambda: update_privacy(
             member, actor=logged_in_member(), email_to=form.show_email_to.data, phone_to=form.show_phone_to.data,
-            balance_to=form.show_balance_to.data))[0]:
+            balance_to=form.show_balance_to.data), form):
         flash(_("Your choices are saved."), "success")
         return redirect(url_for("settings.index"))
     return render_template("settings/privacy.html", form=form, member=member)
@@ -115,7 +116,7 @@ def password():
         change_password(member, current=form.current_password.data, new=form.new_password.data)
         start_session(member)
 
-    if form.validate_on_submit() and committed(form, counting_wrong_passwords(change_and_stay))[0]:
+    if form.validate_on_submit() and submit(counting_wrong_passwords(change_and_stay), form):
         # Every other session has ended; this one continues with a new sign-in.
         remembered = current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
         login_user(member, remember=remembered)
@@ -138,9 +139,10 @@ def email():
     member = logged_in_member()
     form = ChangeEmailForm()
     if form.validate_on_submit():
-        ok, new_email = committed(form, counting_wrong_passwords(lambda: request_email_change(
-            member, form.email.data, form.current_password.data)))
-        if ok:
+        done = submit(counting_wrong_passwords(lambda: request_email_change(
+            member, form.email.data, form.current_password.data)), form)
+        if done:
+            new_email = done.value
             flash(_("We sent a link to %(email)s. Your address changes when you open that link. It works for "
                     "%(hours)d hours. Please look in your email, also in the spam folder.", email=new_email,
                     hours=current_app.config["EMAIL_CHANGE_LINK_HOURS"]), "success")
@@ -152,8 +154,7 @@ def email():
 def logout_everywhere():
     if (refused := own_account_only()) is not None:
         return refused
-    log_out_everywhere(logged_in_member())
-    db.session.commit()
+    submit(lambda: log_out_everywhere(logged_in_member()))
     logout_user()
     flash(_("You are logged out on all your devices, also on this one."), "success")
     return redirect(url_for("members.login"))
@@ -174,8 +175,8 @@ def export(kind: str):
         body, mimetype = as_csv_zip(member), "application/zip"
     else:
         return redirect(url_for("settings.data"))
-    record("member.data_exported", actor=current_user, on_behalf_of=on_behalf_of(), subject=member, format=kind)
-    db.session.commit()
+    submit(lambda: record("member.data_exported", actor=current_user, on_behalf_of=on_behalf_of(), subject=member,
+                          format=kind))
     return Response(body, mimetype=mimetype, headers={
         "Content-Disposition": f'attachment; filename="timebank-member-{member.id}.{kind}"',
         "Cache-Control": "no-store"})
@@ -185,8 +186,7 @@ def export(kind: str):
 def erasure():
     if (refused := own_account_only()) is not None:
         return refused
-    request_erasure(logged_in_member())
-    db.session.commit()
+    submit(lambda: request_erasure(logged_in_member()))
     flash(_("We have your request. A coordinator will erase your account soon and settle your hours "
             "first. You will get an email now; after the erasure you get no more emails."), "success")
     return redirect(url_for("settings.data"))

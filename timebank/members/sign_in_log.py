@@ -57,14 +57,3 @@ def export_sign_ins(member: Member) -> list[dict]:
 
 def forget_sign_ins(member: Member, _actor: Member) -> None:
     db.session.execute(sa.delete(SignInEvent).where(SignInEvent.member_id == member.id))
-
-
-def register_sign_in_log() -> None:
-    """Part of the member's data export; forgotten when the member is erased."""
-    from timebank.members.export import register_exporter
-    from timebank.members.services import register_eraser
-
-    register_exporter("sign_ins", export_sign_ins)
-    register_eraser("sign_ins", forget_sign_ins)
-
-register_sign_in_log()

@@ -1,6 +1,4 @@
 """Joining, signing in and out, forgotten passwords, profiles and the member directory."""
-from collections.abc import Callable
-from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
@@ -13,10 +11,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 from timebank.audit.models import AuditEvent
 from timebank.audit.services import action_label
 from timebank.communities.models import Community
-from timebank.communities.services import CommunityError
 from timebank.db import db_int
+from timebank.errors import DomainError
 from timebank.extensions import db, limiter, login_manager
-from timebank.i18n import language_name
 from timebank.members.acting import on_behalf_of
 from timebank.members.forms import DirectoryForm, EmailForm, LoginForm, NewPasswordForm, RegisterForm
 from timebank.members.models import Member
@@ -30,7 +27,9 @@ from timebank.members.services import (MemberError, confirm_email, confirm_email
                                        undo_email_change)
 from timebank.members.tokens import TokenError, check_token
 from timebank.permissions import is_member_of
+from timebank.web.fields import language_choices
 from timebank.web.guards import safe_next
+from timebank.web.submit import submit
 
 bp = Blueprint("members", __name__)
 
@@ -39,7 +38,6 @@ APPLICANT_KEY = "applicant_id"
 # The address someone just joined with, for the "check your email" page.
 JOIN_EMAIL_KEY = "join_email"
 PER_PAGE = 20
-T = TypeVar("T")
 
 
 login_manager.user_loader(member_of_session)
@@ -60,28 +58,6 @@ STATUS_LABELS = {"pending": _l("waiting to join"), "active": _l("active"), "susp
 @bp.app_template_global()
 def status_label(status: str) -> str:
     return STATUS_LABELS.get(status, status)
-
-
-def apply_error(form, error: MemberError | CommunityError) -> None:
-    """Show a service's refusal next to the field it is about, or above the form."""
-    field = getattr(form, error.field, None) if form is not None and error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        flash(str(error), "error")
-
-
-def committed(form, action: Callable[[], T]) -> tuple[bool, T | None]:
-    """Run a service for a form and commit; if the service refuses, roll back and show why on the
-    form (or as a message when `form` is None). Returns whether it went through, and its result."""
-    try:
-        result = action()
-    except (MemberError, CommunityError) as error:
-        db.session.rollback()
-        apply_error(form, error)
-        return False, None
-    db.session.commit()
-    return True, result
 
 
 # Signing in and out.
@@ -118,24 +94,24 @@ def login():
         member = db.session.scalar(sa.select(Member).where(Member.email == email))
         wait = wait_before_trying(email)
         if wait is not None and not is_known_device(member):
-            log_sign_in(member, "refused")
-            db.session.commit()
+            submit(lambda: log_sign_in(member, "refused"))
             return render_template("members/login.html", form=form, refused=please_wait(wait)), 429
         if member is None or not verify_password(member.password_hash, form.password.data):
             record_failed_login(email)
-            log_sign_in(member, "failed")
-            db.session.commit()
+            submit(lambda: log_sign_in(member, "failed"))
             form.password.errors.append(_("That email address and password do not match."))
         elif not member.is_active:
             session[APPLICANT_KEY] = member.id
             return redirect(url_for("members.join_status"))
         else:
-            if needs_rehash(member.password_hash):
-                member.password_hash = hash_password(form.password.data)
-            forget_failures(email)
-            start_session(member)
-            log_sign_in(member, "signed_in")
-            db.session.commit()
+            def sign_in():
+                if needs_rehash(member.password_hash):
+                    member.password_hash = hash_password(form.password.data)
+                forget_failures(email)
+                start_session(member)
+                log_sign_in(member, "signed_in")
+
+            submit(sign_in)
             login_user(member, remember=form.remember.data)
             return remember_device(redirect(safe_next(request.args.get("next"))), member)
     return render_template("members/login.html", form=form)
@@ -144,8 +120,7 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    end_session(current_user)
-    db.session.commit()
+    submit(lambda: end_session(current_user))
     logout_user()
     session.clear()
     flash(_("You are logged out. See you soon!"), "success")
@@ -182,18 +157,13 @@ def join(slug: str):
         form.locale.data = request.accept_languages.best_match(current_app.config["LANGUAGES"]) or \
             current_app.config["BABEL_DEFAULT_LOCALE"]
     if form.validate_on_submit():
-        ok, _member = committed(form, lambda: register_member(
-            community, name=form.name.data, email=form.email.data, password=form.password.data,
-            locale=form.locale.data, accepted_rules=form.accept_rules.data))
-        if ok:
+        if submit(lambda: register_member(
+                community, name=form.name.data, email=form.email.data, password=form.password.data,
+                locale=form.locale.data, accepted_rules=form.accept_rules.data), form):
             # The same answer whether or not the address has an account already (see register_member).
             session[JOIN_EMAIL_KEY] = form.email.data.strip().lower()
             return redirect(url_for("members.join_sent"))
     return render_template("members/join.html", form=form, community=community)
-
-
-def language_choices() -> list[tuple[str, str]]:
-    return [(code, language_name(code)) for code in current_app.config["LANGUAGES"]]
 
 
 @bp.route("/join/sent")
@@ -227,13 +197,11 @@ def confirm(token: str):
     try:
         check_token(token, "confirm")
         if request.method == "POST":
-            member = confirm_email(token)
-            db.session.commit()
+            member = submit(lambda: confirm_email(token), passthrough=(DomainError,)).value
             session[APPLICANT_KEY] = member.id
             flash(_("Thank you! Your email address is confirmed."), "success")
             return redirect(url_for("members.join_status"))
     except TokenError as error:
-        db.session.rollback()
         return render_template("members/link_problem.html", problem=str(error), again="members.confirm_again"), 410
     return render_template("members/confirm.html")
 
@@ -243,8 +211,7 @@ def confirm(token: str):
 def confirm_again():
     form = EmailForm()
     if form.validate_on_submit():
-        resend_confirmation(form.email.data)
-        db.session.commit()
+        submit(lambda: resend_confirmation(form.email.data))
         flash(_("If this address is waiting to be confirmed, we sent a new link to it. "
                 "Please look in your email, also in the spam folder."), "success")
         return redirect(url_for("members.login"))
@@ -259,14 +226,12 @@ def confirm_email_change_view(token: str):
     try:
         new_email = check_token(token, "email").new_email
         if request.method == "POST":
-            member = confirm_email_change(token)
-            db.session.commit()
+            member = submit(lambda: confirm_email_change(token), passthrough=(DomainError,)).value
             flash(_("Your email address is now %(email)s. From now on you log in with it.", email=member.email),
                   "success")
             own = current_user.is_authenticated and current_user.id == member.id
             return redirect(url_for("settings.index" if own else "members.login"))
     except (TokenError, MemberError) as error:
-        db.session.rollback()
         status = 410 if isinstance(error, TokenError) else 409
         return render_template("members/link_problem.html", problem=str(error), again="settings.email"), status
     return render_template("members/confirm_email_change.html", new_email=new_email)
@@ -279,13 +244,11 @@ def undo_email_change_view(token: str):
     try:
         old_email = check_token(token, "undo_email").new_email
         if request.method == "POST":
-            member, reset_token = undo_email_change(token)
-            db.session.commit()
+            member, reset_token = submit(lambda: undo_email_change(token), passthrough=(DomainError,)).value
             flash(_("Your account uses %(email)s and everyone is logged out of it. Please choose a new password "
                     "now.", email=member.email), "success")
             return redirect(url_for("members.reset_password", token=reset_token))
     except (TokenError, MemberError) as error:
-        db.session.rollback()
         status = 410 if isinstance(error, TokenError) else 409
         return render_template("members/link_problem.html", problem=str(error), again=None), status
     return render_template("members/undo_email_change.html", old_email=old_email)
@@ -299,8 +262,7 @@ def undo_email_change_view(token: str):
 def forgot_password():
     form = EmailForm()
     if form.validate_on_submit():
-        request_password_reset(form.email.data)
-        db.session.commit()
+        submit(lambda: request_password_reset(form.email.data))
         flash(_("If there is an account with this address, we sent a link to it. The link works for "
                 "%(minutes)d minutes. Please look in your email, also in the spam folder.",
                 minutes=current_app.config["RESET_LINK_MINUTES"]), "success")
@@ -314,12 +276,11 @@ def reset_password_view(token: str):
     form = NewPasswordForm()
     try:
         check_token(token, "reset")
-        if form.validate_on_submit() and committed(form, lambda: reset_password(token, form.password.data))[0]:
+        if form.validate_on_submit() and submit(lambda: reset_password(token, form.password.data), form):
             logout_user()
             flash(_("Your new password is saved. You can log in with it now."), "success")
             return redirect(url_for("members.login"))
     except TokenError as error:
-        db.session.rollback()
         return render_template("members/link_problem.html", problem=str(error), again="members.forgot_password"), 410
     return render_template("members/reset_password.html", form=form)
 

@@ -9,7 +9,7 @@ them), so they leave every list that already leaves out closed posts."""
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from timebank.audit.services import ACTION_LABELS, record
+from timebank.audit.services import record
 from timebank.db import utcnow
 from timebank.errors import DomainError
 from timebank.exchanges.models import Exchange, Message, ThankYou
@@ -18,10 +18,8 @@ from timebank.extensions import db
 from timebank.mail.services import queue_mail
 from timebank.market.models import Post
 from timebank.market.services import moderate_post, reinstate_post
-from timebank.members.export import register_exporter
 from timebank.members.models import Member
-from timebank.members.services import register_eraser, suspend_member
-from timebank.moderation.blocks import export_blocks, forget_blocks
+from timebank.members.services import suspend_member
 from timebank.moderation.models import DECISIONS, ITEM_TYPES, REASONS, ModerationCase, Report
 from timebank.permissions import can_coordinate, can_see_post, is_member_of, outranks
 
@@ -36,7 +34,6 @@ AUDIT_LABELS = {
     "moderation.dismissed": _l("found nothing wrong with reported content"),
     "moderation.replied": _l("replied to a decision about their content"),
 }
-ACTION_LABELS.update(AUDIT_LABELS)
 
 DECISION_ACTIONS = {"hide": "moderation.hidden", "restore": "moderation.restored", "warn": "moderation.warned",
                     "suspend": "moderation.suspended", "dismiss": "moderation.dismissed"}
@@ -282,7 +279,3 @@ def export_moderation(member: Member) -> dict:
                                         "reason": c.reason, "my_reply": c.reply} for c in decisions_about(member)],
     }
 
-
-register_exporter("moderation", export_moderation)
-register_exporter("blocks", export_blocks)
-register_eraser("blocks", forget_blocks)

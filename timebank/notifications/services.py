@@ -14,9 +14,7 @@ from timebank.exchanges.models import Exchange
 from timebank.extensions import db
 from timebank.i18n import format_minutes
 from timebank.mail.services import queue_mail
-from timebank.members.export import register_exporter
 from timebank.members.models import Member
-from timebank.members.services import register_eraser
 from timebank.notifications.models import EmailChoice, Notification
 
 EMAIL_CHOICES = ("immediately", "daily", "off")
@@ -254,21 +252,12 @@ def export_notifications(member: Member) -> list[dict]:
              "read_at": n.read_at, "emailed_at": n.emailed_at} for n in rows]
 
 
-register_exporter("notifications", export_notifications)
-
-
 def export_email_choices(member: Member) -> dict:
     return {"email": member.notify_email, **{f"email_{event}": choice
                                              for event, choice in email_choices(member).items()}}
-
-
-register_exporter("notification_choices", export_email_choices)
 
 
 def forget_notifications(member: Member, _actor: Member) -> None:
     """Nobody will read an erased member's notifications again."""
     db.session.execute(sa.delete(Notification).where(Notification.member_id == member.id))
     db.session.execute(sa.delete(EmailChoice).where(EmailChoice.member_id == member.id))
-
-
-register_eraser("notifications", forget_notifications)

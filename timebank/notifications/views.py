@@ -10,9 +10,10 @@ from wtforms import SelectChoice
 from timebank.db import db_int
 from timebank.extensions import db
 from timebank.members.acting import acting_member
-from timebank.members.forms import RadioChoiceField
 from timebank.notifications import services
 from timebank.notifications.models import Notification
+from timebank.web.fields import RadioChoiceField
+from timebank.web.submit import submit
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 PAGE_SIZE = 30
@@ -92,8 +93,7 @@ def open_one(notification_id: int):
 @bp.route("/read", methods=["POST"])
 @login_required
 def read_all():
-    services.mark_read(acting_member())
-    db.session.commit()
+    submit(lambda: services.mark_read(acting_member()))
     flash(_("Everything is marked as read."), "success")
     return redirect(url_for("notifications.index"))
 
@@ -105,15 +105,14 @@ def settings():
     form = EmailChoiceForm(email=member.notify_email, **services.email_choices(member))
     if form.validate_on_submit():
         events = {field.name: field.data for field in form.events()}
-        services.set_email_choice(member, form.email.data, events)
-        db.session.commit()
-        if any(choice != services.AS_DEFAULT for choice in events.values()):
-            flash(_("Saved. You get emails as you chose for each kind of event."), "success")
-        else:
-            flash({"immediately": _("Saved. You get an email right away when something happens."),
-                   "daily": _("Saved. You get one email a day when something happened."),
-                   "off": _("Saved. You get no emails about exchanges; look under Notifications in the app.")}
-                  [form.email.data], "success")
-        return redirect(url_for("settings.index"))
+        if submit(lambda: services.set_email_choice(member, form.email.data, events), form):
+            if any(choice != services.AS_DEFAULT for choice in events.values()):
+                flash(_("Saved. You get emails as you chose for each kind of event."), "success")
+            else:
+                flash({"immediately": _("Saved. You get an email right away when something happens."),
+                       "daily": _("Saved. You get one email a day when something happened."),
+                       "off": _("Saved. You get no emails about exchanges; look under Notifications in the app.")}
+                      [form.email.data], "success")
+            return redirect(url_for("settings.index"))
     return render_template("notifications/settings.html", form=form, member=member), \
         422 if request.method == "POST" else 200

@@ -5,15 +5,13 @@ member's floor and ceiling apply to their main account, nothing moves twice for 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from timebank.audit.services import ACTION_LABELS, record
+from timebank.audit.services import record
 from timebank.db import take_write_lock, utcnow
 from timebank.errors import DomainError
 from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.ledger.models import Account, Transaction
-from timebank.members.export import register_exporter
 from timebank.members.models import Member
-from timebank.members.services import register_eraser
 from timebank.notifications.services import notify
 from timebank.pots.models import MAX_SHARE_PERCENT, Pot
 
@@ -21,11 +19,11 @@ NAME_MAX, MEMO_MAX = 100, 500
 MAX_OPEN_POTS = 10
 MAX_GOAL_MINUTES = 1000 * 60
 
-ACTION_LABELS.update({
+AUDIT_LABELS = {
     "pots.opened": _l("opened a pot"),
     "pots.share_set": _l("changed the share of exchanges that goes into a pot"),
     "pots.closed": _l("closed a pot"),
-})
+}
 
 
 class PotError(DomainError):
@@ -207,7 +205,3 @@ def forget_pots(member: Member, actor: Member) -> None:
                        .values(name="", share_percent=0, closed_at=sa.func.coalesce(Pot.closed_at, utcnow())))
     db.session.execute(sa.update(Account).where(Account.member_id == member.id, Account.kind == "pot",
                                                 Account.balance == 0).values(status="closed"))
-
-
-register_exporter("pots", export_pots)
-register_eraser("pots", forget_pots)

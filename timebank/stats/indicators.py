@@ -14,13 +14,13 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from timebank.communities.models import Category, Community
-from timebank.exchanges.models import Exchange, Message, ThankYou
+from timebank.exchanges.models import Exchange, Message
 from timebank.extensions import db
 from timebank.ledger.models import Account, Transaction
 from timebank.market.models import Post
 from timebank.members.models import Member
 from timebank.stats.models import NO_CATEGORY, StatsAccountDay, StatsCategoryDay, StatsDay, StatsPairDay
-from timebank.stats.rollup import day_start, local_day_sql
+from timebank.stats.rollup import FUND, MEMBER, day_start, local_day_sql
 
 DORMANT_DAYS = 90
 
@@ -219,11 +219,11 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _month(column):
+def month_column(column):
     """'YYYY-MM' of a date column."""
     if _dialect() == "postgresql":
-        return sa.func.to_char(column, "YYYY-MM")
-    return sa.func.strftime("%Y-%m", column)
+        return sa.func.to_char(column, sa.literal_column("'YYYY-MM'"))
+    return sa.func.strftime(sa.literal_column("'%Y-%m'"), column)
 
 
 def _days_between(later, earlier):
@@ -291,15 +291,23 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     pairs = db.session.scalar(sa.select(sa.func.count()).select_from(
         sa.select(low.label("lo"), high.label("hi")).distinct().subquery()))
 
-    # Balances at the end of the period: today's balance minus what changed after the end.
+    # Balances at the end of the period: today's balance minus what changed after the end. A member's
+    # savings pots count in their balance; limits apply to their own account.
     later = (sa.select(sa.func.coalesce(sa.func.sum(A.net), 0)).where(A.account_id == Account.id, A.day > end)
              .correlate(Account).scalar_subquery())
-    accounts = (sa.select(Account.member_id, Account.kind, (Account.balance - later).label("balance"),
-                          sa.func.coalesce(Account.floor_override, community.ledger_floor).label("floor"),
-                          sa.func.coalesce(Account.ceiling_override, community.ledger_ceiling).label("ceiling"))
-                .where(Account.community_id == cid).subquery())
-    fund_balance = db.session.scalar(sa.select(accounts.c.balance).where(accounts.c.kind == "fund")) or 0
+    at_end = Account.balance - later
+    own = Account.kind == MEMBER
+    fund_balance = db.session.scalar(sa.select(at_end).where(Account.community_id == cid, Account.kind == FUND)) or 0
+    accounts = (sa.select(Account.member_id, sa.func.sum(at_end).label("balance"),
+                          sa.func.sum(sa.case((own, at_end), else_=0)).label("own"),
+                          sa.func.max(sa.case((own, sa.func.coalesce(Account.floor_override, community.ledger_floor))))
+                          .label("floor"),
+                          sa.func.max(sa.case((own, sa.func.coalesce(Account.ceiling_override,
+                                                                       community.ledger_ceiling)))).label("ceiling"))
+                .where(Account.community_id == cid, Account.member_id.is_not(None), Account.kind != FUND)
+                .group_by(Account.member_id).subquery())
     balance = sa.func.coalesce(accounts.c.balance, 0)
+    own_balance = sa.func.coalesce(accounts.c.own, 0)
     floor = sa.func.coalesce(accounts.c.floor, community.ledger_floor)
     ceiling = sa.func.coalesce(accounts.c.ceiling, community.ledger_ceiling)
     bucket = sa.case(*((sa.and_(*([balance >= low_] if low_ is not None else []),
@@ -308,8 +316,8 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     members_accounts = population.outerjoin(accounts, accounts.c.member_id == population.c.id)
     saved, at_floor, at_ceiling = db.session.execute(sa.select(
         sa.func.coalesce(sa.func.sum(sa.case((balance > 0, balance), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((balance <= floor, 1), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((balance >= ceiling, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((own_balance <= floor, 1), else_=0)), 0),
+        sa.func.coalesce(sa.func.sum(sa.case((own_balance >= ceiling, 1), else_=0)), 0),
     ).select_from(members_accounts)).one()
     histogram = dict(db.session.execute(sa.select(bucket, sa.func.count()).select_from(members_accounts)
                                         .group_by(bucket)).all())
@@ -391,16 +399,17 @@ def _by_category(cid: int, start: date, end: date, locale: str) -> list[Category
 
 def _by_month(cid: int, start: date, end: date, since, until) -> list[MonthFigure]:
     D, A = StatsDay, StatsAccountDay
-    month = _month(D.day)
+    month = month_column(D.day)
     days = {m: (int(minutes), int(exchanges)) for m, minutes, exchanges in db.session.execute(
         sa.select(month, sa.func.sum(D.exchange_minutes), sa.func.sum(D.exchanges))
         .where(D.community_id == cid, D.day.between(start, end)).group_by(month))}
-    member_month = (sa.select(A.member_id, _month(A.day).label("month"))
+    account_month = month_column(A.day)
+    member_month = (sa.select(A.member_id, account_month.label("month"))
                     .where(A.community_id == cid, A.day.between(start, end), A.member_id.is_not(None))
-                    .group_by(A.member_id, _month(A.day)).having(sa.func.sum(A.gave + A.received) > 0).subquery())
+                    .group_by(A.member_id, account_month).having(sa.func.sum(A.gave + A.received) > 0).subquery())
     active = dict(db.session.execute(sa.select(member_month.c.month, sa.func.count())
                                      .group_by(member_month.c.month)).all())
-    joined_month = _month(local_day_sql(Member.created_at, _dialect()))
+    joined_month = month_column(local_day_sql(Member.created_at, _dialect()))
     new = dict(db.session.execute(
         sa.select(joined_month, sa.func.count(Member.id))
         .where(Member.community_id == cid, Member.created_at >= since, Member.created_at < until,
@@ -447,7 +456,3 @@ def previous(start: date, end: date) -> tuple[date, date]:
     length = (end - start).days + 1
     return start - timedelta(days=length), start - timedelta(days=1)
 
-
-def thanks_received(member_id: int, since, until) -> int:
-    return db.session.scalar(sa.select(sa.func.count(ThankYou.id)).where(
-        ThankYou.member_id == member_id, ThankYou.created_at >= since, ThankYou.created_at < until))

@@ -39,6 +39,11 @@ VALUES = {DAYS: DAY_VALUES, ACCOUNT_DAYS: ACCOUNT_VALUES, PAIR_DAYS: ("exchanges
           CATEGORY_DAYS: ("exchanges", "minutes")}
 # Columns stored beside the key that are not summed.
 EXTRA = {ACCOUNT_DAYS: ("community_id", "member_id")}
+# Account kinds: the community fund, and a member's own account. Other kinds with an owner (a
+# member's savings pot) count in that member's balance but take no part in exchanges themselves.
+FUND, MEMBER = "fund", "member"
+Leg = tuple[int, int | None, int, str]
+"""One posting as the hooks pass it: (account id, owner's member id or None, minutes, account kind)."""
 
 
 # Community-local days ------------------------------------------------------------------------------
@@ -112,32 +117,36 @@ class Deltas:
         return found
 
 
-def add_net(deltas: Deltas, community_id: int, day: date, legs: Iterable[tuple[int, int | None, int]]) -> None:
+def add_net(deltas: Deltas, community_id: int, day: date, legs: Iterable[Leg]) -> None:
     """Each account's balance changes on the day the transaction is written."""
-    for account_id, member_id, amount in legs:
+    for account_id, member_id, amount, _kind in legs:
         deltas.account(account_id, day, community_id, member_id, net=amount)
 
 
-def add_activity(deltas: Deltas, community_id: int, kind: str, day: date,
-                 legs: list[tuple[int, int | None, int]], sign: int = 1) -> None:
+def add_activity(deltas: Deltas, community_id: int, kind: str, day: date, legs: list[Leg], sign: int = 1) -> None:
     """What a transaction of `kind` adds to the day's figures (sign -1: what its reversal takes away).
-    legs: (account id, member id or None for the fund, minutes)."""
-    fund = sum(amount for _account, member, amount in legs if member is None)
+    The fund is known by its account kind; only members' own accounts take part in exchanges."""
+    fund = sum(amount for _account, _member, amount, account_kind in legs if account_kind == FUND)
+    mine = [(account, member, amount) for account, member, amount, account_kind in legs if account_kind == MEMBER]
     day_key = (community_id, day)
     if kind == "exchange":
-        payers = [(account, member, -amount) for account, member, amount in legs if member is not None and amount < 0]
-        payees = [(account, member, amount) for account, member, amount in legs if member is not None and amount > 0]
+        payers = [(account, member, -amount) for account, member, amount in mine if amount < 0]
+        payees = [(account, member, amount) for account, member, amount in mine if amount > 0]
         deltas.add(DAYS, day_key, exchanges=sign, exchange_minutes=sign * sum(m for *_, m in payers),
                    levy_minutes=sign * fund)
         for account, member, minutes in payers:
             deltas.account(account, day, community_id, member, paid=sign * minutes, received=sign)
         for account, member, minutes in payees:
             deltas.account(account, day, community_id, member, earned=sign * minutes, gave=sign)
+        # A share of the pay that went straight into one of the helper's pots was earned all the same.
+        for account, member, amount, account_kind in legs:
+            if account_kind not in (FUND, MEMBER) and member is not None and amount > 0:
+                deltas.account(account, day, community_id, member, earned=sign * amount)
         for _a, payer, _m in payers:
             for _b, payee, _n in payees:
                 deltas.add(PAIR_DAYS, (community_id, day, payee, payer), exchanges=sign)
     elif kind == "gift":
-        given = sum(amount for _account, member, amount in legs if member is not None and amount > 0)
+        given = sum(amount for _account, _member, amount in mine if amount > 0)
         deltas.add(DAYS, day_key, gifts=sign, gift_minutes=sign * given)
     elif kind == "donation":
         deltas.add(DAYS, day_key, donation_minutes=sign * fund)
@@ -190,9 +199,9 @@ _ORIGINAL = sa.text("SELECT kind, created_at FROM ledger_transactions WHERE id =
 
 
 def record_transaction(conn: sa.Connection, *, community_id: int, kind: str, created_at: datetime,
-                       legs: list[tuple[int, int | None, int]], reverses_id: int | None = None, run=_core) -> None:
-    """The ledger wrote a transaction: add it to the roll-ups. legs: (account id, member id or None
-    for the fund, minutes). A reversal takes its original's activity away on the original's day."""
+                       legs: list[Leg], reverses_id: int | None = None, run=_core) -> None:
+    """The ledger wrote a transaction: add it to the roll-ups (legs: see Leg). A reversal takes its
+    original's activity away on the original's day."""
     deltas = Deltas()
     add_net(deltas, community_id, local_day(created_at), legs)
     if reverses_id is None:
@@ -201,7 +210,7 @@ def record_transaction(conn: sa.Connection, *, community_id: int, kind: str, cre
         original = conn.execute(_ORIGINAL, {"id": reverses_id}).one()
         original_day = local_day(_utc(original.created_at))
         add_activity(deltas, community_id, original.kind, original_day,
-                     [(account, member, -amount) for account, member, amount in legs], sign=-1)
+                     [(account, member, -amount, kind_) for account, member, amount, kind_ in legs], sign=-1)
         if original.kind == "exchange":
             _exchange_deltas(conn, deltas, reverses_id, sign=-1)
     write(conn, deltas, run)
@@ -224,7 +233,7 @@ _EXCHANGE = sa.text(
 _EXCHANGE_LEGS = sa.text(
     "SELECT a.member_id, m.assisted, p.amount FROM ledger_postings p "
     "JOIN ledger_accounts a ON a.id = p.account_id LEFT JOIN members m ON m.id = a.member_id "
-    "WHERE p.transaction_id = :txn")
+    "WHERE p.transaction_id = :txn AND a.kind = 'member'")
 
 
 def _exchange_deltas(conn: sa.Connection, deltas: Deltas, transaction_id: int, sign: int) -> None:
@@ -262,7 +271,7 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
         ("ledger_transactions", ("id", "community_id", "kind", "created_at", "reverses_id")),
         ("ledger_transactions", ("id", "reverses_id")),
         ("ledger_postings", ("transaction_id", "account_id", "amount")),
-        ("ledger_accounts", ("id", "community_id", "member_id"))))
+        ("ledger_accounts", ("id", "community_id", "member_id", "kind"))))
     r = r.alias("r")
     day = local_day_sql(t.c.created_at, dialect).label("day")
     kept = ~sa.exists().where(r.c.reverses_id == t.c.id)
@@ -270,8 +279,9 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
     counts = sa.and_(kept, t.c.kind != "reversal")
     scope = [t.c.community_id == community_id] if community_id is not None else []
     joined = p.join(t, t.c.id == p.c.transaction_id).join(a, a.c.id == p.c.account_id)
-    member, fund = a.c.member_id.is_not(None), a.c.member_id.is_(None)
-    exchange = sa.and_(counts, t.c.kind == "exchange", member)
+    member, fund = a.c.kind == MEMBER, a.c.kind == FUND
+    owned = sa.and_(a.c.member_id.is_not(None), ~fund)
+    exchange = sa.and_(counts, t.c.kind == "exchange")
 
     def when(condition, value):
         return sa.func.coalesce(sa.func.sum(sa.case((condition, value), else_=0)), 0)
@@ -284,10 +294,10 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
 
     rows = conn.execute(sa.select(
         p.c.account_id, day, a.c.community_id, a.c.member_id, sa.func.sum(p.c.amount).label("net"),
-        when(sa.and_(exchange, p.c.amount > 0), p.c.amount).label("earned"),
-        when(sa.and_(exchange, p.c.amount < 0), -p.c.amount).label("paid"),
-        when(sa.and_(exchange, p.c.amount > 0), 1).label("gave"),
-        when(sa.and_(exchange, p.c.amount < 0), 1).label("received"),
+        when(sa.and_(exchange, owned, p.c.amount > 0), p.c.amount).label("earned"),
+        when(sa.and_(exchange, member, p.c.amount < 0), -p.c.amount).label("paid"),
+        when(sa.and_(exchange, member, p.c.amount > 0), 1).label("gave"),
+        when(sa.and_(exchange, member, p.c.amount < 0), 1).label("received"),
     ).select_from(joined).where(*scope).group_by(p.c.account_id, day, a.c.community_id, a.c.member_id))
     for row in rows:
         keep(ACCOUNT_DAYS, (row.account_id, _date(row.day)), {**row._asdict(), "day": _date(row.day)})
@@ -317,7 +327,7 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
                                      .join(payee, payee.c.transaction_id == t.c.id)
                                      .join(payee_account, payee_account.c.id == payee.c.account_id))
                         .where(*scope, of("exchange"), payer.c.amount < 0, payee.c.amount > 0,
-                               payer_account.c.member_id.is_not(None), payee_account.c.member_id.is_not(None))
+                               payer_account.c.kind == MEMBER, payee_account.c.kind == MEMBER)
                         .group_by(t.c.community_id, day, helper, helped))
     for row in rows:
         keep(PAIR_DAYS, (row.community_id, _date(row.day), row.helper_id, row.helped_id),
@@ -332,7 +342,7 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
     per_exchange = (sa.select(t.c.id, t.c.community_id, day, e.c.kind, category,
                               when(paying, -p.c.amount).label("minutes"),
                               when(sa.and_(paying, m.c.assisted == sa.true()), -p.c.amount).label("assisted"),
-                              sa.func.count(a.c.member_id).label("people"))
+                              sa.func.count(sa.case((member, a.c.member_id))).label("people"))
                     .select_from(e.join(t, t.c.id == e.c.transaction_id).outerjoin(post, post.c.id == e.c.post_id)
                                  .join(p, p.c.transaction_id == t.c.id).join(a, a.c.id == p.c.account_id)
                                  .outerjoin(m, m.c.id == a.c.member_id))
@@ -342,7 +352,8 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
     grouped = sa.select(x.community_id, x.day, x.category_id, sa.func.count().label("exchanges"),
                         sa.func.sum(x.minutes).label("minutes")).group_by(x.community_id, x.day, x.category_id)
     for row in conn.execute(grouped):
-        keep(CATEGORY_DAYS, (row.community_id, _date(row.day), row.category_id), dict(row._asdict(), day=_date(row.day)))
+        keep(CATEGORY_DAYS, (row.community_id, _date(row.day), row.category_id),
+             dict(row._asdict(), day=_date(row.day)))
     group = x.kind == "group"
     totals = sa.select(x.community_id, x.day, sa.func.sum(sa.case((group, 1), else_=0)).label("group_exchanges"),
                        sa.func.sum(sa.case((group, x.people - 1), else_=0)).label("group_people"),

@@ -11,6 +11,7 @@ from PIL import Image as PILImage
 from PIL import UnidentifiedImageError
 from werkzeug.datastructures import FileStorage
 
+from timebank.db import end_read_transaction
 from timebank.errors import DomainError
 from timebank.extensions import db
 from timebank.uploads.models import Image
@@ -35,6 +36,7 @@ def upload_folder() -> Path:
 
 def save_image(upload: FileStorage, *, community_id: int, owner_id: int | None) -> Image:
     """Check, clean and store a photo; flushes the Image row. Raises ImageError on bad input."""
+    end_read_transaction(db.session)  # decoding and re-encoding happen outside SQLite's write lock
     max_bytes = current_app.config["MAX_IMAGE_BYTES"]
     data = upload.stream.read(max_bytes + 1)
     if len(data) > max_bytes:

@@ -1,11 +1,15 @@
-"""Guards every page shares: who may open a coordinator's page, and where a `next` may lead."""
+"""Guards every page shares: who may open a coordinator's page, which post a page may show, and
+where a `next` may lead."""
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import abort, url_for
 from flask_login import current_user
 
-from timebank.permissions import can_coordinate
+from timebank.extensions import db
+from timebank.market.models import Post
+from timebank.members.acting import acting_member
+from timebank.permissions import can_coordinate, can_see_post
 
 
 def coordinator_required(view):
@@ -37,3 +41,12 @@ def safe_next(target: str | None, default: str = "core.index") -> str:
     if parts.scheme or parts.netloc:
         return url_for(default)
     return target
+
+
+def visible_post(post_id: int) -> Post:
+    """A post the reader may see (`can_see_post`); anything else is 'not found', so ids of other
+    communities tell nothing."""
+    post = db.get_or_404(Post, post_id)
+    if not can_see_post(current_user, post, acting_member()):
+        abort(404)
+    return post

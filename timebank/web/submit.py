@@ -9,6 +9,10 @@ from flask import flash
 from timebank.errors import DomainError
 from timebank.extensions import db
 
+# Where a refusal goes on a form: by the service's field name, or by the refusal's class (for
+# refusals that name no field, such as a balance limit that belongs next to the hours box).
+Fields = Mapping[str | type[DomainError], str]
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -21,12 +25,13 @@ class Outcome:
         return self.ok
 
 
-def submit(call: Callable[[], Any], form=None, *, fields: Mapping[str, str] | None = None,
+def submit(call: Callable[[], Any], form=None, *, fields: Fields | None = None,
            passthrough: tuple[type[Exception], ...] = ()) -> Outcome:
     """Run `call` (services that flush) and commit. When a service refuses (a DomainError), roll
     back and show the refusal next to the form field it names (`fields` maps a service's field name
-    to the form's), or as a message at the top of the page. Refusals listed in `passthrough` are
-    rolled back and raised for the caller to explain in its own way."""
+    or a refusal's class to the form's field), or as a message at the top of the page. Refusals
+    listed in `passthrough` are rolled back and raised for the caller to explain in its own way;
+    anything else that goes wrong is rolled back and raised."""
     try:
         value = call()
     except DomainError as refusal:
@@ -42,11 +47,22 @@ def submit(call: Callable[[], Any], form=None, *, fields: Mapping[str, str] | No
     return Outcome(True, value)
 
 
-def show_refusal(refusal: DomainError, form=None, fields: Mapping[str, str] | None = None) -> None:
+def show_refusal(refusal: DomainError, form=None, fields: Fields | None = None) -> None:
     """Put the refusal next to the field it is about, else at the top of the page."""
-    name = (fields or {}).get(refusal.field, refusal.field) if refusal.field else None
-    target = getattr(form, name, None) if form is not None and name else None
-    if target is not None and hasattr(target, "errors"):
+    target = _field_for(refusal, form, fields or {})
+    if target is not None:
         target.errors = [*target.errors, str(refusal)]
     else:
         flash(str(refusal), refusal.category)
+
+
+def _field_for(refusal: DomainError, form, fields: Fields):
+    if form is None:
+        return None
+    names = [fields.get(refusal.field, refusal.field)] if refusal.field else []
+    names += [name for kind, name in fields.items() if isinstance(kind, type) and isinstance(refusal, kind)]
+    for name in names:
+        target = getattr(form, name, None)
+        if target is not None and hasattr(target, "errors"):
+            return target
+    return None

@@ -1,0 +1,199 @@
+"""The backup drill a volunteer administrator relies on: back up while neighbours keep giving hours,
+restore into a fresh database, and find the same rows and the same ledger; never overwrite a
+database in use without being told to; move from SQLite to PostgreSQL with one command."""
+import tarfile
+import threading
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from timebank.backup import archive
+from timebank.backup.archive import Found, create, read_manifest, to_keep
+from timebank.backup.manifest import describe
+from timebank.backup.restore import restore
+from timebank.demo.seed import seed
+from timebank.extensions import db
+from timebank.ledger import services as ledger
+from timebank.ledger.models import Posting
+from timebank.members.models import Member
+
+from .conftest import ON_POSTGRES, POSTGRES_URL, count, make_app
+
+
+@pytest.fixture
+def seeded(app):
+    with app.app_context():
+        seed(members=12, months=1, seed=3)
+        db.session.commit()
+    (Path(app.config["UPLOAD_FOLDER"]) / "ab").mkdir(parents=True)
+    (Path(app.config["UPLOAD_FOLDER"]) / "ab" / "photo.jpg").write_bytes(b"\xff\xd8 a photo")
+    return app
+
+
+@pytest.fixture
+def fresh_url(tmp_path):
+    """An empty database beside the test's own: a new SQLite file, or a scratch PostgreSQL database."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    url = make_url(POSTGRES_URL)
+    scratch = f"{url.database}_restore"
+    server = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
+        conn.exec_driver_sql(f"CREATE DATABASE {scratch}")
+    yield url.set(database=scratch).render_as_string(hide_password=False)
+    with server.connect() as conn:
+        conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
+    server.dispose()
+
+
+class Giver(threading.Thread):
+    """Two neighbours thanking each other with a minute, over and over, each in its own commit."""
+
+    def __init__(self, app):
+        super().__init__(daemon=True)
+        self.app, self.stop, self.given, self.error = app, threading.Event(), 0, None
+        self.started_giving = threading.Event()
+
+    def run(self):
+        try:
+            with self.app.app_context():
+                first, second = db.session.scalars(sa.select(Member).order_by(Member.id).limit(2)).all()
+                while not self.stop.is_set():
+                    payer, receiver = (first, second) if self.given % 2 else (second, first)
+                    ledger.transfer(ledger.account_for(payer), ledger.account_for(receiver), 1, kind="gift",
+                                    actor=payer, memo="thanks")
+                    db.session.commit()
+                    self.given += 1
+                    if self.given >= 5:
+                        self.started_giving.set()
+        except Exception as exc:  # noqa: BLE001 (reported by the test)
+            self.error = exc
+            self.started_giving.set()
+
+
+def test_backup_while_members_write_restores_the_same_rows_and_ledger(seeded, fresh_url, tmp_path):
+    giver = Giver(seeded)
+    giver.start()
+    assert giver.started_giving.wait(30)
+    with seeded.app_context():
+        path, manifest = create(tmp_path / "drill.tar.gz")
+        db.session.remove()
+    given_at_backup = giver.given
+    while giver.given < given_at_backup + 5 and giver.is_alive():
+        threading.Event().wait(0.01)
+    giver.stop.set()
+    giver.join(30)
+    assert giver.error is None, giver.error
+    with seeded.app_context():
+        postings_now = count(Posting)
+
+    assert manifest == {**read_manifest(path), "uploads": manifest["uploads"]}
+    assert manifest["uploads"] == 1
+    assert 0 < manifest["row_counts"]["ledger_postings"] < postings_now  # a snapshot, and writes went on
+
+    target = make_app(fresh_url, UPLOAD_FOLDER=str(tmp_path / "restored-uploads"))
+    outcome = restore(path, target)
+    assert outcome.ok, outcome.comparison + outcome.ledger.lines()
+    assert outcome.restored["row_counts"] == manifest["row_counts"]
+    assert outcome.restored["ledger_sha256"] == manifest["ledger_sha256"]
+    assert (tmp_path / "restored-uploads" / "ab" / "photo.jpg").read_bytes() == b"\xff\xd8 a photo"
+    with target.app_context():
+        assert count(Posting) == manifest["row_counts"]["ledger_postings"]
+        _give_one_more_minute()  # the restored database takes new hours (ids continue)
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _give_one_more_minute():
+    first, second = db.session.scalars(sa.select(Member).order_by(Member.id).limit(2)).all()
+    before = count(Posting)
+    ledger.transfer(ledger.account_for(first), ledger.account_for(second), 1, kind="gift", actor=first)
+    db.session.commit()
+    assert count(Posting) == before + 2
+
+
+def test_restore_refuses_a_database_with_data_unless_forced(seeded, tmp_path):
+    runner = seeded.test_cli_runner()
+    result = runner.invoke(args=["backup", "create", str(tmp_path / "b.tar.gz")])
+    assert result.exit_code == 0, result.output
+    with seeded.app_context():
+        _give_one_more_minute()
+        postings_after = count(Posting)
+
+    result = runner.invoke(args=["backup", "restore", str(tmp_path / "b.tar.gz")])
+    assert result.exit_code == 1
+    assert "--force" in result.output
+    with seeded.app_context():
+        assert count(Posting) == postings_after  # nothing touched
+
+    result = runner.invoke(args=["backup", "restore", "--force", str(tmp_path / "b.tar.gz")])
+    assert result.exit_code == 0, result.output
+    assert "Ledger OK" in result.output and "ledger checksum: same" in result.output
+    with seeded.app_context():
+        assert count(Posting) == postings_after - 2  # back to the backup
+
+
+def test_a_file_that_is_not_a_backup_is_refused_without_change(seeded, tmp_path):
+    bogus = tmp_path / "bogus.tar.gz"
+    with tarfile.open(bogus, "w:gz") as tar:
+        tar.add(__file__, "evil.py")
+    result = seeded.test_cli_runner().invoke(args=["backup", "restore", "--force", str(bogus)])
+    assert result.exit_code == 1 and "not a time bank backup" in result.output
+    with seeded.app_context():
+        assert count(Member) == 12  # the demo neighbourhood is all still there
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs the PostgreSQL server the suite runs on")
+def test_a_sqlite_backup_moves_into_postgresql_with_one_command(tmp_path, fresh_url):
+    from flask_migrate import upgrade
+
+    source = make_app(f"sqlite:///{tmp_path / 'embedded.db'}", UPLOAD_FOLDER=str(tmp_path / "up"))
+    with source.app_context():
+        upgrade()
+        seed(members=12, months=1, seed=5)
+        db.session.commit()
+    result = source.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "s.tar.gz")])
+    assert result.exit_code == 0, result.output
+    result = source.test_cli_runner().invoke(
+        args=["backup", "restore", "--into", fresh_url, str(tmp_path / "s.tar.gz")])
+    assert result.exit_code == 0, result.output
+    assert "ledger checksum: same" in result.output
+    assert f"all {len(db.metadata.sorted_tables)} tables the same" in result.output
+    target = make_app(fresh_url)
+    with target.app_context():
+        with db.engine.connect() as conn:
+            assert describe(conn, engine="postgresql", created_at="")["ledger_sha256"] == \
+                read_manifest(tmp_path / "s.tar.gz")["ledger_sha256"]
+        _give_one_more_minute()  # sequences moved past the copied ids
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_retention_keeps_the_newest_of_each_day_and_week(tmp_path, app):
+    start = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)  # a Sunday
+    backups = [Found(tmp_path / f"{i}", start + timedelta(hours=12 * i), 1) for i in range(40)]  # two a day
+    kept = to_keep(backups, daily=3, weekly=2)
+    newest = sorted(backups, key=lambda b: b.created, reverse=True)
+    days = [b.path for b in newest[0:6:2]]  # the evening backup of each of the last three days
+    assert set(days) <= kept
+    assert len(kept) == 4  # the newest of this week is also today's; one more for last week
+    assert newest[-1].path not in kept
+
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    for backup in backups:
+        (folder / f"timebank-{backup.created:%Y%m%dT%H%M%SZ}.tar.gz").write_bytes(b"x")
+    app.config.update(BACKUP_DIR=str(folder), BACKUP_KEEP_DAILY=3, BACKUP_KEEP_WEEKLY=2)
+    result = app.test_cli_runner().invoke(args=["backup", "prune", "--dry-run"])
+    assert result.exit_code == 0 and "would delete 36" in result.output
+    assert len(list(folder.iterdir())) == 40
+    result = app.test_cli_runner().invoke(args=["backup", "prune"])
+    assert result.exit_code == 0 and "deleted 36" in result.output
+    assert len(archive.found(folder)) == 4
+    result = app.test_cli_runner().invoke(args=["backup", "prune", "--daily", "0"])
+    assert result.exit_code == 2  # at least one day is always kept

@@ -1,0 +1,141 @@
+"""The circulation indicators on a hand-built neighbourhood (tests/stats_scenario.py works every
+figure out), the roll-ups the ledger keeps against a rebuild from the postings, and periods."""
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from timebank.extensions import db
+from timebank.stats import rollup
+from timebank.stats.indicators import InvalidPeriod, check_period, compute, period, previous
+
+from .stats_scenario import BY_CATEGORY, EXPECTED, HISTOGRAM, NOVEMBER, Clock, balance, build
+
+pytestmark = pytest.mark.usefixtures("ctx")
+
+
+@pytest.fixture
+def scenario(monkeypatch, community, make_member, make_post):
+    return build(Clock(monkeypatch), community, make_member, make_post)
+
+
+def test_the_scenario_moved_the_hours_the_table_says(scenario):
+    now = {name: balance(scenario[name]) for name in ("Ann", "Bob", "Cas", "Dirk", "Eva")}
+    assert now == {"Ann": 24, "Bob": -174, "Cas": 186, "Dirk": -90, "Eva": -10}
+
+
+def test_every_indicator_of_november(scenario, community):
+    stats = compute(community, *NOVEMBER)
+    found = {name: getattr(stats, name) for name in EXPECTED}
+    assert found == pytest.approx(EXPECTED)
+    assert isinstance(stats.minutes_exchanged, int) and isinstance(stats.distinct_pairs, int)
+
+
+def test_balance_histogram_at_the_end_of_november(scenario, community):
+    stats = compute(community, *NOVEMBER)
+    assert {b.key: b.members for b in stats.balance_histogram if b.members} == HISTOGRAM
+    assert sum(b.members for b in stats.balance_histogram) == stats.members_total
+
+
+def test_by_category_merges_nothing_and_leaves_the_undone_exchange_out(scenario, community, english):
+    from timebank.communities.models import Category
+
+    keys = {c.id: c.key for c in db.session.scalars(sa.select(Category))}
+    stats = compute(community, *NOVEMBER)
+    assert [(keys.get(c.category_id), c.exchanges, c.minutes) for c in stats.by_category] == BY_CATEGORY
+    assert stats.by_category[1].name == "No category"
+
+
+def test_by_month_counts_each_month_in_local_dates(scenario, community):
+    stats = compute(community, date(2026, 10, 1), date(2026, 12, 31))
+    # October: E0 (Ann and Bob, 23:30 local on the 31st). December: E8 (00:30 local on the 1st), Hal joined.
+    assert [(m.month, m.minutes, m.exchanges, m.active_members, m.new_members) for m in stats.by_month] == [
+        ("2026-10", 60, 1, 2, 0), ("2026-11", 450, 6, 5, 1), ("2026-12", 30, 1, 2, 1)]
+    assert stats.minutes_exchanged == 540
+
+
+@pytest.mark.parametrize(("day", "minutes"), [(date(2026, 10, 31), 60), (date(2026, 11, 30), 30),
+                                              (date(2026, 12, 1), 30), (date(2026, 11, 20), 0)])
+def test_one_day_periods_end_inclusive_in_local_dates(scenario, community, day, minutes):
+    stats = compute(community, day, day)
+    assert stats.minutes_exchanged == minutes
+    assert stats.exchanges_completed == (1 if minutes else 0)
+
+
+def test_an_undone_exchange_counts_nowhere(scenario, community):
+    """E6 (Dirk helped Cas on 20 November) was reversed on the 25th: not on its day, not in the pairs."""
+    stats = compute(community, date(2026, 11, 20), date(2026, 11, 25))
+    assert (stats.exchanges_completed, stats.minutes_exchanged, stats.active_members, stats.distinct_pairs,
+            stats.fund_levy, stats.fund_grants) == (0, 0, 0, 0, 0, 20)
+
+
+def test_the_live_roll_ups_equal_a_rebuild_from_the_ledger(scenario, app):
+    conn = db.session.connection()
+    assert rollup.check(conn) == []
+    live = rollup.stored(conn)
+    assert live[rollup.DAYS]
+    result = app.test_cli_runner().invoke(args=["stats", "rebuild"])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    assert rollup.stored(db.session.connection()) == live
+    result = app.test_cli_runner().invoke(args=["stats", "check"])
+    assert result.exit_code == 0 and "OK" in result.output
+
+
+def test_check_reports_a_roll_up_that_drifted(scenario, app):
+    db.session.execute(sa.update(rollup.DAYS).values(exchanges=rollup.DAYS.c.exchanges + 1))
+    db.session.commit()
+    result = app.test_cli_runner().invoke(args=["stats", "check"])
+    assert result.exit_code == 1 and "stats rebuild" in result.output
+
+
+def test_another_community_sees_none_of_it(scenario, make_community):
+    elsewhere = make_community("noord", "Noord")
+    stats = compute(elsewhere, *NOVEMBER)
+    assert (stats.minutes_exchanged, stats.members_total, stats.fund_balance, stats.by_category) == (0, 0, 0, [])
+
+
+def test_an_empty_period_divides_by_nothing(community):
+    stats = compute(community, *NOVEMBER)
+    assert (stats.participation_rate, stats.velocity, stats.turnover_gini, stats.reciprocity_rate) == (
+        None, None, None, None)
+
+
+def test_named_periods_and_the_one_before():
+    today = date(2026, 3, 15)
+    assert period("this_month", today) == (date(2026, 3, 1), today)
+    assert period("last_month", today) == (date(2026, 2, 1), date(2026, 2, 28))
+    assert period("this_year", today) == (date(2026, 1, 1), today)
+    assert period("last_12_months", today) == (date(2025, 4, 1), today)
+    assert previous(date(2026, 2, 1), date(2026, 2, 28)) == (date(2026, 1, 1), date(2026, 1, 31))
+    assert previous(date(2026, 3, 1), date(2026, 3, 15)) == (date(2026, 2, 14), date(2026, 2, 28))
+    with pytest.raises(InvalidPeriod):
+        check_period(date(2026, 2, 1), date(2026, 1, 1))
+
+
+def test_a_pot_is_the_members_own_money_and_its_share_was_earned(monkeypatch, community, make_member, make_post):
+    """Fatima puts 20 % of what she earns into a pot, then saves 30 more minutes in it. Jan pays
+    her 100 for a repair: 80 to her account, 20 to her pot. Her pot and account together are her
+    balance; saving is no exchange; she earned the whole 100."""
+    from timebank.pots import services as pots
+
+    from .stats_scenario import at, exchange
+
+    clock = Clock(monkeypatch)
+    fatima, jan = make_member("Fatima", created_at=at(2026, 6, 1)), make_member("Jan", created_at=at(2026, 6, 1))
+    clock.set(at(2026, 11, 2))
+    pot = pots.open_pot(fatima, "New bike", 600)
+    pots.set_share(pot, fatima, 20)
+    db.session.commit()
+    exchange(clock, at(2026, 11, 3), fatima, jan, 100, make_post(fatima, kind="offer", created_at=at(2026, 11, 1)))
+    clock.set(at(2026, 11, 4))
+    pots.deposit(pot, fatima, 30)
+    db.session.commit()
+    stats = compute(community, *NOVEMBER)
+    assert (stats.minutes_exchanged, stats.exchanges_completed, stats.active_members, stats.velocity) == (
+        100, 1, 2, 1.0)
+    assert {b.key: b.members for b in stats.balance_histogram if b.members} == {"owes_up_to_5": 1,
+                                                                                "has_up_to_5": 1}
+    # x = 100 (Jan paid) and 100 (Fatima earned): everyone equal.
+    assert stats.turnover_gini == 0
+    assert rollup.check(db.session.connection()) == []

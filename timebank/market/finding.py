@@ -1,0 +1,99 @@
+"""Finding posts: what the market lists, one page of a search (counted exactly only up to
+COUNT_LIMIT), recent posts, offers that match a request, a member's own posts."""
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from timebank.db import utcnow
+from timebank.extensions import db
+from timebank.market import search
+from timebank.market.models import KINDS, Post
+from timebank.market.rules import Filters
+from timebank.members.models import Member
+from timebank.moderation.blocks import not_blocked
+
+PER_PAGE = 20
+COUNT_LIMIT = 500
+
+
+def listed_conditions(community_id: int, now: datetime | None = None) -> list:
+    """Posts shown in a community's market: online, not past their date, by active members.
+
+    The owner check is a NOT EXISTS rather than a join, so that the database starts from the
+    community's posts (ix_posts_listing) and looks owners up by id, never scanning members."""
+    inactive_owner = sa.exists().where(Member.id == Post.owner_id, Member.status != "active")
+    return [Post.community_id == community_id, Post.status == "active", Post.expires_at > (now or utcnow()),
+            ~inactive_owner]
+
+
+def listed(community_id: int) -> sa.Select:
+    return (sa.select(Post).where(*listed_conditions(community_id))
+            .options(joinedload(Post.owner), joinedload(Post.category), joinedload(Post.area)))
+
+
+@dataclass
+class Page:
+    """One page of results. `total` is exact up to COUNT_LIMIT and None beyond it: counting
+    every match of a common word would cost more than it tells."""
+
+    items: list[Post]
+    number: int
+    has_next: bool
+    total: int | None
+
+
+def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int = PER_PAGE,
+               exact_total: bool = False, viewer_id: int | None = None) -> Page:
+    """One page of the market, newest first; `total` is counted up to COUNT_LIMIT unless
+    `exact_total` (the API's lists promise a number).
+
+    Newest means highest id: ids grow as posts are placed. Ordering by id lets SQLite walk the
+    posts that match a search from the newest and stop after one page, instead of sorting every
+    match of a common word."""
+    conditions = []
+    if filters.kind in KINDS:
+        conditions.append(Post.kind == filters.kind)
+    if filters.category_id is not None:
+        conditions.append(Post.category_id == filters.category_id)
+    if filters.area_id is not None:
+        conditions.append(Post.area_id == filters.area_id)
+    if filters.gifts_only:
+        conditions.append(Post.is_gift.is_(True))
+    conditions += not_blocked(Post.owner_id, viewer_id)  # posts of someone the viewer has a block with
+    condition = search.matching(filters.text) if filters.text else None
+    if condition is not None:
+        conditions.append(condition)
+    items = list(db.session.scalars(
+        listed(community_id).where(*conditions)
+        .order_by(Post.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)))
+    matches = sa.select(Post.id).where(*listed_conditions(community_id), *conditions)
+    if not exact_total:
+        matches = matches.limit(COUNT_LIMIT + 1)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(matches.subquery()))
+    return Page(items=items[:per_page], number=page, has_next=len(items) > per_page,
+                total=total if exact_total or total <= COUNT_LIMIT else None)
+
+
+def recent_posts(community_id: int, limit: int = 5, viewer_id: int | None = None) -> list[Post]:
+    return list(db.session.scalars(listed(community_id).where(*not_blocked(Post.owner_id, viewer_id))
+                                   .order_by(Post.id.desc()).limit(limit)))
+
+
+def matching_offers(request: Post, limit: int = 5, viewer_id: int | None = None) -> list[Post]:
+    """Offers in the request's category, from the same area first, then the newest."""
+    same_area = sa.case((Post.area_id == request.area_id, 0), else_=1)
+    query = (listed(request.community_id)
+             .where(Post.kind == "offer", Post.category_id == request.category_id,
+                    Post.owner_id != request.owner_id, *not_blocked(Post.owner_id, viewer_id))
+             .order_by(same_area, Post.id.desc()).limit(limit))
+    return list(db.session.scalars(query))
+
+
+def member_posts(member: Member) -> list[Post]:
+    """Everything a member has posted, newest first, for their own overview."""
+    return list(db.session.scalars(
+        sa.select(Post).where(Post.owner_id == member.id)
+        .options(joinedload(Post.category), joinedload(Post.closed_by))
+        .order_by(Post.id.desc())))

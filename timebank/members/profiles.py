@@ -1,0 +1,100 @@
+"""A member's profile and privacy choices, the member directory, and what others did for the member."""
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from werkzeug.datastructures import FileStorage
+
+from timebank.audit.models import AuditEvent
+from timebank.audit.services import record
+from timebank.communities.models import Area, Category
+from timebank.extensions import db
+from timebank.members.models import AUDIENCES, Member
+from timebank.members.rules import BIO_MAX, NAME_MAX, PHONE_RE, MemberError, clean_name
+from timebank.text import clean_text
+from timebank.uploads.services import ImageError, delete_image, save_image
+
+
+def _clean_phone(phone: str | None) -> str | None:
+    phone = (phone or "").strip()
+    if phone and not PHONE_RE.match(phone):
+        raise MemberError(_l("Please write a phone number with digits only, like 06 12345678."), "phone")
+    return phone or None
+
+
+def _check_area(community_id: int, area: Area | None) -> int | None:
+    if area is not None and area.community_id != community_id:
+        raise MemberError(_l("Please choose an area from the list."), "area")
+    return area.id if area else None
+
+
+def _on_behalf(actor: Member, member: Member) -> Member | None:
+    return member if actor.id != member.id else None
+
+
+def update_profile(member: Member, *, actor: Member, name: str, bio: str = "", phone: str = "",
+                   area: Area | None = None, skills: Iterable[Category] = (), languages: Iterable[str] = (),
+                   locale: str | None = None, photo: FileStorage | None = None,
+                   remove_photo: bool = False) -> Member:
+    """Change what neighbours see about a member; done by the member or for them by a coordinator."""
+    skills, languages = list(skills), list(languages)
+    if any(c.community_id != member.community_id or c.retired_at for c in skills):
+        raise MemberError(_l("Please choose from the list of skills."), "skills")
+    if not set(languages) <= set(current_app.config["SPOKEN_LANGUAGES"]):
+        raise MemberError(_l("Please choose from the list of languages."), "languages")
+    if locale is not None and locale not in current_app.config["LANGUAGES"]:
+        raise MemberError(_l("Please choose from the list of languages."), "locale")
+    member.name = clean_name(name)
+    member.bio = clean_text(bio, BIO_MAX, "bio", refusal=MemberError)
+    member.phone = _clean_phone(phone)
+    member.area_id = _check_area(member.community_id, area)
+    member.skills = skills
+    member.languages = languages
+    member.locale = locale or member.locale
+    if photo is not None or remove_photo:
+        old = member.photo
+        try:
+            member.photo = save_image(photo, community_id=member.community_id, owner_id=member.id) if photo else None
+        except ImageError as error:
+            raise MemberError(str(error), "photo") from None
+        if old is not None:
+            db.session.flush()
+            delete_image(old)
+    db.session.flush()
+    record("member.profile_updated", actor=actor, on_behalf_of=_on_behalf(actor, member), subject=member)
+    return member
+
+
+def update_privacy(member: Member, *, actor: Member, email_to: str, phone_to: str, balance_to: str) -> Member:
+    if not {email_to, phone_to, balance_to} <= set(AUDIENCES):
+        raise MemberError(_l("Please choose one of the options."))
+    member.show_email_to, member.show_phone_to, member.show_balance_to = email_to, phone_to, balance_to
+    db.session.flush()
+    record("member.privacy_updated", actor=actor, on_behalf_of=_on_behalf(actor, member), subject=member,
+           email=email_to, phone=phone_to, balance=balance_to)
+    return member
+
+
+def directory(community_id: int, *, query: str = "", skill_id: int | None = None, area_id: int | None = None,
+              status: str = "active") -> sa.Select:
+    """Members of a community matching a name (part), a skill and an area, by name."""
+    stmt = sa.select(Member).where(Member.community_id == community_id, Member.status == status)
+    query = " ".join((query or "").split())[:NAME_MAX]
+    if query:
+        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(Member.name.ilike(f"%{escaped}%", escape="\\"))
+    if skill_id:
+        stmt = stmt.where(Member.skills.any(Category.id == skill_id))
+    if area_id:
+        stmt = stmt.where(Member.area_id == area_id)
+    return stmt.order_by(sa.func.lower(Member.name), Member.id)
+
+
+def done_for(member: Member) -> sa.Select:
+    """What others did in the member's name, and what they decided about the member, newest first."""
+    return sa.select(AuditEvent).where(sa.or_(
+        AuditEvent.on_behalf_of_id == member.id,
+        sa.and_(AuditEvent.subject_type == "members", AuditEvent.subject_id == member.id,
+                sa.or_(AuditEvent.actor_id.is_(None), AuditEvent.actor_id != member.id)),
+    )).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())

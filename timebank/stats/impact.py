@@ -1,0 +1,53 @@
+"""A member's own impact: the help they gave and got, how many neighbours, the thanks they received,
+month by month over the last year. From the roll-ups, so it costs a few indexed queries."""
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from timebank.exchanges.models import ThankYou
+from timebank.extensions import db
+from timebank.stats.indicators import month_column, months_of, period
+from timebank.stats.models import StatsAccountDay, StatsPairDay
+
+
+@dataclass(frozen=True)
+class Month:
+    month: str
+    given: int
+    received: int
+
+
+@dataclass(frozen=True)
+class Impact:
+    minutes_given: int
+    minutes_received: int
+    exchanges: int
+    neighbours_helped: int
+    helped_by: int
+    thanks_received: int
+    months: list[Month]
+
+
+def impact_of(member, today: date) -> Impact:
+    """Everything since the member joined; the months are the last twelve."""
+    A, P = StatsAccountDay, StatsPairDay
+    mine = (A.member_id == member.id, A.community_id == member.community_id)
+    given, received, count = db.session.execute(sa.select(
+        sa.func.coalesce(sa.func.sum(A.earned), 0), sa.func.coalesce(sa.func.sum(A.paid), 0),
+        sa.func.coalesce(sa.func.sum(A.gave + A.received), 0)).where(*mine)).one()
+
+    def partners(me, other):
+        found = (sa.select(other).where(P.community_id == member.community_id, me == member.id)
+                 .group_by(other).having(sa.func.sum(P.exchanges) > 0).subquery())
+        return db.session.scalar(sa.select(sa.func.count()).select_from(found))
+
+    start, end = period("last_12_months", today)
+    month = month_column(A.day)
+    by_month = {m: (int(g), int(r)) for m, g, r in db.session.execute(
+        sa.select(month, sa.func.sum(A.earned), sa.func.sum(A.paid))
+        .where(*mine, A.day.between(start, end)).group_by(month))}
+    thanks = db.session.scalar(sa.select(sa.func.count(ThankYou.id)).where(ThankYou.member_id == member.id))
+    return Impact(int(given), int(received), int(count), partners(P.helper_id, P.helped_id),
+                  partners(P.helped_id, P.helper_id), thanks,
+                  [Month(m, *by_month.get(m, (0, 0))) for m in months_of(start, end)])

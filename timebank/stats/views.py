@@ -1,0 +1,126 @@
+"""The statistics pages: the coordinators' page with its period picker and charts, the municipality
+report (HTML, PDF, CSV), the opt-in public page of a community, and a member's own impact (a
+template global the account page includes)."""
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from timebank.communities.models import Community
+from timebank.db import utcnow
+from timebank.extensions import db
+from timebank.stats import present, report
+from timebank.stats.impact import impact_of
+from timebank.stats.indicators import PERIODS, InvalidPeriod, check_period, compute, period
+from timebank.stats.rollup import local_day
+from timebank.web.guards import coordinator_required
+
+bp = Blueprint("stats", __name__)
+
+MIME = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "csv": "text/csv; charset=utf-8"}
+
+
+def today() -> date:
+    return local_day(utcnow())
+
+
+def parse_day(text: str | None) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def chosen_period(args) -> tuple[str, date, date, str | None]:
+    """The period asked for (name, start, end) and what was wrong with it, if anything: a bad
+    choice falls back to this month, with a translated reason."""
+    name = args.get("period") or ("custom" if args.get("from") or args.get("to") else "this_month")
+    if name not in PERIODS:
+        name = "this_month"
+    if name != "custom":
+        return (name, *period(name, today()), None)
+    start, end = parse_day(args.get("from")), parse_day(args.get("to"))
+    problem = None
+    if start is None or end is None:
+        problem = _("Please give both dates as day, month and year.")
+    else:
+        try:
+            check_period(start, end)
+        except InvalidPeriod as why:
+            problem = (_("The first date must come before the last one.") if str(why) == "start_after_end"
+                       else _("Please choose a period of at most ten years."))
+    if problem:
+        return ("this_month", *period("this_month", today()), problem)
+    return name, start, end, None
+
+
+@bp.route("/coordinate/statistics")
+@coordinator_required
+def index():
+    name, start, end, problem = chosen_period(request.args)
+    if problem:
+        flash(problem, "error")
+    community = current_user.community
+    locale = str(get_locale())
+    page = render_template("stats/index.html", periods=PERIODS, chosen=name,
+                           custom_from=request.args.get("from", ""), custom_to=request.args.get("to", ""),
+                           **report.context(community, start, end, locale))
+    return (page, 422) if problem else page
+
+
+@bp.route("/coordinate/statistics/public", methods=["POST"])
+@coordinator_required
+def set_public():
+    community = current_user.community
+    community.stats_public = request.form.get("public") == "1"
+    db.session.commit()
+    flash(_("The neighbourhood's figures are now public.") if community.stats_public
+          else _("The neighbourhood's figures are no longer public."), "success")
+    return redirect(url_for(".index"))
+
+
+@bp.route("/coordinate/statistics/report.<any(html, pdf, csv):fmt>")
+@coordinator_required
+def download(fmt: str):
+    _name, start, end, problem = chosen_period(request.args)
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for(".index"))
+    locale = request.args.get("lang") if request.args.get("lang") in ("nl", "en") else str(get_locale())
+    community = current_user.community
+    body = report.render(community, start, end, fmt, locale)
+    response = Response(body, mimetype=MIME[fmt])
+    if fmt != "html":
+        filename = f"{community.slug}-{start.isoformat()}-{end.isoformat()}-{locale}.{fmt}"
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.route("/statistics/<slug>")
+def public(slug: str):
+    """Headline totals and the monthly chart of the last 12 months, readable without logging in,
+    only where the coordinators chose to show them."""
+    community = db.session.scalar(sa.select(Community).where(Community.slug == slug))
+    if community is None or not community.stats_public:
+        abort(404)
+    start, end = period("last_12_months", today())
+    stats = compute(community, start, end)
+    keys = ("minutes_exchanged", "exchanges_completed", "active_members", "members_total", "distinct_pairs",
+            "group_activities")
+    return render_template("stats/public.html", community=community, period=present.say_period(start, end),
+                           lines=present.lines(stats, keys=keys), stats=stats,
+                           reading=present.months_reading(stats), months_chart=present.months_chart(stats),
+                           month_name=present.month_name, say=present.say)
+
+
+@bp.app_template_global("my_impact")
+def my_impact(member):
+    """What a member's help added up to, for their own account page."""
+    return impact_of(member, today())
+
+
+
+bp.add_app_template_global(present.month_name, "stats_month")
