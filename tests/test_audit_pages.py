@@ -30,12 +30,13 @@ POWERS = {
     "overrides": ["ledger.limit_override"],
     "disputes and slips": ["exchange.resolved", "exchange.slip"],
     "acting for a member": ["member.acting_started", "member.acting_stopped", "member.registered_assisted"],
-    "data exports": ["member.data_exported", "ledger.statement_exported", "ledger.fund_exported", "audit.exported"],
+    "data exports": ["member.data_exported", "ledger.statement_exported", "ledger.fund_exported", "audit.exported",
+                     "stats.report_downloaded"],
     "erasures": ["member.erased", "ledger.settled"],
     "settings changes": ["community.updated", "community.area_added", "community.area_renamed", "community.created",
                          "market.expiry_changed", "exchange.settings_changed", "governance.settings_changed",
                          "category.added", "category.renamed", "category.merged", "category.retired",
-                         "category.restored"],
+                         "category.restored", "stats.public_changed"],
 }
 
 
@@ -188,3 +189,16 @@ def test_an_administrator_making_a_community_is_logged(app, client, make_member)
     with app.app_context():
         event = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "community.created")).one()
         assert event.actor_id == ada.id and event.details["slug"] == "zuid"
+
+
+def test_the_municipality_report_and_making_figures_public_are_logged(app, client, make_member):
+    karim = make_member("Karim", role="coordinator")
+    login(client, karim)
+    client.post("/coordinate/statistics/public", data={"public": "1"})
+    assert client.get("/coordinate/statistics/report.csv").status_code == 200
+    with app.app_context():
+        rows = db.session.execute(sa.select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.details)
+                                  .order_by(AuditEvent.id)).all()
+    assert [(r.action, r.actor_id) for r in rows] == [("stats.public_changed", karim.id),
+                                                      ("stats.report_downloaded", karim.id)]
+    assert rows[0].details == {"public": True} and rows[1].details["format"] == "csv"

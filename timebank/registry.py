@@ -24,6 +24,7 @@ from timebank.moderation import blocks
 from timebank.moderation import services as moderation
 from timebank.notifications import services as notifications
 from timebank.pots import services as pots
+from timebank.stats import report as stats_report
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ NOT_ERASED = {
 # What every audited action means to the member it touched, domain by domain.
 AUDIT_LABELS = (members.AUDIT_LABELS, communities.AUDIT_LABELS, market.AUDIT_LABELS, ledger.AUDIT_LABELS,
                 exchanges.AUDIT_LABELS, governance.AUDIT_LABELS, pots.AUDIT_LABELS, moderation.AUDIT_LABELS,
-                desk.AUDIT_LABELS, audit_log.AUDIT_LABELS)
+                desk.AUDIT_LABELS, audit_log.AUDIT_LABELS, stats_report.AUDIT_LABELS)
 
 
 def register_hooks() -> None:

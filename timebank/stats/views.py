@@ -9,14 +9,17 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from timebank.audit.services import record
 from timebank.communities.models import Community
 from timebank.db import utcnow
 from timebank.extensions import db
+from timebank.members.acting import logged_in_member
 from timebank.stats import present, report
 from timebank.stats.impact import impact_of
 from timebank.stats.indicators import PERIODS, InvalidPeriod, check_period, compute, period
 from timebank.stats.rollup import local_day
 from timebank.web.guards import coordinator_required
+from timebank.web.submit import submit
 
 bp = Blueprint("stats", __name__)
 
@@ -76,7 +79,7 @@ def index():
 def set_public():
     community = current_user.community
     community.stats_public = request.form.get("public") == "1"
-    db.session.commit()
+    submit(lambda: record("stats.public_changed", actor=logged_in_member(), public=community.stats_public))
     flash(_("The neighbourhood's figures are now public.") if community.stats_public
           else _("The neighbourhood's figures are no longer public."), "success")
     return redirect(url_for(".index"))
@@ -92,6 +95,8 @@ def download(fmt: str):
     locale = request.args.get("lang") if request.args.get("lang") in ("nl", "en") else str(get_locale())
     community = current_user.community
     body = report.render(community, start, end, fmt, locale)
+    submit(lambda: record("stats.report_downloaded", actor=logged_in_member(), format=fmt, start=start.isoformat(),
+                          end=end.isoformat()))
     response = Response(body, mimetype=MIME[fmt])
     if fmt != "html":
         filename = f"{community.slug}-{start.isoformat()}-{end.isoformat()}-{locale}.{fmt}"
