@@ -106,6 +106,14 @@ def test_a_coordinator_takes_up_a_task_and_the_others_see_it(app, make_member, m
     karim.post("/coordinate/desk/release", data={"task": f"join:{request_id}"})
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 0
+    # Taken up, then done: the weekly run lets go of it.
+    karim.post("/coordinate/desk/take", data={"task": f"join:{request_id}"})
+    karim.post(f"/coordinate/requests/{request_id}", data={"decision": "approve", "reason": ""})
+    with app.app_context():
+        assert db.session.get(JoinRequest, request_id).state == "approved"
+        assert desk.forget_finished_tasks() == 1
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 0
     member = web(app, people["Jan"])
     assert member.post("/coordinate/desk/take", data={"task": f"join:{request_id}"}).status_code == 403
 

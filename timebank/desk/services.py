@@ -399,6 +399,20 @@ def release(coordinator: Member, task: str) -> None:
     record("desk.released", actor=coordinator, task=task)
 
 
+def forget_finished_tasks() -> int:
+    """Let go of tasks that no longer wait (the request was answered, the dispute decided), so a
+    task that comes back later is nobody's until someone takes it up again."""
+    finished = 0
+    for assignment in db.session.scalars(sa.select(Assignment)).all():
+        try:
+            _check_task(assignment.community_id, assignment.task)
+        except DeskError:
+            db.session.delete(assignment)
+            finished += 1
+    db.session.flush()
+    return finished
+
+
 # Notes on members
 
 
