@@ -166,6 +166,7 @@ def test_the_author_replies_once_and_the_case_waits_again(app, people):
     fatima = web(app, people["Fatima"])
     page = fatima.get("/reports").text
     assert "Please stay polite" in page and "asks you to mind the house rules" in page
+    assert "Shut up, you fool" in page  # she sees what it is about
     fatima.post(f"/reports/{case_id}/reply", data={"text": "He started it"})
     second = fatima.post(f"/reports/{case_id}/reply", data={"text": "And again"}, follow_redirects=True)
     assert "You replied already" in second.text

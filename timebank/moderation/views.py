@@ -34,6 +34,13 @@ def told_reporter(decision: str) -> str:
 
 
 @bp.app_template_global()
+def case_text(case: ModerationCase) -> str:
+    """The reported content itself, for its author and the coordinators."""
+    item = services.find_item(case.item_type, case.item_id)
+    return services.item_text(case.item_type, item) if item is not None else ""
+
+
+@bp.app_template_global()
 def told_author(decision: str) -> str:
     return str(services.TOLD_AUTHOR.get(decision, ""))
 
