@@ -126,3 +126,27 @@ def test_the_services_refuse_a_proposal_between_blocked_members_whatever_the_cal
             exchanges.propose(offer, jan, 60, actor=jan)
         db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count(Exchange.id))) == 0
+
+
+def test_blocking_and_reporting_through_the_api(app, neighbours, make_community, make_member):
+    fatima, jan = neighbours["Fatima"], neighbours["Jan"]
+    piet = make_member("Piet", community_id=make_community("noord", "Noord").id)
+    client = app.test_client()
+    headers = token_headers(app, fatima)
+    answer = client.post(f"/api/v1/members/{jan.id}/block", headers=headers)
+    assert answer.status_code == 200 and answer.json == {"member_id": jan.id, "blocked": True}
+    assert client.post(f"/api/v1/members/{piet.id}/block", headers=headers).status_code == 404
+    assert client.post(f"/api/v1/members/{fatima.id}/block", headers=headers).status_code == 422
+    offer = neighbours["offer"]
+    jans = token_headers(app, jan)
+    assert client.get(f"/api/v1/posts/{offer.id}", headers=jans).status_code == 404
+    assert client.delete(f"/api/v1/members/{jan.id}/block", headers=headers).json["blocked"] is False
+    assert client.get(f"/api/v1/posts/{offer.id}", headers=jans).status_code == 200
+    filed = client.post("/api/v1/reports", headers=jans,
+                        json={"item_type": "post", "item_id": offer.id, "reason": "spam"})
+    assert filed.status_code == 201 and filed.json["outcome"] is None
+    again = client.post("/api/v1/reports", headers=jans, json={"item_type": "post", "item_id": offer.id,
+                                                              "reason": "spam"})
+    assert again.status_code == 422
+    assert client.post("/api/v1/reports", headers=token_headers(app, piet),
+                       json={"item_type": "post", "item_id": offer.id, "reason": "spam"}).status_code == 404

@@ -20,13 +20,13 @@ api = TimebankApi()
 
 
 def register_api(app) -> None:
-    from timebank.api import (accounts, exchanges, images, me, members, notifications, posts, pots, proposals,
-                              stats, tokens, transfers)
+    from timebank.api import (accounts, exchanges, images, me, members, moderation, notifications, posts, pots,
+                              proposals, stats, tokens, transfers)
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in (tokens, me, accounts, posts, exchanges, transfers, notifications, members, images, proposals, pots,
-                   stats):
+                   stats, moderation):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
 
