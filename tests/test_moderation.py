@@ -239,3 +239,16 @@ def test_reports_are_in_dutch_too(app, people):
     jan = web(app, people["Jan"], language="nl")
     page = jan.get(f"/report/post/{people['post'].id}").text
     assert "Advertising or spam" not in page and "Send the report" not in page
+
+
+def test_a_post_its_owner_closed_is_hidden_from_its_address_too(app, people):
+    with app.app_context():
+        post = db.session.get(type(people["post"]), people["post"].id)
+        post.status, post.closed_by_id = "closed", post.owner_id
+        db.session.commit()
+    jan = web(app, people["Jan"])
+    assert jan.get(f"/market/posts/{people['post'].id}").status_code == 200  # closed, but open by its address
+    case_id = _reported(app, people, "post")
+    web(app, people["Karim"]).post(f"/coordinate/reports/{case_id}", data={"decision": "hide", "reason": "Scam"})
+    assert jan.get(f"/market/posts/{people['post'].id}").status_code == 404
+    assert "Scam" in web(app, people["Fatima"]).get(f"/market/posts/{people['post'].id}").text

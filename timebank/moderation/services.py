@@ -229,6 +229,9 @@ def decide(case: ModerationCase, *, actor: Member, decision: str, reason: str) -
 def _hide(case: ModerationCase, item, actor: Member, reason: str) -> None:
     if case.item_type == "post" and item.status != "closed":
         moderate_post(item, actor=actor, reason=reason)
+    elif case.item_type == "post" and not item.is_moderated:
+        # Closed by its owner, it could still be opened by its address: now only they and we can.
+        item.closed_by, item.closed_reason = actor, reason
     case.is_hidden = True
 
 
