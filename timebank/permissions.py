@@ -72,12 +72,12 @@ def can_manage_post(member: Member | None, post) -> bool:
 
 def can_see_post(viewer: Member | None, post, acting: Member | None = None) -> bool:
     """A post of the reader's community; one a coordinator took down only for its owner (or a
-    coordinator acting for the owner, `acting`) and the coordinators."""
+    coordinator acting for the owner, `acting`) and the coordinators; none to a member who blocked
+    its owner or was blocked by them."""
     if not is_member_of(viewer, post.community_id):
         return False
     if can_manage_post(acting or viewer, post) or can_moderate_post(viewer, post):
         return True
-    # Nor to a member who blocked its owner or was blocked by them.
     return not post.is_moderated and not is_blocked_between((acting or viewer).id, post.owner_id)
 
 
