@@ -1,12 +1,17 @@
 """A member blocks another: neither sees the other's posts, proposes an exchange to the other or
 writes to them, on the pages and through the API alike; an exchange under way can still be
 finished or disputed."""
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
+from timebank.communities.models import Category
+from timebank.db import utcnow
 from timebank.exchanges import services as exchanges
 from timebank.exchanges.models import Exchange
 from timebank.extensions import db
+from timebank.market.services import queue_digests
 from timebank.members.export import collect
 from timebank.members.models import Member
 from timebank.members.services import erase_member
@@ -14,7 +19,11 @@ from timebank.moderation.blocks import Blocked, block
 from timebank.moderation.models import Block
 
 from .api import token_headers
-from .conftest import login
+from .conftest import login, mails
+
+
+def mails_to(member):
+    return mails(to=db.session.get(Member, member.id).email, kind="market_digest")
 
 
 def web(app, member):
@@ -150,3 +159,22 @@ def test_blocking_and_reporting_through_the_api(app, neighbours, make_community,
     assert again.status_code == 422
     assert client.post("/api/v1/reports", headers=token_headers(app, piet),
                        json={"item_type": "post", "item_id": offer.id, "reason": "spam"}).status_code == 404
+
+
+def test_the_market_digest_leaves_out_requests_of_someone_blocked(app, neighbours, make_post):
+    fatima, jan, wilma = neighbours["Fatima"], neighbours["Jan"], neighbours["Wilma"]
+    with app.app_context():
+        reader = db.session.get(Member, fatima.id)
+        reader.market_digest = True
+        reader.market_digest_sent_until = utcnow() - timedelta(days=2)
+        reader.skills.append(db.session.scalar(sa.select(Category).where(
+            Category.community_id == reader.community_id, Category.key == "repairs")))
+        block(reader, db.session.get(Member, jan.id))
+        db.session.commit()
+    make_post(jan, title="Jan's wobbly chair", kind="request", category_key="repairs")
+    make_post(wilma, title="Wilma's leaking tap", kind="request", category_key="repairs")
+    with app.app_context():
+        assert queue_digests() == 1
+        db.session.commit()
+        body = mails_to(fatima)[0].body_text
+    assert "Wilma's leaking tap" in body and "wobbly chair" not in body

@@ -40,6 +40,16 @@ def is_blocked_between(a_id: int, b_id: int) -> bool:
         sa.and_(Block.blocker_id == b_id, Block.blocked_id == a_id)))) > 0
 
 
+def blocked_sets(member_ids) -> dict[int, set[int]]:
+    """For each of `member_ids`, everyone they have a block with, either way (one query)."""
+    found: dict[int, set[int]] = {member_id: set() for member_id in member_ids}
+    for blocker, blocked in db.session.execute(sa.select(Block.blocker_id, Block.blocked_id).where(
+            sa.or_(Block.blocker_id.in_(found), Block.blocked_id.in_(found)))):
+        found.get(blocker, set()).add(blocked)
+        found.get(blocked, set()).add(blocker)
+    return found
+
+
 def refuse_if_blocked(member: Member, others) -> None:
     """For a new exchange or a message: refused when `member` and any of `others` blocked each other."""
     ids = {other.id for other in others if other is not None and other.id != member.id}
