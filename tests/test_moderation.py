@@ -11,6 +11,8 @@ from timebank.exchanges.models import Message, ThankYou
 from timebank.extensions import db
 from timebank.members.models import Member
 from timebank.moderation.models import ModerationCase, Report
+from timebank.uploads.models import Image
+from timebank.uploads.services import upload_folder
 
 from .api import token_headers
 from .conftest import login, mails
@@ -252,3 +254,22 @@ def test_a_post_its_owner_closed_is_hidden_from_its_address_too(app, people):
     web(app, people["Karim"]).post(f"/coordinate/reports/{case_id}", data={"decision": "hide", "reason": "Scam"})
     assert jan.get(f"/market/posts/{people['post'].id}").status_code == 404
     assert "Scam" in web(app, people["Fatima"]).get(f"/market/posts/{people['post'].id}").text
+
+
+def test_the_photo_of_a_hidden_profile_is_not_served_to_neighbours(app, people):
+    with app.app_context():
+        image = Image(community_id=people["Fatima"].community_id, owner_id=people["Fatima"].id, filename="f.png",
+                      content_type="image/png", width=1, height=1)
+        db.session.add(image)
+        db.session.flush()
+        db.session.get(Member, people["Fatima"].id).photo_id = image.id
+        db.session.commit()
+        (upload_folder() / "f.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+        image_id = image.id
+    jan = web(app, people["Jan"])
+    assert jan.get(f"/images/{image_id}").status_code == 200
+    case_id = _reported(app, people, "profile", "Fatima")
+    web(app, people["Karim"]).post(f"/coordinate/reports/{case_id}", data={"decision": "hide", "reason": "Ads"})
+    assert jan.get(f"/images/{image_id}").status_code == 404
+    assert web(app, people["Fatima"]).get(f"/images/{image_id}").status_code == 200
+    assert web(app, people["Karim"]).get(f"/images/{image_id}").status_code == 200
