@@ -141,6 +141,7 @@ def test_an_administrator_reads_every_community_and_can_choose_one(app, client, 
     login(client, people["ada"])
     everything = client.get("/admin/log")
     assert "Talked it over" in everything.text and "Noord&#39;s business" in everything.text
+    assert "· Onze buurt" in everything.text and "· Noord" in everything.text  # which neighbourhood
     only_noord = client.get(f"/admin/log?community={noord.id}")
     assert "Talked it over" not in only_noord.text and "1 entry found" in only_noord.text
     rows = list(csv.DictReader(io.StringIO(client.get("/admin/log.csv").text.lstrip("\ufeff"))))

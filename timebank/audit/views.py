@@ -93,7 +93,7 @@ def all_log():
     community_id = _administrator_only()
     communities = db.session.scalars(sa.select(Community).order_by(Community.name)).all()
     return _page(_filters(community_id), "audit.all_log", "audit.all_csv", communities=communities,
-                 community_id=community_id)
+                 community_id=community_id, community_names={c.id: c.name for c in communities})
 
 
 @bp.route("/admin/log.csv")
