@@ -122,10 +122,10 @@ def test_a_hidden_post_leaves_the_market_search_and_api_and_everyone_hears_in_pl
     told = wilma.get("/reports").text
     assert "A coordinator looked at it and hid it." in told
     with app.app_context():
-        to_wilma = [m for m in mails(to=db.session.get(Member, people["Wilma"].id).email)
-                    if m.kind == "moderation_report_decided"]
+        to_wilma = mails(to=db.session.get(Member, people["Wilma"].id).email, kind="notify_report_decided")
         assert len(to_wilma) == 1 and "Jan" not in to_wilma[0].body_text
-        to_fatima = mails(to=db.session.get(Member, people["Fatima"].id).email, kind="moderation_decided")
+        assert "http://localhost/reports" in to_wilma[0].body_text
+        to_fatima = mails(to=db.session.get(Member, people["Fatima"].id).email, kind="notify_content_decided")
         assert len(to_fatima) == 0  # a post's owner gets the market's own email about it
         assert "Selling watches" in mails(kind="market_post_closed")[0].body_text
         actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
@@ -166,6 +166,9 @@ def test_the_author_replies_once_and_the_case_waits_again(app, people):
     karim = web(app, people["Karim"])
     karim.post(f"/coordinate/reports/{case_id}", data={"decision": "warn", "reason": "Please stay polite"})
     fatima = web(app, people["Fatima"])
+    notices = fatima.get("/notifications").text
+    assert "About a message of yours: A coordinator left it, but asks you to mind the house rules." in notices
+    assert "Please stay polite" in notices
     page = fatima.get("/reports").text
     assert "Please stay polite" in page and "asks you to mind the house rules" in page
     assert "Shut up, you fool" in page  # she sees what it is about

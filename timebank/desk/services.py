@@ -26,7 +26,7 @@ from timebank.market.models import Post
 from timebank.members.models import JoinRequest, Member
 from timebank.i18n import format_minutes
 from timebank.moderation.models import ModerationCase
-from timebank.moderation.services import ITEM_LABELS
+from timebank.moderation.wording import ITEM_LABELS
 from timebank.notifications.models import EmailChoice
 from timebank.permissions import can_coordinate
 

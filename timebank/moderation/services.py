@@ -15,12 +15,12 @@ from timebank.errors import DomainError
 from timebank.exchanges.models import Exchange, Message, ThankYou
 from timebank.exchanges.services import can_read_thread
 from timebank.extensions import db
-from timebank.mail.services import queue_mail
 from timebank.market.models import Post
 from timebank.market.services import moderate_post, reinstate_post
 from timebank.members.models import Member
 from timebank.members.services import suspend_member
 from timebank.moderation.models import DECISIONS, ITEM_TYPES, REASONS, ModerationCase, Report
+from timebank.notifications.services import notify
 from timebank.permissions import can_coordinate, can_see_post, is_member_of, outranks
 
 TEXT_MAX, REASON_MAX, REPLY_MAX = 500, 1000, 1000
@@ -45,31 +45,12 @@ REASON_LABELS = {
     "private": _l("Shares someone's private details"),
     "other": _l("Something else"),
 }
-ITEM_LABELS = {"post": _l("a post"), "message": _l("a message"), "profile": _l("a profile"),
-               "thanks": _l("a thank-you note")}
 DECISION_LABELS = {
     "hide": _l("Hide it"),
     "restore": _l("Put it back"),
     "warn": _l("Leave it, and warn the author"),
     "suspend": _l("Hide it and pause the author's account"),
     "dismiss": _l("Nothing wrong: leave it as it is"),
-}
-# What a reporter is told: what was decided, never by whom or who else reported.
-TOLD_REPORTER = {
-    "hide": _l("A coordinator looked at it and hid it."),
-    "restore": _l("A coordinator looked at it again and put it back."),
-    "warn": _l("A coordinator looked at it and talked to the author."),
-    "suspend": _l("A coordinator looked at it, hid it and took measures with the author's account."),
-    "dismiss": _l("A coordinator looked at it and found nothing against the house rules."),
-}
-# What the author is told, before the coordinator's own reason.
-TOLD_AUTHOR = {
-    "hide": _l("A coordinator hid it: nobody else sees it now."),
-    "restore": _l("A coordinator put it back: everyone sees it again."),
-    "warn": _l("A coordinator left it, but asks you to mind the house rules."),
-    "suspend": _l("A coordinator hid it and paused your account."),
-    "dismiss": _l("A coordinator found nothing wrong with it."),
-    "keep": _l("A coordinator read your reply and keeps the decision as it was."),
 }
 
 
@@ -211,17 +192,16 @@ def decide(case: ModerationCase, *, actor: Member, decision: str, reason: str) -
     case.reply = case.replied_at = None  # a new decision may be answered once again
     record(DECISION_ACTIONS[decision], actor=actor, subject=case.author, community_id=case.community_id,
            reason=reason, case=case.id, item=case.item_type, item_id=case.item_id)
-    # An author who was never told of a report is not told it is fine; a post's owner gets the
-    # market's own email when it is taken out or put back.
+    # An author who was never told of a report is not told it is fine; a post's owner hears it the
+    # market's way when it is taken out or put back.
     market_tells = case.item_type == "post" and decision in ("hide", "restore", "suspend")
     if (decision != "dismiss" or answering) and not market_tells:
-        told = TOLD_AUTHOR["keep" if decision == "dismiss" else decision]
-        queue_mail(case.author, "moderation_decided", case=case, told=told, item=ITEM_LABELS[case.item_type])
+        notify(case.author, "content_decided", item=case.item_type, decision="keep" if decision == "dismiss"
+               else decision, reason=reason)
     for filed in case.reports:
         if filed.decided_at is None:
             filed.outcome, filed.decided_at = decision, now
-            queue_mail(filed.reporter, "moderation_report_decided", told=TOLD_REPORTER[decision],
-                       item=ITEM_LABELS[case.item_type])
+            notify(filed.reporter, "report_decided", item=case.item_type, decision=decision)
     db.session.flush()
     return case
 

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from timebank.extensions import db
 from timebank.members.acting import logged_in_member
 from timebank.members.models import Member
-from timebank.moderation import blocks, services
+from timebank.moderation import blocks, services, wording
 from timebank.moderation.forms import DecisionForm, ReplyForm, ReportForm
 from timebank.moderation.models import ModerationCase, is_hidden
 from timebank.permissions import is_member_of
@@ -25,12 +25,12 @@ def reason_label(reason: str) -> str:
 
 @bp.app_template_global()
 def item_label(item_type: str) -> str:
-    return str(services.ITEM_LABELS.get(item_type, item_type))
+    return str(wording.ITEM_LABELS.get(item_type, item_type))
 
 
 @bp.app_template_global()
 def told_reporter(decision: str) -> str:
-    return str(services.TOLD_REPORTER.get(decision, ""))
+    return str(wording.TOLD_REPORTER.get(decision, ""))
 
 
 @bp.app_template_global()
@@ -42,7 +42,7 @@ def case_text(case: ModerationCase) -> str:
 
 @bp.app_template_global()
 def told_author(decision: str) -> str:
-    return str(services.TOLD_AUTHOR.get(decision, ""))
+    return str(wording.TOLD_AUTHOR.get(decision, ""))
 
 
 @bp.app_template_global()
