@@ -37,8 +37,9 @@ run: translations
 	$(BIN)/flask --app wsgi run --port $(PORT)
 
 # pytest exits with 5 when it collects no tests; that is not a failure of the suite.
+# -rs: the summary names every skipped test and why.
 test: translations
-	$(BIN)/pytest $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/pytest -rs $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # For developers: pull new strings out of the code into the catalogues.
 messages: install

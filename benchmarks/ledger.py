@@ -13,7 +13,8 @@ that server and dropped afterwards; the named database itself is not touched):
 2. the ledger is grown to --postings postings with the bulk writer, then a cached balance read
    and a statement page are timed (p50/p99), and `ledger verify` must find nothing.
 
-Exit status: 0 when every goal is met, 2 when a speed goal is missed (1 is a crash).
+Exit status: 0 when every goal is met, 2 when a speed goal is missed (1 is a crash); a goal named
+with --known-miss is reported but does not count.
 """
 import argparse
 import os
@@ -299,9 +300,16 @@ def main():
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--postings", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--known-miss", action="append", default=[], metavar="TEXT",
+                        help="a missed goal whose description starts with TEXT is reported, not counted "
+                             "(a miss already known and being worked on; CI says which)")
     args = parser.parse_args()
     rng = random.Random(args.seed)
     missed = run_sqlite(args, rng) + (run_postgres(args, rng) if args.postgres else [])
+    known = [miss for miss in missed if miss.startswith(tuple(args.known_miss))]
+    missed = [miss for miss in missed if miss not in known]
+    if known:
+        print("Known misses (not counted): " + "; ".join(known))
     print("Goals NOT met: " + "; ".join(missed) if missed else "All goals met.")
     sys.exit(2 if missed else 0)
 

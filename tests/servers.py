@@ -42,6 +42,7 @@ def serve(url: str, workers: int, *options: str, env: dict | None = None):
             if process.poll() is not None:
                 raise AssertionError(f"gunicorn stopped:\n{process.stdout.read()[-4000:]}")
             if len(list(ready.iterdir())) > workers:  # the hooks file and one file per booted worker
+                # our own server, over http
                 with urllib.request.urlopen(f"{address}/healthz", timeout=10) as response:  # nosec B310
                     assert response.status == 200
                 return process, address

@@ -28,7 +28,7 @@ Everyone but Fay, Hal and Ida joined on 1 June. Times are UTC; noon is 11:00Z.
 Ida asked to join on 10 November and is still pending; Gus (joined in June) is suspended.
 Afterwards a coordinator sets Dirk's lowest balance to -90 and Ann's highest to 24."""
 import importlib
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from fractions import Fraction
 
 import sqlalchemy as sa
@@ -87,7 +87,7 @@ BY_CATEGORY = [("cooking", 2, 210), (None, 2, 150), ("repairs", 2, 90)]  # the s
 
 
 def at(year, month, day, hour=11, minute=0) -> datetime:
-    return datetime(year, month, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 class Clock:

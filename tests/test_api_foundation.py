@@ -196,7 +196,8 @@ def test_refusals_are_replayed_too(app, client, callers, make_post):
         assert db.session.scalar(sa.select(IdempotencyRecord.response_status)) == 403
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite runs write requests one at a time: no claim is ever seen in progress")
+@pytest.mark.skipif(not ON_POSTGRES,
+                    reason="SQLite runs write requests one at a time: no claim is ever seen in progress")
 def test_key_in_progress_is_409_until_abandoned(app, client, callers, make_post):
     url = f"/api/v1/posts/{make_post(callers['member'].member, 'Soup').id}/close"
     headers = callers["member"].headers | {"Idempotency-Key": "busy"}

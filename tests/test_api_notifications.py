@@ -6,7 +6,6 @@ from timebank.extensions import db
 from timebank.notifications.models import Notification
 
 
-
 def unread(app, member) -> int:
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.count(Notification.id)).where(

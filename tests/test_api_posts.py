@@ -251,6 +251,7 @@ def test_only_the_owner_closes_a_post_and_only_once(app, client, callers, make_p
     assert client.post(url, headers=headers).json == closed.json  # a retry: the same answer
     twice = client.post(url, headers=callers["member"].headers)
     assert twice.status_code == 409
-    assert twice.json["error"] == {"code": "post_state_conflict", "message": "This post is closed already.", "fields": {}}
+    assert twice.json["error"] == {"code": "post_state_conflict", "message": "This post is closed already.",
+                                   "fields": {}}
     assert client.get("/api/v1/posts", headers=callers["other_member"].headers).json["total"] == 0
     assert client.get(f"/api/v1/posts/{post.id}", headers=callers["other_member"].headers).json["status"] == "closed"

@@ -14,7 +14,6 @@ from timebank.members.models import Member
 
 from .conftest import make_app
 
-
 # Known before any test runs: schemathesis builds some cases (its coverage phase) when it
 # collects the tests, before a fixture could make a token.
 TOKEN = "tb_schemathesis-caller"

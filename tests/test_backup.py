@@ -3,7 +3,7 @@ restore into a fresh database, and find the same rows and the same ledger; never
 database in use without being told to; move from SQLite to PostgreSQL with one command."""
 import tarfile
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -94,6 +94,7 @@ def test_backup_while_members_write_restores_the_same_rows_and_ledger(seeded, fr
 
     assert manifest == {**read_manifest(path), "uploads": manifest["uploads"]}
     assert manifest["uploads"] == 1
+    assert oct(path.stat().st_mode & 0o777) == "0o600"  # email addresses and password hashes: the owner's only
     assert 0 < manifest["row_counts"]["ledger_postings"] < postings_now  # a snapshot, and writes went on
 
     target = make_app(fresh_url, UPLOAD_FOLDER=str(tmp_path / "restored-uploads"))
@@ -175,7 +176,7 @@ def test_a_sqlite_backup_moves_into_postgresql_with_one_command(tmp_path, fresh_
 
 
 def test_retention_keeps_the_newest_of_each_day_and_week(tmp_path, app):
-    start = datetime(2026, 11, 1, 2, 0, tzinfo=timezone.utc)  # a Sunday
+    start = datetime(2026, 11, 1, 2, 0, tzinfo=UTC)  # a Sunday
     backups = [Found(tmp_path / f"{i}", start + timedelta(hours=12 * i), 1) for i in range(40)]  # two a day
     kept = to_keep(backups, daily=3, weekly=2)
     newest = sorted(backups, key=lambda b: b.created, reverse=True)
@@ -197,3 +198,12 @@ def test_retention_keeps_the_newest_of_each_day_and_week(tmp_path, app):
     assert len(archive.found(folder)) == 4
     result = app.test_cli_runner().invoke(args=["backup", "prune", "--daily", "0"])
     assert result.exit_code == 2  # at least one day is always kept
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="needs a PostgreSQL backup")
+def test_a_postgresql_backup_is_not_restored_into_sqlite(seeded, tmp_path):
+    runner = seeded.test_cli_runner()
+    assert runner.invoke(args=["backup", "create", str(tmp_path / "pg.tar.gz")]).exit_code == 0
+    into = f"sqlite:///{tmp_path / 'embedded.db'}"
+    result = runner.invoke(args=["backup", "restore", "--into", into, str(tmp_path / "pg.tar.gz")])
+    assert result.exit_code == 1 and "can only be restored into PostgreSQL" in result.output

@@ -1,5 +1,6 @@
 """The benchmarks still run against today's code (tiny sizes; their goals are for the full runs
 recorded in benchmarks/RESULTS.md, so a missed goal, exit status 2, does not fail this test)."""
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,3 +19,12 @@ def test_ledger_benchmark_runs_and_leaves_a_sound_ledger():
     assert result.returncode in (0, 2), result.stderr[-2000:]
     assert result.stdout.count("Ledger OK: all 14 checks passed") == (2 if ON_POSTGRES else 1)
     assert "median ratio" in result.stdout and "cached balance read" in result.stdout
+
+
+def test_statistics_benchmark_runs_at_a_tiny_size(tmp_path):
+    """On SQLite always: the benchmark empties its database, and the suite's PostgreSQL one is in use."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'stats.db'}"}
+    result = subprocess.run([sys.executable, "benchmarks/stats.py", "--tiny", "--runs", "3"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 2), result.stderr[-2000:]
+    assert "10,000 postings" in result.stdout and "Ratio 10,000 / 1,000 postings" in result.stdout

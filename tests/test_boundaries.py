@@ -24,7 +24,6 @@ from timebank.exchanges import services as exchanges
 from timebank.extensions import db
 from timebank.governance import services as governance
 from timebank.ledger import services as ledger
-from timebank.ledger.models import Transaction
 from timebank.market.models import Post
 from timebank.members.models import JoinRequest, Member
 from timebank.members.passwords import hash_password
@@ -138,8 +137,11 @@ def fill(rule, ids, nowhere: bool = False) -> list[str]:
     choices = [sorted(rule._converters[n].items) if hasattr(rule._converters[n], "items") else [ids[n]]
                for n in names]
     width = max((len(c) for c in choices), default=1)
-    return [PARAMETER.sub(lambda m, i=i: str(choices[names.index(m.group(1))][i % len(choices[names.index(m.group(1))])]),
-                          rule.rule) for i in range(width)]
+    def value(m, i: int) -> str:
+        options = choices[names.index(m.group(1))]
+        return str(options[i % len(options)])
+
+    return [PARAMETER.sub(lambda m, i=i: value(m, i), rule.rule) for i in range(width)]
 
 
 def client_for(app, people, role, api: bool):
@@ -173,10 +175,10 @@ def test_every_route_method_and_role_keeps_its_boundary(world, role):
             continue
         is_api = rule.rule.startswith("/api/")
         client, headers = (api, api_headers) if is_api else (web, web_headers)
-        for path, missing in zip(fill(rule, ids), fill(rule, ids, nowhere=True)):
+        for path, missing in zip(fill(rule, ids), fill(rule, ids, nowhere=True), strict=True):
             status = send(client, method, path, headers).status_code
 
-            def unknown() -> int:
+            def unknown(client=client, method=method, missing=missing, headers=headers) -> int:
                 """The answer to the same request about a thing that does not exist."""
                 return send(client, method, missing, headers).status_code
 

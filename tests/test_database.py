@@ -1,7 +1,7 @@
 """Database plumbing: SQLite tuning, the write lock, UTC times and the migrations."""
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -71,7 +71,7 @@ def test_timestamps_come_back_as_utc(ctx, community):
     community.created_at = datetime(2026, 1, 1, 13, 0, tzinfo=amsterdam)
     db.session.commit()
     db.session.expire_all()
-    assert community.created_at == datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+    assert community.created_at == datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
     assert community.created_at.tzinfo is not None
 
 
@@ -127,7 +127,8 @@ def test_upgrading_keeps_existing_data(scratch_url):
             conn.exec_driver_sql(
                 "INSERT INTO communities (slug, name, description, join_policy, house_rules, created_at) "
                 "VALUES ('buurt', 'Buurt', '', 'approval', '', CURRENT_TIMESTAMP)")
-            conn.exec_driver_sql("INSERT INTO categories (community_id, key, names, position) VALUES (1, 'hair', '{}', 0)")
+            conn.exec_driver_sql("INSERT INTO categories (community_id, key, names, position) "
+                                 "VALUES (1, 'hair', '{}', 0)")
             conn.exec_driver_sql(
                 "INSERT INTO members (community_id, email, name, role, status, is_admin, assisted, bio, "
                 "session_version, created_at) VALUES (1, 'a@example.org', 'Ayşe', 'member', 'active', "

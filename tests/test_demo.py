@@ -9,8 +9,8 @@ from timebank.exchanges.models import OPEN_STATES, Exchange, ThankYou
 from timebank.exchanges.services import exchanges_of
 from timebank.extensions import db
 from timebank.ledger.models import Posting, Transaction
-from timebank.market.models import Post
 from timebank.ledger.verify import verify
+from timebank.market.models import Post
 from timebank.members.models import Member, member_skills
 from timebank.members.passwords import verify_password
 

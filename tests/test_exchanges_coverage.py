@@ -44,8 +44,10 @@ def fresh(model, obj):
 def test_a_coordinator_sets_the_days_and_the_maximum(app, client, neighbours):
     login(client, neighbours["Karim"])
     page = text(client.get("/exchanges/coordinate", headers=EN))
-    assert 'name="auto_confirm_days" type="text" value="14"' in page and 'name="max_hours" type="text" value="8"' in page
-    response = client.post("/exchanges/coordinate", data={"auto_confirm_days": "3", "max_hours": "2", "silence_margin_percent": "10"}, headers=EN)
+    assert 'name="auto_confirm_days" type="text" value="14"' in page
+    assert 'name="max_hours" type="text" value="8"' in page
+    response = client.post("/exchanges/coordinate", headers=EN,
+                           data={"auto_confirm_days": "3", "max_hours": "2", "silence_margin_percent": "10"})
     assert response.status_code == 302
     page = text(client.get(response.headers["Location"], headers=EN))
     assert "Saved. Exchanges that are under way keep their date." in page
@@ -66,7 +68,8 @@ def test_a_coordinator_sets_the_days_and_the_maximum(app, client, neighbours):
     ({"auto_confirm_days": "14", "max_hours": "0"}, "Please choose between 1 hour and 24 hours."),
     ({"auto_confirm_days": "14", "max_hours": "25"}, "Please choose between 1 hour and 24 hours."),
     ({"auto_confirm_days": "14", "max_hours": ""}, "Please choose between 1 hour and 24 hours."),
-    ({"auto_confirm_days": "14", "max_hours": "8", "silence_margin_percent": "101"}, "Please choose between 0 and 100."),
+    ({"auto_confirm_days": "14", "max_hours": "8", "silence_margin_percent": "101"},
+     "Please choose between 0 and 100."),
     ({"auto_confirm_days": "14", "max_hours": "8", "silence_margin_percent": ""}, "Please choose between 0 and 100."),
 ])
 def test_bad_settings_are_refused_and_change_nothing(app, client, neighbours, data, words):
@@ -115,7 +118,8 @@ def test_new_settings_apply_to_new_proposals_and_recorded_time(app, client, neig
         db.session.commit()
         under_way_id, under_way_due = under_way.id, under_way.auto_confirm_at
     login(client, neighbours["Karim"])
-    client.post("/exchanges/coordinate", data={"auto_confirm_days": "3", "max_hours": "1", "silence_margin_percent": "25"})
+    client.post("/exchanges/coordinate",
+                data={"auto_confirm_days": "3", "max_hours": "1", "silence_margin_percent": "25"})
 
     as_member(client, jan)
     refused = client.post(f"/exchanges/respond/{offer.id}", data={"hours": "1", "minutes": "30"}, headers=EN)

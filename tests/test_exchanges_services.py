@@ -431,7 +431,8 @@ def test_gifts_donations_grants_and_paper_slips(people, make_member):
     grant = transfers.grant_from_fund(jan, 60, "Winter help", actor=karim, idempotency_key="g1")
     db.session.commit()
     assert grant.kind == "grant" and balance(jan) == 30 and notified(jan, "grant") == 1
-    assert db.session.scalar(sa.select(AuditEvent.on_behalf_of_id).where(AuditEvent.action == "hours.granted")) == jan.id
+    granted = sa.select(AuditEvent.on_behalf_of_id).where(AuditEvent.action == "hours.granted")
+    assert db.session.scalar(granted) == jan.id
 
     anna = make_member("Anna", email=None, assisted=True)
     piet = make_member("Piet", email=None, assisted=True)

@@ -20,8 +20,6 @@ from timebank.members.export import as_json
 from timebank.members.models import Member
 from timebank.notifications.models import Notification
 
-from .conftest import ON_POSTGRES, login, make_app
-
 pytestmark = pytest.mark.usefixtures("ctx")
 
 

@@ -186,3 +186,15 @@ def test_demo_history_is_believable_and_passes_verify(app, runner):
         assert [line.created_at for line in lines] == sorted((line.created_at for line in lines), reverse=True)
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exit_code == 0, result.output
+
+
+def test_long_commands_say_how_far_they_are(app, runner, history, tmp_path, monkeypatch):
+    """An export of millions of postings or a large demo seed takes minutes: they report progress
+    on standard error, so the file written (or the standard output piped on) stays clean."""
+    monkeypatch.setattr("timebank.ledger.cli.PROGRESS_EVERY", 2)
+    result = runner.invoke(args=["ledger", "export", "--output", str(tmp_path / "journal.csv")])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("postings written") == 2 and "… 4 postings written" in result.stderr
+    assert "postings written" not in (tmp_path / "journal.csv").read_text()
+    result = runner.invoke(args=["ledger", "verify"])
+    assert f"checking {len(CHECKS)} rules" in result.stderr and "Ledger OK" in result.stdout

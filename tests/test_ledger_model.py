@@ -20,7 +20,12 @@ from timebank.communities.services import create_community
 from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import (
-    MAX_MINUTES, AccountClosed, AlreadyReversed, IdempotencyConflict, InvalidAmount, InvalidTransaction,
+    MAX_MINUTES,
+    AccountClosed,
+    AlreadyReversed,
+    IdempotencyConflict,
+    InvalidAmount,
+    InvalidTransaction,
     LimitExceeded,
 )
 from timebank.ledger.models import Account, Transaction

@@ -7,8 +7,14 @@ from timebank.audit.models import AuditEvent
 from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import (
-    AccountClosed, AlreadyReversed, IdempotencyConflict, InvalidAmount, InvalidSetting, InvalidTransaction,
-    LimitExceeded, NotAllowed,
+    AccountClosed,
+    AlreadyReversed,
+    IdempotencyConflict,
+    InvalidAmount,
+    InvalidSetting,
+    InvalidTransaction,
+    LimitExceeded,
+    NotAllowed,
 )
 from timebank.ledger.models import Account, Posting, Transaction
 from timebank.ledger.verify import verify

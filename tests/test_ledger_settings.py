@@ -175,7 +175,8 @@ def test_a_warning_above_zero_and_raising_the_ceiling(app, client, people):
     (dict(save_hours="-3"), "save_hours", "How many hours a member may save must be between 0 and 10000 hours."),
     (dict(warning_hours="11"), "warning_hours",
      "The warning must be between the lowest balance (−10 hours) and the highest (40 hours), or left empty."),
-    (dict(levy_percent="150"), "levy_percent", "The share for the community fund must be a whole number from 0 to 100."),
+    (dict(levy_percent="150"), "levy_percent",
+     "The share for the community fund must be a whole number from 0 to 100."),
     (dict(levy_percent="ten"), "levy_percent", "Please fill in a whole number, for example 2."),
 ])
 def test_bad_rules_keep_what_was_typed_and_change_nothing(app, client, people, typed, box, message):

@@ -86,7 +86,8 @@ def test_statement_download_is_a_safe_spreadsheet_in_the_members_language(client
     assert "Datum" in dutch.splitlines()[0]
 
 
-def test_coordinators_see_members_of_their_own_community_only(client, neighbours_with_history, make_community, make_member):
+def test_coordinators_see_members_of_their_own_community_only(client, neighbours_with_history, make_community,
+                                                              make_member):
     login(client, neighbours_with_history["Karim"])
     page = client.get(f"/account/members/{neighbours_with_history['Jan'].id}", headers=EN)
     text = re.sub(r"\s+", " ", page.text)

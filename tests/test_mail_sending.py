@@ -205,3 +205,14 @@ def test_mail_settings_come_from_the_environment(monkeypatch, db_url):
     monkeypatch.setenv("TIMEBANK_MAIL_USE_STARTTLS", "true")
     config = make_app(db_url).config
     assert (config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_USE_STARTTLS"]) == ("smtp.example.org", 587, True)
+
+
+def test_the_mail_worker_says_at_start_how_much_waits(app, runner, monkeypatch):
+    with app.app_context():
+        for address in ("wilma@example.org", "jan@example.org"):
+            db.session.add(OutboxMessage(to_address=address, subject="Hello", body_text="A message"))
+        db.session.commit()
+    monkeypatch.setattr("timebank.mail.cli.run_worker", lambda interval, stop: None)
+    result = runner.invoke(args=["mail", "send", "--loop", "--interval", "5"])
+    assert result.exit_code == 0, result.output
+    assert "2 email(s) wait in the outbox. Sending email every 5 seconds" in result.output

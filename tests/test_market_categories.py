@@ -67,10 +67,11 @@ def test_retired_category_keeps_its_posts_and_can_come_back(app, client, coordin
     assert again.status_code == 422 and "not used any more already" in again.text
     client.post("/logout")
     login(client, member)
-    assert 'value="{}"'.format(cars.id) not in client.get("/market/offers/new").text
+    assert f'value="{cars.id}"' not in client.get("/market/offers/new").text
     assert "Car wash on Sundays" in client.get("/market", headers=EN).text
     assert "Car washing" in client.get(f"/market/posts/{post.id}", headers=EN).text
-    edited = client.post(f"/market/posts/{post.id}/edit", data={"title": "Car wash on Saturdays", "category_id": cars.id})
+    edited = client.post(f"/market/posts/{post.id}/edit",
+                         data={"title": "Car wash on Saturdays", "category_id": cars.id})
     assert edited.status_code == 302  # a post may keep its retired category
     client.post("/logout")
     login(client, coordinator)

@@ -9,9 +9,9 @@ from timebank.communities.models import Area, Category
 from timebank.db import utcnow
 from timebank.demo.seed import seed
 from timebank.extensions import db
+from timebank.market import finding
 from timebank.market.models import Post
 from timebank.market.search import query_words
-from timebank.market import finding
 from timebank.market.services import Filters, PostDetails, edit_post, find_posts
 
 from .conftest import ON_POSTGRES, login
@@ -42,7 +42,8 @@ def test_listing_shows_what_is_online_newest_first(app, client, member, make_mem
     login(client, member)
     text = client.get("/market", headers=EN).text
     assert text.index("Newer bike help") < text.index("Older soup")
-    for hidden in ("Paused sewing", "Closed hair", "Past its date", "By a suspended member", "In another neighbourhood"):
+    for hidden in ("Paused sewing", "Closed hair", "Past its date", "By a suspended member",
+                   "In another neighbourhood"):
         assert hidden not in text
     assert "2 posts" in text
 

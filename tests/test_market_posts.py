@@ -210,7 +210,8 @@ def test_coordinator_places_and_renews_posts_for_an_assisted_member(app, client,
         session["acting_for"] = assisted.id
     form_page = client.get("/market/requests/new", headers=EN)
     assert "You are doing this for Wilma" in form_page.text
-    client.post("/market/requests/new", data=offer_form(app, title="Company on Tuesdays", category_id=category_id(app, "elderly")))
+    client.post("/market/requests/new",
+                data=offer_form(app, title="Company on Tuesdays", category_id=category_id(app, "elderly")))
     [post] = posts(app)
     assert post.owner_id == assisted.id and post.kind == "request"
     client.post(f"/market/posts/{post.id}/renew")

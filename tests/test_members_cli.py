@@ -5,7 +5,6 @@ from timebank.extensions import db
 from timebank.members.models import Member
 
 
-
 def test_operator_creates_a_coordinator_who_can_log_in_at_once(app, runner, client, make_community):
     make_community("noord", "Noord")
     result = runner.invoke(args=["members", "create", "--email", "Karim@Example.org", "--name", "Karim",
@@ -35,7 +34,8 @@ def test_bad_input_is_refused_in_one_english_sentence(app, runner, community, me
     cases = [
         (["--email", member.email, "--name", "X", "--password", "a long enough password"], "already an account"),
         (["--email", "new@example.org", "--name", "X", "--password", "short"], "at least 8 characters"),
-        (["--email", "new@example.org", "--name", "<b>X</b>", "--password", "a long enough password"], "cannot contain"),
+        (["--email", "new@example.org", "--name", "<b>X</b>", "--password", "a long enough password"],
+         "cannot contain"),
         (["--email", "nope", "--name", "X", "--password", "a long enough password"], "valid email address"),
         (["--email", "new@example.org", "--name", "X", "--password", "a long enough password",
           "--community", "nowhere"], "there is no community 'nowhere'"),

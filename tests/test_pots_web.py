@@ -76,7 +76,8 @@ def test_the_common_pot_shows_what_came_in_and_what_was_granted(app, client, peo
         fatima, jan = (db.session.get(Member, people[n].id) for n in ("Fatima", "Jan"))
         fund = fund_account(fatima.community_id)
         post(fatima.community_id, "donation", [(account_for(fatima), -120), (fund, 120)], actor=None)
-        post(fatima.community_id, "grant", [(fund, -45), (account_for(jan), 45)], actor=None, memo="Paint for the bench")
+        post(fatima.community_id, "grant", [(fund, -45), (account_for(jan), 45)], actor=None,
+             memo="Paint for the bench")
         db.session.commit()
     login(client, people["Jan"])
     page = client.get("/pots/common").text

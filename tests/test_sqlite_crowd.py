@@ -43,7 +43,7 @@ def call(address: str, method: str, path: str, body: dict | None = None, token: 
     if token:
         request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(request, timeout=60) as response:  # nosec B310 (our own test server)
+        with urllib.request.urlopen(request, timeout=60) as response:  # nosec B310 # our own test server
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(errors="replace")

@@ -59,7 +59,7 @@ def test_four_workers_boot_at_once_on_a_fresh_database(fresh_databases):
         url = fresh_databases()
         process, address = serve(url, 4)
         try:
-            with urllib.request.urlopen(f"{address}/", timeout=10) as response:  # nosec B310 (our own server)
+            with urllib.request.urlopen(f"{address}/", timeout=10) as response:  # nosec B310 # our own server
                 assert response.status == 200
         finally:
             output = stop(process)
@@ -77,7 +77,7 @@ def test_workers_starting_at_once_agree_on_one_development_key(tmp_path):
         folder = tmp_path / f"instance{round_}"
         start = threading.Barrier(8)
 
-        def read_key():
+        def read_key(start=start, folder=folder):
             start.wait()
             return _development_secret_key(folder)
 

@@ -163,3 +163,17 @@ def test_coordinators_find_the_page(client, town):
     assert 'href="/coordinate/statistics"' in client.get("/coordinate").text
     login_page = client.get("/account").text
     assert 'href="/coordinate/statistics"' in login_page
+
+
+def test_the_public_page_is_worked_out_once_for_many_visitors(client, app, town, monkeypatch):
+    from timebank.stats import views
+
+    login(client, town["Karim"])
+    client.post("/coordinate/statistics/public", data={"public": "1"})
+    client.post("/logout")
+    calls = []
+    original = views.compute
+    monkeypatch.setattr(views, "compute", lambda *args, **kwargs: calls.append(args) or original(*args, **kwargs))
+    for _ in range(5):
+        assert client.get("/statistics/buurt").status_code == 200
+    assert len(calls) == 1

@@ -1,18 +1,18 @@
 """The neighbourhood time bank: a Flask app where residents exchange services for hour credits."""
 import functools
 import os
+import time
 
 from flask import Flask, current_app, g, request
 from flask.cli import with_appcontext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from timebank.api import register_api
 from timebank.config import load_config
-from sqlalchemy.exc import OperationalError
-
-from timebank.db import MAX_ID, lost_write_race, take_write_lock
+from timebank.db import MAX_ID, SQLITE_BUSY_TIMEOUT_MS, lost_write_race, take_write_lock
 from timebank.errors import register_errorhandlers
 from timebank.extensions import babel, csrf, db, limiter, login_manager, migrate
 from timebank.i18n import register_i18n, select_locale
@@ -82,13 +82,13 @@ def register_blueprints(app: Flask) -> None:
     from timebank.governance.views import bp as governance_bp
     from timebank.ledger.views import bp as ledger_bp
     from timebank.market.views import bp as market_bp
-    from timebank.pots.views import bp as pots_bp
     from timebank.members.coordinate_views import bp as coordinate_bp
     from timebank.members.settings_views import bp as settings_bp
-    from timebank.stats.views import bp as stats_bp
     from timebank.members.views import bp as members_bp
     from timebank.moderation.views import bp as moderation_bp
     from timebank.notifications.views import bp as notifications_bp
+    from timebank.pots.views import bp as pots_bp
+    from timebank.stats.views import bp as stats_bp
     from timebank.uploads.views import bp as uploads_bp
 
     for blueprint in (core_bp, members_bp, settings_bp, coordinate_bp, communities_bp, uploads_bp,
@@ -146,8 +146,8 @@ def register_sqlite_retry(app: Flask) -> None:
     `take_write_lock` where a service is about to decide on what it reads. Nothing slow (password
     hashing, photos, mail) runs while a request holds it. A request whose transaction read before
     another one committed cannot take it (SQLite refuses at once: what it read may be stale), so
-    it is run again from the start, unless it committed something already; its last attempt holds
-    the lock from the beginning and so cannot lose again."""
+    it is run again from the start, unless it committed something already or waited out the busy
+    timeout; its last attempt holds the lock from the beginning and so cannot lose again."""
     if not app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         return
     for endpoint, view in list(app.view_functions.items()):
@@ -159,11 +159,14 @@ def _retrying(app: Flask, view):
     @functools.wraps(view)
     def attempt(*args, **kwargs):
         for tries in range(1, SQLITE_ATTEMPTS + 1):
+            began = time.monotonic()
             try:
                 return view(*args, **kwargs)
             except OperationalError as exc:
                 if tries == SQLITE_ATTEMPTS or not lost_write_race(exc) or g.get("committed_in_request"):
                     raise
+                if time.monotonic() - began >= SQLITE_BUSY_TIMEOUT_MS / 1000:
+                    raise  # it waited out the busy timeout: the database is busy, not raced; a 503 says so
                 db.session.rollback()
                 for upload in request.files.values():
                     upload.stream.seek(0)

@@ -75,6 +75,7 @@ NOT_EXPORTED = {
     "member_sign_ins": "the hashed secrets of open sessions; the sign-in log (sign_in_events) is exported",
     "api_tokens": "hashes of the member's API tokens: secrets, not information about the member",
     "stats_account_days": "daily totals derived from the ledger, which is exported",
+    "stats_account_months": "monthly totals derived from the ledger, which is exported",
     "stats_pair_days": "daily totals derived from the exchanges, which are exported",
     "desk_assignments": "which waiting task a coordinator took up: the desk's working state, gone when done",
 }
@@ -86,6 +87,7 @@ NOT_ERASED = {
     "exchange_thanks": "thank-you notes to and from others stay, under the erased name",
     "api_tokens": "they stop working with the account: an erased member is not active",
     "stats_account_days": "anonymous once the member is erased: daily totals by member id only",
+    "stats_account_months": "anonymous once the member is erased: monthly totals by member id only",
     "stats_pair_days": "anonymous once the member is erased: daily totals by member id only",
     "governance_proposals": "the cooperative's decisions stay as they were taken, under the erased name",
     "governance_supporters": "the cooperative's decisions stay as they were taken",

@@ -1,13 +1,12 @@
 """communities and members
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-26 16:39:21.543493
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001'

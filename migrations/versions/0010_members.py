@@ -5,9 +5,8 @@ Revises: 0040
 Create Date: 2026-11-26 16:54:55.847579
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0010'

@@ -5,8 +5,8 @@ Revises: 0030
 Create Date: 2026-11-26 16:55:17.907617
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 IMMUTABLE_TABLES = ("ledger_transactions", "ledger_postings")
 REFUSAL = "ledger rows are never changed or deleted; correct a transaction with a reversal"

@@ -5,9 +5,8 @@ Revises: 0010
 Create Date: 2026-11-26 16:56:14.305814
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0030'

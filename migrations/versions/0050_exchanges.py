@@ -5,9 +5,8 @@ Revises: 0020
 Create Date: 2026-11-26 18:44:43.786788
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0050'

@@ -77,7 +77,8 @@ def upgrade():
 
     # Fill the roll-ups from the ledger as it stands (the same code as `stats rebuild`).
     from timebank.stats import rollup
-    rollup.rebuild(op.get_bind())
+    rollup.rebuild(op.get_bind(),
+                   tables=("stats_days", "stats_account_days", "stats_pair_days", "stats_category_days"))
 
 
 def downgrade():

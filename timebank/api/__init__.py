@@ -20,8 +20,21 @@ api = TimebankApi()
 
 
 def register_api(app) -> None:
-    from timebank.api import (accounts, exchanges, images, me, members, moderation, notifications, posts, pots,
-                              proposals, stats, tokens, transfers)
+    from timebank.api import (
+        accounts,
+        exchanges,
+        images,
+        me,
+        members,
+        moderation,
+        notifications,
+        posts,
+        pots,
+        proposals,
+        stats,
+        tokens,
+        transfers,
+    )
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})

@@ -8,7 +8,8 @@ from marshmallow import Schema, fields, validate
 from timebank.api.auth import token_required
 from timebank.api.common import BEARER, PageArgs, api_blueprint, documents_errors, envelope, page_of
 from timebank.extensions import db
-from timebank.ledger.models import ACCOUNT_STATUSES, TRANSACTION_KINDS, Account, Posting
+from timebank.ledger.models import ACCOUNT_STATUSES, TRANSACTION_KINDS, Posting
+from timebank.ledger.position import member_account
 from timebank.ledger.services import account_for, statement, summary
 
 bp = api_blueprint("accounts", "The caller's balance, limits and statement, in minutes.")
@@ -49,9 +50,7 @@ class EntrySchema(Schema):
 @documents_errors(bp, 401)
 def my_account():
     """The caller's balance and the limits it must stay within."""
-    member = current_user._get_current_object()
-    account = account_for(member, create=False) or Account(
-        community=member.community, kind="member", status="open", balance=0)
+    account = member_account(current_user._get_current_object())
     position = summary(account)
     return {"id": account.id, "balance_minutes": position.balance, "floor_minutes": position.floor,
             "ceiling_minutes": position.ceiling, "status": account.status}

@@ -13,8 +13,19 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from timebank.api.auth import token_required
-from timebank.api.common import (BEARER, PATH_ID, PageArgs, StrictInteger, Text, api_blueprint,
-                                 documents_errors, envelope, id_field, page_of, paginate)
+from timebank.api.common import (
+    BEARER,
+    PATH_ID,
+    PageArgs,
+    StrictInteger,
+    Text,
+    api_blueprint,
+    documents_errors,
+    envelope,
+    id_field,
+    page_of,
+    paginate,
+)
 from timebank.api.idempotency import writes
 from timebank.api.posts import OwnerSchema, visible_post
 from timebank.exchanges import services

@@ -5,8 +5,7 @@ from flask_login import current_user
 from marshmallow import Schema, fields
 
 from timebank.api.auth import token_required
-from timebank.api.common import (BEARER, PageArgs, api_blueprint, documents_errors, id_field, page_of,
-                                 paginate)
+from timebank.api.common import BEARER, PageArgs, api_blueprint, documents_errors, id_field, page_of, paginate
 from timebank.api.idempotency import writes
 from timebank.notifications import services
 from timebank.notifications.models import Notification

@@ -11,9 +11,20 @@ from flask_login import current_user
 from marshmallow import Schema, fields, validate
 
 from timebank.api.auth import token_required
-from timebank.api.common import (BEARER, ID_RANGE, PATH_ID, PageArgs, StrictBoolean,
-                                 StrictInteger, Text, api_blueprint, documents_errors, envelope, id_field,
-                                 page_of)
+from timebank.api.common import (
+    BEARER,
+    ID_RANGE,
+    PATH_ID,
+    PageArgs,
+    StrictBoolean,
+    StrictInteger,
+    Text,
+    api_blueprint,
+    documents_errors,
+    envelope,
+    id_field,
+    page_of,
+)
 from timebank.api.idempotency import writes
 from timebank.api.images import photo_url
 from timebank.api.me import AreaSchema
@@ -22,8 +33,15 @@ from timebank.extensions import db
 from timebank.market import services
 from timebank.market.models import DAY_PARTS, DAYS, KINDS, STATUSES, Post
 from timebank.market.search import MAX_QUERY_LENGTH
-from timebank.market.services import (DESCRIPTION_MAX, MAX_MINUTES, NOTE_MAX, TITLE_MAX, Filters, MarketError,
-                                      PostDetails)
+from timebank.market.services import (
+    DESCRIPTION_MAX,
+    MAX_MINUTES,
+    NOTE_MAX,
+    TITLE_MAX,
+    Filters,
+    MarketError,
+    PostDetails,
+)
 from timebank.permissions import can_manage_post, can_see_post
 
 bp = api_blueprint("posts", "Offers and requests in the caller's community: find, place, change and close them.")
@@ -65,7 +83,8 @@ class PostSchema(Schema):
 
 class PostFilterArgs(PageArgs):
     kind = fields.String(validate=validate.OneOf(KINDS))
-    category = fields.Integer(validate=ID_RANGE, metadata={"description": "A category id; a merged category finds the posts it was merged into."})
+    category = fields.Integer(validate=ID_RANGE, metadata={
+        "description": "A category id; a merged category finds the posts it was merged into."})
     area = fields.Integer(validate=ID_RANGE, metadata={"description": "An area id of the caller's community."})
     gift = fields.Boolean(metadata={"description": "true: only free gifts. false or left out: everything."})
     q = fields.String(validate=validate.Length(max=MAX_QUERY_LENGTH), metadata={

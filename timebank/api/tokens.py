@@ -9,11 +9,16 @@ from timebank.api.common import BEARER, api_blueprint, documents_errors
 from timebank.api.idempotency import writes
 from timebank.errors import DomainError
 from timebank.extensions import db
-from timebank.members.login_limits import (forget_failures, limit_failed_logins, please_wait, record_failed_login,
-                                           wait_before_trying)
-from timebank.members.sign_in_log import log_sign_in
+from timebank.members.login_limits import (
+    forget_failures,
+    limit_failed_logins,
+    please_wait,
+    record_failed_login,
+    wait_before_trying,
+)
 from timebank.members.models import Member
 from timebank.members.passwords import verify_password
+from timebank.members.sign_in_log import log_sign_in
 
 bp = api_blueprint("tokens", "Sign in: exchange an email address and password for a bearer token.")
 

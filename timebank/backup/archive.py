@@ -13,7 +13,7 @@ import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -65,7 +65,7 @@ def run_tool(command: list[str], env: dict) -> None:
 
 def create(path: Path | None = None, progress: Callable[[str], None] = lambda _: None) -> tuple[Path, dict]:
     """Write a backup of the app's database and photos; returns its path and manifest."""
-    created = datetime.now(timezone.utc)
+    created = datetime.now(UTC)
     if path is None or path.is_dir():
         path = (path or backup_dir()) / f"timebank-{created.strftime(STAMP)}.tar.gz"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,7 +156,7 @@ def found(folder: Path | None = None) -> list[Found]:
     for path in folder.iterdir():
         match = NAME_RE.match(path.name)
         if match and path.is_file():
-            created = datetime.strptime(match.group(1), STAMP).replace(tzinfo=timezone.utc)
+            created = datetime.strptime(match.group(1), STAMP).replace(tzinfo=UTC)
             backups.append(Found(path, created, path.stat().st_size))
     return sorted(backups, key=lambda b: b.created, reverse=True)
 
@@ -187,5 +187,5 @@ def prune(daily: int, weekly: int, dry_run: bool = False) -> Iterator[tuple[Foun
     for backup in backups:
         stays = backup.path in keep
         if not stays and not dry_run:
-            backup.path.unlink()
+            backup.path.unlink(missing_ok=True)  # another node may have pruned it a moment ago
         yield backup, stays

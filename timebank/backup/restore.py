@@ -43,7 +43,7 @@ class Outcome:
 def has_data(engine: sa.Engine) -> bool:
     with engine.connect() as conn:
         existing = set(sa.inspect(conn).get_table_names())
-        return any(conn.scalar(sa.text(f"SELECT EXISTS (SELECT 1 FROM {table})"))  # nosec B608 (our table names)
+        return any(conn.scalar(sa.select(sa.exists().select_from(sa.table(table))))
                    for table in DATA_TABLES if table in existing)
 
 
@@ -140,9 +140,10 @@ def _move_sequence(conn, table: sa.Table) -> None:
     key = list(table.primary_key.columns)
     if len(key) != 1 or not isinstance(key[0].type, sa.Integer):
         return
-    conn.execute(sa.text(
-        f"SELECT setval(pg_get_serial_sequence(:table, :column), COALESCE(MAX({key[0].name}), 1), "  # nosec B608
-        f"MAX({key[0].name}) IS NOT NULL) FROM {table.name}"), {"table": table.name, "column": key[0].name})
+    column = key[0]
+    highest = sa.func.max(column)
+    conn.execute(sa.select(sa.func.setval(sa.func.pg_get_serial_sequence(table.name, column.name),
+                                          sa.func.coalesce(highest, 1), highest.is_not(None))))
 
 
 def _restore_uploads(source: Path, into: Path, progress) -> None:

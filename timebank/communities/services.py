@@ -89,6 +89,13 @@ def update_community(community: Community, *, actor: Member, name: str, descript
     return community
 
 
+def set_stats_public(community: Community, public: bool) -> Community:
+    """Whether the neighbourhood's figures are shown on its public page (the coordinators choose)."""
+    community.stats_public = public
+    db.session.flush()
+    return community
+
+
 def _ensure_area_name_free(community: Community, name: str, area_id: int | None = None) -> None:
     taken = sa.select(Area.id).where(Area.community_id == community.id, sa.func.lower(Area.name) == name.lower())
     if area_id is not None:

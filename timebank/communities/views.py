@@ -10,8 +10,8 @@ from timebank.communities.forms import AppointForm, AreaForm, CommunitySettingsF
 from timebank.communities.models import Area, Community
 from timebank.communities.services import add_area, create_community, rename_area, update_community
 from timebank.extensions import db, login_manager
-from timebank.members.models import Member
 from timebank.members.acting import logged_in_member
+from timebank.members.models import Member
 from timebank.members.services import set_coordinator
 from timebank.permissions import can_administer
 from timebank.web.guards import coordinator_required

@@ -14,7 +14,8 @@ demo_cli = AppGroup("demo", help="The demo neighbourhood.")
 @demo_cli.command("seed")
 @click.option("--members", default=60, show_default=True, help="How many members.")
 @click.option("--months", default=6, show_default=True, help="How many months of history.")
-@click.option("--seed", "seed_value", default=1, show_default=True, help="Random seed; the same seed gives the same data.")
+@click.option("--seed", "seed_value", default=1, show_default=True,
+              help="Random seed; the same seed gives the same data.")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database has members already.")
 def seed_command(members: int, months: int, seed_value: int, if_empty: bool) -> None:
     """Fill the default community with believable demo data."""
@@ -23,9 +24,15 @@ def seed_command(members: int, months: int, seed_value: int, if_empty: bool) -> 
             raise click.ClickException("the database has members already; seed an empty database")
     else:
         started = time.monotonic()
-        seed(members=members, months=months, seed=seed_value)
+
+        def step(name: str) -> None:
+            click.echo(f"… {name} ({time.monotonic() - started:.1f} s)", err=True)
+
+        seed(members=members, months=months, seed=seed_value, progress=step)
+        step("saving")
         db.session.commit()
-        click.echo(f"Demo neighbourhood ready: {members} members, {months} months ({time.monotonic() - started:.1f} s).")
+        seconds = time.monotonic() - started
+        click.echo(f"Demo neighbourhood ready: {members} members, {months} months ({seconds:.1f} s).")
     click.echo(f"Demo logins (password: {names.DEMO_PASSWORD}):")
     for email, name, role, is_admin in names.DEMO_PEOPLE:
         click.echo(f"  {email:<28} {name} ({'administrator' if is_admin else role})")

@@ -93,13 +93,13 @@ def seed_members(ctx: DemoContext, count: int) -> None:
         ))
     ids = db.session.scalars(sa.insert(Member).returning(Member.id, sort_by_parameter_order=True), rows).all()
     ctx.member_ids = list(ids)
-    ctx.coordinator_ids = [mid for mid, row in zip(ids, rows) if row["role"] == "coordinator"]
+    ctx.coordinator_ids = [mid for mid, row in zip(ids, rows, strict=True) if row["role"] == "coordinator"]
     skills = {(mid, cid) for mid in ids for cid in rng.sample(category_ids, rng.randint(1, 3))}
     db.session.execute(sa.insert(member_skills), [dict(member_id=m, category_id=c) for m, c in sorted(skills)])
     # Pending residents confirmed their address and wait on the coordinators' list.
     waiting = [dict(member_id=mid, community_id=community.id, state="waiting", house_rules=community.house_rules,
                     created_at=row["created_at"], submitted_at=row["created_at"], reason="")
-               for mid, row in zip(ids, rows) if row["status"] == "pending"]
+               for mid, row in zip(ids, rows, strict=True) if row["status"] == "pending"]
     if waiting:
         db.session.execute(sa.insert(JoinRequest), waiting)
 
@@ -114,12 +114,16 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
 ]
 
 
-def seed(members: int = 60, months: int = 6, seed: int = 1) -> DemoContext:
-    """Fill the default community with a neighbourhood; the caller commits."""
+def seed(members: int = 60, months: int = 6, seed: int = 1,
+         progress: Callable[[str], None] = lambda _: None) -> DemoContext:
+    """Fill the default community with a neighbourhood; the caller commits. `progress` hears the
+    name of each step as it starts (a large seed takes minutes)."""
     community = ensure_default_community()
     ctx = DemoContext(rng=random.Random(seed), community=community, months=months, now=utcnow())
+    progress(f"members ({members})")
     seed_members(ctx, members)
-    for _name, step in STEPS:
+    for name, step in STEPS:
+        progress(name)
         step(ctx)
     db.session.flush()
     return ctx

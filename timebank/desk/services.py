@@ -19,12 +19,12 @@ from timebank.desk.models import Assignment, MemberNote
 from timebank.errors import DomainError
 from timebank.exchanges.models import Exchange, Participant
 from timebank.extensions import db
+from timebank.i18n import format_minutes
 from timebank.ledger.models import Account
 from timebank.mail.models import OutboxMessage
 from timebank.mail.services import queue_mail
 from timebank.market.models import Post
 from timebank.members.models import JoinRequest, Member
-from timebank.i18n import format_minutes
 from timebank.moderation.models import ModerationCase
 from timebank.moderation.wording import ITEM_LABELS
 from timebank.notifications.models import EmailChoice

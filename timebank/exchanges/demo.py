@@ -120,7 +120,8 @@ def plan_exchange_history(ctx) -> None:
                    recorded_minutes=minutes, recorded_at=done_at - timedelta(days=2), auto_confirm_at=None, reason="",
                    help_requested_at=None, transaction_id=None, created_at=done_at - timedelta(days=2),
                    updated_at=done_at, completed_at=done_at)
-        plan = Planned(row=row, parties=[(organiser, role, "confirmed")] + [(m, other_role, "confirmed") for m in others])
+        parties = [(organiser, role, "confirmed")] + [(m, other_role, "confirmed") for m in others]
+        plan = Planned(row=row, parties=parties)
         plan.events += [("group_created", organiser, row["created_at"], "", {"minutes": minutes}),
                         ("completed", None, done_at, "", {"minutes": minutes})]
         sign = 1 if role == "provider" else -1
@@ -196,7 +197,7 @@ def write_exchange_history(ctx) -> None:
                              [p.row for p in kept]).all()
     participants, messages, thanks, notifications = [], [], [], []
     recent = now - timedelta(days=30)
-    for exchange_id, plan in zip(ids, kept):
+    for exchange_id, plan in zip(ids, kept, strict=True):
         for member_id, role, answer in plan.parties:
             participants.append(dict(exchange_id=exchange_id, member_id=member_id, role=role, answer=answer,
                                      answered_at=plan.row["created_at"] if answer else None))

@@ -154,7 +154,8 @@ def _settle_group(exchange: Exchange, *, actor: Member | None, include_silent: b
     minutes = exchange.minutes
     levy_each = minutes * community.ledger_levy_percent // 100
     everyone = [organiser, *taking]
-    account = dict(zip([p.member_id for p in everyone], ledger.accounts_for(*(p.member for p in everyone))))
+    accounts = ledger.accounts_for(*(p.member for p in everyone))
+    account = dict(zip([p.member_id for p in everyone], accounts, strict=True))
     if organiser.role == "provider":
         legs = [(account[p.member_id], -minutes) for p in taking]
         legs.append((account[organiser.member_id], (minutes - levy_each) * len(taking)))

@@ -20,7 +20,16 @@ from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
 from timebank.governance.errors import GovernanceError, Locked, NotAllowed, ProposalNotFound, VotingClosed
 from timebank.governance.models import (
-    KINDS, RULES, YES_NO, Ballot, Comment, Option, Proposal, Supporter, Vote, Voter,
+    KINDS,
+    RULES,
+    YES_NO,
+    Ballot,
+    Comment,
+    Option,
+    Proposal,
+    Supporter,
+    Vote,
+    Voter,
 )
 from timebank.i18n import in_installation_language
 from timebank.ledger.errors import MAX_MINUTES, LedgerError

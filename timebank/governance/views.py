@@ -10,7 +10,16 @@ from flask_login import current_user, login_required
 from timebank.extensions import db
 from timebank.governance import services
 from timebank.governance.errors import ProposalNotFound
-from timebank.governance.forms import RULE_CHOICES, CommentForm, EditForm, ProposalForm, ReasonForm, SettingsForm, SupportForm, VoteForm
+from timebank.governance.forms import (
+    RULE_CHOICES,
+    CommentForm,
+    EditForm,
+    ProposalForm,
+    ReasonForm,
+    SettingsForm,
+    SupportForm,
+    VoteForm,
+)
 from timebank.governance.models import Comment, Proposal
 from timebank.ledger.forms import typed_minutes
 from timebank.members.acting import logged_in_member

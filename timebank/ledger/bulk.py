@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
 from timebank.ledger.errors import InvalidTransaction
-from timebank.ledger.models import TRANSACTION_KINDS
 from timebank.ledger.fastpath import ACCOUNTS, LOCK_ACCOUNTS, POSTINGS, TRANSACTIONS
+from timebank.ledger.models import TRANSACTION_KINDS
 from timebank.ledger.services import MEMO_MAX, check_leg, checked_legs
 from timebank.stats.rollup import record_entries
 
@@ -81,7 +81,8 @@ def bulk_post(entries: Sequence[Entry], *, skip_refused: bool = True) -> list[in
         new_ids.extend(conn.execute(
             sa.insert(TRANSACTIONS).returning(TRANSACTIONS.c.id, sort_by_parameter_order=True),
             headers[start:start + CHUNK]).scalars())
-    rows = [dict(posting, transaction_id=txn) for txn, postings in zip(new_ids, legs_of_kept) for posting in postings]
+    rows = [dict(posting, transaction_id=txn)
+            for txn, postings in zip(new_ids, legs_of_kept, strict=True) for posting in postings]
     for start in range(0, len(rows), CHUNK):
         conn.execute(sa.insert(POSTINGS), rows[start:start + CHUNK])
     changed = [{"account": a, "new": b} for a, b in balances.items() if b != accounts[a].balance]
@@ -91,7 +92,7 @@ def bulk_post(entries: Sequence[Entry], *, skip_refused: bool = True) -> list[in
     record_entries(conn, [(header["community_id"], header["kind"], header["created_at"],
                            [(p["account_id"], accounts[p["account_id"]].member_id, p["amount"],
                              accounts[p["account_id"]].kind) for p in postings])
-                          for header, postings in zip(headers, legs_of_kept)])
+                          for header, postings in zip(headers, legs_of_kept, strict=True)])
     written = iter(new_ids)
     return [next(written) if was_kept else None for was_kept in kept]
 

@@ -71,4 +71,5 @@ def seed_ledger_history(ctx) -> None:
     keyed = [(None, entry) for entry in entries] + ctx.ledger_entries
     keyed.sort(key=lambda pair: pair[1][3])
     ids = bulk_post([entry for _key, entry in keyed])
-    ctx.settled = {key: transaction_id for (key, _entry), transaction_id in zip(keyed, ids) if key is not None}
+    ctx.settled = {key: transaction_id for (key, _entry), transaction_id in zip(keyed, ids, strict=True)
+                   if key is not None}

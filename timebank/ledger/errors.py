@@ -107,8 +107,8 @@ class LimitExceeded(LedgerError):
         self.room = max(0, balance - limit if amount < 0 else limit - balance)
 
     def describe(self) -> str:
-        values = dict(name=self.owner or _("the community fund"), limit=format_minutes(self.limit), balance=format_minutes(self.balance),
-                      room=format_minutes(self.room))
+        values = dict(name=self.owner or _("the community fund"), limit=format_minutes(self.limit),
+                      balance=format_minutes(self.balance), room=format_minutes(self.room))
         if self.direction == "floor":
             return _("This is not possible: the balance of %(name)s may not go below %(limit)s. "
                      "It is %(balance)s now, so at most %(room)s can still be paid.", **values)

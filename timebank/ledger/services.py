@@ -21,14 +21,42 @@ from timebank.communities.models import Community
 from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
 from timebank.ledger.errors import (
-    MAX_MINUTES, AccountClosed, AlreadyReversed, IdempotencyConflict, InvalidAmount, InvalidSetting,
-    IntoOwnAccount, InvalidTransaction, LedgerError, LimitExceeded, NotAllowed, OwnAccount,
+    MAX_MINUTES,
+    AccountClosed,
+    AlreadyReversed,
+    IdempotencyConflict,
+    IntoOwnAccount,
+    InvalidAmount,
+    InvalidSetting,
+    InvalidTransaction,
+    LedgerError,
+    LimitExceeded,
+    NotAllowed,
+    OwnAccount,
 )
-from timebank.ledger.fastpath import (ACCOUNTS, BALANCE, INSERT_POSTINGS, LEGS, REVERSAL_OF, TRANSACTION_BY_KEY,
-                                      TRANSACTIONS, UPDATE_BALANCE, insert_ignoring, keep_loaded_balances,
-                                      lock_accounts, on_driver, persistent)
+from timebank.ledger.fastpath import (
+    ACCOUNTS,
+    BALANCE,
+    INSERT_POSTINGS,
+    LEGS,
+    REVERSAL_OF,
+    TRANSACTION_BY_KEY,
+    TRANSACTIONS,
+    UPDATE_BALANCE,
+    insert_ignoring,
+    keep_loaded_balances,
+    lock_accounts,
+    on_driver,
+    persistent,
+)
 from timebank.ledger.models import (
-    ACCOUNT_STATUSES, FUND_FLOOR, POT_FLOOR, TRANSACTION_KINDS, Account, Posting, Transaction,
+    ACCOUNT_STATUSES,
+    FUND_FLOOR,
+    POT_FLOOR,
+    TRANSACTION_KINDS,
+    Account,
+    Posting,
+    Transaction,
 )
 from timebank.members.models import Member
 from timebank.permissions import can_correct_ledger, can_manage_account

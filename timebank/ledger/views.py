@@ -18,8 +18,16 @@ from timebank.ledger.export import kind_label, statement_csv
 from timebank.ledger.forms import AccountLimitsForm, AccountStatusForm, LedgerSettingsForm, UndoForm
 from timebank.ledger.models import Account, Transaction
 from timebank.ledger.position import balance_of, fund_of, member_account
-from timebank.ledger.services import (account_for, request_key, reverse, set_ledger_settings, set_limits, set_status,
-                                      statement, summary)
+from timebank.ledger.services import (
+    account_for,
+    request_key,
+    reverse,
+    set_ledger_settings,
+    set_limits,
+    set_status,
+    statement,
+    summary,
+)
 from timebank.members.acting import logged_in_member
 from timebank.members.models import Member
 from timebank.permissions import can_correct_ledger, can_manage_account, can_view_statement

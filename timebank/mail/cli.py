@@ -3,8 +3,11 @@ import signal
 import threading
 
 import click
+import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from timebank.extensions import db
+from timebank.mail.models import OutboxMessage
 from timebank.mail.services import run_worker, send_due
 
 mail_cli = AppGroup("mail", help="Send the email that waits in the outbox.")
@@ -21,7 +24,11 @@ def send(loop: bool, interval: float) -> None:
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_args: stop.set())
-    click.echo(f"Sending email every {interval:g} seconds; stop with Ctrl+C.")
+    waiting = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(
+        OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)))
+    db.session.rollback()
+    click.echo(f"{waiting} email(s) wait in the outbox. Sending email every {interval:g} seconds; "
+               "stop with Ctrl+C.")
     try:
         run_worker(interval, stop)
     except KeyboardInterrupt:

@@ -35,7 +35,7 @@ class PostForm(FlaskForm):
     available_days = MultiCheckboxField(_l("Which days?"), validate_choice=False)
     available_parts = MultiCheckboxField(_l("What time of day?"), validate_choice=False,
                                          choices=choices(zip(DAY_PARTS, (_l("Mornings"), _l("Afternoons"),
-                                                                         _l("Evenings")))))
+                                                                         _l("Evenings")), strict=True)))
     available_note = StringField(_l("Anything else about when?"), render_kw={"maxlength": NOTE_MAX})
     area_id = SelectField(_l("Where in the neighbourhood?"), coerce=optional_int, validate_choice=False)
     photo = FileField(_l("Photo"), render_kw={"accept": "image/*"})
@@ -44,7 +44,8 @@ class PostForm(FlaskForm):
     def fill_choices(self, categories, areas, locale: str) -> None:
         days = get_day_names("wide", locale=locale)
         self.available_days.choices = choices((code, days[i].capitalize()) for i, code in enumerate(DAYS))
-        self.category_id.choices = choices([("", _l("Choose a category"))] + [(c.id, c.name(locale)) for c in categories])
+        self.category_id.choices = choices([("", _l("Choose a category"))]
+                                           + [(c.id, c.name(locale)) for c in categories])
         self.area_id.choices = choices([("", _l("I'd rather not say"))] + [(a.id, a.name) for a in areas])
 
     def details(self) -> PostDetails:
@@ -64,7 +65,8 @@ class PostForm(FlaskForm):
 
 class ModerateForm(FlaskForm):
     reason = TextAreaField(_l("Why do you close this post?"),
-                           validators=[DataRequired(_l("Please write why you close this post. The owner will read it."))],
+                           validators=[DataRequired(
+                               _l("Please write why you close this post. The owner will read it."))],
                            render_kw={"rows": 3, "maxlength": REASON_MAX})
 
 
@@ -73,7 +75,8 @@ class DigestForm(FlaskForm):
 
 
 class ExpiryForm(FlaskForm):
-    weeks = WholeNumberField(_l("Weeks a post stays online"), validators=[InputRequired(_l("Please fill in a number of weeks."))])
+    weeks = WholeNumberField(_l("Weeks a post stays online"),
+                             validators=[InputRequired(_l("Please fill in a number of weeks."))])
 
 
 class MergeForm(FlaskForm):

@@ -13,9 +13,17 @@ from timebank.ledger.services import settle_to_fund
 from timebank.members.acting import logged_in_member, on_behalf_of, start_acting_for, stop_acting
 from timebank.members.forms import AssistedMemberForm, ReasonForm
 from timebank.members.models import JoinRequest, Member
-from timebank.members.services import (NAME_MAX, decide_join_request, directory, done_for, erase_member,
-                                       reactivate_member, register_assisted_member, suspend_member,
-                                       waiting_join_requests)
+from timebank.members.services import (
+    NAME_MAX,
+    decide_join_request,
+    directory,
+    done_for,
+    erase_member,
+    reactivate_member,
+    register_assisted_member,
+    suspend_member,
+    waiting_join_requests,
+)
 from timebank.web.fields import language_choices
 from timebank.web.guards import coordinator_required
 from timebank.web.submit import submit

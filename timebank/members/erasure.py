@@ -46,7 +46,8 @@ def erase_member(member: Member, *, actor: Member, reason: str = "") -> Member:
     """Delete a member's contact data and profile; the name becomes "former member #N".
 
     The member's place in the ledger and the audit log stays (by id), so the books still add up;
-    what they wrote to others (messages, thank-you notes) stays under the new name. Settling a non-zero balance to the community fund is the caller's step, before this one."""
+    what they wrote to others (messages, thank-you notes) stays under the new name. Settling a
+    non-zero balance to the community fund is the caller's step, before this one."""
     _require_power_over(actor, member)
     if member.status == "erased":
         raise MemberError(_l("This member has been erased already."))

@@ -5,8 +5,16 @@ rest, so the command line and the API get the same rules."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import (BooleanField, PasswordField, SearchField, SelectChoice, SelectMultipleField, StringField, TelField,
-                     TextAreaField)
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    SearchField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 

@@ -155,7 +155,8 @@ def register_assisted_member(community: Community, *, actor: Member, name: str, 
     """A resident without phone or computer, registered by a coordinator who will act for them."""
     _require_coordinator(actor, community.id)
     member = Member(community_id=community.id, name=clean_name(name), phone=_clean_phone(phone),
-                    area_id=_check_area(community.id, area), locale=locale, bio=clean_text(bio, BIO_MAX, "bio", refusal=MemberError),
+                    area_id=_check_area(community.id, area), locale=locale,
+                    bio=clean_text(bio, BIO_MAX, "bio", refusal=MemberError),
                     status="active", assisted=True)
     db.session.add(member)
     db.session.flush()

@@ -17,12 +17,21 @@ from timebank.extensions import db, limiter, login_manager
 from timebank.i18n import language_name
 from timebank.members.acting import acting_member, logged_in_member, on_behalf_of
 from timebank.members.export import as_csv_zip, as_json
-from timebank.members.forms import ChangeEmailForm, ChangePasswordForm, ProfileForm, PrivacyForm
+from timebank.members.forms import ChangeEmailForm, ChangePasswordForm, PrivacyForm, ProfileForm
 from timebank.members.login_limits import limit_failed_password_checks, record_failed_login
 from timebank.members.models import Member
-from timebank.members.services import (WrongPassword, change_password, done_for, log_out_everywhere,
-                                       pending_email_change, request_email_change, request_erasure, start_session,
-                                       update_privacy, update_profile)
+from timebank.members.services import (
+    WrongPassword,
+    change_password,
+    done_for,
+    log_out_everywhere,
+    pending_email_change,
+    request_email_change,
+    request_erasure,
+    start_session,
+    update_privacy,
+    update_profile,
+)
 from timebank.web.fields import language_choices
 from timebank.web.submit import submit
 

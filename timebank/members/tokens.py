@@ -11,7 +11,6 @@ from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.members.models import Member, MemberToken
 
-
 # Each notice to an old address keeps its "this was not me" link for the link's whole life: a
 # second change of address must not silence the notice about the first.
 OUTLIVE_NEWER_LINKS = {"undo_email"}

@@ -1,8 +1,7 @@
 """Joining, signing in and out, forgotten passwords, profiles and the member directory."""
 
 import sqlalchemy as sa
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request, session,
-                   url_for)
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -16,15 +15,33 @@ from timebank.errors import DomainError
 from timebank.extensions import db, limiter, login_manager
 from timebank.members.acting import on_behalf_of
 from timebank.members.forms import DirectoryForm, EmailForm, LoginForm, NewPasswordForm, RegisterForm
+from timebank.members.login_limits import (
+    forget_failures,
+    is_known_device,
+    limit_failed_logins,
+    please_wait,
+    record_failed_login,
+    remember_device,
+    wait_before_trying,
+)
 from timebank.members.models import Member
-from timebank.members.login_limits import (forget_failures, is_known_device, limit_failed_logins, please_wait,
-                                           record_failed_login, remember_device, wait_before_trying)
-from timebank.members.sign_in_log import log_sign_in
 from timebank.members.passwords import hash_password, needs_rehash, verify_password
-from timebank.members.services import (MemberError, confirm_email, confirm_email_change, directory, end_session,
-                                       member_of_session, pending_join_request, register_member,
-                                       request_password_reset, resend_confirmation, reset_password, start_session,
-                                       undo_email_change)
+from timebank.members.services import (
+    MemberError,
+    confirm_email,
+    confirm_email_change,
+    directory,
+    end_session,
+    member_of_session,
+    pending_join_request,
+    register_member,
+    request_password_reset,
+    resend_confirmation,
+    reset_password,
+    start_session,
+    undo_email_change,
+)
+from timebank.members.sign_in_log import log_sign_in
 from timebank.members.tokens import TokenError, check_token
 from timebank.permissions import is_member_of
 from timebank.web.fields import language_choices

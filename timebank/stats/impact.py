@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from timebank.exchanges.models import ThankYou
 from timebank.extensions import db
+from timebank.ledger.models import Account
 from timebank.stats.indicators import month_column, months_of, period
 from timebank.stats.models import StatsAccountDay, StatsPairDay
 
@@ -32,13 +33,15 @@ class Impact:
 def impact_of(member, today: date) -> Impact:
     """Everything since the member joined; the months are the last twelve."""
     A, P = StatsAccountDay, StatsPairDay
-    mine = (A.member_id == member.id, A.community_id == member.community_id)
+    # By the member's accounts (their own and their pots): the roll-up's primary key, not a scan.
+    accounts = sa.select(Account.id).where(Account.member_id == member.id, Account.kind != "fund")
+    mine = (A.account_id.in_(accounts),)
     given, received, count = db.session.execute(sa.select(
         sa.func.coalesce(sa.func.sum(A.earned), 0), sa.func.coalesce(sa.func.sum(A.paid), 0),
         sa.func.coalesce(sa.func.sum(A.gave + A.received), 0)).where(*mine)).one()
 
     def partners(me, other):
-        found = (sa.select(other).where(P.community_id == member.community_id, me == member.id)
+        found = (sa.select(other).where(me == member.id)
                  .group_by(other).having(sa.func.sum(P.exchanges) > 0).subquery())
         return db.session.scalar(sa.select(sa.func.count()).select_from(found))
 

@@ -19,7 +19,8 @@ from timebank.extensions import db
 from timebank.ledger.models import Account, Transaction
 from timebank.market.models import Post
 from timebank.members.models import Member
-from timebank.stats.models import NO_CATEGORY, StatsAccountDay, StatsCategoryDay, StatsDay, StatsPairDay
+from timebank.stats.models import (NO_CATEGORY, StatsAccountDay, StatsAccountMonth, StatsCategoryDay, StatsDay,
+                                   StatsPairDay)
 from timebank.stats.rollup import FUND, MEMBER, day_start, local_day_sql
 
 DORMANT_DAYS = 90
@@ -245,51 +246,52 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     check_period(start, end)
     cid = community if isinstance(community, int) else community.id
     community = db.session.get(Community, cid)
-    D, A, P, C = StatsDay, StatsAccountDay, StatsPairDay, StatsCategoryDay
+    D, A, P = StatsDay, StatsAccountDay, StatsPairDay
     since, until = day_start(start), day_start(end + timedelta(days=1))
-    in_period = (A.community_id == cid, A.day.between(start, end))
+    rows = _account_rows(cid, start, end)
 
     # Day totals.
     columns = ("exchanges", "exchange_minutes", "gifts", "gift_minutes", "donation_minutes", "levy_minutes",
                "grant_minutes", "group_exchanges", "group_people", "assisted_minutes")
     totals = db.session.execute(sa.select(*(sa.func.coalesce(sa.func.sum(getattr(D, c)), 0) for c in columns))
                                 .where(D.community_id == cid, D.day.between(start, end))).one()
-    day = {c: int(v) for c, v in zip(columns, totals)}
+    day = {c: int(v) for c, v in zip(columns, totals, strict=True)}
 
-    # Each member's part in the period's exchanges.
-    turnover = (sa.select(A.member_id, sa.func.sum(A.earned).label("earned"), sa.func.sum(A.paid).label("paid"),
-                          sa.func.sum(A.gave).label("gave"), sa.func.sum(A.received).label("received"))
-                .where(*in_period, A.member_id.is_not(None)).group_by(A.member_id).subquery())
-    active_ids = sa.select(turnover.c.member_id).where(turnover.c.gave + turnover.c.received > 0)
-    active, reciprocal = db.session.execute(sa.select(
-        sa.func.count(), sa.func.coalesce(sa.func.sum(sa.case(
-            (sa.and_(turnover.c.gave > 0, turnover.c.received > 0), 1), else_=0)), 0))
-        .where(turnover.c.gave + turnover.c.received > 0)).one()
+    # Each member's part in the period's exchanges, aggregated once (a CTE) for all that follows.
+    turnover = (sa.select(rows.c.member_id, sa.func.sum(rows.c.earned).label("earned"),
+                          sa.func.sum(rows.c.paid).label("paid"), sa.func.sum(rows.c.gave).label("gave"),
+                          sa.func.sum(rows.c.received).label("received"))
+                .where(rows.c.member_id.is_not(None)).group_by(rows.c.member_id).cte("turnover"))
+    took_part = turnover.c.gave + turnover.c.received > 0
+    active_ids = sa.select(turnover.c.member_id).where(took_part)
 
-    # The members: joined by the end and in good standing now, or active in the period.
-    population = (sa.select(Member.id).where(Member.community_id == cid, Member.created_at < until,
-                                              sa.or_(Member.status == "active", Member.id.in_(active_ids)))
-                  .subquery())
-    members_total = db.session.scalar(sa.select(sa.func.count()).select_from(population))
+    population = _members(cid, until, active_ids).cte("population")
 
     # Gini of (given + received) over all members: (2 Σ i·x_i) / (n Σ x) − (n + 1) / n, x ascending.
     x = sa.func.coalesce(turnover.c.earned + turnover.c.paid, 0)
     ranked = (sa.select(x.label("x"), sa.func.row_number().over(order_by=x).label("i"))
-              .select_from(population.outerjoin(turnover, turnover.c.member_id == population.c.id)).subquery())
-    n, total, weighted = db.session.execute(sa.select(
-        sa.func.count(), sa.func.coalesce(sa.func.sum(ranked.c.x), 0),
-        sa.func.coalesce(sa.func.sum(ranked.c.i * ranked.c.x), 0))).one()
+              .select_from(population.outerjoin(turnover, turnover.c.member_id == population.c.id)).cte("ranked"))
+    active, reciprocal, members_total, total, weighted = db.session.execute(sa.select(
+        sa.select(sa.func.count()).select_from(turnover).where(took_part).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(turnover).where(turnover.c.gave > 0, turnover.c.received > 0)
+        .scalar_subquery(),
+        sa.select(sa.func.count()).select_from(ranked).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.sum(ranked.c.x), 0)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.sum(ranked.c.i * ranked.c.x), 0)).scalar_subquery())).one()
     gini = None
-    if n and total:
-        gini = float(Fraction(2 * int(weighted), int(n) * int(total)) - Fraction(int(n) + 1, int(n)))
+    if members_total and total:
+        n = int(members_total)
+        gini = float(Fraction(2 * int(weighted), n * int(total)) - Fraction(n + 1, n))
+    # For the statements below, which cannot share the CTE.
+    population = _members(cid, until, _active_ids(_account_rows(cid, start, end))).subquery()
 
-    # Pairs: who helped whom at least once (an undone exchange nets to zero), counted unordered.
-    directed = (sa.select(P.helper_id, P.helped_id).where(P.community_id == cid, P.day.between(start, end))
-                .group_by(P.helper_id, P.helped_id).having(sa.func.sum(P.exchanges) > 0).subquery())
-    low = sa.case((directed.c.helper_id < directed.c.helped_id, directed.c.helper_id), else_=directed.c.helped_id)
-    high = sa.case((directed.c.helper_id < directed.c.helped_id, directed.c.helped_id), else_=directed.c.helper_id)
+    # Pairs: two members who exchanged at least once, either way round, counted once. An undone
+    # exchange nets to zero in its own direction, so a pair whose sum is above zero exchanged.
+    low = sa.case((P.helper_id < P.helped_id, P.helper_id), else_=P.helped_id)
+    high = sa.case((P.helper_id < P.helped_id, P.helped_id), else_=P.helper_id)
     pairs = db.session.scalar(sa.select(sa.func.count()).select_from(
-        sa.select(low.label("lo"), high.label("hi")).distinct().subquery()))
+        sa.select(low.label("lo"), high.label("hi")).where(P.community_id == cid, P.day.between(start, end))
+        .group_by(low, high).having(sa.func.sum(P.exchanges) > 0).subquery()))
 
     # Balances at the end of the period: today's balance minus what changed after the end. A member's
     # savings pots count in their balance; limits apply to their own account.
@@ -324,9 +326,7 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
 
     # Dormant: joined more than 90 days before the end, no exchange in the last 90 days.
     window = end - timedelta(days=DORMANT_DAYS - 1)
-    recent = (sa.select(A.member_id).where(A.community_id == cid, A.day.between(window, end),
-                                           A.member_id.is_not(None))
-              .group_by(A.member_id).having(sa.func.sum(A.gave + A.received) > 0))
+    recent = _active_ids(_account_rows(cid, window, end))
     dormant = db.session.scalar(sa.select(sa.func.count()).select_from(population).join(
         Member, Member.id == population.c.id).where(Member.created_at < day_start(window), Member.id.not_in(recent)))
 
@@ -352,6 +352,43 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
         by_category=_by_category(cid, start, end, locale),
         by_month=_by_month(cid, start, end, since, until),
     )
+
+
+def _account_rows(cid: int, start: date, end: date, *, with_month: bool = False) -> sa.Subquery:
+    """Every account's exchange figures over [start, end]: the month rows of the whole months in
+    it and the day rows of the partial months at its edges, so a year reads about twelve rows per
+    member. Columns: member_id, earned, paid, gave, received (and month, 'YYYY-MM')."""
+    A, M = StatsAccountDay, StatsAccountMonth
+    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    after = (end.replace(day=28) + timedelta(days=4)).replace(day=1)
+    last = after if end == after - timedelta(days=1) else end.replace(day=1)  # the day after the whole months
+
+    def part(table, when, moment):
+        columns = [table.member_id, table.earned, table.paid, table.gave, table.received]
+        if with_month:
+            columns.append(month_column(moment).label("month"))
+        return sa.select(*columns).where(table.community_id == cid, when)
+
+    if first >= last:
+        return part(A, A.day.between(start, end), A.day).subquery()
+    parts = [part(M, sa.and_(M.month >= first, M.month < last), M.month)]
+    if start < first:
+        parts.append(part(A, A.day.between(start, first - timedelta(days=1)), A.day))
+    if last <= end:
+        parts.append(part(A, A.day.between(last, end), A.day))
+    return sa.union_all(*parts).subquery()
+
+
+def _active_ids(rows: sa.Subquery) -> sa.Select:
+    """The members who gave or received help in these rows."""
+    return (sa.select(rows.c.member_id).where(rows.c.member_id.is_not(None)).group_by(rows.c.member_id)
+            .having(sa.func.sum(rows.c.gave + rows.c.received) > 0))
+
+
+def _members(cid: int, until, active_ids) -> sa.Select:
+    """The members of the statistics: joined by the end and in good standing now, or active in the period."""
+    return sa.select(Member.id).where(Member.community_id == cid, Member.created_at < until,
+                                      sa.or_(Member.status == "active", Member.id.in_(active_ids)))
 
 
 def _requests(cid: int, since, until) -> dict:
@@ -403,12 +440,12 @@ def _by_month(cid: int, start: date, end: date, since, until) -> list[MonthFigur
     days = {m: (int(minutes), int(exchanges)) for m, minutes, exchanges in db.session.execute(
         sa.select(month, sa.func.sum(D.exchange_minutes), sa.func.sum(D.exchanges))
         .where(D.community_id == cid, D.day.between(start, end)).group_by(month))}
-    account_month = month_column(A.day)
-    member_month = (sa.select(A.member_id, account_month.label("month"))
-                    .where(A.community_id == cid, A.day.between(start, end), A.member_id.is_not(None))
-                    .group_by(A.member_id, account_month).having(sa.func.sum(A.gave + A.received) > 0).subquery())
-    active = dict(db.session.execute(sa.select(member_month.c.month, sa.func.count())
-                                     .group_by(member_month.c.month)).all())
+    # A reversal takes its exchange away on the exchange's own day, so a day's row shows activity
+    # only if an exchange of that day still stands: no need to sum per member first.
+    rows = _account_rows(cid, start, end, with_month=True)
+    active = dict(db.session.execute(
+        sa.select(rows.c.month, sa.func.count(sa.distinct(rows.c.member_id)))
+        .where(rows.c.member_id.is_not(None), rows.c.gave + rows.c.received > 0).group_by(rows.c.month)).all())
     joined_month = month_column(local_day_sql(Member.created_at, _dialect()))
     new = dict(db.session.execute(
         sa.select(joined_month, sa.func.count(Member.id))

@@ -55,6 +55,25 @@ class StatsAccountDay(db.Model):
     __table_args__ = (sa.Index("ix_stats_account_days_community_id_day", "community_id", "day"),)
 
 
+class StatsAccountMonth(db.Model):
+    """The exchange figures of StatsAccountDay summed per calendar month (`month` is its first day):
+    a year is twelve rows per member however busy they are, so the statistics of whole months read
+    these and the day rows only for a period's partial months."""
+
+    __tablename__ = "stats_account_months"
+
+    account_id: Mapped[int] = mapped_column(sa.ForeignKey("ledger_accounts.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"))
+    member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id"))
+    earned: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    paid: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    gave: Mapped[int] = mapped_column(default=0)
+    received: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (sa.Index("ix_stats_account_months_community_id_month", "community_id", "month"),)
+
+
 class StatsPairDay(db.Model):
     """A member who helped another on a day (in exchanges), and how often."""
 
@@ -65,6 +84,10 @@ class StatsPairDay(db.Model):
     helper_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), primary_key=True)
     helped_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), primary_key=True)
     exchanges: Mapped[int] = mapped_column(default=0)
+
+    # A member's own impact looks their pairs up from either side.
+    __table_args__ = (sa.Index("ix_stats_pair_days_helper_id", "helper_id"),
+                      sa.Index("ix_stats_pair_days_helped_id", "helped_id"))
 
 
 class StatsCategoryDay(db.Model):
@@ -79,4 +102,4 @@ class StatsCategoryDay(db.Model):
     minutes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
-ROLLUPS = (StatsDay, StatsAccountDay, StatsPairDay, StatsCategoryDay)
+ROLLUPS = (StatsDay, StatsAccountDay, StatsPairDay, StatsCategoryDay, StatsAccountMonth)

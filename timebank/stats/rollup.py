@@ -15,7 +15,7 @@ where the incremental path adds it and takes it away again. `check` compares the
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
@@ -26,19 +26,20 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from timebank.extensions import db
-from timebank.stats.models import NO_CATEGORY, ROLLUPS, StatsAccountDay, StatsCategoryDay, StatsDay, StatsPairDay
+from timebank.stats.models import NO_CATEGORY, ROLLUPS
 
-DAYS, ACCOUNT_DAYS, PAIR_DAYS, CATEGORY_DAYS = (model.__table__ for model in ROLLUPS)
+DAYS, ACCOUNT_DAYS, PAIR_DAYS, CATEGORY_DAYS, ACCOUNT_MONTHS = (model.__table__ for model in ROLLUPS)
 DAY_VALUES = ("exchanges", "exchange_minutes", "gifts", "gift_minutes", "donation_minutes", "levy_minutes",
               "grant_minutes", "group_exchanges", "group_people", "assisted_minutes")
 ACCOUNT_VALUES = ("net", "earned", "paid", "gave", "received")
+MONTH_VALUES = ("earned", "paid", "gave", "received")
 KEYS = {DAYS: ("community_id", "day"), ACCOUNT_DAYS: ("account_id", "day"),
         PAIR_DAYS: ("community_id", "day", "helper_id", "helped_id"),
-        CATEGORY_DAYS: ("community_id", "day", "category_id")}
+        CATEGORY_DAYS: ("community_id", "day", "category_id"), ACCOUNT_MONTHS: ("account_id", "month")}
 VALUES = {DAYS: DAY_VALUES, ACCOUNT_DAYS: ACCOUNT_VALUES, PAIR_DAYS: ("exchanges",),
-          CATEGORY_DAYS: ("exchanges", "minutes")}
-# Columns stored beside the key that are not summed.
-EXTRA = {ACCOUNT_DAYS: ("community_id", "member_id")}
+          CATEGORY_DAYS: ("exchanges", "minutes"), ACCOUNT_MONTHS: MONTH_VALUES}
+# Columns stored beside the key that are not summed (the account's, so keyed by account id).
+EXTRA = {ACCOUNT_DAYS: ("community_id", "member_id"), ACCOUNT_MONTHS: ("community_id", "member_id")}
 # Account kinds: the community fund, and a member's own account. Other kinds with an owner (a
 # member's savings pot) count in that member's balance but take no part in exchanges themselves.
 FUND, MEMBER = "fund", "member"
@@ -65,13 +66,13 @@ def local_day(moment: datetime, zone: str | None = None) -> date:
 
 def day_start(day: date, zone: str | None = None) -> datetime:
     """The UTC moment a community-local day begins."""
-    return datetime(day.year, day.month, day.day, tzinfo=_zone(zone or timezone_name())).astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=_zone(zone or timezone_name())).astimezone(UTC)
 
 
 def _sqlite_local_day(stamp: str | None, zone: str) -> str | None:
     if stamp is None:
         return None
-    moment = datetime.fromisoformat(stamp).replace(tzinfo=timezone.utc)
+    moment = datetime.fromisoformat(stamp).replace(tzinfo=UTC)
     return local_day(moment, zone).isoformat()
 
 
@@ -102,16 +103,19 @@ class Deltas:
         self.rows[table][key].update(values)
 
     def account(self, account_id: int, day: date, community_id: int, member_id: int | None, **values) -> None:
-        self.extra[(account_id, day)] = {"community_id": community_id, "member_id": member_id}
+        self.extra[account_id] = {"community_id": community_id, "member_id": member_id}
         self.add(ACCOUNT_DAYS, (account_id, day), **values)
+        monthly = {name: value for name, value in values.items() if name in MONTH_VALUES}
+        if monthly:
+            self.add(ACCOUNT_MONTHS, (account_id, day.replace(day=1)), **monthly)
 
     def params(self, table: sa.Table) -> list[dict]:
         keys, values = KEYS[table], VALUES[table]
         found = []
         for key, counter in self.rows[table].items():
-            row = dict(zip(keys, key))
-            if table is ACCOUNT_DAYS:
-                row.update(self.extra[key])
+            row = dict(zip(keys, key, strict=True))
+            if table in EXTRA:
+                row.update(self.extra[key[0]])
             row.update({name: counter.get(name, 0) for name in values})
             found.append(row)
         return found
@@ -258,7 +262,7 @@ def _utc(value) -> datetime:
     """A timestamp read with plain SQL: naive UTC on SQLite (as text), aware on PostgreSQL."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 # Recomputing from the ledger ------------------------------------------------------------------------
@@ -299,8 +303,17 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
         when(sa.and_(exchange, member, p.c.amount > 0), 1).label("gave"),
         when(sa.and_(exchange, member, p.c.amount < 0), 1).label("received"),
     ).select_from(joined).where(*scope).group_by(p.c.account_id, day, a.c.community_id, a.c.member_id))
+    months: dict[tuple, dict] = {}
     for row in rows:
-        keep(ACCOUNT_DAYS, (row.account_id, _date(row.day)), {**row._asdict(), "day": _date(row.day)})
+        found = {**row._asdict(), "day": _date(row.day)}
+        keep(ACCOUNT_DAYS, (row.account_id, found["day"]), found)
+        key = (row.account_id, found["day"].replace(day=1))
+        month = months.setdefault(key, {"account_id": key[0], "month": key[1], "community_id": row.community_id,
+                                        "member_id": row.member_id, **{name: 0 for name in MONTH_VALUES}})
+        for name in MONTH_VALUES:
+            month[name] += int(found[name] or 0)
+    for key, month in months.items():
+        keep(ACCOUNT_MONTHS, key, month)
 
     def of(kind):
         return sa.and_(counts, t.c.kind == kind)
@@ -408,12 +421,14 @@ def _figures(row: dict | None, columns) -> str:
     return "nothing" if row is None else ", ".join(f"{c}={row[c]}" for c in columns)
 
 
-def rebuild(conn: sa.Connection, community_id: int | None = None) -> int:
-    """Replace the roll-ups with the figures recomputed from the ledger; returns the rows written.
-    The caller commits."""
+def rebuild(conn: sa.Connection, community_id: int | None = None, tables: tuple[str, ...] | None = None) -> int:
+    """Replace the roll-ups (or those `tables`, by name: a migration builds those that exist at its
+    revision) with the figures recomputed from the ledger; returns the rows written. The caller commits."""
     expected = recompute(conn, community_id)
     written = 0
     for table in VALUES:
+        if tables is not None and table.name not in tables:
+            continue
         delete = sa.delete(table)
         if community_id is not None:
             delete = delete.where(table.c.community_id == community_id)

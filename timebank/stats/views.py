@@ -1,16 +1,18 @@
 """The statistics pages: the coordinators' page with its period picker and charts, the municipality
 report (HTML, PDF, CSV), the opt-in public page of a community, and a member's own impact (a
 template global the account page includes)."""
+import time
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from timebank.audit.services import record
 from timebank.communities.models import Community
+from timebank.communities.services import set_stats_public
 from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.members.acting import logged_in_member
@@ -74,14 +76,18 @@ def index():
     return (page, 422) if problem else page
 
 
+def _audited_public(community: Community, public: bool) -> Community:
+    record("stats.public_changed", actor=logged_in_member(), public=public)
+    return set_stats_public(community, public)
+
+
 @bp.route("/coordinate/statistics/public", methods=["POST"])
 @coordinator_required
 def set_public():
     community = current_user.community
-    community.stats_public = request.form.get("public") == "1"
-    submit(lambda: record("stats.public_changed", actor=logged_in_member(), public=community.stats_public))
-    flash(_("The neighbourhood's figures are now public.") if community.stats_public
-          else _("The neighbourhood's figures are no longer public."), "success")
+    if submit(lambda: _audited_public(community, request.form.get("public") == "1")):
+        flash(_("The neighbourhood's figures are now public.") if community.stats_public
+              else _("The neighbourhood's figures are no longer public."), "success")
     return redirect(url_for(".index"))
 
 
@@ -112,13 +118,29 @@ def public(slug: str):
     if community is None or not community.stats_public:
         abort(404)
     start, end = period("last_12_months", today())
-    stats = compute(community, start, end)
+    stats = _public_figures(community.id, start, end)
     keys = ("minutes_exchanged", "exchanges_completed", "active_members", "members_total", "distinct_pairs",
             "group_activities")
     return render_template("stats/public.html", community=community, period=present.say_period(start, end),
                            lines=present.lines(stats, keys=keys), stats=stats,
                            reading=present.months_reading(stats), months_chart=present.months_chart(stats),
                            month_name=present.month_name, say=present.say)
+
+
+# The public page answers anyone, so its figures are worked out at most once per PUBLIC_FOR per
+# process (kept on the app): a visitor who reloads it a thousand times costs the database nothing more.
+PUBLIC_FOR = 600
+
+
+def _public_figures(community_id: int, start: date, end: date):
+    kept_figures = current_app.extensions.setdefault("stats_public", {})
+    key, now = (community_id, start, end), time.monotonic()
+    kept = kept_figures.get(key)
+    if kept is None or kept[0] < now:
+        if len(kept_figures) > 1000:
+            kept_figures.clear()
+        kept = kept_figures[key] = (now + PUBLIC_FOR, compute(community_id, start, end))
+    return kept[1]
 
 
 @bp.app_template_global("my_impact")
