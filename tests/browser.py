@@ -99,10 +99,11 @@ def site_tour(make_member, make_post) -> dict:
                  f"/market/posts/{post.id}/edit", "/market/mine", "/exchanges", "/exchanges/give",
                  "/exchanges/group/new", "/account", "/members", f"/members/{fatima.id}", "/notifications",
                  "/notifications/settings", "/settings", "/settings/profile", "/settings/privacy",
-                 "/settings/email", "/settings/password", "/settings/done-for-you", "/settings/data"],
+                 "/settings/email", "/settings/password", "/settings/done-for-you", "/settings/data", "/reports"],
         karim: ["/coordinate", "/coordinate/members", f"/coordinate/members/{fatima.id}", "/coordinate/members/new",
                 "/coordinate/requests", "/account/rules", "/account/fund", f"/account/members/{fatima.id}",
                 "/coordinate/community", "/exchanges/coordinate", "/exchanges/grant", "/exchanges/slip",
                 "/market/manage", f"/market/posts/{post.id}", "/coordinate/statistics",
-                "/coordinate/statistics?period=last_12_months"],
+                "/coordinate/statistics?period=last_12_months", "/coordinate/log", "/coordinate/reports",
+                f"/report/profile/{fatima.id}"],
     }

@@ -27,6 +27,7 @@ from timebank.ledger import services as ledger
 from timebank.market.models import Post
 from timebank.members.models import JoinRequest, Member
 from timebank.members.passwords import hash_password
+from timebank.moderation import services as moderation
 from timebank.notifications.models import Notification
 from timebank.pots import services as pots
 
@@ -42,7 +43,7 @@ COORDINATOR_ONLY = re.compile(r"^/(coordinate|account/(rules|fund)|market/manage
 # Fatima's own things: her neighbour Jan reaches none of them.
 FATIMAS_OWN = {"ledger.member", "ledger.member_csv", "notifications.open_one", "market.edit_post", "market.change_post",
                "coordinate.member", "posts.edit_post", "posts.close_post", "pots.detail", "pots.move", "pots.share",
-               "pots.spend", "pots.close", "api-pots.deposit", "api-pots.withdraw"}
+               "pots.spend", "pots.close", "api-pots.deposit", "api-pots.withdraw", "moderation.reply"}
 ADMIN_ONLY = re.compile(r"^/admin(/|$)")
 # Things anyone may open: the public pages, and the confirmation links that carry their own secret.
 PUBLIC = {"core.index", "core.healthz", "members.join_choose", "members.join", "members.join_sent",
@@ -99,14 +100,16 @@ def world(database, tmp_path_factory):
         exchange = exchanges.propose(post, jan, 60, actor=jan, message="Today?")
         proposal = governance.create_proposal(people["coordinator"], title="A bench by the pond")
         comment = governance.add_comment(proposal, fatima, "Yes, please")
+        case = moderation.report(jan, "post", post.id, "spam").case
         pot = pots.open_pot(fatima, "A sewing course", 600)
         db.session.commit()
         notification = db.session.scalar(sa.select(Notification.id).where(Notification.member_id == fatima.id))
         ids = {"member_id": fatima.id, "exchange_id": exchange.id, "post_id": post.id, "category_id": category.id,
                "area_id": area.id, "request_id": db.session.scalar(sa.select(JoinRequest.id)),
                "transaction_id": transaction.id, "proposal_id": proposal.id, "comment_id": comment.id,
-               "pot_id": pot.id, "community_id": buurt.id, "notification_id": notification,
-               "image_id": 1, "token": "x", "slug": "buurt", "kind": "json", "filename": "x.css"}
+               "pot_id": pot.id, "community_id": buurt.id, "notification_id": notification, "image_id": 1,
+               "item_id": post.id, "case_id": case.id, "token": "x", "slug": "buurt", "kind": "json",
+               "filename": "x.css"}
         ids = {k: v for k, v in ids.items() if v is not None}
         people = {role: member.id for role, member in people.items()}
         communities = {"buurt": buurt.id, "noord": noord.id}

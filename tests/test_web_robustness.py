@@ -25,6 +25,7 @@ from timebank.ledger import services as ledger
 from timebank.ledger.models import Transaction
 from timebank.market.models import Post
 from timebank.members.models import JoinRequest, Member
+from timebank.moderation import services as moderation
 from timebank.notifications.models import Notification
 from timebank.pots import services as pots
 
@@ -105,6 +106,7 @@ def world(app, community, make_community, make_member, make_post):
         proposal = governance.create_proposal(karim, title="A bench by the pond")
         comment = governance.add_comment(proposal, fatima, "Yes, please")
         pot = pots.open_pot(fatima, "A sewing course", 600)
+        case = moderation.report(jan, "post", offer.id, "spam").case
         db.session.commit()
         ids = {
             "member_id": [p.id for p in people.values()],
@@ -120,6 +122,8 @@ def world(app, community, make_community, make_member, make_post):
             "proposal_id": [proposal.id],
             "comment_id": [comment.id],
             "pot_id": [pot.id],
+            "item_id": [offer.id, fatima.id],
+            "case_id": [case.id],
         }
     ids = {name: [*found, 0, 2**31 - 1, 10**20] for name, found in ids.items()}
     ids.update(token=["x", "a" * 300], slug=["buurt", "noord", "nope", LONG], kind=["json", "zip", "csv", "exe"],

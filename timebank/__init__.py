@@ -74,8 +74,10 @@ class IdConverter(IntegerConverter):
 
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = IdConverter
+    from timebank.audit.views import bp as audit_bp
     from timebank.communities.views import bp as communities_bp
     from timebank.core.views import bp as core_bp
+    from timebank.desk.views import bp as desk_bp
     from timebank.exchanges.views import bp as exchanges_bp
     from timebank.governance.views import bp as governance_bp
     from timebank.ledger.views import bp as ledger_bp
@@ -83,13 +85,15 @@ def register_blueprints(app: Flask) -> None:
     from timebank.members.coordinate_views import bp as coordinate_bp
     from timebank.members.settings_views import bp as settings_bp
     from timebank.members.views import bp as members_bp
+    from timebank.moderation.views import bp as moderation_bp
     from timebank.notifications.views import bp as notifications_bp
     from timebank.pots.views import bp as pots_bp
     from timebank.stats.views import bp as stats_bp
     from timebank.uploads.views import bp as uploads_bp
 
     for blueprint in (core_bp, members_bp, settings_bp, coordinate_bp, communities_bp, uploads_bp,
-                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, pots_bp, stats_bp):
+                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, pots_bp, stats_bp,
+                      audit_bp, moderation_bp, desk_bp):
         app.register_blueprint(blueprint)
 
 
@@ -97,6 +101,7 @@ def register_commands(app: Flask) -> None:
     from timebank.api.cli import api_cli
     from timebank.communities.cli import communities_cli
     from timebank.demo.cli import demo_cli
+    from timebank.desk.cli import desk_cli
     from timebank.exchanges.cli import exchanges_cli
     from timebank.governance.cli import governance_cli
     from timebank.ledger.cli import ledger_cli
@@ -107,7 +112,7 @@ def register_commands(app: Flask) -> None:
     from timebank.stats.cli import stats_cli
 
     for group in (api_cli, communities_cli, demo_cli, exchanges_cli, ledger_cli, mail_cli, market_cli, members_cli,
-                  notifications_cli, stats_cli, governance_cli):
+                  notifications_cli, stats_cli, governance_cli, desk_cli):
         group.callback = with_appcontext(_database_ready)
         app.cli.add_command(group)
     from timebank.backup.cli import backup_cli

@@ -2,6 +2,7 @@
 from timebank.api.models import ApiToken, IdempotencyRecord  # noqa: F401
 from timebank.audit.models import AuditEvent  # noqa: F401
 from timebank.communities.models import Area, Category, Community  # noqa: F401
+from timebank.desk.models import Assignment, MemberNote  # noqa: F401
 from timebank.exchanges.models import Exchange, Message, Participant, ThankYou  # noqa: F401
 from timebank.governance.models import Ballot, Comment, Option, Proposal, Supporter, Vote, Voter  # noqa: F401
 from timebank.ledger.models import Account, Posting, Transaction  # noqa: F401
@@ -9,6 +10,7 @@ from timebank.mail.models import OutboxMessage  # noqa: F401
 from timebank.market.models import Post  # noqa: F401
 from timebank.members.models import JoinRequest, Member, MemberToken, member_skills  # noqa: F401
 from timebank.members.sign_in_log import SignInEvent  # noqa: F401
+from timebank.moderation.models import Block, ModerationCase, Report  # noqa: F401
 from timebank.notifications.models import Notification  # noqa: F401
 from timebank.pots.models import Pot  # noqa: F401
 from timebank.stats.models import StatsAccountDay, StatsCategoryDay, StatsDay, StatsPairDay  # noqa: F401

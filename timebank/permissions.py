@@ -3,6 +3,7 @@
 A coordinator's powers end at the border of their own community; the instance administrator
 manages communities and appoints coordinators."""
 from timebank.members.models import Member
+from timebank.moderation.blocks import is_blocked_between
 
 
 def is_member_of(member: Member | None, community_id: int) -> bool:
@@ -71,10 +72,13 @@ def can_manage_post(member: Member | None, post) -> bool:
 
 def can_see_post(viewer: Member | None, post, acting: Member | None = None) -> bool:
     """A post of the reader's community; one a coordinator took down only for its owner (or a
-    coordinator acting for the owner, `acting`) and the coordinators."""
+    coordinator acting for the owner, `acting`) and the coordinators; none to a member who blocked
+    its owner or was blocked by them."""
     if not is_member_of(viewer, post.community_id):
         return False
-    return not post.is_moderated or can_manage_post(acting or viewer, post) or can_moderate_post(viewer, post)
+    if can_manage_post(acting or viewer, post) or can_moderate_post(viewer, post):
+        return True
+    return not post.is_moderated and not is_blocked_between((acting or viewer).id, post.owner_id)
 
 
 def can_moderate_post(member: Member | None, post) -> bool:

@@ -8,8 +8,10 @@ by erasure, or is listed below as an exemption with its reason."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from timebank.audit import log as audit_log
 from timebank.audit.services import ACTION_LABELS
 from timebank.communities import services as communities
+from timebank.desk import services as desk
 from timebank.exchanges import services as exchanges
 from timebank.governance import services as governance
 from timebank.ledger import services as ledger
@@ -18,8 +20,11 @@ from timebank.market import services as market
 from timebank.members import export as member_export
 from timebank.members import services as members
 from timebank.members.sign_in_log import export_sign_ins, forget_sign_ins
+from timebank.moderation import blocks
+from timebank.moderation import services as moderation
 from timebank.notifications import services as notifications
 from timebank.pots import services as pots
+from timebank.stats import report as stats_report
 
 
 @dataclass(frozen=True)
@@ -46,6 +51,9 @@ EXPORTS = (
           "governance_comments")),
     Hook("ledger", export_member_entries, ("ledger_accounts", "ledger_transactions")),
     Hook("pots", pots.export_pots, ("pots",)),
+    Hook("moderation", moderation.export_moderation, ("moderation_cases", "moderation_reports")),
+    Hook("blocks", blocks.export_blocks, ("member_blocks",)),
+    Hook("coordinator_notes", desk.export_notes, ("member_notes",)),
 )
 
 # The steps of erasing a member that other domains take, in order, before `erase_member` wipes
@@ -56,6 +64,8 @@ ERASURES = (
     Hook("exchanges", exchanges.let_go_of_exchanges, ("exchanges", "exchange_participants")),
     Hook("posts", market.let_go_of_posts, ("posts",)),
     Hook("pots", pots.forget_pots, ("pots",)),
+    Hook("blocks", blocks.forget_blocks, ("member_blocks",)),
+    Hook("desk", desk.forget_desk, ("member_notes", "desk_assignments")),
 )
 ERASED_BY_MEMBERS = ("members", "member_skills", "member_tokens", "member_sign_ins", "outbox_messages",
                      "join_requests", "images")
@@ -67,6 +77,7 @@ NOT_EXPORTED = {
     "stats_account_days": "daily totals derived from the ledger, which is exported",
     "stats_account_months": "monthly totals derived from the ledger, which is exported",
     "stats_pair_days": "daily totals derived from the exchanges, which are exported",
+    "desk_assignments": "which waiting task a coordinator took up: the desk's working state, gone when done",
 }
 NOT_ERASED = {
     "audit_events": "the audit log cannot be rewritten; it refers to the member by id, under the erased name",
@@ -83,11 +94,14 @@ NOT_ERASED = {
     "governance_votes": "the cooperative's decisions stay as they were taken",
     "governance_voters": "the cooperative's decisions stay as they were taken",
     "governance_comments": "what the member wrote to others stays, under the erased name",
+    "moderation_cases": "decisions about reported content stay for the audit, under the erased name",
+    "moderation_reports": "reports stay with the decisions they led to, under the erased name",
 }
 
 # What every audited action means to the member it touched, domain by domain.
 AUDIT_LABELS = (members.AUDIT_LABELS, communities.AUDIT_LABELS, market.AUDIT_LABELS, ledger.AUDIT_LABELS,
-                exchanges.AUDIT_LABELS, governance.AUDIT_LABELS, pots.AUDIT_LABELS)
+                exchanges.AUDIT_LABELS, governance.AUDIT_LABELS, pots.AUDIT_LABELS, moderation.AUDIT_LABELS,
+                desk.AUDIT_LABELS, audit_log.AUDIT_LABELS, stats_report.AUDIT_LABELS)
 
 
 def register_hooks() -> None:

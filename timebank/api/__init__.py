@@ -26,6 +26,7 @@ def register_api(app) -> None:
         images,
         me,
         members,
+        moderation,
         notifications,
         posts,
         pots,
@@ -38,7 +39,7 @@ def register_api(app) -> None:
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in (tokens, me, accounts, posts, exchanges, transfers, notifications, members, images, proposals, pots,
-                   stats):
+                   stats, moderation):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
 

@@ -15,6 +15,7 @@ from timebank.api.me import AreaSchema
 from timebank.extensions import db
 from timebank.ledger.position import balance_of
 from timebank.members.models import ROLES, Member
+from timebank.moderation.models import is_hidden
 from timebank.permissions import can_see_balance, can_see_email, can_see_phone, is_member_of
 
 bp = api_blueprint("profiles", "Profiles of the members of the caller's community.")
@@ -53,11 +54,13 @@ def member_profile(member_id: int):
     if not is_member_of(current_user, member.community_id) or member.status != "active":
         abort(404)
     locale = str(get_locale())
+    hidden = member.id != current_user.id and is_hidden("profile", member.id)  # a coordinator hid it
     return {
-        "id": member.id, "name": member.name, "role": member.role, "area": member.area, "bio": member.bio,
+        "id": member.id, "name": member.name, "role": member.role, "area": member.area,
+        "bio": "" if hidden else member.bio,
         "skills": [{"id": c.id, "name": c.name(locale)} for c in member.skills],
         "languages": member.languages,
-        "photo_url": photo_url(member.photo_id),
+        "photo_url": None if hidden else photo_url(member.photo_id),
         "email": member.email if can_see_email(current_user, member) else None,
         "phone": member.phone if can_see_phone(current_user, member) else None,
         "balance_minutes": balance_of(member) if can_see_balance(current_user, member) else None,

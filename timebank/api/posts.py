@@ -140,7 +140,7 @@ def list_posts(args):
     filters = Filters(kind=args.get("kind"), category_id=category_id, area_id=args.get("area"),
                       gifts_only=args.get("gift", False), text=args.get("q", "").strip())
     page = services.find_posts(community_id, filters, page=args["page"], per_page=args["per_page"],
-                               exact_total=True)
+                               exact_total=True, viewer_id=current_user.id)
     return envelope(page.items, args, page.total)
 
 

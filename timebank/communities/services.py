@@ -17,6 +17,7 @@ RESERVED_SLUGS = {"status"}  # /join/status is the applicant's status page
 
 # What these actions mean to the member they touched (listed in timebank/registry.py).
 AUDIT_LABELS = {
+    "community.created": _l("made a new neighbourhood"),
     "community.updated": _l("changed the settings of the neighbourhood"),
     "community.area_added": _l("added an area"),
     "community.area_renamed": _l("renamed an area"),

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from timebank.audit.services import record
 from timebank.communities.forms import AppointForm, AreaForm, CommunitySettingsForm, NewCommunityForm
 from timebank.communities.models import Area, Community
 from timebank.communities.services import add_area, create_community, rename_area, update_community
@@ -68,12 +69,19 @@ def require_admin() -> None:
         abort(403)
 
 
+def _created(community: Community) -> Community:
+    record("community.created", actor=logged_in_member(), community_id=community.id, subject=community,
+           slug=community.slug, name=community.name)
+    return community
+
+
 @bp.route("/admin", methods=["GET", "POST"])
 def admin():
     require_admin()
     form = NewCommunityForm()
     if form.validate_on_submit():
-        done = submit(lambda: create_community(form.slug.data, form.name.data, form.join_policy.data), form)
+        done = submit(lambda: _created(create_community(form.slug.data, form.name.data, form.join_policy.data)),
+                      form)
         if done:
             community = done.value
             flash(_("The community %(name)s is made. Now appoint its first coordinator.", name=community.name),

@@ -21,7 +21,8 @@ def index():
     community = current_user.community if current_user.is_authenticated else default_community()
     if not current_user.is_authenticated:
         return render_template("core/index.html", community=community, recent_posts=[])
-    return render_template("core/index.html", community=community, recent_posts=recent_posts(community.id),
+    return render_template("core/index.html", community=community,
+                           recent_posts=recent_posts(community.id, viewer_id=current_user.id),
                            open_exchanges=exchanges_of(current_user, states=OPEN_STATES, limit=5),
                            balance=balance_of(current_user))
 

@@ -13,6 +13,8 @@ from timebank.exchanges.models import Exchange, Message, ThankYou
 from timebank.exchanges.rules import MESSAGE_MAX, THANKS_MAX, _check_actor, _require_state
 from timebank.extensions import db
 from timebank.members.models import Member
+from timebank.moderation.blocks import refuse_if_blocked
+from timebank.moderation.models import hidden
 from timebank.notifications.services import notify
 from timebank.permissions import can_read_thread
 from timebank.text import clean_text
@@ -24,6 +26,7 @@ def post_message(exchange: Exchange, author: Member, text: str, *, actor: Member
     _check_actor(actor, author)
     if not can_read_thread(author, exchange):
         raise NotAParty()
+    refuse_if_blocked(author, [p.member for p in exchange.participants])
     text = clean_text(text, MESSAGE_MAX, "text", required=True, refusal=ExchangeError)
     message = Message(exchange_id=exchange.id, author_id=author.id, actor_id=actor.id, body=text)
     db.session.add(message)
@@ -33,7 +36,9 @@ def post_message(exchange: Exchange, author: Member, text: str, *, actor: Member
 
 
 def thread(exchange: Exchange) -> list[Message]:
-    return list(db.session.scalars(sa.select(Message).where(Message.exchange_id == exchange.id)
+    """What was written and what happened, oldest first; without messages a coordinator hid."""
+    return list(db.session.scalars(sa.select(Message).where(Message.exchange_id == exchange.id,
+                                                            ~hidden("message", Message.id))
                                    .order_by(Message.id)))
 
 
@@ -83,5 +88,6 @@ def thankable(exchange: Exchange, author: Member | None) -> list[Member]:
 
 
 def thanks_for(member: Member, limit: int = 10) -> list[ThankYou]:
-    return list(db.session.scalars(sa.select(ThankYou).where(ThankYou.member_id == member.id)
+    return list(db.session.scalars(sa.select(ThankYou).where(ThankYou.member_id == member.id,
+                                                             ~hidden("thanks", ThankYou.id))
                                    .order_by(ThankYou.id.desc()).limit(limit)))

@@ -31,6 +31,7 @@ from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import LimitExceeded
 from timebank.members.models import Member
+from timebank.moderation.blocks import refuse_if_blocked
 from timebank.notifications.services import notify
 from timebank.text import clean_text
 
@@ -62,6 +63,7 @@ def create_group(organiser: Member, role: str, title: str, minutes: int, members
                             "members")
     for member in unique:
         _check_member(member, organiser.community_id)
+    refuse_if_blocked(organiser, unique)
     if actor.id != organiser.id and any(m.id == actor.id for m in unique):
         raise NotAllowed(_l("You take part in this exchange yourself, so another coordinator helps %(name)s "
                             "with it.", name=organiser.name), "members")

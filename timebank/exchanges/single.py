@@ -35,6 +35,7 @@ from timebank.exchanges.settlement import _changed, _community, _completed, _set
 from timebank.extensions import db
 from timebank.market.models import Post
 from timebank.members.models import Member
+from timebank.moderation.blocks import refuse_if_blocked
 from timebank.notifications.services import notify
 from timebank.permissions import can_coordinate
 from timebank.text import clean_text
@@ -60,6 +61,7 @@ def propose(post: Post, responder: Member, minutes: int, *, actor: Member, messa
     if post.is_gift:
         raise ExchangeError(_l("This is a free gift: it costs no hours. Get in touch with %(name)s instead.",
                                name=post.owner.name))
+    refuse_if_blocked(responder, [post.owner])
     minutes = check_minutes(minutes, responder.community)
     message = clean_text(message, MESSAGE_MAX, "message", refusal=ExchangeError)
     date = _check_date(date)

@@ -36,6 +36,7 @@ from timebank.ledger.services import fund_account
 from timebank.members.acting import acting_member, logged_in_member, on_behalf_of
 from timebank.members.models import Member
 from timebank.members.services import directory
+from timebank.moderation.models import hidden
 from timebank.notifications.services import has_unread, read_now
 from timebank.permissions import can_coordinate, can_read_thread, can_see_exchange
 from timebank.web.guards import coordinator_required, visible_post
@@ -175,7 +176,8 @@ def render_detail(exchange: Exchange, status_code: int = 200, **forms):
         resolve_form=resolve_form, can_resolve=(exchange.state == "disputed" and party is None
                                                and can_coordinate(current_user, exchange.community_id)),
         coordinator=can_coordinate(current_user, exchange.community_id),
-        thanks=db.session.scalars(sa.select(ThankYou).where(ThankYou.exchange_id == exchange.id)).all(),
+        thanks=db.session.scalars(sa.select(ThankYou).where(ThankYou.exchange_id == exchange.id,
+                                                            ~hidden("thanks", ThankYou.id))).all(),
     ), status_code
 
 

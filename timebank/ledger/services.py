@@ -71,6 +71,8 @@ MEMBER_BLOCKS = {"suspended": "suspended", "erased": "closed", "rejected": "clos
 # How the member's "Done for you" page says what a coordinator did to their account (listed in
 # timebank/registry.py).
 AUDIT_LABELS = {
+    "ledger.statement_exported": _l("downloaded the member's statement of hours"),
+    "ledger.fund_exported": _l("downloaded the statement of the community fund"),
     "ledger.limits_changed": _l("changed how low and how high the balance may go"),
     "ledger.account_status": _l("paused the hours on the account, or let them move again"),
     "ledger.limit_override": _l("let a transaction go past a balance limit"),

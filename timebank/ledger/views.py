@@ -10,6 +10,7 @@ from flask_babel import format_date, format_datetime, format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from timebank.audit.services import record
 from timebank.db import db_int
 from timebank.extensions import db
 from timebank.ledger.errors import AlreadyReversed, LedgerError
@@ -169,7 +170,11 @@ def member_status(member_id: int):
 @bp.route("/members/<int:member_id>/statement.csv")
 @login_required
 def member_csv(member_id: int):
-    return _csv(member_account(_viewable_member(member_id)), f"statement-{member_id}")
+    member = _viewable_member(member_id)
+    if member.id != current_user.id:  # a coordinator downloading a member's statement is a data export
+        record("ledger.statement_exported", actor=current_user, subject=member, community_id=member.community_id)
+        db.session.commit()
+    return _csv(member_account(member), f"statement-{member_id}")
 
 
 @bp.route("/fund")
@@ -183,6 +188,8 @@ def fund():
 @login_required
 @coordinator_required
 def fund_csv():
+    record("ledger.fund_exported", actor=current_user)
+    db.session.commit()
     return _csv(fund_of(current_user.community), "fund")
 
 

@@ -12,6 +12,7 @@ from timebank.market import search
 from timebank.market.models import KINDS, Post
 from timebank.market.rules import Filters
 from timebank.members.models import Member
+from timebank.moderation.blocks import not_blocked
 
 PER_PAGE = 20
 COUNT_LIMIT = 500
@@ -44,7 +45,7 @@ class Page:
 
 
 def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int = PER_PAGE,
-               exact_total: bool = False) -> Page:
+               exact_total: bool = False, viewer_id: int | None = None) -> Page:
     """One page of the market, newest first; `total` is counted up to COUNT_LIMIT unless
     `exact_total` (the API's lists promise a number).
 
@@ -60,6 +61,7 @@ def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int
         conditions.append(Post.area_id == filters.area_id)
     if filters.gifts_only:
         conditions.append(Post.is_gift.is_(True))
+    conditions += not_blocked(Post.owner_id, viewer_id)  # posts of someone the viewer has a block with
     condition = search.matching(filters.text) if filters.text else None
     if condition is not None:
         conditions.append(condition)
@@ -74,16 +76,17 @@ def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int
                 total=total if exact_total or total <= COUNT_LIMIT else None)
 
 
-def recent_posts(community_id: int, limit: int = 5) -> list[Post]:
-    return list(db.session.scalars(listed(community_id).order_by(Post.id.desc()).limit(limit)))
+def recent_posts(community_id: int, limit: int = 5, viewer_id: int | None = None) -> list[Post]:
+    return list(db.session.scalars(listed(community_id).where(*not_blocked(Post.owner_id, viewer_id))
+                                   .order_by(Post.id.desc()).limit(limit)))
 
 
-def matching_offers(request: Post, limit: int = 5) -> list[Post]:
+def matching_offers(request: Post, limit: int = 5, viewer_id: int | None = None) -> list[Post]:
     """Offers in the request's category, from the same area first, then the newest."""
     same_area = sa.case((Post.area_id == request.area_id, 0), else_=1)
     query = (listed(request.community_id)
              .where(Post.kind == "offer", Post.category_id == request.category_id,
-                    Post.owner_id != request.owner_id)
+                    Post.owner_id != request.owner_id, *not_blocked(Post.owner_id, viewer_id))
              .order_by(same_area, Post.id.desc()).limit(limit))
     return list(db.session.scalars(query))
 

@@ -12,6 +12,7 @@ from timebank.mail.services import queue_mail
 from timebank.market.models import Post
 from timebank.market.rules import DIGEST_INTERVAL, REMIND_BEFORE
 from timebank.members.models import Member, member_skills
+from timebank.moderation.blocks import blocked_sets
 
 
 def remind_and_expire(now: datetime | None = None) -> tuple[int, int]:
@@ -68,12 +69,14 @@ def queue_digests(now: datetime | None = None) -> int:
         sa.select(Post).where(Post.kind == "request", Post.status == "active", Post.expires_at > now,
                               Post.created_at > since, Post.created_at <= now)
         .options(joinedload(Post.category)).order_by(Post.created_at)).all()
+    blocks = blocked_sets([m.id for m in readers])
     sent = 0
     for member in readers:
         start = member.market_digest_sent_until or now
         posts = [p for p in new_requests
                  if p.community_id == member.community_id and p.owner_id != member.id
-                 and p.category_id in interests[member.id] and start < p.created_at]
+                 and p.category_id in interests[member.id] and start < p.created_at
+                 and p.owner_id not in blocks[member.id]]
         if posts and queue_mail(member, "market_digest", posts=posts) is not None:
             sent += 1
         member.market_digest_sent_until = now

@@ -69,7 +69,8 @@ def index():
     filters = Filters(kind=args.get("kind") if args.get("kind") in KINDS else None,
                       category_id=category.id if category else None, area_id=area_id,
                       gifts_only=args.get("gifts") == "1", text=args.get("q", "").strip()[:200])
-    page = services.find_posts(community.id, filters, page=max(1, optional_int(args.get("page")) or 1))
+    page = services.find_posts(community.id, filters, page=max(1, optional_int(args.get("page")) or 1),
+                               viewer_id=acting_member().id)
     # The filters as they go into links, so chips and page links keep the others.
     kept = {"kind": filters.kind, "category": filters.category_id, "area": filters.area_id,
             "gifts": "1" if filters.gifts_only else None, "q": filters.text or None}
@@ -84,7 +85,8 @@ def index():
 def post_detail(post_id: int):
     post = visible_post(post_id)
     acting = acting_member()
-    matches = services.matching_offers(post) if post.kind == "request" and post.state == "active" else []
+    matches = (services.matching_offers(post, viewer_id=acting.id) if post.kind == "request" and post.state == "active"
+               else [])
     return render_template("market/post_detail.html", post=post, acting=acting, matches=matches,
                            moderate_form=ModerateForm())
 

@@ -7,9 +7,10 @@ from flask_login import current_user
 
 from timebank.audit.services import record
 from timebank.db import db_int
+from timebank.desk import services as desk
 from timebank.extensions import db
 from timebank.ledger.services import settle_to_fund
-from timebank.members.acting import logged_in_member, start_acting_for, stop_acting
+from timebank.members.acting import logged_in_member, on_behalf_of, start_acting_for, stop_acting
 from timebank.members.forms import AssistedMemberForm, ReasonForm
 from timebank.members.models import JoinRequest, Member
 from timebank.members.services import (
@@ -46,12 +47,10 @@ def member_here(member_id: int) -> Member:
 
 @bp.route("")
 def index():
+    """The desk: everything that waits, with its count, its age and who took it up."""
     community = current_user.community
-    erasures = db.session.scalars(sa.select(Member).where(
-        Member.community_id == community.id, Member.erasure_requested_at.is_not(None),
-        Member.status != "erased").order_by(Member.erasure_requested_at)).all()
-    return render_template("coordinate/index.html", community=community,
-                           waiting=len(waiting_join_requests(community.id)), erasures=erasures)
+    return render_template("coordinate/index.html", community=community, tasks=desk.waiting(community.id),
+                           taken=desk.assignments(community.id), summary=desk.wants_summary(current_user))
 
 
 @bp.route("/requests")
@@ -117,7 +116,8 @@ def new_member():
 def member(member_id: int):
     member = member_here(member_id)
     events = db.session.scalars(done_for(member).limit(50)).all()
-    return render_template("coordinate/member.html", member=member, events=events, form=ReasonForm())
+    return render_template("coordinate/member.html", member=member, events=events, form=ReasonForm(),
+                           notes=desk.notes_about(member))
 
 
 def _decision(member_id: int, service, done_message: str):
@@ -174,6 +174,9 @@ def act_for(member_id: int):
 
 @bp.route("/stop-acting", methods=["POST"])
 def stop():
+    helped = on_behalf_of()
     stop_acting()
+    if helped is not None:
+        submit(lambda: record("member.acting_stopped", actor=logged_in_member(), on_behalf_of=helped, subject=helped))
     flash(_("You stopped acting for someone else. You are yourself again."), "info")
     return redirect(url_for("coordinate.index"))

@@ -22,6 +22,7 @@ UNSAFE_IN_NAMES = re.compile(r"[<>\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 PHONE_RE = re.compile(r"^\+?[0-9 ()-]{6,25}$")
 # What these actions mean to the member they touched (listed in timebank/registry.py).
 AUDIT_LABELS = {
+    "member.acting_stopped": _l("stopped acting in the member's name"),
     "member.registered": _l("asked to join"),
     "member.joined": _l("joined the neighbourhood"),
     "member.join_requested": _l("confirmed the email address; the request went to the coordinators"),

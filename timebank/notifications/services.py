@@ -15,6 +15,7 @@ from timebank.extensions import db
 from timebank.i18n import format_minutes
 from timebank.mail.services import queue_mail
 from timebank.members.models import Member
+from timebank.moderation.wording import ITEM_LABELS, TOLD_AUTHOR, TOLD_REPORTER
 from timebank.notifications.models import EmailChoice, Notification
 
 EMAIL_CHOICES = ("immediately", "daily", "off")
@@ -31,6 +32,7 @@ EMAIL_EVENTS = {
     "limits": ("limit",),
     "gifts": ("gift", "grant"),
     "decisions": ("decision",),
+    "reports": ("report_decided", "content_decided"),
 }
 EVENT_OF_KIND = {kind: event for event, kinds in EMAIL_EVENTS.items() for kind in kinds}
 # An event without a choice of its own follows the member's overall choice.
@@ -87,6 +89,8 @@ def describe(notification: Notification) -> str:
     if kind == "decision":
         return _("The votes on “%(title)s” are counted: %(result)s", title=values["title"],
                  result=decision_words(details.get("result")))
+    if kind in ("report_decided", "content_decided"):
+        return moderation_words(kind, details)
     if kind == "resolved":
         if details.get("outcome") == "cancelled":
             return _("A coordinator decided about “%(title)s”: it is cancelled, nothing is paid.", **values)
@@ -113,6 +117,17 @@ def describe(notification: Notification) -> str:
     return str(sentences.get(kind, kind)) % values
 
 
+def moderation_words(kind: str, details: dict) -> str:
+    """What coordinators decided about something reported: for the reporter, or for its author
+    (with the coordinator's reason)."""
+    item = str(ITEM_LABELS.get(details.get("item"), ""))
+    if kind == "report_decided":
+        return _("About %(item)s you reported: %(told)s", item=item,
+                 told=str(TOLD_REPORTER.get(details.get("decision"), "")))
+    words = _("About %(item)s of yours: %(told)s", item=item, told=str(TOLD_AUTHOR.get(details.get("decision"), "")))
+    return f"{words} {_('Reason:')} {details['reason']}" if details.get("reason") else words
+
+
 def decision_words(result: str | None) -> str:
     """What a proposal's result means, in one short sentence."""
     return str({
@@ -128,6 +143,8 @@ def link(notification: Notification, external: bool = False) -> str:
     """Where the notification leads: its exchange, else the member's account."""
     if notification.exchange_id:
         return url_for("exchanges.detail", exchange_id=notification.exchange_id, _external=external)
+    if notification.kind in ("report_decided", "content_decided"):
+        return url_for("moderation.mine", _external=external)
     if notification.kind == "decision" and "proposal_id" in (notification.details or {}):
         return url_for("governance.detail", proposal_id=notification.details["proposal_id"], _external=external)
     return url_for("ledger.mine", _external=external)

@@ -42,6 +42,7 @@ EVENT_LABELS = {
     "limits": _l("Low balance and limit warnings"),
     "gifts": _l("Hours given to you or granted from the community fund"),
     "decisions": _l("The result of a vote in the neighbourhood"),
+    "reports": _l("What coordinators decided about something you reported, or about something of yours"),
 }
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from timebank.communities.models import Community
 from timebank.spreadsheets import safe_cell
@@ -15,6 +16,10 @@ from timebank.stats import present
 from timebank.stats.indicators import BUCKET_LABELS, DEFINITIONS, LABELS, compute, previous
 
 FORMATS = ("html", "pdf", "csv")
+AUDIT_LABELS = {
+    "stats.public_changed": _l("made the neighbourhood's figures public, or private again"),
+    "stats.report_downloaded": _l("downloaded the municipality report"),
+}
 
 
 def context(community: Community, start, end, locale: str) -> dict:

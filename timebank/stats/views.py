@@ -10,10 +10,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from timebank.audit.services import record
 from timebank.communities.models import Community
 from timebank.communities.services import set_stats_public
 from timebank.db import utcnow
 from timebank.extensions import db
+from timebank.members.acting import logged_in_member
 from timebank.stats import present, report
 from timebank.stats.impact import impact_of
 from timebank.stats.indicators import PERIODS, InvalidPeriod, check_period, compute, period
@@ -74,11 +76,16 @@ def index():
     return (page, 422) if problem else page
 
 
+def _audited_public(community: Community, public: bool) -> Community:
+    record("stats.public_changed", actor=logged_in_member(), public=public)
+    return set_stats_public(community, public)
+
+
 @bp.route("/coordinate/statistics/public", methods=["POST"])
 @coordinator_required
 def set_public():
     community = current_user.community
-    if submit(lambda: set_stats_public(community, request.form.get("public") == "1")):
+    if submit(lambda: _audited_public(community, request.form.get("public") == "1")):
         flash(_("The neighbourhood's figures are now public.") if community.stats_public
               else _("The neighbourhood's figures are no longer public."), "success")
     return redirect(url_for(".index"))
@@ -94,6 +101,8 @@ def download(fmt: str):
     locale = request.args.get("lang") if request.args.get("lang") in ("nl", "en") else str(get_locale())
     community = current_user.community
     body = report.render(community, start, end, fmt, locale)
+    submit(lambda: record("stats.report_downloaded", actor=logged_in_member(), format=fmt, start=start.isoformat(),
+                          end=end.isoformat()))
     response = Response(body, mimetype=MIME[fmt])
     if fmt != "html":
         filename = f"{community.slug}-{start.isoformat()}-{end.isoformat()}-{locale}.{fmt}"

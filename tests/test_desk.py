@@ -1,0 +1,157 @@
+"""The coordinators' desk: everything that waits on one page with its count, its age and a way to
+act; taking up a task so nobody does it twice; notes on members; the weekly summary email."""
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from timebank.db import utcnow
+from timebank.desk import services as desk
+from timebank.desk.models import Assignment, MemberNote
+from timebank.exchanges import services as exchanges
+from timebank.extensions import db
+from timebank.ledger import services as ledger
+from timebank.mail.models import OutboxMessage
+from timebank.market.models import Post
+from timebank.members.export import collect
+from timebank.members.models import JoinRequest, Member
+from timebank.moderation import services as moderation
+
+from .conftest import login, mails
+
+
+def web(app, member, language="en"):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    login(client, member)
+    return client
+
+
+def _busy_neighbourhood(app, make_member, make_post, make_community):
+    """One of each thing that waits, in buurt; and a join request in Noord that buurt never sees."""
+    people = {name: make_member(name) for name in ("Fatima", "Jan", "Wilma")}
+    people["Karim"] = make_member("Karim", role="coordinator")
+    people["Kees"] = make_member("Kees", role="coordinator")
+    people["Mien"] = make_member("Mien", assisted=True, email=None)
+    people["Oud"] = make_member("Oud")
+    noord = make_community("noord", "Noord")
+    people["Olga"] = make_member("Olga", role="coordinator", community_id=noord.id)
+    fatima_post = make_post(people["Fatima"], title="Bike repair", minutes=60)
+    soup = make_post(people["Mien"], title="Soup", minutes=60, expires_at=utcnow() + timedelta(days=3))
+    wilmas = make_post(people["Wilma"], title="Ironing", minutes=60)
+    with app.app_context():
+        get = lambda name: db.session.get(Member, people[name].id)  # noqa: E731
+        now = utcnow()
+        for name, community in (("Nieuw", people["Fatima"].community_id), ("Ander", noord.id)):
+            pending = Member(community_id=community, name=name, status="pending", email=f"{name}@example.org")
+            db.session.add(pending)
+            db.session.flush()
+            db.session.add(JoinRequest(member_id=pending.id, community_id=community, state="waiting",
+                                       submitted_at=now - timedelta(days=3)))
+        disputed = exchanges.propose(db.session.get(Post, wilmas.id), get("Jan"), 60, actor=get("Jan"))
+        exchanges.accept(disputed, actor=get("Wilma"))
+        exchanges.dispute(disputed, "It never happened", actor=get("Jan"))
+        exchanges.propose(db.session.get(Post, soup.id), get("Jan"), 60, actor=get("Jan"))  # Mien must answer
+        exchanges.record_paper_slip(get("Jan"), get("Fatima"), 30, actor=get("Karim"), title="Shopping")
+        moderation.report(get("Jan"), "post", fatima_post.id, "spam")
+        ledger.transfer(ledger.account_for(get("Wilma")), ledger.account_for(get("Jan")), 570, kind="exchange",
+                        actor=None, memo="A lot of help")
+        get("Oud").created_at = now - timedelta(days=200)
+        db.session.add(OutboxMessage(member_id=people["Fatima"].id, to_address="x@example.org", subject="Hi",
+                                     body_text="Hi", kind="notification", failed_at=now, attempts=1))
+        get("Fatima").erasure_requested_at = now - timedelta(days=1)
+        db.session.commit()
+    return people
+
+
+def test_the_desk_counts_everything_that_waits_in_the_coordinators_own_community(app, make_member, make_post,
+                                                                                 make_community):
+    people = _busy_neighbourhood(app, make_member, make_post, make_community)
+    with app.test_request_context():
+        counts = {task.kind: task.count for task in desk.waiting(people["Karim"].community_id)}
+    assert counts == {"join": 1, "dispute": 1, "report": 1, "assisted": 1, "slip": 1, "limits": 1, "dormant": 1,
+                      "expiring": 1, "mail": 1, "erasure": 1}
+    page = web(app, people["Karim"]).get("/coordinate")
+    assert page.status_code == 200
+    for words in ("Requests to join", "Nieuw", "Disputes and requests for help", "Ironing", "Reported content",
+                  "Exchanges waiting on a member you help", "Soup", "Paper slips", "Shopping",
+                  "At or near their limit", "Wilma", "Quiet for 90 days", "Oud",
+                  "Posts about to expire, of members without email", "Email that could not be sent",
+                  "Asked to be erased", "waiting 3 days", "I’ll take this"):
+        assert words in page.text, words
+    assert "Ander" not in page.text  # Noord's join request
+    olga = web(app, people["Olga"]).get("/coordinate").text
+    assert "Nieuw" not in olga and "Ander" in olga
+    dutch = web(app, people["Kees"], language="nl").get("/coordinate").text
+    assert "Requests to join" not in dutch and "What waits for you" not in dutch
+
+
+def test_a_coordinator_takes_up_a_task_and_the_others_see_it(app, make_member, make_post, make_community):
+    people = _busy_neighbourhood(app, make_member, make_post, make_community)
+    with app.app_context():
+        request_id = db.session.scalar(sa.select(JoinRequest.id).join(Member, Member.id == JoinRequest.member_id)
+                                       .where(Member.name == "Nieuw"))
+        noord_request = db.session.scalar(sa.select(JoinRequest.id).join(Member, Member.id == JoinRequest.member_id)
+                                          .where(Member.name == "Ander"))
+    karim, kees = web(app, people["Karim"]), web(app, people["Kees"])
+    taken = karim.post("/coordinate/desk/take", data={"task": f"join:{request_id}"}, follow_redirects=True)
+    assert "It is yours now" in taken.text and "you take care of it" in taken.text
+    assert "Karim takes care of it" in kees.get("/coordinate").text
+    refused = kees.post("/coordinate/desk/take", data={"task": f"join:{request_id}"}, follow_redirects=True)
+    assert "Karim took this up already" in refused.text
+    assert "only they can leave it" in kees.post("/coordinate/desk/release", data={"task": f"join:{request_id}"},
+                                                 follow_redirects=True).text
+    for junk in (f"join:{noord_request}", "join:99999999999", "member:abc", "nonsense", "", "join:-1"):
+        answer = kees.post("/coordinate/desk/take", data={"task": junk}, follow_redirects=True)
+        assert answer.status_code == 200 and "not waiting any more" in answer.text, junk
+    karim.post("/coordinate/desk/release", data={"task": f"join:{request_id}"})
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 0
+    # Taken up, then done: the weekly run lets go of it.
+    karim.post("/coordinate/desk/take", data={"task": f"join:{request_id}"})
+    karim.post(f"/coordinate/requests/{request_id}", data={"decision": "approve", "reason": ""})
+    with app.app_context():
+        assert db.session.get(JoinRequest, request_id).state == "approved"
+        assert desk.forget_finished_tasks() == 1
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Assignment)) == 0
+    member = web(app, people["Jan"])
+    assert member.post("/coordinate/desk/take", data={"task": f"join:{request_id}"}).status_code == 403
+
+
+def test_notes_on_a_member_are_for_coordinators_and_in_the_members_export(app, make_member, make_community):
+    fatima, jan = make_member("Fatima"), make_member("Jan")
+    karim = make_member("Karim", role="coordinator")
+    olga = make_member("Olga", role="coordinator", community_id=make_community("noord", "Noord").id)
+    client = web(app, karim)
+    saved = client.post(f"/coordinate/desk/members/{fatima.id}/notes", data={"text": "Prefers a call after ten"},
+                        follow_redirects=True)
+    assert "The note is saved" in saved.text and "Prefers a call after ten" in saved.text
+    assert "Please write the note" in client.post(f"/coordinate/desk/members/{fatima.id}/notes", data={"text": " "},
+                                                  follow_redirects=True).text
+    assert web(app, jan).post(f"/coordinate/desk/members/{fatima.id}/notes", data={"text": "x"}).status_code == 403
+    assert web(app, olga).post(f"/coordinate/desk/members/{fatima.id}/notes", data={"text": "x"}).status_code == 404
+    assert "Prefers a call" not in web(app, fatima).get(f"/members/{fatima.id}").text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(MemberNote)) == 1
+        assert collect(db.session.get(Member, fatima.id))["coordinator_notes"][0]["note"] == "Prefers a call after ten"
+
+
+def test_the_weekly_summary_goes_once_a_week_to_coordinators_who_want_it(app, runner, make_member, make_post,
+                                                                      make_community):
+    people = _busy_neighbourhood(app, make_member, make_post, make_community)
+    result = runner.invoke(args=["desk", "weekly-summary"])
+    assert result.exit_code == 0 and "Weekly summaries queued: 3." in result.output  # Karim, Kees, Olga
+    assert "queued: 0." in runner.invoke(args=["desk", "weekly-summary"]).output
+    with app.app_context():
+        karims = mails(to=db.session.get(Member, people["Karim"].id).email, kind="desk_weekly")
+        assert len(karims) == 1 and "Aanvragen om lid te worden: 1" in karims[0].body_text  # his language
+        assert "Gemelde inhoud: 1" in karims[0].body_text and "http://localhost/coordinate" in karims[0].body_text
+    kees = web(app, people["Kees"])
+    kees.post("/coordinate/desk/summary", data={"wanted": "no"})
+    assert "Send me the weekly email" in kees.get("/coordinate").text
+    with app.app_context():  # a week later
+        for message in db.session.scalars(sa.select(OutboxMessage)):
+            message.created_at -= timedelta(days=7)
+        assert desk.queue_summaries() == 2  # Kees turned it off
+        db.session.commit()
+        assert desk.queue_summaries() == 0

@@ -1,0 +1,1 @@
+"""Members report content, coordinators decide; members block one another."""
