@@ -1,7 +1,7 @@
 """members report content and coordinators decide; members block one another; the coordinators' desk
 
 Revision ID: 0195
-Revises: 0185
+Revises: 0161
 Create Date: 2026-12-05 07:45:00.000000
 
 - moderation_cases: one per reported item (post, message, profile, thank-you note), with the
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0195"
-down_revision = "0185"
+down_revision = "0161"
 branch_labels = None
 depends_on = None
 
