@@ -106,11 +106,32 @@ def test_named_periods_and_the_one_before():
     assert period("this_month", today) == (date(2026, 3, 1), today)
     assert period("last_month", today) == (date(2026, 2, 1), date(2026, 2, 28))
     assert period("this_year", today) == (date(2026, 1, 1), today)
-    assert period("last_12_months", today) == (date(2025, 4, 1), today)
     assert previous(date(2026, 2, 1), date(2026, 2, 28)) == (date(2026, 1, 1), date(2026, 1, 31))
-    assert previous(date(2026, 3, 1), date(2026, 3, 15)) == (date(2026, 2, 14), date(2026, 2, 28))
     with pytest.raises(InvalidPeriod):
         check_period(date(2026, 2, 1), date(2026, 1, 1))
+
+
+def test_last_12_months_are_whole_months_before_this_one_and_compare_like_for_like():
+    """On 15 March the last 12 months are March to February: this month's first half is left out,
+    and the period before is the twelve whole months before those, not 365 days."""
+    today = date(2026, 3, 15)
+    start, end = period("last_12_months", today)
+    assert (start, end) == (date(2025, 3, 1), date(2026, 2, 28))
+    assert previous(start, end) == (date(2024, 3, 1), date(2025, 2, 28))
+    # At the start of a year and in a leap year, too.
+    assert period("last_12_months", date(2026, 1, 1)) == (date(2025, 1, 1), date(2025, 12, 31))
+    assert previous(*period("last_12_months", date(2025, 3, 31))) == (date(2023, 3, 1), date(2024, 2, 29))
+
+
+def test_a_period_so_far_compares_with_the_same_days_before():
+    """This month so far against the same days of last month; this year so far against the same
+    dates last year; a custom stretch of days against as many days just before it."""
+    assert previous(date(2026, 3, 1), date(2026, 3, 15)) == (date(2026, 2, 1), date(2026, 2, 15))
+    assert previous(date(2026, 3, 1), date(2026, 3, 30)) == (date(2026, 2, 1), date(2026, 2, 28))
+    assert previous(date(2026, 1, 1), date(2026, 3, 15)) == (date(2025, 1, 1), date(2025, 3, 15))
+    assert previous(date(2028, 1, 1), date(2028, 2, 28)) == (date(2027, 1, 1), date(2027, 2, 28))
+    assert previous(date(2028, 1, 1), date(2028, 2, 29)) == (date(2027, 11, 1), date(2027, 12, 31))
+    assert previous(date(2026, 3, 10), date(2026, 3, 19)) == (date(2026, 2, 28), date(2026, 3, 9))
 
 
 def test_a_pot_is_the_members_own_money_and_its_share_was_earned(monkeypatch, community, make_member, make_post):

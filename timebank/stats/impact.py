@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from timebank.exchanges.models import ThankYou
 from timebank.extensions import db
 from timebank.ledger.models import Account
-from timebank.stats.indicators import month_column, months_of, period
+from timebank.stats.indicators import month_column, months_of, recent_months
 from timebank.stats.models import StatsAccountDay, StatsPairDay
 
 
@@ -45,7 +45,7 @@ def impact_of(member, today: date) -> Impact:
                  .group_by(other).having(sa.func.sum(P.exchanges) > 0).subquery())
         return db.session.scalar(sa.select(sa.func.count()).select_from(found))
 
-    start, end = period("last_12_months", today)
+    start, end = recent_months(today)
     month = month_column(A.day)
     by_month = {m: (int(g), int(r)) for m, g, r in db.session.execute(
         sa.select(month, sa.func.sum(A.earned), sa.func.sum(A.paid))

@@ -471,8 +471,16 @@ PERIODS = {
 }
 
 
+def _months_back(day: date, months: int) -> date:
+    """The same day `months` months earlier, clamped to the end of a shorter month."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
 def period(name: str, today: date) -> tuple[date, date]:
-    """The dates of a named period, as of `today` (community-local)."""
+    """The dates of a named period, as of `today` (community-local). "Last 12 months" is the twelve
+    whole months before the current one, so it compares with the twelve before those."""
     if name == "this_month":
         return today.replace(day=1), today
     if name == "last_month":
@@ -482,20 +490,28 @@ def period(name: str, today: date) -> tuple[date, date]:
         return today.replace(month=1, day=1), today
     if name == "last_12_months":
         first = today.replace(day=1)
-        year, month = (first.year - 1, first.month + 1) if first.month < 12 else (first.year, 1)
-        return date(year, month, 1), today
+        return _months_back(first, 12), first - timedelta(days=1)
     raise InvalidPeriod(name)
 
 
+def recent_months(today: date, months: int = 12) -> tuple[date, date]:
+    """The current month so far and the `months` - 1 before it: a member's own figures over time."""
+    return _months_back(today.replace(day=1), months - 1), today
+
+
 def previous(start: date, end: date) -> tuple[date, date]:
-    """The period just before: the same whole months before, else the same number of days before."""
-    if start.day == 1 and end.day == calendar.monthrange(end.year, end.month)[1]:
+    """The period just before, like for like. A period that starts on the first of a month moves back
+    by the months it touches, to the same day of the month (this month so far compares with the same
+    days of last month, whole months with as many whole months), except that the year so far
+    compares with the same dates a year earlier; any other period moves back by its number of days."""
+    if start.day == 1:
         months = (end.year - start.year) * 12 + end.month - start.month + 1
-        year, month = start.year, start.month - months
-        while month < 1:
-            year, month = year - 1, month + 12
+        last_day = calendar.monthrange(end.year, end.month)[1]
+        if start.month == 1 and end.year == start.year and end.day != last_day:
+            months = 12  # the year so far: the same dates a year earlier
         before_end = start - timedelta(days=1)
-        return date(year, month, 1), before_end
+        if end.day != last_day:
+            before_end = min(_months_back(end, months), before_end)
+        return _months_back(start, months), before_end
     length = (end - start).days + 1
     return start - timedelta(days=length), start - timedelta(days=1)
-
