@@ -22,7 +22,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from flask import current_app, has_app_context
 from sqlalchemy import event
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from timebank.extensions import db
@@ -112,7 +111,8 @@ class Deltas:
     def params(self, table: sa.Table) -> list[dict]:
         keys, values = KEYS[table], VALUES[table]
         found = []
-        for key, counter in self.rows[table].items():
+        # In key order, so concurrent writers take the rows' locks in the same order.
+        for key, counter in sorted(self.rows[table].items()):
             row = dict(zip(keys, key, strict=True))
             if table in EXTRA:
                 row.update(self.extra[key[0]])
@@ -175,26 +175,58 @@ def add_exchange(deltas: Deltas, community_id: int, day: date, *, kind: str, cat
 
 # Writing deltas -------------------------------------------------------------------------------------
 
+# At most this many rows go into one statement (bind parameters stay far below both engines' limits).
+FOLD_ROWS = 500
+
+
 @cache
-def _upsert(table: sa.Table, dialect_name: str) -> sa.Insert:
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=list(KEYS[table]),
-        set_={name: table.c[name] + statement.excluded[name] for name in VALUES[table]})
+def _folded(shape: tuple[tuple[sa.Table, int], ...]) -> sa.TextClause:
+    """One statement adding `rows` delta rows to each `table` of the shape: a multi-row upsert per
+    table, and on PostgreSQL all of them in one statement (data-modifying WITH), so a ledger
+    transaction's roll-ups cost one round trip however many tables and rows it touches."""
+    upserts, binds = [], []
+    for number, (table, rows) in enumerate(shape):
+        keys, values = KEYS[table], VALUES[table]
+        columns = (*keys, *EXTRA.get(table, ()), *values)
+        tuples = []
+        for row in range(rows):
+            names = [f"{column}_{number}_{row}" for column in columns]
+            binds.extend(sa.bindparam(name, type_=table.c[column].type)
+                         for name, column in zip(names, columns, strict=True))
+            tuples.append("(" + ", ".join(f":{name}" for name in names) + ")")
+        upserts.append(
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join(tuples)} "
+            f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+            + ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in values))
+    if len(upserts) > 1:  # PostgreSQL only: SQLite has no data-modifying WITH
+        sql = "WITH " + ", ".join(f"w{n} AS ({u})" for n, u in enumerate(upserts[:-1])) + " " + upserts[-1]
+    else:
+        sql = upserts[0]
+    return sa.text(sql).bindparams(*binds)
 
 
-def _core(conn: sa.Connection, statement, params: list[dict]) -> None:
+def _core(conn: sa.Connection, statement, params: dict) -> None:
     conn.execute(statement, params)
 
 
 def write(conn: sa.Connection, deltas: Deltas, run=_core) -> None:
-    """Add the deltas to the tables. `run(conn, statement, params)` executes (the ledger passes its
-    own fast path)."""
-    for table in VALUES:
-        params = deltas.params(table)
-        if params:
-            run(conn, _upsert(table, conn.dialect.name), params)
+    """Add the deltas to the tables: one statement on PostgreSQL, one per table on SQLite (more only
+    for the bulk writer's thousands of rows). `run(conn, statement, params)` executes (the ledger
+    passes its own fast path)."""
+    parts = [(table, params) for table in VALUES if (params := deltas.params(table))]
+    if not parts:
+        return
+    if sum(len(params) for _table, params in parts) <= FOLD_ROWS:
+        groups = [parts] if conn.dialect.name == "postgresql" else [[part] for part in parts]
+    else:
+        groups = [[(table, params[start:start + FOLD_ROWS])]
+                  for table, params in parts for start in range(0, len(params), FOLD_ROWS)]
+    for group in groups:
+        values = {}
+        for number, (_table, rows) in enumerate(group):
+            for index, row in enumerate(rows):
+                values.update({f"{column}_{number}_{index}": value for column, value in row.items()})
+        run(conn, _folded(tuple((table, len(rows)) for table, rows in group)), values)
 
 
 # The hooks ------------------------------------------------------------------------------------------
