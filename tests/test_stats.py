@@ -6,6 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from timebank.extensions import db
+from timebank.ledger.models import Account
 from timebank.stats import rollup
 from timebank.stats.indicators import InvalidPeriod, check_period, compute, period, previous
 
@@ -82,11 +83,45 @@ def test_the_live_roll_ups_equal_a_rebuild_from_the_ledger(scenario, app):
     assert result.exit_code == 0 and "OK" in result.output
 
 
-def test_check_reports_a_roll_up_that_drifted(scenario, app):
-    db.session.execute(sa.update(rollup.DAYS).values(exchanges=rollup.DAYS.c.exchanges + 1))
+@pytest.mark.parametrize("table", ["DAYS", "ACCOUNT_MONTHS", "PAIR_MONTHS"])
+def test_check_reports_a_roll_up_that_drifted_and_rebuild_mends_it(scenario, app, table):
+    """The month tables are kept by the database from the day rows; check covers them too."""
+    drifting = getattr(rollup, table)
+    column = "exchanges" if "exchanges" in drifting.c else "net"
+    db.session.execute(sa.update(drifting).values({column: drifting.c[column] + 1}))
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["stats", "check"])
-    assert result.exit_code == 1 and "stats rebuild" in result.output
+    assert result.exit_code == 1 and drifting.name in result.output and "stats rebuild" in result.output
+    assert app.test_cli_runner().invoke(args=["stats", "rebuild"]).exit_code == 0
+    assert "OK" in app.test_cli_runner().invoke(args=["stats", "check"]).output
+
+
+def test_month_rows_follow_every_posting(scenario):
+    """The month tables sum the day rows: November's pairs in one month row each, and each
+    account's balance change per month (the fund took 6 in October, 55 in November, 3 in December)."""
+    kept = rollup.stored(db.session.connection())
+    fund = db.session.scalar(sa.select(Account.id).where(Account.kind == "fund",
+                                                         Account.community_id == scenario["Ann"].community_id))
+    months = {key[1].month: row["net"] for key, row in kept[rollup.ACCOUNT_MONTHS].items() if key[0] == fund}
+    assert months == {10: 6, 11: 55, 12: 3}
+    ann, bob = scenario["Ann"].id, scenario["Bob"].id
+    november = date(2026, 11, 1)
+    assert kept[rollup.PAIR_MONTHS][(scenario["Ann"].community_id, november, ann, bob)]["exchanges"] == 1
+    assert kept[rollup.PAIR_MONTHS][(scenario["Ann"].community_id, november, bob, ann)]["exchanges"] == 1
+
+
+@pytest.mark.parametrize(("start", "end", "pairs", "fund"), [
+    (date(2026, 10, 1), date(2026, 10, 31), 1, 6),     # a whole month: month rows only
+    (date(2026, 10, 31), date(2026, 12, 15), 5, 64),   # a day, a whole month, half a month
+    (date(2026, 11, 11), date(2026, 12, 31), 3, 64),   # E3 (10 Nov, Ann and Cas) left out
+    (date(2026, 11, 1), date(2026, 11, 12), 3, 66),    # the fund's balance mid-month: day rows up to the month's end
+    (date(2026, 11, 13), date(2026, 11, 20), 2, 82),
+])
+def test_pairs_and_balances_from_month_and_day_rows(scenario, community, start, end, pairs, fund):
+    """Whole months are read from the month rows and the edges from the day rows: the pairs of
+    neighbours and the fund's balance at the period's end come out as the table in the scenario says."""
+    stats = compute(community, start, end)
+    assert (stats.distinct_pairs, stats.fund_balance) == (pairs, fund)
 
 
 def test_another_community_sees_none_of_it(scenario, make_community):

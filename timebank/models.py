@@ -13,5 +13,12 @@ from timebank.members.sign_in_log import SignInEvent  # noqa: F401
 from timebank.moderation.models import Block, ModerationCase, Report  # noqa: F401
 from timebank.notifications.models import Notification  # noqa: F401
 from timebank.pots.models import Pot  # noqa: F401
-from timebank.stats.models import StatsAccountDay, StatsCategoryDay, StatsDay, StatsPairDay  # noqa: F401
+from timebank.stats.models import (  # noqa: F401
+    StatsAccountDay,
+    StatsAccountMonth,
+    StatsCategoryDay,
+    StatsDay,
+    StatsPairDay,
+    StatsPairMonth,
+)
 from timebank.uploads.models import Image  # noqa: F401

@@ -77,6 +77,7 @@ NOT_EXPORTED = {
     "stats_account_days": "daily totals derived from the ledger, which is exported",
     "stats_account_months": "monthly totals derived from the ledger, which is exported",
     "stats_pair_days": "daily totals derived from the exchanges, which are exported",
+    "stats_pair_months": "monthly totals derived from the exchanges, which are exported",
     "desk_assignments": "which waiting task a coordinator took up: the desk's working state, gone when done",
 }
 NOT_ERASED = {
@@ -89,6 +90,7 @@ NOT_ERASED = {
     "stats_account_days": "anonymous once the member is erased: daily totals by member id only",
     "stats_account_months": "anonymous once the member is erased: monthly totals by member id only",
     "stats_pair_days": "anonymous once the member is erased: daily totals by member id only",
+    "stats_pair_months": "anonymous once the member is erased: monthly totals by member id only",
     "governance_proposals": "the cooperative's decisions stay as they were taken, under the erased name",
     "governance_supporters": "the cooperative's decisions stay as they were taken",
     "governance_votes": "the cooperative's decisions stay as they were taken",

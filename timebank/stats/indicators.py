@@ -26,6 +26,7 @@ from timebank.stats.models import (
     StatsCategoryDay,
     StatsDay,
     StatsPairDay,
+    StatsPairMonth,
 )
 from timebank.stats.rollup import FUND, MEMBER, day_start, local_day_sql
 
@@ -252,7 +253,7 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     check_period(start, end)
     cid = community if isinstance(community, int) else community.id
     community = db.session.get(Community, cid)
-    D, A, P = StatsDay, StatsAccountDay, StatsPairDay
+    D, A = StatsDay, StatsAccountDay
     since, until = day_start(start), day_start(end + timedelta(days=1))
     rows = _account_rows(cid, start, end)
 
@@ -293,16 +294,22 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
 
     # Pairs: two members who exchanged at least once, either way round, counted once. An undone
     # exchange nets to zero in its own direction, so a pair whose sum is above zero exchanged.
-    low = sa.case((P.helper_id < P.helped_id, P.helper_id), else_=P.helped_id)
-    high = sa.case((P.helper_id < P.helped_id, P.helped_id), else_=P.helper_id)
+    P = _pair_rows(cid, start, end)
+    low = sa.case((P.c.helper_id < P.c.helped_id, P.c.helper_id), else_=P.c.helped_id)
+    high = sa.case((P.c.helper_id < P.c.helped_id, P.c.helped_id), else_=P.c.helper_id)
     pairs = db.session.scalar(sa.select(sa.func.count()).select_from(
-        sa.select(low.label("lo"), high.label("hi")).where(P.community_id == cid, P.day.between(start, end))
-        .group_by(low, high).having(sa.func.sum(P.exchanges) > 0).subquery()))
+        sa.select(low.label("lo"), high.label("hi")).group_by(low, high)
+        .having(sa.func.sum(P.c.exchanges) > 0).subquery()))
 
-    # Balances at the end of the period: today's balance minus what changed after the end. A member's
-    # savings pots count in their balance; limits apply to their own account.
-    later = (sa.select(sa.func.coalesce(sa.func.sum(A.net), 0)).where(A.account_id == Account.id, A.day > end)
-             .correlate(Account).scalar_subquery())
+    # Balances at the end of the period: today's balance minus what changed after the end (the day
+    # rows of the rest of the end's month, then whole months). A member's savings pots count in their
+    # balance; limits apply to their own account.
+    M, next_month = StatsAccountMonth, _month_after(end)
+    later = (sa.select(sa.func.coalesce(sa.func.sum(A.net), 0))
+             .where(A.account_id == Account.id, A.day > end, A.day < next_month)
+             .correlate(Account).scalar_subquery()
+             + sa.select(sa.func.coalesce(sa.func.sum(M.net), 0))
+             .where(M.account_id == Account.id, M.month >= next_month).correlate(Account).scalar_subquery())
     at_end = Account.balance - later
     own = Account.kind == MEMBER
     fund_balance = db.session.scalar(sa.select(at_end).where(Account.community_id == cid, Account.kind == FUND)) or 0
@@ -360,14 +367,44 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     )
 
 
+def _month_after(day: date) -> date:
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _whole_months(start: date, end: date) -> tuple[date, date]:
+    """(first day of the first whole month in [start, end], the day after the last whole month);
+    the first is not before the second when there is no whole month."""
+    first = start if start.day == 1 else _month_after(start)
+    after = _month_after(end)
+    return first, after if end == after - timedelta(days=1) else end.replace(day=1)
+
+
+def _pair_rows(cid: int, start: date, end: date) -> sa.Subquery:
+    """The pairs' exchange counts over [start, end]: month rows for the whole months, day rows for
+    the partial months at the edges. Columns: helper_id, helped_id, exchanges."""
+    P, M = StatsPairDay, StatsPairMonth
+    first, last = _whole_months(start, end)
+
+    def part(table, when):
+        return sa.select(table.helper_id, table.helped_id, table.exchanges).where(table.community_id == cid, when)
+
+    if first >= last:
+        return part(P, P.day.between(start, end)).subquery()
+    parts = [part(M, sa.and_(M.month >= first, M.month < last))]
+    if start < first:
+        parts.append(part(P, P.day.between(start, first - timedelta(days=1))))
+    if last <= end:
+        parts.append(part(P, P.day.between(last, end)))
+    return sa.union_all(*parts).subquery()
+
+
 def _account_rows(cid: int, start: date, end: date, *, with_month: bool = False) -> sa.Subquery:
     """Every account's exchange figures over [start, end]: the month rows of the whole months in
     it and the day rows of the partial months at its edges, so a year reads about twelve rows per
     member. Columns: member_id, earned, paid, gave, received (and month, 'YYYY-MM')."""
     A, M = StatsAccountDay, StatsAccountMonth
-    first = start if start.day == 1 else (start.replace(day=28) + timedelta(days=4)).replace(day=1)
-    after = (end.replace(day=28) + timedelta(days=4)).replace(day=1)
-    last = after if end == after - timedelta(days=1) else end.replace(day=1)  # the day after the whole months
+    first, last = _whole_months(start, end)
 
     def part(table, when, moment):
         columns = [table.member_id, table.earned, table.paid, table.gave, table.received]

@@ -56,9 +56,10 @@ class StatsAccountDay(db.Model):
 
 
 class StatsAccountMonth(db.Model):
-    """The exchange figures of StatsAccountDay summed per calendar month (`month` is its first day):
-    a year is twelve rows per member however busy they are, so the statistics of whole months read
-    these and the day rows only for a period's partial months."""
+    """StatsAccountDay summed per calendar month (`month` is its first day): a year is twelve rows
+    per member however busy they are, so the statistics of whole months (and the balances at a
+    month's end) read these and the day rows only for a period's partial months. Kept by database
+    triggers on stats_account_days (migration 0210_stats), so a posting costs no extra statement."""
 
     __tablename__ = "stats_account_months"
 
@@ -70,6 +71,7 @@ class StatsAccountMonth(db.Model):
     paid: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     gave: Mapped[int] = mapped_column(default=0)
     received: Mapped[int] = mapped_column(default=0)
+    net: Mapped[int] = mapped_column(sa.BigInteger, default=0, server_default="0")
 
     __table_args__ = (sa.Index("ix_stats_account_months_community_id_month", "community_id", "month"),)
 
@@ -90,6 +92,20 @@ class StatsPairDay(db.Model):
                       sa.Index("ix_stats_pair_days_helped_id", "helped_id"))
 
 
+class StatsPairMonth(db.Model):
+    """StatsPairDay summed per calendar month: in a neighbourhood the same neighbours help each other
+    again and again, so a year of pairs is far fewer rows than a year of exchanges. Kept by database
+    triggers on stats_pair_days (migration 0210_stats)."""
+
+    __tablename__ = "stats_pair_months"
+
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"), primary_key=True)
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    helper_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), primary_key=True)
+    helped_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), primary_key=True)
+    exchanges: Mapped[int] = mapped_column(default=0)
+
+
 class StatsCategoryDay(db.Model):
     """Exchanges and their minutes per category of the post they came from (0: none)."""
 
@@ -102,4 +118,6 @@ class StatsCategoryDay(db.Model):
     minutes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
-ROLLUPS = (StatsDay, StatsAccountDay, StatsPairDay, StatsCategoryDay, StatsAccountMonth)
+ROLLUPS = (StatsDay, StatsAccountDay, StatsPairDay, StatsCategoryDay, StatsAccountMonth, StatsPairMonth)
+# Kept by the database from the day rows (the month table: the day table it sums).
+MONTHLY = {StatsAccountMonth: StatsAccountDay, StatsPairMonth: StatsPairDay}

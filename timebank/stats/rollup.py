@@ -25,18 +25,22 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from timebank.extensions import db
-from timebank.stats.models import NO_CATEGORY, ROLLUPS
+from timebank.stats.models import MONTHLY, NO_CATEGORY, ROLLUPS
 
-DAYS, ACCOUNT_DAYS, PAIR_DAYS, CATEGORY_DAYS, ACCOUNT_MONTHS = (model.__table__ for model in ROLLUPS)
+DAYS, ACCOUNT_DAYS, PAIR_DAYS, CATEGORY_DAYS, ACCOUNT_MONTHS, PAIR_MONTHS = (model.__table__ for model in ROLLUPS)
+# The month tables the database keeps from the day tables (triggers of migration 0210_stats).
+MONTH_OF = {month.__table__: day.__table__ for month, day in MONTHLY.items()}
 DAY_VALUES = ("exchanges", "exchange_minutes", "gifts", "gift_minutes", "donation_minutes", "levy_minutes",
               "grant_minutes", "group_exchanges", "group_people", "assisted_minutes")
 ACCOUNT_VALUES = ("net", "earned", "paid", "gave", "received")
-MONTH_VALUES = ("earned", "paid", "gave", "received")
 KEYS = {DAYS: ("community_id", "day"), ACCOUNT_DAYS: ("account_id", "day"),
         PAIR_DAYS: ("community_id", "day", "helper_id", "helped_id"),
-        CATEGORY_DAYS: ("community_id", "day", "category_id"), ACCOUNT_MONTHS: ("account_id", "month")}
+        CATEGORY_DAYS: ("community_id", "day", "category_id"), ACCOUNT_MONTHS: ("account_id", "month"),
+        PAIR_MONTHS: ("community_id", "month", "helper_id", "helped_id")}
 VALUES = {DAYS: DAY_VALUES, ACCOUNT_DAYS: ACCOUNT_VALUES, PAIR_DAYS: ("exchanges",),
-          CATEGORY_DAYS: ("exchanges", "minutes"), ACCOUNT_MONTHS: MONTH_VALUES}
+          CATEGORY_DAYS: ("exchanges", "minutes"), ACCOUNT_MONTHS: ACCOUNT_VALUES, PAIR_MONTHS: ("exchanges",)}
+# The tables the application writes; the month tables follow them in the database.
+WRITTEN = tuple(table for table in VALUES if table not in MONTH_OF)
 # Columns stored beside the key that are not summed (the account's, so keyed by account id).
 EXTRA = {ACCOUNT_DAYS: ("community_id", "member_id"), ACCOUNT_MONTHS: ("community_id", "member_id")}
 # Account kinds: the community fund, and a member's own account. Other kinds with an owner (a
@@ -95,7 +99,7 @@ class Deltas:
     """Changes to the roll-up rows, summed before they are written."""
 
     def __init__(self):
-        self.rows: dict[sa.Table, dict[tuple, Counter]] = {table: defaultdict(Counter) for table in VALUES}
+        self.rows: dict[sa.Table, dict[tuple, Counter]] = {table: defaultdict(Counter) for table in WRITTEN}
         self.extra: dict[tuple, dict] = {}
 
     def add(self, table: sa.Table, key: tuple, **values) -> None:
@@ -104,9 +108,6 @@ class Deltas:
     def account(self, account_id: int, day: date, community_id: int, member_id: int | None, **values) -> None:
         self.extra[account_id] = {"community_id": community_id, "member_id": member_id}
         self.add(ACCOUNT_DAYS, (account_id, day), **values)
-        monthly = {name: value for name, value in values.items() if name in MONTH_VALUES}
-        if monthly:
-            self.add(ACCOUNT_MONTHS, (account_id, day.replace(day=1)), **monthly)
 
     def params(self, table: sa.Table) -> list[dict]:
         keys, values = KEYS[table], VALUES[table]
@@ -213,7 +214,7 @@ def write(conn: sa.Connection, deltas: Deltas, run=_core) -> None:
     """Add the deltas to the tables: one statement on PostgreSQL, one per table on SQLite (more only
     for the bulk writer's thousands of rows). `run(conn, statement, params)` executes (the ledger
     passes its own fast path)."""
-    parts = [(table, params) for table in VALUES if (params := deltas.params(table))]
+    parts = [(table, params) for table in WRITTEN if (params := deltas.params(table))]
     if not parts:
         return
     if sum(len(params) for _table, params in parts) <= FOLD_ROWS:
@@ -341,8 +342,8 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
         keep(ACCOUNT_DAYS, (row.account_id, found["day"]), found)
         key = (row.account_id, found["day"].replace(day=1))
         month = months.setdefault(key, {"account_id": key[0], "month": key[1], "community_id": row.community_id,
-                                        "member_id": row.member_id, **{name: 0 for name in MONTH_VALUES}})
-        for name in MONTH_VALUES:
+                                        "member_id": row.member_id, **{name: 0 for name in ACCOUNT_VALUES}})
+        for name in ACCOUNT_VALUES:
             month[name] += int(found[name] or 0)
     for key, month in months.items():
         keep(ACCOUNT_MONTHS, key, month)
@@ -374,9 +375,15 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
                         .where(*scope, of("exchange"), payer.c.amount < 0, payee.c.amount > 0,
                                payer_account.c.kind == MEMBER, payee_account.c.kind == MEMBER)
                         .group_by(t.c.community_id, day, helper, helped))
+    pair_months: dict[tuple, dict] = {}
     for row in rows:
         keep(PAIR_DAYS, (row.community_id, _date(row.day), row.helper_id, row.helped_id),
              dict(row._asdict(), day=_date(row.day)))
+        key = (row.community_id, _date(row.day).replace(day=1), row.helper_id, row.helped_id)
+        pair_months.setdefault(key, dict(zip(KEYS[PAIR_MONTHS], key, strict=True), exchanges=0))
+        pair_months[key]["exchanges"] += row.exchanges
+    for key, month in pair_months.items():
+        keep(PAIR_MONTHS, key, month)
 
     e = sa.table("exchanges", sa.column("kind"), sa.column("post_id"), sa.column("transaction_id"))
     post = sa.table("posts", sa.column("id"), sa.column("category_id"))
@@ -454,17 +461,21 @@ def _figures(row: dict | None, columns) -> str:
 
 
 def rebuild(conn: sa.Connection, community_id: int | None = None, tables: tuple[str, ...] | None = None) -> int:
-    """Replace the roll-ups (or those `tables`, by name: a migration builds those that exist at its
-    revision) with the figures recomputed from the ledger; returns the rows written. The caller commits."""
+    """Replace the roll-ups (or those `tables`, by name: migration 0160 builds those that existed at
+    its revision) with the figures recomputed from the ledger; returns the day rows written. The
+    month tables are emptied first and refilled by the database's triggers as the day rows go in.
+    The caller commits."""
     expected = recompute(conn, community_id)
-    written = 0
-    for table in VALUES:
-        if tables is not None and table.name not in tables:
-            continue
+    chosen = [table for table in VALUES if tables is None or table.name in tables]
+    for table in chosen:
         delete = sa.delete(table)
         if community_id is not None:
             delete = delete.where(table.c.community_id == community_id)
         conn.execute(delete)
+    written = 0
+    for table in chosen:
+        if table in MONTH_OF:
+            continue
         rows = [{c: row[c] for c in (*KEYS[table], *EXTRA.get(table, ()), *VALUES[table])}
                 for row in expected[table].values()]
         for start in range(0, len(rows), 5000):
