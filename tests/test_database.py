@@ -141,6 +141,46 @@ def test_upgrading_keeps_existing_data(scratch_url):
         db.engine.dispose()
 
 
+def test_upgrading_to_monthly_statistics_sums_the_day_rows_and_keeps_them_summed(scratch_url):
+    """Migration 0210_stats fills the month tables from the day rows already there, in SQL, and from
+    then on the database keeps them: a new or changed day row moves its month row by the difference."""
+    app = make_app(scratch_url)
+    with app.app_context():
+        upgrade(revision="0195")
+        with db.engine.begin() as conn:
+            run = conn.exec_driver_sql
+            run("INSERT INTO communities (slug, name, description, join_policy, house_rules, created_at) "
+                "VALUES ('buurt', 'Buurt', '', 'approval', '', CURRENT_TIMESTAMP)")
+            for email in ("a@example.org", "b@example.org"):
+                run("INSERT INTO members (community_id, email, name, role, status, is_admin, assisted, bio, "
+                    f"session_version, created_at) VALUES (1, '{email}', 'A', 'member', 'active', false, false, "
+                    "'', 1, CURRENT_TIMESTAMP)")
+                run("INSERT INTO ledger_accounts (community_id, member_id, kind, status, balance, created_at) "
+                    "VALUES (1, (SELECT max(id) FROM members), 'member', 'open', 0, CURRENT_TIMESTAMP)")
+            for day, net in (("2026-10-03", 60), ("2026-10-20", -15), ("2026-11-02", 30)):
+                run("INSERT INTO stats_account_days (account_id, day, community_id, member_id, net, earned, paid, "
+                    f"gave, received) VALUES (1, '{day}', 1, 1, {net}, {max(net, 0)}, 0, {int(net > 0)}, 0)")
+                run("INSERT INTO stats_pair_days (community_id, day, helper_id, helped_id, exchanges) "
+                    f"VALUES (1, '{day}', 1, 2, 1)")
+        upgrade()
+        months = "SELECT month, net, earned, gave FROM stats_account_months ORDER BY month"
+        pairs = "SELECT month, exchanges FROM stats_pair_months ORDER BY month"
+        with db.engine.begin() as conn:
+            found = [(str(m), n, e, g) for m, n, e, g in conn.exec_driver_sql(months)]
+            assert found == [("2026-10-01", 45, 60, 1), ("2026-11-01", 30, 30, 1)]
+            assert [(str(m), x) for m, x in conn.exec_driver_sql(pairs)] == [("2026-10-01", 2), ("2026-11-01", 1)]
+            conn.exec_driver_sql("UPDATE stats_account_days SET net = net - 100 WHERE day = '2026-11-02'")
+            conn.exec_driver_sql("INSERT INTO stats_pair_days (community_id, day, helper_id, helped_id, exchanges) "
+                                 "VALUES (1, '2026-12-24', 1, 2, 1)")
+            assert [(str(m), n) for m, n, _e, _g in conn.exec_driver_sql(months)] == [
+                ("2026-10-01", 45), ("2026-11-01", -70)]
+            assert len(conn.exec_driver_sql(pairs).all()) == 3
+        downgrade(revision="0195")
+        with db.engine.connect() as conn:
+            assert "stats_pair_months" not in sa.inspect(conn).get_table_names()
+        db.engine.dispose()
+
+
 def test_upgrading_forgets_stored_sign_ins_that_held_raw_tokens(scratch_url):
     """Migration 0090: answers of POST /api/v1/tokens kept under the shared anonymous scope go;
     a member's own stored answers stay."""

@@ -195,8 +195,9 @@ def _folded(shape: tuple[tuple[sa.Table, int], ...]) -> sa.TextClause:
             binds.extend(sa.bindparam(name, type_=table.c[column].type)
                          for name, column in zip(names, columns, strict=True))
             tuples.append("(" + ", ".join(f":{name}" for name in names) + ")")
+        # Names from the models only, values as bind parameters: nothing from input.
         upserts.append(
-            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join(tuples)} "
+            f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join(tuples)} "  # nosec B608
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
             + ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in values))
     if len(upserts) > 1:  # PostgreSQL only: SQLite has no data-modifying WITH
