@@ -329,13 +329,16 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
                                 *([balance <= high_] if high_ is not None else [])), key)
                        for key, low_, high_ in BALANCE_BUCKETS)).label("bucket")
     members_accounts = population.outerjoin(accounts, accounts.c.member_id == population.c.id)
-    saved, at_floor, at_ceiling = db.session.execute(sa.select(
+    # One pass over the members: per bucket of the histogram, its members, their savings, and how
+    # many are at their floor or ceiling (summed over the at most eight buckets here).
+    by_bucket = db.session.execute(sa.select(
+        bucket, sa.func.count(),
         sa.func.coalesce(sa.func.sum(sa.case((balance > 0, balance), else_=0)), 0),
         sa.func.coalesce(sa.func.sum(sa.case((own_balance <= floor, 1), else_=0)), 0),
         sa.func.coalesce(sa.func.sum(sa.case((own_balance >= ceiling, 1), else_=0)), 0),
-    ).select_from(members_accounts)).one()
-    histogram = dict(db.session.execute(sa.select(bucket, sa.func.count()).select_from(members_accounts)
-                                        .group_by(bucket)).all())
+    ).select_from(members_accounts).group_by(bucket)).all()
+    histogram = {row[0]: row[1] for row in by_bucket}
+    saved, at_floor, at_ceiling = (sum(int(row[i]) for row in by_bucket) for i in (2, 3, 4))
 
     # Dormant: joined more than 90 days before the end, no exchange in the last 90 days.
     window = end - timedelta(days=DORMANT_DAYS - 1)
