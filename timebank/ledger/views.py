@@ -28,7 +28,7 @@ from timebank.ledger.services import (
     statement,
     summary,
 )
-from timebank.members.acting import logged_in_member
+from timebank.members.acting import acting_member, logged_in_member
 from timebank.members.models import Member
 from timebank.permissions import can_correct_ledger, can_manage_account, can_view_statement
 from timebank.web.guards import coordinator_required, safe_next
@@ -75,7 +75,7 @@ def _page(account: Account, *, owner: Member | None, csv_url: str, **forms):
     older = lines[PAGE_SIZE - 1].posting_id if len(lines) > PAGE_SIZE else None
     return render_template("ledger/account.html", account=account, owner=owner, position=summary(account),
                            lines=lines[:PAGE_SIZE], older=older, paged=before is not None, csv_url=csv_url,
-                           is_own=owner is not None and owner.id == current_user.id, **forms)
+                           is_own=owner is not None and owner.id == acting_member().id, **forms)
 
 
 def _csv(account: Account, name: str) -> Response:
@@ -89,13 +89,15 @@ def _csv(account: Account, name: str) -> Response:
 @bp.route("")
 @login_required
 def mine():
-    return _page(member_account(current_user), owner=current_user, csv_url=url_for(".mine_csv"))
+    """My account: while a coordinator acts for someone, theirs."""
+    member = acting_member()
+    return _page(member_account(member), owner=member, csv_url=url_for(".mine_csv"))
 
 
 @bp.route("/statement.csv")
 @login_required
 def mine_csv():
-    return _csv(member_account(current_user), "statement")
+    return _member_csv(acting_member(), "statement")
 
 
 @bp.route("/members/<int:member_id>")
@@ -170,11 +172,14 @@ def member_status(member_id: int):
 @bp.route("/members/<int:member_id>/statement.csv")
 @login_required
 def member_csv(member_id: int):
-    member = _viewable_member(member_id)
+    return _member_csv(_viewable_member(member_id), f"statement-{member_id}")
+
+
+def _member_csv(member: Member, name: str) -> Response:
     if member.id != current_user.id:  # a coordinator downloading a member's statement is a data export
         record("ledger.statement_exported", actor=current_user, subject=member, community_id=member.community_id)
         db.session.commit()
-    return _csv(member_account(member), f"statement-{member_id}")
+    return _csv(member_account(member), name)
 
 
 @bp.route("/fund")
