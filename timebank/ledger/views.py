@@ -14,7 +14,7 @@ from timebank.audit.services import record
 from timebank.db import db_int
 from timebank.extensions import db
 from timebank.ledger.errors import AlreadyReversed, LedgerError
-from timebank.ledger.export import kind_label, statement_csv
+from timebank.ledger.export import kind_label, line_label, statement_csv
 from timebank.ledger.forms import AccountLimitsForm, AccountStatusForm, LedgerSettingsForm, UndoForm
 from timebank.ledger.models import Account, Transaction
 from timebank.ledger.position import balance_of, fund_of, member_account
@@ -60,6 +60,7 @@ def ledger_clock(moment) -> str:
 
 
 bp.add_app_template_global(balance_of, "member_balance")
+bp.add_app_template_filter(line_label, "ledger_label")
 
 
 def _viewable_member(member_id: int) -> Member:
