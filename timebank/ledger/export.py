@@ -111,5 +111,5 @@ def export_member_entries(member: Member) -> list[dict]:
     if account is None:
         return []
     return [{"transaction_id": line.transaction_id, "created_at": line.created_at, "kind": line.kind,
-             "what": line_label(line), "memo": line.memo, "amount_minutes": line.amount, "balance_after_minutes": line.balance_after,
-             "with": list(line.others)} for line in statement(account)]
+             "what": line_label(line), "memo": line.memo, "amount_minutes": line.amount,
+             "balance_after_minutes": line.balance_after, "with": list(line.others)} for line in statement(account)]
