@@ -46,7 +46,7 @@ def test_respond_accept_record_confirm_through_the_pages(app, client, neighbours
     assert "Your turn" in home and "Jan proposes 1 hour 45 minutes." in home
     assert re.search(r"Notifications <span class=\"nav-count\">1", home)
     page = text(client.get(f"/exchanges/{exchange_id}", headers=EN))
-    assert "Please accept or decline by " in page
+    assert "Please accept or decline by " in page and "time recorded" not in page
     assert "nav-count" not in page  # opening the exchange read its notification
     client.post(f"/exchanges/{exchange_id}/accept")
     response = client.post(f"/exchanges/{exchange_id}/record", data={"hours": "2", "minutes": ""}, headers=EN)
@@ -57,6 +57,9 @@ def test_respond_accept_record_confirm_through_the_pages(app, client, neighbours
     as_member(client, jan)
     page = text(client.get(f"/exchanges/{exchange_id}", headers=EN))
     assert "Fatima recorded 2 hours.</strong></p> <p>Next: Please confirm, or change the time" in page
+    assert '<span class="badge badge-state-accepted">time recorded</span>' in page
+    assert "time recorded" in text(client.get("/exchanges", headers=EN))
+    assert "tijd genoteerd" in client.get(f"/exchanges/{exchange_id}", headers={"Accept-Language": "nl"}).text
     # The confirm form sent twice (a double click, the back button and resubmit): one settlement.
     first = client.post(f"/exchanges/{exchange_id}/confirm", data={"hours": "2", "minutes": "0"}, headers=EN)
     second = client.post(f"/exchanges/{exchange_id}/confirm", data={"hours": "2", "minutes": "0"}, headers=EN)

@@ -58,8 +58,12 @@ bp.add_app_template_global(services.thanks_for, "thanks_for")
 
 
 @bp.app_template_global()
-def state_word(state: str) -> str:
-    return str(services.STATE_WORDS[state])
+def state_word(exchange: Exchange) -> str:
+    """The badge: once the provider recorded the time, "accepted" would hide that the receiver's
+    confirmation is what is awaited now."""
+    if exchange.state == "accepted" and exchange.recorded_minutes is not None:
+        return _("time recorded")
+    return str(services.STATE_WORDS[exchange.state])
 
 
 @bp.app_template_global()
