@@ -6,13 +6,14 @@ import uuid
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, format_time
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from timebank.audit.services import record
 from timebank.db import db_int
 from timebank.extensions import db
+from timebank.i18n import format_clock, format_day
 from timebank.ledger.errors import AlreadyReversed, LedgerError
 from timebank.ledger.export import kind_label, line_label, statement_csv
 from timebank.ledger.forms import AccountLimitsForm, AccountStatusForm, LedgerSettingsForm, UndoForm
@@ -50,13 +51,11 @@ def ledger_kind(kind: str) -> str:
 
 @bp.app_template_filter("ledger_date")
 def ledger_date(moment) -> str:
-    """The date in the reader's language and the community's time zone."""
-    return format_date(moment, "medium")
+    """The date in the reader's language, written as the community writes dates."""
+    return format_day(moment, "medium")
 
 
-@bp.app_template_filter("ledger_clock")
-def ledger_clock(moment) -> str:
-    return format_time(moment, "short")
+bp.add_app_template_filter(format_clock, "ledger_clock")
 
 
 bp.add_app_template_global(balance_of, "member_balance")
