@@ -85,14 +85,16 @@ def exchange_room(exchange: Exchange, reader: Member | None) -> dict | None:
 
 @bp.app_template_global()
 def room_words(room, reader: Member) -> list[str]:
-    """'You can pay for up to 6 hours 50 minutes of help now.' and what fits between both."""
-    words = []
+    """'You can pay for up to 6 hours 50 minutes of help now.', and what fits between both when
+    the other side's limit is tighter (said as a total, without their balance)."""
+    words, own = [], None
     if reader.id == room.payer.id and room.payer_can_pay is not None:
-        words.append(_("You can pay for up to %(time)s of help now.", time=format_minutes(room.payer_can_pay)))
+        own = room.payer_can_pay
+        words.append(_("You can pay for up to %(time)s of help now.", time=format_minutes(own)))
     elif reader.id == room.provider.id and room.provider_can_receive is not None:
-        words.append(_("You can be paid for up to %(time)s of help now.",
-                       time=format_minutes(room.provider_can_receive)))
-    if room.fits is not None:
+        own = room.provider_can_receive
+        words.append(_("You can be paid for up to %(time)s of help now.", time=format_minutes(own)))
+    if room.fits is not None and room.fits != own:  # the other side's limit is the tighter one
         words.append(_("Between you and %(name)s, at most %(time)s fits now.",
                        name=(room.provider if reader.id == room.payer.id else room.payer).name,
                        time=format_minutes(room.fits)))
