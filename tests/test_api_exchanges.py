@@ -287,13 +287,13 @@ def test_the_conversation(app, client, callers, make_post, wilma):
 
 def test_a_balance_limit_refuses_the_confirm_and_nothing_moves(app, client, callers, make_post, wilma):
     fatima, jan = callers["member"], callers["other_member"]
-    with app.app_context():
-        ledger.transfer(ledger.account_for(db.session.get(Member, jan.member.id)),
-                        ledger.account_for(db.session.get(Member, wilma[0].id)), 570, kind="gift", actor=None)
-        db.session.commit()
     exchange = propose(client, jan.headers, make_post(fatima.member, "Soup").id, minutes=60).json
     url = f"/api/v1/exchanges/{exchange['id']}"
     client.post(f"{url}/accept", headers=fatima.headers)
+    with app.app_context():  # Jan's balance falls after the acceptance (before, both would be refused)
+        ledger.transfer(ledger.account_for(db.session.get(Member, jan.member.id)),
+                        ledger.account_for(db.session.get(Member, wilma[0].id)), 570, kind="gift", actor=None)
+        db.session.commit()
     refused = client.post(f"{url}/confirm", headers=jan.headers)
     assert refused.status_code == 409
     assert refused.json["error"] == {

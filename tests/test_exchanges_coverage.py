@@ -156,7 +156,7 @@ def test_a_proposal_carries_a_day_that_both_see(app, client, neighbours):
     assert response.status_code == 302
     with app.app_context():
         assert db.session.scalar(sa.select(Exchange.planned_on)) == day
-    shown = f"Day</dt><dd>{format_date(day, 'long', locale='en')}</dd>"
+    shown = f"Day</dt><dd>{format_date(day, 'long', locale='en_NL')}</dd>"
     assert shown in client.get(response.headers["Location"], headers=EN).text
     as_member(client, fatima)
     assert shown in client.get(response.headers["Location"], headers=EN).text
@@ -285,8 +285,9 @@ NEXT = {  # (state, reader): (what happens next, whether the reader is the one t
 def test_each_reader_is_told_what_happens_next_and_who_acts(neighbours, state):
     fatima, jan = neighbours["Fatima"], neighbours["Jan"]
     exchange = make_in_state(state, fatima, jan, neighbours["offer"])
-    day = format_date(exchange.auto_confirm_at, "long", locale="en") if exchange.auto_confirm_at else ""
-    answer_by = format_date(exchange.answer_by, "long", locale="en") if exchange.answer_by else ""
+    # English in a Dutch neighbourhood: the day first (LOCALE_REGION).
+    day = format_date(exchange.auto_confirm_at, "long", locale="en_NL") if exchange.auto_confirm_at else ""
+    answer_by = format_date(exchange.answer_by, "long", locale="en_NL") if exchange.answer_by else ""
     for reader, member in (("provider", fatima), ("receiver", jan), ("coordinator", None)):
         said = status(exchange, member)
         sentence, needs_you = NEXT[state, reader]
@@ -301,10 +302,10 @@ def test_the_providers_ceiling_refuses_a_confirmation_plainly(app, client, neigh
     fatima, jan, offer = neighbours["Fatima"], neighbours["Jan"], neighbours["offer"]
     with app.app_context():
         db.session.scalar(sa.select(Community)).ledger_ceiling = 60
-        ledger.transfer(ledger.account_for(fresh(Member, neighbours["Wilma"])),
-                        ledger.account_for(fresh(Member, fatima)), 30, kind="gift", actor=None)
         exchange = ex.propose(fresh(type(offer), offer), fresh(Member, jan), 60, actor=fresh(Member, jan))
         ex.accept(exchange, actor=fresh(Member, fatima))
+        ledger.transfer(ledger.account_for(fresh(Member, neighbours["Wilma"])),
+                        ledger.account_for(fresh(Member, fatima)), 30, kind="gift", actor=None)
         db.session.commit()
         exchange_id, before = exchange.id, snapshot(exchange)
     login(client, jan)
@@ -327,10 +328,10 @@ def test_a_coordinator_lets_a_confirmation_past_a_limit_with_a_written_reason(ap
     karim, offer = neighbours["Karim"], neighbours["offer"]
     piet = make_member("Piet", email=None, assisted=True)
     with app.app_context():
-        ledger.transfer(ledger.account_for(fresh(Member, piet)), ledger.account_for(fresh(Member, neighbours["Wilma"])),
-                        570, kind="gift", actor=None)
         exchange = ex.propose(fresh(type(offer), offer), fresh(Member, piet), 60, actor=fresh(Member, karim))
         ex.accept(exchange, actor=fresh(Member, neighbours["Fatima"]))
+        ledger.transfer(ledger.account_for(fresh(Member, piet)), ledger.account_for(fresh(Member, neighbours["Wilma"])),
+                        570, kind="gift", actor=None)
         db.session.commit()
         exchange_id = exchange.id
     login(client, karim)

@@ -197,9 +197,10 @@ def test_bad_proposals(people, offer, make_post, make_community, make_member):
 
 def test_limit_refusal_leaves_it_accepted_and_a_coordinator_can_override(people, offer):
     fatima, jan, karim = people["Fatima"], people["Jan"], people["Karim"]
-    ledger.transfer(ledger.account_for(jan), ledger.account_for(people["Wilma"]), 570, kind="gift", actor=None)
     exchange = ex.propose(offer, jan, 60, actor=jan)
     ex.accept(exchange, actor=fatima)
+    # Jan's balance falls after the proposal was accepted (proposing or accepting this much is refused).
+    ledger.transfer(ledger.account_for(jan), ledger.account_for(people["Wilma"]), 570, kind="gift", actor=None)
     db.session.commit()
     before = snapshot(exchange)
     with pytest.raises(LimitExceeded) as refused:

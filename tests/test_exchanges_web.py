@@ -46,7 +46,7 @@ def test_respond_accept_record_confirm_through_the_pages(app, client, neighbours
     assert "Your turn" in home and "Jan proposes 1 hour 45 minutes." in home
     assert re.search(r"Notifications <span class=\"nav-count\">1", home)
     page = text(client.get(f"/exchanges/{exchange_id}", headers=EN))
-    assert "Please accept or decline by " in page
+    assert "Please accept or decline by " in page and "time recorded" not in page
     assert "nav-count" not in page  # opening the exchange read its notification
     client.post(f"/exchanges/{exchange_id}/accept")
     response = client.post(f"/exchanges/{exchange_id}/record", data={"hours": "2", "minutes": ""}, headers=EN)
@@ -57,6 +57,9 @@ def test_respond_accept_record_confirm_through_the_pages(app, client, neighbours
     as_member(client, jan)
     page = text(client.get(f"/exchanges/{exchange_id}", headers=EN))
     assert "Fatima recorded 2 hours.</strong></p> <p>Next: Please confirm, or change the time" in page
+    assert '<span class="badge badge-state-accepted">time recorded</span>' in page
+    assert "time recorded" in text(client.get("/exchanges", headers=EN))
+    assert "tijd genoteerd" in client.get(f"/exchanges/{exchange_id}", headers={"Accept-Language": "nl"}).text
     # The confirm form sent twice (a double click, the back button and resubmit): one settlement.
     first = client.post(f"/exchanges/{exchange_id}/confirm", data={"hours": "2", "minutes": "0"}, headers=EN)
     second = client.post(f"/exchanges/{exchange_id}/confirm", data={"hours": "2", "minutes": "0"}, headers=EN)
@@ -82,23 +85,31 @@ def test_respond_accept_record_confirm_through_the_pages(app, client, neighbours
 
 
 def test_limit_refusal_is_explained_and_nothing_moves(app, client, neighbours):
+    """Jan's balance fell after Fatima accepted: the page warns before the work, and the refused
+    confirmation speaks to Jan about his own balance."""
     offer, fatima, jan = neighbours["offer"], neighbours["Fatima"], neighbours["Jan"]
-    with app.app_context():
-        jan_db = db.session.get(Member, jan.id)
-        ledger.transfer(ledger.account_for(jan_db), ledger.account_for(db.session.get(Member, neighbours["Wilma"].id)),
-                        570, kind="gift", actor=None)
-        db.session.commit()
     login(client, jan)
     client.post(f"/exchanges/respond/{offer.id}", data={"hours": "1"})
     as_member(client, fatima)
     with app.app_context():
         exchange_id = db.session.scalar(sa.select(Exchange.id))
     client.post(f"/exchanges/{exchange_id}/accept")
+    with app.app_context():
+        jan_db = db.session.get(Member, jan.id)
+        ledger.transfer(ledger.account_for(jan_db), ledger.account_for(db.session.get(Member, neighbours["Wilma"].id)),
+                        570, kind="gift", actor=None)
+        db.session.commit()
     as_member(client, jan)
+    before = text(client.get(f"/exchanges/{exchange_id}", headers=EN))
+    assert "You can pay for up to 30 minutes of help now." in before
+    assert "1 hour is more than fits now: the hours would not move." in before
+    assert "Agree on fewer minutes: at most 30 minutes." in before
     refused = client.post(f"/exchanges/{exchange_id}/confirm", data={"hours": "1"}, headers=EN)
     assert refused.status_code == 409
     page = text(refused)
-    assert "The hours could not move" in page and "the balance of Jan may not go below −10 hours" in page
+    assert "The hours could not move" in page
+    assert ("Your balance may not go below −10 hours. It is −9 hours 30 minutes now, so you can pay for at most "
+            "30 minutes of help.") in page and "the balance of Jan" not in page
     assert "Confirm fewer minutes: at most 30 minutes fits now." in page and "Ask a coordinator for help" in page
     assert "Let it go past the limit" not in page  # only coordinators may
     client.post(f"/exchanges/{exchange_id}/help")

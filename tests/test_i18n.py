@@ -1,4 +1,5 @@
 """Language choice, right-to-left readiness, and complete catalogues."""
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -8,7 +9,7 @@ from babel.messages.pofile import read_po
 from flask_babel import force_locale
 
 from timebank.extensions import db
-from timebank.i18n import format_minutes
+from timebank.i18n import format_day, format_minutes, format_moment
 from timebank.members.models import Member
 
 from .conftest import login, make_app
@@ -69,6 +70,48 @@ def test_minutes_are_said_as_people_say_them(app, minutes, english, dutch):
             assert format_minutes(minutes) == english
         with force_locale("nl"):
             assert format_minutes(minutes) == dutch
+
+
+@pytest.mark.parametrize("region, english, dutch", [
+    ("NL", "4 Dec 2026, 15:20", "4 dec 2026, 15:20"),
+    ("GB", "4 Dec 2026, 15:20", "4 dec 2026, 15:20"),
+    ("US", "Dec 4, 2026, 3:20\u202fPM", "4 dec 2026, 15:20"),
+    ("XX", "Dec 4, 2026, 3:20\u202fPM", "4 dec 2026, 15:20"),  # unknown: the language's own default
+])
+def test_dates_follow_the_communitys_conventions_in_every_language(db_url, region, english, dutch):
+    """14:20 UTC is 15:20 in Amsterdam in December; the day comes first unless the community
+    is American, whatever language the reader chose."""
+    app = make_app(db_url, LOCALE_REGION=region)
+    moment = datetime(2026, 12, 4, 14, 20, tzinfo=UTC)
+    with app.test_request_context():
+        with force_locale("en"):
+            assert format_moment(moment).replace("\u202f", " ") == english.replace("\u202f", " ")
+            assert app.jinja_env.from_string("{{ m|datetimeformat('short') }}").render(m=moment) \
+                == format_moment(moment)
+        with force_locale("nl"):
+            assert format_moment(moment).rstrip(".") == dutch
+            assert format_day(date(2026, 12, 4)) == "4 december 2026"
+
+
+def test_statement_dates_are_written_day_first_in_english(client, make_member, app):
+    from timebank.ledger import services as ledger
+    giver, taker = make_member("Jan", locale="en"), make_member("Wilma")
+    with app.app_context():
+        ledger.transfer(ledger.account_for(db.session.get(Member, giver.id)),
+                        ledger.account_for(db.session.get(Member, taker.id)), 30, kind="gift", actor=None)
+        db.session.commit()
+    login(client, giver)
+    today = format_day_in_english(app)
+    assert today in client.get("/account").text
+
+
+def format_day_in_english(app) -> str:
+    from timebank.db import utcnow
+    with app.test_request_context(), force_locale("en"):
+        text = format_day(utcnow(), "medium")
+    day, month, year = text.split(" ")
+    assert day.isdigit() and year.isdigit() and month.isalpha()  # "5 Dec 2026", not "Dec 5, 2026"
+    return text
 
 
 def source_messages() -> set:

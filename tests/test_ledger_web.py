@@ -78,12 +78,25 @@ def test_statement_download_is_a_safe_spreadsheet_in_the_members_language(client
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
     assert rows[0][:3] == ["Date and time", "What", "Description"]
     assert [row[1:] for row in rows[1:]] == [
-        ["Gift", "'=HYPERLINK(\"http://evil.example\")", "Wilma", "-15", "−15 minutes", "75",
+        ["gift to Wilma", "'=HYPERLINK(\"http://evil.example\")", "Wilma", "-15", "−15 minutes", "75",
          "1 hour 15 minutes"],
-        ["Exchange", "Bike repaired", "Jan", "90", "1 hour 30 minutes", "90", "1 hour 30 minutes"],
+        ["exchange: Bike repaired", "Bike repaired", "Jan", "90", "1 hour 30 minutes", "90", "1 hour 30 minutes"],
     ]
     dutch = client.get("/account/statement.csv", headers={"Accept-Language": "nl"}).data.decode("utf-8")
-    assert "Datum" in dutch.splitlines()[0]
+    assert "Datum" in dutch.splitlines()[0] and "cadeau aan Wilma" in dutch and "Gratis" not in dutch
+
+
+def test_statement_names_each_line_as_a_person_would(client, neighbours_with_history):
+    """From each side: the giver reads "gift to Wilma", Wilma reads "thank-you from Fatima"."""
+    login(client, neighbours_with_history["Fatima"])
+    text = re.sub(r"\s+", " ", client.get("/account", headers=EN).text)
+    assert "<strong>gift to Wilma</strong>" in text and "<strong>exchange: Bike repaired</strong>" in text
+    client.post("/logout")
+    login(client, neighbours_with_history["Wilma"])
+    text = re.sub(r"\s+", " ", client.get("/account", headers=EN).text)
+    assert "<strong>thank-you from Fatima</strong>" in text
+    dutch = client.get("/account", headers={"Accept-Language": "nl"}).text
+    assert "bedankje van Fatima" in dutch and "Gratis" not in dutch
 
 
 def test_coordinators_see_members_of_their_own_community_only(client, neighbours_with_history, make_community,

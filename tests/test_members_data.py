@@ -74,7 +74,8 @@ def test_export_holds_the_members_hours_and_posts(app, client, make_member, make
         db.session.commit()
     login(client, fatima)
     document = json.loads(client.post("/settings/data/export.json").data)
-    assert [(e["amount_minutes"], e["memo"], e["with"]) for e in document["ledger"]] == [(45, "Thank you", ["Jan"])]
+    assert [(e["amount_minutes"], e["what"], e["memo"], e["with"]) for e in document["ledger"]] == [
+        (45, "bedankje van Jan", "Thank you", ["Jan"])]  # in the member's language
     assert [p["title"] for p in document["posts"]] == ["Couscous for ten"]
 
 

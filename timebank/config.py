@@ -18,6 +18,9 @@ class Config:
     LANGUAGES = ["nl", "en"]
     BABEL_DEFAULT_LOCALE = "nl"
     BABEL_DEFAULT_TIMEZONE = "Europe/Amsterdam"
+    # How the community writes dates in every language (a country code): "NL" gives English readers
+    # "4 Dec 2026, 15:20"; "GB" the same; "US" would give "Dec 4, 2026, 3:20 PM".
+    LOCALE_REGION = "NL"
     DEFAULT_COMMUNITY_SLUG = "buurt"
     DEFAULT_COMMUNITY_NAME = "Onze buurt"
     RATELIMIT_STORAGE_URI = "memory://"

@@ -1,7 +1,10 @@
-"""Language choice and the way numbers of minutes are said to people."""
-from babel import Locale
+"""Language choice, and the way numbers of minutes and dates are said to people."""
+from datetime import datetime
+from functools import lru_cache
+
+from babel import Locale, UnknownLocaleError, dates
 from flask import current_app, has_request_context, request, session
-from flask_babel import force_locale, get_locale, ngettext
+from flask_babel import force_locale, get_locale, ngettext, to_user_timezone
 from flask_login import current_user
 
 
@@ -50,8 +53,59 @@ def format_minutes(minutes: int | None) -> str:
     return sign + " ".join(parts)
 
 
+@lru_cache(maxsize=64)
+def _conventions(language: str, region: str | None) -> Locale:
+    if region:
+        try:
+            return Locale.parse(f"{language}_{region}")
+        except (UnknownLocaleError, ValueError):
+            pass
+    return Locale.parse(language)
+
+
+def conventions() -> Locale:
+    """The reader's language written as the community writes dates (LOCALE_REGION): English
+    readers in a Dutch neighbourhood get "4 Dec 2026, 15:20", not the American "Dec 4, 2026"."""
+    return _conventions(get_locale().language, current_app.config.get("LOCALE_REGION"))
+
+
+def _local(moment):
+    return to_user_timezone(moment) if isinstance(moment, datetime) else moment
+
+
+def format_day(moment, width: str = "long") -> str:
+    """A date: '4 December 2026' (long) or '4 Dec 2026' (medium), in the community's time zone."""
+    return dates.format_date(_local(moment), width, locale=conventions())
+
+
+def format_clock(moment: datetime) -> str:
+    """The time of day: '15:20'."""
+    return dates.format_time(_local(moment), "short", locale=conventions())
+
+
+def format_moment(moment: datetime) -> str:
+    """A date and time: '4 Dec 2026, 15:20'."""
+    pattern = dates.get_datetime_format("medium", locale=conventions()).replace("'", "")
+    return pattern.format(format_clock(moment), format_day(moment, "medium"))
+
+
+def _datetime_filter(moment: datetime, width: str | None = None) -> str:
+    if width in (None, "short", "medium"):
+        return format_moment(moment)
+    return dates.format_datetime(_local(moment), width, locale=conventions())
+
+
+def _time_filter(moment: datetime, width: str = "short") -> str:
+    return dates.format_time(_local(moment), width, locale=conventions())
+
+
 def register_i18n(app) -> None:
+    """Runs after Flask-Babel's set-up: its date filters (`datetimeformat`, `dateformat`,
+    `timeformat`) are replaced by these, which follow LOCALE_REGION, so every template's dates do."""
     app.jinja_env.filters["minutes"] = format_minutes
+    app.jinja_env.filters.update(day=format_day, datetimeformat=_datetime_filter,
+                                 dateformat=lambda moment, width="medium": format_day(moment, width),
+                                 timeformat=_time_filter)
     app.jinja_env.filters["language"] = lambda code: language_name(code, str(get_locale()))
 
     @app.context_processor

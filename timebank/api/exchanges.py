@@ -174,7 +174,9 @@ def propose(body):
 
     The post's owner is told and accepts or declines. Proposing again on the same post while the
     first proposal is under way answers that one. A post no longer in the market is 409
-    `post_unavailable`; one's own post or a free gift is 422."""
+    `post_unavailable`; more minutes than fit between the two balances now (above the payer's
+    floor, below the provider's ceiling) is 409 `limit_exceeded`, saying how much fits; one's own post or a
+    free gift is 422."""
     post = visible_post(body["post_id"])
     member = current_user._get_current_object()
     return services.propose(post, member, body["minutes"], actor=member, message=body.get("message", ""),

@@ -10,6 +10,7 @@ from timebank.exchanges.services import exchanges_of
 from timebank.extensions import db
 from timebank.ledger.position import balance_of
 from timebank.market.services import recent_posts
+from timebank.members.acting import acting_member
 from timebank.web.guards import safe_next
 from timebank.web.submit import submit
 
@@ -21,10 +22,11 @@ def index():
     community = current_user.community if current_user.is_authenticated else default_community()
     if not current_user.is_authenticated:
         return render_template("core/index.html", community=community, recent_posts=[])
+    member = acting_member()
     return render_template("core/index.html", community=community,
-                           recent_posts=recent_posts(community.id, viewer_id=current_user.id),
-                           open_exchanges=exchanges_of(current_user, states=OPEN_STATES, limit=5),
-                           balance=balance_of(current_user))
+                           recent_posts=recent_posts(community.id, viewer_id=member.id),
+                           open_exchanges=exchanges_of(member, states=OPEN_STATES, limit=5),
+                           balance=balance_of(member))
 
 
 @bp.route("/language", methods=["POST"])

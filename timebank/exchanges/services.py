@@ -23,6 +23,7 @@ from timebank.exchanges.conversation import post_message, thank, thankable, than
 from timebank.exchanges.data import export_member_exchanges, let_go_of_exchanges
 from timebank.exchanges.group import create_group, settle_group
 from timebank.exchanges.reading import exchanges_of, exchanges_query, open_disputes
+from timebank.exchanges.room import NoRoom, Room, check_room, room_between
 from timebank.exchanges.rules import (
     ANSWER_WITHIN,
     AUDIT_LABELS,
@@ -65,5 +66,5 @@ __all__ = [
     "resolve", "due_for_auto_confirm", "auto_confirm", "due_for_expiry", "expire", "record_paper_slip",
     "post_message", "thread", "thank", "thankable", "thanks_for", "exchanges_of", "exchanges_query",
     "open_disputes", "set_exchange_settings", "export_member_exchanges", "let_go_of_exchanges",
-    "can_read_thread",
+    "can_read_thread", "NoRoom", "Room", "check_room", "room_between",
 ]

@@ -18,6 +18,7 @@ from timebank.exchanges.errors import (
 from timebank.exchanges.events import _audit_if_helped, _event, _tell_coordinators, _tell_others
 from timebank.exchanges.group import _answer_part
 from timebank.exchanges.models import OPEN_STATES, Exchange, Participant
+from timebank.exchanges.room import check_room
 from timebank.exchanges.rules import (
     ANSWER_WITHIN,
     MESSAGE_MAX,
@@ -63,6 +64,8 @@ def propose(post: Post, responder: Member, minutes: int, *, actor: Member, messa
                                name=post.owner.name))
     refuse_if_blocked(responder, [post.owner])
     minutes = check_minutes(minutes, responder.community)
+    payer, provider = (responder, post.owner) if post.kind == "offer" else (post.owner, responder)
+    check_room(payer, provider, minutes, responder, proposing=True)
     message = clean_text(message, MESSAGE_MAX, "message", refusal=ExchangeError)
     date = _check_date(date)
     existing = db.session.scalar(sa.select(Exchange).where(
@@ -92,6 +95,7 @@ def accept(exchange: Exchange, *, actor: Member, on_behalf_of: Member | None = N
     if party.member_id == exchange.proposer_id:
         raise NotAllowed(_l("You proposed this exchange, so the other person accepts or declines it."))
     _require_state(exchange, ("proposed",), done="accepted")
+    check_room(exchange.receiver, exchange.provider, exchange.minutes, party.member, proposing=False)
     exchange.state, exchange.answer_by = "accepted", None
     return _changed(exchange, "accepted", party.member, actor)
 

@@ -32,7 +32,7 @@ from timebank.extensions import db
 from timebank.i18n import format_minutes
 from timebank.ledger.errors import LimitExceeded
 from timebank.ledger.position import position_of
-from timebank.ledger.services import fund_account
+from timebank.ledger.services import account_for, fund_account
 from timebank.members.acting import acting_member, logged_in_member, on_behalf_of
 from timebank.members.models import Member
 from timebank.members.services import directory
@@ -58,13 +58,71 @@ bp.add_app_template_global(services.thanks_for, "thanks_for")
 
 
 @bp.app_template_global()
-def state_word(state: str) -> str:
-    return str(services.STATE_WORDS[state])
+def state_word(exchange: Exchange) -> str:
+    """The badge: once the provider recorded the time, "accepted" would hide that the receiver's
+    confirmation is what is awaited now."""
+    if exchange.state == "accepted" and exchange.recorded_minutes is not None:
+        return _("time recorded")
+    return str(services.STATE_WORDS[exchange.state])
 
 
 @bp.app_template_global()
 def exchange_status(exchange: Exchange, member: Member | None):
     return status(exchange, member)
+
+
+@bp.app_template_global()
+def exchange_room(exchange: Exchange, reader: Member | None) -> dict | None:
+    """Before the work is done, what still fits between the two balances, said to a participant:
+    their own room, what fits between them, and whether the agreed time is more than that."""
+    if reader is None or exchange.kind != "single" or exchange.state not in ("proposed", "accepted"):
+        return None
+    room = services.room_between(exchange.receiver, exchange.provider)
+    minutes = exchange.recorded_minutes or exchange.minutes
+    return dict(room=room, over=room.fits is not None and minutes > room.fits,
+                words=room_words(room, reader))
+
+
+@bp.app_template_global()
+def room_words(room, reader: Member) -> list[str]:
+    """'You can pay for up to 6 hours 50 minutes of help now.', and what fits between both when
+    the other side's limit is tighter (said as a total, without their balance)."""
+    words, own = [], None
+    if reader.id == room.payer.id and room.payer_can_pay is not None:
+        own = room.payer_can_pay
+        words.append(_("You can pay for up to %(time)s of help now.", time=format_minutes(own)))
+    elif reader.id == room.provider.id and room.provider_can_receive is not None:
+        own = room.provider_can_receive
+        words.append(_("You can be paid for up to %(time)s of help now.", time=format_minutes(own)))
+    if room.fits is not None and room.fits != own:  # the other side's limit is the tighter one
+        words.append(_("Between you and %(name)s, at most %(time)s fits now.",
+                       name=(room.provider if reader.id == room.payer.id else room.payer).name,
+                       time=format_minutes(room.fits)))
+    return words
+
+
+@bp.app_template_global()
+def limit_words(refusal: LimitExceeded, reader: Member | None) -> str:
+    """The confirmation's refusal addressed to the reader when it is about their own balance."""
+    account = account_for(reader, create=False) if reader is not None else None
+    if account is None or account.id != refusal.account_id:
+        return str(refusal)
+    values = dict(limit=format_minutes(refusal.limit), balance=format_minutes(refusal.balance),
+                  room=format_minutes(refusal.room))
+    if refusal.direction == "floor":
+        return _("Your balance may not go below %(limit)s. It is %(balance)s now, so you can pay for at most "
+                 "%(room)s of help.", **values)
+    return _("Your balance may not go above %(limit)s. It is %(balance)s now, so you can be paid for at most "
+             "%(room)s more.", **values)
+
+
+@bp.app_template_global()
+def post_room(post, reader: Member) -> list[str]:
+    """On the proposal form: what fits between the reader and the post's owner."""
+    if post.is_gift or post.owner_id == reader.id:
+        return []
+    payer, provider = (reader, post.owner) if post.kind == "offer" else (post.owner, reader)
+    return room_words(services.room_between(payer, provider), reader)
 
 
 @bp.app_template_global()

@@ -5,9 +5,9 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from timebank.exchanges.models import Exchange
+from timebank.i18n import format_day as day
 from timebank.i18n import format_minutes
 from timebank.members.models import Member
-from timebank.web.filters import day
 
 
 @dataclass(frozen=True)

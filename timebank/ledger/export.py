@@ -72,7 +72,7 @@ def statement_csv(lines: list[StatementLine], format_time) -> str:
     header = [_("Date and time"), _("What"), _("Description"), _("With"), _("Minutes"), _("Amount"),
               _("Balance after (minutes)"), _("Balance after")]
     write_rows(stream, [header] + [
-        [format_time(line.created_at), kind_label(line.kind), line.memo, ", ".join(line.others), line.amount,
+        [format_time(line.created_at), line_label(line), line.memo, ", ".join(line.others), line.amount,
          format_minutes(line.amount), line.balance_after, format_minutes(line.balance_after)]
         for line in lines])
     return stream.getvalue()
@@ -87,11 +87,29 @@ def kind_label(kind: str) -> str:
     }.get(kind, kind)
 
 
+def line_label(line: StatementLine) -> str:
+    """A statement line named as a person would say it, from the reader's side: "gift to Jan",
+    "thank-you from Jan", "exchange: haircut" (a bare kind such as "Gift" read as "free")."""
+    names = ", ".join(line.others) or _("the community fund")
+    out = line.amount < 0
+    if line.kind == "exchange":
+        return _("exchange: %(title)s", title=line.memo) if line.memo else _("exchange")
+    if line.kind == "gift":
+        return _("gift to %(name)s", name=names) if out else _("thank-you from %(name)s", name=names)
+    if line.kind in ("donation", "grant"):
+        return _("gift to %(name)s", name=names) if out else _("gift from %(name)s", name=names)
+    if line.kind == "levy":
+        return _("share for the community fund") if out else _("share from %(name)s", name=names)
+    if line.kind == "saving":
+        return _("put in a pot") if out else _("taken from a pot")
+    return kind_label(line.kind).lower()
+
+
 def export_member_entries(member: Member) -> list[dict]:
     """The member's own statement, for their data export (GDPR art. 15 and 20)."""
     account = account_for(member, create=False)
     if account is None:
         return []
     return [{"transaction_id": line.transaction_id, "created_at": line.created_at, "kind": line.kind,
-             "memo": line.memo, "amount_minutes": line.amount, "balance_after_minutes": line.balance_after,
-             "with": list(line.others)} for line in statement(account)]
+             "what": line_label(line), "memo": line.memo, "amount_minutes": line.amount,
+             "balance_after_minutes": line.balance_after, "with": list(line.others)} for line in statement(account)]

@@ -6,15 +6,16 @@ import uuid
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, format_time
+from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from timebank.audit.services import record
 from timebank.db import db_int
 from timebank.extensions import db
+from timebank.i18n import format_clock, format_day
 from timebank.ledger.errors import AlreadyReversed, LedgerError
-from timebank.ledger.export import kind_label, statement_csv
+from timebank.ledger.export import kind_label, line_label, statement_csv
 from timebank.ledger.forms import AccountLimitsForm, AccountStatusForm, LedgerSettingsForm, UndoForm
 from timebank.ledger.models import Account, Transaction
 from timebank.ledger.position import balance_of, fund_of, member_account
@@ -28,7 +29,7 @@ from timebank.ledger.services import (
     statement,
     summary,
 )
-from timebank.members.acting import logged_in_member
+from timebank.members.acting import acting_member, logged_in_member
 from timebank.members.models import Member
 from timebank.permissions import can_correct_ledger, can_manage_account, can_view_statement
 from timebank.web.guards import coordinator_required, safe_next
@@ -50,16 +51,15 @@ def ledger_kind(kind: str) -> str:
 
 @bp.app_template_filter("ledger_date")
 def ledger_date(moment) -> str:
-    """The date in the reader's language and the community's time zone."""
-    return format_date(moment, "medium")
+    """The date in the reader's language, written as the community writes dates."""
+    return format_day(moment, "medium")
 
 
-@bp.app_template_filter("ledger_clock")
-def ledger_clock(moment) -> str:
-    return format_time(moment, "short")
+bp.add_app_template_filter(format_clock, "ledger_clock")
 
 
 bp.add_app_template_global(balance_of, "member_balance")
+bp.add_app_template_filter(line_label, "ledger_label")
 
 
 def _viewable_member(member_id: int) -> Member:
@@ -75,7 +75,7 @@ def _page(account: Account, *, owner: Member | None, csv_url: str, **forms):
     older = lines[PAGE_SIZE - 1].posting_id if len(lines) > PAGE_SIZE else None
     return render_template("ledger/account.html", account=account, owner=owner, position=summary(account),
                            lines=lines[:PAGE_SIZE], older=older, paged=before is not None, csv_url=csv_url,
-                           is_own=owner is not None and owner.id == current_user.id, **forms)
+                           is_own=owner is not None and owner.id == acting_member().id, **forms)
 
 
 def _csv(account: Account, name: str) -> Response:
@@ -89,13 +89,15 @@ def _csv(account: Account, name: str) -> Response:
 @bp.route("")
 @login_required
 def mine():
-    return _page(member_account(current_user), owner=current_user, csv_url=url_for(".mine_csv"))
+    """My account: while a coordinator acts for someone, theirs."""
+    member = acting_member()
+    return _page(member_account(member), owner=member, csv_url=url_for(".mine_csv"))
 
 
 @bp.route("/statement.csv")
 @login_required
 def mine_csv():
-    return _csv(member_account(current_user), "statement")
+    return _member_csv(acting_member(), "statement")
 
 
 @bp.route("/members/<int:member_id>")
@@ -170,11 +172,14 @@ def member_status(member_id: int):
 @bp.route("/members/<int:member_id>/statement.csv")
 @login_required
 def member_csv(member_id: int):
-    member = _viewable_member(member_id)
+    return _member_csv(_viewable_member(member_id), f"statement-{member_id}")
+
+
+def _member_csv(member: Member, name: str) -> Response:
     if member.id != current_user.id:  # a coordinator downloading a member's statement is a data export
         record("ledger.statement_exported", actor=current_user, subject=member, community_id=member.community_id)
         db.session.commit()
-    return _csv(member_account(member), f"statement-{member_id}")
+    return _csv(member_account(member), name)
 
 
 @bp.route("/fund")

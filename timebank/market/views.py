@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from timebank.communities.models import Area, Category
 from timebank.extensions import db
+from timebank.i18n import format_day as day
 from timebank.i18n import format_minutes
 from timebank.market import finding, services
 from timebank.market.forms import (
@@ -26,7 +27,6 @@ from timebank.market.services import Filters, MarketError
 from timebank.members.acting import acting_member, on_behalf_of
 from timebank.permissions import can_manage_post, can_moderate_post
 from timebank.web.fields import choices, optional_int
-from timebank.web.filters import day
 from timebank.web.guards import coordinator_required, safe_next, visible_post
 from timebank.web.submit import submit
 

@@ -13,7 +13,7 @@ from timebank.communities.models import Community
 from timebank.db import db_int
 from timebank.errors import DomainError
 from timebank.extensions import db, limiter, login_manager
-from timebank.members.acting import on_behalf_of
+from timebank.members.acting import acting_member, on_behalf_of
 from timebank.members.forms import DirectoryForm, EmailForm, LoginForm, NewPasswordForm, RegisterForm
 from timebank.members.login_limits import (
     forget_failures,
@@ -62,8 +62,10 @@ login_manager.user_loader(member_of_session)
 
 @bp.app_context_processor
 def inject_acting():
-    """Templates call `helped_member()` for the banner shown while acting for someone."""
-    return {"helped_member": on_behalf_of}
+    """Templates call `helped_member()` for the banner shown while acting for someone, and
+    `page_member()` for whose name, balance and impact a member page shows: the member acted for,
+    so a coordinator at a help desk never reads out their own figures by mistake."""
+    return {"helped_member": on_behalf_of, "page_member": acting_member}
 
 
 bp.add_app_template_filter(action_label, "action_label")

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 
 from timebank.extensions import db
 from timebank.i18n import format_minutes
+from timebank.members.acting import on_behalf_of
 from timebank.members.models import Member
 from timebank.pots import services
 from timebank.pots.common import common_pot
@@ -18,6 +19,18 @@ from timebank.web.submit import submit
 
 bp = Blueprint("pots", __name__, url_prefix="/pots")
 FUND = "fund"
+
+
+@bp.before_request
+def not_while_acting():
+    """A member's pots are moved only by the member: while a coordinator acts for someone these
+    pages would show and move the coordinator's own pots under the other member's banner."""
+    helped = on_behalf_of()
+    if helped is not None and request.endpoint != "pots.common":
+        flash(_("Only %(name)s can use their pots. Stop acting for them to see your own.", name=helped.name),
+              "error")
+        return redirect(url_for("ledger.mine"))
+    return None
 
 
 def _pot(pot_id: int):

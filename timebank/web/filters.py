@@ -1,7 +1,8 @@
-"""Template filters every page shares: dates, times and text as people read them."""
+"""Template filters every page shares: text as people read it, and how long ago (the dates
+themselves: timebank/i18n.py)."""
 from datetime import datetime
 
-from flask_babel import format_date, format_timedelta, to_user_timezone
+from flask_babel import format_timedelta
 from markupsafe import Markup, escape
 
 from timebank.db import utcnow
@@ -16,15 +17,10 @@ def first_name(name: str) -> str:
     return (name or "").split(" ")[0]
 
 
-def day(moment: datetime) -> str:
-    """A date as people write it, in their time zone: '26 November 2026'."""
-    return format_date(to_user_timezone(moment), "long")
-
-
 def ago(moment: datetime) -> str:
     """'3 days ago'."""
     return format_timedelta(moment - utcnow(), granularity="minute", add_direction=True)
 
 
 def register_filters(app) -> None:
-    app.jinja_env.filters.update(nl2br=nl2br, first_name=first_name, day=day, ago=ago)
+    app.jinja_env.filters.update(nl2br=nl2br, first_name=first_name, ago=ago)

@@ -1,0 +1,87 @@
+"""Acting for an assisted member: every member page shows the member acted for, never the
+coordinator's own name or figures (at a help desk the wrong balance would be read out)."""
+import pytest
+
+from timebank.exchanges.transfers import give_hours
+from timebank.extensions import db
+from timebank.members.models import Member
+
+from .conftest import login
+
+# Governance is left out as a whole: voting stays personal while acting (governance/views.py).
+# Pages that are about the coordinator or the whole neighbourhood, not about the member acted for.
+NOT_MEMBER_PAGES = {
+    "members.directory",  # lists every member, the coordinator too
+}
+# Pages that name whoever did something for the member, the coordinator acting now too.
+NAMES_ACTORS = {"settings.history"}
+# Pages that show the member's balance and so must show the resident's.
+BALANCE_PAGES = {"core.index", "ledger.mine"}
+
+
+@pytest.fixture
+def desk(app, make_member):
+    """Coordinator Zwaan (2 h 15 min) acting for Mrs Bos (5 h 40 min)."""
+    coordinator = make_member("Zwaan", role="coordinator", locale="en")
+    bos = make_member("Mrs Bos", assisted=True)
+    neighbour = make_member("Jan")
+    with app.app_context():
+        zwaan, mrs_bos, jan = (db.session.get(Member, m.id) for m in (coordinator, bos, neighbour))
+        give_hours(jan, zwaan, 135, actor=jan)
+        give_hours(jan, mrs_bos, 340, actor=jan)
+        db.session.commit()
+    return coordinator, bos
+
+
+def member_pages(app) -> list[str]:
+    """Every page a member reaches from the menu: GET, no arguments, not the API or a coordinator's."""
+    endpoints = set()
+    for rule in app.url_map.iter_rules():
+        blueprint = rule.endpoint.partition(".")[0]
+        if "GET" in rule.methods and not rule.arguments and blueprint in {
+                "core", "market", "exchanges", "notifications", "ledger", "settings", "members", "pots",
+                "stats"} and rule.endpoint not in NOT_MEMBER_PAGES:
+            endpoints.add(rule.endpoint)
+    return sorted(endpoints)
+
+
+def test_every_member_page_shows_the_member_acted_for(app, client, desk):
+    coordinator, bos = desk
+    login(client, coordinator)
+    client.post(f"/coordinate/members/{bos.id}/act")
+    with app.test_request_context():
+        from flask import url_for
+        urls = {endpoint: url_for(endpoint) for endpoint in member_pages(app)}
+    assert {"core.index", "ledger.mine", "exchanges.mine", "exchanges.give", "notifications.index"} <= set(urls)
+    shown, wrong = 0, []
+    for endpoint, url in urls.items():
+        response = client.get(url, follow_redirects=True)
+        page = response.get_data(as_text=True)
+        if response.status_code != 200 or "text/html" not in response.content_type:
+            continue
+        shown += 1
+        if ("Zwaan" in page and endpoint not in NAMES_ACTORS) or "2 hours 15 minutes" in page:
+            wrong.append(f"{url} shows the coordinator's name or balance")
+        if "Mrs Bos" not in page:
+            wrong.append(f"{url} does not name Mrs Bos")
+        if endpoint in BALANCE_PAGES and "5 hours 40 minutes" not in page:
+            wrong.append(f"{url} does not show the balance of Mrs Bos")
+    assert wrong == []
+    assert shown >= 10
+
+
+def test_the_statement_download_while_acting_is_the_residents(app, client, desk):
+    coordinator, bos = desk
+    login(client, coordinator)
+    client.post(f"/coordinate/members/{bos.id}/act")
+    body = client.get("/account/statement.csv").get_data(as_text=True)
+    assert "340" in body or "5:40" in body or "5 h 40" in body
+    assert "135" not in body
+
+
+def test_pots_are_refused_while_acting(client, desk):
+    coordinator, bos = desk
+    login(client, coordinator)
+    client.post(f"/coordinate/members/{bos.id}/act")
+    response = client.get("/pots", follow_redirects=True)
+    assert "Only Mrs Bos can use their pots" in response.get_data(as_text=True)
