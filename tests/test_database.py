@@ -157,3 +157,22 @@ def test_upgrading_forgets_stored_sign_ins_that_held_raw_tokens(scratch_url):
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT scope FROM idempotency_records").scalars().all() == ["member:1"]
         db.engine.dispose()
+
+
+def test_the_single_house_rules_text_becomes_the_dutch_one_and_comes_back(scratch_url):
+    """Migration 0200_join: the old house rules (written in the default language, Dutch) move into
+    the texts per language; going down keeps them."""
+    app = make_app(scratch_url)
+    with app.app_context():
+        upgrade(revision="0195")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO communities (slug, name, description, join_policy, house_rules, created_at) "
+                "VALUES ('buurt', 'Buurt', '', 'approval', 'Wees aardig.', CURRENT_TIMESTAMP)")
+        upgrade()
+        assert db.session.scalar(sa.select(Community.texts)) == {"house_rules": {"nl": "Wees aardig."}}
+        db.session.remove()
+        downgrade(revision="0195")
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT house_rules FROM communities").scalar() == "Wees aardig."
+        db.engine.dispose()

@@ -35,11 +35,34 @@ LANGUAGES = ["nl", "en", "ar", "tr", "pl", "uk", "ti", "so", "pap", "srn"]
 
 DESCRIPTION = "Buren helpen buren: een uur hulp is een uur terug, wat je ook doet."
 
-HOUSE_RULES = """Iedereen is welkom en ieder uur is even veel waard.
+# The community's texts for newcomers, in both languages of the demo.
+TEXTS = {
+    "house_rules": {
+        "nl": """Iedereen is welkom en ieder uur is even veel waard.
 Kom je afspraken na. Kun je niet? Zeg het op tijd.
 Geen geld: we ruilen alleen tijd.
 Wees vriendelijk en respecteer elkaars privacy.
-Gaat er iets mis? Vertel het een coördinator."""
+Gaat er iets mis? Vertel het een coördinator.""",
+        "en": """Everyone is welcome and every hour is worth the same.
+Keep your appointments. Cannot make it? Say so in time.
+No money: we only exchange time.
+Be kind and respect each other's privacy.
+Something wrong? Tell a coordinator.""",
+    },
+    "join_question": {"nl": "In welk deel van de buurt woon je?",
+                      "en": "Which part of the neighbourhood do you live in?"},
+    "contact": {"nl": "Bel Karim op 020 123 4567 (doordeweeks 10–16 uur) of kom dinsdagochtend langs in het "
+                      "buurthuis.",
+                "en": "Call Karim on 020 123 4567 (weekdays 10–16) or drop in at the community centre on "
+                      "Tuesday mornings."},
+}
+
+MOTIVATIONS = [
+    "Ik woon hier sinds kort en wil mijn buren leren kennen. Ik kan goed koken.",
+    "I just moved here. I can help with computers and English homework.",
+    "Ik ben met pensioen en heb tijd over. Ik klus graag.",
+    "Mijn buurvrouw vertelde over de tijdbank. Ik kan oppassen en boodschappen doen.",
+]
 
 DEMO_PASSWORD = "timebank-demo"
 

@@ -54,7 +54,7 @@ def seed_members(ctx: DemoContext, count: int) -> None:
     """Coordinators and the demo logins first, then a generated neighbourhood of residents."""
     rng, community = ctx.rng, ctx.community
     community.description = community.description or names.DESCRIPTION
-    community.house_rules = community.house_rules or names.HOUSE_RULES
+    community.texts = community.texts or names.TEXTS
     areas = [Area(community=community, name=name) for name in names.AREAS]
     db.session.add_all(areas)
     db.session.flush()
@@ -97,7 +97,9 @@ def seed_members(ctx: DemoContext, count: int) -> None:
     skills = {(mid, cid) for mid in ids for cid in rng.sample(category_ids, rng.randint(1, 3))}
     db.session.execute(sa.insert(member_skills), [dict(member_id=m, category_id=c) for m, c in sorted(skills)])
     # Pending residents confirmed their address and wait on the coordinators' list.
-    waiting = [dict(member_id=mid, community_id=community.id, state="waiting", house_rules=community.house_rules,
+    waiting = [dict(member_id=mid, community_id=community.id, state="waiting",
+                    house_rules=names.TEXTS["house_rules"][row["locale"]], motivation=rng.choice(names.MOTIVATIONS),
+                    question=names.TEXTS["join_question"][row["locale"]], answer=rng.choice(areas).name,
                     created_at=row["created_at"], submitted_at=row["created_at"], reason="")
                for mid, row in zip(ids, rows, strict=True) if row["status"] == "pending"]
     if waiting:

@@ -28,10 +28,12 @@ from timebank.members.models import Member
 from timebank.members.passwords import hash_password, needs_rehash, verify_password
 from timebank.members.services import (
     MemberError,
+    community_languages,
     confirm_email,
     confirm_email_change,
     directory,
     end_session,
+    join_problems,
     member_of_session,
     pending_join_request,
     register_member,
@@ -40,6 +42,7 @@ from timebank.members.services import (
     reset_password,
     start_session,
     undo_email_change,
+    usual_wait_days,
 )
 from timebank.members.sign_in_log import log_sign_in
 from timebank.members.tokens import TokenError, check_token
@@ -173,14 +176,32 @@ def join(slug: str):
     if request.method == "GET":
         form.locale.data = request.accept_languages.best_match(current_app.config["LANGUAGES"]) or \
             current_app.config["BABEL_DEFAULT_LOCALE"]
-    if form.validate_on_submit():
-        if submit(lambda: register_member(
+    if form.is_submitted():
+        valid = form.validate()
+        if not valid:
+            _show_join_problems(community, form)
+        elif submit(lambda: register_member(
                 community, name=form.name.data, email=form.email.data, password=form.password.data,
-                locale=form.locale.data, accepted_rules=form.accept_rules.data), form):
+                locale=form.locale.data, accepted_rules=form.accept_rules.data, motivation=form.motivation.data,
+                answer=form.answer.data), form):
             # The same answer whether or not the address has an account already (see register_member).
             session[JOIN_EMAIL_KEY] = form.email.data.strip().lower()
             return redirect(url_for("members.join_sent"))
-    return render_template("members/join.html", form=form, community=community)
+    locale, fallbacks = str(get_locale()), community_languages()
+    return render_template("members/join.html", form=form, community=community,
+                           rules=community.text("house_rules", locale, fallbacks),
+                           question=community.text("join_question", locale, fallbacks))
+
+
+def _show_join_problems(community: Community, form: RegisterForm) -> None:
+    """The form's own checks failed: add the services' findings on the other fields, so every
+    mistake shows at once."""
+    for problem in join_problems(community, name=form.name.data, email=form.email.data,
+                                 password=form.password.data, accepted_rules=form.accept_rules.data,
+                                 answer=form.answer.data, motivation=form.motivation.data):
+        target = getattr(form, problem.field or "", None)
+        if target is not None and not target.errors:
+            target.errors = [*target.errors, str(problem)]
 
 
 @bp.route("/join/sent")
@@ -205,7 +226,9 @@ def join_status():
             sa.select(AuditEvent).where(AuditEvent.action == "member.suspended", AuditEvent.subject_type == "members",
                                         AuditEvent.subject_id == member.id).order_by(AuditEvent.id.desc()).limit(1))
     return render_template("members/join_status.html", member=member, join_request=request_,
-                           suspension=suspension, hours=current_app.config["CONFIRM_LINK_HOURS"])
+                           suspension=suspension, hours=current_app.config["CONFIRM_LINK_HOURS"],
+                           wait_days=usual_wait_days(member.community_id),
+                           contact=member.community.text("contact", str(get_locale()), community_languages()))
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
