@@ -19,17 +19,15 @@ LAST_NAMES = [
 
 AREAS = ["Centrum", "Noord", "Oost", "Het Park", "De Akkers", "Rond de kerk", "Bij het station"]
 
-BIOS = [
-    "I like to help my neighbours and meet new people.",
-    "Ik woon hier al twintig jaar en ken iedereen in de straat.",
-    "Mother of three. I love cooking for many people.",
-    "Gepensioneerd, veel tijd en twee handige handen.",
-    "Student. Good with computers and phones.",
-    "Ik spreek Nederlands, Arabisch en een beetje Engels.",
-    "Retired nurse. Happy to keep someone company.",
-    "Ik fiets overal heen en repareer ook graag fietsen.",
-    "",
-]
+# In each member's own language; the demo logins (None) follow the browser, and write Dutch.
+BIOS = {
+    "en": ["I like to help my neighbours and meet new people.", "Mother of three. I love cooking for many people.",
+           "Student. Good with computers and phones.", "Retired nurse. Happy to keep someone company.", ""],
+    "nl": ["Ik woon hier al twintig jaar en ken iedereen in de straat.",
+           "Gepensioneerd, veel tijd en twee handige handen.", "Ik spreek Nederlands, Arabisch en een beetje Engels.",
+           "Ik fiets overal heen en repareer ook graag fietsen.", ""],
+}
+BIOS[None] = BIOS["nl"]
 
 LANGUAGES = ["nl", "en", "ar", "tr", "pl", "uk", "ti", "so", "pap", "srn"]
 
@@ -57,12 +55,13 @@ Something wrong? Tell a coordinator.""",
                       "Tuesday mornings."},
 }
 
-MOTIVATIONS = [
-    "Ik woon hier sinds kort en wil mijn buren leren kennen. Ik kan goed koken.",
-    "I just moved here. I can help with computers and English homework.",
-    "Ik ben met pensioen en heb tijd over. Ik klus graag.",
-    "Mijn buurvrouw vertelde over de tijdbank. Ik kan oppassen en boodschappen doen.",
-]
+MOTIVATIONS = {
+    "nl": ["Ik woon hier sinds kort en wil mijn buren leren kennen. Ik kan goed koken.",
+           "Ik ben met pensioen en heb tijd over. Ik klus graag.",
+           "Mijn buurvrouw vertelde over de tijdbank. Ik kan oppassen en boodschappen doen."],
+    "en": ["I just moved here. I can help with computers and English homework.",
+           "A neighbour told me about the time bank. I can look after children and do shopping."],
+}
 
 DEMO_PASSWORD = "timebank-demo"
 
