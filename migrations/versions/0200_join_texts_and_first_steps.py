@@ -7,7 +7,8 @@ Create Date: 2026-12-05 23:55:00.000000
 - communities.texts: the house rules, the join question and how to reach a coordinator, per
   language; the old single house_rules text moves into it under the default language (nl).
 - join_requests.motivation / question / answer: what the applicant wrote, for the coordinators.
-- members.first_steps: which of the newcomer's first steps are done, or that the card was put away.
+- members.first_steps: which of the newcomer's first steps are done, or that the card was put away;
+  members who joined before it never see the card (they are past their first steps).
 """
 import json
 
@@ -43,6 +44,8 @@ def upgrade():
 
     with op.batch_alter_table('members', schema=None) as batch_op:
         batch_op.add_column(sa.Column('first_steps', sa.JSON(), nullable=False, server_default='{}'))
+    members = sa.table('members', sa.column('first_steps', sa.JSON))
+    conn.execute(members.update().values(first_steps={"dismissed": True}))
 
 
 def downgrade():

@@ -13,6 +13,7 @@ from timebank.members.email_change import (
     undo_email_change,
 )
 from timebank.members.erasure import ERASERS, erase_member, register_eraser, request_erasure
+from timebank.members.first_steps import first_steps, put_first_steps_away, understood_hours
 from timebank.members.joining import (
     MOTIVATION_MAX,
     community_languages,
@@ -60,6 +61,7 @@ __all__ = [
     "ERASERS",
     "NAME_MAX", "BIO_MAX", "REASON_MAX", "UNSAFE_IN_NAMES", "PHONE_RE", "AUDIT_LABELS", "MemberError", "MemberErrors",
     "WrongPassword", "NotAllowed", "clean_name", "clean_email", "check_new_password", "coordinators_of",
+    "first_steps", "put_first_steps_away", "understood_hours",
     "MOTIVATION_MAX", "community_languages", "join_problems", "usual_wait_days",
     "register_member", "send_confirmation", "resend_confirmation", "pending_join_request", "confirm_email",
     "decide_join_request", "waiting_join_requests", "create_member", "register_assisted_member",

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from timebank.audit.models import AuditEvent
 from timebank.audit.services import action_label
 from timebank.communities.models import Community
+from timebank.communities.services import default_community
 from timebank.db import db_int
 from timebank.errors import DomainError
 from timebank.extensions import db, limiter, login_manager
@@ -33,14 +34,17 @@ from timebank.members.services import (
     confirm_email_change,
     directory,
     end_session,
+    first_steps,
     join_problems,
     member_of_session,
     pending_join_request,
+    put_first_steps_away,
     register_member,
     request_password_reset,
     resend_confirmation,
     reset_password,
     start_session,
+    understood_hours,
     undo_email_change,
     usual_wait_days,
 )
@@ -70,6 +74,7 @@ def inject_acting():
 
 
 bp.add_app_template_filter(action_label, "action_label")
+bp.add_app_template_global(first_steps, "first_steps")
 
 STATUS_LABELS = {"pending": _l("waiting to join"), "active": _l("active"), "suspended": _l("paused"),
                  "rejected": _l("not accepted"), "erased": _l("erased")}
@@ -354,3 +359,29 @@ def profile(member_id: int):
         abort(404)
     return render_template("members/profile.html", member=member)
 
+
+
+# A newcomer's first steps, and how hours work
+
+
+@bp.route("/hours")
+def hours():
+    """How hours work, with this neighbourhood's own rules; for visitors too."""
+    community = current_user.community if current_user.is_authenticated else default_community()
+    return render_template("members/hours.html", community=community)
+
+
+@bp.route("/hours/understood", methods=["POST"])
+@login_required
+def hours_understood():
+    submit(lambda: understood_hours(current_user))
+    flash(_("Good! One step less on your list."), "success")
+    return redirect(url_for("core.index"))
+
+
+@bp.route("/welcome/away", methods=["POST"])
+@login_required
+def first_steps_away():
+    submit(lambda: put_first_steps_away(current_user))
+    flash(_("The first steps are put away. \"How hours work\" stays at the bottom of every page."), "info")
+    return redirect(url_for("core.index"))
