@@ -30,6 +30,7 @@ SHOTS = {
     "account": ("fatima", "/account", PHONE, "screen"),
     "my-impact": ("fatima", "/account", PHONE, ".stats-impact"),
     "join": (None, "/join/buurt", PHONE, "page"),
+    "how-hours-work": ("fatima", "/hours", PHONE, "page"),
     "join-requests": ("coordinator", "/coordinate/requests", PHONE, "page"),
     "coordination": ("coordinator", "/coordinate", DESKTOP, "page"),
     "statistics-phone": ("coordinator", "/coordinate/statistics?period=last_12_months", PHONE, "screen"),
