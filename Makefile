@@ -34,7 +34,8 @@ run: translations
 	mkdir -p instance
 	$(FLASK) db upgrade
 	$(FLASK) demo seed --if-empty
-	$(BIN)/flask --app wsgi run --port $(PORT)
+	@echo "In development no email is sent: each one is printed here with its links, and all of them are at http://127.0.0.1:$(PORT)/dev/outbox"
+	TIMEBANK_DEV_OUTBOX=true $(BIN)/flask --app wsgi run --port $(PORT)
 
 # pytest exits with 5 when it collects no tests; that is not a failure of the suite.
 # -rs: the summary names every skipped test and why.

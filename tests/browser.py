@@ -94,7 +94,7 @@ def site_tour(make_member, make_post) -> dict:
     karim = make_member("Karim Coördinator", role="coordinator")
     post = make_post(fatima, title="Haircut at your home, with my own scissors and a mirror", minutes=60)
     return {
-        None: ["/login", "/join/buurt", "/password/forgot"],
+        None: ["/login", "/join/buurt", "/password/forgot", "/hours"],
         fatima: ["/", "/market", f"/market/posts/{post.id}", "/market/offers/new", "/market/requests/new",
                  f"/market/posts/{post.id}/edit", "/market/mine", "/exchanges", "/exchanges/give",
                  "/exchanges/group/new", "/account", "/members", f"/members/{fatima.id}", "/notifications",

@@ -273,3 +273,15 @@ def neighbours(make_member, make_post):
     people["Karim"] = make_member("Karim", role="coordinator")
     people["offer"] = make_post(people["Fatima"], title="Bike repair", kind="offer", minutes=90)
     return people
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Say it loudly when the browser tests did not run, and how to get them (`make test`)."""
+    skipped = [report for report in terminalreporter.stats.get("skipped", [])
+               if "Chromium is not installed" in str(report.longrepr)]
+    if skipped:
+        terminalreporter.write_sep("=", f"{len(skipped)} BROWSER TEST(S) DID NOT RUN", yellow=True, bold=True)
+        terminalreporter.write_line("Chromium is not installed, so the tests that use a real browser (phone "
+                                    "screens, accessibility, the README's screenshots) were skipped.")
+        terminalreporter.write_line("To run them: apt-get install chromium (Debian/Ubuntu), or set CHROMIUM=/path/"
+                                    "to/chromium. See README.md, 'For developers'.")

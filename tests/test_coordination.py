@@ -130,14 +130,16 @@ def test_community_settings_and_areas(app, client, make_member, community):
     coordinator = make_member("Karim", role="coordinator")
     login(client, coordinator)
     client.post("/coordinate/community", data={"name": "Buurt Oost", "description": "Our part of town.",
-                                                "join_policy": "open", "house_rules": "Be on time."})
+                                                "join_policy": "open", "house_rules_en": "Be on time.",
+                                                "house_rules_nl": "Kom op tijd.", "join_question_en": ""})
     client.post("/coordinate/community/areas", data={"name": "Het Park"})
     duplicate = client.post("/coordinate/community/areas", data={"name": "het park"}, headers=EN,
                             follow_redirects=True)
     assert "There is already an area with this name." in duplicate.text
     with app.app_context():
         stored = db.session.get(Community, community.id)
-        assert (stored.name, stored.join_policy, stored.house_rules) == ("Buurt Oost", "open", "Be on time.")
+        assert (stored.name, stored.join_policy) == ("Buurt Oost", "open")
+        assert stored.texts == {"house_rules": {"en": "Be on time.", "nl": "Kom op tijd."}}
         area_id = db.session.scalar(sa.select(Area.id))
     client.post(f"/coordinate/community/areas/{area_id}", data={"name": "Parkbuurt"})
     bad = client.post("/coordinate/community", data={"name": "<i>x</i>", "join_policy": "everyone"}, headers=EN)
@@ -145,6 +147,11 @@ def test_community_settings_and_areas(app, client, make_member, community):
     with app.app_context():
         assert [a.name for a in db.session.scalars(sa.select(Area))] == ["Parkbuurt"]
         assert db.session.get(Community, community.id).join_policy == "open"
+    too_long = client.post("/coordinate/community", data={"name": "Buurt Oost", "join_policy": "open",
+                                                          "contact_nl": "x" * 5001}, headers=EN)
+    assert "at most 5000 characters" in too_long.text
+    with app.app_context():
+        assert db.session.get(Community, community.id).texts["house_rules"]["nl"] == "Kom op tijd."
     client.post("/logout")
     login(client, make_member("Jan"))
     assert client.get("/coordinate/community").status_code == 403

@@ -12,6 +12,7 @@ from flask_migrate import downgrade, upgrade
 from timebank.communities.models import Community
 from timebank.db import include_in_comparison, take_write_lock
 from timebank.extensions import db
+from timebank.members.models import Member
 
 from .conftest import ON_POSTGRES, POSTGRES_URL, make_app
 
@@ -196,4 +197,30 @@ def test_upgrading_forgets_stored_sign_ins_that_held_raw_tokens(scratch_url):
         upgrade()
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT scope FROM idempotency_records").scalars().all() == ["member:1"]
+        db.engine.dispose()
+
+
+def test_the_single_house_rules_text_becomes_the_dutch_one_and_comes_back(scratch_url):
+    """Migration 0200_join: the old house rules (written in the default language, Dutch) move into
+    the texts per language; going down keeps them. Existing members see no first-steps card."""
+    app = make_app(scratch_url)
+    with app.app_context():
+        upgrade(revision="0195")
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO communities (slug, name, description, join_policy, house_rules, created_at) "
+                "VALUES ('buurt', 'Buurt', '', 'approval', 'Wees aardig.', CURRENT_TIMESTAMP)")
+            conn.exec_driver_sql(
+                "INSERT INTO members (community_id, email, name, role, status, is_admin, assisted, bio, "
+                "session_version, created_at, languages, show_email_to, show_phone_to, show_balance_to, "
+                "market_digest) VALUES (1, 'a@example.org', 'Ayşe', 'member', 'active', false, false, '', 1, "
+                "CURRENT_TIMESTAMP, '[]', 'coordinators', 'coordinators', 'coordinators', false)")
+        upgrade()
+        assert db.session.scalar(sa.select(Community.texts)) == {"house_rules": {"nl": "Wees aardig."}}
+        # Members from before have their first steps behind them: no welcome card.
+        assert db.session.scalar(sa.select(Member.first_steps)) == {"dismissed": True}
+        db.session.remove()
+        downgrade(revision="0195")
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT house_rules FROM communities").scalar() == "Wees aardig."
         db.engine.dispose()

@@ -2,12 +2,14 @@
 import shutil
 
 import sqlalchemy as sa
+from flask_babel import force_locale
 
 from timebank.demo import names
 from timebank.demo.seed import seed
 from timebank.exchanges.models import OPEN_STATES, Exchange, ThankYou
 from timebank.exchanges.services import exchanges_of
 from timebank.extensions import db
+from timebank.i18n import format_minutes
 from timebank.ledger.models import Posting, Transaction
 from timebank.ledger.verify import verify
 from timebank.market.models import Post
@@ -87,3 +89,39 @@ def test_cli_creates_communities(runner, app):
     assert duplicate.exit_code != 0 and "exists already" in duplicate.output
     bad = runner.invoke(args=["communities", "create", "--slug", "No Spaces!", "--name", "x"])
     assert bad.exit_code != 0
+
+
+def test_the_demo_reads_like_a_real_neighbourhood(app, client):
+    """Each member writes in one language; the market shows no post twice; notifications come
+    newest last by id as by date; a dispute's words say the figures of its exchange."""
+    from timebank.demo.posts import GIFTS, TEXTS
+    from timebank.notifications.models import Notification
+
+    language_of = {title: language for table in TEXTS.values() for (_kind, language), texts in table.items()
+                   for title, _ in texts}
+    language_of.update({title: language for language, gifts in GIFTS.items() for _key, title, _ in gifts})
+    with app.app_context():
+        seed(members=60, months=6, seed=1)
+        db.session.commit()
+        written = {}
+        for owner, title in db.session.execute(sa.select(Post.owner_id, Post.title)):
+            written.setdefault(owner, set()).add(language_of[title])
+        assert all(len(languages) == 1 for languages in written.values())
+        assert {language for languages in written.values() for language in languages} == {"nl", "en"}
+        on_market = db.session.scalars(sa.select(Post.title).where(Post.status == "active")).all()
+        assert len(on_market) == len(set(on_market)) > 20
+        for member_id in db.session.scalars(sa.select(Notification.member_id).distinct()):
+            dates = db.session.scalars(sa.select(Notification.created_at).where(Notification.member_id == member_id)
+                                       .order_by(Notification.id)).all()
+            assert dates == sorted(dates)
+        disputes = db.session.execute(sa.select(Exchange.reason, Exchange.minutes, Exchange.recorded_minutes)
+                                      .where(Exchange.state == "disputed")).all()
+        assert disputes
+        for reason, agreed, recorded in disputes:
+            assert recorded > agreed
+            with force_locale("en" if reason.startswith("We agreed") else "nl"):
+                assert format_minutes(agreed) in reason and format_minutes(recorded) in reason
+    # The demo logins follow the browser's language until they choose one.
+    client.post("/login", data={"email": "fatima@example.org", "password": names.DEMO_PASSWORD})
+    assert "Hello Fatima" in client.get("/", headers={"Accept-Language": "en-GB"}).text
+    assert "Hallo Fatima" in client.get("/", headers={"Accept-Language": "nl-NL"}).text

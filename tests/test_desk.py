@@ -8,6 +8,7 @@ from timebank.db import utcnow
 from timebank.desk import services as desk
 from timebank.desk.models import Assignment, MemberNote
 from timebank.exchanges import services as exchanges
+from timebank.exchanges.models import Exchange
 from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.mail.models import OutboxMessage
@@ -51,6 +52,15 @@ def _busy_neighbourhood(app, make_member, make_post, make_community):
         exchanges.accept(disputed, actor=get("Wilma"))
         exchanges.dispute(disputed, "It never happened", actor=get("Jan"))
         exchanges.propose(db.session.get(Post, soup.id), get("Jan"), 60, actor=get("Jan"))  # Mien must answer
+        # Agreed a month ago and not heard of since (stuck); agreed ten days ago (not yet).
+        stuck = exchanges.propose(db.session.get(Post, fatima_post.id), get("Jan"), 60, actor=get("Jan"))
+        exchanges.accept(stuck, actor=get("Fatima"))
+        recent = exchanges.propose(db.session.get(Post, wilmas.id), get("Fatima"), 60, actor=get("Fatima"))
+        exchanges.accept(recent, actor=get("Wilma"))
+        db.session.flush()
+        for exchange, days in ((stuck, 30), (recent, 10)):
+            db.session.execute(sa.update(Exchange).where(Exchange.id == exchange.id)
+                               .values(updated_at=now - timedelta(days=days)))
         exchanges.record_paper_slip(get("Jan"), get("Fatima"), 30, actor=get("Karim"), title="Shopping")
         moderation.report(get("Jan"), "post", fatima_post.id, "spam")
         ledger.transfer(ledger.account_for(get("Wilma")), ledger.account_for(get("Jan")), 570, kind="exchange",
@@ -68,12 +78,13 @@ def test_the_desk_counts_everything_that_waits_in_the_coordinators_own_community
     people = _busy_neighbourhood(app, make_member, make_post, make_community)
     with app.test_request_context():
         counts = {task.kind: task.count for task in desk.waiting(people["Karim"].community_id)}
-    assert counts == {"join": 1, "dispute": 1, "report": 1, "assisted": 1, "slip": 1, "limits": 1, "dormant": 1,
-                      "expiring": 1, "mail": 1, "erasure": 1}
+    assert counts == {"join": 1, "dispute": 1, "report": 1, "assisted": 1, "stuck": 1, "slip": 1, "limits": 1,
+                      "dormant": 1, "expiring": 1, "mail": 1, "erasure": 1}
     page = web(app, people["Karim"]).get("/coordinate")
     assert page.status_code == 200
     for words in ("Requests to join", "Nieuw", "Disputes and requests for help", "Ironing", "Reported content",
-                  "Exchanges waiting on a member you help", "Soup", "Paper slips", "Shopping",
+                  "Exchanges waiting on a member you help", "Soup", "Exchanges without news for 3 weeks",
+                  "Bike repair", "waiting 4 weeks", "Paper slips", "Shopping",
                   "At or near their limit", "Wilma", "Quiet for 90 days", "Oud",
                   "Posts about to expire, of members without email", "Email that could not be sent",
                   "Asked to be erased", "waiting 3 days", "I’ll take this"):

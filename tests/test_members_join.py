@@ -36,15 +36,50 @@ def confirm_link(app, address="ayse@example.org") -> str:
         return link_in(mails(to=address, kind="confirm_email")[-1].body_text)
 
 
+def set_texts(app, community, **texts):
+    with app.app_context():
+        db.session.get(Community, community.id).texts = texts
+        db.session.commit()
+
+
 def test_visitor_picks_a_neighbourhood_and_sees_its_house_rules(app, client, community, make_community):
     make_community("noord", "Noord")
-    with app.app_context():
-        db.session.get(Community, community.id).house_rules = "We help each other. No money."
-        db.session.commit()
+    set_texts(app, community, house_rules={"en": "We help each other. No money.", "nl": "Wij helpen elkaar."})
     choose = client.get("/join", headers=EN)
     assert "Onze buurt" in choose.text and "Noord" in choose.text
     form = client.get("/join/buurt", headers=EN)
     assert "We help each other. No money." in form.text and "I have read the house rules" in form.text
+    assert "Wij helpen elkaar." not in form.text and "not written this in your language" not in form.text
+    assert "Wij helpen elkaar." in client.get("/join/buurt", headers=NL).text
+
+
+def test_house_rules_only_in_dutch_say_so_on_the_english_page(app, client, community):
+    set_texts(app, community, house_rules={"nl": "Wij helpen elkaar."})
+    form = client.get("/join/buurt", headers=EN)
+    assert "Wij helpen elkaar." in form.text
+    assert "The coordinators have not written this in your language yet. Here it is in Dutch." in form.text
+    assert 'lang="nl"' in form.text
+
+
+def test_every_mistake_in_the_join_form_shows_at_once(app, client, community):
+    set_texts(app, community, join_question={"en": "Which street do you live in?"})
+    page = register(client, name="", password="short", accept_rules="", email="not-an-address")
+    assert page.status_code == 200
+    for problem in ("Please fill this in.", "valid email address", "at least 8 characters",
+                    "Please answer the question of the neighbourhood.", "tick the box to accept them"):
+        assert problem in page.text, problem
+    assert "Please fix 5 things below." in page.text
+    only_service_checks = register(client, password="short", accept_rules="", answer="Dorpsstraat")
+    assert "at least 8 characters" in only_service_checks.text and "tick the box" in only_service_checks.text
+    with app.app_context():
+        assert count(Member) == 0 and count(JoinRequest) == 0 and mails() == []
+
+
+def test_all_errors_at_once_still_tell_no_stranger_who_is_a_member(app, client, community, member):
+    taken = register(client, email=member.email, password="short")
+    free = register(client, email="nobody@example.org", password="short")
+    assert "account" not in taken.text.lower().split("<main", 1)[1]
+    assert taken.text.replace(member.email, "X") == free.text.replace("nobody@example.org", "X")
 
 
 def test_only_neighbourhood_is_chosen_for_you(client, community):
@@ -248,6 +283,51 @@ def test_ordinary_member_has_no_coordination_pages(client, member):
     login(client, member)
     assert client.get("/coordinate/requests").status_code == 403
     assert "Coordination" not in client.get("/", headers=EN).text
+
+
+def test_coordinator_reads_the_applicants_words_and_lets_them_in_in_plain_dutch(app, client, community,
+                                                                                 make_member):
+    set_texts(app, community, join_question={"nl": "In welke straat woon je?", "en": "Which street do you live in?"})
+    coordinator = make_member("Karim", role="coordinator", locale="nl")
+    missing = register(client, answer="")
+    assert "Please answer the question of the neighbourhood." in missing.text
+    register(client, motivation="I just moved here and I like to cook.", answer="Dorpsstraat")
+    client.post(confirm_link(app))
+    login(client, coordinator)
+    page = client.get("/coordinate/requests", headers=NL).text
+    assert "I just moved here and I like to cook." in page
+    assert "Which street do you live in?" in page and "Dorpsstraat" in page  # the question as she read it
+    assert "Ayşe Yılmaz toelaten" in page and "aannemen" not in page
+    assert "gevraagd op" in page and "e-mailadres bevestigd op" in page
+
+
+def test_after_confirming_the_applicant_learns_who_decides_how_long_and_whom_to_ask(app, client, community,
+                                                                                   make_member):
+    set_texts(app, community, contact={"en": "Call Karim on 020 123 4567."})
+    make_member("Karim", role="coordinator")
+    register(client)
+    page = client.post(confirm_link(app), headers=EN, follow_redirects=True).text
+    assert "One of them reads your request and decides whether you can join." in page
+    assert "This usually takes about 7 days." in page  # no decisions yet: a week
+    assert "Call Karim on 020 123 4567." in page
+
+
+def test_the_usual_wait_follows_the_last_decisions(app, community, make_member):
+    from timebank.members.services import usual_wait_days
+
+    coordinator = make_member("Karim", role="coordinator")
+    with app.app_context():
+        now = utcnow()
+        for days in (1, 2, 3):
+            applicant = Member(community_id=community.id, name=f"A{days}", email=f"a{days}@example.org",
+                               status="active")
+            db.session.add(applicant)
+            db.session.flush()
+            db.session.add(JoinRequest(member_id=applicant.id, community_id=community.id, state="approved",
+                                       submitted_at=now - timedelta(days=days), decided_at=now,
+                                       decided_by_id=coordinator.id))
+        db.session.commit()
+        assert usual_wait_days(community.id) == 2
 
 
 def test_status_page_needs_the_applicant(client, community):

@@ -95,6 +95,10 @@ def register_blueprints(app: Flask) -> None:
                       market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, pots_bp, stats_bp,
                       audit_bp, moderation_bp, desk_bp):
         app.register_blueprint(blueprint)
+    if app.config["DEV_OUTBOX"]:
+        from timebank.mail.views import bp as dev_outbox_bp
+
+        app.register_blueprint(dev_outbox_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -70,6 +70,9 @@ class Config:
     MAIL_FROM = "Tijdbank <noreply@localhost>"
     MAIL_TIMEOUT = 20  # seconds to wait for the SMTP server
     MAIL_BATCH_SIZE = 50
+    # Development only (`make run` sets it): /dev/outbox shows all email in the browser, and each
+    # email is printed with its links to the console as it is queued. Never in production.
+    DEV_OUTBOX = False
     # backups (`flask backup …`): where they are kept, and how many `backup prune` keeps
     BACKUP_DIR = None  # default: instance/backups
     BACKUP_KEEP_DAILY = 7  # the newest backup of each of the last 7 days that have one
@@ -94,6 +97,8 @@ def load_config(app, overrides: dict | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
     if overrides:
         app.config.update(overrides)
+    if app.config["ENV"] == "production":
+        app.config["DEV_OUTBOX"] = False
 
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)

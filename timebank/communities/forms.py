@@ -1,9 +1,13 @@
 """Forms for a community's settings and for the administrator's pages."""
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
+from timebank.communities.models import TEXT_KINDS
+from timebank.communities.services import TEXT_MAX
+from timebank.i18n import language_name
 from timebank.web.fields import REQUIRED, RadioChoiceField, at_most, email_field
 
 JOIN_POLICY_CHOICES = [
@@ -12,11 +16,29 @@ JOIN_POLICY_CHOICES = [
 ]
 
 
+TEXT_LABELS = {"house_rules": _l("House rules (%(language)s)"),
+               "join_question": _l("Question on the join form (%(language)s)"),
+               "contact": _l("How applicants reach a coordinator (%(language)s)")}
+
+
 class CommunitySettingsForm(FlaskForm):
     name = StringField(_l("Name of the neighbourhood"), validators=[DataRequired(REQUIRED), at_most(100)])
     description = TextAreaField(_l("Description"), validators=[at_most(5000)])
     join_policy = RadioChoiceField(_l("How do people join?"), choices=JOIN_POLICY_CHOICES)
-    house_rules = TextAreaField(_l("House rules"), validators=[at_most(5000)])
+
+
+def community_settings_form(languages: list[str], **kwargs) -> CommunitySettingsForm:
+    """The settings form with a box per community text and per enabled language, named
+    `<kind>_<language>` (e.g. `house_rules_en`)."""
+
+    class Form(CommunitySettingsForm):
+        pass
+
+    for kind in TEXT_KINDS:
+        for code in languages:
+            label = TEXT_LABELS[kind] % {"language": language_name(code, str(get_locale()))}
+            setattr(Form, f"{kind}_{code}", TextAreaField(label, validators=[at_most(TEXT_MAX)]))
+    return Form(**kwargs)
 
 
 class AreaForm(FlaskForm):

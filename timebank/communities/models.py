@@ -1,4 +1,5 @@
 """A community (neighbourhood) and what belongs to it alone: its areas and its service categories."""
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -8,6 +9,19 @@ from timebank.db import utcnow
 from timebank.extensions import db
 
 JOIN_POLICIES = ("approval", "open")
+# The community's own texts: the house rules newcomers accept, the question the join form asks
+# (optional), and how an applicant reaches a coordinator.
+TEXT_KINDS = ("house_rules", "join_question", "contact")
+
+
+@dataclass(frozen=True)
+class CommunityText:
+    """A community text as a reader gets it: `locale` is the language it is in, which differs from
+    the reader's when no translation exists yet (`fallback`: the page says so)."""
+
+    text: str
+    locale: str
+    fallback: bool
 
 
 class Community(db.Model):
@@ -19,7 +33,9 @@ class Community(db.Model):
     description: Mapped[str] = mapped_column(sa.Text, default="")
     # New members wait for a coordinator's approval unless the community chose open joining.
     join_policy: Mapped[str] = mapped_column(sa.String(10), default="approval")
-    house_rules: Mapped[str] = mapped_column(sa.Text, default="")
+    # What the coordinators write for newcomers, per kind (TEXT_KINDS) and per language:
+    # {"house_rules": {"nl": "…", "en": "…"}, …}. Read with `text`, which falls back visibly.
+    texts: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # market
     post_expiry_weeks: Mapped[int] = mapped_column(default=8, server_default="8")
@@ -58,6 +74,14 @@ class Community(db.Model):
 
     def __repr__(self) -> str:
         return f"<Community {self.slug}>"
+
+    def text(self, kind: str, locale: str, fallbacks: list[str]) -> CommunityText | None:
+        """The text in the reader's language, else in the first of `fallbacks` that has one."""
+        versions = (self.texts or {}).get(kind) or {}
+        for candidate in [locale, *fallbacks]:
+            if versions.get(candidate):
+                return CommunityText(versions[candidate], candidate, candidate != locale)
+        return None
 
 
 class Area(db.Model):

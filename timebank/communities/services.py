@@ -7,12 +7,13 @@ from flask_babel import lazy_gettext as _l
 
 from timebank.audit.services import record
 from timebank.communities.defaults import DEFAULT_CATEGORIES
-from timebank.communities.models import JOIN_POLICIES, Area, Category, Community
+from timebank.communities.models import JOIN_POLICIES, TEXT_KINDS, Area, Category, Community
 from timebank.errors import DomainError
 from timebank.extensions import db
 from timebank.members.models import Member
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,39}$")
+TEXT_MAX = 5000
 RESERVED_SLUGS = {"status"}  # /join/status is the applicant's status page
 
 # What these actions mean to the member they touched (listed in timebank/registry.py).
@@ -73,17 +74,29 @@ def _clean_name(name: str | None, limit: int = 100) -> str:
 
 
 def update_community(community: Community, *, actor: Member, name: str, description: str, join_policy: str,
-                     house_rules: str) -> Community:
-    """A coordinator changes their community's name, description, way of joining and house rules."""
+                     texts: dict[str, dict[str, str]] | None = None) -> Community:
+    """A coordinator changes their community's name, description, way of joining and its texts
+    (`texts[kind][language]`, see TEXT_KINDS; an empty text is removed; kinds and languages not
+    given are kept)."""
     if join_policy not in JOIN_POLICIES:
         raise CommunityError(_l("Please choose how people join."), "join_policy")
-    for field, text in (("description", description), ("house_rules", house_rules)):
-        if len(text or "") > 5000:
-            raise CommunityError(_l("Please use at most %(num)d characters.", num=5000), field)
+    if len(description or "") > TEXT_MAX:
+        raise CommunityError(_l("Please use at most %(num)d characters.", num=TEXT_MAX), "description")
+    stored = {kind: dict(versions) for kind, versions in (community.texts or {}).items()}
+    for kind, versions in (texts or {}).items():
+        for code, text in versions.items():
+            if kind not in TEXT_KINDS or code not in current_app.config["LANGUAGES"]:
+                raise CommunityError(_l("This text cannot be kept here."), f"{kind}_{code}")
+            text = (text or "").strip().replace("\r\n", "\n")
+            if len(text) > TEXT_MAX:
+                raise CommunityError(_l("Please use at most %(num)d characters.", num=TEXT_MAX), f"{kind}_{code}")
+            stored.setdefault(kind, {})[code] = text
+            if not text:
+                del stored[kind][code]
     community.name = _clean_name(name)
     community.description = (description or "").strip()
     community.join_policy = join_policy
-    community.house_rules = (house_rules or "").strip()
+    community.texts = {kind: versions for kind, versions in stored.items() if versions}
     db.session.flush()
     record("community.updated", actor=actor, community_id=community.id, subject=community, join_policy=join_policy)
     return community

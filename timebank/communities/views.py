@@ -1,13 +1,13 @@
 """A community's settings and areas (its coordinators), and the administrator's pages:
 communities and who coordinates them."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from timebank.audit.services import record
-from timebank.communities.forms import AppointForm, AreaForm, CommunitySettingsForm, NewCommunityForm
-from timebank.communities.models import Area, Community
+from timebank.communities.forms import AppointForm, AreaForm, NewCommunityForm, community_settings_form
+from timebank.communities.models import TEXT_KINDS, Area, Community
 from timebank.communities.services import add_area, create_community, rename_area, update_community
 from timebank.extensions import db, login_manager
 from timebank.members.acting import logged_in_member
@@ -31,13 +31,18 @@ def require_login():
 @coordinator_required
 def settings():
     community = current_user.community
-    form = CommunitySettingsForm(obj=community)
+    languages = current_app.config["LANGUAGES"]
+    stored = {f"{kind}_{code}": (community.texts or {}).get(kind, {}).get(code, "")
+              for kind in TEXT_KINDS for code in languages}
+    form = community_settings_form(languages, obj=community, data=None if request.method == "POST" else stored)
+    texts = {kind: {code: form[f"{kind}_{code}"].data for code in languages} for kind in TEXT_KINDS}
     if form.validate_on_submit() and submit(lambda: update_community(
             community, actor=logged_in_member(), name=form.name.data, description=form.description.data,
-            join_policy=form.join_policy.data, house_rules=form.house_rules.data), form):
+            join_policy=form.join_policy.data, texts=texts), form):
         flash(_("The settings of %(name)s are saved.", name=community.name), "success")
         return redirect(url_for("communities.settings"))
-    return (render_template("communities/settings.html", form=form, community=community),
+    return (render_template("communities/settings.html", form=form, community=community,
+                            text_fields=[[form[f"{kind}_{code}"] for code in languages] for kind in TEXT_KINDS]),
             422 if request.method == "POST" else 200)
 
 

@@ -19,27 +19,49 @@ LAST_NAMES = [
 
 AREAS = ["Centrum", "Noord", "Oost", "Het Park", "De Akkers", "Rond de kerk", "Bij het station"]
 
-BIOS = [
-    "I like to help my neighbours and meet new people.",
-    "Ik woon hier al twintig jaar en ken iedereen in de straat.",
-    "Mother of three. I love cooking for many people.",
-    "Gepensioneerd, veel tijd en twee handige handen.",
-    "Student. Good with computers and phones.",
-    "Ik spreek Nederlands, Arabisch en een beetje Engels.",
-    "Retired nurse. Happy to keep someone company.",
-    "Ik fiets overal heen en repareer ook graag fietsen.",
-    "",
-]
+# In each member's own language; the demo logins (None) follow the browser, and write Dutch.
+BIOS = {
+    "en": ["I like to help my neighbours and meet new people.", "Mother of three. I love cooking for many people.",
+           "Student. Good with computers and phones.", "Retired nurse. Happy to keep someone company.", ""],
+    "nl": ["Ik woon hier al twintig jaar en ken iedereen in de straat.",
+           "Gepensioneerd, veel tijd en twee handige handen.", "Ik spreek Nederlands, Arabisch en een beetje Engels.",
+           "Ik fiets overal heen en repareer ook graag fietsen.", ""],
+}
+BIOS[None] = BIOS["nl"]
 
 LANGUAGES = ["nl", "en", "ar", "tr", "pl", "uk", "ti", "so", "pap", "srn"]
 
 DESCRIPTION = "Buren helpen buren: een uur hulp is een uur terug, wat je ook doet."
 
-HOUSE_RULES = """Iedereen is welkom en ieder uur is even veel waard.
+# The community's texts for newcomers, in both languages of the demo.
+TEXTS = {
+    "house_rules": {
+        "nl": """Iedereen is welkom en ieder uur is even veel waard.
 Kom je afspraken na. Kun je niet? Zeg het op tijd.
 Geen geld: we ruilen alleen tijd.
 Wees vriendelijk en respecteer elkaars privacy.
-Gaat er iets mis? Vertel het een coördinator."""
+Gaat er iets mis? Vertel het een coördinator.""",
+        "en": """Everyone is welcome and every hour is worth the same.
+Keep your appointments. Cannot make it? Say so in time.
+No money: we only exchange time.
+Be kind and respect each other's privacy.
+Something wrong? Tell a coordinator.""",
+    },
+    "join_question": {"nl": "In welk deel van de buurt woon je?",
+                      "en": "Which part of the neighbourhood do you live in?"},
+    "contact": {"nl": "Bel Karim op 020 123 4567 (doordeweeks 10–16 uur) of kom dinsdagochtend langs in het "
+                      "buurthuis.",
+                "en": "Call Karim on 020 123 4567 (weekdays 10–16) or drop in at the community centre on "
+                      "Tuesday mornings."},
+}
+
+MOTIVATIONS = {
+    "nl": ["Ik woon hier sinds kort en wil mijn buren leren kennen. Ik kan goed koken.",
+           "Ik ben met pensioen en heb tijd over. Ik klus graag.",
+           "Mijn buurvrouw vertelde over de tijdbank. Ik kan oppassen en boodschappen doen."],
+    "en": ["I just moved here. I can help with computers and English homework.",
+           "A neighbour told me about the time bank. I can look after children and do shopping."],
+}
 
 DEMO_PASSWORD = "timebank-demo"
 

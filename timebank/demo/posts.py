@@ -4,6 +4,7 @@ take seconds."""
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import current_app
 
 from timebank.extensions import db
 from timebank.market.models import DAY_PARTS, DAYS, Post
@@ -203,6 +204,17 @@ MODERATION_REASONS = ["Selling for money is not allowed in the time bank.",
                       "Verkopen voor geld past niet in de tijdbank."]
 
 
+def _one_of_each_on_the_market(rows: list[dict]) -> None:
+    """The texts are few: of posts that read the same, only the newest stays on the market; the
+    older ones were closed by their owners (helped already), as old posts are."""
+    seen = set()
+    for row in reversed(rows):
+        if row["status"] in ("active", "paused"):
+            if row["title"] in seen:
+                row.update(status="closed", closed_by_id=row["owner_id"])
+            seen.add(row["title"])
+
+
 def seed_posts(ctx, per_member: int = POSTS_PER_MEMBER) -> None:
     """About `per_member` posts for every member, by active members, over the demo period."""
     rng, now = ctx.rng, ctx.now
@@ -217,11 +229,12 @@ def seed_posts(ctx, per_member: int = POSTS_PER_MEMBER) -> None:
     by_category = {(key, kind, language): texts for key, table in TEXTS.items()
                    for (kind, language), texts in table.items()}
     keys = list(TEXTS)
+    default_language = current_app.config["BABEL_DEFAULT_LOCALE"]
 
     rows = []
     for _ in range(per_member * len(ctx.member_ids)):
         owner = rng.choice(owners)
-        language = "en" if owner.locale == "en" or rng.random() < 0.15 else "nl"
+        language = owner.locale or default_language  # everyone writes in their own language
         kind = "offer" if rng.random() < 0.55 else "request"
         is_gift = kind == "offer" and rng.random() < 0.08
         if is_gift:
@@ -263,4 +276,5 @@ def seed_posts(ctx, per_member: int = POSTS_PER_MEMBER) -> None:
             row["reminded_at"] = row["expires_at"] - timedelta(days=7)
         rows.append(row)
     rows.sort(key=lambda r: r["created_at"])
+    _one_of_each_on_the_market(rows)
     db.session.execute(sa.insert(Post.__table__), rows)  # Core: one executemany, not one per row shape

@@ -54,7 +54,7 @@ def seed_members(ctx: DemoContext, count: int) -> None:
     """Coordinators and the demo logins first, then a generated neighbourhood of residents."""
     rng, community = ctx.rng, ctx.community
     community.description = community.description or names.DESCRIPTION
-    community.house_rules = community.house_rules or names.HOUSE_RULES
+    community.texts = community.texts or names.TEXTS
     areas = [Area(community=community, name=name) for name in names.AREAS]
     db.session.add_all(areas)
     db.session.flush()
@@ -75,20 +75,21 @@ def seed_members(ctx: DemoContext, count: int) -> None:
     for email, name, role, is_admin in names.DEMO_PEOPLE:
         rows.append(dict(community_id=community.id, email=email, name=name, role=role, is_admin=is_admin,
                          status="active", password_hash=password_hash, email_confirmed_at=joined_at,
-                         area_id=rng.choice(area_ids), bio=rng.choice(names.BIOS), locale="nl",
+                         area_id=rng.choice(area_ids), bio=rng.choice(names.BIOS[None]), locale=None,
                          created_at=joined_at, session_version=1, assisted=False, **privacy_and_languages()))
     for i in range(max(0, count - len(rows))):
         first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
         assisted = rng.random() < 0.08
         created = ctx.moment_in_range()
+        locale = rng.choice(["nl", "nl", "nl", "en"])
         rows.append(dict(
             community_id=community.id, name=f"{first} {last}", role="member", is_admin=False,
             email=None if assisted else f"{_ascii(first)}.{_ascii(last)}.{i + 1}@example.org",
             password_hash=None if assisted else password_hash,
             email_confirmed_at=None if assisted else created,
             status="pending" if not assisted and rng.random() < 0.02 else "active", assisted=assisted,
-            area_id=rng.choice(area_ids), bio=rng.choice(names.BIOS),
-            locale=rng.choice(["nl", "nl", "en"]), phone=f"06{rng.randrange(10**8):08d}" if assisted else None,
+            area_id=rng.choice(area_ids), bio=rng.choice(names.BIOS[locale]), locale=locale,
+            phone=f"06{rng.randrange(10**8):08d}" if assisted else None,
             created_at=created, session_version=1, **privacy_and_languages(),
         ))
     ids = db.session.scalars(sa.insert(Member).returning(Member.id, sort_by_parameter_order=True), rows).all()
@@ -97,7 +98,10 @@ def seed_members(ctx: DemoContext, count: int) -> None:
     skills = {(mid, cid) for mid in ids for cid in rng.sample(category_ids, rng.randint(1, 3))}
     db.session.execute(sa.insert(member_skills), [dict(member_id=m, category_id=c) for m, c in sorted(skills)])
     # Pending residents confirmed their address and wait on the coordinators' list.
-    waiting = [dict(member_id=mid, community_id=community.id, state="waiting", house_rules=community.house_rules,
+    waiting = [dict(member_id=mid, community_id=community.id, state="waiting",
+                    house_rules=names.TEXTS["house_rules"][row["locale"]],
+                    motivation=rng.choice(names.MOTIVATIONS[row["locale"]]),
+                    question=names.TEXTS["join_question"][row["locale"]], answer=rng.choice(areas).name,
                     created_at=row["created_at"], submitted_at=row["created_at"], reason="")
                for mid, row in zip(ids, rows, strict=True) if row["status"] == "pending"]
     if waiting:

@@ -33,6 +33,7 @@ from timebank.permissions import can_coordinate
 DORMANT_DAYS = 90
 NEAR_LIMIT = 60  # minutes from the floor or ceiling that count as "near"
 EXPIRING_DAYS = 7
+STUCK_DAYS = 21  # an agreed exchange without news for this long may have stalled
 MAIL_DAYS = 30  # failed mail older than this no longer waits on the desk
 ITEMS_SHOWN = 5
 NOTE_MAX = 500
@@ -168,6 +169,14 @@ def _assisted_items(community_id, _now):
             for i, title, member_id, name, since in rows]
 
 
+# Exchanges agreed but stuck: no step, message or answer for three weeks
+
+
+def _stuck_filter(community_id, now):
+    return [Exchange.community_id == community_id, Exchange.state == "accepted", Exchange.kind != "slip",
+            Exchange.help_requested_at.is_(None), Exchange.updated_at < now - timedelta(days=STUCK_DAYS)]
+
+
 # Paper slips that wait for the member to confirm them
 
 
@@ -285,6 +294,13 @@ KINDS: dict[str, Kind] = {
                      lambda c, now: _totals(Exchange.id, Exchange.updated_at, _assisted_filter(c)),
                      _assisted_items,
                      _exchange_exists(_assisted_filter)),
+    "stuck": Kind(_l("Exchanges without news for 3 weeks"),
+                  _l("Agreed, but nobody recorded the time or wrote anything since: ask both neighbours whether it "
+                     "took place, or needs help."),
+                  _l("See the exchanges"), lambda: url_for("exchanges.coordinate"),
+                  lambda c, now: _totals(Exchange.id, Exchange.updated_at, _stuck_filter(c, now)),
+                  lambda c, now: _exchange_items(_stuck_filter(c, now), now),
+                  _exchange_exists(lambda c: _stuck_filter(c, utcnow()))),
     "slip": Kind(_l("Paper slips"), _l("Slips you entered that wait for the member to confirm them. Enter new "
                                        "slips here too."),
                  _l("Enter a paper slip"), lambda: url_for("exchanges.slip"),
@@ -338,7 +354,7 @@ KINDS: dict[str, Kind] = {
                     lambda c, i: _scalar_exists(sa.select(Member.id).where(Member.id == i, *_erasure_filter(c)))),
 }
 # Item keys name their table, not their kind: a member can be near the limit and quiet at once.
-KEY_PREFIXES = {"join": ("join",), "exchange": ("dispute", "assisted", "slip"), "report": ("report",),
+KEY_PREFIXES = {"join": ("join",), "exchange": ("dispute", "assisted", "stuck", "slip"), "report": ("report",),
                 "member": ("limits", "dormant", "erasure"), "post": ("expiring",), "mail": ("mail",)}
 
 

@@ -9,10 +9,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
 
 from timebank.exchanges.models import Exchange, Message, Participant, ThankYou
 from timebank.exchanges.services import ANSWER_WITHIN
 from timebank.extensions import db
+from timebank.i18n import format_minutes
 from timebank.ledger.bulk import ensure_accounts
 from timebank.market.models import Post
 from timebank.members.models import Member
@@ -36,7 +39,8 @@ THANKS = [
     "Really helpful, I learned a lot.", "Dank je voor de gezelligheid.",
 ]
 REASONS = ["Het lukt me die week niet.", "I found help already, sorry.", "Ziek geworden.", "Plans changed."]
-DISPUTES = ["We spraken een uur af, niet drie.", "She did not come on the day we agreed."]
+# What a receiver who disputes the recorded time writes, in their language, with the real figures.
+DISPUTES = {"nl": "We spraken {agreed} af, niet {recorded}.", "en": "We agreed on {agreed}, not {recorded}."}
 GROUP_TITLES = ["Naailes voor beginners", "Sewing lesson", "Samen koken voor het buurtfeest",
                 "Computer lesson for seniors", "Fietsen repareren: workshop", "Moving a sofa together"]
 
@@ -55,7 +59,7 @@ def plan_exchange_history(ctx) -> None:
     """Choose the exchanges and put their settlements into the ledger's entries."""
     rng, community, now = ctx.rng, ctx.community, ctx.now
     members = db.session.execute(
-        sa.select(Member.id, Member.created_at, Member.email).where(
+        sa.select(Member.id, Member.created_at, Member.email, Member.locale).where(
             Member.community_id == community.id, Member.status == "active").order_by(Member.id)).all()
     posts = db.session.execute(
         sa.select(Post.id, Post.owner_id, Post.kind, Post.title, Post.minutes, Post.created_at)
@@ -63,6 +67,7 @@ def plan_exchange_history(ctx) -> None:
     if len(members) < 3 or not posts:
         return
     joined = {m.id: m.created_at for m in members}
+    writes_in = {m.id: m.locale or current_app.config["BABEL_DEFAULT_LOCALE"] for m in members}
     ids = [m.id for m in members]
     accounts = ensure_accounts(community.id, ids)
     start = now - timedelta(days=ctx.months * 30)
@@ -161,12 +166,14 @@ def plan_exchange_history(ctx) -> None:
             plan.events.append(("accepted", post.owner_id, moment, "", {}))
             if state in ("recorded", "disputed"):
                 recorded_at = moment + timedelta(hours=rng.randint(2, 30))
-                plan.row.update(recorded_minutes=plan.row["minutes"] + rng.choice([0, 0, 30, 60]),
+                more = rng.choice([30, 60, 120]) if state == "disputed" else rng.choice([0, 0, 30, 60])
+                plan.row.update(recorded_minutes=plan.row["minutes"] + more,
                                 recorded_at=recorded_at, auto_confirm_at=recorded_at + timedelta(
                                     days=community.exchange_auto_confirm_days))
                 plan.events.append(("recorded", provider, recorded_at, "", {"minutes": plan.row["recorded_minutes"]}))
             if state == "disputed":
-                plan.row.update(state="disputed", reason=rng.choice(DISPUTES), auto_confirm_at=None)
+                plan.row.update(state="disputed", auto_confirm_at=None, reason=dispute_text(
+                    plan.row["minutes"], plan.row["recorded_minutes"], writes_in[receiver]))
                 plan.events.append(("disputed", receiver, plan.row["recorded_at"] + timedelta(hours=5),
                                     plan.row["reason"], {}))
         if plan.row["state"] in ("proposed", "accepted", "disputed"):
@@ -176,6 +183,13 @@ def plan_exchange_history(ctx) -> None:
         plan.row["updated_at"] = max(e[2] for e in plan.events)
         plans.append(plan)
     ctx.steps["exchanges"] = plans
+
+
+def dispute_text(agreed: int, recorded: int, language: str) -> str:
+    """The receiver's words, saying the agreed and the recorded time as the exchange has them."""
+    with force_locale(language):
+        return DISPUTES.get(language, DISPUTES["nl"]).format(agreed=format_minutes(agreed),
+                                                             recorded=format_minutes(recorded))
 
 
 def write_exchange_history(ctx) -> None:
@@ -218,6 +232,7 @@ def write_exchange_history(ctx) -> None:
             receiver = next(m for m, role, _a in plan.parties if role == "receiver")
             thanks.append(dict(exchange_id=exchange_id, author_id=receiver, member_id=provider,
                                text=rng.choice(THANKS), created_at=plan.row["completed_at"] + timedelta(hours=5)))
+    notifications.sort(key=lambda row: row["created_at"])  # the newest has the highest id, as in real life
     for table, rows in ((Participant, participants), (Message, messages), (ThankYou, thanks),
                         (Notification, notifications)):
         for start in range(0, len(rows), 10_000):

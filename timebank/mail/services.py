@@ -10,7 +10,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 
 import click
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app, g, has_request_context, render_template
 from flask_babel import force_locale
 from sqlalchemy.exc import OperationalError
 
@@ -40,6 +40,8 @@ def queue_mail(to: Member | str, template: str, kind: str = "", *, address: str 
                             subject=subject.strip(), body_text=body.strip() + "\n", kind=kind or template)
     db.session.add(message)
     db.session.flush()
+    if current_app.config["DEV_OUTBOX"] and has_request_context():
+        g.setdefault("dev_outbox", []).append(message.id)  # printed once the request committed it
     return message
 
 

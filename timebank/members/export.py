@@ -96,7 +96,8 @@ def export_join_history(member: Member) -> list[dict]:
         "community": r.community.name, "state": r.state, "created_at": r.created_at,
         "confirmed_at": r.submitted_at, "decided_at": r.decided_at,
         "decided_by": r.decided_by.name if r.decided_by else None, "reason": r.reason,
-        "house_rules_accepted": r.house_rules,
+        "house_rules_accepted": r.house_rules, "why_i_join": r.motivation, "join_question": r.question,
+        "my_answer": r.answer,
     } for r in requests]
 
 

@@ -20,7 +20,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from timebank.db import db_int
 from timebank.members.passwords import MAX_LENGTH
-from timebank.members.services import BIO_MAX, NAME_MAX, REASON_MAX
+from timebank.members.services import BIO_MAX, MOTIVATION_MAX, NAME_MAX, REASON_MAX
 from timebank.web.fields import CHOOSE, REQUIRED, ChoiceField, RadioChoiceField, at_most, email_field
 
 
@@ -59,6 +59,9 @@ class RegisterForm(FlaskForm):
     email = email_field()
     password = new_password_field()
     locale = ChoiceField(_l("Language for the website and emails"))
+    motivation = TextAreaField(_l("Why do you want to join, and what could you offer your neighbours?"),
+                               validators=[at_most(MOTIVATION_MAX)])
+    answer = TextAreaField(_l("Your answer"), validators=[at_most(MOTIVATION_MAX)])
     accept_rules = BooleanField(_l("I have read the house rules and I accept them"))
 
 

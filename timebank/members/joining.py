@@ -1,8 +1,11 @@
 """Joining: registering and confirming the email address, the coordinators' decision on a join
 request, and members made by operators and coordinators (assisted members)."""
 
+import math
+
 import sqlalchemy as sa
 from flask import current_app, url_for
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from timebank.audit.services import record
@@ -17,6 +20,7 @@ from timebank.members.rules import (
     BIO_MAX,
     REASON_MAX,
     MemberError,
+    MemberErrors,
     _add_member,
     _email_taken,
     _ensure_email_free,
@@ -29,9 +33,47 @@ from timebank.members.rules import (
 from timebank.members.tokens import issue_token, use_token
 from timebank.text import clean_text
 
+# What an applicant writes about themselves, and their answer to the join question.
+MOTIVATION_MAX = 1000
+
+
+def join_problems(community: Community, *, name: str, email: str, password: str, accepted_rules: bool,
+                  answer: str = "", motivation: str = "") -> list[MemberError]:
+    """Every mistake in a join form at once, so nobody fixes them one try at a time. Says nothing
+    about whether the address has an account (see `register_member`)."""
+    problems = []
+    checks = [lambda: clean_name(name), lambda: clean_email(email),
+              lambda: check_new_password(password, name=" ".join((name or "").split()),
+                                         email=(email or "").strip().lower()),
+              lambda: clean_text(motivation, MOTIVATION_MAX, "motivation", refusal=MemberError),
+              lambda: clean_text(answer, MOTIVATION_MAX, "answer", refusal=MemberError)]
+    for check in checks:
+        try:
+            check()
+        except MemberError as problem:
+            problems.append(problem)
+    if _join_question(community) and not (answer or "").strip():
+        problems.append(MemberError(_l("Please answer the question of the neighbourhood."), "answer"))
+    if not accepted_rules:
+        problems.append(MemberError(_l("Please read the house rules and tick the box to accept them."),
+                                    "accept_rules"))
+    return problems
+
+
+def _join_question(community: Community) -> str:
+    """The join question as the applicant reads it (their language, else the fallback shown)."""
+    shown = community.text("join_question", str(get_locale() or ""), community_languages())
+    return shown.text if shown else ""
+
+
+def community_languages() -> list[str]:
+    """The languages a community text may fall back to, the default language first."""
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    return [default, *(code for code in current_app.config["LANGUAGES"] if code != default)]
+
 
 def register_member(community: Community | None, *, name: str, email: str, password: str, locale: str | None,
-                    accepted_rules: bool) -> Member | None:
+                    accepted_rules: bool, motivation: str = "", answer: str = "") -> Member | None:
     """A resident asks to join: a pending member, a join request and a confirmation email.
 
     Order: (1) register, (2) confirm the email address with the emailed link, then (3) an
@@ -43,17 +85,23 @@ def register_member(community: Community | None, *, name: str, email: str, passw
     never tells a stranger whether someone is a member."""
     if community is None:
         raise MemberError(_l("We do not know this neighbourhood. Please choose one from the list."), "community")
+    problems = join_problems(community, name=name, email=email, password=password, accepted_rules=accepted_rules,
+                             answer=answer, motivation=motivation)
+    if problems:
+        raise MemberErrors(problems)
     name = clean_name(name)
     email = clean_email(email)
-    check_new_password(password, name=name, email=email)
-    if not accepted_rules:
-        raise MemberError(_l("Please read the house rules and tick the box to accept them."), "accept_rules")
     if _email_taken(email):
         _tell_address_taken(email)
         return None
     member = _add_member(Member(community_id=community.id, name=name, email=email, status="pending",
                                 password_hash=hash_password(password), locale=locale))
-    db.session.add(JoinRequest(member_id=member.id, community_id=community.id, house_rules=community.house_rules))
+    locale_now = str(get_locale() or "")
+    rules = community.text("house_rules", locale_now, community_languages())
+    question = _join_question(community)
+    db.session.add(JoinRequest(member_id=member.id, community_id=community.id, house_rules=rules.text if rules else "",
+                               motivation=(motivation or "").strip(), question=question,
+                               answer=(answer or "").strip() if question else ""))
     record("member.registered", actor=member, subject=member)
     send_confirmation(member)
     return member
@@ -127,6 +175,20 @@ def decide_join_request(request: JoinRequest, *, actor: Member, approve: bool, r
                        approved=approve, reason=reason, community=request.community)
     db.session.flush()
     return request
+
+
+def usual_wait_days(community_id: int, *, recent: int = 20, default: int = 7) -> int:
+    """Roughly how long an applicant waits: the middle of the community's last decisions, in whole
+    days (at least one), or `default` before there are any."""
+    decided = db.session.execute(
+        sa.select(JoinRequest.submitted_at, JoinRequest.decided_at)
+        .where(JoinRequest.community_id == community_id, JoinRequest.decided_by_id.is_not(None),
+               JoinRequest.submitted_at.is_not(None), JoinRequest.decided_at.is_not(None))
+        .order_by(JoinRequest.decided_at.desc()).limit(recent)).all()
+    if not decided:
+        return default
+    waits = sorted((done - asked).total_seconds() for asked, done in decided)
+    return max(1, math.ceil(waits[len(waits) // 2] / 86400))
 
 
 def waiting_join_requests(community_id: int) -> list[JoinRequest]:

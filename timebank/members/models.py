@@ -58,6 +58,8 @@ class Member(UserMixin, db.Model):
     # market: the opt-in digest of new requests that match one's skills or offers.
     market_digest: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     market_digest_sent_until: Mapped[datetime | None]
+    # The first-steps card on the home page: the steps done ({"offer": true, …}) or {"dismissed": true}.
+    first_steps: Mapped[dict] = mapped_column(sa.JSON, default=dict, server_default="{}")
     # notifications: email about each event right away, in one daily digest, or not at all.
     notify_email: Mapped[str] = mapped_column(sa.String(12), default="immediately", server_default="immediately")
     notify_digest_sent_at: Mapped[datetime | None]
@@ -133,6 +135,11 @@ class JoinRequest(db.Model):
     state: Mapped[str] = mapped_column(sa.String(12), default="unconfirmed", index=True)
     # The house rules as the applicant saw and accepted them.
     house_rules: Mapped[str] = mapped_column(sa.Text, default="")
+    # In the applicant's words, for the coordinators who decide: why they join, what they offer;
+    # and the community's join question as it was asked, with their answer.
+    motivation: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    question: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
+    answer: Mapped[str] = mapped_column(sa.Text, default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     submitted_at: Mapped[datetime | None]
     decided_at: Mapped[datetime | None]

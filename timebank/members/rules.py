@@ -54,6 +54,15 @@ class MemberError(DomainError):
     """Something asked of a member service cannot be done; `field` names the form field at fault."""
 
 
+class MemberErrors(MemberError):
+    """Several refusals at once (a join form with three mistakes names all three); each keeps
+    its own field."""
+
+    def __init__(self, refusals: list[MemberError]):
+        super().__init__(refusals[0].message, refusals[0].field)
+        self.refusals = refusals
+
+
 class WrongPassword(MemberError):
     """The password typed to confirm a change is not the member's; counts as a failed login."""
 

@@ -13,15 +13,20 @@ from timebank.members.email_change import (
     undo_email_change,
 )
 from timebank.members.erasure import ERASERS, erase_member, register_eraser, request_erasure
+from timebank.members.first_steps import first_steps, put_first_steps_away, understood_hours
 from timebank.members.joining import (
+    MOTIVATION_MAX,
+    community_languages,
     confirm_email,
     create_member,
     decide_join_request,
+    join_problems,
     pending_join_request,
     register_assisted_member,
     register_member,
     resend_confirmation,
     send_confirmation,
+    usual_wait_days,
     waiting_join_requests,
 )
 from timebank.members.profiles import directory, done_for, update_privacy, update_profile
@@ -33,6 +38,7 @@ from timebank.members.rules import (
     REASON_MAX,
     UNSAFE_IN_NAMES,
     MemberError,
+    MemberErrors,
     NotAllowed,
     WrongPassword,
     check_new_password,
@@ -53,8 +59,10 @@ from timebank.members.sessions import (
 
 __all__ = [
     "ERASERS",
-    "NAME_MAX", "BIO_MAX", "REASON_MAX", "UNSAFE_IN_NAMES", "PHONE_RE", "AUDIT_LABELS", "MemberError",
+    "NAME_MAX", "BIO_MAX", "REASON_MAX", "UNSAFE_IN_NAMES", "PHONE_RE", "AUDIT_LABELS", "MemberError", "MemberErrors",
     "WrongPassword", "NotAllowed", "clean_name", "clean_email", "check_new_password", "coordinators_of",
+    "first_steps", "put_first_steps_away", "understood_hours",
+    "MOTIVATION_MAX", "community_languages", "join_problems", "usual_wait_days",
     "register_member", "send_confirmation", "resend_confirmation", "pending_join_request", "confirm_email",
     "decide_join_request", "waiting_join_requests", "create_member", "register_assisted_member",
     "update_profile", "update_privacy", "directory", "done_for", "start_session", "end_session",

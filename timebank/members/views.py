@@ -10,6 +10,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from timebank.audit.models import AuditEvent
 from timebank.audit.services import action_label
 from timebank.communities.models import Community
+from timebank.communities.services import default_community
 from timebank.db import db_int
 from timebank.errors import DomainError
 from timebank.extensions import db, limiter, login_manager
@@ -28,18 +29,24 @@ from timebank.members.models import Member
 from timebank.members.passwords import hash_password, needs_rehash, verify_password
 from timebank.members.services import (
     MemberError,
+    community_languages,
     confirm_email,
     confirm_email_change,
     directory,
     end_session,
+    first_steps,
+    join_problems,
     member_of_session,
     pending_join_request,
+    put_first_steps_away,
     register_member,
     request_password_reset,
     resend_confirmation,
     reset_password,
     start_session,
+    understood_hours,
     undo_email_change,
+    usual_wait_days,
 )
 from timebank.members.sign_in_log import log_sign_in
 from timebank.members.tokens import TokenError, check_token
@@ -69,6 +76,7 @@ def inject_acting():
 
 
 bp.add_app_template_filter(action_label, "action_label")
+bp.add_app_template_global(first_steps, "first_steps")
 
 STATUS_LABELS = {"pending": _l("waiting to join"), "active": _l("active"), "suspended": _l("paused"),
                  "rejected": _l("not accepted"), "erased": _l("erased")}
@@ -175,14 +183,32 @@ def join(slug: str):
     if request.method == "GET":
         form.locale.data = request.accept_languages.best_match(current_app.config["LANGUAGES"]) or \
             current_app.config["BABEL_DEFAULT_LOCALE"]
-    if form.validate_on_submit():
-        if submit(lambda: register_member(
+    if form.is_submitted():
+        valid = form.validate()
+        if not valid:
+            _show_join_problems(community, form)
+        elif submit(lambda: register_member(
                 community, name=form.name.data, email=form.email.data, password=form.password.data,
-                locale=form.locale.data, accepted_rules=form.accept_rules.data), form):
+                locale=form.locale.data, accepted_rules=form.accept_rules.data, motivation=form.motivation.data,
+                answer=form.answer.data), form):
             # The same answer whether or not the address has an account already (see register_member).
             session[JOIN_EMAIL_KEY] = form.email.data.strip().lower()
             return redirect(url_for("members.join_sent"))
-    return render_template("members/join.html", form=form, community=community)
+    locale, fallbacks = str(get_locale()), community_languages()
+    return render_template("members/join.html", form=form, community=community,
+                           rules=community.text("house_rules", locale, fallbacks),
+                           question=community.text("join_question", locale, fallbacks))
+
+
+def _show_join_problems(community: Community, form: RegisterForm) -> None:
+    """The form's own checks failed: add the services' findings on the other fields, so every
+    mistake shows at once."""
+    for problem in join_problems(community, name=form.name.data, email=form.email.data,
+                                 password=form.password.data, accepted_rules=form.accept_rules.data,
+                                 answer=form.answer.data, motivation=form.motivation.data):
+        target = getattr(form, problem.field or "", None)
+        if target is not None and not target.errors:
+            target.errors = [*target.errors, str(problem)]
 
 
 @bp.route("/join/sent")
@@ -207,7 +233,9 @@ def join_status():
             sa.select(AuditEvent).where(AuditEvent.action == "member.suspended", AuditEvent.subject_type == "members",
                                         AuditEvent.subject_id == member.id).order_by(AuditEvent.id.desc()).limit(1))
     return render_template("members/join_status.html", member=member, join_request=request_,
-                           suspension=suspension, hours=current_app.config["CONFIRM_LINK_HOURS"])
+                           suspension=suspension, hours=current_app.config["CONFIRM_LINK_HOURS"],
+                           wait_days=usual_wait_days(member.community_id),
+                           contact=member.community.text("contact", str(get_locale()), community_languages()))
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -333,3 +361,29 @@ def profile(member_id: int):
         abort(404)
     return render_template("members/profile.html", member=member)
 
+
+
+# A newcomer's first steps, and how hours work
+
+
+@bp.route("/hours")
+def hours():
+    """How hours work, with this neighbourhood's own rules; for visitors too."""
+    community = current_user.community if current_user.is_authenticated else default_community()
+    return render_template("members/hours.html", community=community)
+
+
+@bp.route("/hours/understood", methods=["POST"])
+@login_required
+def hours_understood():
+    submit(lambda: understood_hours(current_user))
+    flash(_("Good! One step less on your list."), "success")
+    return redirect(url_for("core.index"))
+
+
+@bp.route("/welcome/away", methods=["POST"])
+@login_required
+def first_steps_away():
+    submit(lambda: put_first_steps_away(current_user))
+    flash(_("The first steps are put away. \"How hours work\" stays at the bottom of every page."), "info")
+    return redirect(url_for("core.index"))

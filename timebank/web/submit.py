@@ -48,7 +48,12 @@ def submit(call: Callable[[], Any], form=None, *, fields: Fields | None = None,
 
 
 def show_refusal(refusal: DomainError, form=None, fields: Fields | None = None) -> None:
-    """Put the refusal next to the field it is about, else at the top of the page."""
+    """Put the refusal next to the field it is about, else at the top of the page; a refusal that
+    carries several (`refusals`) shows each of them."""
+    for each in getattr(refusal, "refusals", None) or ():
+        show_refusal(each, form, fields)
+    if getattr(refusal, "refusals", None):
+        return
     target = _field_for(refusal, form, fields or {})
     if target is not None:
         target.errors = [*target.errors, str(refusal)]
