@@ -7,7 +7,7 @@ PORT ?= 5000
 TRANSLATIONS := timebank/translations
 PYTEST_ARGS ?=
 
-.PHONY: run test install system-packages translations messages constraints clean
+.PHONY: run test install system-packages translations messages constraints clean format
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed; set PYTHON=/path/to/python3.11")'
@@ -47,6 +47,10 @@ messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output --width 100 \
 		-o $(TRANSLATIONS)/messages.pot .
 	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-fuzzy-matching --ignore-obsolete --width 100
+
+# For developers: lay the code out as ruff does (config in pyproject.toml); .ci/run checks it.
+format: install
+	$(BIN)/ruff format .
 
 # For developers, after changing a dependency in pyproject.toml: pin what it pulls in as well.
 constraints:

@@ -122,3 +122,24 @@ def test_no_serious_accessibility_problems(app, live_url, browser, make_member, 
             found += violations_on(phone, f"{path} as {phone.who}")
         phone.context.close()
     assert not found, "\n".join(found)
+
+
+@pytest.mark.parametrize("font", ["DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono", "DejaVu Sans Condensed",
+                                  "DejaVu Sans Light", "no such font"])
+@pytest.mark.parametrize("width", [320, 360, 414])
+def test_login_after_a_wrong_password_in_any_font(live_url, browser, make_member, font, width):
+    """The button and the links under the login form are targets of 44 px whatever the font. The
+    links were as high as their text and passed axe's target-size only through the space around
+    them, which depends on how the font wraps them: the check once failed here in a fresh clone."""
+    _live_app, base = live_url
+    fatima = make_member("Fatima")
+    phone = Phone(browser, base, "visitor", width=width, javascript=True)
+    phone.context.add_init_script(AXE)
+    phone.log_in(fatima.email, password="not her password")
+    assert phone.page.locator(".field-errors").count() == 1
+    phone.page.evaluate("font => document.body.style.setProperty('font-family', `'${font}'`, 'important')", font)
+    assert phone.page.evaluate("() => getComputedStyle(document.body).fontFamily") == f'"{font}"'
+    heights = phone.page.evaluate("() => Array.from(document.querySelectorAll('main a, main button'),"
+                                  " target => target.getBoundingClientRect().height)")
+    assert len(heights) == 4 and min(heights) >= 44, heights
+    assert not violations_on(phone, f"/login with a wrong password in {font} at {width} px")

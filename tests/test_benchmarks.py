@@ -5,6 +5,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
+
 from .conftest import ON_POSTGRES, POSTGRES_URL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,3 +31,23 @@ def test_statistics_benchmark_runs_at_a_tiny_size(tmp_path):
                             capture_output=True, text=True, timeout=300)
     assert result.returncode in (0, 2), result.stderr[-2000:]
     assert "10,000 postings" in result.stdout and "Ratio 10,000 / 1,000 postings" in result.stdout
+
+
+@pytest.mark.skipif(not ON_POSTGRES, reason="the scale benchmark is for PostgreSQL: the suite's PostgreSQL run has it")
+def test_scale_benchmark_runs_at_a_tiny_size():
+    """In a database of its own next to the suite's (the benchmark empties it): many communities
+    against one, every page answered and `ledger verify` passing on both."""
+    url = sa.make_url(POSTGRES_URL)
+    scale_db = f"{url.database}_scale"
+    with sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT").connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{scale_db}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{scale_db}"')
+    result = subprocess.run(
+        [sys.executable, "benchmarks/scale.py", "--tiny", "--postgres",
+         url.set(database=scale_db).render_as_string(hide_password=False)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode in (0, 2), result.stderr[-2000:]
+    assert "- small: 1 communities, 30 members, 3,000 postings" in result.stdout
+    assert "- large: 3 communities, 300 members, 20,000 postings" in result.stdout
+    assert "3 communities, 20,000 postings verified one community at a time" in result.stdout
+    assert result.stdout.count("| page /") == 5 and "| verify, peak memory kB |" in result.stdout

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from timebank.communities.models import Community
 from timebank.communities.services import create_community
 from timebank.db import utcnow
 from timebank.demo.seed import seed
@@ -126,6 +127,13 @@ def test_verify_finds_each_kind_of_damage_and_exits_non_zero(app, runner, histor
     for name in broken:
         rule = next(rule for check, rule, _sql in CHECKS if check == name)
         assert f"- {name}: expected that {rule}" in result.output
+    # Checked one community at a time, the same damage is found, in the community it was done in.
+    with app.app_context():
+        found = {community.slug: {problem.check for problem in verify(community.id).problems}
+                 for community in db.session.scalars(sa.select(Community))}
+    assert found.pop("buurt") == broken and not any(found.values())
+    result = runner.invoke(args=["ledger", "verify", "--per-community", "--quiet"])
+    assert result.exit_code == 1 and "buurt: Ledger BROKEN" in result.output and not result.stderr
 
 
 def test_export_writes_every_posting_and_defuses_formulas(app, runner, history, tmp_path):

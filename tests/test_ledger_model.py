@@ -134,8 +134,11 @@ class LedgerMachine(RuleBasedStateMachine):
             expected = InvalidTransaction
         else:
             expected = self._refusal({source: -minutes, target: minutes})
-        call = lambda: ledger.transfer(self.accounts[source], self.accounts[target], minutes, kind="gift",  # noqa: E731
-                                       actor=None, memo=memo, idempotency_key=key)
+
+        def call():
+            return ledger.transfer(self.accounts[source], self.accounts[target], minutes, kind="gift",
+                                   actor=None, memo=memo, idempotency_key=key)
+
         if expected is None:
             txn = call()
             db.session.commit()
@@ -209,8 +212,10 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(data=st.data(), status=st.sampled_from(["open", "suspended", "closed"]))
     def change_status(self, data, status):
         account_id = data.draw(st.sampled_from(sorted(self.accounts)), label="account")
-        call = lambda: ledger.set_status(self.accounts[account_id], status, actor=self.coordinator,  # noqa: E731
-                                         reason="model")
+
+        def call():
+            return ledger.set_status(self.accounts[account_id], status, actor=self.coordinator, reason="model")
+
         if status == "closed" and self.balances[account_id] != 0:
             with pytest.raises(InvalidTransaction):
                 call()

@@ -10,23 +10,21 @@ from timebank.backup.archive import BackupError, backup_dir, create, found, prun
 from timebank.backup.restore import restore
 from timebank.config import normalise_database_url
 from timebank.errors import StartupError
+from timebank.progress import Progress, quiet_option
 from timebank.startup import require_current_database
 
 backup_cli = AppGroup("backup", help="Back up and restore the database and the uploaded photos.")
 
 
-def _say(message: str) -> None:
-    click.echo(f"… {message}", err=True)
-
-
 @backup_cli.command("create")
 @click.argument("path", required=False, type=click.Path(path_type=Path))
-def create_command(path: Path | None) -> None:
+@quiet_option
+def create_command(path: Path | None, quiet: bool) -> None:
     """Write one file with the database, the photos and a manifest (into BACKUP_DIR when no PATH
     is given). Safe while the app runs."""
     require_current_database(current_app)
     try:
-        written, manifest = create(path, progress=_say)
+        written, manifest = create(path, progress=Progress(quiet))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     counts = manifest["row_counts"]
@@ -41,7 +39,8 @@ def create_command(path: Path | None) -> None:
               help="Restore into this database instead of the app's (e.g. postgresql+psycopg://… to move "
                    "from SQLite to PostgreSQL).")
 @click.option("--force", is_flag=True, help="Replace a database that has members, posts or hours.")
-def restore_command(path: Path, into: str | None, force: bool) -> None:
+@quiet_option
+def restore_command(path: Path, into: str | None, force: bool, quiet: bool) -> None:
     """Restore a backup, check the ledger and compare the result with the backup's manifest.
     Stop the app first."""
     from timebank import create_app
@@ -51,7 +50,7 @@ def restore_command(path: Path, into: str | None, force: bool) -> None:
         if into:
             target = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(into),
                                  "SECRET_KEY": current_app.config["SECRET_KEY"]})
-        outcome = restore(path, target, force=force, progress=_say)
+        outcome = restore(path, target, force=force, progress=Progress(quiet))
     except (BackupError, StartupError) as exc:
         raise click.ClickException(getattr(exc, "message", str(exc))) from None
     for line in outcome.ledger.lines():

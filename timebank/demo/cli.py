@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 from timebank.demo import names
 from timebank.demo.seed import is_seeded, seed
 from timebank.extensions import db
+from timebank.progress import Progress, quiet_option
 
 demo_cli = AppGroup("demo", help="The demo neighbourhood.")
 
@@ -17,21 +18,18 @@ demo_cli = AppGroup("demo", help="The demo neighbourhood.")
 @click.option("--seed", "seed_value", default=1, show_default=True,
               help="Random seed; the same seed gives the same data.")
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database has members already.")
-def seed_command(members: int, months: int, seed_value: int, if_empty: bool) -> None:
+@quiet_option
+def seed_command(members: int, months: int, seed_value: int, if_empty: bool, quiet: bool) -> None:
     """Fill the default community with believable demo data."""
     if is_seeded():
         if not if_empty:
             raise click.ClickException("the database has members already; seed an empty database")
     else:
-        started = time.monotonic()
-
-        def step(name: str) -> None:
-            click.echo(f"… {name} ({time.monotonic() - started:.1f} s)", err=True)
-
-        seed(members=members, months=months, seed=seed_value, progress=step)
-        step("saving")
+        progress = Progress(quiet)
+        seed(members=members, months=months, seed=seed_value, progress=progress)
+        progress("saving")
         db.session.commit()
-        seconds = time.monotonic() - started
+        seconds = time.monotonic() - progress.started
         click.echo(f"Demo neighbourhood ready: {members} members, {months} months ({seconds:.1f} s).")
     click.echo(f"Demo logins (password: {names.DEMO_PASSWORD}):")
     for email, name, role, is_admin in names.DEMO_PEOPLE:

@@ -117,5 +117,7 @@ class Posting(db.Model):
     __table_args__ = (
         sa.UniqueConstraint("transaction_id", "account_id"),
         sa.CheckConstraint(sa.text("amount <> 0"), name="amount"),
-        sa.Index("ix_ledger_postings_account_id_id", "account_id", "id"),
+        # Covering on PostgreSQL: an account's postings are read from the index alone (migration 0205_ops).
+        sa.Index("ix_ledger_postings_account_id_id", "account_id", "id",
+                 postgresql_include=["transaction_id", "amount", "balance_after", "bound"]),
     )

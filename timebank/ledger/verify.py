@@ -11,45 +11,49 @@ from timebank.extensions import db
 EXAMPLES = 10
 
 # (name, what must hold, SQL returning the offending rows). Plain SQL that both databases run.
+# (name, what must hold, SQL returning the offending rows). Plain SQL that both databases run.
+# {postings}, {transactions} and {accounts} are the rows being checked: the whole tables, or one
+# community's share (SCOPES); the other side of a join is always the whole table, so a posting
+# that points into another community is found from either side.
 CHECKS = [
     ("postings_per_transaction", "every transaction has at least two postings",
      """SELECT t.id AS transaction_id, COUNT(p.id) AS postings
-        FROM ledger_transactions t LEFT JOIN ledger_postings p ON p.transaction_id = t.id
+        FROM {transactions} AS t LEFT JOIN ledger_postings p ON p.transaction_id = t.id
         GROUP BY t.id HAVING COUNT(p.id) < 2"""),
     ("transaction_sum", "the postings of every transaction sum to zero",
-     """SELECT transaction_id, SUM(amount) AS total FROM ledger_postings
+     """SELECT transaction_id, SUM(amount) AS total FROM {postings} AS p
         GROUP BY transaction_id HAVING SUM(amount) <> 0"""),
     ("nonzero_amount", "no posting has an amount of zero",
-     "SELECT id AS posting_id FROM ledger_postings WHERE amount = 0"),
+     "SELECT id AS posting_id FROM {postings} AS p WHERE amount = 0"),
     ("global_sum", "all balances of a community add up to zero",
-     """SELECT community_id, SUM(balance) AS total FROM ledger_accounts
+     """SELECT community_id, SUM(balance) AS total FROM {accounts} AS a
         GROUP BY community_id HAVING SUM(balance) <> 0"""),
     ("journal_sum", "all postings ever made add up to zero",
-     "SELECT SUM(amount) AS total FROM ledger_postings HAVING SUM(amount) <> 0"),
+     "SELECT SUM(amount) AS total FROM {postings} AS p HAVING SUM(amount) <> 0"),
     ("cached_balance", "every account's cached balance equals the sum of its postings",
      """SELECT a.id AS account_id, a.balance AS cached, COALESCE(SUM(p.amount), 0) AS summed
-        FROM ledger_accounts a LEFT JOIN ledger_postings p ON p.account_id = a.id
+        FROM {accounts} AS a LEFT JOIN ledger_postings p ON p.account_id = a.id
         GROUP BY a.id, a.balance HAVING a.balance <> COALESCE(SUM(p.amount), 0)"""),
     ("balance_after_chain", "every posting's balance-after is the previous one plus its amount",
      """SELECT posting_id, account_id, previous, amount, balance_after FROM (
             SELECT id AS posting_id, account_id, amount, balance_after,
                    LAG(balance_after, 1, 0) OVER (PARTITION BY account_id ORDER BY id) AS previous
-            FROM ledger_postings) chain
+            FROM {postings} AS p) chain
         WHERE balance_after <> previous + amount"""),
     ("limits", "no checked posting went past the floor or ceiling it was checked against",
-     """SELECT id AS posting_id, account_id, amount, balance_after, bound FROM ledger_postings
+     """SELECT id AS posting_id, account_id, amount, balance_after, bound FROM {postings} AS p
         WHERE bound IS NOT NULL
           AND ((amount < 0 AND balance_after < bound) OR (amount > 0 AND balance_after > bound))"""),
     ("same_community", "every posting's account belongs to the transaction's community",
      """SELECT p.id AS posting_id, p.transaction_id, p.account_id
-        FROM ledger_postings p JOIN ledger_transactions t ON t.id = p.transaction_id
+        FROM {postings} AS p JOIN ledger_transactions t ON t.id = p.transaction_id
         JOIN ledger_accounts a ON a.id = p.account_id WHERE a.community_id <> t.community_id"""),
     ("orphans", "every posting belongs to an existing transaction and account",
-     """SELECT p.id AS posting_id FROM ledger_postings p
+     """SELECT p.id AS posting_id FROM {postings} AS p
         LEFT JOIN ledger_transactions t ON t.id = p.transaction_id
         LEFT JOIN ledger_accounts a ON a.id = p.account_id WHERE t.id IS NULL OR a.id IS NULL"""),
     ("reversal_mirrors_original", "every reversal swaps exactly the postings of the transaction it undoes",
-     """SELECT r.id AS reversal_id, r.reverses_id FROM ledger_transactions r
+     """SELECT r.id AS reversal_id, r.reverses_id FROM {transactions} AS r
         JOIN ledger_postings rp ON rp.transaction_id = r.id
         LEFT JOIN ledger_postings op ON op.transaction_id = r.reverses_id AND op.account_id = rp.account_id
         WHERE r.reverses_id IS NOT NULL
@@ -57,16 +61,50 @@ CHECKS = [
         HAVING SUM(CASE WHEN op.amount = -rp.amount THEN 0 ELSE 1 END) > 0
             OR COUNT(rp.id) <> (SELECT COUNT(*) FROM ledger_postings o WHERE o.transaction_id = r.reverses_id)"""),
     ("reversal_kind", "only reversals point at another transaction, and never at a reversal",
-     """SELECT r.id AS transaction_id FROM ledger_transactions r
+     """SELECT r.id AS transaction_id FROM {transactions} AS r
         LEFT JOIN ledger_transactions o ON o.id = r.reverses_id
         WHERE (r.kind = 'reversal') <> (r.reverses_id IS NOT NULL) OR o.kind = 'reversal'"""),
     ("closed_accounts", "closed accounts hold no hours",
-     "SELECT id AS account_id, balance FROM ledger_accounts WHERE status = 'closed' AND balance <> 0"),
+     "SELECT id AS account_id, balance FROM {accounts} AS a WHERE status = 'closed' AND balance <> 0"),
     ("pots", "every pot is a member's own account of its community and never below zero",
-     """SELECT a.id AS account_id, a.balance FROM ledger_accounts a LEFT JOIN pots p ON p.account_id = a.id
+     """SELECT a.id AS account_id, a.balance FROM {accounts} AS a LEFT JOIN pots p ON p.account_id = a.id
         WHERE a.kind = 'pot' AND (p.id IS NULL OR p.member_id <> a.member_id
                                   OR p.community_id <> a.community_id OR a.balance < 0)"""),
 ]
+
+# For one community, the checks that look across to the whole tables ask about each of its rows
+# through an index instead: a join would read every community's rows to check one community's.
+# The same rules; only how the database finds the rows differs.
+ONE_COMMUNITY = {
+    "postings_per_transaction":
+        """SELECT transaction_id, postings FROM (
+               SELECT t.id AS transaction_id,
+                      (SELECT COUNT(*) FROM ledger_postings p WHERE p.transaction_id = t.id) AS postings
+               FROM {transactions} AS t) counted
+           WHERE postings < 2""",
+    "same_community":
+        """SELECT p.id AS posting_id, p.transaction_id, p.account_id FROM {postings} AS p
+           WHERE (SELECT t.community_id FROM ledger_transactions t WHERE t.id = p.transaction_id) <> :community""",
+    "orphans":  # the account exists: these postings were found through it
+        """SELECT p.id AS posting_id FROM {postings} AS p
+           WHERE (SELECT COUNT(*) FROM ledger_transactions t WHERE t.id = p.transaction_id) = 0""",
+    "reversal_kind":
+        """SELECT r.id AS transaction_id FROM {transactions} AS r
+           WHERE (r.kind = 'reversal') <> (r.reverses_id IS NOT NULL)
+              OR (SELECT o.kind FROM ledger_transactions o WHERE o.id = r.reverses_id) = 'reversal'""",
+}
+
+# What {postings}, {transactions} and {accounts} stand for. One community's postings are those on
+# its accounts (found through the index on account_id), so checking it reads only its own rows.
+SCOPES = {
+    "all": {"postings": "ledger_postings", "transactions": "ledger_transactions", "accounts": "ledger_accounts"},
+    "community": {
+        "postings": """(SELECT * FROM ledger_postings WHERE account_id IN
+                        (SELECT id FROM ledger_accounts WHERE community_id = :community))""",
+        "transactions": "(SELECT * FROM ledger_transactions WHERE community_id = :community)",
+        "accounts": "(SELECT * FROM ledger_accounts WHERE community_id = :community)",
+    },
+}
 
 
 @dataclass
@@ -98,22 +136,35 @@ class Report:
         return lines
 
 
-TOTALS = {"accounts": "ledger_accounts", "transactions": "ledger_transactions", "postings": "ledger_postings"}
-
-# Every count in one round trip; the offending rows are fetched only for the checks that fail.
-# Built from the constants above only, never from input.
-COUNTS = " UNION ALL ".join(
-    [f"SELECT '{name}' AS name, COUNT(*) AS n FROM {table}" for name, table in TOTALS.items()]  # nosec B608
-    + [f"SELECT '{name}' AS name, COUNT(*) AS n FROM ({sql}) AS {name}" for name, _rule, sql in CHECKS])  # nosec B608
+TOTALS = ("accounts", "transactions", "postings")
 
 
-def verify() -> Report:
-    """Run every check on the whole ledger."""
+def _queries(scope: str) -> tuple[str, dict[str, str]]:
+    """The one query that counts everything, and each check's SQL, for a scope. Built from the
+    constants above only, never from input (the community is a bound parameter)."""
+    tables = SCOPES[scope]
+    own = ONE_COMMUNITY if scope == "community" else {}
+    checks = {name: own.get(name, sql).format(**tables) for name, _rule, sql in CHECKS}
+    counts = " UNION ALL ".join(
+        [f"SELECT '{name}' AS name, COUNT(*) AS n FROM {tables[name]} AS {name}" for name in TOTALS]  # nosec B608
+        + [f"SELECT '{name}' AS name, COUNT(*) AS n FROM ({sql}) AS {name}" for name, sql in checks.items()])  # nosec B608
+    return counts, checks
+
+
+QUERIES = {scope: _queries(scope) for scope in SCOPES}
+
+
+def verify(community_id: int | None = None) -> Report:
+    """Run every check on the whole ledger, or on one community's accounts, transactions and
+    postings. Every count comes back in one round trip; the offending rows are fetched only for the
+    checks that fail, at most EXAMPLES of each, so memory stays flat however large the ledger."""
+    scope, params = ("all", {}) if community_id is None else ("community", {"community": community_id})
+    counts_sql, checks = QUERIES[scope]
     conn = db.session.connection()
-    counts = dict(conn.exec_driver_sql(COUNTS).all())
+    counts = dict(conn.execute(sa.text(counts_sql), params).all())
     report = Report(totals={name: counts[name] for name in TOTALS})
-    for name, rule, sql in CHECKS:
+    for name, rule, _sql in CHECKS:
         if counts[name]:
-            rows = conn.execute(sa.text(sql)).mappings().fetchmany(EXAMPLES)
+            rows = conn.execute(sa.text(checks[name]), params).mappings().fetchmany(EXAMPLES)
             report.problems.append(Problem(name, rule, counts[name], [dict(row) for row in rows]))
     return report

@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from timebank.communities.models import Community
 from timebank.extensions import db
+from timebank.progress import Progress, quiet_option
 from timebank.stats import report, rollup
 from timebank.stats.indicators import InvalidPeriod, check_period
 
@@ -41,7 +42,8 @@ def check_command() -> None:
 @click.option("--to", "end", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Last day, YYYY-MM-DD.")
 @click.option("--lang", default=None, help="nl or en (default: the installation's language).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="report.pdf, .html or .csv")
-def report_command(slug: str, start, end, lang: str | None, output: str) -> None:
+@quiet_option
+def report_command(slug: str, start, end, lang: str | None, output: str, quiet: bool) -> None:
     """Write the municipality report of one community over one period; the format follows the file's extension."""
     fmt = Path(output).suffix.lower().lstrip(".")
     if fmt not in report.FORMATS:
@@ -55,5 +57,7 @@ def report_command(slug: str, start, end, lang: str | None, output: str) -> None
     except InvalidPeriod:
         raise click.UsageError("--from must be on or before --to, at most ten years apart.") from None
     locale = lang or current_app.config.get("BABEL_DEFAULT_LOCALE", "nl")
-    Path(output).write_bytes(report.render(community, start, end, fmt, locale))
+    progress = Progress(quiet)
+    Path(output).write_bytes(report.render(community, start, end, fmt, locale, progress))
+    progress("done")
     click.echo(f"Wrote {output}: {community.name}, {start} to {end}.")

@@ -3,6 +3,7 @@ as printable HTML, PDF (WeasyPrint) and CSV. Aggregates only: no member's name i
 (category names are the only names, and they are the community's own words)."""
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -40,15 +41,19 @@ def context(community: Community, start, end, locale: str) -> dict:
                 month_name=present.month_name, say=present.say)
 
 
-def render(community: Community, start, end, fmt: str, locale: str) -> bytes:
-    """The report in `fmt` (html, pdf or csv) and `locale`."""
+def render(community: Community, start, end, fmt: str, locale: str,
+           progress: Callable[[str], None] = lambda _: None) -> bytes:
+    """The report in `fmt` (html, pdf or csv) and `locale`; `progress` hears each step (a PDF takes
+    seconds)."""
     with force_locale(locale):
+        progress("computing the figures")
         if fmt == "csv":
             return ("\ufeff" + _csv(community, start, end, locale)).encode()
         html = render_template("stats/report.html", for_pdf=fmt == "pdf", lang=locale,
                                **context(community, start, end, locale))
         if fmt == "html":
             return html.encode()
+        progress("drawing the PDF")
         return _pdf(html)
 
 
