@@ -4,6 +4,7 @@ request, and members made by operators and coordinators (assisted members)."""
 import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from timebank.audit.services import record
 from timebank.communities.models import Area, Community
@@ -132,7 +133,7 @@ def decide_join_request(request: JoinRequest, *, actor: Member, approve: bool, r
 def waiting_join_requests(community_id: int) -> list[JoinRequest]:
     return list(db.session.scalars(
         sa.select(JoinRequest).where(JoinRequest.community_id == community_id, JoinRequest.state == "waiting")
-        .order_by(JoinRequest.submitted_at, JoinRequest.id)))
+        .options(joinedload(JoinRequest.member)).order_by(JoinRequest.submitted_at, JoinRequest.id)))
 
 
 def create_member(community: Community, *, email: str, name: str, password: str, role: str = "member",
