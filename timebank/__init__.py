@@ -20,6 +20,7 @@ from timebank.permissions import register_permissions
 from timebank.security import register_input_guard, register_security_headers
 from timebank.startup import require_current_database, require_reachable_database
 from timebank.web.filters import register_filters
+from timebank.web.static import register_static_versions
 
 SQLITE_ATTEMPTS = 3
 
@@ -39,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_commands(app)
     register_i18n(app)
     register_filters(app)
+    register_static_versions(app)
     register_permissions(app)
     register_hooks()
     register_security_headers(app)
