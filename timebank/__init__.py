@@ -21,6 +21,7 @@ from timebank.security import register_input_guard, register_security_headers
 from timebank.startup import require_current_database, require_reachable_database
 from timebank.web.filters import register_filters
 from timebank.web.static import register_static_versions
+from timebank.web.templating import register_bound_gettext
 
 SQLITE_ATTEMPTS = 3
 
@@ -41,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_i18n(app)
     register_filters(app)
     register_static_versions(app)
+    register_bound_gettext(app)
     register_permissions(app)
     register_hooks()
     register_security_headers(app)
