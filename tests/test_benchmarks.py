@@ -51,3 +51,16 @@ def test_scale_benchmark_runs_at_a_tiny_size():
     assert "- large: 3 communities, 300 members, 20,000 postings" in result.stdout
     assert "3 communities, 20,000 postings verified one community at a time" in result.stdout
     assert result.stdout.count("| page /") == 5 and "| verify, peak memory kB |" in result.stdout
+
+
+def test_http_load_benchmark_serves_every_page_without_errors_at_a_tiny_size():
+    """gunicorn on a small demo, a few logged-in clients: every page answers 200 throughout, and
+    each row reports its ratio to /healthz (its own temporary SQLite file on either engine)."""
+    result = subprocess.run([sys.executable, "benchmarks/http_load.py", "--tiny"], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode in (0, 2), result.stderr[-2000:]
+    rows = [line.split("|") for line in result.stdout.splitlines() if line.startswith("| ") and "%" in line]
+    assert {row[1].strip() for row in rows} >= {"market listing", "post page", "join requests (coordinator)",
+                                                 "/api/v1/posts"}
+    assert all(row[8].strip() == "0" for row in rows), result.stdout
+    assert "worker RSS:" in result.stdout

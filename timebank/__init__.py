@@ -20,6 +20,8 @@ from timebank.permissions import register_permissions
 from timebank.security import register_input_guard, register_security_headers
 from timebank.startup import require_current_database, require_reachable_database
 from timebank.web.filters import register_filters
+from timebank.web.static import register_static_versions
+from timebank.web.templating import register_bound_gettext
 
 SQLITE_ATTEMPTS = 3
 
@@ -39,6 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_commands(app)
     register_i18n(app)
     register_filters(app)
+    register_static_versions(app)
+    register_bound_gettext(app)
     register_permissions(app)
     register_hooks()
     register_security_headers(app)

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from timebank.audit.models import AuditEvent
 from timebank.audit.services import ACTION_LABELS, action_label
@@ -71,7 +72,7 @@ def _day_start(day: date) -> datetime:
 
 def entries(filters: Filters) -> sa.Select:
     """The entries that match, newest first; `community_id` None reads every community."""
-    stmt = sa.select(AuditEvent)
+    stmt = sa.select(AuditEvent).options(joinedload(AuditEvent.actor), joinedload(AuditEvent.on_behalf_of))
     if filters.community_id is not None:
         stmt = stmt.where(AuditEvent.community_id == filters.community_id)
     if filters.actor_id == 0:
@@ -107,13 +108,21 @@ def actors(community_id: int | None) -> list[tuple[int, str]]:
     return [tuple(row) for row in db.session.execute(stmt.order_by(Member.name, Member.id))]
 
 
-def about(event: AuditEvent) -> str:
-    """The member an entry is about, by name, if any."""
+def subject_names(events: list[AuditEvent]) -> dict[int, str]:
+    """The names of the members a page of entries is about, in one query rather than one per entry."""
+    ids = {event.subject_id for event in events if event.subject_type == "members" and event.subject_id}
+    if not ids:
+        return {}
+    return {member_id: name for member_id, name in db.session.execute(
+        sa.select(Member.id, Member.name).where(Member.id.in_(ids)))}
+
+
+def about(event: AuditEvent, names: dict[int, str]) -> str:
+    """The member an entry is about, by name, if any; `names` comes from `subject_names`."""
     if event.on_behalf_of is not None:
         return event.on_behalf_of.name
     if event.subject_type == "members" and event.subject_id:
-        member = db.session.get(Member, event.subject_id)
-        return member.name if member else ""
+        return names.get(event.subject_id, "")
     return ""
 
 
@@ -125,9 +134,11 @@ def as_csv(events) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
+    events = list(events)
+    names = subject_names(events)
     for event in events:
         writer.writerow([safe_cell(value) for value in (
             event.created_at, event.community_id, event.actor.name if event.actor else "", event.action,
-            str(action_label(event.action)), about(event),
+            str(action_label(event.action)), about(event, names),
             f"{event.subject_type}:{event.subject_id}" if event.subject_type else "", event.reason, event.details)])
     return "\ufeff" + out.getvalue()

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import format_date
 from flask_login import current_user
 
-from timebank.audit.log import Filters, about, actors, as_csv, entries, kind_choices
+from timebank.audit.log import Filters, about, actors, as_csv, entries, kind_choices, subject_names
 from timebank.audit.services import record
 from timebank.communities.models import Community
 from timebank.db import db_int
@@ -49,6 +49,7 @@ def _page(filters: Filters, endpoint: str, csv_endpoint: str, **extra):
     page = db.paginate(entries(filters), page=request.args.get("page", 1, type=db_int), per_page=PER_PAGE,
                        error_out=False)
     return render_template("audit/log.html", page=page, filters=filters, kinds=kind_choices(),
+                           subject_names=subject_names(page.items),
                            actors=actors(filters.community_id), endpoint=endpoint, csv_endpoint=csv_endpoint,
                            **extra)
 

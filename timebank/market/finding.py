@@ -82,13 +82,22 @@ def recent_posts(community_id: int, limit: int = 5, viewer_id: int | None = None
 
 
 def matching_offers(request: Post, limit: int = 5, viewer_id: int | None = None) -> list[Post]:
-    """Offers in the request's category, from the same area first, then the newest."""
-    same_area = sa.case((Post.area_id == request.area_id, 0), else_=1)
-    query = (listed(request.community_id)
-             .where(Post.kind == "offer", Post.category_id == request.category_id,
-                    Post.owner_id != request.owner_id, *not_blocked(Post.owner_id, viewer_id))
-             .order_by(same_area, Post.id.desc()).limit(limit))
-    return list(db.session.scalars(query))
+    """Offers in the request's category, from the same area first, then the newest.
+
+    Two queries, same area and then the others, each newest first: each walks the category's
+    posts from the newest and stops after `limit`, where ordering by "same area" first made the
+    database sort every offer of the category (a third of a post page's time)."""
+    offers = (listed(request.community_id)
+              .where(Post.kind == "offer", Post.category_id == request.category_id,
+                     Post.owner_id != request.owner_id, *not_blocked(Post.owner_id, viewer_id))
+              .order_by(Post.id.desc()))
+    if request.area_id is None:
+        return list(db.session.scalars(offers.limit(limit)))
+    found = list(db.session.scalars(offers.where(Post.area_id == request.area_id).limit(limit)))
+    if len(found) < limit:
+        elsewhere = sa.or_(Post.area_id != request.area_id, Post.area_id.is_(None))
+        found += db.session.scalars(offers.where(elsewhere).limit(limit - len(found)))
+    return found
 
 
 def member_posts(member: Member) -> list[Post]:

@@ -6,6 +6,7 @@ from babel.dates import get_day_names
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from timebank.communities.models import Area, Category
@@ -36,13 +37,15 @@ bp = Blueprint("market", __name__, url_prefix="/market")
 FORM_FIELDS = {"minutes": "time_hours"}
 
 
+DAY_PART_NAMES = {"morning": _l("mornings"), "afternoon": _l("afternoons"), "evening": _l("evenings")}
+
+
 @bp.app_template_filter("availability")
 def availability(post: Post) -> str:
     """'Monday, Saturday · mornings · after 3 pm', in the reader's language."""
     days = get_day_names("wide", locale=str(get_locale()))
-    parts = {"morning": _("mornings"), "afternoon": _("afternoons"), "evening": _("evenings")}
     pieces = [", ".join(days[DAYS.index(d)] for d in post.available_days),
-              ", ".join(parts[p] for p in post.available_parts), post.available_note]
+              ", ".join(str(DAY_PART_NAMES[p]) for p in post.available_parts), post.available_note]
     return " · ".join(p for p in pieces if p)
 
 

@@ -4,6 +4,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from timebank.audit.services import record
 from timebank.db import db_int
@@ -58,7 +59,9 @@ def requests():
     community = current_user.community
     decided = db.session.scalars(sa.select(JoinRequest).where(
         JoinRequest.community_id == community.id, JoinRequest.state.in_(("approved", "rejected")),
-        JoinRequest.decided_by_id.is_not(None)).order_by(JoinRequest.decided_at.desc()).limit(20)).all()
+        JoinRequest.decided_by_id.is_not(None))
+        .options(joinedload(JoinRequest.member), joinedload(JoinRequest.decided_by))
+        .order_by(JoinRequest.decided_at.desc()).limit(20)).all()
     return render_template("coordinate/requests.html", community=community,
                            waiting=waiting_join_requests(community.id), decided=decided, form=ReasonForm())
 

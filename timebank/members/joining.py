@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload
 
 from timebank.audit.services import record
 from timebank.communities.models import Area, Community
@@ -194,7 +195,7 @@ def usual_wait_days(community_id: int, *, recent: int = 20, default: int = 7) ->
 def waiting_join_requests(community_id: int) -> list[JoinRequest]:
     return list(db.session.scalars(
         sa.select(JoinRequest).where(JoinRequest.community_id == community_id, JoinRequest.state == "waiting")
-        .order_by(JoinRequest.submitted_at, JoinRequest.id)))
+        .options(joinedload(JoinRequest.member)).order_by(JoinRequest.submitted_at, JoinRequest.id)))
 
 
 def create_member(community: Community, *, email: str, name: str, password: str, role: str = "member",

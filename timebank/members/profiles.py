@@ -4,6 +4,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import FileStorage
 
 from timebank.audit.models import AuditEvent
@@ -79,7 +80,8 @@ def update_privacy(member: Member, *, actor: Member, email_to: str, phone_to: st
 def directory(community_id: int, *, query: str = "", skill_id: int | None = None, area_id: int | None = None,
               status: str = "active") -> sa.Select:
     """Members of a community matching a name (part), a skill and an area, by name."""
-    stmt = sa.select(Member).where(Member.community_id == community_id, Member.status == status)
+    stmt = (sa.select(Member).where(Member.community_id == community_id, Member.status == status)
+            .options(selectinload(Member.skills), joinedload(Member.area)))
     query = " ".join((query or "").split())[:NAME_MAX]
     if query:
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

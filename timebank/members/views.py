@@ -14,6 +14,7 @@ from timebank.communities.services import default_community
 from timebank.db import db_int
 from timebank.errors import DomainError
 from timebank.extensions import db, limiter, login_manager
+from timebank.ledger.position import balances_of
 from timebank.members.acting import acting_member, on_behalf_of
 from timebank.members.forms import DirectoryForm, EmailForm, LoginForm, NewPasswordForm, RegisterForm
 from timebank.members.login_limits import (
@@ -349,7 +350,8 @@ def directory_view():
                      skill_id=form.skill.data if not form.skill.errors else None,
                      area_id=form.area.data if not form.area.errors else None)
     page = db.paginate(stmt, page=request.args.get("page", 1, type=db_int), per_page=PER_PAGE, error_out=False)
-    return render_template("members/directory.html", form=form, page=page, community=community)
+    return render_template("members/directory.html", form=form, page=page, community=community,
+                           balances=balances_of(page.items))
 
 
 @bp.route("/members/<int:member_id>")

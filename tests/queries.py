@@ -1,0 +1,33 @@
+"""Counting the SQL statements a request runs, to catch pages whose cost grows with their rows."""
+from contextlib import contextmanager
+
+import sqlalchemy as sa
+
+from timebank.extensions import db
+
+
+@contextmanager
+def statements(app):
+    """Yield a list that collects every statement sent to the database while the block runs."""
+    with app.app_context():
+        engine = db.engine
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, _parameters, _context, _executemany):
+        seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
+
+def queries_for(app, client, url: str, **kwargs) -> tuple[int, str]:
+    """The number of statements one GET of `url` runs (after a first, uncounted GET that fills
+    per-process caches), and the page's text."""
+    client.get(url, **kwargs)
+    with statements(app) as seen:
+        response = client.get(url, **kwargs)
+    assert response.status_code == 200, (url, response.status_code, response.text[:500])
+    return len(seen), response.text

@@ -1,0 +1,94 @@
+"""No list page costs more queries for more rows: every member and coordinator list page and
+every API list runs the same number of statements with 5 rows as with 50."""
+import pytest
+import sqlalchemy as sa
+
+from timebank.audit.services import record
+from timebank.communities.models import Category
+from timebank.db import utcnow
+from timebank.exchanges.single import propose
+from timebank.extensions import db
+from timebank.ledger.services import account_for, transfer
+from timebank.market.models import Post
+from timebank.members.models import JoinRequest, Member
+from timebank.members.passwords import hash_password
+from timebank.notifications.services import notify
+
+from .api import token_headers
+from .conftest import PASSWORD, login
+from .queries import queries_for
+
+MEMBER_PAGES = ["/", "/market", "/market?q=offer", "/market/mine", "/members", "/exchanges", "/account",
+                "/notifications", "/decide", "/decide/decisions", "/pots", "/reports"]
+COORDINATOR_PAGES = ["/coordinate", "/members", "/coordinate/requests", "/coordinate/members", "/coordinate/log",
+                     "/coordinate/reports", "/exchanges/coordinate", "/account/fund", "/market/manage",
+                     "/admin/log"]
+API_LISTS = ["/api/v1/posts", "/api/v1/exchanges", "/api/v1/proposals", "/api/v1/notifications",
+             "/api/v1/accounts/me/entries", "/api/v1/pots", "/api/v1/categories"]
+# Pages whose rows the scenario grows: they must show more at 50 than at 5, or the test proves nothing.
+GROWING = {"/market", "/market?q=offer", "/members", "/exchanges", "/account", "/notifications",
+           "/coordinate/requests", "/coordinate/members", "/coordinate/log", "/api/v1/posts", "/api/v1/exchanges",
+           "/api/v1/notifications", "/api/v1/accounts/me/entries"}
+
+
+def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
+    """`count` more neighbours, each with an offer Fatima responded to, a gift to Fatima, a
+    notification for her, and someone waiting to join; the coordinator's actions fill the log."""
+    with app.app_context():
+        password_hash = hash_password(PASSWORD)
+        fatima = db.session.get(Member, fatima_id)
+        coordinator = db.session.get(Member, coordinator_id)
+        category_id = db.session.scalar(sa.select(Post.category_id).limit(1)) or _first_category(fatima)
+        start = db.session.scalar(sa.select(sa.func.count(Member.id)))
+        for number in range(start, start + count):
+            neighbour = Member(community_id=fatima.community_id, name=f"Neighbour{number} Test", role="member",
+                               status="active", email=f"neighbour{number}@example.org", password_hash=password_hash,
+                               show_balance_to="community", show_email_to="community")
+            waiting = Member(community_id=fatima.community_id, name=f"Newcomer{number} Test", role="member",
+                             status="pending", email=f"newcomer{number}@example.org", password_hash=password_hash)
+            db.session.add_all([neighbour, waiting])
+            db.session.flush()
+            db.session.add(JoinRequest(member_id=waiting.id, community_id=fatima.community_id, state="waiting",
+                                       submitted_at=utcnow()))
+            offer = Post(community_id=fatima.community_id, owner_id=neighbour.id, kind="offer",
+                         title=f"Offer number {number}", category_id=category_id, minutes=60,
+                         expires_at=utcnow().replace(year=utcnow().year + 1))
+            db.session.add(offer)
+            db.session.flush()
+            exchange = propose(offer, fatima, 60, actor=fatima, message="Hello")
+            transfer(account_for(neighbour), account_for(fatima), 5, kind="gift", actor=neighbour)
+            notify(fatima, "accepted", actor=neighbour, exchange=exchange)
+            record("member.note", actor=coordinator, community_id=fatima.community_id, subject=neighbour)
+        db.session.commit()
+
+
+def _first_category(member):
+    return db.session.scalar(sa.select(Category.id).where(Category.community_id == member.community_id).limit(1))
+
+
+def counts(app, client, pages, **kwargs) -> dict[str, tuple[int, int]]:
+    found = {}
+    for page in pages:
+        queries, text = queries_for(app, client, page, **kwargs)
+        found[page] = (queries, len(text))
+    return found
+
+
+@pytest.mark.parametrize("role", ["member", "coordinator", "api"])
+def test_lists_cost_the_same_number_of_queries_for_5_and_50_rows(app, client, make_member, role):
+    fatima = make_member("Fatima", **({"role": "coordinator", "is_admin": True} if role == "coordinator" else {}))
+    coordinator = fatima if role == "coordinator" else make_member("Karim", role="coordinator")
+    headers = {"Accept-Language": "en"}
+    if role == "api":
+        headers = token_headers(app, fatima)
+    else:
+        login(client, fatima)
+    pages = {"member": MEMBER_PAGES, "coordinator": COORDINATOR_PAGES, "api": API_LISTS}[role]
+    grow(app, fatima.id, coordinator.id, 5)
+    few = counts(app, client, pages, headers=headers)
+    grow(app, fatima.id, coordinator.id, 45)
+    many = counts(app, client, pages, headers=headers)
+    grew = {page: many[page][0] - few[page][0] for page in pages if many[page][0] != few[page][0]}
+    assert not grew, f"more rows, more queries (page: extra statements at 50 rows): {grew}"
+    shown_less = [page for page in pages if page in GROWING and many[page][1] <= few[page][1]]
+    assert not shown_less, f"these pages did not show the extra rows: {shown_less}"
