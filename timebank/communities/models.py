@@ -117,6 +117,9 @@ class CommunityLink(db.Model):
     # Why the link was proposed, and why it was last paused, ended or resumed.
     proposal_reason: Mapped[str] = mapped_column(sa.String(500), default="")
     state_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    # The community whose coordinator made the last change (None: an administrator): a pause is
+    # lifted by the side that paused.
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("communities.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -127,6 +130,8 @@ class CommunityLink(db.Model):
         sa.CheckConstraint(sa.text("state IN ('proposed', 'active', 'paused', 'ended')"), name="state"),
         sa.CheckConstraint(sa.text("proposer_id <> accepter_id"), name="two_communities"),
         sa.CheckConstraint(sa.text("cap_minutes > 0"), name="cap"),
+        sa.CheckConstraint(sa.text("changed_by_id IS NULL OR changed_by_id IN (proposer_id, accepter_id)"),
+                           name="changed_by"),
     )
 
     @staticmethod
