@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from timebank.audit.services import record
 from timebank.communities.defaults import DEFAULT_CATEGORIES
 from timebank.communities.links import AUDIT_LABELS as LINK_AUDIT_LABELS
+from timebank.communities.links import linked_community_ids, links_of  # noqa: F401  (links, for other domains)
 from timebank.communities.models import JOIN_POLICIES, Area, Category, Community
 from timebank.errors import DomainError
 from timebank.extensions import db

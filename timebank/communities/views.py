@@ -94,14 +94,14 @@ def links():
     return _links_page(form, 422 if request.method == "POST" else 200)
 
 
-@bp.route("/coordinate/links/<int:link_id>/<action>", methods=["POST"])
+@bp.route("/coordinate/links/<int:link_id>/<any(accept, pause, resume, end):action>", methods=["POST"])
 @coordinator_required
 def link_action(link_id: int, action: str):
     """Accept, pause, resume or end one of the community's links; other communities' links are
     not found, and the service refuses what this coordinator's side may not do."""
     link = db.session.get(CommunityLink, link_id)
     community_id = current_user.community_id
-    if link is None or action not in LINK_ACTIONS or community_id not in (link.proposer_id, link.accepter_id):
+    if link is None or community_id not in (link.proposer_id, link.accepter_id):
         abort(404)
     form = LinkAnswerForm()
     if form.validate() and submit(lambda: LINK_ACTIONS[action](link, actor=logged_in_member(),
