@@ -84,13 +84,15 @@ def shares_posts(community_id: int, other_id: int) -> bool:
 
 
 def can_see_post(viewer: Member | None, post, acting: Member | None = None) -> bool:
-    """A post of the reader's community, or of a community linked with it that shows its posts;
-    one a coordinator took down only for its owner (or a coordinator acting for the owner,
-    `acting`) and the coordinators; none to a member who blocked its owner or was blocked by them."""
-    if not is_member_of(viewer, post.community_id) and not (
-            viewer is not None and is_member_of(viewer, viewer.community_id)
-            and shares_posts(viewer.community_id, post.community_id)):
-        return False
+    """A post of the reader's community, or one in the market of a community linked with it that
+    shows its posts; one a coordinator took down only for its owner (or a coordinator acting for the
+    owner, `acting`) and the coordinators; none to a member who blocked its owner or was blocked by
+    them."""
+    if not is_member_of(viewer, post.community_id):
+        # A linked community's members see only what is in its market.
+        return (viewer is not None and is_member_of(viewer, viewer.community_id) and post.state == "active"
+                and shares_posts(viewer.community_id, post.community_id)
+                and not is_blocked_between((acting or viewer).id, post.owner_id))
     if can_manage_post(acting or viewer, post) or can_moderate_post(viewer, post):
         return True
     return not post.is_moderated and not is_blocked_between((acting or viewer).id, post.owner_id)
