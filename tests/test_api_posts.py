@@ -74,7 +74,7 @@ def test_the_market_lists_what_is_online_with_filters_and_pages(app, client, cal
     assert item == {
         "id": soup.id, "kind": "offer", "title": "Soup in the park", "description": "Lentil soup.",
         "category_id": soup.category_id, "minutes": 90, "gift": False, "status": "active",
-        "owner": {"id": fatima.id, "name": "Fatima"}, "area": {"id": park, "name": "Het Park"},
+        "owner": {"id": fatima.id, "name": "Fatima"}, "community": "buurt", "area": {"id": park, "name": "Het Park"},
         "available_days": ["sat"], "available_parts": ["evening"], "available_note": "", "photo_url": None,
         "closed_reason": "", "created_at": soup.created_at.isoformat(), "updated_at": soup.updated_at.isoformat(),
         "expires_at": soup.expires_at.isoformat()}

@@ -17,7 +17,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from timebank.communities.models import Area, Category
+from timebank.communities.models import Area, Category, CommunityLink
 from timebank.communities.services import create_community
 from timebank.db import utcnow
 from timebank.exchanges import services as exchanges
@@ -102,6 +102,11 @@ def world(database, tmp_path_factory):
         comment = governance.add_comment(proposal, fatima, "Yes, please")
         case = moderation.report(jan, "post", post.id, "spam").case
         pot = pots.open_pot(fatima, "A sewing course", 600)
+        zuid = create_community("zuid", "Zuid")  # linked with buurt; noord is not
+        db.session.flush()
+        link = CommunityLink(proposer_id=zuid.id, accepter_id=buurt.id, pair=CommunityLink.pair_of(zuid.id, buurt.id),
+                             cap_minutes=60, state="proposed")
+        db.session.add(link)
         db.session.commit()
         notification = db.session.scalar(sa.select(Notification.id).where(Notification.member_id == fatima.id))
         ids = {"member_id": fatima.id, "exchange_id": exchange.id, "post_id": post.id, "category_id": category.id,
@@ -109,7 +114,7 @@ def world(database, tmp_path_factory):
                "transaction_id": transaction.id, "proposal_id": proposal.id, "comment_id": comment.id,
                "pot_id": pot.id, "community_id": buurt.id, "notification_id": notification, "image_id": 1,
                "item_id": post.id, "case_id": case.id, "token": "x", "slug": "buurt", "kind": "json",
-               "filename": "x.css"}
+               "filename": "x.css", "link_id": link.id}
         ids = {k: v for k, v in ids.items() if v is not None}
         people = {role: member.id for role, member in people.items()}
         communities = {"buurt": buurt.id, "noord": noord.id}

@@ -38,7 +38,7 @@ def history(app, make_member):
 def test_verify_passes_on_a_sound_ledger(runner, history):
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exit_code == 0, result.output
-    assert "Ledger OK: all 14 checks passed (3 accounts, 2 transactions, 4 postings)" in result.output
+    assert "Ledger OK: all 17 checks passed (3 accounts, 2 transactions, 4 postings)" in result.output
 
 
 def corrupt(app, history, damage: str):

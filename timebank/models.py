@@ -1,7 +1,7 @@
 """Every model, imported in one place so that relationships resolve and Alembic sees all tables."""
 from timebank.api.models import ApiToken, IdempotencyRecord  # noqa: F401
 from timebank.audit.models import AuditEvent  # noqa: F401
-from timebank.communities.models import Area, Category, Community  # noqa: F401
+from timebank.communities.models import Area, Category, Community, CommunityLink  # noqa: F401
 from timebank.desk.models import Assignment, MemberNote  # noqa: F401
 from timebank.exchanges.models import Exchange, Message, Participant, ThankYou  # noqa: F401
 from timebank.governance.models import Ballot, Comment, Option, Proposal, Supporter, Vote, Voter  # noqa: F401

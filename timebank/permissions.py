@@ -2,6 +2,10 @@
 
 A coordinator's powers end at the border of their own community; the instance administrator
 manages communities and appoints coordinators."""
+import sqlalchemy as sa
+
+from timebank.communities.models import CommunityLink
+from timebank.extensions import db
 from timebank.members.models import Member
 from timebank.moderation.blocks import is_blocked_between
 
@@ -70,12 +74,25 @@ def can_manage_post(member: Member | None, post) -> bool:
     return is_member_of(member, post.community_id) and member.id == post.owner_id
 
 
+def shares_posts(community_id: int, other_id: int) -> bool:
+    """Whether members of one community see the other's posts: an active link that shows them."""
+    if community_id == other_id:
+        return True
+    return db.session.scalar(sa.select(sa.func.count(CommunityLink.id)).where(
+        CommunityLink.pair == CommunityLink.pair_of(community_id, other_id), CommunityLink.state == "active",
+        CommunityLink.see_posts.is_(True))) > 0
+
+
 def can_see_post(viewer: Member | None, post, acting: Member | None = None) -> bool:
-    """A post of the reader's community; one a coordinator took down only for its owner (or a
-    coordinator acting for the owner, `acting`) and the coordinators; none to a member who blocked
-    its owner or was blocked by them."""
+    """A post of the reader's community, or one in the market of a community linked with it that
+    shows its posts; one a coordinator took down only for its owner (or a coordinator acting for the
+    owner, `acting`) and the coordinators; none to a member who blocked its owner or was blocked by
+    them."""
     if not is_member_of(viewer, post.community_id):
-        return False
+        # A linked community's members see only what is in its market.
+        return (viewer is not None and is_member_of(viewer, viewer.community_id) and post.state == "active"
+                and shares_posts(viewer.community_id, post.community_id)
+                and not is_blocked_between((acting or viewer).id, post.owner_id))
     if can_manage_post(acting or viewer, post) or can_moderate_post(viewer, post):
         return True
     return not post.is_moderated and not is_blocked_between((acting or viewer).id, post.owner_id)
@@ -86,22 +103,29 @@ def can_moderate_post(member: Member | None, post) -> bool:
     return can_coordinate(member, post.community_id)
 
 
+def coordinates_a_side(viewer: Member | None, exchange) -> bool:
+    """A coordinator of the exchange's community, or (across a link) of a participant's community."""
+    return can_coordinate(viewer, exchange.community_id) or any(
+        can_coordinate(viewer, participant.member.community_id) for participant in exchange.participants)
+
+
 def can_see_exchange(viewer: Member | None, exchange, acting: Member | None = None) -> bool:
     """An exchange's page: its participants (or a coordinator acting for one, `acting`) and the
-    coordinators of its community."""
-    return exchange.participant(acting or viewer) is not None or can_coordinate(viewer, exchange.community_id)
+    coordinators of its community; across a link, those of either community."""
+    return exchange.participant(acting or viewer) is not None or coordinates_a_side(viewer, exchange)
 
 
 def can_read_thread(viewer: Member | None, exchange, acting: Member | None = None) -> bool:
     """An exchange's conversation: the participants (a coordinator acting for one of them too);
-    other coordinators of the community only while it is in dispute."""
+    other coordinators of the community (across a link: of either community) only while it is in
+    dispute."""
     if viewer is None or not viewer.is_authenticated:
         return False
     if exchange.participant(viewer) is not None:
         return True
     if acting is not None and exchange.participant(acting) is not None and can_act_for(viewer, acting):
         return True
-    return exchange.state == "disputed" and can_coordinate(viewer, exchange.community_id)
+    return exchange.state == "disputed" and coordinates_a_side(viewer, exchange)
 
 
 def can_view_statement(viewer: Member | None, member: Member) -> bool:

@@ -24,6 +24,7 @@ def register_api(app) -> None:
         accounts,
         exchanges,
         images,
+        links,
         me,
         members,
         moderation,
@@ -39,7 +40,7 @@ def register_api(app) -> None:
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
     for module in (tokens, me, accounts, posts, exchanges, transfers, notifications, members, images, proposals, pots,
-                   stats, moderation):
+                   stats, moderation, links):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
 

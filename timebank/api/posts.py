@@ -29,6 +29,7 @@ from timebank.api.idempotency import writes
 from timebank.api.images import photo_url
 from timebank.api.me import AreaSchema
 from timebank.communities.models import Area
+from timebank.communities.services import linked_community_ids
 from timebank.extensions import db
 from timebank.market import services
 from timebank.market.models import DAY_PARTS, DAYS, KINDS, STATUSES, Post
@@ -66,6 +67,8 @@ class PostSchema(Schema):
         "description": "`active`: in the market. `paused` by its owner. `closed` for good. `expired`: past "
                        "`expires_at` (the owner can renew it on the web pages)."})
     owner = fields.Nested(OwnerSchema, required=True)
+    community = fields.Function(lambda post: post.community.slug, required=True, metadata={
+        "type": "string", "description": "The slug of the post's community: the caller's, or a linked one."})
     area = fields.Nested(AreaSchema, required=True, allow_none=True,
                          metadata={"description": "The part of the neighbourhood, if the owner gave one."})
     available_days = fields.List(fields.String(validate=validate.OneOf(DAYS)), required=True)
@@ -89,6 +92,10 @@ class PostFilterArgs(PageArgs):
     gift = fields.Boolean(metadata={"description": "true: only free gifts. false or left out: everything."})
     q = fields.String(validate=validate.Length(max=MAX_QUERY_LENGTH), metadata={
         "description": "Words in the title or description; accents and case do not matter, word beginnings match."})
+    scope = fields.String(load_default="community", validate=validate.OneOf(("community", "linked")), metadata={
+        "description": "`community` (the default): the caller's community. `linked`: also the posts of the "
+                       "communities linked with it that show their posts; a category then matches theirs of "
+                       "the same kind."})
 
 
 class PostChanges(Schema):
@@ -125,7 +132,8 @@ class NewPost(PostChanges):
 @bp.doc(security=BEARER)
 @documents_errors(bp, 401, 422)
 def list_posts(args):
-    """The market: posts online in the caller's community, newest first.
+    """The market: posts online in the caller's community (and with `scope=linked` in the linked
+    communities'), newest first.
 
     An unknown category or area is 422, naming the parameter."""
     community_id = current_user.community_id
@@ -137,8 +145,9 @@ def list_posts(args):
         category_id = category.id
     if "area" in args and getattr(db.session.get(Area, args["area"]), "community_id", None) != community_id:
         raise MarketError(_l("Please choose one of the areas in the list."), "area")
+    linked = tuple(linked_community_ids(community_id, posts=True)) if args["scope"] == "linked" else ()
     filters = Filters(kind=args.get("kind"), category_id=category_id, area_id=args.get("area"),
-                      gifts_only=args.get("gift", False), text=args.get("q", "").strip())
+                      gifts_only=args.get("gift", False), text=args.get("q", "").strip(), linked=linked)
     page = services.find_posts(community_id, filters, page=args["page"], per_page=args["per_page"],
                                exact_total=True, viewer_id=current_user.id)
     return envelope(page.items, args, page.total)
@@ -168,7 +177,7 @@ def create_post(body):
 @bp.doc(security=BEARER)
 @documents_errors(bp, 401, 404)
 def get_post(post_id: int):
-    """One post of the caller's community, whatever its status."""
+    """One post of the caller's community, whatever its status, or an online one of a linked community."""
     return visible_post(post_id)
 
 

@@ -2,13 +2,13 @@
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, StringField, TextAreaField
+from wtforms import BooleanField, SelectChoice, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
 from timebank.communities.models import TEXT_KINDS
 from timebank.communities.services import TEXT_MAX
 from timebank.i18n import language_name
-from timebank.web.fields import REQUIRED, RadioChoiceField, at_most, email_field
+from timebank.web.fields import REQUIRED, RadioChoiceField, WholeNumberField, at_most, email_field
 
 JOIN_POLICY_CHOICES = [
     SelectChoice("approval", _l("A coordinator accepts each new member")),
@@ -53,3 +53,19 @@ class NewCommunityForm(FlaskForm):
 
 class AppointForm(FlaskForm):
     email = email_field(_l("Email address of the new coordinator"))
+
+
+class ProposeLinkForm(FlaskForm):
+    """A coordinator asks another neighbourhood to trade. The cap is typed in hours."""
+
+    other = StringField(_l("Short name of the other neighbourhood"), validators=[DataRequired(REQUIRED), at_most(40)])
+    cap_hours = WholeNumberField(_l("The most hours either neighbourhood may owe the other"),
+                                 validators=[DataRequired(REQUIRED)])
+    see_posts = BooleanField(_l("Members see each other's offers and requests"), default=True)
+    reason = TextAreaField(_l("Why trade with this neighbourhood?"), validators=[DataRequired(REQUIRED), at_most(500)])
+
+
+class LinkAnswerForm(FlaskForm):
+    """Accept, pause, resume or end a link; the reason is required except to accept."""
+
+    reason = TextAreaField(_l("Reason"), validators=[at_most(500)])

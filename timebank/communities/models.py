@@ -9,6 +9,8 @@ from timebank.db import utcnow
 from timebank.extensions import db
 
 JOIN_POLICIES = ("approval", "open")
+LINK_STATES = ("proposed", "active", "paused", "ended")
+
 # The community's own texts: the house rules newcomers accept, the question the join form asks
 # (optional), and how an applicant reaches a coordinator.
 TEXT_KINDS = ("house_rules", "join_question", "contact")
@@ -119,3 +121,54 @@ class Category(db.Model):
     def name(self, locale: str) -> str:
         """The name in the reader's language, else English, else any we have."""
         return self.names.get(locale) or self.names.get("en") or next(iter(self.names.values()), self.key)
+
+
+class CommunityLink(db.Model):
+    """Two communities that trade with each other: one proposed, the other accepted (or an
+    administrator set it up). The cap is the most minutes either community may owe the other on
+    balance; it is the limit of both clearing accounts (timebank.ledger), so the ledger enforces it.
+    Paused or ended links take no new exchanges, but exchanges agreed before still settle."""
+
+    __tablename__ = "community_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    proposer_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"))
+    accepter_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"), index=True)
+    # "low-high" community ids: one link per pair of communities, whoever proposed it.
+    pair: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    state: Mapped[str] = mapped_column(sa.String(10), default="proposed")
+    see_posts: Mapped[bool] = mapped_column(default=True)
+    cap_minutes: Mapped[int]
+    # Why the link was proposed, and why it was last paused, ended or resumed.
+    proposal_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    state_reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    # The community whose coordinator made the last change (None: an administrator): a pause is
+    # lifted by the side that paused.
+    changed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("communities.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    proposer: Mapped[Community] = relationship(foreign_keys=[proposer_id])
+    accepter: Mapped[Community] = relationship(foreign_keys=[accepter_id])
+
+    __table_args__ = (
+        sa.CheckConstraint(sa.text("state IN ('proposed', 'active', 'paused', 'ended')"), name="state"),
+        sa.CheckConstraint(sa.text("proposer_id <> accepter_id"), name="two_communities"),
+        sa.CheckConstraint(sa.text("cap_minutes > 0"), name="cap"),
+        sa.CheckConstraint(sa.text("changed_by_id IS NULL OR changed_by_id IN (proposer_id, accepter_id)"),
+                           name="changed_by"),
+    )
+
+    @staticmethod
+    def pair_of(first_id: int, second_id: int) -> str:
+        return f"{min(first_id, second_id)}-{max(first_id, second_id)}"
+
+    def other(self, community_id: int) -> Community:
+        """The community on the other side from `community_id`."""
+        return self.accepter if community_id == self.proposer_id else self.proposer
+
+    def other_id(self, community_id: int) -> int:
+        return self.accepter_id if community_id == self.proposer_id else self.proposer_id
+
+    def __repr__(self) -> str:
+        return f"<CommunityLink {self.pair} {self.state}>"

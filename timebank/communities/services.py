@@ -7,6 +7,8 @@ from flask_babel import lazy_gettext as _l
 
 from timebank.audit.services import record
 from timebank.communities.defaults import DEFAULT_CATEGORIES
+from timebank.communities.links import AUDIT_LABELS as LINK_AUDIT_LABELS
+from timebank.communities.links import linked_community_ids, links_of  # noqa: F401  (links, for other domains)
 from timebank.communities.models import JOIN_POLICIES, TEXT_KINDS, Area, Category, Community
 from timebank.errors import DomainError
 from timebank.extensions import db
@@ -22,6 +24,7 @@ AUDIT_LABELS = {
     "community.updated": _l("changed the settings of the neighbourhood"),
     "community.area_added": _l("added an area"),
     "community.area_renamed": _l("renamed an area"),
+    **LINK_AUDIT_LABELS,
 }
 
 

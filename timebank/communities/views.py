@@ -6,8 +6,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from timebank.audit.services import record
-from timebank.communities.forms import AppointForm, AreaForm, NewCommunityForm, community_settings_form
-from timebank.communities.models import TEXT_KINDS, Area, Community
+from timebank.communities.forms import (
+    AppointForm,
+    AreaForm,
+    LinkAnswerForm,
+    NewCommunityForm,
+    ProposeLinkForm,
+    community_settings_form,
+)
+from timebank.communities.links import accept_link, end_link, links_of, pause_link, propose_link, resume_link
+from timebank.communities.models import TEXT_KINDS, Area, Community, CommunityLink
 from timebank.communities.services import add_area, create_community, rename_area, update_community
 from timebank.extensions import db, login_manager
 from timebank.members.acting import logged_in_member
@@ -64,6 +72,49 @@ def area(area_id: int | None = None):
               else add_area(community, actor=actor, name=form.name.data)):
         flash(_("The area %(name)s is saved.", name=form.name.data.strip()), "success")
     return redirect(url_for("communities.settings"))
+
+
+# Links with other neighbourhoods
+
+LINK_ACTIONS = {"accept": accept_link, "pause": pause_link, "resume": resume_link, "end": end_link}
+
+
+def _links_page(form: ProposeLinkForm, status: int = 200):
+    community = current_user.community
+    return render_template("communities/links.html", community=community, form=form, links=links_of(community.id),
+                           answer=LinkAnswerForm()), status
+
+
+@bp.route("/coordinate/links", methods=["GET", "POST"])
+@coordinator_required
+def links():
+    """The neighbourhoods this one trades with, and a proposal to a new one."""
+    form = ProposeLinkForm()
+    if form.validate_on_submit() and submit(lambda: propose_link(
+            current_user.community, form.other.data, actor=logged_in_member(), cap_minutes=form.cap_hours.data * 60,
+            see_posts=form.see_posts.data, reason=form.reason.data), form,
+            fields={"other": "other", "cap_minutes": "cap_hours", "reason": "reason"}):
+        flash(_("Your proposal is sent. The other neighbourhood's coordinators answer it."), "success")
+        return redirect(url_for("communities.links"))
+    return _links_page(form, 422 if request.method == "POST" else 200)
+
+
+@bp.route("/coordinate/links/<int:link_id>/<any(accept, pause, resume, end):action>", methods=["POST"])
+@coordinator_required
+def link_action(link_id: int, action: str):
+    """Accept, pause, resume or end one of the community's links; other communities' links are
+    not found, and the service refuses what this coordinator's side may not do."""
+    link = db.session.get(CommunityLink, link_id)
+    community_id = current_user.community_id
+    if link is None or community_id not in (link.proposer_id, link.accepter_id):
+        abort(404)
+    form = LinkAnswerForm()
+    if form.validate() and submit(lambda: LINK_ACTIONS[action](link, actor=logged_in_member(),
+                                                               reason=form.reason.data)):
+        flash(_("The link with %(name)s is saved.", name=link.other(community_id).name), "success")
+    elif form.errors:
+        flash(_("Please use at most 500 characters."), "error")
+    return redirect(url_for("communities.links"))
 
 
 # The instance administrator

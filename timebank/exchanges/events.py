@@ -34,6 +34,9 @@ def _tell_others(exchange: Exchange, kind: str, party: Member | None, **details)
 
 
 def _tell_coordinators(exchange: Exchange, kind: str, party: Member) -> None:
-    for coordinator in coordinators_of(exchange.community_id):
-        if exchange.participant(coordinator) is None:
-            notify(coordinator, kind, actor=party, exchange=exchange)
+    """The coordinators of the exchange's community; across a link, of the other one's too."""
+    communities = sorted({exchange.community_id, *(p.member.community_id for p in exchange.participants)})
+    for community_id in communities:
+        for coordinator in coordinators_of(community_id):
+            if exchange.participant(coordinator) is None:
+                notify(coordinator, kind, actor=party, exchange=exchange)

@@ -25,8 +25,13 @@ def exchanges_query(member: Member, *, states: tuple[str, ...] | None = None) ->
 
 
 def open_disputes(community_id: int) -> list[Exchange]:
+    """What waits for the community's coordinators: its exchanges, and those across a link in which
+    one of its members takes part (the other community's coordinators see them too)."""
+    own_member_takes_part = sa.exists().where(
+        Participant.exchange_id == Exchange.id, Member.id == Participant.member_id,
+        Member.community_id == community_id)
     return list(db.session.scalars(sa.select(Exchange).where(
-        Exchange.community_id == community_id,
+        sa.or_(Exchange.community_id == community_id, own_member_takes_part),
         sa.or_(Exchange.state == "disputed",
                sa.and_(Exchange.help_requested_at.is_not(None), Exchange.state.in_(("accepted", "proposed")))))
         .order_by(Exchange.updated_at)))

@@ -46,9 +46,15 @@ def _settle(exchange: Exchange, minutes: int, *, actor: Member | None, on_behalf
     """Receiver → provider (and the community's levy), in this database transaction."""
     receiver, provider = exchange.receiver, exchange.provider
     paying, paid = ledger.accounts_for(receiver, provider)
-    transaction = ledger.transfer(paying, paid, minutes,
-                                  kind="exchange", actor=actor, memo=exchange.title, on_behalf_of=on_behalf_of,
-                                  idempotency_key=settle_key(exchange), override_reason=override_reason)
+    if receiver.community_id != provider.community_id:
+        # Across a link: both communities' sides at once, the link's cap held like any limit.
+        transaction, _provider_side = ledger.transfer_across(
+            paying, paid, minutes, actor=actor, memo=exchange.title, on_behalf_of=on_behalf_of,
+            idempotency_key=settle_key(exchange))
+    else:
+        transaction = ledger.transfer(paying, paid, minutes,
+                                      kind="exchange", actor=actor, memo=exchange.title, on_behalf_of=on_behalf_of,
+                                      idempotency_key=settle_key(exchange), override_reason=override_reason)
     _mark_settled(exchange, transaction.id, minutes)
     _warn_if_low(receiver, exchange)
 

@@ -38,7 +38,7 @@ from timebank.market.models import Post
 from timebank.members.models import Member
 from timebank.moderation.blocks import refuse_if_blocked
 from timebank.notifications.services import notify
-from timebank.permissions import can_coordinate
+from timebank.permissions import can_coordinate, shares_posts
 from timebank.text import clean_text
 
 
@@ -49,14 +49,15 @@ def propose(post: Post, responder: Member, minutes: int, *, actor: Member, messa
     take_write_lock(db.session)
     _check_actor(actor, responder)
     db.session.refresh(post, with_for_update=True)
-    if post.community_id != responder.community_id:
+    across = post.community_id != responder.community_id
+    if across and not shares_posts(responder.community_id, post.community_id):
         raise NotAllowed(_l("This post is in another neighbourhood. Exchanges stay within one neighbourhood."))
     if post.owner_id == responder.id:
         raise ExchangeError(_l("This is your own post. Wait for a neighbour to respond to it."))
     if post.owner_id == actor.id:
         raise NotAllowed(_l("This is your own post, so another coordinator helps %(name)s respond to it.",
                             name=responder.name))
-    _check_member(responder, post.community_id)
+    _check_member(responder, responder.community_id)
     if post.state != "active" or post.owner.status != "active":
         raise PostUnavailable(_l("This post is no longer in the market, so you cannot respond to it."))
     if post.is_gift:
@@ -66,6 +67,8 @@ def propose(post: Post, responder: Member, minutes: int, *, actor: Member, messa
     minutes = check_minutes(minutes, responder.community)
     payer, provider = (responder, post.owner) if post.kind == "offer" else (post.owner, responder)
     check_room(payer, provider, minutes, responder, proposing=True)
+    if across:
+        minutes = check_minutes(minutes, post.community)
     message = clean_text(message, MESSAGE_MAX, "message", refusal=ExchangeError)
     date = _check_date(date)
     existing = db.session.scalar(sa.select(Exchange).where(
@@ -240,6 +243,8 @@ def resolve(exchange: Exchange, *, actor: Member, reason: str, minutes: int | No
     _lock(exchange)
     if not can_coordinate(actor, exchange.community_id):
         raise NotAllowed(_l("Only a coordinator of this neighbourhood can decide about a dispute."))
+    if override_limits and exchange.receiver.community_id != exchange.provider.community_id:
+        raise NotAllowed(_l("Between linked neighbourhoods no balance limit or cap can be passed."))
     if exchange.participant(actor) is not None:
         raise NotAllowed(_l("You take part in this exchange, so another coordinator decides."))
     reason = clean_text(reason, REASON_MAX, "reason", required=True, refusal=ExchangeError)

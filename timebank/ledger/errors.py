@@ -68,6 +68,9 @@ class InvalidTransaction(LedgerError):
             "unknown_account": _("One of these accounts does not exist."),
             "key": _("This request cannot be used. Please start again."),
             "conflict": _("Something changed in the meantime. Please try again."),
+            "same_community": _("Both members are in the same community: this is an ordinary transfer."),
+            "clearing": _("Hours move through a clearing account only in an exchange between linked communities."),
+            "no_link": _("These two communities have no link that lets hours move between them."),
         }.get(self.reason, _("This transaction cannot be made."))
 
 

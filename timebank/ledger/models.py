@@ -12,7 +12,7 @@ from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.members.models import Member
 
-ACCOUNT_KINDS = ("member", "fund", "pot")
+ACCOUNT_KINDS = ("member", "fund", "pot", "clearing")
 ACCOUNT_STATUSES = ("open", "suspended", "closed")
 # "saving": hours a member moves between their own account and one of their pots.
 TRANSACTION_KINDS = ("exchange", "gift", "donation", "grant", "levy", "reversal", "adjustment", "saving")
@@ -25,13 +25,16 @@ POT_FLOOR = 0
 
 class Account(db.Model):
     """One member's hours in their community (kind "member", one per member), one of their pots
-    (kind "pot", see timebank.pots), or the community fund (member_id is NULL)."""
+    (kind "pot", see timebank.pots), the community fund (member_id is NULL), or the community's
+    clearing account for a linked community (kind "clearing": what the other community's members
+    are owed here, always the mirror of that community's clearing account for this one)."""
 
     __tablename__ = "ledger_accounts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"))
     member_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id"))
+    peer_community_id: Mapped[int | None] = mapped_column(sa.ForeignKey("communities.id"))
     kind: Mapped[str] = mapped_column(sa.String(10), default="member")
     status: Mapped[str] = mapped_column(sa.String(10), default="open")
     # The sum of the account's postings, kept up to date by every posting (`ledger verify` checks it).
@@ -41,13 +44,15 @@ class Account(db.Model):
     ceiling_override: Mapped[int | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    community: Mapped[Community] = relationship()
+    community: Mapped[Community] = relationship(foreign_keys=[community_id])
+    peer_community: Mapped[Community | None] = relationship(foreign_keys=[peer_community_id])
     member: Mapped[Member | None] = relationship()
 
     __table_args__ = (
-        sa.CheckConstraint(sa.text("kind IN ('member', 'fund', 'pot')"), name="kind"),
+        sa.CheckConstraint(sa.text("kind IN ('member', 'fund', 'pot', 'clearing')"), name="kind"),
         sa.CheckConstraint(sa.text("status IN ('open', 'suspended', 'closed')"), name="status"),
-        sa.CheckConstraint(sa.text("(kind = 'fund') = (member_id IS NULL)"), name="owner"),
+        sa.CheckConstraint(sa.text("(kind IN ('fund', 'clearing')) = (member_id IS NULL)"), name="owner"),
+        sa.CheckConstraint(sa.text("(kind = 'clearing') = (peer_community_id IS NOT NULL)"), name="peer"),
         # One fund per community.
         sa.Index("uq_ledger_accounts_fund", "community_id", unique=True,
                  sqlite_where=sa.text("kind = 'fund'"), postgresql_where=sa.text("kind = 'fund'")),
@@ -55,6 +60,9 @@ class Account(db.Model):
         sa.Index("uq_ledger_accounts_member", "member_id", unique=True,
                  sqlite_where=sa.text("kind = 'member'"), postgresql_where=sa.text("kind = 'member'")),
         sa.Index("ix_ledger_accounts_community_id", "community_id"),
+        # One clearing account per community per linked community.
+        sa.Index("uq_ledger_accounts_clearing", "community_id", "peer_community_id", unique=True,
+                 sqlite_where=sa.text("kind = 'clearing'"), postgresql_where=sa.text("kind = 'clearing'")),
     )
 
     @property

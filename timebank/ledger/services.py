@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from timebank.audit.services import record
-from timebank.communities.models import Community
+from timebank.communities.models import Community, CommunityLink
 from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
 from timebank.ledger.errors import (
@@ -164,6 +164,8 @@ def effective_limits(account: Account, community: Community | None = None) -> tu
 def _limits(kind, floor_override, ceiling_override, community_floor, community_ceiling):
     if kind == "pot":
         return POT_FLOOR, None
+    if kind == "clearing":
+        return floor_override, ceiling_override
     if kind == "fund":
         return (FUND_FLOOR if floor_override is None else floor_override), ceiling_override
     return ((community_floor if floor_override is None else floor_override),
@@ -325,16 +327,37 @@ def reverse(transaction: Transaction, *, actor: Member | None, reason: str,
             idempotency_key: str | None = None) -> Transaction:
     """Undo a transaction with one that swaps its postings and points back at it. Limits do not
     apply (a correction must always be possible); closed or suspended accounts still refuse.
-    A transaction is undone once only, and a correction is not undone."""
+    A transaction is undone once only, and a correction is not undone; a transfer across a link is
+    undone on both sides at once."""
     reason = _required_reason(reason)
     take_write_lock(db.session)
     _require_coordinator(actor, transaction.community_id)
     if transaction.kind == "reversal":
         raise InvalidTransaction("reversal_of_reversal")
+    mirror = mirror_of(transaction)
+    if mirror is None:
+        return _reverse(transaction, actor=actor, reason=reason, idempotency_key=idempotency_key)
+    # Across a link both sides are undone together, under one key both communities share, so the
+    # clearing accounts still mirror each other. The other community's side is undone by the
+    # time bank on this coordinator's word: it was one exchange.
+    first, second = sorted((transaction, mirror), key=lambda side: side.id)
+    conn = db.session.connection()
+    lock_accounts(conn, sorted({p.account_id for side in (first, second) for p in side.postings}))
+    undone = conn.execute(REVERSAL_OF, {"original": transaction.id}).first()
+    if undone is not None:
+        raise AlreadyReversed(transaction.id, undone.id)
+    key = f"undo-across:{first.id}"
+    reversals = {side.id: _reverse(side, actor=actor if side is transaction else None, reason=reason,
+                                   idempotency_key=key, across=True) for side in (first, second)}
+    return reversals[transaction.id]
+
+
+def _reverse(transaction: Transaction, *, actor: Member | None, reason: str,
+             idempotency_key: str | None, across: bool = False) -> Transaction:
     amounts = {p.account_id: -p.amount for p in transaction.postings}
     reversal, created = _write(transaction.community_id, "reversal", dict(sorted(amounts.items())), actor=actor,
                                memo=reason, idempotency_key=idempotency_key, reverses_id=transaction.id,
-                               check_limits=False)
+                               check_limits=False, across=across)
     if created:
         record("ledger.reversed", actor=actor, community_id=transaction.community_id, subject=reversal,
                reason=reason, original_id=transaction.id)
@@ -363,6 +386,102 @@ def settle_to_fund(member: Member, *, actor: Member | None, reason: str) -> Tran
     record("ledger.settled", actor=actor, community_id=member.community_id, on_behalf_of=member,
            subject=settlement, reason=reason, minutes=owed)
     return settlement
+
+
+# Across a link between two communities
+
+def clearing_account(community_id: int, peer_community_id: int) -> Account | None:
+    """The community's clearing account for a linked community: what that community's members
+    are owed here (negative: what this community's members are owed there)."""
+    return db.session.scalar(sa.select(Account).where(
+        Account.community_id == community_id, Account.peer_community_id == peer_community_id,
+        Account.kind == "clearing"))
+
+
+def open_clearing(link: CommunityLink) -> tuple[Account, Account]:
+    """The link's two clearing accounts (the proposer's, the accepter's), made on first use, with
+    the link's cap as their floor and ceiling: so the cap is checked under the same lock, by the same
+    code, as any member's limits. A lower cap stops new debt beyond it and lets the debt come down."""
+    take_write_lock(db.session)
+    accounts = []
+    for community_id, peer_id in ((link.proposer_id, link.accepter_id), (link.accepter_id, link.proposer_id)):
+        account = clearing_account(community_id, peer_id)
+        if account is None:
+            _create_account(community_id=community_id, member_id=None, kind="clearing", peer_community_id=peer_id)
+            account = clearing_account(community_id, peer_id)
+        account.floor_override, account.ceiling_override = -link.cap_minutes, link.cap_minutes
+        accounts.append(account)
+    db.session.flush()
+    return accounts[0], accounts[1]
+
+
+def transfer_across(from_account: Account, to_account: Account, minutes: int, *, actor: Member | None,
+                    idempotency_key: str, kind: str = "exchange", memo: str = "",
+                    on_behalf_of: Member | None = None) -> tuple[Transaction, Transaction]:
+    """Move `minutes` from a member of one community to a member of a linked one, in this database
+    transaction: the payer's community writes payer −m, its clearing account for the other +m; the
+    provider's community its clearing account for the payer's −m, the provider +m (less its own levy
+    on an exchange, with the provider's pots taking their share). Each community's books balance on
+    their own and the clearing accounts mirror each other.
+
+    All four accounts are locked at once in id order, and every limit (the payer's floor, the
+    provider's ceiling, the link's cap as the clearing accounts' limits) is checked before anything
+    is written. The key is required, and the same in both communities: a retry returns the first
+    pair. Whether the link still takes new exchanges is the caller's question: one agreed before a
+    pause or an end still settles here. Returns (the payer's side, the provider's side)."""
+    if not _is_minutes(minutes):
+        raise InvalidAmount(minutes)
+    if kind not in ("exchange", "gift"):
+        raise InvalidTransaction("kind")
+    if not idempotency_key:
+        raise InvalidTransaction("key")
+    take_write_lock(db.session)
+    paying, paid = from_account.community_id, to_account.community_id
+    if paying == paid:
+        raise InvalidTransaction("same_community")
+    out, into = clearing_account(paying, paid), clearing_account(paid, paying)
+    if out is None or into is None:
+        raise InvalidTransaction("no_link")
+    levy = minutes * db.session.get(Community, paid).ledger_levy_percent // 100 if kind == "exchange" else 0
+    there = {_id(from_account): -minutes, out.id: minutes}
+    here = {into.id: -minutes, _id(to_account): minutes - levy}
+    if levy:
+        here[fund_account(paid).id] = levy
+    if kind == "exchange":
+        for split in EXCHANGE_SPLITS:
+            here = split(here)
+    there, here = dict(sorted(there.items())), dict(sorted(here.items()))
+
+    conn = db.session.connection()
+    rows = {row.id: row for row in lock_accounts(conn, sorted({*there, *here}))}
+    if len(rows) != len(there) + len(here):
+        raise InvalidTransaction("unknown_account")
+    if actor is not None:
+        # As one transfer from the payer to the provider: the clearing accounts are neither.
+        _refuse_paying_oneself(_id(actor), [rows[from_account.id], rows[to_account.id]],
+                               {from_account.id: -minutes, to_account.id: minutes})
+    if conn.execute(TRANSACTION_BY_KEY, {"community": paying, "key": idempotency_key}).first() is None:
+        for account_id, amount in [*there.items(), *here.items()]:
+            _bound, refusal = check_leg(rows[account_id], rows[account_id].balance, amount)
+            if refusal is not None:
+                raise refusal
+    options = dict(actor=actor, memo=memo, on_behalf_of=on_behalf_of, idempotency_key=idempotency_key,
+                   payers_consented=True, across=True)
+    first, _created = _write(paying, kind, there, **options)
+    second, _created = _write(paid, kind, here, **options)
+    return first, second
+
+
+def mirror_of(transaction: Transaction) -> Transaction | None:
+    """The other community's side of a transaction across a link (None: not across a link)."""
+    clearing = db.session.execute(
+        sa.select(Account.community_id, Account.peer_community_id).join(Posting, Posting.account_id == Account.id)
+        .where(Posting.transaction_id == transaction.id, Account.kind == "clearing")).first()
+    if clearing is None or transaction.idempotency_key is None:
+        return None
+    return db.session.scalar(sa.select(Transaction).where(
+        Transaction.community_id == clearing.peer_community_id,
+        Transaction.idempotency_key == transaction.idempotency_key))
 
 
 # Called with the amounts of every exchange before it is written: a member's pots take their share
@@ -432,6 +551,9 @@ def _require_coordinator(actor: Member | None, community_id: int) -> None:
 
 
 def _require_account_manager(actor: Member | None, account: Account) -> None:
+    if account.kind == "clearing":
+        # Its limits are the link's cap and it stays open while exchanges across the link may settle.
+        raise NotAllowed()
     _require_coordinator(actor, account.community_id)
     if actor is None or account.member is None:
         return
@@ -470,14 +592,15 @@ def check_leg(row, balance: int, amount: int, *, settling: bool = False,
 def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, actor: Member | None, memo: str = "",
            on_behalf_of: Member | None = None, idempotency_key: str | None = None, reverses_id: int | None = None,
            override_reason: str | None = None, check_limits: bool = True, settling: bool = False,
-           payers_consented: bool = False) -> tuple[Transaction, bool]:
+           payers_consented: bool = False, across: bool = False) -> tuple[Transaction, bool]:
     """Lock, check, write; returns the transaction and whether it is new (False: an earlier
     request with the same key made it). The caller took the write lock before reading anything.
 
     Nobody authorises a movement into their own account out of an account that is not theirs:
     when the actor's own account receives and another pays, the actor may not decide it alone
     (IntoOwnAccount) unless the payers agreed themselves (`payers_consented`). `actor` None is the
-    time bank itself, acting on what members agreed (auto-confirm) or on a members' vote."""
+    time bank itself, acting on what members agreed (auto-confirm) or on a members' vote.
+    Clearing accounts move only `across` a link, both sides at once (transfer_across, reverse)."""
     memo = (memo or "").strip()
     if len(memo) > MEMO_MAX:
         raise InvalidTransaction("memo_too_long")
@@ -502,6 +625,8 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
     for row in rows:
         if row.community_id != community_id:
             raise InvalidTransaction("other_community")
+        if row.kind == "clearing" and not across:
+            raise InvalidTransaction("clearing")
         amount = amounts[row.id]
         bound, refusal = check_leg(row, row.balance, amount, settling=settling, check_limits=check_limits)
         if isinstance(refusal, LimitExceeded) and override_reason is not None:
@@ -623,7 +748,36 @@ def _counterparties(transaction_ids: list[int], account_id: int) -> dict[int, tu
             .where(Posting.transaction_id.in_(transaction_ids[start:start + 500]), Posting.account_id != account_id)
             .order_by(Posting.id)
         ).all()
+        across = _across_counterparties(transaction_ids[start:start + 500])
         for transaction_id, name, kind in rows:
-            found.setdefault(transaction_id, []).append(
-                _("a pot of %(name)s", name=name) if kind == "pot" else name or _("the community fund"))
+            if kind == "clearing":
+                found.setdefault(transaction_id, []).extend(across.get(transaction_id, [_("a linked community")]))
+            else:
+                found.setdefault(transaction_id, []).append(
+                    _("a pot of %(name)s", name=name) if kind == "pot" else name or _("the community fund"))
     return {key: tuple(names) for key, names in found.items()}
+
+
+_PEER, _MIRROR, _MIRROR_POSTING, _MIRROR_ACCOUNT = (sa.orm.aliased(model) for model in (
+    Community, Transaction, Posting, Account))
+
+
+def _across_counterparties(transaction_ids: list[int]) -> dict[int, list[str]]:
+    """For transfers across a link: the member on the other community's side, with its name."""
+    query = (
+        sa.select(Transaction.id, Member.name, _PEER.name)
+        .join(Posting, Posting.transaction_id == Transaction.id)
+        .join(Account, sa.and_(Account.id == Posting.account_id, Account.kind == "clearing"))
+        .join(_PEER, _PEER.id == Account.peer_community_id)
+        .join(_MIRROR, sa.and_(_MIRROR.community_id == Account.peer_community_id,
+                               _MIRROR.idempotency_key == Transaction.idempotency_key))
+        .join(_MIRROR_POSTING, _MIRROR_POSTING.transaction_id == _MIRROR.id)
+        .join(_MIRROR_ACCOUNT, sa.and_(_MIRROR_ACCOUNT.id == _MIRROR_POSTING.account_id,
+                                       _MIRROR_ACCOUNT.kind == "member"))
+        .join(Member, Member.id == _MIRROR_ACCOUNT.member_id)
+        .where(Transaction.id.in_(transaction_ids))
+    )
+    found: dict[int, list[str]] = {}
+    for transaction_id, name, community in db.session.execute(query):
+        found.setdefault(transaction_id, []).append(_("%(name)s (%(community)s)", name=name, community=community))
+    return found

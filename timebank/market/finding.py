@@ -6,6 +6,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from timebank.communities.models import Category
 from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.market import search
@@ -18,19 +19,21 @@ PER_PAGE = 20
 COUNT_LIMIT = 500
 
 
-def listed_conditions(community_id: int, now: datetime | None = None) -> list:
-    """Posts shown in a community's market: online, not past their date, by active members.
+def listed_conditions(community_id: int, now: datetime | None = None, linked: tuple[int, ...] = ()) -> list:
+    """Posts shown in a community's market (and in the `linked` communities' ones): online, not
+    past their date, by active members.
 
     The owner check is a NOT EXISTS rather than a join, so that the database starts from the
     community's posts (ix_posts_listing) and looks owners up by id, never scanning members."""
     inactive_owner = sa.exists().where(Member.id == Post.owner_id, Member.status != "active")
-    return [Post.community_id == community_id, Post.status == "active", Post.expires_at > (now or utcnow()),
-            ~inactive_owner]
+    where = Post.community_id.in_([community_id, *linked]) if linked else Post.community_id == community_id
+    return [where, Post.status == "active", Post.expires_at > (now or utcnow()), ~inactive_owner]
 
 
-def listed(community_id: int) -> sa.Select:
-    return (sa.select(Post).where(*listed_conditions(community_id))
-            .options(joinedload(Post.owner), joinedload(Post.category), joinedload(Post.area)))
+def listed(community_id: int, linked: tuple[int, ...] = ()) -> sa.Select:
+    return (sa.select(Post).where(*listed_conditions(community_id, linked=linked))
+            .options(joinedload(Post.owner), joinedload(Post.category), joinedload(Post.area),
+                     joinedload(Post.community)))
 
 
 @dataclass
@@ -55,7 +58,13 @@ def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int
     conditions = []
     if filters.kind in KINDS:
         conditions.append(Post.kind == filters.kind)
-    if filters.category_id is not None:
+    if filters.category_id is not None and filters.linked:
+        # The same kind of help in the linked communities: their category with the same key.
+        same_kind = sa.select(Category.id).where(
+            Category.community_id.in_([community_id, *filters.linked]),
+            Category.key == sa.select(Category.key).where(Category.id == filters.category_id).scalar_subquery())
+        conditions.append(Post.category_id.in_(same_kind))
+    elif filters.category_id is not None:
         conditions.append(Post.category_id == filters.category_id)
     if filters.area_id is not None:
         conditions.append(Post.area_id == filters.area_id)
@@ -66,9 +75,9 @@ def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int
     if condition is not None:
         conditions.append(condition)
     items = list(db.session.scalars(
-        listed(community_id).where(*conditions)
+        listed(community_id, filters.linked).where(*conditions)
         .order_by(Post.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)))
-    matches = sa.select(Post.id).where(*listed_conditions(community_id), *conditions)
+    matches = sa.select(Post.id).where(*listed_conditions(community_id, linked=filters.linked), *conditions)
     if not exact_total:
         matches = matches.limit(COUNT_LIMIT + 1)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(matches.subquery()))

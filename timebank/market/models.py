@@ -4,7 +4,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from timebank.communities.models import Area, Category
+from timebank.communities.models import Area, Category, Community
 from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.members.models import Member
@@ -45,6 +45,7 @@ class Post(db.Model):
     reminded_at: Mapped[datetime | None]
 
     owner: Mapped[Member] = relationship(foreign_keys=[owner_id])
+    community: Mapped[Community] = relationship(viewonly=True)
     closed_by: Mapped[Member | None] = relationship(foreign_keys=[closed_by_id])
     category: Mapped[Category] = relationship()
     area: Mapped[Area | None] = relationship()

@@ -73,3 +73,6 @@ class Filters:
     area_id: int | None = None
     gifts_only: bool = False
     text: str = ""
+    # Linked communities whose posts are listed too (timebank.communities.links); a category
+    # filter then takes their category of the same kind.
+    linked: tuple[int, ...] = ()

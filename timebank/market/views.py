@@ -9,7 +9,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from timebank.communities.models import Area, Category
+from timebank.communities.models import Area, Category, Community
+from timebank.communities.services import linked_community_ids
 from timebank.extensions import db
 from timebank.i18n import format_day as day
 from timebank.i18n import format_minutes
@@ -69,18 +70,26 @@ def index():
     area_id = optional_int(args.get("area"))
     if area_id is not None and getattr(db.session.get(Area, area_id), "community_id", None) != community.id:
         area_id = None
+    # Linked communities' posts are listed with the neighbourhood's own unless the member narrows
+    # it down: "ours", or one linked community (its id); anything else means all of them.
+    linked = {c.id: c for c in db.session.scalars(sa.select(Community).where(
+        Community.id.in_(linked_community_ids(community.id, posts=True))).order_by(Community.name))}
+    source = args.get("from", "")
+    chosen = optional_int(source) if source != "ours" else None
+    shown = () if source == "ours" else (chosen,) if chosen in linked else tuple(linked)
     filters = Filters(kind=args.get("kind") if args.get("kind") in KINDS else None,
-                      category_id=category.id if category else None, area_id=area_id,
-                      gifts_only=args.get("gifts") == "1", text=args.get("q", "").strip()[:200])
-    page = services.find_posts(community.id, filters, page=max(1, optional_int(args.get("page")) or 1),
-                               viewer_id=acting_member().id)
+                      category_id=category.id if category else None, area_id=None if chosen in linked else area_id,
+                      gifts_only=args.get("gifts") == "1", text=args.get("q", "").strip()[:200], linked=shown)
+    page = services.find_posts(chosen if chosen in linked else community.id, filters,
+                               page=max(1, optional_int(args.get("page")) or 1), viewer_id=acting_member().id)
     # The filters as they go into links, so chips and page links keep the others.
     kept = {"kind": filters.kind, "category": filters.category_id, "area": filters.area_id,
-            "gifts": "1" if filters.gifts_only else None, "q": filters.text or None}
+            "gifts": "1" if filters.gifts_only else None, "q": filters.text or None,
+            "from": source if source == "ours" or chosen in linked else None}
     kept = {k: v for k, v in kept.items() if v is not None}
     return render_template("market/index.html", page=page, filters=filters, kept=kept, category=category,
                            categories=active_categories(community.id), areas=community.areas,
-                           count_limit=finding.COUNT_LIMIT)
+                           count_limit=finding.COUNT_LIMIT, linked=list(linked.values()), source=kept.get("from"))
 
 
 @bp.route("/posts/<int:post_id>")

@@ -1,0 +1,255 @@
+"""Hours across a link between two communities: four postings in one database transaction, each
+community's books balanced on their own, the clearing accounts mirrored, the cap held as the
+clearing accounts' limits (also under concurrent requests), idempotent, undone on both sides."""
+from contextlib import nullcontext
+
+import pytest
+import sqlalchemy as sa
+from flask import has_app_context
+
+from timebank.communities.models import CommunityLink
+from timebank.db import take_write_lock
+from timebank.extensions import db
+from timebank.ledger import services as ledger
+from timebank.ledger.errors import IdempotencyConflict, InvalidTransaction, LimitExceeded, NotAllowed
+from timebank.ledger.models import Account, Transaction
+from timebank.ledger.verify import verify
+from timebank.members.models import Member
+from timebank.stats import rollup
+
+from .conftest import count
+from .test_ledger_concurrency import in_threads
+
+CAP = 120
+
+
+@pytest.fixture
+def linked(app, make_community, make_member):
+    """Noord and Zuid linked with a cap of two hours; Fatima and Jan in Noord, Wilma and Karim
+    (a coordinator) in Zuid. Returns ids: (members by name, the two community ids)."""
+    north, south = make_community("noord", "Noord"), make_community("zuid", "Zuid")
+    people = {name: make_member(name, community_id=community.id, role=role).id for name, community, role in (
+        ("Fatima", north, "member"), ("Jan", north, "member"), ("Wilma", south, "member"),
+        ("Karim", south, "coordinator"), ("Els", north, "coordinator"))}
+    with (nullcontext() if has_app_context() else app.app_context()):
+        link = CommunityLink(proposer_id=north.id, accepter_id=south.id, pair=CommunityLink.pair_of(north.id, south.id),
+                             cap_minutes=CAP, state="active")
+        db.session.add(link)
+        db.session.flush()
+        ledger.open_clearing(link)
+        ledger.accounts_for(*(db.session.get(Member, i) for i in people.values()))
+        db.session.commit()
+    return people, (north.id, south.id)
+
+
+def account(member_id: int) -> Account:
+    return ledger.account_for(db.session.get(Member, member_id))
+
+
+def across(payer: int, provider: int, minutes: int, key: str, **options):
+    return ledger.transfer_across(account(payer), account(provider), minutes, actor=None, idempotency_key=key,
+                                  **options)
+
+
+def clearing(north: int, south: int) -> tuple[int, int]:
+    return (ledger.balance(ledger.clearing_account(north, south)),
+            ledger.balance(ledger.clearing_account(south, north)))
+
+
+def community_sums() -> dict[int, int]:
+    return dict(db.session.execute(sa.select(Account.community_id, sa.func.sum(Account.balance))
+                                   .group_by(Account.community_id)).all())
+
+
+@pytest.mark.usefixtures("ctx")
+def test_four_postings_in_two_books_that_each_balance_and_mirror(linked):
+    people, (north, south) = linked
+    payer_side, provider_side = across(people["Fatima"], people["Wilma"], 90, "exchange:1:settle", memo="Bike repair")
+    db.session.commit()
+    assert ledger.balance(account(people["Fatima"])) == -90 and ledger.balance(account(people["Wilma"])) == 90
+    assert clearing(north, south) == (90, -90)  # Noord owes Zuid an hour and a half
+    assert (payer_side.community_id, provider_side.community_id) == (north, south)
+    assert {p.account_id: p.amount for p in payer_side.postings} == {
+        account(people["Fatima"]).id: -90, ledger.clearing_account(north, south).id: 90}
+    assert {p.account_id: p.amount for p in provider_side.postings} == {
+        account(people["Wilma"]).id: 90, ledger.clearing_account(south, north).id: -90}
+    assert set(community_sums().values()) == {0}
+    assert verify().ok
+    assert ledger.mirror_of(payer_side).id == provider_side.id and ledger.mirror_of(provider_side).id == payer_side.id
+    assert rollup.check(db.session.connection()) == []  # the statistics' roll-ups agree with the journal
+    # The payer's statement names where the hours went.
+    assert "Zuid" in " ".join(ledger.statement(account(people["Fatima"]))[0].others)
+
+
+@pytest.mark.usefixtures("ctx")
+def test_the_cap_is_the_most_one_community_may_owe_the_other(linked):
+    people, (north, south) = linked
+    across(people["Fatima"], people["Wilma"], 100, "k1")
+    db.session.commit()
+    before = count(Transaction)
+    with pytest.raises(LimitExceeded) as refused:
+        across(people["Jan"], people["Wilma"], 21, "k2")  # 121 > 120, though Jan himself could pay it
+    db.session.rollback()
+    assert refused.value.limit == CAP and count(Transaction) == before
+    across(people["Jan"], people["Wilma"], 20, "k3")  # exactly the cap
+    # Zuid pays back: Zuid's members may now receive help from Noord up to 240 minutes.
+    across(people["Wilma"], people["Fatima"], 240, "k4")
+    db.session.commit()
+    assert clearing(north, south) == (-120, 120)
+    with pytest.raises(LimitExceeded):
+        across(people["Wilma"], people["Jan"], 1, "k5")
+    db.session.rollback()
+    assert verify().ok
+
+
+@pytest.mark.usefixtures("ctx")
+def test_the_payers_floor_and_the_providers_ceiling_hold_and_nothing_is_written(linked, app):
+    people, (north, south) = linked
+    zuid = db.session.get(Member, people["Wilma"]).community
+    zuid.ledger_ceiling = 30
+    db.session.commit()
+    with pytest.raises(LimitExceeded) as refused:
+        across(people["Fatima"], people["Wilma"], 31, "k1")
+    db.session.rollback()
+    assert refused.value.account_id == account(people["Wilma"]).id
+    zuid.ledger_ceiling, north_community = 2400, db.session.get(Member, people["Fatima"]).community
+    north_community.ledger_floor = -10
+    db.session.commit()
+    with pytest.raises(LimitExceeded) as refused:
+        across(people["Fatima"], people["Wilma"], 11, "k2")
+    db.session.rollback()
+    assert refused.value.account_id == account(people["Fatima"]).id
+    assert count(Transaction) == 0 and clearing(north, south) == (0, 0)
+
+
+@pytest.mark.usefixtures("ctx")
+def test_a_retry_returns_the_first_pair_and_other_content_under_the_key_is_refused(linked):
+    people, (north, south) = linked
+    first = across(people["Fatima"], people["Wilma"], 60, "exchange:7:settle")
+    db.session.commit()
+    again = across(people["Fatima"], people["Wilma"], 60, "exchange:7:settle")
+    assert [side.id for side in again] == [side.id for side in first]
+    with pytest.raises(IdempotencyConflict):
+        across(people["Fatima"], people["Wilma"], 61, "exchange:7:settle")
+    db.session.rollback()
+    assert count(Transaction) == 2 and clearing(north, south) == (60, -60)
+
+
+@pytest.mark.usefixtures("ctx", "english")
+def test_refused_without_a_link_within_one_community_and_outside_transfer_across(linked, make_community, make_member):
+    people, (north, south) = linked
+    west = make_community("west", "West")
+    stranger = make_member("Piet", community_id=west.id)
+    for payer, provider, reason in ((people["Fatima"], stranger.id, "no_link"),
+                                    (people["Fatima"], people["Jan"], "same_community")):
+        with pytest.raises(InvalidTransaction) as refused:
+            across(payer, provider, 10, "k")
+        assert refused.value.reason == reason
+        db.session.rollback()
+    # An ordinary transfer cannot touch a clearing account: its mirror would be missing.
+    with pytest.raises(InvalidTransaction) as refused:
+        ledger.transfer(account(people["Fatima"]), ledger.clearing_account(north, south), 10, kind="gift", actor=None)
+    assert "clearing account" in str(refused.value)
+    db.session.rollback()
+    with pytest.raises(NotAllowed):
+        ledger.set_limits(ledger.clearing_account(north, south), floor=-9999, ceiling=9999, actor=None, reason="more")
+    db.session.rollback()
+    assert count(Transaction) == 0 and verify().ok
+
+
+@pytest.mark.usefixtures("ctx")
+def test_a_member_cannot_move_another_members_hours_to_themselves_across(linked):
+    people, _ = linked
+    wilma = db.session.get(Member, people["Wilma"])
+    with pytest.raises(Exception) as refused:
+        ledger.transfer_across(account(people["Fatima"]), account(people["Wilma"]), 30, actor=wilma,
+                               idempotency_key="k")
+    assert type(refused.value).__name__ == "IntoOwnAccount"
+    db.session.rollback()
+    assert count(Transaction) == 0
+
+
+@pytest.mark.usefixtures("ctx")
+def test_the_providers_community_takes_its_own_levy(linked):
+    people, (north, south) = linked
+    db.session.get(Member, people["Wilma"]).community.ledger_levy_percent = 10
+    db.session.commit()
+    across(people["Fatima"], people["Wilma"], 100, "k")
+    db.session.commit()
+    assert ledger.balance(account(people["Wilma"])) == 90 and ledger.balance(ledger.fund_account(south)) == 10
+    assert clearing(north, south) == (100, -100) and verify().ok
+
+
+@pytest.mark.usefixtures("ctx")
+def test_undoing_one_side_undoes_both_once(linked):
+    people, (north, south) = linked
+    karim = db.session.get(Member, people["Karim"])
+    _payer_side, provider_side = across(people["Fatima"], people["Wilma"], 45, "k")
+    db.session.commit()
+    ledger.reverse(provider_side, actor=karim, reason="Never happened")
+    db.session.commit()
+    assert clearing(north, south) == (0, 0) and ledger.balance(account(people["Fatima"])) == 0
+    assert count(Transaction) == 4 and verify().ok
+    with pytest.raises(Exception) as refused:
+        ledger.reverse(provider_side, actor=karim, reason="Again")
+    assert type(refused.value).__name__ == "AlreadyReversed"
+    db.session.rollback()
+    # Noord's coordinator cannot undo Zuid's side: each community's coordinators act for their own.
+    _payer_side, provider_side = across(people["Fatima"], people["Wilma"], 45, "k2")
+    db.session.commit()
+    with pytest.raises(NotAllowed):
+        ledger.reverse(provider_side, actor=db.session.get(Member, people["Els"]), reason="Not mine")
+    db.session.rollback()
+    assert verify().ok
+
+
+@pytest.mark.usefixtures("ctx")
+def test_verify_finds_a_broken_mirror_and_a_changed_cap(linked):
+    people, (north, south) = linked
+    across(people["Fatima"], people["Wilma"], 30, "k")
+    db.session.commit()
+    out = ledger.clearing_account(north, south)
+    db.session.execute(sa.update(Account).where(Account.id == out.id).values(ceiling_override=CAP + 1))
+    report = verify()
+    assert {problem.check for problem in report.problems} == {"clearing_caps"}
+    db.session.rollback()
+    db.session.execute(sa.update(Account).where(Account.id == out.id).values(balance=Account.balance + 1))
+    assert {"clearing_mirror", "cached_balance"} <= {problem.check for problem in verify().problems}
+    db.session.rollback()
+
+
+def pay_across(payer_id, provider_id, times, minutes, prefix):
+    def job():
+        refused = 0
+        for i in range(times):
+            try:
+                take_write_lock(db.session)
+                across(payer_id, provider_id, minutes, f"{prefix}:{i}")
+                db.session.commit()
+            except LimitExceeded:
+                db.session.rollback()
+                refused += 1
+        return refused
+    return job
+
+
+def test_many_requests_at_once_never_take_the_link_past_its_cap(app, linked):
+    people, (north, south) = linked
+    # Four threads paying from Noord to Zuid, 8 payments of 7 minutes each: 17 fit under the cap of 120, 15 must not.
+    jobs = [pay_across(people[payer], people["Wilma"], 8, 7, payer) for payer in ("Fatima", "Jan", "Els")]
+    jobs.append(pay_across(people["Fatima"], people["Karim"], 8, 7, "to-karim"))
+    refused = in_threads(app, jobs)
+    assert sum(refused) == 32 - 17, refused
+    with app.app_context():
+        assert clearing(north, south) == (119, -119)
+        assert verify().ok
+
+
+def test_both_ways_at_once_end_where_they_began(app, linked):
+    people, (north, south) = linked
+    refused = in_threads(app, [pay_across(people["Fatima"], people["Wilma"], 40, 3, "there"),
+                               pay_across(people["Wilma"], people["Fatima"], 40, 3, "back")])
+    assert refused == [0, 0]
+    with app.app_context():
+        assert clearing(north, south) == (0, 0) and count(Transaction) == 160
+        assert verify().ok
