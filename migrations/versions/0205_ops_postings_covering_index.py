@@ -14,7 +14,7 @@ million postings.
 from alembic import op
 
 revision = "0205_ops"
-down_revision = "0195"
+down_revision = "0200_join"
 branch_labels = None
 depends_on = None
 

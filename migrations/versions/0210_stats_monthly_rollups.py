@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0210_stats"
-down_revision = "0195"
+down_revision = "0205_ops"
 branch_labels = None
 depends_on = None
 

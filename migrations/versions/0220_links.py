@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0220_links"
-down_revision = "0195"
+down_revision = "0210_stats"
 branch_labels = None
 depends_on = None
 

@@ -11,7 +11,7 @@ index alone (half the time on the large demo data).
 from alembic import op
 
 revision = "0225_speed"
-down_revision = "0195"
+down_revision = "0220_links"
 branch_labels = None
 depends_on = None
 
