@@ -46,8 +46,8 @@ FATIMAS_OWN = {"ledger.member", "ledger.member_csv", "notifications.open_one", "
                "pots.spend", "pots.close", "api-pots.deposit", "api-pots.withdraw", "moderation.reply"}
 ADMIN_ONLY = re.compile(r"^/admin(/|$)")
 # Things anyone may open: the public pages, and the confirmation links that carry their own secret.
-PUBLIC = {"core.index", "core.healthz", "members.join_choose", "members.join", "members.join_sent",
-          "members.join_status", "members.hours", "members.login", "members.confirm", "members.confirm_again", "members.forgot_password",
+PUBLIC = {"core.index", "core.healthz", "members.join_choose", "members.join", "members.join_sent", "members.hours",
+          "members.join_status", "members.login", "members.confirm", "members.confirm_again", "members.forgot_password",
           "members.reset_password", "members.confirm_email_change", "members.undo_email_change", "core.set_language",
           "api_docs", "api-docs.openapi_json", "tokens.create_token", "static"}
 PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
