@@ -20,7 +20,7 @@ def test_ledger_benchmark_runs_and_leaves_a_sound_ledger():
         command += ["--postgres", POSTGRES_URL]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert result.returncode in (0, 2), result.stderr[-2000:]
-    assert result.stdout.count("Ledger OK: all 14 checks passed") == (2 if ON_POSTGRES else 1)
+    assert result.stdout.count("Ledger OK: all 17 checks passed") == (2 if ON_POSTGRES else 1)
     assert "median ratio" in result.stdout and "cached balance read" in result.stdout
 
 

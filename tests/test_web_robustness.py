@@ -124,6 +124,7 @@ def world(app, community, make_community, make_member, make_post):
             "pot_id": [pot.id],
             "item_id": [offer.id, fatima.id],
             "case_id": [case.id],
+            "link_id": [1],
         }
     ids = {name: [*found, 0, 2**31 - 1, 10**20] for name, found in ids.items()}
     ids.update(token=["x", "a" * 300], slug=["buurt", "noord", "nope", LONG], kind=["json", "zip", "csv", "exe"],
