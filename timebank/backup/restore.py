@@ -123,6 +123,9 @@ def _sqlite_into_postgres(copy: Path, engine: sa.Engine, target: Flask, progress
     _reset_schema(engine)
     upgrade()
     with source_engine.connect() as source, engine.begin() as into:
+        # Rows are copied as they were, roll-ups included: triggers that derive rows from rows (the monthly
+        # statistics) would count them twice, so they stay off for this transaction only.
+        into.exec_driver_sql("SET LOCAL session_replication_role = replica")
         for table in db.metadata.sorted_tables:
             rows = source.execution_options(yield_per=BATCH).execute(
                 table.select().order_by(*table.primary_key.columns))
