@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from timebank.extensions import db
 
-from .conftest import PASSWORD, make_app
+from .conftest import ON_POSTGRES, PASSWORD, empty_postgres, make_app
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 # CI sets REQUIRE_BROWSER=1: there a missing Chromium fails these tests instead of skipping them,
@@ -26,7 +26,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 
 @pytest.fixture
 def live_url(db_url, tmp_path):
-    """The app served over real HTTP, with CSRF on as in production."""
+    """The app served over real HTTP, with CSRF on as in production. It empties PostgreSQL after
+    itself, as `app` does: a test that asks only for this fixture leaves no rows for the next."""
     app = make_app(db_url, SERVER_NAME=None, WTF_CSRF_ENABLED=True, UPLOAD_FOLDER=str(tmp_path / "uploads"))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -35,6 +36,8 @@ def live_url(db_url, tmp_path):
     server.shutdown()
     with app.app_context():
         db.session.remove()
+        if ON_POSTGRES:
+            empty_postgres()
         db.engine.dispose()
 
 
