@@ -16,6 +16,7 @@ run (it would otherwise answer 429 to 16 busy clients after a few seconds).
 Goals (issue 15): every page ≥ 30 % of `/healthz`, API reads ≥ 50 %, no errors, each worker under
 150 MB resident. Exit status 0 when met, 2 when a goal is missed, 1 on a crash.
 """
+
 import argparse
 import http.client
 import os
@@ -123,11 +124,20 @@ def free_port() -> int:
 
 
 def start_server(database: str, port: int, env_extra: dict) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": database, "TIMEBANK_ENV": "production",
-           "SECRET_KEY": secrets.token_hex(32), "TIMEBANK_API_RATELIMIT": "1000000 per minute", **env_extra}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "TIMEBANK_ENV": "production",
+        "SECRET_KEY": secrets.token_hex(32),
+        "TIMEBANK_API_RATELIMIT": "1000000 per minute",
+        **env_extra,
+    }
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-    server = subprocess.Popen([gunicorn, "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level",
-                               "warning", "wsgi:app"], cwd=ROOT, env=env)
+    server = subprocess.Popen(
+        [gunicorn, "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+    )
     probe = Client(port, {})
     for _ in range(300):
         if server.poll() is not None:
@@ -150,8 +160,12 @@ def log_in(port: int, email: str, password: str) -> Client:
     if token is None:
         raise SystemExit("no CSRF token on the login page")
     form = f"csrf_token={token.group(1)}&email={email}&password={password}"
-    connection.request("POST", "/login", body=form.encode(), headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie, "Accept-Language": "nl"})
+    connection.request(
+        "POST",
+        "/login",
+        body=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie, "Accept-Language": "nl"},
+    )
     response = connection.getresponse()
     response.read()
     session = "; ".join(value.split(";")[0] for value in response.msg.get_all("Set-Cookie") or [])
@@ -191,14 +205,22 @@ def prepare(database: str, clients: int):
         if community_id is None:
             raise SystemExit("the database has no demo data: run `flask --app timebank demo seed` on it first")
         emails = db.session.scalars(
-            sa.select(Member.email).where(Member.community_id == community_id, Member.status == "active",
-                                          Member.role == "member", Member.password_hash.is_not(None))
-            .order_by(Member.id).limit(clients)).all()
+            sa.select(Member.email)
+            .where(
+                Member.community_id == community_id,
+                Member.status == "active",
+                Member.role == "member",
+                Member.password_hash.is_not(None),
+            )
+            .order_by(Member.id)
+            .limit(clients)
+        ).all()
         people = db.session.scalars(sa.select(Member).where(Member.email.in_(emails))).all()
         tokens = [issue_token(person)[1] for person in people]
         db.session.commit()
-        posts = db.session.scalars(sa.select(Post.id).where(*listed_conditions(community_id))
-                                   .order_by(Post.id.desc()).limit(40)).all()
+        posts = db.session.scalars(
+            sa.select(Post.id).where(*listed_conditions(community_id)).order_by(Post.id.desc()).limit(40)
+        ).all()
         waiting = db.session.scalar(sa.select(sa.func.count(JoinRequest.id)).where(JoinRequest.state == "waiting"))
     return emails, names.DEMO_PASSWORD, tokens, posts, waiting
 
@@ -208,8 +230,7 @@ def seed_tiny(folder: Path) -> str:
     env = {**os.environ, "DATABASE_URL": database}
     flask = str(Path(sys.executable).with_name("flask"))
     for command in (["db", "upgrade"], ["demo", "seed", "--members", "40", "--months", "2"]):
-        subprocess.run([flask, "--app", "timebank", *command], cwd=ROOT, env=env, check=True,
-                       capture_output=True)
+        subprocess.run([flask, "--app", "timebank", *command], cwd=ROOT, env=env, check=True, capture_output=True)
     return database
 
 
@@ -260,8 +281,10 @@ def measure(args) -> int:
         coordinators = [Client(port, coordinator.headers) for _ in range(args.clients)]
         api = [Client(port, {"Authorization": f"Bearer {token}", "Accept-Language": "nl"}) for token in tokens]
         chosen = [t for t in targets(posts) if args.only in t.name]
-        print(f"{len(members)} members logged in; {len(posts)} posts to open; {waiting} join requests waiting; "
-              f"{args.blocks} × {args.seconds:g} s blocks per page, alternating with /healthz")
+        print(
+            f"{len(members)} members logged in; {len(posts)} posts to open; {waiting} join requests waiting; "
+            f"{args.blocks} × {args.seconds:g} s blocks per page, alternating with /healthz"
+        )
         for target in chosen:  # warm up each page once per worker thread
             who = {"page": members, "coordinator": coordinators, "api": api}[target.kind]
             run_block(who, target.paths, min(args.seconds, 0.5))
@@ -295,9 +318,11 @@ def report(chosen: list[Target], rss: list[float]) -> int:
         base_rps = statistics.median(base.rps for base, _ in target.results)
         p50 = latencies[len(latencies) // 2] * 1000 if latencies else 0
         p95 = latencies[int(len(latencies) * 0.95)] * 1000 if latencies else 0
-        print(f"| {target.name} | {page_rps:,.0f} | {base_rps:,.0f} | **{ratio:.1%}** | "
-              f"{min(ratios):.1%}–{max(ratios):.1%} | {p50:.0f} | {p95:.0f} | {errors} | "
-              f"≥ {goal:.0%}: {'met' if met else 'MISSED'} |")
+        print(
+            f"| {target.name} | {page_rps:,.0f} | {base_rps:,.0f} | **{ratio:.1%}** | "
+            f"{min(ratios):.1%}–{max(ratios):.1%} | {p50:.0f} | {p95:.0f} | {errors} | "
+            f"≥ {goal:.0%}: {'met' if met else 'MISSED'} |"
+        )
     worst = max(rss) if rss else 0.0
     print(f"\nworker RSS: {', '.join(f'{size:.0f} MB' for size in rss)} (goal: each under {RSS_GOAL_MB} MB)")
     if worst >= RSS_GOAL_MB:

@@ -16,6 +16,7 @@ that server and dropped afterwards; the named database itself is not touched):
 Exit status: 0 when every goal is met, 2 when a speed goal is missed (1 is a crash); a goal named
 with --known-miss is reported but does not count.
 """
+
 import argparse
 import os
 import random
@@ -49,13 +50,18 @@ GOALS = {"sqlite": 0.25, "postgresql": 0.50}
 BALANCE_P99_GOAL_MS = 5.0
 
 # What the service reads under the lock: balance, limits, and the owner's status.
-LOCK_SQL = ("SELECT a.id, a.balance, a.status, a.floor_override, a.ceiling_override, c.ledger_floor, "
-            "c.ledger_ceiling, m.status FROM ledger_accounts a JOIN communities c ON c.id = a.community_id "
-            "LEFT JOIN members m ON m.id = a.member_id WHERE a.id IN ({p}, {p}) ORDER BY a.id")
-INSERT_TRANSACTION_SQL = ("INSERT INTO ledger_transactions (community_id, kind, memo, created_at) "
-                          "VALUES ({p}, 'gift', '', {p}) RETURNING id")
-INSERT_POSTING_SQL = ("INSERT INTO ledger_postings (transaction_id, account_id, amount, balance_after, bound) "
-                      "VALUES ({p}, {p}, {p}, {p}, {p})")
+LOCK_SQL = (
+    "SELECT a.id, a.balance, a.status, a.floor_override, a.ceiling_override, c.ledger_floor, "
+    "c.ledger_ceiling, m.status FROM ledger_accounts a JOIN communities c ON c.id = a.community_id "
+    "LEFT JOIN members m ON m.id = a.member_id WHERE a.id IN ({p}, {p}) ORDER BY a.id"
+)
+INSERT_TRANSACTION_SQL = (
+    "INSERT INTO ledger_transactions (community_id, kind, memo, created_at) VALUES ({p}, 'gift', '', {p}) RETURNING id"
+)
+INSERT_POSTING_SQL = (
+    "INSERT INTO ledger_postings (transaction_id, account_id, amount, balance_after, bound) "
+    "VALUES ({p}, {p}, {p}, {p}, {p})"
+)
 UPDATE_BALANCE_SQL = "UPDATE ledger_accounts SET balance = balance + {p} WHERE id = {p}"
 
 
@@ -70,11 +76,23 @@ def prepare(url: str, accounts: int) -> tuple:
     with app.app_context():
         upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
         community = create_community("bench", "Benchmark")
-        rows = [dict(community_id=community.id, name=f"Member {i}", status="active", role="member",
-                     is_admin=False, assisted=False, bio="", session_version=1, created_at=utcnow())
-                for i in range(accounts)]
-        member_ids = db.session.scalars(sa.insert(Member).returning(Member.id, sort_by_parameter_order=True),
-                                        rows).all()
+        rows = [
+            dict(
+                community_id=community.id,
+                name=f"Member {i}",
+                status="active",
+                role="member",
+                is_admin=False,
+                assisted=False,
+                bio="",
+                session_version=1,
+                created_at=utcnow(),
+            )
+            for i in range(accounts)
+        ]
+        member_ids = db.session.scalars(
+            sa.insert(Member).returning(Member.id, sort_by_parameter_order=True), rows
+        ).all()
         by_member = ensure_accounts(community.id, member_ids)
         db.session.commit()
         return app, community.id, [by_member[m] for m in member_ids]
@@ -115,6 +133,7 @@ def service_round(app, chunks) -> float:
                 db.session.commit()
             stop.wait()
             db.session.remove()
+
     return in_threads(chunks, worker)
 
 
@@ -138,13 +157,18 @@ def raw_round(dialect: str, connect, community_id: int, chunks) -> float:
             balances = {row[0]: row[1] for row in cursor.execute(lock, [account for account, _ in legs]).fetchall()}
             created = now.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else now
             transaction_id = cursor.execute(insert_transaction, (community_id, created)).fetchone()[0]
-            cursor.executemany(insert_posting, [
-                (transaction_id, account, amount, balances[account] + amount, -600 if amount < 0 else 2400)
-                for account, amount in legs])
+            cursor.executemany(
+                insert_posting,
+                [
+                    (transaction_id, account, amount, balances[account] + amount, -600 if amount < 0 else 2400)
+                    for account, amount in legs
+                ],
+            )
             cursor.executemany(update_balance, [(amount, account) for account, amount in legs])
             conn.commit() if dialect == "postgresql" else cursor.execute("COMMIT")
         stop.wait()
         conn.close()
+
     return in_threads(chunks, worker)
 
 
@@ -154,11 +178,22 @@ def sqlite_connect(path: str):
         for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=10000"):
             conn.execute(f"PRAGMA {pragma}")
         return conn
+
     return connect
 
 
-def throughput(label: str, dialect: str, app, raw_connect, community_id: int, account_ids: list[int],
-               transfers: int, threads: int, block: int, rng: random.Random) -> dict:
+def throughput(
+    label: str,
+    dialect: str,
+    app,
+    raw_connect,
+    community_id: int,
+    account_ids: list[int],
+    transfers: int,
+    threads: int,
+    block: int,
+    rng: random.Random,
+) -> dict:
     """Alternate blocks of raw and service transfers (the same pairs) and compare each block
     with its neighbour, so load from elsewhere on the machine hits both alike."""
     ratios, service_rates, raw_rates = [], [], []
@@ -168,18 +203,29 @@ def throughput(label: str, dialect: str, app, raw_connect, community_id: int, ac
         order = ["raw", "service"] if number % 2 == 0 else ["service", "raw"]
         seconds = {}
         for kind in order:
-            seconds[kind] = (raw_round(dialect, raw_connect, community_id, chunks) if kind == "raw"
-                             else service_round(app, chunks))
+            seconds[kind] = (
+                raw_round(dialect, raw_connect, community_id, chunks) if kind == "raw" else service_round(app, chunks)
+            )
         raw_rates.append(per_thread * threads / seconds["raw"])
         service_rates.append(per_thread * threads / seconds["service"])
         ratios.append(service_rates[-1] / raw_rates[-1])
-    result = dict(raw=statistics.median(raw_rates), service=statistics.median(service_rates),
-                  ratio=statistics.median(ratios), goal=GOALS[dialect])
-    print(f"  {label}: {len(ratios)} blocks of {per_thread * threads}; block ratios from {min(ratios):.1%} "
-          f"to {max(ratios):.1%}", flush=True)
-    print(f"{label}: service {result['service']:,.0f} transfers/s, raw driver {result['raw']:,.0f}/s, "
-          f"median ratio {result['ratio']:.1%} (goal ≥ {result['goal']:.0%}: "
-          f"{'met' if result['ratio'] >= result['goal'] else 'NOT met'})", flush=True)
+    result = dict(
+        raw=statistics.median(raw_rates),
+        service=statistics.median(service_rates),
+        ratio=statistics.median(ratios),
+        goal=GOALS[dialect],
+    )
+    print(
+        f"  {label}: {len(ratios)} blocks of {per_thread * threads}; block ratios from {min(ratios):.1%} "
+        f"to {max(ratios):.1%}",
+        flush=True,
+    )
+    print(
+        f"{label}: service {result['service']:,.0f} transfers/s, raw driver {result['raw']:,.0f}/s, "
+        f"median ratio {result['ratio']:.1%} (goal ≥ {result['goal']:.0%}: "
+        f"{'met' if result['ratio'] >= result['goal'] else 'NOT met'})",
+        flush=True,
+    )
     return result
 
 
@@ -232,9 +278,12 @@ def reads(label: str, app, account_ids: list[int], rng: random.Random) -> dict:
         verify_seconds = time.perf_counter() - started
     balance_p50, balance_p99 = percentiles(balance_times)
     statement_p50, statement_p99 = percentiles(statement_times)
-    print(f"{label}, {postings:,} postings: cached balance read p50 {balance_p50:.2f} ms, p99 {balance_p99:.2f} ms "
-          f"(goal < {BALANCE_P99_GOAL_MS:g} ms: {'met' if balance_p99 < BALANCE_P99_GOAL_MS else 'NOT met'}); "
-          f"statement page of 50 lines p50 {statement_p50:.1f} ms, p99 {statement_p99:.1f} ms", flush=True)
+    print(
+        f"{label}, {postings:,} postings: cached balance read p50 {balance_p50:.2f} ms, p99 {balance_p99:.2f} ms "
+        f"(goal < {BALANCE_P99_GOAL_MS:g} ms: {'met' if balance_p99 < BALANCE_P99_GOAL_MS else 'NOT met'}); "
+        f"statement page of 50 lines p50 {statement_p50:.1f} ms, p99 {statement_p99:.1f} ms",
+        flush=True,
+    )
     for line in report.lines():
         print(f"{label}: {line} ({verify_seconds:.1f} s)", flush=True)
     assert report.ok, "ledger verify found problems"
@@ -252,8 +301,18 @@ def run_sqlite(args, rng) -> list[str]:
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "bench.db")
         app, community_id, account_ids = prepare(f"sqlite:///{path}", args.accounts)
-        speed = throughput("SQLite, 1 thread", "sqlite", app, sqlite_connect(path), community_id, account_ids,
-                           args.transfers, 1, args.block, rng)
+        speed = throughput(
+            "SQLite, 1 thread",
+            "sqlite",
+            app,
+            sqlite_connect(path),
+            community_id,
+            account_ids,
+            args.transfers,
+            1,
+            args.block,
+            rng,
+        )
         with app.app_context():
             assert verify().ok, "invariants broken after the transfers"
         seconds = grow(app, community_id, account_ids, args.postings, rng)
@@ -275,8 +334,18 @@ def run_postgres(args, rng) -> list[str]:
         app, community_id, account_ids = prepare(url.render_as_string(hide_password=False), args.accounts)
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         label = f"PostgreSQL, {args.threads} threads"
-        speed = throughput(label, "postgresql", app, lambda: psycopg.connect(dsn), community_id, account_ids,
-                           args.transfers, args.threads, args.block, rng)
+        speed = throughput(
+            label,
+            "postgresql",
+            app,
+            lambda: psycopg.connect(dsn),
+            community_id,
+            account_ids,
+            args.transfers,
+            args.threads,
+            args.block,
+            rng,
+        )
         with app.app_context():
             assert verify().ok, "invariants broken after the transfers"
         seconds = grow(app, community_id, account_ids, args.postings, rng)
@@ -300,9 +369,14 @@ def main():
     parser.add_argument("--accounts", type=int, default=200)
     parser.add_argument("--postings", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--known-miss", action="append", default=[], metavar="TEXT",
-                        help="a missed goal whose description starts with TEXT is reported, not counted "
-                             "(a miss already known and being worked on; CI says which)")
+    parser.add_argument(
+        "--known-miss",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="a missed goal whose description starts with TEXT is reported, not counted "
+        "(a miss already known and being worked on; CI says which)",
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     missed = run_sqlite(args, rng) + (run_postgres(args, rng) if args.postgres else [])

@@ -15,6 +15,7 @@ with the same goals, in about a minute: .ci/run uses it to notice a page that be
 
 Exit status: 0 when every goal is met (p95 under 100 ms, sub-linear growth), 2 when one is missed.
 """
+
 import argparse
 import random
 import statistics
@@ -38,8 +39,20 @@ from timebank.demo.seed import DemoContext, seed, seed_members  # noqa: E402
 from timebank.extensions import db  # noqa: E402
 from timebank.market.models import Post  # noqa: E402
 
-SEARCHES = ["fiets", "soep", "bikes", "computer", "oppas", "hulp", "naaimachine", "tuin", "homework maths",
-            "cafe", "lekke band", "kinderen"]
+SEARCHES = [
+    "fiets",
+    "soep",
+    "bikes",
+    "computer",
+    "oppas",
+    "hulp",
+    "naaimachine",
+    "tuin",
+    "homework maths",
+    "cafe",
+    "lekke band",
+    "kinderen",
+]
 RUNS = 200
 WARMUP = 20
 P95_GOAL_MS = 100
@@ -48,8 +61,15 @@ TINY = {"members": 200, "months": 3, "growth": (500, 5_000), "runs": 60}
 
 
 def make_app(url: str):
-    return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "SQLALCHEMY_DATABASE_URI": url,
-                       "SERVER_NAME": "localhost", "RATELIMIT_ENABLED": False})
+    return create_app(
+        {
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SERVER_NAME": "localhost",
+            "RATELIMIT_ENABLED": False,
+        }
+    )
 
 
 def fresh_database(url: str) -> None:
@@ -148,8 +168,9 @@ def run(name: str, url: str, size: dict = FULL) -> list[str]:
     print(row("listing (plain, filtered, page 10, gifts)", pages["listing"]), flush=True)
     pages["search"] = measure(url, search_paths(), size["runs"])
     print(row(f"search ({len(SEARCHES)} different queries)", pages["search"]), flush=True)
-    missed = [f"{name}: {page} p95 {p95(samples):.0f} ms" for page, samples in pages.items()
-              if p95(samples) >= P95_GOAL_MS]
+    missed = [
+        f"{name}: {page} p95 {p95(samples):.0f} ms" for page, samples in pages.items() if p95(samples) >= P95_GOAL_MS
+    ]
 
     growth = {}
     fewest, most = size["growth"]
@@ -160,9 +181,12 @@ def run(name: str, url: str, size: dict = FULL) -> list[str]:
     for posts, samples in growth.items():
         print(f"| {posts:,} posts | {statistics.median(samples):.1f} | {p95(samples):.1f} |")
     small, large = growth[fewest], growth[most]
-    print(f"\nSearch time ratio {most:,} / {fewest:,} posts ({most // fewest}× the posts): "
-          f"{statistics.median(large) / statistics.median(small):.2f} at the median, "
-          f"{p95(large) / p95(small):.2f} at p95.", flush=True)
+    print(
+        f"\nSearch time ratio {most:,} / {fewest:,} posts ({most // fewest}× the posts): "
+        f"{statistics.median(large) / statistics.median(small):.2f} at the median, "
+        f"{p95(large) / p95(small):.2f} at p95.",
+        flush=True,
+    )
     if statistics.median(large) / statistics.median(small) >= most / fewest:
         missed.append(f"{name}: search time grows linearly or worse")
     return missed

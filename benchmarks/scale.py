@@ -21,6 +21,7 @@ Goals (exit 0; 2 when one is missed, 1 on a crash): every page and the statistic
 small case; verify's time per posting within 2× of the small case (linear in postings) and its
 memory within 2× (flat).
 """
+
 import argparse
 import statistics
 import sys
@@ -96,8 +97,15 @@ WHERE a.id = s.account_id
 
 
 def make_app(url: str):
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SERVER_NAME": "localhost",
-                       "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
+    return create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SERVER_NAME": "localhost",
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
 
 
 def load(url: str, communities: int, members: int, postings: int, say: Progress) -> str:
@@ -113,30 +121,46 @@ def load(url: str, communities: int, members: int, postings: int, say: Progress)
         ids = []
         for k in range(communities):
             community = create_community(f"wijk-{k}", f"Wijk {k}")
-            community.ledger_floor, community.ledger_ceiling = -10**6, 10**6
+            community.ledger_floor, community.ledger_ceiling = -(10**6), 10**6
             db.session.flush()
             ids.append(community.id)
         say(f"{communities} communities")
         for start in range(0, members, 20_000):
-            db.session.execute(sa.insert(Member), [
-                {"community_id": ids[i % communities], "name": f"Member {i}", "email": f"m{i}@example.org",
-                 "role": "coordinator" if i < communities else "member", "status": "active",
-                 "created_at": now - timedelta(days=SPAN_DAYS + 10)}
-                for i in range(start, min(members, start + 20_000))])
+            db.session.execute(
+                sa.insert(Member),
+                [
+                    {
+                        "community_id": ids[i % communities],
+                        "name": f"Member {i}",
+                        "email": f"m{i}@example.org",
+                        "role": "coordinator" if i < communities else "member",
+                        "status": "active",
+                        "created_at": now - timedelta(days=SPAN_DAYS + 10),
+                    }
+                    for i in range(start, min(members, start + 20_000))
+                ],
+            )
         first = db.session.scalar(sa.select(Member).where(Member.email == "m0@example.org"))
         first.password_hash = hash_password(PASSWORD)
         for community_id in ids:
-            ensure_accounts(community_id, db.session.scalars(
-                sa.select(Member.id).where(Member.community_id == community_id)))
+            ensure_accounts(
+                community_id, db.session.scalars(sa.select(Member.id).where(Member.community_id == community_id))
+            )
         db.session.commit()
         say(f"{members:,} members and their accounts")
         conn = db.session.connection()
         for statement in ACCOUNT_NUMBERS.split(";")[:-1]:
             conn.exec_driver_sql(statement)
         transactions = postings // 2
-        conn.execute(sa.text(TRANSACTIONS), {"start": now - timedelta(days=SPAN_DAYS), "count": transactions,
-                                             "communities": communities,
-                                             "step": f"{SPAN_DAYS * 86400 / transactions} seconds"})
+        conn.execute(
+            sa.text(TRANSACTIONS),
+            {
+                "start": now - timedelta(days=SPAN_DAYS),
+                "count": transactions,
+                "communities": communities,
+                "step": f"{SPAN_DAYS * 86400 / transactions} seconds",
+            },
+        )
         say(f"{transactions:,} transactions")
         conn.execute(sa.text(POSTINGS))
         say(f"{postings:,} postings")
@@ -152,8 +176,10 @@ def load(url: str, communities: int, members: int, postings: int, say: Progress)
         written = db.session.scalar(sa.select(sa.func.count(Posting.id)))
         seconds = time.perf_counter() - started
         db.engine.dispose()
-    return (f"{communities} communities, {members:,} members, {written:,} postings, {rows:,} roll-up rows; "
-            f"loaded in {seconds:.0f} s")
+    return (
+        f"{communities} communities, {members:,} members, {written:,} postings, {rows:,} roll-up rows; "
+        f"loaded in {seconds:.0f} s"
+    )
 
 
 def timed(work, runs: int) -> float:
@@ -177,19 +203,26 @@ def measure(url: str, runs: int) -> dict[str, float]:
         response = client.post("/login", data={"email": "m0@example.org", "password": PASSWORD})
         assert response.status_code == 302, response.status_code
         for path in PAGES:
+
             def page(path=path):
                 assert client.get(path).status_code == 200, path
+
             found[f"page {path}"] = timed(page, runs)
         busiest = db.session.scalar(
-            sa.select(Account).join(Posting, Posting.account_id == Account.id)
-            .where(Account.community_id == community.id).group_by(Account.id)
-            .order_by(sa.func.count(Posting.id).desc()).limit(1))
+            sa.select(Account)
+            .join(Posting, Posting.account_id == Account.id)
+            .where(Account.community_id == community.id)
+            .group_by(Account.id)
+            .order_by(sa.func.count(Posting.id).desc())
+            .limit(1)
+        )
         found["statement (50 newest lines)"] = timed(lambda: ledger.statement(busiest, limit=50), runs)
         start, end = period("last_12_months", rollup.local_day(utcnow()))
         found["statistics (12 months)"] = timed(lambda: compute(community, start, end), runs)
         db.session.rollback()
-        postings = db.session.scalar(sa.select(sa.func.count(Posting.id)).join(Account)
-                                     .where(Account.community_id == community.id))
+        postings = db.session.scalar(
+            sa.select(sa.func.count(Posting.id)).join(Account).where(Account.community_id == community.id)
+        )
         tracemalloc.start()
         began = time.perf_counter()
         report = verify(community.id)
@@ -225,16 +258,19 @@ def main() -> None:
     parser.add_argument("--postings", type=int, default=10_000_000)
     parser.add_argument("--small", type=int, default=300_000, help="postings of the one-neighbourhood case")
     parser.add_argument("--runs", type=int, default=20, help="measured runs of each page")
-    parser.add_argument("--tiny", action="store_true", help="3 communities, 300 members, 20,000 postings "
-                                                              "against 3,000 (seconds)")
+    parser.add_argument(
+        "--tiny", action="store_true", help="3 communities, 300 members, 20,000 postings against 3,000 (seconds)"
+    )
     args = parser.parse_args()
     if args.tiny:
         args.communities, args.members, args.postings, args.small, args.runs = 3, 300, 20_000, 3_000, 3
     if args.communities < 1 or args.members < 2 * args.communities or args.postings < 2:
         parser.error("every community needs at least two members, and there must be postings")
     say = Progress()
-    cases = {"small": (1, max(2, min(args.members, args.small // 100)), args.small),
-             "large": (args.communities, args.members, args.postings)}
+    cases = {
+        "small": (1, max(2, min(args.members, args.small // 100)), args.small),
+        "large": (args.communities, args.members, args.postings),
+    }
     results = {}
     print("### Scale on PostgreSQL\n")
     for name, (communities, members, postings) in cases.items():
@@ -250,8 +286,10 @@ def main() -> None:
         if ratio > GOAL:
             missed.append(what)
         print(f"| {what} | {small:.1f} | {large:.1f} | {ratio:.2f} | ≤ {GOAL:g} |")
-    print(f"\n{'All goals met.' if not missed else 'Missed: ' + ', '.join(missed) + '.'} "
-          "Times are medians in ms unless named otherwise.")
+    print(
+        f"\n{'All goals met.' if not missed else 'Missed: ' + ', '.join(missed) + '.'} "
+        "Times are medians in ms unless named otherwise."
+    )
     sys.exit(2 if missed else 0)
 
 

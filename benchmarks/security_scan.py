@@ -12,6 +12,7 @@ It makes a fresh SQLite database with the demo neighbourhood, serves it with gun
 port, runs wapiti's attack modules (injections, XSS, CRLF, open redirects, file disclosure, CSRF,
 security headers, cookie flags …) once per login, and prints each finding. It exits 1 when wapiti
 reports a vulnerability of a kind we must fix (anything but the informational modules)."""
+
 import json
 import os
 import shutil
@@ -29,8 +30,14 @@ PASSWORD = "timebank-demo"
 # Demo logins (see `flask demo seed`): a member and a coordinator.
 LOGINS = {"member": "jan@example.org", "coordinator": "coordinator@example.org"}
 # Never follow these while logged in: they end the session or change the account itself.
-EXCLUDED = ["/logout", "/settings/logout-everywhere", "/settings/erasure", "/settings/password", "/settings/email",
-            "/language"]
+EXCLUDED = [
+    "/logout",
+    "/settings/logout-everywhere",
+    "/settings/erasure",
+    "/settings/password",
+    "/settings/email",
+    "/language",
+]
 # Findings of these modules are advice, not holes (e.g. "no Content-Security-Policy report-uri").
 INFORMATIONAL = {"Fingerprint web technology", "Fingerprint web application framework", "Fingerprint web server"}
 # The scan serves the development configuration over plain HTTP on localhost; in production the app
@@ -60,11 +67,37 @@ def scan(wapiti: str, base: str, email: str, report: Path) -> dict:
     # Not run: nikto/wapp/takeover/network_device (fingerprinting and third-party checks), and ldap:
     # the app talks to no LDAP server, and the module took forms that echo input back with a
     # validation error for injections (the first scan, 2026-12-05, reported 50 such false positives).
-    command = [wapiti, "-u", f"{base}/", "--scope", "folder", "--flush-session", "-f", "json", "-o", str(report),
-               "--form-url", f"{base}/login", "--form-user", email, "--form-password", PASSWORD,
-               "--max-scan-time", os.environ.get("SCAN_SECONDS", "600"), "--max-attack-time", "60",
-               "--max-links-per-page", "40", "-d", "3", "--tasks", "4",
-               "-m", "all,-nikto,-wapp,-takeover,-network_device,-ldap", "--no-bugreport"]
+    command = [
+        wapiti,
+        "-u",
+        f"{base}/",
+        "--scope",
+        "folder",
+        "--flush-session",
+        "-f",
+        "json",
+        "-o",
+        str(report),
+        "--form-url",
+        f"{base}/login",
+        "--form-user",
+        email,
+        "--form-password",
+        PASSWORD,
+        "--max-scan-time",
+        os.environ.get("SCAN_SECONDS", "600"),
+        "--max-attack-time",
+        "60",
+        "--max-links-per-page",
+        "40",
+        "-d",
+        "3",
+        "--tasks",
+        "4",
+        "-m",
+        "all,-nikto,-wapp,-takeover,-network_device,-ldap",
+        "--no-bugreport",
+    ]
     for path in EXCLUDED:
         command += ["-x", f"{base}{path}*"]
     subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
@@ -77,15 +110,24 @@ def main() -> int:
         print("wapiti is not installed; see the module docstring", file=sys.stderr)
         return 2
     work = Path(tempfile.mkdtemp(prefix="timebank-scan-"))
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{work / 'scan.db'}", "TIMEBANK_ENV": "development",
-           "TIMEBANK_UPLOAD_FOLDER": str(work / "uploads")}
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{work / 'scan.db'}",
+        "TIMEBANK_ENV": "development",
+        "TIMEBANK_UPLOAD_FOLDER": str(work / "uploads"),
+    }
     flask = [str(BIN / "flask"), "--app", "timebank"]
     subprocess.run([*flask, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
     subprocess.run([*flask, "demo", "seed"], env=env, cwd=ROOT, check=True, capture_output=True)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"], env=env,
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [str(BIN / "gunicorn"), "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     failures = 0
     try:
         wait_for(f"{base}/healthz")
@@ -94,8 +136,10 @@ def main() -> int:
             found = scan(wapiti, base, email, work / f"{role}.json")
             vulnerabilities = {kind: items for kind, items in found.get("vulnerabilities", {}).items() if items}
             anomalies = {kind: items for kind, items in found.get("anomalies", {}).items() if items}
-            print(f"== logged in as a {role} ({email}): {len(vulnerabilities)} kinds of vulnerability, "
-                  f"{len(anomalies)} kinds of anomaly")
+            print(
+                f"== logged in as a {role} ({email}): {len(vulnerabilities)} kinds of vulnerability, "
+                f"{len(anomalies)} kinds of anomaly"
+            )
             for kind, items in {**vulnerabilities, **anomalies}.items():
                 for item in items:
                     print(f"  {kind}: {item.get('method')} {item.get('path')} {item.get('info', '')[:160]}")

@@ -19,6 +19,7 @@ The figures are computed in SQL from the roll-ups; nothing loads members or post
 
 Goal: the large case within 3× the small one (exit status 0; 2 when missed, 1 on a crash).
 """
+
 import argparse
 import os
 import random
@@ -53,8 +54,9 @@ BATCH = 20_000
 
 
 def make_app(url: str):
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SERVER_NAME": "localhost",
-                       "RATELIMIT_ENABLED": False})
+    return create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SERVER_NAME": "localhost", "RATELIMIT_ENABLED": False}
+    )
 
 
 def fresh_database(url: str) -> None:
@@ -86,13 +88,23 @@ def load(url: str, postings: int, shape: str) -> str:
         started = time.perf_counter()
         community = create_community("bench", "Benchmark")
         # Generous limits: the bulk writer leaves out what a limit refuses, and every posting should count.
-        community.ledger_levy_percent, community.ledger_floor, community.ledger_ceiling = 10, -10**6, 10**6
+        community.ledger_levy_percent, community.ledger_floor, community.ledger_ceiling = 10, -(10**6), 10**6
         now = utcnow()
         members, days = shape_of(shape, postings)
-        db.session.execute(sa.insert(Member), [
-            {"community_id": community.id, "name": f"Member {i}", "email": f"m{i}@example.org", "role": "member",
-             "status": "active", "created_at": now - timedelta(days=rng.randrange(days + 200))}
-            for i in range(members)])
+        db.session.execute(
+            sa.insert(Member),
+            [
+                {
+                    "community_id": community.id,
+                    "name": f"Member {i}",
+                    "email": f"m{i}@example.org",
+                    "role": "member",
+                    "status": "active",
+                    "created_at": now - timedelta(days=rng.randrange(days + 200)),
+                }
+                for i in range(members)
+            ],
+        )
         ids = list(db.session.scalars(sa.select(Member.id).where(Member.community_id == community.id)))
         accounts = ensure_accounts(community.id, ids)
         db.session.commit()
@@ -103,13 +115,16 @@ def load(url: str, postings: int, shape: str) -> str:
         regulars = {i: rng.sample(ids, REGULARS) for i in ids}
         for start in range(0, transactions, BATCH):
             entries = []
-            for moment in moments[start:start + BATCH]:
+            for moment in moments[start : start + BATCH]:
                 if shape == "lived" and rng.random() < 0.9:
                     payer = rng.choice(ids)
                     payee = rng.choice(regulars[payer])
                 else:
-                    payer, payee = rng.sample(ids, 2) if rng.random() < 0.5 else (
-                        rng.choice(ids), rng.choices(ids, weights=helpers)[0])
+                    payer, payee = (
+                        rng.sample(ids, 2)
+                        if rng.random() < 0.5
+                        else (rng.choice(ids), rng.choices(ids, weights=helpers)[0])
+                    )
                 if payer == payee:
                     payee = ids[(ids.index(payer) + 1) % len(ids)]
                 kind = rng.choices(("exchange", "gift", "donation", "grant"), weights=(90, 5, 3, 2))[0]
@@ -132,8 +147,7 @@ def load(url: str, postings: int, shape: str) -> str:
             conn.exec_driver_sql("ANALYZE")
         seconds = time.perf_counter() - started
         db.engine.dispose()
-    return (f"{members:,} members, {days:,} days, {written:,} postings, {rows:,} roll-up rows, "
-            f"loaded in {seconds:.0f} s")
+    return f"{members:,} members, {days:,} days, {written:,} postings, {rows:,} roll-up rows, loaded in {seconds:.0f} s"
 
 
 def measure(url: str, runs: int) -> tuple[list[float], int]:
@@ -169,8 +183,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tiny", action="store_true", help="1,000 and 10,000 postings (seconds)")
     parser.add_argument("--runs", type=int, default=20, help="measured runs per size")
-    parser.add_argument("--shape", choices=("grown", "lived"), default="grown",
-                        help="grown: members grow with postings; lived: 1,000 members, a longer history")
+    parser.add_argument(
+        "--shape",
+        choices=("grown", "lived"),
+        default="grown",
+        help="grown: members grow with postings; lived: 1,000 members, a longer history",
+    )
     args = parser.parse_args()
     sizes = (1_000, 10_000) if args.tiny else (10_000, 1_000_000)
     with tempfile.TemporaryDirectory() as folder:
@@ -181,8 +199,11 @@ def main() -> None:
         for size in sizes:
             made = load(url, size, args.shape)
             results[size], peak = measure(url, args.runs)
-            print(f"- {size:,} postings wanted: {made}; median {statistics.median(results[size]):.1f} ms, "
-                  f"p95 {p95(results[size]):.1f} ms, peak Python memory {peak / 1024:,.0f} KiB", flush=True)
+            print(
+                f"- {size:,} postings wanted: {made}; median {statistics.median(results[size]):.1f} ms, "
+                f"p95 {p95(results[size]):.1f} ms, peak Python memory {peak / 1024:,.0f} KiB",
+                flush=True,
+            )
     small, large = (statistics.median(results[size]) for size in sizes)
     ratio = large / small
     print(f"\nRatio {sizes[1]:,} / {sizes[0]:,} postings (median): {ratio:.2f} (goal ≤ {RATIO_GOAL:g}).")

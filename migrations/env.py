@@ -1,4 +1,5 @@
 """Alembic environment for Flask-Migrate: the app's engine and metadata, batch mode for SQLite."""
+
 import logging
 from logging.config import fileConfig
 
@@ -12,8 +13,7 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 target_db = current_app.extensions["migrate"].db
-config.set_main_option(
-    "sqlalchemy.url", target_db.engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+config.set_main_option("sqlalchemy.url", target_db.engine.url.render_as_string(hide_password=False).replace("%", "%%"))
 
 
 def render_item(type_, obj, autogen_context):
@@ -31,8 +31,13 @@ def process_revision_directives(context, revision, directives):
 
 
 def run_migrations_offline():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_db.metadata,
-                      literal_binds=True, render_item=render_item, include_name=include_in_comparison)
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_db.metadata,
+        literal_binds=True,
+        render_item=render_item,
+        include_name=include_in_comparison,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -47,8 +52,13 @@ def run_migrations_online():
             # dropping the old `members` would cascade-delete every row that points at it. The pragma
             # only works outside a transaction, so it goes to the driver before anything begins.
             connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
-        context.configure(connection=connection, target_metadata=target_db.metadata,
-                          render_item=render_item, include_name=include_in_comparison, **conf_args)
+        context.configure(
+            connection=connection,
+            target_metadata=target_db.metadata,
+            render_item=render_item,
+            include_name=include_in_comparison,
+            **conf_args,
+        )
         with context.begin_transaction():
             context.run_migrations()
             if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):

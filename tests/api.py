@@ -1,5 +1,6 @@
 """Callers of the API in every role the contract names, each with a bearer token (made directly,
 without the slow password check) and English messages."""
+
 from dataclasses import dataclass
 
 from timebank.api.auth import issue_token

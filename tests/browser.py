@@ -2,6 +2,7 @@
 site they take: the same pages for the 320 px check and the accessibility check.
 
 Needs Chromium (Debian: `apt-get install chromium`); .ci/run installs it when it is missing."""
+
 import os
 import shutil
 import threading
@@ -18,10 +19,20 @@ CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/c
 # CI sets REQUIRE_BROWSER=1: there a missing Chromium fails these tests instead of skipping them,
 # so the run cannot go green without them.
 REQUIRE_BROWSER = os.environ.get("REQUIRE_BROWSER") == "1"
-needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists() and not REQUIRE_BROWSER,
-                                    reason="Chromium is not installed (REQUIRE_BROWSER=1 makes this a failure)")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+needs_chromium = pytest.mark.skipif(
+    not Path(CHROMIUM).exists() and not REQUIRE_BROWSER,
+    reason="Chromium is not installed (REQUIRE_BROWSER=1 makes this a failure)",
+)
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture
@@ -44,8 +55,10 @@ def live_url(db_url, tmp_path):
 @pytest.fixture
 def browser():
     if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed and REQUIRE_BROWSER=1: the browser tests must run "
-                    "(Debian: apt-get install chromium)")
+        pytest.fail(
+            "Chromium is not installed and REQUIRE_BROWSER=1: the browser tests must run "
+            "(Debian: apt-get install chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -58,10 +71,10 @@ class Phone:
     """One person's phone: a small screen, English, no JavaScript (unless a test needs it to
     look at the page from inside)."""
 
-    def __init__(self, browser, base: str, who: str, width: int = 360, locale: str = "en-GB",
-                 javascript: bool = False):
-        self.context = browser.new_context(viewport={"width": width, "height": 740}, locale=locale,
-                                           java_script_enabled=javascript)
+    def __init__(self, browser, base: str, who: str, width: int = 360, locale: str = "en-GB", javascript: bool = False):
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 740}, locale=locale, java_script_enabled=javascript
+        )
         self.page = self.context.new_page()
         self.base, self.who, self.step = base, who, 0
 
@@ -98,15 +111,50 @@ def site_tour(make_member, make_post) -> dict:
     post = make_post(fatima, title="Haircut at your home, with my own scissors and a mirror", minutes=60)
     return {
         None: ["/login", "/join/buurt", "/password/forgot", "/hours"],
-        fatima: ["/", "/market", f"/market/posts/{post.id}", "/market/offers/new", "/market/requests/new",
-                 f"/market/posts/{post.id}/edit", "/market/mine", "/exchanges", "/exchanges/give",
-                 "/exchanges/group/new", "/account", "/members", f"/members/{fatima.id}", "/notifications",
-                 "/notifications/settings", "/settings", "/settings/profile", "/settings/privacy",
-                 "/settings/email", "/settings/password", "/settings/done-for-you", "/settings/data", "/reports"],
-        karim: ["/coordinate", "/coordinate/members", f"/coordinate/members/{fatima.id}", "/coordinate/members/new",
-                "/coordinate/requests", "/account/rules", "/account/fund", f"/account/members/{fatima.id}",
-                "/coordinate/community", "/exchanges/coordinate", "/exchanges/grant", "/exchanges/slip",
-                "/market/manage", f"/market/posts/{post.id}", "/coordinate/statistics",
-                "/coordinate/statistics?period=last_12_months", "/coordinate/log", "/coordinate/reports",
-                f"/report/profile/{fatima.id}"],
+        fatima: [
+            "/",
+            "/market",
+            f"/market/posts/{post.id}",
+            "/market/offers/new",
+            "/market/requests/new",
+            f"/market/posts/{post.id}/edit",
+            "/market/mine",
+            "/exchanges",
+            "/exchanges/give",
+            "/exchanges/group/new",
+            "/account",
+            "/members",
+            f"/members/{fatima.id}",
+            "/notifications",
+            "/notifications/settings",
+            "/settings",
+            "/settings/profile",
+            "/settings/privacy",
+            "/settings/email",
+            "/settings/password",
+            "/settings/done-for-you",
+            "/settings/data",
+            "/reports",
+        ],
+        karim: [
+            "/coordinate",
+            "/coordinate/members",
+            f"/coordinate/members/{fatima.id}",
+            "/coordinate/members/new",
+            "/coordinate/requests",
+            "/account/rules",
+            "/account/fund",
+            f"/account/members/{fatima.id}",
+            "/coordinate/community",
+            "/exchanges/coordinate",
+            "/exchanges/grant",
+            "/exchanges/slip",
+            "/market/manage",
+            f"/market/posts/{post.id}",
+            "/coordinate/statistics",
+            "/coordinate/statistics?period=last_12_months",
+            "/coordinate/log",
+            "/coordinate/reports",
+            f"/report/profile/{fatima.id}",
+        ],
     }

@@ -8,6 +8,7 @@ so each request gets its own app context, session and `g` as in production. Serv
 `ctx` first (or `pytestmark = pytest.mark.usefixtures("ctx")`). Factories work in both: inside a
 pushed context they return objects attached to its session; outside one they return detached
 objects with their columns loaded."""
+
 import itertools
 import os
 import re
@@ -94,12 +95,16 @@ def empty_postgres() -> None:
     ledger's immutability triggers nor foreign keys fire) is four times faster than TRUNCATE on
     these small tables, and the suite runs it after every test."""
     with db.engine.begin() as conn:
-        sequences = conn.exec_driver_sql(
-            "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'").scalars().all()
-        conn.exec_driver_sql("; ".join(
-            ["SET LOCAL session_replication_role = replica"]
-            + [f"DELETE FROM {table.name}" for table in db.metadata.sorted_tables]
-            + [f"ALTER SEQUENCE {name} RESTART" for name in sequences]))
+        sequences = (
+            conn.exec_driver_sql("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'").scalars().all()
+        )
+        conn.exec_driver_sql(
+            "; ".join(
+                ["SET LOCAL session_replication_role = replica"]
+                + [f"DELETE FROM {table.name}" for table in db.metadata.sorted_tables]
+                + [f"ALTER SEQUENCE {name} RESTART" for name in sequences]
+            )
+        )
 
 
 @pytest.fixture
@@ -157,10 +162,12 @@ def factory_session(app):
         yield lambda obj: obj
         return
     with app.app_context():
+
         def detach(obj):
             db.session.refresh(obj)
             db.session.expunge(obj)
             return obj
+
         yield detach
 
 
@@ -189,7 +196,10 @@ def make_member(app, community):
     def make(name="Fatima", role="member", status="active", community_id=None, email="auto", **fields):
         with factory_session(app) as done:
             member = Member(
-                community_id=community_id or community.id, name=name, role=role, status=status,
+                community_id=community_id or community.id,
+                name=name,
+                role=role,
+                status=status,
                 email=f"member{next(_emails)}@example.org" if email == "auto" else email,
                 password_hash=hash_password(PASSWORD),
                 **fields,
@@ -212,11 +222,18 @@ def make_post(app):
 
     def make(owner, title="Soup for two evenings", kind="offer", category_key="cooking", **fields):
         with factory_session(app) as done:
-            category = db.session.scalar(sa.select(Category).where(
-                Category.community_id == owner.community_id, Category.key == category_key))
+            category = db.session.scalar(
+                sa.select(Category).where(Category.community_id == owner.community_id, Category.key == category_key)
+            )
             fields.setdefault("expires_at", utcnow() + timedelta(weeks=8))
-            post = Post(community_id=owner.community_id, owner_id=owner.id, kind=kind, title=title,
-                        category_id=category.id, **fields)
+            post = Post(
+                community_id=owner.community_id,
+                owner_id=owner.id,
+                kind=kind,
+                title=title,
+                category_id=category.id,
+                **fields,
+            )
             db.session.add(post)
             db.session.commit()
             return done(post)
@@ -258,9 +275,12 @@ def callers(app, community, make_member, make_community) -> dict[str, Caller]:
     """Fatima (the member whose things are at stake), her neighbour Jan, their coordinator Karim,
     Olga who coordinates another community, and someone without a token."""
     elsewhere = make_community("noord", "Noord")
-    people = {"member": make_member("Fatima"), "other_member": make_member("Jan"),
-              "coordinator": make_member("Karim", role="coordinator"),
-              "other_coordinator": make_member("Olga", role="coordinator", community_id=elsewhere.id)}
+    people = {
+        "member": make_member("Fatima"),
+        "other_member": make_member("Jan"),
+        "coordinator": make_member("Karim", role="coordinator"),
+        "other_coordinator": make_member("Olga", role="coordinator", community_id=elsewhere.id),
+    }
     found = {role: Caller(person, token_headers(app, person)) for role, person in people.items()}
     found["anonymous"] = Caller(None, {"Accept-Language": "en"})
     return found
@@ -277,11 +297,18 @@ def neighbours(make_member, make_post):
 
 def pytest_terminal_summary(terminalreporter):
     """Say it loudly when the browser tests did not run, and how to get them (`make test`)."""
-    skipped = [report for report in terminalreporter.stats.get("skipped", [])
-               if "Chromium is not installed" in str(report.longrepr)]
+    skipped = [
+        report
+        for report in terminalreporter.stats.get("skipped", [])
+        if "Chromium is not installed" in str(report.longrepr)
+    ]
     if skipped:
         terminalreporter.write_sep("=", f"{len(skipped)} BROWSER TEST(S) DID NOT RUN", yellow=True, bold=True)
-        terminalreporter.write_line("Chromium is not installed, so the tests that use a real browser (phone "
-                                    "screens, accessibility, the README's screenshots) were skipped.")
-        terminalreporter.write_line("To run them: apt-get install chromium (Debian/Ubuntu), or set CHROMIUM=/path/"
-                                    "to/chromium. See README.md, 'For developers'.")
+        terminalreporter.write_line(
+            "Chromium is not installed, so the tests that use a real browser (phone "
+            "screens, accessibility, the README's screenshots) were skipped."
+        )
+        terminalreporter.write_line(
+            "To run them: apt-get install chromium (Debian/Ubuntu), or set CHROMIUM=/path/"
+            "to/chromium. See README.md, 'For developers'."
+        )

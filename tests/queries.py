@@ -1,4 +1,5 @@
 """Counting the SQL statements a request runs, to catch pages whose cost grows with their rows."""
+
 from contextlib import contextmanager
 
 import sqlalchemy as sa

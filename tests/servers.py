@@ -1,4 +1,5 @@
 """Real app servers for tests that need separate processes: gunicorn with its workers."""
+
 import os
 import shutil
 import signal
@@ -26,15 +27,29 @@ def serve(url: str, workers: int, *options: str, env: dict | None = None):
     port = free_port()
     ready = Path(tempfile.mkdtemp(prefix="gunicorn-ready-"))
     (ready / "hooks.py").write_text(
-        "import pathlib\n\n"
-        f"def post_worker_init(worker):\n    pathlib.Path({str(ready)!r}, str(worker.pid)).touch()\n")
+        f"import pathlib\n\ndef post_worker_init(worker):\n    pathlib.Path({str(ready)!r}, str(worker.pid)).touch()\n"
+    )
     environment = {k: v for k, v in os.environ.items() if not k.startswith("TIMEBANK_")}
     environment.update(DATABASE_URL=url, SECRET_KEY="boot-test", **(env or {}))
     process = subprocess.Popen(
-        [str(GUNICORN), "--config", str(ready / "hooks.py"), "--workers", str(workers), *options,
-         "--bind", f"127.0.0.1:{port}", "wsgi:app"],
-        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True)
+        [
+            str(GUNICORN),
+            "--config",
+            str(ready / "hooks.py"),
+            "--workers",
+            str(workers),
+            *options,
+            "--bind",
+            f"127.0.0.1:{port}",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
     address = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 90
     try:
@@ -58,5 +73,3 @@ def stop(process) -> str:
         os.killpg(process.pid, signal.SIGTERM)
     output, _ = process.communicate(timeout=30)
     return output
-
-

@@ -27,6 +27,7 @@ Everyone but Fay, Hal and Ida joined on 1 June. Times are UTC; noon is 11:00Z.
      2 Dec            Hal joins
 Ida asked to join on 10 November and is still pending; Gus (joined in June) is suspended.
 Afterwards a coordinator sets Dirk's lowest balance to -90 and Ann's highest to 24."""
+
 import importlib
 from datetime import UTC, date, datetime
 from fractions import Fraction
@@ -138,8 +139,9 @@ def build(clock, community, make_member, make_post) -> dict:
     later = at(2027, 3, 1)
 
     def post(owner, kind, category, when):
-        return make_post(owner, kind=kind, category_key=category, title=f"{kind} {category}", created_at=when,
-                         expires_at=later)
+        return make_post(
+            owner, kind=kind, category_key=category, title=f"{kind} {category}", created_at=when, expires_at=later
+        )
 
     found = {}
     found["E0"] = exchange(clock, at(2026, 10, 31, 22, 30), A, B, 60, post(A, "offer", "cooking", at(2026, 10, 20)))

@@ -5,6 +5,7 @@ A serious or critical violation fails the test, listed as rule, page and element
 
 axe-core (tests/vendor/axe.min.js) runs inside the page, so this test switches JavaScript on; the
 app's own script only guards against double submits and changes nothing axe looks at."""
+
 from pathlib import Path
 
 import pytest
@@ -51,16 +52,23 @@ AXE_RUN = """async () => {
 
 def exchange_in_every_state(app, make_post, fatima: Member, jan: Member) -> dict[str, int]:
     """Jan asks Fatima for her offers, one exchange per state; returns their ids by state."""
-    steps = {"proposed": [], "accepted": ["accept"], "recorded": ["accept", "record"],
-             "completed": ["accept", "record", "confirm"], "declined": ["decline"],
-             "cancelled": ["cancel"], "disputed": ["accept", "dispute"]}
+    steps = {
+        "proposed": [],
+        "accepted": ["accept"],
+        "recorded": ["accept", "record"],
+        "completed": ["accept", "record", "confirm"],
+        "declined": ["decline"],
+        "cancelled": ["cancel"],
+        "disputed": ["accept", "dispute"],
+    }
     posts = {state: make_post(fatima, title=f"Bike repair ({state})", minutes=90) for state in steps}
     ids = {}
     with app.app_context():
         her, him = db.session.get(Member, fatima.id), db.session.get(Member, jan.id)
         for state, actions in steps.items():
-            exchange = exchanges.propose(db.session.get(Post, posts[state].id), him, 90, actor=him,
-                                         message="Saturday morning would be great.")
+            exchange = exchanges.propose(
+                db.session.get(Post, posts[state].id), him, 90, actor=him, message="Saturday morning would be great."
+            )
             for action in actions:
                 match action:
                     case "accept":
@@ -84,8 +92,10 @@ def exchange_in_every_state(app, make_post, fatima: Member, jan: Member) -> dict
 
 def violations_on(phone: Phone, label: str) -> list[str]:
     phone.page.wait_for_load_state("load")
-    return [f"{rule} on {label}: {target}\n    {summary.replace(chr(10), ' ')}"
-            for rule, target, summary in phone.page.evaluate(AXE_RUN)]
+    return [
+        f"{rule} on {label}: {target}\n    {summary.replace(chr(10), ' ')}"
+        for rule, target, summary in phone.page.evaluate(AXE_RUN)
+    ]
 
 
 @pytest.mark.parametrize("language", ["en-GB", "nl-NL"])
@@ -124,8 +134,10 @@ def test_no_serious_accessibility_problems(app, live_url, browser, make_member, 
     assert not found, "\n".join(found)
 
 
-@pytest.mark.parametrize("font", ["DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono", "DejaVu Sans Condensed",
-                                  "DejaVu Sans Light", "no such font"])
+@pytest.mark.parametrize(
+    "font",
+    ["DejaVu Sans", "DejaVu Serif", "DejaVu Sans Mono", "DejaVu Sans Condensed", "DejaVu Sans Light", "no such font"],
+)
 @pytest.mark.parametrize("width", [320, 360, 414])
 def test_login_after_a_wrong_password_in_any_font(live_url, browser, make_member, font, width):
     """The button and the links under the login form are targets of 44 px whatever the font. The
@@ -139,7 +151,9 @@ def test_login_after_a_wrong_password_in_any_font(live_url, browser, make_member
     assert phone.page.locator(".field-errors").count() == 1
     phone.page.evaluate("font => document.body.style.setProperty('font-family', `'${font}'`, 'important')", font)
     assert phone.page.evaluate("() => getComputedStyle(document.body).fontFamily") == f'"{font}"'
-    heights = phone.page.evaluate("() => Array.from(document.querySelectorAll('main a, main button'),"
-                                  " target => target.getBoundingClientRect().height)")
+    heights = phone.page.evaluate(
+        "() => Array.from(document.querySelectorAll('main a, main button'),"
+        " target => target.getBoundingClientRect().height)"
+    )
     assert len(heights) == 4 and min(heights) >= 44, heights
     assert not violations_on(phone, f"/login with a wrong password in {font} at {width} px")

@@ -1,5 +1,6 @@
 """Acting for an assisted member: every member page shows the member acted for, never the
 coordinator's own name or figures (at a help desk the wrong balance would be read out)."""
+
 import pytest
 
 from timebank.exchanges.transfers import give_hours
@@ -38,9 +39,13 @@ def member_pages(app) -> list[str]:
     endpoints = set()
     for rule in app.url_map.iter_rules():
         blueprint = rule.endpoint.partition(".")[0]
-        if "GET" in rule.methods and not rule.arguments and blueprint in {
-                "core", "market", "exchanges", "notifications", "ledger", "settings", "members", "pots",
-                "stats"} and rule.endpoint not in NOT_MEMBER_PAGES:
+        if (
+            "GET" in rule.methods
+            and not rule.arguments
+            and blueprint
+            in {"core", "market", "exchanges", "notifications", "ledger", "settings", "members", "pots", "stats"}
+            and rule.endpoint not in NOT_MEMBER_PAGES
+        ):
             endpoints.add(rule.endpoint)
     return sorted(endpoints)
 
@@ -51,6 +56,7 @@ def test_every_member_page_shows_the_member_acted_for(app, client, desk):
     client.post(f"/coordinate/members/{bos.id}/act")
     with app.test_request_context():
         from flask import url_for
+
         urls = {endpoint: url_for(endpoint) for endpoint in member_pages(app)}
     assert {"core.index", "ledger.mine", "exchanges.mine", "exchanges.give", "notifications.index"} <= set(urls)
     shown, wrong = 0, []

@@ -1,4 +1,5 @@
 """The caller's hours through the API: balance and limits, and the statement page by page."""
+
 import sqlalchemy as sa
 
 from timebank.extensions import db
@@ -13,8 +14,13 @@ def test_no_account_yet_answers_zero_within_the_communitys_limits_and_writes_not
     for role in ("member", "coordinator", "other_coordinator"):
         account = client.get("/api/v1/accounts/me", headers=callers[role].headers)
         assert account.status_code == 200
-        assert account.json == {"id": None, "balance_minutes": 0, "floor_minutes": -600,
-                                "ceiling_minutes": 2400, "status": "open"}
+        assert account.json == {
+            "id": None,
+            "balance_minutes": 0,
+            "floor_minutes": -600,
+            "ceiling_minutes": 2400,
+            "status": "open",
+        }
         entries = client.get("/api/v1/accounts/me/entries", headers=callers[role].headers)
         assert entries.json == {"items": [], "page": 1, "pages": 1, "total": 0}
     for url in ("/api/v1/accounts/me", "/api/v1/accounts/me/entries"):
@@ -38,23 +44,40 @@ def test_each_caller_sees_their_own_hours_newest_first_page_by_page(app, client,
         transactions = count(Transaction)
 
     mine = client.get("/api/v1/accounts/me", headers=callers["member"].headers).json
-    assert mine == {"id": ids["account"], "balance_minutes": 75, "floor_minutes": -120, "ceiling_minutes": 2400,
-                    "status": "open"}
+    assert mine == {
+        "id": ids["account"],
+        "balance_minutes": 75,
+        "floor_minutes": -120,
+        "ceiling_minutes": 2400,
+        "status": "open",
+    }
     assert client.get("/api/v1/accounts/me", headers=callers["other_member"].headers).json["balance_minutes"] == -90
 
     first = client.get("/api/v1/accounts/me/entries?per_page=3", headers=callers["member"].headers).json
     assert (first["page"], first["pages"], first["total"]) == (1, 2, 4)
     assert [(e["kind"], e["amount_minutes"], e["balance_after_minutes"]) for e in first["items"]] == [
-        ("reversal", -45, 75), ("exchange", 45, 120), ("gift", -15, 75)]
+        ("reversal", -45, 75),
+        ("exchange", 45, 120),
+        ("gift", -15, 75),
+    ]
     reversal, original = first["items"][:2]
     assert reversal["transaction_id"] == ids["undo"] and reversal["reverses_transaction_id"] == ids["bike"]
     assert original["reversed_by_transaction_id"] == ids["undo"] and original["counterparties"] == ["Karim"]
     assert reversal["created_at"].endswith("+00:00")
     second = client.get("/api/v1/accounts/me/entries?per_page=3&page=2", headers=callers["member"].headers).json
-    assert second["items"] == [{
-        "transaction_id": ids["soup"], "amount_minutes": 90, "balance_after_minutes": 90, "kind": "exchange",
-        "memo": "Soup", "created_at": second["items"][0]["created_at"], "counterparties": ["Jan"],
-        "reverses_transaction_id": None, "reversed_by_transaction_id": None}]
+    assert second["items"] == [
+        {
+            "transaction_id": ids["soup"],
+            "amount_minutes": 90,
+            "balance_after_minutes": 90,
+            "kind": "exchange",
+            "memo": "Soup",
+            "created_at": second["items"][0]["created_at"],
+            "counterparties": ["Jan"],
+            "reverses_transaction_id": None,
+            "reversed_by_transaction_id": None,
+        }
+    ]
     beyond = client.get("/api/v1/accounts/me/entries?per_page=3&page=9", headers=callers["member"].headers).json
     assert (beyond["items"], beyond["total"]) == ([], 4)
 

@@ -1,5 +1,6 @@
 """Exchanges through the API: from a proposal to settled hours, who may see and do what, bad input
 and steps the state does not allow, retries that never settle twice, and the conversation."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -43,11 +44,30 @@ def test_from_proposal_to_settled_hours_and_retries_settle_once(app, client, cal
     proposed = propose(client, {**jan.headers, "Idempotency-Key": "propose-bike"}, offer.id, message="Saturday?")
     assert proposed.status_code == 201, proposed.json
     exchange = proposed.json
-    assert {k: exchange[k] for k in ("state", "post_id", "provider_id", "receiver_id", "proposer_id", "minutes",
-                                     "title", "transaction_id", "kind")} == {
-        "state": "proposed", "post_id": offer.id, "provider_id": fatima.member.id, "receiver_id": jan.member.id,
-        "proposer_id": jan.member.id, "minutes": 90, "title": "Bike repair", "transaction_id": None,
-        "kind": "single"}
+    assert {
+        k: exchange[k]
+        for k in (
+            "state",
+            "post_id",
+            "provider_id",
+            "receiver_id",
+            "proposer_id",
+            "minutes",
+            "title",
+            "transaction_id",
+            "kind",
+        )
+    } == {
+        "state": "proposed",
+        "post_id": offer.id,
+        "provider_id": fatima.member.id,
+        "receiver_id": jan.member.id,
+        "proposer_id": jan.member.id,
+        "minutes": 90,
+        "title": "Bike repair",
+        "transaction_id": None,
+        "kind": "single",
+    }
     assert exchange["status"]["happened"] == "You proposed 1 hour 30 minutes to Fatima."
     assert exchange["status"]["next"].startswith("Fatima has until ") and not exchange["status"]["needs_you"]
     assert [(p["name"], p["role"]) for p in exchange["participants"]] == [("Fatima", "provider"), ("Jan", "receiver")]
@@ -76,8 +96,11 @@ def test_from_proposal_to_settled_hours_and_retries_settle_once(app, client, cal
     assert retried.status_code == 200 and retried.json == confirmed.json
     twice = client.post(f"{url}/confirm", headers=jan.headers)
     assert twice.status_code == 409
-    assert twice.json["error"] == {"code": "already_done", "fields": {},
-                                   "message": "This was done already. Nothing more was changed."}
+    assert twice.json["error"] == {
+        "code": "already_done",
+        "fields": {},
+        "message": "This was done already. Nothing more was changed.",
+    }
     with app.app_context():
         assert count(Transaction) == 1
         assert db.session.scalar(sa.select(Transaction.id)) == confirmed.json["transaction_id"]
@@ -85,13 +108,17 @@ def test_from_proposal_to_settled_hours_and_retries_settle_once(app, client, cal
     assert client.get("/api/v1/accounts/me", headers=jan.headers).json["balance_minutes"] == -120
     entries = client.get("/api/v1/accounts/me/entries", headers=fatima.headers).json["items"]
     assert [(e["transaction_id"], e["amount_minutes"], e["memo"]) for e in entries] == [
-        (confirmed.json["transaction_id"], 120, "Bike repair")]
+        (confirmed.json["transaction_id"], 120, "Bike repair")
+    ]
 
     story = client.get(f"{url}/messages", headers=jan.headers).json
     assert story["total"] == 4
     assert [(m["event"], m["summary"], m["text"]) for m in story["items"]] == [
-        ("proposed", "Jan proposed 1 hour 30 minutes.", "Saturday?"), ("accepted", "Fatima accepted.", ""),
-        ("recorded", "Fatima recorded 2 hours.", ""), ("completed", "Jan confirmed: 2 hours moved.", "")]
+        ("proposed", "Jan proposed 1 hour 30 minutes.", "Saturday?"),
+        ("accepted", "Fatima accepted.", ""),
+        ("recorded", "Fatima recorded 2 hours.", ""),
+        ("completed", "Jan confirmed: 2 hours moved.", ""),
+    ]
     assert story["items"][0]["author"] == {"id": jan.member.id, "name": "Jan"}
 
 
@@ -123,18 +150,19 @@ def test_who_sees_an_exchange_and_who_may_take_its_steps(app, client, callers, m
     exchange = propose(client, wilma[1], make_post(fatima.member, "Soup").id).json
     url = f"/api/v1/exchanges/{exchange['id']}"
     seen = {role: client.get(url, headers=callers[role].headers).status_code for role in callers}
-    assert seen == {"member": 200, "other_member": 404, "coordinator": 200, "other_coordinator": 404,
-                    "anonymous": 401}
+    assert seen == {"member": 200, "other_member": 404, "coordinator": 200, "other_coordinator": 404, "anonymous": 401}
     looking_on = client.get(url, headers=callers["coordinator"].headers).json["status"]
     assert looking_on["happened"] == "Fatima helps Wilma: 1 hour 30 minutes." and not looking_on["needs_you"]
     assert looking_on["next"].startswith("Fatima accepts or declines by ")
-    for role, expected in [("other_member", 404), ("coordinator", 403), ("other_coordinator", 404),
-                           ("anonymous", 401)]:
+    for role, expected in [("other_member", 404), ("coordinator", 403), ("other_coordinator", 404), ("anonymous", 401)]:
         response = client.post(f"{url}/accept", headers=callers[role].headers)
         assert response.status_code == expected, role
     refused = client.post(f"{url}/accept", headers=callers["coordinator"].headers).json["error"]
-    assert refused == {"code": "not_a_party", "fields": {},
-                       "message": "This is not your exchange, so you cannot do this."}
+    assert refused == {
+        "code": "not_a_party",
+        "fields": {},
+        "message": "This is not your exchange, so you cannot do this.",
+    }
     own = client.post(f"{url}/accept", headers=wilma[1])
     assert own.status_code == 403
     assert own.json["error"]["message"] == "You proposed this exchange, so the other person accepts or declines it."
@@ -147,8 +175,7 @@ def test_who_sees_an_exchange_and_who_may_take_its_steps(app, client, callers, m
     assert by_receiver.json["error"]["message"] == "The one who helped records the time. You confirm it."
     by_provider = client.post(f"{url}/confirm", headers=fatima.headers)
     assert by_provider.status_code == 403
-    assert by_provider.json["error"]["message"] == ("The one who was helped confirms. "
-                                                    "You can record how long it took.")
+    assert by_provider.json["error"]["message"] == ("The one who was helped confirms. You can record how long it took.")
     assert stored(app, exchange["id"]) == ("accepted", 90, None, None)
     with app.app_context():
         assert count(Transaction) == 0
@@ -162,8 +189,12 @@ def test_bad_proposals_say_why_and_change_nothing(app, client, callers, make_pos
     elsewhere = make_post(callers["other_coordinator"].member, "Soup in Noord")
     cases = [
         ({"minutes": 0}, 422, "minutes", "Please fill in how long it takes: more than 0 minutes."),
-        ({"minutes": 481}, 422, "minutes", "One exchange can be at most 8 hours in this neighbourhood. "
-                                            "For more, make several exchanges."),
+        (
+            {"minutes": 481},
+            422,
+            "minutes",
+            "One exchange can be at most 8 hours in this neighbourhood. For more, make several exchanges.",
+        ),
         ({"minutes": "90"}, 422, "minutes", "Please give a whole number."),
         ({"minutes": 1.5}, 422, "minutes", "Please give a whole number."),
         ({"message": "x" * 2001}, 422, "message", "Please keep this under 2000 characters; it has 2001."),
@@ -178,8 +209,9 @@ def test_bad_proposals_say_why_and_change_nothing(app, client, callers, make_pos
         ({"post_id": 999999}, 404, None, None),
     ]
     for change, expected, field, message in cases:
-        response = client.post("/api/v1/exchanges", json={"post_id": offer.id, "minutes": 90, **change},
-                               headers=jan.headers)
+        response = client.post(
+            "/api/v1/exchanges", json={"post_id": offer.id, "minutes": 90, **change}, headers=jan.headers
+        )
         assert response.status_code == expected, change
         assert list(response.json["error"]["fields"]) == ([field] if field else []), change
         if message:
@@ -203,15 +235,22 @@ def test_steps_the_state_does_not_allow_are_409_and_change_nothing(app, client, 
     url = f"/api/v1/exchanges/{exchange['id']}"
     early = client.post(f"{url}/record", json={"minutes": 60}, headers=fatima.headers)
     assert early.status_code == 409
-    assert early.json["error"] == {"code": "illegal_transition", "fields": {},
-                                   "message": "This cannot be done now: the exchange is waiting for an answer."}
+    assert early.json["error"] == {
+        "code": "illegal_transition",
+        "fields": {},
+        "message": "This cannot be done now: the exchange is waiting for an answer.",
+    }
     assert client.post(f"{url}/dispute", json={"reason": "No"}, headers=jan.headers).status_code == 409
     assert client.post(f"{url}/confirm", headers=jan.headers).status_code == 409
     assert client.post(f"{url}/accept", headers=fatima.headers).status_code == 200
     assert client.post(f"{url}/accept", headers=fatima.headers).json["error"]["code"] == "already_done"
 
-    for body, field in [({}, "reason"), ({"reason": "   "}, "reason"), ({"reason": "x" * 501}, "reason"),
-                        ({"reason": 5}, "reason")]:
+    for body, field in [
+        ({}, "reason"),
+        ({"reason": "   "}, "reason"),
+        ({"reason": "x" * 501}, "reason"),
+        ({"reason": 5}, "reason"),
+    ]:
         refused = client.post(f"{url}/cancel", json=body, headers=jan.headers)
         assert refused.status_code == 422 and list(refused.json["error"]["fields"]) == [field], body
     assert client.post(f"{url}/record", json={"minutes": -5}, headers=fatima.headers).status_code == 422
@@ -220,11 +259,18 @@ def test_steps_the_state_does_not_allow_are_409_and_change_nothing(app, client, 
 
     cancelled = client.post(f"{url}/cancel", json={"reason": "Fell ill"}, headers=jan.headers)
     assert (cancelled.json["state"], cancelled.json["reason"]) == ("cancelled", "Fell ill")
-    for step, body in [("accept", None), ("decline", {}), ("dispute", {"reason": "x"}), ("confirm", {}),
-                       ("record", {"minutes": 60})]:
+    for step, body in [
+        ("accept", None),
+        ("decline", {}),
+        ("dispute", {"reason": "x"}),
+        ("confirm", {}),
+        ("record", {"minutes": 60}),
+    ]:
         assert client.post(f"{url}/{step}", json=body, headers=fatima.headers).status_code in (403, 409), step
-    assert client.post(f"{url}/cancel", json={"reason": "again"}, headers=fatima.headers).json["error"]["code"] \
+    assert (
+        client.post(f"{url}/cancel", json={"reason": "again"}, headers=fatima.headers).json["error"]["code"]
         == "already_done"
+    )
     with app.app_context():
         assert count(Transaction) == 0
 
@@ -232,8 +278,9 @@ def test_steps_the_state_does_not_allow_are_409_and_change_nothing(app, client, 
 def test_decline_and_dispute(app, client, callers, make_post, wilma):
     fatima, jan, karim = callers["member"], callers["other_member"], callers["coordinator"]
     declined = propose(client, jan.headers, make_post(fatima.member, "Soup").id).json
-    answer = client.post(f"/api/v1/exchanges/{declined['id']}/decline", json={"reason": "Away that week"},
-                         headers=fatima.headers)
+    answer = client.post(
+        f"/api/v1/exchanges/{declined['id']}/decline", json={"reason": "Away that week"}, headers=fatima.headers
+    )
     assert (answer.json["state"], answer.json["reason"]) == ("declined", "Away that week")
     plain = propose(client, wilma[1], make_post(fatima.member, "Bread").id).json
     assert client.post(f"/api/v1/exchanges/{plain['id']}/decline", headers=fatima.headers).json["state"] == "declined"
@@ -247,8 +294,10 @@ def test_decline_and_dispute(app, client, callers, make_post, wilma):
     assert (disputed.json["state"], disputed.json["auto_confirm_at"]) == ("disputed", None)
     assert client.post(f"{url}/confirm", headers=jan.headers).status_code == 409
     with app.app_context():
-        assert db.session.scalar(sa.select(Notification.kind).where(Notification.member_id == karim.member.id)) \
+        assert (
+            db.session.scalar(sa.select(Notification.kind).where(Notification.member_id == karim.member.id))
             == "disputed"
+        )
         assert count(Transaction) == 0
 
 
@@ -259,14 +308,19 @@ def test_the_conversation(app, client, callers, make_post, wilma):
     written = client.post(url, json={"text": "  Ten o'clock? "}, headers=fatima.headers)
     assert written.status_code == 201
     assert {k: written.json[k] for k in ("author", "event", "summary", "text")} == {
-        "author": {"id": fatima.member.id, "name": "Fatima"}, "event": None, "summary": None, "text": "Ten o'clock?"}
+        "author": {"id": fatima.member.id, "name": "Fatima"},
+        "event": None,
+        "summary": None,
+        "text": "Ten o'clock?",
+    }
     read = {role: client.get(url, headers=callers[role].headers).status_code for role in callers}
-    assert read == {"member": 200, "other_member": 404, "coordinator": 403, "other_coordinator": 404,
-                    "anonymous": 401}
-    assert client.get(url, headers=karim.headers).json["error"]["message"].startswith(
-        "The conversation is for the members in this exchange.")
-    for role, expected in [("other_member", 404), ("coordinator", 403), ("other_coordinator", 404),
-                           ("anonymous", 401)]:
+    assert read == {"member": 200, "other_member": 404, "coordinator": 403, "other_coordinator": 404, "anonymous": 401}
+    assert (
+        client.get(url, headers=karim.headers)
+        .json["error"]["message"]
+        .startswith("The conversation is for the members in this exchange.")
+    )
+    for role, expected in [("other_member", 404), ("coordinator", 403), ("other_coordinator", 404), ("anonymous", 401)]:
         assert client.post(url, json={"text": "Hi"}, headers=callers[role].headers).status_code == expected, role
     for body, field in [({}, "text"), ({"text": "  "}, "text"), ({"text": "x" * 2001}, "text"), ({"text": 1}, "text")]:
         refused = client.post(url, json=body, headers=wilma[1])
@@ -275,8 +329,14 @@ def test_the_conversation(app, client, callers, make_post, wilma):
     assert (thread["total"], thread["pages"], [m["text"] for m in thread["items"]]) == (2, 2, ["Ten o'clock?"])
     with app.app_context():
         assert count(Message) == 2
-        assert db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
-            Notification.member_id == wilma[0].id, Notification.kind == "message")) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(Notification.id)).where(
+                    Notification.member_id == wilma[0].id, Notification.kind == "message"
+                )
+            )
+            == 1
+        )
 
     exchange_url = f"/api/v1/exchanges/{exchange['id']}"
     client.post(f"{exchange_url}/accept", headers=fatima.headers)
@@ -291,15 +351,22 @@ def test_a_balance_limit_refuses_the_confirm_and_nothing_moves(app, client, call
     url = f"/api/v1/exchanges/{exchange['id']}"
     client.post(f"{url}/accept", headers=fatima.headers)
     with app.app_context():  # Jan's balance falls after the acceptance (before, both would be refused)
-        ledger.transfer(ledger.account_for(db.session.get(Member, jan.member.id)),
-                        ledger.account_for(db.session.get(Member, wilma[0].id)), 570, kind="gift", actor=None)
+        ledger.transfer(
+            ledger.account_for(db.session.get(Member, jan.member.id)),
+            ledger.account_for(db.session.get(Member, wilma[0].id)),
+            570,
+            kind="gift",
+            actor=None,
+        )
         db.session.commit()
     refused = client.post(f"{url}/confirm", headers=jan.headers)
     assert refused.status_code == 409
     assert refused.json["error"] == {
-        "code": "limit_exceeded", "fields": {},
+        "code": "limit_exceeded",
+        "fields": {},
         "message": "This is not possible: the balance of Jan may not go below −10 hours. It is −9 hours 30 "
-                   "minutes now, so at most 30 minutes can still be paid."}
+        "minutes now, so at most 30 minutes can still be paid.",
+    }
     dutch = client.post(f"{url}/confirm", headers={**jan.headers, "Accept-Language": "nl"})
     assert "30 minuten" in dutch.json["error"]["message"]
     assert stored(app, exchange["id"]) == ("accepted", 60, None, None)

@@ -1,4 +1,5 @@
 """The API's common contract: tokens, errors, pagination, idempotency, CORS, the documents."""
+
 from datetime import timedelta
 
 import pytest
@@ -32,8 +33,13 @@ def test_token_gives_access_to_me(client, member, community):
     assert response.json["token"].startswith("tb_") and response.json["expires_at"].endswith("+00:00")
     me = client.get("/api/v1/me", headers=bearer(response.json["token"]))
     assert me.status_code == 200
-    assert me.json == {"id": member.id, "name": member.name, "role": "member", "locale": None,
-                       "community": {"id": community.id, "slug": "buurt", "name": "Onze buurt"}}
+    assert me.json == {
+        "id": member.id,
+        "name": member.name,
+        "role": "member",
+        "locale": None,
+        "community": {"id": community.id, "slug": "buurt", "name": "Onze buurt"},
+    }
 
 
 def test_tokens_are_stored_hashed(app, client, member):
@@ -43,16 +49,22 @@ def test_tokens_are_stored_hashed(app, client, member):
     assert stored and token not in stored and all(len(h) == 64 for h in stored)
 
 
-@pytest.mark.parametrize("body", [
-    {"email": "nobody@example.org", "password": PASSWORD},
-    {"email": "member1@example.org", "password": "wrong"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"email": "nobody@example.org", "password": PASSWORD},
+        {"email": "member1@example.org", "password": "wrong"},
+    ],
+)
 def test_wrong_credentials_are_401_in_the_callers_language(client, member, body):
     body = {**body, "email": member.email} if body["password"] == "wrong" else body
     response = client.post("/api/v1/tokens", json=body, headers={"Accept-Language": "nl"})
     assert response.status_code == 401
-    assert response.json["error"] == {"code": "invalid_credentials", "fields": {},
-                                      "message": "Dit e-mailadres en wachtwoord horen niet bij elkaar."}
+    assert response.json["error"] == {
+        "code": "invalid_credentials",
+        "fields": {},
+        "message": "Dit e-mailadres en wachtwoord horen niet bij elkaar.",
+    }
 
 
 def test_validation_errors_name_the_fields(client):
@@ -124,8 +136,11 @@ def test_failed_logins_are_limited_per_address(client, make_member):
         client.post("/api/v1/tokens", json={"email": f"guess{i}@example.org", "password": "nope"})
     other = make_member("Jan")
     assert client.post("/api/v1/tokens", json={"email": other.email, "password": PASSWORD}).status_code == 429
-    elsewhere = client.post("/api/v1/tokens", json={"email": other.email, "password": PASSWORD},
-                            environ_overrides={"REMOTE_ADDR": "10.0.0.9"})
+    elsewhere = client.post(
+        "/api/v1/tokens",
+        json={"email": other.email, "password": PASSWORD},
+        environ_overrides={"REMOTE_ADDR": "10.0.0.9"},
+    )
     assert elsewhere.status_code == 201
 
 
@@ -135,10 +150,11 @@ def test_getting_a_token_ignores_idempotency_key_and_stores_no_answer(app, clien
     jan = make_member("Jan")
     same_key = {"Idempotency-Key": "k-1"}
     fatima_body, jan_body = ({"email": m.email, "password": PASSWORD} for m in (member, jan))
-    calls = [client.post("/api/v1/tokens", json=fatima_body, headers=same_key),
-             client.post("/api/v1/tokens", json=jan_body, headers=same_key,
-                         environ_overrides={"REMOTE_ADDR": "10.0.0.9"}),
-             client.post("/api/v1/tokens", json=fatima_body, headers=same_key)]
+    calls = [
+        client.post("/api/v1/tokens", json=fatima_body, headers=same_key),
+        client.post("/api/v1/tokens", json=jan_body, headers=same_key, environ_overrides={"REMOTE_ADDR": "10.0.0.9"}),
+        client.post("/api/v1/tokens", json=fatima_body, headers=same_key),
+    ]
     jan_token = calls[1].json["token"]
     calls.append(client.post("/api/v1/tokens", json=fatima_body, headers=same_key | bearer(jan_token)))
     assert [c.status_code for c in calls] == [201] * 4 and not any("Idempotent-Replayed" in c.headers for c in calls)
@@ -159,7 +175,9 @@ def test_an_idempotency_key_belongs_to_the_member_who_sent_it(app, client, calle
         assert "Idempotent-Replayed" not in closed.headers
     with app.app_context():
         assert db.session.scalars(sa.select(IdempotencyRecord.scope).order_by(IdempotencyRecord.id)).all() == [
-            f"member:{callers['member'].member.id}", f"member:{callers['other_member'].member.id}"]
+            f"member:{callers['member'].member.id}",
+            f"member:{callers['other_member'].member.id}",
+        ]
 
 
 def test_same_idempotency_key_with_another_request_is_422_and_changes_nothing(app, client, callers, make_post):
@@ -177,8 +195,11 @@ def test_keys_are_forgotten_after_a_day_by_the_daily_command(app, client, runner
     for post, key in ((soup, "old"), (tea, "new")):
         client.post(f"/api/v1/posts/{post.id}/close", headers=callers["member"].headers | {"Idempotency-Key": key})
     with app.app_context():
-        db.session.execute(sa.update(IdempotencyRecord).where(IdempotencyRecord.key == "old")
-                           .values(created_at=utcnow() - timedelta(hours=25)))
+        db.session.execute(
+            sa.update(IdempotencyRecord)
+            .where(IdempotencyRecord.key == "old")
+            .values(created_at=utcnow() - timedelta(hours=25))
+        )
         db.session.commit()
     result = runner.invoke(args=["api", "forget-keys"])
     assert result.exit_code == 0 and "Forgot 1 stored answers." in result.output
@@ -196,8 +217,9 @@ def test_refusals_are_replayed_too(app, client, callers, make_post):
         assert db.session.scalar(sa.select(IdempotencyRecord.response_status)) == 403
 
 
-@pytest.mark.skipif(not ON_POSTGRES,
-                    reason="SQLite runs write requests one at a time: no claim is ever seen in progress")
+@pytest.mark.skipif(
+    not ON_POSTGRES, reason="SQLite runs write requests one at a time: no claim is ever seen in progress"
+)
 def test_key_in_progress_is_409_until_abandoned(app, client, callers, make_post):
     url = f"/api/v1/posts/{make_post(callers['member'].member, 'Soup').id}/close"
     headers = callers["member"].headers | {"Idempotency-Key": "busy"}
@@ -242,16 +264,20 @@ def test_a_crash_frees_the_key_and_keeps_no_effect(db_url, member):
         db.session.remove()
         if ON_POSTGRES:
             from .conftest import empty_postgres
+
             empty_postgres()
 
 
 def test_overlong_idempotency_key_is_400_and_changes_nothing(app, client, callers, make_post):
     soup = make_post(callers["member"].member, "Soup")
-    response = client.post(f"/api/v1/posts/{soup.id}/close",
-                           headers=callers["member"].headers | {"Idempotency-Key": "x" * 256})
+    response = client.post(
+        f"/api/v1/posts/{soup.id}/close", headers=callers["member"].headers | {"Idempotency-Key": "x" * 256}
+    )
     assert response.status_code == 400 and response.json["error"] == {
-        "code": "bad_idempotency_key", "fields": {},
-        "message": "The Idempotency-Key header must be 1 to 255 characters."}
+        "code": "bad_idempotency_key",
+        "fields": {},
+        "message": "The Idempotency-Key header must be 1 to 255 characters.",
+    }
     with app.app_context():
         assert db.session.get(Post, soup.id).status == "active" and count(IdempotencyRecord) == 0
 
@@ -260,8 +286,9 @@ def test_cors_is_off_unless_configured(db_url, member):
     closed = make_app(db_url).test_client().get("/api/v1/me", headers={"Origin": "https://app.example"})
     assert "Access-Control-Allow-Origin" not in closed.headers
     app = make_app(db_url, API_CORS_ORIGINS=["https://app.example"])
-    response = app.test_client().options("/api/v1/me", headers={
-        "Origin": "https://app.example", "Access-Control-Request-Method": "GET"})
+    response = app.test_client().options(
+        "/api/v1/me", headers={"Origin": "https://app.example", "Access-Control-Request-Method": "GET"}
+    )
     assert response.headers["Access-Control-Allow-Origin"] == "https://app.example"
     assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
     other = app.test_client().get("/api/v1/me", headers={"Origin": "https://evil.example"})
@@ -271,10 +298,20 @@ def test_cors_is_off_unless_configured(db_url, member):
 def test_openapi_document_and_reference_page(client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    assert {"/api/v1/tokens", "/api/v1/me", "/api/v1/categories", "/api/v1/accounts/me", "/api/v1/accounts/me/entries",
-            "/api/v1/posts", "/api/v1/posts/{post_id}", "/api/v1/posts/{post_id}/close",
-            "/api/v1/members/{member_id}", "/api/v1/exchanges", "/api/v1/exchanges/{exchange_id}/confirm",
-            "/api/v1/exchanges/{exchange_id}/messages"} <= set(spec["paths"])
+    assert {
+        "/api/v1/tokens",
+        "/api/v1/me",
+        "/api/v1/categories",
+        "/api/v1/accounts/me",
+        "/api/v1/accounts/me/entries",
+        "/api/v1/posts",
+        "/api/v1/posts/{post_id}",
+        "/api/v1/posts/{post_id}/close",
+        "/api/v1/members/{member_id}",
+        "/api/v1/exchanges",
+        "/api/v1/exchanges/{exchange_id}/confirm",
+        "/api/v1/exchanges/{exchange_id}/messages",
+    } <= set(spec["paths"])
     assert {p["name"] for p in spec["paths"]["/api/v1/posts"]["post"]["parameters"]} == {"Idempotency-Key"}
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     page = client.get("/api/v1/docs", headers={"Accept-Language": "en"})
@@ -290,13 +327,19 @@ def test_every_operation_documents_the_errors_it_can_answer(client):
     call with a body can get one that is not JSON (400), and every call that changes something
     takes an Idempotency-Key, which can lead to 400, 409 and 422 — all with the one error schema."""
     spec = client.get("/api/v1/openapi.json").json
-    operations = [(method.upper(), path, op) for path, ops in spec["paths"].items()
-                  for method, op in ops.items() if method in ("get", "post", "patch", "put", "delete")]
+    operations = [
+        (method.upper(), path, op)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if method in ("get", "post", "patch", "put", "delete")
+    ]
     writes = [(method, path) for method, path, _op in operations if method != "GET"]
     assert len(operations) >= 27 and len(writes) >= 15  # the walk sees them all
     for method, path, op in operations:
-        responses = {status: spec["components"]["responses"][r["$ref"].rsplit("/", 1)[1]] if "$ref" in r else r
-                     for status, r in op["responses"].items()}
+        responses = {
+            status: spec["components"]["responses"][r["$ref"].rsplit("/", 1)[1]] if "$ref" in r else r
+            for status, r in op["responses"].items()
+        }
         expected = {"401", "429"} if op.get("security") else {"429"}
         if "requestBody" in op:
             expected |= {"400"}
@@ -307,7 +350,8 @@ def test_every_operation_documents_the_errors_it_can_answer(client):
         assert expected <= set(responses), (method, path)
         for status in expected:
             assert responses[status]["content"]["application/json"]["schema"] == {
-                "$ref": "#/components/schemas/ApiError"}, (method, path, status)
+                "$ref": "#/components/schemas/ApiError"
+            }, (method, path, status)
     sign_in = spec["paths"]["/api/v1/tokens"]["post"]
     assert "parameters" not in sign_in and "Idempotency-Key header is ignored here" in sign_in["description"]
 

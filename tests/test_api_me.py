@@ -1,5 +1,6 @@
 """Who is calling, their community's categories and signing out, for every role: each caller
 sees only their own community, and a revoked token stops working for that caller alone."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -10,10 +11,12 @@ from timebank.extensions import db
 from .api import ROLES
 
 # Who each caller is: name, role, and the slug and name of their community.
-WHO = {"member": ("Fatima", "member", "buurt", "Onze buurt"),
-       "other_member": ("Jan", "member", "buurt", "Onze buurt"),
-       "coordinator": ("Karim", "coordinator", "buurt", "Onze buurt"),
-       "other_coordinator": ("Olga", "coordinator", "noord", "Noord")}
+WHO = {
+    "member": ("Fatima", "member", "buurt", "Onze buurt"),
+    "other_member": ("Jan", "member", "buurt", "Onze buurt"),
+    "coordinator": ("Karim", "coordinator", "buurt", "Onze buurt"),
+    "other_coordinator": ("Olga", "coordinator", "noord", "Noord"),
+}
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -25,16 +28,22 @@ def test_me_is_the_caller_in_their_own_community(client, callers, role):
         return
     name, member_role, slug, community_name = WHO[role]
     assert response.status_code == 200
-    assert response.json == {"id": caller.member.id, "name": name, "role": member_role, "locale": None,
-                             "community": {"id": caller.member.community_id, "slug": slug, "name": community_name}}
+    assert response.json == {
+        "id": caller.member.id,
+        "name": name,
+        "role": member_role,
+        "locale": None,
+        "community": {"id": caller.member.community_id, "slug": slug, "name": community_name},
+    }
 
 
 @pytest.fixture
 def beekeeping(app, community):
     """A category only this community has."""
     with app.app_context():
-        db.session.add(Category(community_id=community.id, key="bees", names={"en": "Beekeeping", "nl": "Imkeren"},
-                                position=99))
+        db.session.add(
+            Category(community_id=community.id, key="bees", names={"en": "Beekeeping", "nl": "Imkeren"}, position=99)
+        )
         db.session.commit()
 
 
@@ -46,8 +55,9 @@ def test_categories_are_those_of_the_callers_own_community(app, client, callers,
         assert response.status_code == 401
         return
     with app.app_context():
-        own = db.session.scalars(sa.select(Category.id).where(
-            Category.community_id == caller.member.community_id)).all()
+        own = db.session.scalars(
+            sa.select(Category.id).where(Category.community_id == caller.member.community_id)
+        ).all()
     assert response.status_code == 200
     assert sorted(item["id"] for item in response.json["items"]) == sorted(own)
     has_bees = "Beekeeping" in [item["name"] for item in response.json["items"]]
@@ -56,8 +66,11 @@ def test_categories_are_those_of_the_callers_own_community(app, client, callers,
 
 def test_a_retired_category_elsewhere_stays_elsewhere(app, client, callers):
     with app.app_context():
-        theirs = db.session.scalar(sa.select(Category).where(
-            Category.community_id == callers["other_coordinator"].member.community_id, Category.key == "cooking"))
+        theirs = db.session.scalar(
+            sa.select(Category).where(
+                Category.community_id == callers["other_coordinator"].member.community_id, Category.key == "cooking"
+            )
+        )
         theirs.retired_at = utcnow()
         db.session.commit()
     for role in ("member", "coordinator"):

@@ -1,5 +1,6 @@
 """Profiles through the API: what each role sees of a member, as the profile page decides, and
 the photos they link to."""
+
 import sqlalchemy as sa
 
 from timebank.communities.models import Area, Category
@@ -18,8 +19,9 @@ def fill_profile(app, member_id: int, **choices) -> dict:
     with app.app_context():
         fatima = db.session.get(Member, member_id)
         area = Area(community_id=fatima.community_id, name="Het Park")
-        skills = db.session.scalars(sa.select(Category).where(Category.community_id == fatima.community_id)
-                                    .order_by(Category.position).limit(2)).all()
+        skills = db.session.scalars(
+            sa.select(Category).where(Category.community_id == fatima.community_id).order_by(Category.position).limit(2)
+        ).all()
         photo = save_image(upload(photo_bytes()), community_id=fatima.community_id, owner_id=fatima.id)
         fatima.area, fatima.skills, fatima.photo = area, skills, photo
         fatima.bio, fatima.languages, fatima.phone = "I cook for twenty people.", ["ar", "nl"], "06 12345678"
@@ -28,9 +30,14 @@ def fill_profile(app, member_id: int, **choices) -> dict:
         neighbour = db.session.scalar(sa.select(Member).where(Member.name == "Jan"))
         ledger.transfer(ledger.account_for(neighbour), ledger.account_for(fatima), 30, kind="exchange", actor=None)
         db.session.commit()
-        return {"email": fatima.email, "phone": "06 12345678", "balance_minutes": 30,
-                "area": {"id": area.id, "name": "Het Park"}, "photo_id": photo.id,
-                "skills": [{"id": c.id, "name": c.name("en")} for c in skills]}
+        return {
+            "email": fatima.email,
+            "phone": "06 12345678",
+            "balance_minutes": 30,
+            "area": {"id": area.id, "name": "Het Park"},
+            "photo_id": photo.id,
+            "skills": [{"id": c.id, "name": c.name("en")} for c in skills],
+        }
 
 
 def test_each_role_sees_what_the_members_privacy_choices_allow(app, client, callers):
@@ -39,12 +46,24 @@ def test_each_role_sees_what_the_members_privacy_choices_allow(app, client, call
     url = f"/api/v1/members/{fatima.id}"
     answers = {role: client.get(url, headers=caller.headers) for role, caller in callers.items()}
     assert {role: answer.status_code for role, answer in answers.items()} == {
-        "member": 200, "other_member": 200, "coordinator": 200, "other_coordinator": 404, "anonymous": 401}
+        "member": 200,
+        "other_member": 200,
+        "coordinator": 200,
+        "other_coordinator": 404,
+        "anonymous": 401,
+    }
     contact = {name: details[name] for name in PRIVATE}
     assert answers["member"].json == {
-        "id": fatima.id, "name": "Fatima", "role": "member", "area": details["area"],
-        "bio": "I cook for twenty people.", "skills": details["skills"], "languages": ["ar", "nl"],
-        "photo_url": f"http://localhost/api/v1/images/{details['photo_id']}", **contact}
+        "id": fatima.id,
+        "name": "Fatima",
+        "role": "member",
+        "area": details["area"],
+        "bio": "I cook for twenty people.",
+        "skills": details["skills"],
+        "languages": ["ar", "nl"],
+        "photo_url": f"http://localhost/api/v1/images/{details['photo_id']}",
+        **contact,
+    }
     assert answers["coordinator"].json == answers["member"].json
     assert answers["other_member"].json == {**answers["member"].json, **PRIVATE}  # "coordinators only" by default
 

@@ -1,5 +1,6 @@
 """Notifications through the API: each caller reads their own, in their language, newest first,
 and marks them as read."""
+
 import sqlalchemy as sa
 
 from timebank.extensions import db
@@ -8,15 +9,17 @@ from timebank.notifications.models import Notification
 
 def unread(app, member) -> int:
     with app.app_context():
-        return db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
-            Notification.member_id == member.id, Notification.read_at.is_(None)))
+        return db.session.scalar(
+            sa.select(sa.func.count(Notification.id)).where(
+                Notification.member_id == member.id, Notification.read_at.is_(None)
+            )
+        )
 
 
 def test_each_caller_reads_their_own_notifications(app, client, callers, make_post):
     fatima, jan = callers["member"], callers["other_member"]
     offer = make_post(fatima.member, "Bike repair", minutes=90)
-    exchange = client.post("/api/v1/exchanges", json={"post_id": offer.id, "minutes": 90},
-                           headers=jan.headers).json
+    exchange = client.post("/api/v1/exchanges", json={"post_id": offer.id, "minutes": 90}, headers=jan.headers).json
     client.post(f"/api/v1/exchanges/{exchange['id']}/messages", json={"text": "Saturday?"}, headers=jan.headers)
     client.post("/api/v1/transfers", json={"to_member_id": fatima.member.id, "minutes": 15}, headers=jan.headers)
 
@@ -26,8 +29,13 @@ def test_each_caller_reads_their_own_notifications(app, client, callers, make_po
     assert [(n["kind"], n["text"], n["exchange_id"], n["read_at"]) for n in listed.json["items"]] == [
         ("gift", "Jan gave you 15 minutes.", None, None),
         ("message", "Jan wrote about “Bike repair”.", exchange["id"], None),
-        ("proposed", "Jan proposes an exchange: “Bike repair”, 1 hour 30 minutes. Please accept or decline.",
-         exchange["id"], None)]
+        (
+            "proposed",
+            "Jan proposes an exchange: “Bike repair”, 1 hour 30 minutes. Please accept or decline.",
+            exchange["id"],
+            None,
+        ),
+    ]
     newest, _message, proposed = listed.json["items"]
     assert proposed["web_url"] == f"http://localhost/exchanges/{exchange['id']}"
     assert newest["web_url"] == "http://localhost/account" and newest["created_at"].endswith("+00:00")
@@ -43,10 +51,12 @@ def test_each_caller_reads_their_own_notifications(app, client, callers, make_po
 
 def test_marking_notifications_as_read(app, client, callers, make_post):
     fatima, jan = callers["member"], callers["other_member"]
-    first = client.post("/api/v1/exchanges", json={"post_id": make_post(fatima.member, "Soup").id, "minutes": 60},
-                        headers=jan.headers).json
-    client.post("/api/v1/exchanges", json={"post_id": make_post(fatima.member, "Bread").id, "minutes": 30},
-                headers=jan.headers)
+    first = client.post(
+        "/api/v1/exchanges", json={"post_id": make_post(fatima.member, "Soup").id, "minutes": 60}, headers=jan.headers
+    ).json
+    client.post(
+        "/api/v1/exchanges", json={"post_id": make_post(fatima.member, "Bread").id, "minutes": 30}, headers=jan.headers
+    )
     client.post("/api/v1/transfers", json={"to_member_id": fatima.member.id, "minutes": 15}, headers=jan.headers)
     url = "/api/v1/notifications/read"
 

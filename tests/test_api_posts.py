@@ -1,5 +1,6 @@
 """The market through the API: listing and filters, placing, reading, changing and closing posts,
 for every role of the contract."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -36,16 +37,29 @@ def add_area(app, community_id: int, name="Het Park") -> int:
 def stored(app, post_id: int) -> dict:
     with app.app_context():
         post = db.session.get(Post, post_id)
-        return {"title": post.title, "description": post.description, "minutes": post.minutes,
-                "gift": post.is_gift, "status": post.status, "category_id": post.category_id}
+        return {
+            "title": post.title,
+            "description": post.description,
+            "minutes": post.minutes,
+            "gift": post.is_gift,
+            "status": post.status,
+            "category_id": post.category_id,
+        }
 
 
 def test_the_market_lists_what_is_online_with_filters_and_pages(app, client, callers, make_post):
     fatima, jan, olga = (callers[role].member for role in ("member", "other_member", "other_coordinator"))
     park = add_area(app, fatima.community_id)
     bikes = category_id(app, "bikes", fatima.community_id)
-    soup = make_post(fatima, "Soup in the park", area_id=park, minutes=90, available_days=["sat"],
-                     available_parts=["evening"], description="Lentil soup.")
+    soup = make_post(
+        fatima,
+        "Soup in the park",
+        area_id=park,
+        minutes=90,
+        available_days=["sat"],
+        available_parts=["evening"],
+        description="Lentil soup.",
+    )
     make_post(fatima, "Fixing flat tyres", category_key="bikes")
     make_post(jan, "Need a bike", kind="request", category_key="bikes")
     make_post(jan, "Free stroller", category_key="lending", is_gift=True, minutes=0)
@@ -72,22 +86,41 @@ def test_the_market_lists_what_is_online_with_filters_and_pages(app, client, cal
     assert (last["page"], last["pages"], last["total"]) == (2, 2, 4)
     [item] = last["items"]
     assert item == {
-        "id": soup.id, "kind": "offer", "title": "Soup in the park", "description": "Lentil soup.",
-        "category_id": soup.category_id, "minutes": 90, "gift": False, "status": "active",
-        "owner": {"id": fatima.id, "name": "Fatima"}, "community": "buurt", "area": {"id": park, "name": "Het Park"},
-        "available_days": ["sat"], "available_parts": ["evening"], "available_note": "", "photo_url": None,
-        "closed_reason": "", "created_at": soup.created_at.isoformat(), "updated_at": soup.updated_at.isoformat(),
-        "expires_at": soup.expires_at.isoformat()}
+        "id": soup.id,
+        "kind": "offer",
+        "title": "Soup in the park",
+        "description": "Lentil soup.",
+        "category_id": soup.category_id,
+        "minutes": 90,
+        "gift": False,
+        "status": "active",
+        "owner": {"id": fatima.id, "name": "Fatima"},
+        "community": "buurt",
+        "area": {"id": park, "name": "Het Park"},
+        "available_days": ["sat"],
+        "available_parts": ["evening"],
+        "available_note": "",
+        "photo_url": None,
+        "closed_reason": "",
+        "created_at": soup.created_at.isoformat(),
+        "updated_at": soup.updated_at.isoformat(),
+        "expires_at": soup.expires_at.isoformat(),
+    }
     assert item["expires_at"].endswith("+00:00")
 
 
 def test_unknown_filters_are_422_naming_the_parameter(app, client, callers):
     elsewhere = callers["other_coordinator"].member.community_id
     headers = callers["member"].headers
-    for query, field in [({"kind": "gift"}, "kind"), ({"category": "abc"}, "category"),
-                         ({"category": category_id(app, community_id=elsewhere)}, "category"),
-                         ({"area": add_area(app, elsewhere)}, "area"), ({"per_page": 101}, "per_page"),
-                         ({"q": "x" * 201}, "q"), ({"colour": "red"}, "colour")]:
+    for query, field in [
+        ({"kind": "gift"}, "kind"),
+        ({"category": "abc"}, "category"),
+        ({"category": category_id(app, community_id=elsewhere)}, "category"),
+        ({"area": add_area(app, elsewhere)}, "area"),
+        ({"per_page": 101}, "per_page"),
+        ({"q": "x" * 201}, "q"),
+        ({"colour": "red"}, "colour"),
+    ]:
         response = client.get("/api/v1/posts", query_string=query, headers=headers)
         assert response.status_code == 422, query
         assert list(response.json["error"]["fields"]) == [field], query
@@ -95,8 +128,10 @@ def test_unknown_filters_are_422_naming_the_parameter(app, client, callers):
     assert dutch.json["error"]["fields"] == {"category": ["Kies een van de categorieën uit de lijst."]}
     # marshmallow's own refusals are said in the caller's language too.
     too_many = client.get("/api/v1/posts?per_page=101&colour=red", headers={**headers, "Accept-Language": "nl"})
-    assert too_many.json["error"]["fields"] == {"per_page": ["Geef een getal van 1 tot 100."],
-                                                "colour": ["Dit veld kennen we niet. Kijk de naam na."]}
+    assert too_many.json["error"]["fields"] == {
+        "per_page": ["Geef een getal van 1 tot 100."],
+        "colour": ["Dit veld kennen we niet. Kijk de naam na."],
+    }
 
 
 def test_member_places_a_post_once_however_often_it_is_sent(app, client, callers):
@@ -105,9 +140,15 @@ def test_member_places_a_post_once_however_often_it_is_sent(app, client, callers
     with app.app_context():
         db.session.get(Member, fatima.member.id).area_id = park
         db.session.commit()
-    body = {"kind": "offer", "title": "  Soup   for two evenings ", "description": "Lentil soup.",
-            "category_id": category_id(app), "minutes": 90, "available_days": ["sat", "mon"],
-            "available_parts": ["evening"]}
+    body = {
+        "kind": "offer",
+        "title": "  Soup   for two evenings ",
+        "description": "Lentil soup.",
+        "category_id": category_id(app),
+        "minutes": 90,
+        "available_days": ["sat", "mon"],
+        "available_parts": ["evening"],
+    }
     headers = {**fatima.headers, "Idempotency-Key": "place-soup"}
     first = client.post("/api/v1/posts", json=body, headers=headers)
     assert first.status_code == 201, first.json
@@ -125,9 +166,17 @@ def test_member_places_a_post_once_however_often_it_is_sent(app, client, callers
     with app.app_context():
         assert count(Post) == 1
 
-    gift = client.post("/api/v1/posts", json={"kind": "request", "title": "A stroller", "gift": True,
-                                              "category_id": category_id(app, "lending"), "area_id": None},
-                       headers=fatima.headers)
+    gift = client.post(
+        "/api/v1/posts",
+        json={
+            "kind": "request",
+            "title": "A stroller",
+            "gift": True,
+            "category_id": category_id(app, "lending"),
+            "area_id": None,
+        },
+        headers=fatima.headers,
+    )
     assert gift.status_code == 201
     assert (gift.json["minutes"], gift.json["gift"], gift.json["area"]) == (0, True, None)
     seen = client.get(f"/api/v1/posts/{gift.json['id']}", headers=callers["other_member"].headers)
@@ -141,14 +190,23 @@ def test_refused_posts_name_the_field_and_change_nothing(app, client, callers):
         ({"title": "   "}, "title", "Please give your post a short title."),
         ({"title": "x" * 101}, "title", "The title can have at most 100 characters; yours has 101."),
         ({"title": "Soup\x00"}, "title", "This text contains a character we cannot store. Please remove it."),
-        ({"category_id": category_id(app, "sewing", retired=True)}, "category_id",
-         "The category “Sewing” is no longer used. Please choose another one."),
-        ({"category_id": category_id(app, community_id=elsewhere)}, "category_id",
-         "Please choose one of the categories in the list."),
+        (
+            {"category_id": category_id(app, "sewing", retired=True)},
+            "category_id",
+            "The category “Sewing” is no longer used. Please choose another one.",
+        ),
+        (
+            {"category_id": category_id(app, community_id=elsewhere)},
+            "category_id",
+            "Please choose one of the categories in the list.",
+        ),
         ({"area_id": add_area(app, elsewhere)}, "area_id", "Please choose one of the areas in the list."),
         ({"gift": True, "minutes": 30}, "minutes", "A gift is free: please leave the time empty."),
-        ({"minutes": 1441}, "minutes", "That is more than 24 hours. Please check the time, or split the "
-                                       "work into smaller posts."),
+        (
+            {"minutes": 1441},
+            "minutes",
+            "That is more than 24 hours. Please check the time, or split the work into smaller posts.",
+        ),
         ({"minutes": "90"}, "minutes", "Please give a whole number."),
         ({"minutes": True}, "minutes", "Please give a whole number."),
         ({"gift": 1}, "gift", "Please give true or false."),
@@ -164,8 +222,9 @@ def test_refused_posts_name_the_field_and_change_nothing(app, client, callers):
             assert response.json["error"]["fields"][field] == [message], change
     missing = client.post("/api/v1/posts", json={}, headers=callers["member"].headers)
     assert set(missing.json["error"]["fields"]) == {"kind", "title", "category_id"}
-    not_json = client.post("/api/v1/posts", data="{oops", content_type="application/json",
-                           headers=callers["member"].headers)
+    not_json = client.post(
+        "/api/v1/posts", data="{oops", content_type="application/json", headers=callers["member"].headers
+    )
     assert not_json.status_code == 400 and not_json.json["error"]["code"] == "bad_request"
     anonymous = client.post("/api/v1/posts", json=good, headers=callers["anonymous"].headers)
     assert anonymous.status_code == 401
@@ -177,19 +236,34 @@ def test_who_sees_a_post(app, client, callers, make_post):
     fatima = callers["member"].member
     post = make_post(fatima, "Soup")
     paused = make_post(fatima, "Paused sewing", status="paused")
-    taken_down = make_post(fatima, "Selling things", status="closed", closed_by_id=callers["coordinator"].member.id,
-                           closed_reason="No selling in the time bank.")
+    taken_down = make_post(
+        fatima,
+        "Selling things",
+        status="closed",
+        closed_by_id=callers["coordinator"].member.id,
+        closed_reason="No selling in the time bank.",
+    )
 
     def status(role, post_id):
         return client.get(f"/api/v1/posts/{post_id}", headers=callers[role].headers).status_code
 
     assert {role: status(role, post.id) for role in callers} == {
-        "member": 200, "other_member": 200, "coordinator": 200, "other_coordinator": 404, "anonymous": 401}
+        "member": 200,
+        "other_member": 200,
+        "coordinator": 200,
+        "other_coordinator": 404,
+        "anonymous": 401,
+    }
     assert status("other_member", paused.id) == 200
     assert client.get(f"/api/v1/posts/{paused.id}", headers=callers["other_member"].headers).json["status"] == "paused"
     # A post a coordinator took down: only its owner and the coordinators, as on the web pages.
     assert {role: status(role, taken_down.id) for role in callers} == {
-        "member": 200, "other_member": 404, "coordinator": 200, "other_coordinator": 404, "anonymous": 401}
+        "member": 200,
+        "other_member": 404,
+        "coordinator": 200,
+        "other_coordinator": 404,
+        "anonymous": 401,
+    }
     shown = client.get(f"/api/v1/posts/{taken_down.id}", headers=callers["member"].headers).json
     assert (shown["status"], shown["closed_reason"]) == ("closed", "No selling in the time bank.")
     missing = client.get("/api/v1/posts/999999", headers=callers["member"].headers)
@@ -201,8 +275,7 @@ def test_only_the_owner_changes_a_post_and_only_what_is_sent(app, client, caller
     post = make_post(callers["member"].member, "Soup", minutes=90, description="Lentil soup.")
     before = stored(app, post.id)
     url = f"/api/v1/posts/{post.id}"
-    for role, expected in [("other_member", 403), ("coordinator", 403), ("other_coordinator", 404),
-                           ("anonymous", 401)]:
+    for role, expected in [("other_member", 403), ("coordinator", 403), ("other_coordinator", 404), ("anonymous", 401)]:
         response = client.patch(url, json={"title": "Mine now"}, headers=callers[role].headers)
         assert response.status_code == expected, role
     refused = client.patch(url, json={"title": "Mine now"}, headers=callers["other_member"].headers)
@@ -214,8 +287,11 @@ def test_only_the_owner_changes_a_post_and_only_what_is_sent(app, client, caller
     owner = callers["member"].headers
     changed = client.patch(url, json={"title": "Soup for three", "minutes": 120}, headers=owner)
     assert changed.status_code == 200
-    assert (changed.json["title"], changed.json["minutes"], changed.json["description"]) == \
-        ("Soup for three", 120, "Lentil soup.")
+    assert (changed.json["title"], changed.json["minutes"], changed.json["description"]) == (
+        "Soup for three",
+        120,
+        "Lentil soup.",
+    )
     assert stored(app, post.id) == {**before, "title": "Soup for three", "minutes": 120}
     gift = client.patch(url, json={"gift": True}, headers=owner).json
     assert (gift["gift"], gift["minutes"]) == (True, 0)
@@ -241,8 +317,7 @@ def test_a_post_keeps_its_retired_category_but_a_closed_post_is_not_changed(app,
 def test_only_the_owner_closes_a_post_and_only_once(app, client, callers, make_post):
     post = make_post(callers["member"].member, "Soup")
     url = f"/api/v1/posts/{post.id}/close"
-    for role, expected in [("other_member", 403), ("coordinator", 403), ("other_coordinator", 404),
-                           ("anonymous", 401)]:
+    for role, expected in [("other_member", 403), ("coordinator", 403), ("other_coordinator", 404), ("anonymous", 401)]:
         assert client.post(url, headers=callers[role].headers).status_code == expected, role
     assert stored(app, post.id)["status"] == "active"
     headers = {**callers["member"].headers, "Idempotency-Key": "close-soup"}
@@ -251,7 +326,10 @@ def test_only_the_owner_closes_a_post_and_only_once(app, client, callers, make_p
     assert client.post(url, headers=headers).json == closed.json  # a retry: the same answer
     twice = client.post(url, headers=callers["member"].headers)
     assert twice.status_code == 409
-    assert twice.json["error"] == {"code": "post_state_conflict", "message": "This post is closed already.",
-                                   "fields": {}}
+    assert twice.json["error"] == {
+        "code": "post_state_conflict",
+        "message": "This post is closed already.",
+        "fields": {},
+    }
     assert client.get("/api/v1/posts", headers=callers["other_member"].headers).json["total"] == 0
     assert client.get(f"/api/v1/posts/{post.id}", headers=callers["other_member"].headers).json["status"] == "closed"

@@ -1,4 +1,5 @@
 """Votes through the API: the contract of issue 17 and the same rules as the proposal pages."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -10,15 +11,17 @@ from timebank.governance.models import Ballot, Proposal, Vote, Voter
 
 def open_proposal(client, caller, **body):
     closes = (utcnow() + timedelta(days=3)).isoformat()
-    return client.post("/api/v1/proposals", headers=caller.headers,
-                       json={"title": "A bench by the pond", "closes_at": closes, **body})
+    return client.post(
+        "/api/v1/proposals", headers=caller.headers, json={"title": "A bench by the pond", "closes_at": closes, **body}
+    )
 
 
 def end_voting(app, proposal_id):
     """Let the voting period pass (voting must end at least an hour from when it is proposed)."""
     with app.app_context():
-        db.session.execute(sa.update(Proposal).where(Proposal.id == proposal_id)
-                           .values(closes_at=utcnow() - timedelta(seconds=1)))
+        db.session.execute(
+            sa.update(Proposal).where(Proposal.id == proposal_id).values(closes_at=utcnow() - timedelta(seconds=1))
+        )
         db.session.commit()
 
 
@@ -32,7 +35,9 @@ def test_a_coordinator_opens_a_proposal_and_members_vote_once_each(app, client, 
     url = f"/api/v1/proposals/{proposal['id']}"
 
     assert client.put(f"{url}/vote", headers=fatima.headers, json={"option": "no"}).json == {
-        "option": "No", "receipt": None}
+        "option": "No",
+        "receipt": None,
+    }
     changed = client.put(f"{url}/vote", headers=fatima.headers, json={"option": "yes"})
     assert changed.status_code == 200 and changed.json["option"] == "Yes"
     client.put(f"{url}/vote", headers=jan.headers, json={"option": "Yes"})
@@ -48,7 +53,11 @@ def test_a_coordinator_opens_a_proposal_and_members_vote_once_each(app, client, 
     assert closed.status_code == 200
     # Fatima, Jan and Karim could vote; two did: the quorum of half is met and "yes" won.
     assert {k: closed.json[k] for k in ("state", "turnout", "quorum_met", "result")} == {
-        "state": "closed", "turnout": 2, "quorum_met": True, "result": "adopted"}
+        "state": "closed",
+        "turnout": 2,
+        "quorum_met": True,
+        "result": "adopted",
+    }
     late = client.put(f"{url}/vote", headers=karim.headers, json={"option": "no"})
     assert late.status_code == 409 and late.json["error"]["code"] == "voting_closed"
     assert client.post(f"{url}/close", headers=karim.headers).json == closed.json
@@ -94,8 +103,9 @@ def test_who_may_propose_see_and_vote(app, client, callers):
 
 def test_bad_input_is_refused_with_reasons_and_changes_nothing(app, client, callers):
     karim, fatima = callers["coordinator"], callers["member"]
-    naive = client.post("/api/v1/proposals", headers=karim.headers,
-                        json={"title": "Bench", "closes_at": "2030-01-01T10:00:00"})
+    naive = client.post(
+        "/api/v1/proposals", headers=karim.headers, json={"title": "Bench", "closes_at": "2030-01-01T10:00:00"}
+    )
     assert naive.status_code == 422 and "closes_at" in naive.json["error"]["fields"]
     too_soon = open_proposal(client, karim, closes_at=(utcnow() + timedelta(minutes=5)).isoformat())
     assert too_soon.status_code == 422 and "closes_at" in too_soon.json["error"]["fields"]

@@ -1,5 +1,6 @@
 """Property-based contract test: schemathesis generates requests from our OpenAPI document and
 checks that nothing answers 5xx, every answer matches the document, and authentication is enforced."""
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -34,7 +35,8 @@ schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", current)
 # Business rules the document cannot express (a category of another community, a title of only
 # spaces, 25 hours) are the services' to refuse, with 422 and the field, as on the web pages.
 schema.config.checks.positive_data_acceptance = PositiveDataAcceptanceConfig(
-    expected_statuses=["2xx", "401", "403", "404", "409", "422", "429"])
+    expected_statuses=["2xx", "401", "403", "404", "409", "422", "429"]
+)
 
 
 @schema.auth(refresh_interval=None)
@@ -62,8 +64,9 @@ def caller(db_url, member, make_member, make_post):
     current.app = make_app(db_url, API_RATELIMIT="100000 per minute")
     with current.app.app_context():
         caller, jan = db.session.get(Member, member.id), db.session.get(Member, neighbour.id)
-        ledger.transfer(ledger.account_for(jan), ledger.account_for(caller), 90, kind="exchange", actor=None,
-                        memo="Soup")
+        ledger.transfer(
+            ledger.account_for(jan), ledger.account_for(caller), 90, kind="exchange", actor=None, memo="Soup"
+        )
         exchange = exchanges.propose(db.session.get(Post, offer.id), caller, 60, actor=caller, message="Today?")
         exchanges.accept(exchange, actor=jan)
         token, _raw = issue_token(caller)

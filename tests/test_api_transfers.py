@@ -1,5 +1,6 @@
 """Giving hours through the API: to a neighbour or the community fund, once however often it is
 sent, refused with the limit and the room left, and nothing moved on bad input."""
+
 import sqlalchemy as sa
 
 from timebank.api.models import IdempotencyRecord
@@ -48,22 +49,29 @@ def test_hours_go_to_a_neighbour_once_however_often_it_is_sent(app, client, call
 
     # Without a key every call is a new gift; the same key from another member is theirs alone.
     assert client.post("/api/v1/transfers", json=body, headers=fatima.headers).status_code == 201
-    karims = client.post("/api/v1/transfers", json={**body, "memo": ""},
-                         headers={**callers["coordinator"].headers, "Idempotency-Key": "thanks-soup"})
+    karims = client.post(
+        "/api/v1/transfers",
+        json={**body, "memo": ""},
+        headers={**callers["coordinator"].headers, "Idempotency-Key": "thanks-soup"},
+    )
     assert karims.status_code == 201 and karims.json["transaction_id"] != transaction.id
     assert balance(app, jan.member) == 90
 
 
 def test_a_donation_to_the_community_fund(app, client, callers):
     fatima = callers["member"]
-    donated = client.post("/api/v1/transfers", json={"to": "community-fund", "minutes": 45, "memo": "For the fund"},
-                          headers=fatima.headers)
+    donated = client.post(
+        "/api/v1/transfers",
+        json={"to": "community-fund", "minutes": 45, "memo": "For the fund"},
+        headers=fatima.headers,
+    )
     assert donated.status_code == 201
     with app.app_context():
         assert db.session.get(Transaction, donated.json["transaction_id"]).kind == "donation"
     assert (balance(app, fatima.member), fund(app, fatima.member.community_id)) == (-45, 45)
-    noord = client.post("/api/v1/transfers", json={"to": "community-fund", "minutes": 15},
-                        headers=callers["other_coordinator"].headers)
+    noord = client.post(
+        "/api/v1/transfers", json={"to": "community-fund", "minutes": 15}, headers=callers["other_coordinator"].headers
+    )
     assert noord.status_code == 201
     assert fund(app, callers["other_coordinator"].member.community_id) == 15
     assert fund(app, fatima.member.community_id) == 45
@@ -75,8 +83,11 @@ def test_bad_transfers_name_the_field_and_move_nothing(app, client, callers, mak
     good = {"to_member_id": jan.member.id, "minutes": 30}
     nobody = "There is no member with this number in your neighbourhood."
     cases = [
-        ({"minutes": 0}, "minutes", "The amount must be a whole number of minutes above zero, and not more than "
-                                    "10000 hours."),
+        (
+            {"minutes": 0},
+            "minutes",
+            "The amount must be a whole number of minutes above zero, and not more than 10000 hours.",
+        ),
         ({"minutes": 600_001}, "minutes", None),
         ({"minutes": "30"}, "minutes", "Please give a whole number."),
         ({"memo": "x" * 501}, "memo", "Please keep this under 500 characters; it has 501."),
@@ -85,8 +96,11 @@ def test_bad_transfers_name_the_field_and_move_nothing(app, client, callers, mak
         ({"to_member_id": callers["other_coordinator"].member.id}, "to_member_id", nobody),
         ({"to_member_id": away.id}, "to_member_id", nobody),
         ({"to_member_id": 999999}, "to_member_id", nobody),
-        ({"to": "community-fund"}, "to_member_id",
-         'Please give one of to_member_id (a neighbour) or to: "community-fund".'),
+        (
+            {"to": "community-fund"},
+            "to_member_id",
+            'Please give one of to_member_id (a neighbour) or to: "community-fund".',
+        ),
         ({"to_member_id": None}, "to_member_id", "This may not be empty (null)."),
         ({"to": "fund"}, "to", "Please choose one of: community-fund."),
         ({"colour": "red"}, "colour", "We do not know this field. Please check its name."),
@@ -99,8 +113,9 @@ def test_bad_transfers_name_the_field_and_move_nothing(app, client, callers, mak
             assert response.json["error"]["fields"][field] == [message], change
     neither = client.post("/api/v1/transfers", json={"minutes": 30}, headers=fatima.headers)
     assert list(neither.json["error"]["fields"]) == ["to_member_id"]
-    dutch = client.post("/api/v1/transfers", json={**good, "to_member_id": 999999},
-                        headers={**fatima.headers, "Accept-Language": "nl"})
+    dutch = client.post(
+        "/api/v1/transfers", json={**good, "to_member_id": 999999}, headers={**fatima.headers, "Accept-Language": "nl"}
+    )
     assert dutch.json["error"]["fields"]["to_member_id"] == ["Er is geen lid met dit nummer in je buurt."]
     assert client.post("/api/v1/transfers", json=good, headers=callers["anonymous"].headers).status_code == 401
     with app.app_context():
@@ -113,9 +128,11 @@ def test_a_balance_limit_says_the_limit_and_the_room_left(app, client, callers):
     refused = client.post("/api/v1/transfers", json=give, headers=fatima.headers)
     assert refused.status_code == 409
     assert refused.json["error"] == {
-        "code": "limit_exceeded", "fields": {},
+        "code": "limit_exceeded",
+        "fields": {},
         "message": "This is not possible: the balance of Fatima may not go below −10 hours. It is 0 minutes now, "
-                   "so at most 10 hours can still be paid."}
+        "so at most 10 hours can still be paid.",
+    }
     dutch = client.post("/api/v1/transfers", json=give, headers={**fatima.headers, "Accept-Language": "nl"})
     assert dutch.status_code == 409 and "10 uur" in dutch.json["error"]["message"]
     with app.app_context():
@@ -123,8 +140,10 @@ def test_a_balance_limit_says_the_limit_and_the_room_left(app, client, callers):
         db.session.commit()
     full = client.post("/api/v1/transfers", json={**give, "minutes": 30}, headers=fatima.headers)
     assert full.status_code == 409
-    assert full.json["error"]["message"] == ("This is not possible: the balance of Jan may not go above 20 minutes. "
-                                             "It is 0 minutes now, so at most 20 minutes can still be received.")
+    assert full.json["error"]["message"] == (
+        "This is not possible: the balance of Jan may not go above 20 minutes. "
+        "It is 0 minutes now, so at most 20 minutes can still be received."
+    )
     with app.app_context():
         assert count(Transaction) == 0
     assert client.post("/api/v1/transfers", json={**give, "minutes": 20}, headers=fatima.headers).status_code == 201

@@ -1,6 +1,7 @@
 """The import rules of ARCHITECTURE.md, checked by reading every module's imports (ast): nothing
 imports a view but the app factory, the ledger leans on no other domain's services, and the error
 pages do not depend on the API."""
+
 import ast
 from pathlib import Path
 
@@ -84,7 +85,9 @@ def test_error_pages_do_not_depend_on_the_api():
 
 def test_the_api_and_the_services_use_no_page_helpers():
     """timebank/web is for pages; services and the API say refusals their own way."""
-    wrong = {module: sorted(name for name in imported if name.startswith("timebank.web"))
-             for module, imported in MODULES.items()
-             if (module.startswith("timebank.api") or module.rsplit(".", 1)[-1] == "services")}
+    wrong = {
+        module: sorted(name for name in imported if name.startswith("timebank.web"))
+        for module, imported in MODULES.items()
+        if (module.startswith("timebank.api") or module.rsplit(".", 1)[-1] == "services")
+    }
     assert {module: names for module, names in wrong.items() if names} == {}

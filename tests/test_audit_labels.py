@@ -1,4 +1,5 @@
 """Every action the audit log records reads as words in the member's history, not as a code."""
+
 import re
 from pathlib import Path
 

@@ -1,5 +1,6 @@
 """The audit log is as trustworthy as the ledger: the database refuses to change, delete or empty
 it, erasure never needs to, and sign-ins live in a log of their own that is pruned after 90 days."""
+
 from datetime import timedelta
 
 import pytest
@@ -20,19 +21,26 @@ REFUSED = "audit log is never changed or deleted"
 
 
 def _rows():
-    return db.session.execute(sa.select(AuditEvent.id, AuditEvent.action, AuditEvent.actor_id, AuditEvent.reason,
-                                        AuditEvent.details).order_by(AuditEvent.id)).all()
+    return db.session.execute(
+        sa.select(
+            AuditEvent.id, AuditEvent.action, AuditEvent.actor_id, AuditEvent.reason, AuditEvent.details
+        ).order_by(AuditEvent.id)
+    ).all()
 
 
-@pytest.mark.parametrize("sql", [
-    "UPDATE audit_events SET reason = 'forged'",
-    "UPDATE audit_events SET actor_id = NULL",
-    "DELETE FROM audit_events",
-    "DELETE FROM audit_events WHERE action = 'member.suspended'",
-    pytest.param("TRUNCATE audit_events", marks=pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only")),
-    pytest.param("TRUNCATE audit_events CASCADE",
-                 marks=pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only")),
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "UPDATE audit_events SET reason = 'forged'",
+        "UPDATE audit_events SET actor_id = NULL",
+        "DELETE FROM audit_events",
+        "DELETE FROM audit_events WHERE action = 'member.suspended'",
+        pytest.param("TRUNCATE audit_events", marks=pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only")),
+        pytest.param(
+            "TRUNCATE audit_events CASCADE", marks=pytest.mark.skipif(not ON_POSTGRES, reason="PostgreSQL only")
+        ),
+    ],
+)
 def test_the_database_refuses_to_change_or_delete_the_audit_log(ctx, member, sql):
     record("member.suspended", actor=None, subject=member, reason="Rude to a neighbour.")
     db.session.commit()
@@ -67,8 +75,8 @@ def test_erasure_works_with_an_immutable_log_and_leaves_it_as_it_was(ctx, make_m
     erase_member(fatima, actor=karim, reason="She asked.")
     db.session.commit()
     after = _rows()
-    assert after[:len(before)] == before  # nothing rewritten: rows point at her id, not her name
-    assert [row.action for row in after[len(before):]] == ["member.erased"]
+    assert after[: len(before)] == before  # nothing rewritten: rows point at her id, not her name
+    assert [row.action for row in after[len(before) :]] == ["member.erased"]
     erased = db.session.get(Member, fatima.id)
     assert erased.status == "erased" and erased.phone is None and "Fatima" not in erased.name
     # The log still reads, by the erased member's new name.
@@ -84,15 +92,31 @@ def test_web_and_api_sign_ins_and_failures_go_to_the_sign_in_log_not_the_audit_l
     client.post("/api/v1/tokens", json={"email": member.email, "password": PASSWORD})
     client.post("/api/v1/tokens", json={"email": member.email, "password": "wrong"})
     with app.app_context():
-        rows = db.session.execute(sa.select(SignInEvent.member_id, SignInEvent.outcome, SignInEvent.channel)
-                                  .order_by(SignInEvent.id)).all()
-        assert rows == [(member.id, "signed_in", "web"), (member.id, "failed", "web"), (None, "failed", "web"),
-                        (member.id, "signed_in", "api"), (member.id, "failed", "api")]
-        assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-            AuditEvent.action.like("%login%") | AuditEvent.action.like("%sign%"))) == 0
+        rows = db.session.execute(
+            sa.select(SignInEvent.member_id, SignInEvent.outcome, SignInEvent.channel).order_by(SignInEvent.id)
+        ).all()
+        assert rows == [
+            (member.id, "signed_in", "web"),
+            (member.id, "failed", "web"),
+            (None, "failed", "web"),
+            (member.id, "signed_in", "api"),
+            (member.id, "failed", "api"),
+        ]
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(AuditEvent.id)).where(
+                    AuditEvent.action.like("%login%") | AuditEvent.action.like("%sign%")
+                )
+            )
+            == 0
+        )
         sections = collect(db.session.get(Member, member.id))
         assert [(s["outcome"], s["channel"]) for s in sections["sign_ins"]] == [
-            ("failed", "api"), ("signed_in", "api"), ("failed", "web"), ("signed_in", "web")]
+            ("failed", "api"),
+            ("signed_in", "api"),
+            ("failed", "web"),
+            ("signed_in", "web"),
+        ]
 
 
 def test_a_refused_wait_is_logged_too(app, client, member):
@@ -108,8 +132,15 @@ def test_the_sign_in_log_is_pruned_after_90_days_and_the_audit_log_never(app, ru
     with app.app_context():
         now = utcnow()
         for days in (1, 89, 91, 400):
-            db.session.add(SignInEvent(member_id=member.id, community_id=member.community_id, outcome="signed_in",
-                                       channel="web", created_at=now - timedelta(days=days)))
+            db.session.add(
+                SignInEvent(
+                    member_id=member.id,
+                    community_id=member.community_id,
+                    outcome="signed_in",
+                    channel="web",
+                    created_at=now - timedelta(days=days),
+                )
+            )
         old = record("member.suspended", actor=None, subject=db.session.get(Member, member.id))
         old_id = old.id
         db.session.commit()
@@ -122,10 +153,13 @@ def test_the_sign_in_log_is_pruned_after_90_days_and_the_audit_log_never(app, ru
 
 def test_erasure_forgets_the_members_sign_ins(ctx, make_member):
     fatima, karim = make_member("Fatima"), make_member("Karim", role="coordinator")
-    db.session.add_all([SignInEvent(member_id=fatima.id, community_id=fatima.community_id, outcome=o, channel="web")
-                        for o in ("signed_in", "failed")]
-                       + [SignInEvent(member_id=karim.id, community_id=karim.community_id, outcome="signed_in",
-                                      channel="web")])
+    db.session.add_all(
+        [
+            SignInEvent(member_id=fatima.id, community_id=fatima.community_id, outcome=o, channel="web")
+            for o in ("signed_in", "failed")
+        ]
+        + [SignInEvent(member_id=karim.id, community_id=karim.community_id, outcome="signed_in", channel="web")]
+    )
     db.session.commit()
     erase_member(fatima, actor=karim)
     db.session.commit()

@@ -1,4 +1,5 @@
 """The shared pieces every domain uses: audit log, outbox, permission predicates."""
+
 import pytest
 import sqlalchemy as sa
 from jinja2 import ChoiceLoader, DictLoader
@@ -44,10 +45,12 @@ def test_an_email_is_sent_only_if_what_caused_it_is_kept(app, make_member):
 
 
 def test_mail_is_rendered_in_the_recipients_language(app, make_member):
-    app.jinja_env.loader = ChoiceLoader([
-        DictLoader({"mail/hello.txt": "{{ _('Welcome') }}\n\n{{ _('Hello %(name)s!', name=member.name) }}"}),
-        app.jinja_env.loader,
-    ])
+    app.jinja_env.loader = ChoiceLoader(
+        [
+            DictLoader({"mail/hello.txt": "{{ _('Welcome') }}\n\n{{ _('Hello %(name)s!', name=member.name) }}"}),
+            app.jinja_env.loader,
+        ]
+    )
     dutch = make_member("Anouk", locale="nl")
     english = make_member("Priya", locale="en")
     with app.test_request_context():
@@ -57,7 +60,9 @@ def test_mail_is_rendered_in_the_recipients_language(app, make_member):
     db.session.commit()
     messages = db.session.scalars(sa.select(OutboxMessage).order_by(OutboxMessage.id)).all()
     assert [(m.subject, m.body_text, m.sent_at) for m in messages] == [
-        ("Welkom", "Hallo Anouk!\n", None), ("Welcome", "Hello Priya!\n", None)]
+        ("Welkom", "Hallo Anouk!\n", None),
+        ("Welcome", "Hello Priya!\n", None),
+    ]
 
 
 def test_coordinator_powers_end_at_the_community_border(make_community, make_member):

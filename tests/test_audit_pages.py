@@ -1,6 +1,7 @@
 """Reading the audit log: a coordinator their community's (filtered, and as CSV), a member what
 concerns them, an administrator everything; every power a coordinator or administrator holds
 leaves an entry."""
+
 import csv
 import io
 from datetime import timedelta
@@ -22,21 +23,45 @@ POWERS = {
     "approvals": ["member.approved", "member.rejected"],
     "role changes": ["member.coordinator_appointed", "member.coordinator_removed"],
     "suspensions": ["member.suspended", "member.reactivated", "ledger.account_status"],
-    "moderation": ["post.moderated", "post.reinstated", "governance.comment_hidden", "moderation.hidden",
-                   "moderation.restored", "moderation.warned", "moderation.suspended", "moderation.dismissed"],
+    "moderation": [
+        "post.moderated",
+        "post.reinstated",
+        "governance.comment_hidden",
+        "moderation.hidden",
+        "moderation.restored",
+        "moderation.warned",
+        "moderation.suspended",
+        "moderation.dismissed",
+    ],
     "limit changes": ["ledger.limits_changed", "ledger.settings_changed"],
     "grants": ["hours.granted", "hours.given"],
     "reversals": ["ledger.reversed"],
     "overrides": ["ledger.limit_override"],
     "disputes and slips": ["exchange.resolved", "exchange.slip"],
     "acting for a member": ["member.acting_started", "member.acting_stopped", "member.registered_assisted"],
-    "data exports": ["member.data_exported", "ledger.statement_exported", "ledger.fund_exported", "audit.exported",
-                     "stats.report_downloaded"],
+    "data exports": [
+        "member.data_exported",
+        "ledger.statement_exported",
+        "ledger.fund_exported",
+        "audit.exported",
+        "stats.report_downloaded",
+    ],
     "erasures": ["member.erased", "ledger.settled"],
-    "settings changes": ["community.updated", "community.area_added", "community.area_renamed", "community.created",
-                         "market.expiry_changed", "exchange.settings_changed", "governance.settings_changed",
-                         "category.added", "category.renamed", "category.merged", "category.retired",
-                         "category.restored", "stats.public_changed"],
+    "settings changes": [
+        "community.updated",
+        "community.area_added",
+        "community.area_renamed",
+        "community.created",
+        "market.expiry_changed",
+        "exchange.settings_changed",
+        "governance.settings_changed",
+        "category.added",
+        "category.renamed",
+        "category.merged",
+        "category.retired",
+        "category.restored",
+        "stats.public_changed",
+    ],
 }
 
 
@@ -50,26 +75,36 @@ def test_every_power_of_a_coordinator_or_administrator_is_logged_with_words(app)
 
 def _world(make_community, make_member):
     noord = make_community("noord", "Noord")
-    people = {"fatima": make_member("Fatima"), "jan": make_member("Jan"),
-              "karim": make_member("Karim", role="coordinator"),
-              "olga": make_member("Olga", role="coordinator", community_id=noord.id),
-              "ada": make_member("Ada", is_admin=True, community_id=noord.id)}
+    people = {
+        "fatima": make_member("Fatima"),
+        "jan": make_member("Jan"),
+        "karim": make_member("Karim", role="coordinator"),
+        "olga": make_member("Olga", role="coordinator", community_id=noord.id),
+        "ada": make_member("Ada", is_admin=True, community_id=noord.id),
+    }
     return noord, people
 
 
 def _log(app, people):
     with app.app_context():
         fatima, jan, karim, olga = (db.session.get(Member, people[n].id) for n in ("fatima", "jan", "karim", "olga"))
-        record("member.suspended", actor=karim, subject=fatima, reason="=HYPERLINK(\"x\") rude")
+        record("member.suspended", actor=karim, subject=fatima, reason='=HYPERLINK("x") rude')
         record("member.reactivated", actor=karim, subject=fatima, reason="Talked it over")
         record("ledger.limits_changed", actor=karim, subject=jan, reason="Moving house")
         record("member.profile_updated", actor=jan, subject=jan)
         record("member.suspended", actor=olga, subject=olga, reason="Noord's business")
         db.session.commit()
         # An entry of last year, written as it would have been then.
-        db.session.add(AuditEvent(action="member.approved", actor_id=karim.id, community_id=karim.community_id,
-                                  subject_type="members", subject_id=jan.id,
-                                  created_at=utcnow() - timedelta(days=400)))
+        db.session.add(
+            AuditEvent(
+                action="member.approved",
+                actor_id=karim.id,
+                community_id=karim.community_id,
+                subject_type="members",
+                subject_id=jan.id,
+                created_at=utcnow() - timedelta(days=400),
+            )
+        )
         db.session.commit()
 
 
@@ -98,8 +133,7 @@ def test_a_coordinator_reads_and_filters_their_communitys_log_only(app, client, 
         assert client.get(f"/coordinate/log?{nonsense}").status_code == 200
 
 
-def test_the_log_downloads_as_csv_with_the_filters_and_the_download_is_logged(app, client, make_community,
-                                                                               make_member):
+def test_the_log_downloads_as_csv_with_the_filters_and_the_download_is_logged(app, client, make_community, make_member):
     _noord, people = _world(make_community, make_member)
     _log(app, people)
     login(client, people["karim"])
@@ -107,7 +141,9 @@ def test_the_log_downloads_as_csv_with_the_filters_and_the_download_is_logged(ap
     assert response.status_code == 200 and response.mimetype == "text/csv"
     rows = list(csv.DictReader(io.StringIO(response.text.lstrip("\ufeff"))))
     assert [(r["kind"], r["by"], r["about_member"]) for r in rows] == [
-        ("member.reactivated", "Karim", "Fatima"), ("member.suspended", "Karim", "Fatima")]
+        ("member.reactivated", "Karim", "Fatima"),
+        ("member.suspended", "Karim", "Fatima"),
+    ]
     assert rows[1]["reason"].startswith("'=HYPERLINK")  # a spreadsheet shows it, never runs it
     with app.app_context():
         download = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "audit.exported")).one()
@@ -169,12 +205,15 @@ def test_coordinators_downloads_of_statements_and_the_fund_and_stopping_to_act_a
     client.post(f"/coordinate/members/{helped.id}/act")
     client.post("/coordinate/stop-acting")
     with app.app_context():
-        rows = db.session.execute(sa.select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.subject_id)
-                                  .order_by(AuditEvent.id)).all()
-    assert [tuple(r) for r in rows] == [("ledger.statement_exported", karim.id, fatima.id),
-                                        ("ledger.fund_exported", karim.id, None),
-                                        ("member.acting_started", karim.id, helped.id),
-                                        ("member.acting_stopped", karim.id, helped.id)]
+        rows = db.session.execute(
+            sa.select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.subject_id).order_by(AuditEvent.id)
+        ).all()
+    assert [tuple(r) for r in rows] == [
+        ("ledger.statement_exported", karim.id, fatima.id),
+        ("ledger.fund_exported", karim.id, None),
+        ("member.acting_started", karim.id, helped.id),
+        ("member.acting_stopped", karim.id, helped.id),
+    ]
     own = app.test_client()
     login(own, fatima)
     own.get("/account/statement.csv")
@@ -198,8 +237,11 @@ def test_the_municipality_report_and_making_figures_public_are_logged(app, clien
     client.post("/coordinate/statistics/public", data={"public": "1"})
     assert client.get("/coordinate/statistics/report.csv").status_code == 200
     with app.app_context():
-        rows = db.session.execute(sa.select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.details)
-                                  .order_by(AuditEvent.id)).all()
-    assert [(r.action, r.actor_id) for r in rows] == [("stats.public_changed", karim.id),
-                                                      ("stats.report_downloaded", karim.id)]
+        rows = db.session.execute(
+            sa.select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.details).order_by(AuditEvent.id)
+        ).all()
+    assert [(r.action, r.actor_id) for r in rows] == [
+        ("stats.public_changed", karim.id),
+        ("stats.report_downloaded", karim.id),
+    ]
     assert rows[0].details == {"public": True} and rows[1].details["format"] == "csv"

@@ -1,6 +1,7 @@
 """The backup drill a volunteer administrator relies on: back up while neighbours keep giving hours,
 restore into a fresh database, and find the same rows and the same ledger; never overwrite a
 database in use without being told to; move from SQLite to PostgreSQL with one command."""
+
 import tarfile
 import threading
 from datetime import UTC, datetime, timedelta
@@ -65,8 +66,14 @@ class Giver(threading.Thread):
                 first, second = db.session.scalars(sa.select(Member).order_by(Member.id).limit(2)).all()
                 while not self.stop.is_set():
                     payer, receiver = (first, second) if self.given % 2 else (second, first)
-                    ledger.transfer(ledger.account_for(payer), ledger.account_for(receiver), 1, kind="gift",
-                                    actor=payer, memo="thanks")
+                    ledger.transfer(
+                        ledger.account_for(payer),
+                        ledger.account_for(receiver),
+                        1,
+                        kind="gift",
+                        actor=payer,
+                        memo="thanks",
+                    )
                     db.session.commit()
                     self.given += 1
                     if self.given >= 5:
@@ -161,15 +168,18 @@ def test_a_sqlite_backup_moves_into_postgresql_with_one_command(tmp_path, fresh_
     result = source.test_cli_runner().invoke(args=["backup", "create", str(tmp_path / "s.tar.gz")])
     assert result.exit_code == 0, result.output
     result = source.test_cli_runner().invoke(
-        args=["backup", "restore", "--into", fresh_url, str(tmp_path / "s.tar.gz")])
+        args=["backup", "restore", "--into", fresh_url, str(tmp_path / "s.tar.gz")]
+    )
     assert result.exit_code == 0, result.output
     assert "ledger checksum: same" in result.output
     assert f"all {len(db.metadata.sorted_tables)} tables the same" in result.output
     target = make_app(fresh_url)
     with target.app_context():
         with db.engine.connect() as conn:
-            assert describe(conn, engine="postgresql", created_at="")["ledger_sha256"] == \
-                read_manifest(tmp_path / "s.tar.gz")["ledger_sha256"]
+            assert (
+                describe(conn, engine="postgresql", created_at="")["ledger_sha256"]
+                == read_manifest(tmp_path / "s.tar.gz")["ledger_sha256"]
+            )
         _give_one_more_minute()  # sequences moved past the copied ids
         db.session.remove()
         db.engine.dispose()

@@ -1,6 +1,7 @@
 """A member blocks another: neither sees the other's posts, proposes an exchange to the other or
 writes to them, on the pages and through the API alike; an exchange under way can still be
 finished or disputed."""
+
 from datetime import timedelta
 
 import pytest
@@ -38,8 +39,9 @@ def _under_way(app, neighbours):
     with app.app_context():
         jan = db.session.get(Member, neighbours["Jan"].id)
         fatima = db.session.get(Member, neighbours["Fatima"].id)
-        exchange = exchanges.propose(db.session.get(type(neighbours["offer"]), neighbours["offer"].id), jan, 90,
-                                     actor=jan)
+        exchange = exchanges.propose(
+            db.session.get(type(neighbours["offer"]), neighbours["offer"].id), jan, 90, actor=jan
+        )
         exchanges.accept(exchange, actor=fatima)
         db.session.commit()
         return exchange.id
@@ -84,16 +86,23 @@ def test_blocked_members_cannot_propose_or_write_but_finish_what_is_under_way(ap
     with app.app_context():
         jan_member = db.session.get(Member, jan.id)
         with pytest.raises(Blocked):  # a group lesson with Jan in it is refused too
-            exchanges.create_group(db.session.get(Member, fatima.id), "provider", "Sewing", 60, [jan_member],
-                                   actor=db.session.get(Member, fatima.id))
+            exchanges.create_group(
+                db.session.get(Member, fatima.id),
+                "provider",
+                "Sewing",
+                60,
+                [jan_member],
+                actor=db.session.get(Member, fatima.id),
+            )
         db.session.rollback()
     # Jan cannot propose a new exchange on a post of Fatima's (he would not find it either).
     jan_api = token_headers(app, jan)
     with app.app_context():
         db.session.execute(sa.update(Exchange).values(state="cancelled"))  # free the post for a new proposal
         db.session.commit()
-    proposal = fatima_web.post("/api/v1/exchanges", json={"post_id": neighbours["offer"].id, "minutes": 60},
-                               headers=jan_api)
+    proposal = fatima_web.post(
+        "/api/v1/exchanges", json={"post_id": neighbours["offer"].id, "minutes": 60}, headers=jan_api
+    )
     assert proposal.status_code in (403, 404)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Exchange.id))) == 1
@@ -151,14 +160,22 @@ def test_blocking_and_reporting_through_the_api(app, neighbours, make_community,
     assert client.get(f"/api/v1/posts/{offer.id}", headers=jans).status_code == 404
     assert client.delete(f"/api/v1/members/{jan.id}/block", headers=headers).json["blocked"] is False
     assert client.get(f"/api/v1/posts/{offer.id}", headers=jans).status_code == 200
-    filed = client.post("/api/v1/reports", headers=jans,
-                        json={"item_type": "post", "item_id": offer.id, "reason": "spam"})
+    filed = client.post(
+        "/api/v1/reports", headers=jans, json={"item_type": "post", "item_id": offer.id, "reason": "spam"}
+    )
     assert filed.status_code == 201 and filed.json["outcome"] is None
-    again = client.post("/api/v1/reports", headers=jans, json={"item_type": "post", "item_id": offer.id,
-                                                              "reason": "spam"})
+    again = client.post(
+        "/api/v1/reports", headers=jans, json={"item_type": "post", "item_id": offer.id, "reason": "spam"}
+    )
     assert again.status_code == 422
-    assert client.post("/api/v1/reports", headers=token_headers(app, piet),
-                       json={"item_type": "post", "item_id": offer.id, "reason": "spam"}).status_code == 404
+    assert (
+        client.post(
+            "/api/v1/reports",
+            headers=token_headers(app, piet),
+            json={"item_type": "post", "item_id": offer.id, "reason": "spam"},
+        ).status_code
+        == 404
+    )
 
 
 def test_the_market_digest_leaves_out_requests_of_someone_blocked(app, neighbours, make_post):
@@ -167,8 +184,11 @@ def test_the_market_digest_leaves_out_requests_of_someone_blocked(app, neighbour
         reader = db.session.get(Member, fatima.id)
         reader.market_digest = True
         reader.market_digest_sent_until = utcnow() - timedelta(days=2)
-        reader.skills.append(db.session.scalar(sa.select(Category).where(
-            Category.community_id == reader.community_id, Category.key == "repairs")))
+        reader.skills.append(
+            db.session.scalar(
+                sa.select(Category).where(Category.community_id == reader.community_id, Category.key == "repairs")
+            )
+        )
         block(reader, db.session.get(Member, jan.id))
         db.session.commit()
     make_post(jan, title="Jan's wobbly chair", kind="request", category_key="repairs")

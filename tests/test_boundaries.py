@@ -10,6 +10,7 @@ neighbourhood (buurt) whose things belong to Fatima, and a neighbourhood next do
 
 One app and one database for the whole module; GET for pages and POST without a valid form for
 writes catch the 500s and the leaks fast."""
+
 import re
 import shutil
 from datetime import timedelta
@@ -34,27 +35,77 @@ from timebank.pots import services as pots
 from .api import token_headers
 from .conftest import ON_POSTGRES, PASSWORD, empty_postgres, make_app
 
-ROLES = ("anonymous", "member", "other_member", "coordinator", "other_coordinator", "other_member_elsewhere",
-         "administrator")
+ROLES = (
+    "anonymous",
+    "member",
+    "other_member",
+    "coordinator",
+    "other_coordinator",
+    "other_member_elsewhere",
+    "administrator",
+)
 SESSION_ENDERS = {"members.logout", "settings.logout_everywhere", "tokens.revoke_current_token"}
 # Pages for coordinators of the member's own community (and the instance administrator's).
-COORDINATOR_ONLY = re.compile(r"^/(coordinate|account/(rules|fund)|market/manage|exchanges/(coordinate|grant|slip)"
-                              r"|admin)(/|$)")
+COORDINATOR_ONLY = re.compile(
+    r"^/(coordinate|account/(rules|fund)|market/manage|exchanges/(coordinate|grant|slip)"
+    r"|admin)(/|$)"
+)
 # Fatima's own things: her neighbour Jan reaches none of them.
-FATIMAS_OWN = {"ledger.member", "ledger.member_csv", "notifications.open_one", "market.edit_post", "market.change_post",
-               "coordinate.member", "posts.edit_post", "posts.close_post", "pots.detail", "pots.move", "pots.share",
-               "pots.spend", "pots.close", "api-pots.deposit", "api-pots.withdraw", "moderation.reply"}
+FATIMAS_OWN = {
+    "ledger.member",
+    "ledger.member_csv",
+    "notifications.open_one",
+    "market.edit_post",
+    "market.change_post",
+    "coordinate.member",
+    "posts.edit_post",
+    "posts.close_post",
+    "pots.detail",
+    "pots.move",
+    "pots.share",
+    "pots.spend",
+    "pots.close",
+    "api-pots.deposit",
+    "api-pots.withdraw",
+    "moderation.reply",
+}
 ADMIN_ONLY = re.compile(r"^/admin(/|$)")
 # Things anyone may open: the public pages, and the confirmation links that carry their own secret.
-PUBLIC = {"core.index", "core.healthz", "members.join_choose", "members.join", "members.join_sent", "members.hours",
-          "members.join_status", "members.login", "members.confirm", "members.confirm_again", "members.forgot_password",
-          "members.reset_password", "members.confirm_email_change", "members.undo_email_change", "core.set_language",
-          "api_docs", "api-docs.openapi_json", "tokens.create_token", "static"}
+PUBLIC = {
+    "core.index",
+    "core.healthz",
+    "members.join_choose",
+    "members.join",
+    "members.join_sent",
+    "members.hours",
+    "members.join_status",
+    "members.login",
+    "members.confirm",
+    "members.confirm_again",
+    "members.forgot_password",
+    "members.reset_password",
+    "members.confirm_email_change",
+    "members.undo_email_change",
+    "core.set_language",
+    "api_docs",
+    "api-docs.openapi_json",
+    "tokens.create_token",
+    "static",
+}
 PARAMETER = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 IDS = re.compile(r"<[^<>]*:\w+_id>")
 NOWHERE = 2**31 - 1  # an id nothing has
-ESCALATION = {"role": "coordinator", "is_admin": "y", "admin": "1", "community_id": "", "status": "active",
-              "assisted": "", "session_version": "99", "email_confirmed_at": "2020-01-01", "id": "1"}
+ESCALATION = {
+    "role": "coordinator",
+    "is_admin": "y",
+    "admin": "1",
+    "community_id": "",
+    "status": "active",
+    "assisted": "",
+    "session_version": "99",
+    "email_confirmed_at": "2020-01-01",
+    "id": "1",
+}
 
 
 @pytest.fixture(scope="module")
@@ -74,29 +125,47 @@ def world(database, tmp_path_factory):
         db.session.flush()
 
         def person(name, community, role="member", status="active", **fields):
-            member = Member(community_id=community.id, name=name, role=role, status=status,
-                            email=f"{name.lower()}@example.org", password_hash=hash_password(PASSWORD), **fields)
+            member = Member(
+                community_id=community.id,
+                name=name,
+                role=role,
+                status=status,
+                email=f"{name.lower()}@example.org",
+                password_hash=hash_password(PASSWORD),
+                **fields,
+            )
             db.session.add(member)
             return member
 
-        people = {"member": person("Fatima", buurt), "other_member": person("Jan", buurt),
-                  "coordinator": person("Karim", buurt, role="coordinator"),
-                  "other_coordinator": person("Olga", noord, role="coordinator"),
-                  "other_member_elsewhere": person("Piet", noord),
-                  "administrator": person("Ada", noord, is_admin=True)}
+        people = {
+            "member": person("Fatima", buurt),
+            "other_member": person("Jan", buurt),
+            "coordinator": person("Karim", buurt, role="coordinator"),
+            "other_coordinator": person("Olga", noord, role="coordinator"),
+            "other_member_elsewhere": person("Piet", noord),
+            "administrator": person("Ada", noord, is_admin=True),
+        }
         pending = person("Nieuw", buurt, status="pending")
         db.session.flush()
         db.session.add(JoinRequest(member_id=pending.id, community_id=buurt.id, state="waiting"))
         area = Area(community_id=buurt.id, name="Centrum")
         db.session.add(area)
         category = db.session.scalar(sa.select(Category).where(Category.community_id == buurt.id))
-        post = Post(community_id=buurt.id, owner_id=people["member"].id, kind="offer", title="Soup", minutes=60,
-                    category_id=category.id, expires_at=utcnow() + timedelta(weeks=8))
+        post = Post(
+            community_id=buurt.id,
+            owner_id=people["member"].id,
+            kind="offer",
+            title="Soup",
+            minutes=60,
+            category_id=category.id,
+            expires_at=utcnow() + timedelta(weeks=8),
+        )
         db.session.add(post)
         db.session.flush()
         fatima, jan = people["member"], people["other_member"]
-        transaction = ledger.transfer(ledger.account_for(jan), ledger.account_for(fatima), 60, kind="exchange",
-                                      actor=None, memo="Start")
+        transaction = ledger.transfer(
+            ledger.account_for(jan), ledger.account_for(fatima), 60, kind="exchange", actor=None, memo="Start"
+        )
         exchange = exchanges.propose(post, jan, 60, actor=jan, message="Today?")
         proposal = governance.create_proposal(people["coordinator"], title="A bench by the pond")
         comment = governance.add_comment(proposal, fatima, "Yes, please")
@@ -104,17 +173,38 @@ def world(database, tmp_path_factory):
         pot = pots.open_pot(fatima, "A sewing course", 600)
         zuid = create_community("zuid", "Zuid")  # linked with buurt; noord is not
         db.session.flush()
-        link = CommunityLink(proposer_id=zuid.id, accepter_id=buurt.id, pair=CommunityLink.pair_of(zuid.id, buurt.id),
-                             cap_minutes=60, state="proposed")
+        link = CommunityLink(
+            proposer_id=zuid.id,
+            accepter_id=buurt.id,
+            pair=CommunityLink.pair_of(zuid.id, buurt.id),
+            cap_minutes=60,
+            state="proposed",
+        )
         db.session.add(link)
         db.session.commit()
         notification = db.session.scalar(sa.select(Notification.id).where(Notification.member_id == fatima.id))
-        ids = {"member_id": fatima.id, "exchange_id": exchange.id, "post_id": post.id, "category_id": category.id,
-               "area_id": area.id, "request_id": db.session.scalar(sa.select(JoinRequest.id)),
-               "transaction_id": transaction.id, "proposal_id": proposal.id, "comment_id": comment.id,
-               "pot_id": pot.id, "community_id": buurt.id, "notification_id": notification, "image_id": 1,
-               "item_id": post.id, "case_id": case.id, "token": "x", "slug": "buurt", "kind": "json",
-               "filename": "x.css", "link_id": link.id}
+        ids = {
+            "member_id": fatima.id,
+            "exchange_id": exchange.id,
+            "post_id": post.id,
+            "category_id": category.id,
+            "area_id": area.id,
+            "request_id": db.session.scalar(sa.select(JoinRequest.id)),
+            "transaction_id": transaction.id,
+            "proposal_id": proposal.id,
+            "comment_id": comment.id,
+            "pot_id": pot.id,
+            "community_id": buurt.id,
+            "notification_id": notification,
+            "image_id": 1,
+            "item_id": post.id,
+            "case_id": case.id,
+            "token": "x",
+            "slug": "buurt",
+            "kind": "json",
+            "filename": "x.css",
+            "link_id": link.id,
+        }
         ids = {k: v for k, v in ids.items() if v is not None}
         people = {role: member.id for role, member in people.items()}
         communities = {"buurt": buurt.id, "noord": noord.id}
@@ -139,9 +229,9 @@ def fill(rule, ids, nowhere: bool = False) -> list[str]:
     if nowhere:
         ids = {name: NOWHERE if name.endswith("_id") else value for name, value in ids.items()}
     names = PARAMETER.findall(rule.rule)
-    choices = [sorted(rule._converters[n].items) if hasattr(rule._converters[n], "items") else [ids[n]]
-               for n in names]
+    choices = [sorted(rule._converters[n].items) if hasattr(rule._converters[n], "items") else [ids[n]] for n in names]
     width = max((len(c) for c in choices), default=1)
+
     def value(m, i: int) -> str:
         options = choices[names.index(m.group(1))]
         return str(options[i % len(options)])
@@ -191,11 +281,13 @@ def test_every_route_method_and_role_keeps_its_boundary(world, role):
             if status >= 500:
                 problems.append(case + " (server error)")
             elif role == "anonymous":
-                if rule.endpoint not in PUBLIC and not (status in (401, 403, 404) or
-                                                        (status == 302 and not is_api)):
+                if rule.endpoint not in PUBLIC and not (status in (401, 403, 404) or (status == 302 and not is_api)):
                     problems.append(case + " (anonymous reached a page for members)")
-            elif role in ("other_coordinator", "other_member_elsewhere", "administrator") \
-                    and IDS.search(rule.rule) and not ADMIN_ONLY.match(rule.rule):
+            elif (
+                role in ("other_coordinator", "other_member_elsewhere", "administrator")
+                and IDS.search(rule.rule)
+                and not ADMIN_ONLY.match(rule.rule)
+            ):
                 # An id of buurt's things, asked for from noord: refused, or answered exactly as
                 # an id nothing has (an API body checked before the thing is looked up).
                 if status not in (403, 404) and not 400 <= status == unknown():
@@ -217,13 +309,33 @@ def test_a_member_can_never_make_themselves_coordinator_or_administrator(world, 
     asks, so the request gets past validation where it can): her role, rank and community stay."""
     app, people, ids, communities = world
     client, headers = client_for(app, people, "member", api=channel == "api")
-    extra = {**ESCALATION, "community_id": str(communities["noord"]), "member_id": str(people["member"]),
-             "community": "noord"}
-    plausible = {"name": "Fatima B", "bio": "Hello", "title": "Soup", "description": "Warm soup", "minutes": "30",
-                 "hours": "1", "kind": "offer", "category_id": str(ids["category_id"]), "email": "fatima@example.org",
-                 "password": PASSWORD, "current_password": PASSWORD, "show_email_to": "community",
-                 "show_phone_to": "community", "show_balance_to": "community", "locale": "nl", "reason": "Because",
-                 "confirm": "yes", "decision": "approve", "text": "Hi"}
+    extra = {
+        **ESCALATION,
+        "community_id": str(communities["noord"]),
+        "member_id": str(people["member"]),
+        "community": "noord",
+    }
+    plausible = {
+        "name": "Fatima B",
+        "bio": "Hello",
+        "title": "Soup",
+        "description": "Warm soup",
+        "minutes": "30",
+        "hours": "1",
+        "kind": "offer",
+        "category_id": str(ids["category_id"]),
+        "email": "fatima@example.org",
+        "password": PASSWORD,
+        "current_password": PASSWORD,
+        "show_email_to": "community",
+        "show_phone_to": "community",
+        "show_balance_to": "community",
+        "locale": "nl",
+        "reason": "Because",
+        "confirm": "yes",
+        "decision": "approve",
+        "text": "Hi",
+    }
     tried = 0
     for rule, method in routes(app):
         if method == "GET" or rule.endpoint in SESSION_ENDERS or (rule.rule.startswith("/api/")) != (channel == "api"):
@@ -238,16 +350,28 @@ def test_a_member_can_never_make_themselves_coordinator_or_administrator(world, 
                 with app.app_context():
                     fatima = db.session.get(Member, people["member"])
                     assert (fatima.role, fatima.is_admin, fatima.community_id, fatima.status) == (
-                        "member", False, communities["buurt"], "active"), (method, path, data)
+                        "member",
+                        False,
+                        communities["buurt"],
+                        "active",
+                    ), (method, path, data)
     assert tried > (60 if channel == "web" else 15)
 
 
 def test_joining_with_role_fields_makes_a_plain_member(world):
     app, _people, _ids, communities = world
     client = app.test_client()
-    client.post("/join/buurt", data={**ESCALATION, "name": "Sneaky", "email": "sneaky@example.org",
-                                     "password": "a long enough password", "accept_rules": "y",
-                                     "community_id": str(communities["noord"])})
+    client.post(
+        "/join/buurt",
+        data={
+            **ESCALATION,
+            "name": "Sneaky",
+            "email": "sneaky@example.org",
+            "password": "a long enough password",
+            "accept_rules": "y",
+            "community_id": str(communities["noord"]),
+        },
+    )
     with app.app_context():
         sneaky = db.session.scalar(sa.select(Member).where(Member.email == "sneaky@example.org"))
         if sneaky is not None:

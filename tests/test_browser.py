@@ -1,6 +1,7 @@
 """End to end in a real browser, as a resident on a small phone with JavaScript switched off:
 Fatima offers a haircut, Jan asks for it, Fatima accepts and records the time, Jan confirms, and
 the hours have moved. Set TIMEBANK_SCREENSHOTS=<folder> to keep a screenshot of every step."""
+
 import re
 
 from timebank.extensions import db

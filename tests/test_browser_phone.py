@@ -1,6 +1,7 @@
 """On the smallest phones (320 and 360 px): every table readable without sideways scrolling (the
 statement shows what, who and the balance, not only date and amount), and search results on the
 first screen. Set TIMEBANK_SCREENSHOTS=<folder> to keep what the phone saw."""
+
 import pytest
 
 from timebank.extensions import db
@@ -63,8 +64,12 @@ def test_statements_and_tables_fit_a_phone(live_url, browser, history, width):  
     her.go("/account")
     text = her.text()
     # What, who and the balance are on the screen, each cell saying which column it is.
-    for words in ("thank-you from Jan-Willem", "Jan-Willem van den Berghe-Oosterhuis", "2 hours",
-                  "exchange: Repaired the bicycle"):
+    for words in (
+        "thank-you from Jan-Willem",
+        "Jan-Willem van den Berghe-Oosterhuis",
+        "2 hours",
+        "exchange: Repaired the bicycle",
+    ):
         assert words in text
     labels = her.page.evaluate("""() => Array.from(document.querySelectorAll('.ledger-statement tbody tr'))[0]
         .querySelectorAll('td').values().map(td => getComputedStyle(td, '::before').content).toArray()""")
@@ -73,8 +78,16 @@ def test_statements_and_tables_fit_a_phone(live_url, browser, history, width):  
 
     him = Phone(browser, base, f"karim-{width}", width=width)
     him.log_in(karim.email)
-    wrong = pages_fit(him, [f"/account/members/{fatima.id}", "/account/fund", "/coordinate/statistics",
-                            "/coordinate/members", "/market/manage"])
+    wrong = pages_fit(
+        him,
+        [
+            f"/account/members/{fatima.id}",
+            "/account/fund",
+            "/coordinate/statistics",
+            "/coordinate/members",
+            "/market/manage",
+        ],
+    )
     assert wrong == [], "\n".join(map(str, wrong))
     him.context.close()
 

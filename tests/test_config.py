@@ -1,4 +1,5 @@
 """Configuration and start-up: a misconfigured app stops with one plain sentence."""
+
 import os
 import subprocess
 import sys
@@ -61,14 +62,23 @@ def run_wsgi(env_overrides: dict, *command: str) -> subprocess.CompletedProcess:
     """Start the server's module (or, with `command`, `python -m flask …`) in a fresh process."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "TIMEBANK_ENV")}
     env.update(env_overrides)
-    return subprocess.run([sys.executable, *(("-m", "flask", *command) if command else ("-c", "import wsgi"))],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, *(("-m", "flask", *command) if command else ("-c", "import wsgi"))],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("nonsense", "DATABASE_URL is not a database address"),
-    ("postgresql+psycopg://nobody@127.0.0.1:1/nothing", "cannot reach the database"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("nonsense", "DATABASE_URL is not a database address"),
+        ("postgresql+psycopg://nobody@127.0.0.1:1/nothing", "cannot reach the database"),
+    ],
+)
 def test_server_start_fails_with_one_plain_line(url, expected):
     result = run_wsgi({"DATABASE_URL": url})
     assert result.returncode == 1
@@ -104,11 +114,14 @@ def test_unmigrated_database_is_refused(tmp_path):
 UNREACHABLE = "postgresql+psycopg://nobody@127.0.0.1:1/nothing"
 
 
-@pytest.mark.parametrize("command, url, expected", [
-    ("ledger verify", UNREACHABLE, "cannot reach the database"),
-    ("db upgrade", UNREACHABLE, "cannot reach the database"),
-    ("mail send", "unmigrated", "flask --app timebank db upgrade"),
-])
+@pytest.mark.parametrize(
+    "command, url, expected",
+    [
+        ("ledger verify", UNREACHABLE, "cannot reach the database"),
+        ("db upgrade", UNREACHABLE, "cannot reach the database"),
+        ("mail send", "unmigrated", "flask --app timebank db upgrade"),
+    ],
+)
 def test_commands_fail_with_one_plain_line(tmp_path, command, url, expected):
     """Operators run these from cron and deploy scripts: a wrong setting must read as one sentence."""
     if url == "unmigrated":

@@ -1,5 +1,6 @@
 """Coordinators: assisted members and acting for them, pausing members, community settings;
 the administrator: communities and coordinators. Nobody's powers cross a community's border."""
+
 import sqlalchemy as sa
 
 from timebank.audit.models import AuditEvent
@@ -15,8 +16,10 @@ EN = {"Accept-Language": "en"}
 def test_coordinator_registers_an_assisted_member_and_acts_for_them(app, client, make_member):
     coordinator = make_member("Karim", role="coordinator")
     login(client, coordinator)
-    response = client.post("/coordinate/members/new", data={"name": "Wilma de Boer", "phone": "020 1234567",
-                                                            "locale": "nl", "bio": "Knits."})
+    response = client.post(
+        "/coordinate/members/new",
+        data={"name": "Wilma de Boer", "phone": "020 1234567", "locale": "nl", "bio": "Knits."},
+    )
     assert response.status_code == 302
     with app.app_context():
         wilma = db.session.scalar(sa.select(Member).where(Member.name == "Wilma de Boer"))
@@ -25,8 +28,7 @@ def test_coordinator_registers_an_assisted_member_and_acts_for_them(app, client,
     client.post(f"/coordinate/members/{wilma.id}/act")
     home = client.get("/", headers=EN).text
     assert "You are acting for Wilma de Boer" in home and "Stop acting for Wilma de Boer" in home
-    client.post("/settings/profile", data={"name": "Wilma de Boer", "bio": "Knits socks for everyone.",
-                                           "locale": "nl"})
+    client.post("/settings/profile", data={"name": "Wilma de Boer", "bio": "Knits socks for everyone.", "locale": "nl"})
     assert "You are acting for Wilma" in client.get("/members", headers=EN).text  # on every page
     with app.app_context():
         assert db.session.get(Member, wilma.id).bio == "Knits socks for everyone."
@@ -61,8 +63,12 @@ def test_own_account_pages_are_refused_while_acting(app, client, make_member):
     wilma = make_member("Wilma", assisted=True, email=None)
     login(client, coordinator)
     client.post(f"/coordinate/members/{wilma.id}/act")
-    page = client.post("/settings/password", data={"current_password": PASSWORD, "new_password": "x" * 12},
-                       headers=EN, follow_redirects=True)
+    page = client.post(
+        "/settings/password",
+        data={"current_password": PASSWORD, "new_password": "x" * 12},
+        headers=EN,
+        follow_redirects=True,
+    )
     assert "This is about your own account. Stop acting for Wilma first." in page.text
     client.post("/settings/erasure")
     with app.app_context():
@@ -87,11 +93,13 @@ def test_member_sees_what_was_decided_about_them_with_the_reason(app, client, ma
 def test_suspension_needs_a_reason_and_a_coordinator_cannot_pause_themselves(app, client, make_member, member):
     coordinator = make_member("Karim", role="coordinator")
     login(client, coordinator)
-    no_reason = client.post(f"/coordinate/members/{member.id}/suspend", data={"reason": " "}, headers=EN,
-                            follow_redirects=True)
+    no_reason = client.post(
+        f"/coordinate/members/{member.id}/suspend", data={"reason": " "}, headers=EN, follow_redirects=True
+    )
     assert "Please write down why" in no_reason.text
-    itself = client.post(f"/coordinate/members/{coordinator.id}/suspend", data={"reason": "test"}, headers=EN,
-                         follow_redirects=True)
+    itself = client.post(
+        f"/coordinate/members/{coordinator.id}/suspend", data={"reason": "test"}, headers=EN, follow_redirects=True
+    )
     assert "only an administrator can do this" in itself.text
     with app.app_context():
         assert {m.status for m in db.session.scalars(sa.select(Member))} == {"active"}
@@ -101,8 +109,7 @@ def test_paused_member_sees_why_when_trying_to_log_in(client, make_member, membe
     login(client, make_member("Karim", role="coordinator"))
     client.post(f"/coordinate/members/{member.id}/suspend", data={"reason": "Rude to a neighbour."})
     client.post("/logout")
-    page = client.post("/login", data={"email": member.email, "password": PASSWORD}, headers=EN,
-                       follow_redirects=True)
+    page = client.post("/login", data={"email": member.email, "password": PASSWORD}, headers=EN, follow_redirects=True)
     assert "Your account is paused" in page.text and "Rude to a neighbour." in page.text
 
 
@@ -129,12 +136,19 @@ def test_coordinator_lists_members_by_status(client, make_member):
 def test_community_settings_and_areas(app, client, make_member, community):
     coordinator = make_member("Karim", role="coordinator")
     login(client, coordinator)
-    client.post("/coordinate/community", data={"name": "Buurt Oost", "description": "Our part of town.",
-                                                "join_policy": "open", "house_rules_en": "Be on time.",
-                                                "house_rules_nl": "Kom op tijd.", "join_question_en": ""})
+    client.post(
+        "/coordinate/community",
+        data={
+            "name": "Buurt Oost",
+            "description": "Our part of town.",
+            "join_policy": "open",
+            "house_rules_en": "Be on time.",
+            "house_rules_nl": "Kom op tijd.",
+            "join_question_en": "",
+        },
+    )
     client.post("/coordinate/community/areas", data={"name": "Het Park"})
-    duplicate = client.post("/coordinate/community/areas", data={"name": "het park"}, headers=EN,
-                            follow_redirects=True)
+    duplicate = client.post("/coordinate/community/areas", data={"name": "het park"}, headers=EN, follow_redirects=True)
     assert "There is already an area with this name." in duplicate.text
     with app.app_context():
         stored = db.session.get(Community, community.id)
@@ -147,8 +161,11 @@ def test_community_settings_and_areas(app, client, make_member, community):
     with app.app_context():
         assert [a.name for a in db.session.scalars(sa.select(Area))] == ["Parkbuurt"]
         assert db.session.get(Community, community.id).join_policy == "open"
-    too_long = client.post("/coordinate/community", data={"name": "Buurt Oost", "join_policy": "open",
-                                                          "contact_nl": "x" * 5001}, headers=EN)
+    too_long = client.post(
+        "/coordinate/community",
+        data={"name": "Buurt Oost", "join_policy": "open", "contact_nl": "x" * 5001},
+        headers=EN,
+    )
     assert "at most 5000 characters" in too_long.text
     with app.app_context():
         assert db.session.get(Community, community.id).texts["house_rules"]["nl"] == "Kom op tijd."
@@ -171,8 +188,16 @@ def test_admin_creates_a_community_and_appoints_its_first_coordinator(app, clien
 
     # Olena asks to join the new community; there is nobody to accept her yet.
     applicant = app.test_client()
-    applicant.post("/join/noord", data={"name": "Olena", "email": "olena@example.org", "locale": "en",
-                                        "password": "kyiv is my home", "accept_rules": "y"})
+    applicant.post(
+        "/join/noord",
+        data={
+            "name": "Olena",
+            "email": "olena@example.org",
+            "locale": "en",
+            "password": "kyiv is my home",
+            "accept_rules": "y",
+        },
+    )
     with app.app_context():
         path = mails(to="olena@example.org")[0].body_text.split("http://localhost", 1)[1].split()[0]
     applicant.post(path)

@@ -1,4 +1,5 @@
 """Database plumbing: SQLite tuning, the write lock, UTC times and the migrations."""
+
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
@@ -127,13 +128,16 @@ def test_upgrading_keeps_existing_data(scratch_url):
         with db.engine.begin() as conn:
             conn.exec_driver_sql(
                 "INSERT INTO communities (slug, name, description, join_policy, house_rules, created_at) "
-                "VALUES ('buurt', 'Buurt', '', 'approval', '', CURRENT_TIMESTAMP)")
-            conn.exec_driver_sql("INSERT INTO categories (community_id, key, names, position) "
-                                 "VALUES (1, 'hair', '{}', 0)")
+                "VALUES ('buurt', 'Buurt', '', 'approval', '', CURRENT_TIMESTAMP)"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO categories (community_id, key, names, position) VALUES (1, 'hair', '{}', 0)"
+            )
             conn.exec_driver_sql(
                 "INSERT INTO members (community_id, email, name, role, status, is_admin, assisted, bio, "
                 "session_version, created_at) VALUES (1, 'a@example.org', 'Ayşe', 'member', 'active', "
-                "false, false, '', 1, CURRENT_TIMESTAMP)")
+                "false, false, '', 1, CURRENT_TIMESTAMP)"
+            )
             conn.exec_driver_sql("INSERT INTO member_skills (member_id, category_id) VALUES (1, 1)")
         upgrade()
         with db.engine.connect() as conn:
@@ -150,19 +154,29 @@ def test_upgrading_to_monthly_statistics_sums_the_day_rows_and_keeps_them_summed
         upgrade(revision="0195")
         with db.engine.begin() as conn:
             run = conn.exec_driver_sql
-            run("INSERT INTO communities (slug, name, description, join_policy, house_rules, created_at) "
-                "VALUES ('buurt', 'Buurt', '', 'approval', '', CURRENT_TIMESTAMP)")
+            run(
+                "INSERT INTO communities (slug, name, description, join_policy, house_rules, created_at) "
+                "VALUES ('buurt', 'Buurt', '', 'approval', '', CURRENT_TIMESTAMP)"
+            )
             for email in ("a@example.org", "b@example.org"):
-                run("INSERT INTO members (community_id, email, name, role, status, is_admin, assisted, bio, "
+                run(
+                    "INSERT INTO members (community_id, email, name, role, status, is_admin, assisted, bio, "
                     f"session_version, created_at) VALUES (1, '{email}', 'A', 'member', 'active', false, false, "
-                    "'', 1, CURRENT_TIMESTAMP)")
-                run("INSERT INTO ledger_accounts (community_id, member_id, kind, status, balance, created_at) "
-                    "VALUES (1, (SELECT max(id) FROM members), 'member', 'open', 0, CURRENT_TIMESTAMP)")
+                    "'', 1, CURRENT_TIMESTAMP)"
+                )
+                run(
+                    "INSERT INTO ledger_accounts (community_id, member_id, kind, status, balance, created_at) "
+                    "VALUES (1, (SELECT max(id) FROM members), 'member', 'open', 0, CURRENT_TIMESTAMP)"
+                )
             for day, net in (("2026-10-03", 60), ("2026-10-20", -15), ("2026-11-02", 30)):
-                run("INSERT INTO stats_account_days (account_id, day, community_id, member_id, net, earned, paid, "
-                    f"gave, received) VALUES (1, '{day}', 1, 1, {net}, {max(net, 0)}, 0, {int(net > 0)}, 0)")
-                run("INSERT INTO stats_pair_days (community_id, day, helper_id, helped_id, exchanges) "
-                    f"VALUES (1, '{day}', 1, 2, 1)")
+                run(
+                    "INSERT INTO stats_account_days (account_id, day, community_id, member_id, net, earned, paid, "
+                    f"gave, received) VALUES (1, '{day}', 1, 1, {net}, {max(net, 0)}, 0, {int(net > 0)}, 0)"
+                )
+                run(
+                    "INSERT INTO stats_pair_days (community_id, day, helper_id, helped_id, exchanges) "
+                    f"VALUES (1, '{day}', 1, 2, 1)"
+                )
         upgrade()
         months = "SELECT month, net, earned, gave FROM stats_account_months ORDER BY month"
         pairs = "SELECT month, exchanges FROM stats_pair_months ORDER BY month"
@@ -171,10 +185,14 @@ def test_upgrading_to_monthly_statistics_sums_the_day_rows_and_keeps_them_summed
             assert found == [("2026-10-01", 45, 60, 1), ("2026-11-01", 30, 30, 1)]
             assert [(str(m), x) for m, x in conn.exec_driver_sql(pairs)] == [("2026-10-01", 2), ("2026-11-01", 1)]
             conn.exec_driver_sql("UPDATE stats_account_days SET net = net - 100 WHERE day = '2026-11-02'")
-            conn.exec_driver_sql("INSERT INTO stats_pair_days (community_id, day, helper_id, helped_id, exchanges) "
-                                 "VALUES (1, '2026-12-24', 1, 2, 1)")
+            conn.exec_driver_sql(
+                "INSERT INTO stats_pair_days (community_id, day, helper_id, helped_id, exchanges) "
+                "VALUES (1, '2026-12-24', 1, 2, 1)"
+            )
             assert [(str(m), n) for m, n, _e, _g in conn.exec_driver_sql(months)] == [
-                ("2026-10-01", 45), ("2026-11-01", -70)]
+                ("2026-10-01", 45),
+                ("2026-11-01", -70),
+            ]
             assert len(conn.exec_driver_sql(pairs).all()) == 3
         downgrade(revision="0195")
         with db.engine.connect() as conn:
@@ -193,7 +211,8 @@ def test_upgrading_forgets_stored_sign_ins_that_held_raw_tokens(scratch_url):
                 conn.exec_driver_sql(
                     "INSERT INTO idempotency_records (scope, key, request_hash, state, response_status, "
                     f"response_body, created_at) VALUES ('{scope}', 'k', 'h', 'done', 201, '{body}', "
-                    "CURRENT_TIMESTAMP)")
+                    "CURRENT_TIMESTAMP)"
+                )
         upgrade()
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT scope FROM idempotency_records").scalars().all() == ["member:1"]
@@ -209,12 +228,14 @@ def test_the_single_house_rules_text_becomes_the_dutch_one_and_comes_back(scratc
         with db.engine.begin() as conn:
             conn.exec_driver_sql(
                 "INSERT INTO communities (slug, name, description, join_policy, house_rules, created_at) "
-                "VALUES ('buurt', 'Buurt', '', 'approval', 'Wees aardig.', CURRENT_TIMESTAMP)")
+                "VALUES ('buurt', 'Buurt', '', 'approval', 'Wees aardig.', CURRENT_TIMESTAMP)"
+            )
             conn.exec_driver_sql(
                 "INSERT INTO members (community_id, email, name, role, status, is_admin, assisted, bio, "
                 "session_version, created_at, languages, show_email_to, show_phone_to, show_balance_to, "
                 "market_digest) VALUES (1, 'a@example.org', 'Ayşe', 'member', 'active', false, false, '', 1, "
-                "CURRENT_TIMESTAMP, '[]', 'coordinators', 'coordinators', 'coordinators', false)")
+                "CURRENT_TIMESTAMP, '[]', 'coordinators', 'coordinators', 'coordinators', false)"
+            )
         upgrade()
         assert db.session.scalar(sa.select(Community.texts)) == {"house_rules": {"nl": "Wees aardig."}}
         # Members from before have their first steps behind them: no welcome card.

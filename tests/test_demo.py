@@ -1,4 +1,5 @@
 """The demo neighbourhood: believable, deterministic, and ready with logins."""
+
 import shutil
 
 import sqlalchemy as sa
@@ -63,8 +64,12 @@ def test_seed_builds_a_believable_neighbourhood(app):
         states = dict(db.session.execute(sa.select(Exchange.state, sa.func.count()).group_by(Exchange.state)).all())
         assert set(states) == {"proposed", "accepted", "completed", "declined", "cancelled", "disputed"}
         assert states["completed"] > 200
-        unsettled = db.session.scalar(sa.select(sa.func.count()).select_from(Exchange).join(
-            Transaction, Transaction.id == Exchange.transaction_id).where(Transaction.kind != "exchange"))
+        unsettled = db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Exchange)
+            .join(Transaction, Transaction.id == Exchange.transaction_id)
+            .where(Transaction.kind != "exchange")
+        )
         assert unsettled == 0 and db.session.scalar(sa.select(sa.func.count(ThankYou.id))) > 0
         fatima = db.session.scalar(sa.select(Member).where(Member.email == "fatima@example.org"))
         assert len(exchanges_of(fatima, states=OPEN_STATES)) >= 2
@@ -97,8 +102,9 @@ def test_the_demo_reads_like_a_real_neighbourhood(app, client):
     from timebank.demo.posts import GIFTS, TEXTS
     from timebank.notifications.models import Notification
 
-    language_of = {title: language for table in TEXTS.values() for (_kind, language), texts in table.items()
-                   for title, _ in texts}
+    language_of = {
+        title: language for table in TEXTS.values() for (_kind, language), texts in table.items() for title, _ in texts
+    }
     language_of.update({title: language for language, gifts in GIFTS.items() for _key, title, _ in gifts})
     with app.app_context():
         seed(members=60, months=6, seed=1)
@@ -111,11 +117,13 @@ def test_the_demo_reads_like_a_real_neighbourhood(app, client):
         on_market = db.session.scalars(sa.select(Post.title).where(Post.status == "active")).all()
         assert len(on_market) == len(set(on_market)) > 20
         for member_id in db.session.scalars(sa.select(Notification.member_id).distinct()):
-            dates = db.session.scalars(sa.select(Notification.created_at).where(Notification.member_id == member_id)
-                                       .order_by(Notification.id)).all()
+            dates = db.session.scalars(
+                sa.select(Notification.created_at).where(Notification.member_id == member_id).order_by(Notification.id)
+            ).all()
             assert dates == sorted(dates)
-        disputes = db.session.execute(sa.select(Exchange.reason, Exchange.minutes, Exchange.recorded_minutes)
-                                      .where(Exchange.state == "disputed")).all()
+        disputes = db.session.execute(
+            sa.select(Exchange.reason, Exchange.minutes, Exchange.recorded_minutes).where(Exchange.state == "disputed")
+        ).all()
         assert disputes
         for reason, agreed, recorded in disputes:
             assert recorded > agreed

@@ -1,5 +1,6 @@
 """The coordinators' desk: everything that waits on one page with its count, its age and a way to
 act; taking up a task so nobody does it twice; notes on members; the weekly summary email."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -46,8 +47,11 @@ def _busy_neighbourhood(app, make_member, make_post, make_community):
             pending = Member(community_id=community, name=name, status="pending", email=f"{name}@example.org")
             db.session.add(pending)
             db.session.flush()
-            db.session.add(JoinRequest(member_id=pending.id, community_id=community, state="waiting",
-                                       submitted_at=now - timedelta(days=3)))
+            db.session.add(
+                JoinRequest(
+                    member_id=pending.id, community_id=community, state="waiting", submitted_at=now - timedelta(days=3)
+                )
+            )
         disputed = exchanges.propose(db.session.get(Post, wilmas.id), get("Jan"), 60, actor=get("Jan"))
         exchanges.accept(disputed, actor=get("Wilma"))
         exchanges.dispute(disputed, "It never happened", actor=get("Jan"))
@@ -59,35 +63,80 @@ def _busy_neighbourhood(app, make_member, make_post, make_community):
         exchanges.accept(recent, actor=get("Wilma"))
         db.session.flush()
         for exchange, days in ((stuck, 30), (recent, 10)):
-            db.session.execute(sa.update(Exchange).where(Exchange.id == exchange.id)
-                               .values(updated_at=now - timedelta(days=days)))
+            db.session.execute(
+                sa.update(Exchange).where(Exchange.id == exchange.id).values(updated_at=now - timedelta(days=days))
+            )
         exchanges.record_paper_slip(get("Jan"), get("Fatima"), 30, actor=get("Karim"), title="Shopping")
         moderation.report(get("Jan"), "post", fatima_post.id, "spam")
-        ledger.transfer(ledger.account_for(get("Wilma")), ledger.account_for(get("Jan")), 570, kind="exchange",
-                        actor=None, memo="A lot of help")
+        ledger.transfer(
+            ledger.account_for(get("Wilma")),
+            ledger.account_for(get("Jan")),
+            570,
+            kind="exchange",
+            actor=None,
+            memo="A lot of help",
+        )
         get("Oud").created_at = now - timedelta(days=200)
-        db.session.add(OutboxMessage(member_id=people["Fatima"].id, to_address="x@example.org", subject="Hi",
-                                     body_text="Hi", kind="notification", failed_at=now, attempts=1))
+        db.session.add(
+            OutboxMessage(
+                member_id=people["Fatima"].id,
+                to_address="x@example.org",
+                subject="Hi",
+                body_text="Hi",
+                kind="notification",
+                failed_at=now,
+                attempts=1,
+            )
+        )
         get("Fatima").erasure_requested_at = now - timedelta(days=1)
         db.session.commit()
     return people
 
 
-def test_the_desk_counts_everything_that_waits_in_the_coordinators_own_community(app, make_member, make_post,
-                                                                                 make_community):
+def test_the_desk_counts_everything_that_waits_in_the_coordinators_own_community(
+    app, make_member, make_post, make_community
+):
     people = _busy_neighbourhood(app, make_member, make_post, make_community)
     with app.test_request_context():
         counts = {task.kind: task.count for task in desk.waiting(people["Karim"].community_id)}
-    assert counts == {"join": 1, "dispute": 1, "report": 1, "assisted": 1, "stuck": 1, "slip": 1, "limits": 1,
-                      "dormant": 1, "expiring": 1, "mail": 1, "erasure": 1}
+    assert counts == {
+        "join": 1,
+        "dispute": 1,
+        "report": 1,
+        "assisted": 1,
+        "stuck": 1,
+        "slip": 1,
+        "limits": 1,
+        "dormant": 1,
+        "expiring": 1,
+        "mail": 1,
+        "erasure": 1,
+    }
     page = web(app, people["Karim"]).get("/coordinate")
     assert page.status_code == 200
-    for words in ("Requests to join", "Nieuw", "Disputes and requests for help", "Ironing", "Reported content",
-                  "Exchanges waiting on a member you help", "Soup", "Exchanges without news for 3 weeks",
-                  "Bike repair", "waiting 4 weeks", "Paper slips", "Shopping",
-                  "At or near their limit", "Wilma", "Quiet for 90 days", "Oud",
-                  "Posts about to expire, of members without email", "Email that could not be sent",
-                  "Asked to be erased", "waiting 3 days", "I’ll take this"):
+    for words in (
+        "Requests to join",
+        "Nieuw",
+        "Disputes and requests for help",
+        "Ironing",
+        "Reported content",
+        "Exchanges waiting on a member you help",
+        "Soup",
+        "Exchanges without news for 3 weeks",
+        "Bike repair",
+        "waiting 4 weeks",
+        "Paper slips",
+        "Shopping",
+        "At or near their limit",
+        "Wilma",
+        "Quiet for 90 days",
+        "Oud",
+        "Posts about to expire, of members without email",
+        "Email that could not be sent",
+        "Asked to be erased",
+        "waiting 3 days",
+        "I’ll take this",
+    ):
         assert words in page.text, words
     assert "Ander" not in page.text  # Noord's join request
     olga = web(app, people["Olga"]).get("/coordinate").text
@@ -99,18 +148,22 @@ def test_the_desk_counts_everything_that_waits_in_the_coordinators_own_community
 def test_a_coordinator_takes_up_a_task_and_the_others_see_it(app, make_member, make_post, make_community):
     people = _busy_neighbourhood(app, make_member, make_post, make_community)
     with app.app_context():
-        request_id = db.session.scalar(sa.select(JoinRequest.id).join(Member, Member.id == JoinRequest.member_id)
-                                       .where(Member.name == "Nieuw"))
-        noord_request = db.session.scalar(sa.select(JoinRequest.id).join(Member, Member.id == JoinRequest.member_id)
-                                          .where(Member.name == "Ander"))
+        request_id = db.session.scalar(
+            sa.select(JoinRequest.id).join(Member, Member.id == JoinRequest.member_id).where(Member.name == "Nieuw")
+        )
+        noord_request = db.session.scalar(
+            sa.select(JoinRequest.id).join(Member, Member.id == JoinRequest.member_id).where(Member.name == "Ander")
+        )
     karim, kees = web(app, people["Karim"]), web(app, people["Kees"])
     taken = karim.post("/coordinate/desk/take", data={"task": f"join:{request_id}"}, follow_redirects=True)
     assert "It is yours now" in taken.text and "you take care of it" in taken.text
     assert "Karim takes care of it" in kees.get("/coordinate").text
     refused = kees.post("/coordinate/desk/take", data={"task": f"join:{request_id}"}, follow_redirects=True)
     assert "Karim took this up already" in refused.text
-    assert "only they can leave it" in kees.post("/coordinate/desk/release", data={"task": f"join:{request_id}"},
-                                                 follow_redirects=True).text
+    assert (
+        "only they can leave it"
+        in kees.post("/coordinate/desk/release", data={"task": f"join:{request_id}"}, follow_redirects=True).text
+    )
     for junk in (f"join:{noord_request}", "join:99999999999", "member:abc", "nonsense", "", "join:-1"):
         answer = kees.post("/coordinate/desk/take", data={"task": junk}, follow_redirects=True)
         assert answer.status_code == 200 and "not waiting any more" in answer.text, junk
@@ -134,11 +187,14 @@ def test_notes_on_a_member_are_for_coordinators_and_in_the_members_export(app, m
     karim = make_member("Karim", role="coordinator")
     olga = make_member("Olga", role="coordinator", community_id=make_community("noord", "Noord").id)
     client = web(app, karim)
-    saved = client.post(f"/coordinate/desk/members/{fatima.id}/notes", data={"text": "Prefers a call after ten"},
-                        follow_redirects=True)
+    saved = client.post(
+        f"/coordinate/desk/members/{fatima.id}/notes", data={"text": "Prefers a call after ten"}, follow_redirects=True
+    )
     assert "The note is saved" in saved.text and "Prefers a call after ten" in saved.text
-    assert "Please write the note" in client.post(f"/coordinate/desk/members/{fatima.id}/notes", data={"text": " "},
-                                                  follow_redirects=True).text
+    assert (
+        "Please write the note"
+        in client.post(f"/coordinate/desk/members/{fatima.id}/notes", data={"text": " "}, follow_redirects=True).text
+    )
     assert web(app, jan).post(f"/coordinate/desk/members/{fatima.id}/notes", data={"text": "x"}).status_code == 403
     assert web(app, olga).post(f"/coordinate/desk/members/{fatima.id}/notes", data={"text": "x"}).status_code == 404
     assert "Prefers a call" not in web(app, fatima).get(f"/members/{fatima.id}").text
@@ -147,8 +203,9 @@ def test_notes_on_a_member_are_for_coordinators_and_in_the_members_export(app, m
         assert collect(db.session.get(Member, fatima.id))["coordinator_notes"][0]["note"] == "Prefers a call after ten"
 
 
-def test_the_weekly_summary_goes_once_a_week_to_coordinators_who_want_it(app, runner, make_member, make_post,
-                                                                      make_community):
+def test_the_weekly_summary_goes_once_a_week_to_coordinators_who_want_it(
+    app, runner, make_member, make_post, make_community
+):
     people = _busy_neighbourhood(app, make_member, make_post, make_community)
     result = runner.invoke(args=["desk", "weekly-summary"])
     assert result.exit_code == 0 and "Weekly summaries queued: 3." in result.output  # Karim, Kees, Olga

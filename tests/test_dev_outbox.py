@@ -1,5 +1,6 @@
 """Development only: email that is not sent is printed with its links to the console, and shown
 at /dev/outbox, so that a newcomer trying `make run` can confirm an account. Never in production."""
+
 import pytest
 
 from timebank.extensions import db
@@ -7,8 +8,13 @@ from timebank.extensions import db
 from .conftest import make_app
 
 EN = {"Accept-Language": "en"}
-JOIN = {"name": "Ayşe", "email": "ayse@example.org", "password": "zomer aan de gracht", "locale": "en",
-        "accept_rules": "y"}
+JOIN = {
+    "name": "Ayşe",
+    "email": "ayse@example.org",
+    "password": "zomer aan de gracht",
+    "locale": "en",
+    "accept_rules": "y",
+}
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """Two confirms of one exchange at the same moment, on the real database (SQLite and PostgreSQL):
 exactly one settles, the other is told it was done already, and one transaction is written."""
+
 from timebank.db import take_write_lock
 from timebank.exchanges import services as ex
 from timebank.exchanges.errors import AlreadyDone
@@ -20,8 +21,12 @@ def test_concurrent_confirms_settle_exactly_once(app, make_member, make_post):
     with app.app_context():
         ids = []
         for offer in offers:
-            exchange = ex.propose(db.session.get(type(offer), offer.id), db.session.get(Member, jan.id), 30,
-                                  actor=db.session.get(Member, jan.id))
+            exchange = ex.propose(
+                db.session.get(type(offer), offer.id),
+                db.session.get(Member, jan.id),
+                30,
+                actor=db.session.get(Member, jan.id),
+            )
             ex.accept(exchange, actor=db.session.get(Member, fatima.id))
             ids.append(exchange.id)
         db.session.commit()
@@ -29,10 +34,12 @@ def test_concurrent_confirms_settle_exactly_once(app, make_member, make_post):
     def confirm(exchange_id, minutes):
         def job():
             take_write_lock(db.session)  # as every POST request does first
-            exchange = ex.confirm(db.session.get(Exchange, exchange_id), actor=db.session.get(Member, jan.id),
-                                  minutes=minutes)
+            exchange = ex.confirm(
+                db.session.get(Exchange, exchange_id), actor=db.session.get(Member, jan.id), minutes=minutes
+            )
             db.session.commit()
             return exchange.transaction_id
+
         return job
 
     for exchange_id in ids:

@@ -1,6 +1,7 @@
 """Exchange rules that residents and coordinators rely on and nothing else checks: the community's
 exchange settings, the day on a proposal, a notification for every event, the "what happened /
 what happens next" sentences, the provider's ceiling, and a coordinator's limit override."""
+
 from collections import Counter
 from datetime import timedelta
 
@@ -41,13 +42,17 @@ def fresh(model, obj):
 
 # The community's exchange settings ----------------------------------------------------------------
 
+
 def test_a_coordinator_sets_the_days_and_the_maximum(app, client, neighbours):
     login(client, neighbours["Karim"])
     page = text(client.get("/exchanges/coordinate", headers=EN))
     assert 'name="auto_confirm_days" type="text" value="14"' in page
     assert 'name="max_hours" type="text" value="8"' in page
-    response = client.post("/exchanges/coordinate", headers=EN,
-                           data={"auto_confirm_days": "3", "max_hours": "2", "silence_margin_percent": "10"})
+    response = client.post(
+        "/exchanges/coordinate",
+        headers=EN,
+        data={"auto_confirm_days": "3", "max_hours": "2", "silence_margin_percent": "10"},
+    )
     assert response.status_code == 302
     page = text(client.get(response.headers["Location"], headers=EN))
     assert "Saved. Exchanges that are under way keep their date." in page
@@ -60,18 +65,26 @@ def test_a_coordinator_sets_the_days_and_the_maximum(app, client, neighbours):
         assert (event.details["before"], event.details["after"]) == ([14, 480, 25], [3, 120, 10])
 
 
-@pytest.mark.parametrize("data, words", [
-    ({"auto_confirm_days": "0", "max_hours": "8"}, "Please choose between 1 and 60."),
-    ({"auto_confirm_days": "61", "max_hours": "8"}, "Please choose between 1 and 60."),
-    ({"auto_confirm_days": "", "max_hours": "8"}, "Please choose between 1 and 60."),
-    ({"auto_confirm_days": "two", "max_hours": "8"}, "Please fill in a whole number"),
-    ({"auto_confirm_days": "14", "max_hours": "0"}, "Please choose between 1 hour and 24 hours."),
-    ({"auto_confirm_days": "14", "max_hours": "25"}, "Please choose between 1 hour and 24 hours."),
-    ({"auto_confirm_days": "14", "max_hours": ""}, "Please choose between 1 hour and 24 hours."),
-    ({"auto_confirm_days": "14", "max_hours": "8", "silence_margin_percent": "101"},
-     "Please choose between 0 and 100."),
-    ({"auto_confirm_days": "14", "max_hours": "8", "silence_margin_percent": ""}, "Please choose between 0 and 100."),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        ({"auto_confirm_days": "0", "max_hours": "8"}, "Please choose between 1 and 60."),
+        ({"auto_confirm_days": "61", "max_hours": "8"}, "Please choose between 1 and 60."),
+        ({"auto_confirm_days": "", "max_hours": "8"}, "Please choose between 1 and 60."),
+        ({"auto_confirm_days": "two", "max_hours": "8"}, "Please fill in a whole number"),
+        ({"auto_confirm_days": "14", "max_hours": "0"}, "Please choose between 1 hour and 24 hours."),
+        ({"auto_confirm_days": "14", "max_hours": "25"}, "Please choose between 1 hour and 24 hours."),
+        ({"auto_confirm_days": "14", "max_hours": ""}, "Please choose between 1 hour and 24 hours."),
+        (
+            {"auto_confirm_days": "14", "max_hours": "8", "silence_margin_percent": "101"},
+            "Please choose between 0 and 100.",
+        ),
+        (
+            {"auto_confirm_days": "14", "max_hours": "8", "silence_margin_percent": ""},
+            "Please choose between 0 and 100.",
+        ),
+    ],
+)
 def test_bad_settings_are_refused_and_change_nothing(app, client, neighbours, data, words):
     login(client, neighbours["Karim"])
     response = client.post("/exchanges/coordinate", data=data, headers=EN)
@@ -90,8 +103,9 @@ def test_bad_settings_are_explained_in_the_readers_language(app, client, neighbo
         assert settings() == (14, 480)
 
 
-def test_only_this_neighbourhoods_coordinators_change_its_settings(app, client, neighbours, make_community,
-                                                                   make_member):
+def test_only_this_neighbourhoods_coordinators_change_its_settings(
+    app, client, neighbours, make_community, make_member
+):
     noord = make_community("noord", "Noord")
     olga = make_member("Olga", role="coordinator", community_id=noord.id)
     new = {"auto_confirm_days": "3", "max_hours": "2", "silence_margin_percent": "25"}
@@ -102,9 +116,13 @@ def test_only_this_neighbourhoods_coordinators_change_its_settings(app, client, 
     as_member(client, olga)
     assert client.post("/exchanges/coordinate", data=new).status_code == 302
     with app.app_context(), pytest.raises(NotAllowed):
-        ex.set_exchange_settings(db.session.scalar(sa.select(Community).where(Community.slug == "buurt")),
-                                 auto_confirm_days=1, max_minutes=60, silence_margin_percent=25,
-                                 actor=fresh(Member, olga))
+        ex.set_exchange_settings(
+            db.session.scalar(sa.select(Community).where(Community.slug == "buurt")),
+            auto_confirm_days=1,
+            max_minutes=60,
+            silence_margin_percent=25,
+            actor=fresh(Member, olga),
+        )
     with app.app_context():
         assert settings("noord") == (3, 120) and settings("buurt") == (14, 480)
 
@@ -118,8 +136,9 @@ def test_new_settings_apply_to_new_proposals_and_recorded_time(app, client, neig
         db.session.commit()
         under_way_id, under_way_due = under_way.id, under_way.auto_confirm_at
     login(client, neighbours["Karim"])
-    client.post("/exchanges/coordinate",
-                data={"auto_confirm_days": "3", "max_hours": "1", "silence_margin_percent": "25"})
+    client.post(
+        "/exchanges/coordinate", data={"auto_confirm_days": "3", "max_hours": "1", "silence_margin_percent": "25"}
+    )
 
     as_member(client, jan)
     refused = client.post(f"/exchanges/respond/{offer.id}", data={"hours": "1", "minutes": "30"}, headers=EN)
@@ -138,13 +157,15 @@ def test_new_settings_apply_to_new_proposals_and_recorded_time(app, client, neig
 
 # The day on a proposal ----------------------------------------------------------------------------
 
+
 def test_a_proposal_carries_a_day_that_both_see(app, client, neighbours):
     fatima, jan, offer = neighbours["Fatima"], neighbours["Jan"], neighbours["offer"]
     today = utcnow().date()
     login(client, jan)
     for day in (today + timedelta(days=367), today - timedelta(days=367)):
-        refused = client.post(f"/exchanges/respond/{offer.id}", data={"hours": "1", "date": day.isoformat()},
-                              headers=EN)
+        refused = client.post(
+            f"/exchanges/respond/{offer.id}", data={"hours": "1", "date": day.isoformat()}, headers=EN
+        )
         assert refused.status_code == 422 and "Please choose a day within a year from today." in text(refused)
     refused = client.post(f"/exchanges/respond/{offer.id}", data={"hours": "1", "date": "next friday"}, headers=NL)
     assert refused.status_code == 422 and "Ongeldige datum." in text(refused)
@@ -163,6 +184,7 @@ def test_a_proposal_carries_a_day_that_both_see(app, client, neighbours):
 
 
 # A notification for every event --------------------------------------------------------------------
+
 
 @pytest.mark.usefixtures("english")
 @pytest.mark.parametrize("choice", ["immediately", "daily", "off"])
@@ -185,12 +207,20 @@ def test_every_event_tells_the_right_members_as_they_chose(neighbours, make_post
     ex.dispute(quarrel, "She never came", actor=wilma)
     db.session.commit()
 
-    expected = Counter({
-        (fatima.id, "proposed"): 2, (fatima.id, "completed"): 1, (fatima.id, "disputed"): 1,
-        (jan.id, "accepted"): 1, (jan.id, "recorded"): 1, (jan.id, "limit"): 1, (jan.id, "cancelled"): 1,
-        (wilma.id, "proposed"): 1, (wilma.id, "accepted"): 1,
-        (karim.id, "disputed"): 1,
-    })
+    expected = Counter(
+        {
+            (fatima.id, "proposed"): 2,
+            (fatima.id, "completed"): 1,
+            (fatima.id, "disputed"): 1,
+            (jan.id, "accepted"): 1,
+            (jan.id, "recorded"): 1,
+            (jan.id, "limit"): 1,
+            (jan.id, "cancelled"): 1,
+            (wilma.id, "proposed"): 1,
+            (wilma.id, "accepted"): 1,
+            (karim.id, "disputed"): 1,
+        }
+    )
     found = db.session.scalars(sa.select(Notification)).all()
     assert Counter((n.member_id, n.kind) for n in found) == expected
     # Each one names who did it (the limit warning is about one's own balance).
@@ -200,7 +230,8 @@ def test_every_event_tells_the_right_members_as_they_chose(neighbours, make_post
     emails = {member.id: member.email for member in (fatima, jan, wilma, karim)}
     if choice == "immediately":
         assert Counter((emails[n.member_id], f"notify_{n.kind}") for n in found) == Counter(
-            (m.to_address, m.kind) for m in mails())
+            (m.to_address, m.kind) for m in mails()
+        )
         assert "Wilma cancelled “Sewing lesson”." in mails(to=jan.email, kind="notify_cancelled")[0].body_text
         assert notes.queue_digests() == 0
     elif choice == "daily":
@@ -215,6 +246,7 @@ def test_every_event_tells_the_right_members_as_they_chose(neighbours, make_post
 
 
 # What happened and what happens next ----------------------------------------------------------------
+
 
 def make_in_state(state, fatima, jan, offer) -> Exchange:
     """Jan asks Fatima to repair his bike and the exchange goes as far as `state`."""
@@ -241,22 +273,37 @@ def make_in_state(state, fatima, jan, offer) -> Exchange:
 IN_15_DAYS = "__date__"
 IN_7_DAYS = "__answer_by__"
 NEXT = {  # (state, reader): (what happens next, whether the reader is the one to act)
-    ("proposed", "provider"): (f"Please accept or decline by {IN_7_DAYS}. Jan waits for your answer; after that day "
-                               "the proposal ends.", True),
-    ("proposed", "receiver"): (f"Fatima has until {IN_7_DAYS} to accept or decline. You get a message when they "
-                               "answer, or when nobody did.", False),
+    ("proposed", "provider"): (
+        f"Please accept or decline by {IN_7_DAYS}. Jan waits for your answer; after that day the proposal ends.",
+        True,
+    ),
+    ("proposed", "receiver"): (
+        f"Fatima has until {IN_7_DAYS} to accept or decline. You get a message when they answer, or when nobody did.",
+        False,
+    ),
     ("proposed", "coordinator"): (f"Fatima accepts or declines by {IN_7_DAYS}.", False),
-    ("accepted", "provider"): ("Help Jan as agreed. Afterwards, record how long it took: Jan then confirms, and you "
-                               "receive the hours.", True),
-    ("accepted", "receiver"): ("When Fatima has helped you, confirm the time here. Then the hours go from your "
-                               "balance to Fatima.", True),
+    ("accepted", "provider"): (
+        "Help Jan as agreed. Afterwards, record how long it took: Jan then confirms, and you receive the hours.",
+        True,
+    ),
+    ("accepted", "receiver"): (
+        "When Fatima has helped you, confirm the time here. Then the hours go from your balance to Fatima.",
+        True,
+    ),
     ("accepted", "coordinator"): ("Fatima records how long it took, or Jan confirms the time.", False),
-    ("recorded", "provider"): (f"Jan confirms the time. If Jan does nothing, the hours move by themselves on "
-                               f"{IN_15_DAYS}.", False),
-    ("recorded", "receiver"): (f"Please confirm, or change the time if it is not right. If you do nothing, the "
-                               f"hours move by themselves on {IN_15_DAYS}.", True),
-    ("recorded", "coordinator"): (f"Jan confirms the time. If Jan does nothing, the hours move by themselves on "
-                                  f"{IN_15_DAYS}.", False),
+    ("recorded", "provider"): (
+        f"Jan confirms the time. If Jan does nothing, the hours move by themselves on {IN_15_DAYS}.",
+        False,
+    ),
+    ("recorded", "receiver"): (
+        f"Please confirm, or change the time if it is not right. If you do nothing, the "
+        f"hours move by themselves on {IN_15_DAYS}.",
+        True,
+    ),
+    ("recorded", "coordinator"): (
+        f"Jan confirms the time. If Jan does nothing, the hours move by themselves on {IN_15_DAYS}.",
+        False,
+    ),
     ("completed", "provider"): ("You can thank Jan with a short note. It shows on their profile.", False),
     ("completed", "receiver"): ("You can thank Fatima with a short note. It shows on their profile.", False),
     ("completed", "coordinator"): ("Nothing more to do.", False),
@@ -266,17 +313,32 @@ NEXT = {  # (state, reader): (what happens next, whether the reader is the one t
     ("cancelled", "provider"): ("No hours moved. Nothing more to do.", False),
     ("cancelled", "receiver"): ("No hours moved. Nothing more to do.", False),
     ("cancelled", "coordinator"): ("No hours moved. Nothing more to do.", False),
-    ("disputed", "provider"): ("A coordinator looks at it and decides: the hours move, or the exchange is "
-                               "cancelled. You both get a message. Until then no hours move.", False),
-    ("disputed", "receiver"): ("A coordinator looks at it and decides: the hours move, or the exchange is "
-                               "cancelled. You both get a message. Until then no hours move.", False),
+    ("disputed", "provider"): (
+        "A coordinator looks at it and decides: the hours move, or the exchange is "
+        "cancelled. You both get a message. Until then no hours move.",
+        False,
+    ),
+    ("disputed", "receiver"): (
+        "A coordinator looks at it and decides: the hours move, or the exchange is "
+        "cancelled. You both get a message. Until then no hours move.",
+        False,
+    ),
     ("disputed", "coordinator"): ("Please decide: settle it with the time you think is right, or cancel it.", True),
-    ("limit_blocked", "provider"): ("Jan confirms the time. It could not settle by itself, because a balance limit "
-                                    "was in the way. A coordinator can help.", False),
-    ("limit_blocked", "receiver"): ("Please confirm, or change the time if it is not right. It could not settle by "
-                                    "itself, because a balance limit was in the way. A coordinator can help.", True),
-    ("limit_blocked", "coordinator"): ("Jan confirms the time. It could not settle by itself, because a balance "
-                                       "limit was in the way. A coordinator can help.", False),
+    ("limit_blocked", "provider"): (
+        "Jan confirms the time. It could not settle by itself, because a balance limit "
+        "was in the way. A coordinator can help.",
+        False,
+    ),
+    ("limit_blocked", "receiver"): (
+        "Please confirm, or change the time if it is not right. It could not settle by "
+        "itself, because a balance limit was in the way. A coordinator can help.",
+        True,
+    ),
+    ("limit_blocked", "coordinator"): (
+        "Jan confirms the time. It could not settle by itself, because a balance "
+        "limit was in the way. A coordinator can help.",
+        False,
+    ),
 }
 
 
@@ -298,22 +360,30 @@ def test_each_reader_is_told_what_happens_next_and_who_acts(neighbours, state):
 
 # Balance limits -----------------------------------------------------------------------------------
 
+
 def test_the_providers_ceiling_refuses_a_confirmation_plainly(app, client, neighbours):
     fatima, jan, offer = neighbours["Fatima"], neighbours["Jan"], neighbours["offer"]
     with app.app_context():
         db.session.scalar(sa.select(Community)).ledger_ceiling = 60
         exchange = ex.propose(fresh(type(offer), offer), fresh(Member, jan), 60, actor=fresh(Member, jan))
         ex.accept(exchange, actor=fresh(Member, fatima))
-        ledger.transfer(ledger.account_for(fresh(Member, neighbours["Wilma"])),
-                        ledger.account_for(fresh(Member, fatima)), 30, kind="gift", actor=None)
+        ledger.transfer(
+            ledger.account_for(fresh(Member, neighbours["Wilma"])),
+            ledger.account_for(fresh(Member, fatima)),
+            30,
+            kind="gift",
+            actor=None,
+        )
         db.session.commit()
         exchange_id, before = exchange.id, snapshot(exchange)
     login(client, jan)
     refused = client.post(f"/exchanges/{exchange_id}/confirm", data={"hours": "1"}, headers=EN)
     assert refused.status_code == 409
     page = text(refused)
-    assert ("This is not possible: the balance of Fatima may not go above 1 hour. It is 30 minutes now, so at most "
-            "30 minutes can still be received.") in page
+    assert (
+        "This is not possible: the balance of Fatima may not go above 1 hour. It is 30 minutes now, so at most "
+        "30 minutes can still be received."
+    ) in page
     assert "Nothing is lost: the exchange is still open." in page
     assert "Confirm fewer minutes: at most 30 minutes fits now." in page
     assert "Ask a coordinator: Fatima can give hours to the community fund, or a coordinator can decide." in page
@@ -330,8 +400,13 @@ def test_a_coordinator_lets_a_confirmation_past_a_limit_with_a_written_reason(ap
     with app.app_context():
         exchange = ex.propose(fresh(type(offer), offer), fresh(Member, piet), 60, actor=fresh(Member, karim))
         ex.accept(exchange, actor=fresh(Member, neighbours["Fatima"]))
-        ledger.transfer(ledger.account_for(fresh(Member, piet)), ledger.account_for(fresh(Member, neighbours["Wilma"])),
-                        570, kind="gift", actor=None)
+        ledger.transfer(
+            ledger.account_for(fresh(Member, piet)),
+            ledger.account_for(fresh(Member, neighbours["Wilma"])),
+            570,
+            kind="gift",
+            actor=None,
+        )
         db.session.commit()
         exchange_id = exchange.id
     login(client, karim)
@@ -348,8 +423,9 @@ def test_a_coordinator_lets_a_confirmation_past_a_limit_with_a_written_reason(ap
 
     response = client.post(url, data={"hours": "1", "override_reason": "Piet is in hospital this month"}, headers=EN)
     assert response.status_code == 302
-    assert "Confirmed: 1 hour went from your balance to Fatima." in text(client.get(response.headers["Location"],
-                                                                                    headers=EN))
+    assert "Confirmed: 1 hour went from your balance to Fatima." in text(
+        client.get(response.headers["Location"], headers=EN)
+    )
     with app.app_context():
         assert db.session.get(Exchange, exchange_id).state == "completed" and count(Transaction) == 2
         assert balance(fresh(Member, piet)) == -630

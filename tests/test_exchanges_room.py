@@ -1,5 +1,6 @@
 """Limits said before the work is done: proposing and accepting say how much fits between the two
 balances, refuse more (nothing stored), and offer fewer minutes or a coordinator; the API too."""
+
 import re
 
 import pytest
@@ -22,8 +23,13 @@ def text(response) -> str:
 
 def gift(app, giver, receiver, minutes):
     with app.app_context():
-        ledger.transfer(ledger.account_for(db.session.get(Member, giver.id)),
-                        ledger.account_for(db.session.get(Member, receiver.id)), minutes, kind="gift", actor=None)
+        ledger.transfer(
+            ledger.account_for(db.session.get(Member, giver.id)),
+            ledger.account_for(db.session.get(Member, receiver.id)),
+            minutes,
+            kind="gift",
+            actor=None,
+        )
         db.session.commit()
 
 
@@ -46,8 +52,10 @@ def test_proposing_more_than_fits_is_refused_with_the_choices(app, client, jan_l
     refused = client.post(f"/exchanges/respond/{jan_low['offer'].id}", data={"hours": "8"}, headers=EN)
     assert refused.status_code == 422
     page = text(refused)
-    assert ("Your balance may not go lower: you can pay for at most 6 hours 50 minutes of help now. "
-            "Propose 6 hours 50 minutes or less, or ask a coordinator for help first.") in page
+    assert (
+        "Your balance may not go lower: you can pay for at most 6 hours 50 minutes of help now. "
+        "Propose 6 hours 50 minutes or less, or ask a coordinator for help first."
+    ) in page
     assert 'value="8"' in page  # what was typed is kept
     with app.app_context():
         assert count(Exchange) == 0
@@ -81,8 +89,10 @@ def test_accepting_more_than_fits_is_refused_and_addressed_to_the_reader(app, cl
     assert "Between you and Jan, at most 1 hour fits now." in page
     assert "2 hours is more than fits now" in page and "Ask a coordinator for help" in page
     refused = text(client.post(f"/exchanges/{exchange_id}/accept", headers=EN, follow_redirects=True))
-    assert ("The balance of Jan allows at most 1 hour now. Decline and ask for a proposal of at most 1 hour, "
-            "or ask a coordinator for help.") in refused
+    assert (
+        "The balance of Jan allows at most 1 hour now. Decline and ask for a proposal of at most 1 hour, "
+        "or ask a coordinator for help."
+    ) in refused
     with app.app_context():
         assert db.session.get(Exchange, exchange_id).state == "proposed"
     dutch = client.post(f"/exchanges/{exchange_id}/accept", headers={"Accept-Language": "nl"}, follow_redirects=True)
@@ -98,5 +108,7 @@ def test_the_api_proposal_respects_the_limits_too(app, client, callers, make_pos
     assert "at most 30 minutes" in response.json["error"]["message"]
     with app.app_context():
         assert count(Exchange) == 0
-    assert client.post("/api/v1/exchanges", json={"post_id": post.id, "minutes": 30},
-                       headers=fatima.headers).status_code == 201
+    assert (
+        client.post("/api/v1/exchanges", json={"post_id": post.id, "minutes": 30}, headers=fatima.headers).status_code
+        == 201
+    )

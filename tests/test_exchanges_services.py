@@ -1,6 +1,7 @@
 """The exchange rules, called as the web pages and the API call them: every legal step, every
 refusal (with nothing changed), settlement in the ledger exactly once, limits, auto-confirm,
 disputes, groups, direct transfers and paper slips."""
+
 from datetime import timedelta
 
 import pytest
@@ -28,12 +29,13 @@ from .conftest import count, mails
 pytestmark = pytest.mark.usefixtures("ctx", "english")
 
 
-
 @pytest.fixture
 def people(make_member):
     """Fatima offers bike repairs; Jan needs it; Wilma is a neighbour; Karim coordinates."""
-    return {name: make_member(name, role="coordinator" if name == "Karim" else "member")
-            for name in ("Fatima", "Jan", "Wilma", "Karim")}
+    return {
+        name: make_member(name, role="coordinator" if name == "Karim" else "member")
+        for name in ("Fatima", "Jan", "Wilma", "Karim")
+    }
 
 
 @pytest.fixture
@@ -46,16 +48,23 @@ def balance(member) -> int:
 
 
 def notified(member, kind) -> int:
-    return db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
-        Notification.member_id == member.id, Notification.kind == kind))
+    return db.session.scalar(
+        sa.select(sa.func.count(Notification.id)).where(Notification.member_id == member.id, Notification.kind == kind)
+    )
 
 
 def snapshot(exchange):
     """What must not change when a step is refused."""
     db.session.rollback()
     db.session.refresh(exchange)
-    return (exchange.state, exchange.minutes, exchange.recorded_minutes, exchange.transaction_id,
-            count(Transaction), count(Message))
+    return (
+        exchange.state,
+        exchange.minutes,
+        exchange.recorded_minutes,
+        exchange.transaction_id,
+        count(Transaction),
+        count(Message),
+    )
 
 
 def test_one_to_one_from_proposal_to_settlement(people, offer):
@@ -128,8 +137,12 @@ def test_ending_without_hours(people, offer, path):
     assert exchange.state == ("declined" if path == "declined" else "cancelled") and exchange.reason
     assert count(Transaction) == 0
     # Once closed, nothing else can happen to it.
-    for step in (lambda: ex.accept(exchange, actor=fatima), lambda: ex.confirm(exchange, actor=jan),
-                 lambda: ex.dispute(exchange, "x", actor=jan), lambda: ex.record_minutes(exchange, 30, actor=fatima)):
+    for step in (
+        lambda: ex.accept(exchange, actor=fatima),
+        lambda: ex.confirm(exchange, actor=jan),
+        lambda: ex.dispute(exchange, "x", actor=jan),
+        lambda: ex.record_minutes(exchange, 30, actor=fatima),
+    ):
         before = snapshot(exchange)
         with pytest.raises(IllegalTransition):
             step()
@@ -143,18 +156,18 @@ def test_illegal_steps_are_refused_and_change_nothing(people, offer):
     exchange = ex.propose(offer, jan, 60, actor=jan)
     db.session.commit()
     proposed = [
-        (lambda: ex.accept(exchange, actor=jan), NotAllowed),            # the proposer does not accept
-        (lambda: ex.confirm(exchange, actor=jan), IllegalTransition),    # not accepted yet
+        (lambda: ex.accept(exchange, actor=jan), NotAllowed),  # the proposer does not accept
+        (lambda: ex.confirm(exchange, actor=jan), IllegalTransition),  # not accepted yet
         (lambda: ex.dispute(exchange, "why", actor=jan), IllegalTransition),
         (lambda: ex.record_minutes(exchange, 30, actor=fatima), IllegalTransition),
-        (lambda: ex.cancel(exchange, "", actor=jan), ExchangeError),     # a reason is needed
-        (lambda: ex.accept(exchange, actor=wilma), NotAParty),           # not her exchange
+        (lambda: ex.cancel(exchange, "", actor=jan), ExchangeError),  # a reason is needed
+        (lambda: ex.accept(exchange, actor=wilma), NotAParty),  # not her exchange
         (lambda: ex.accept(exchange, actor=wilma, on_behalf_of=fatima), NotAParty),  # nor may she act for Fatima
         (lambda: ex.post_message(exchange, wilma, "hello"), NotAParty),
     ]
     accepted = [
         (lambda: ex.accept(exchange, actor=fatima), AlreadyDone),
-        (lambda: ex.confirm(exchange, actor=fatima), NotAllowed),        # the provider does not confirm
+        (lambda: ex.confirm(exchange, actor=fatima), NotAllowed),  # the provider does not confirm
         (lambda: ex.record_minutes(exchange, 30, actor=jan), NotAllowed),  # the receiver does not record
         (lambda: ex.record_minutes(exchange, 0, actor=fatima), ExchangeError),
         (lambda: ex.confirm(exchange, actor=jan, minutes=-5), ExchangeError),
@@ -218,8 +231,10 @@ def test_limit_refusal_leaves_it_accepted_and_a_coordinator_can_override(people,
     db.session.commit()
     assert exchange.state == "completed" and balance(jan) == -630
     assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "ledger.limit_override"))
-    assert db.session.scalar(sa.select(AuditEvent.on_behalf_of_id).where(
-        AuditEvent.action == "exchange.completed")) == jan.id
+    assert (
+        db.session.scalar(sa.select(AuditEvent.on_behalf_of_id).where(AuditEvent.action == "exchange.completed"))
+        == jan.id
+    )
     assert verify().ok
 
 
@@ -242,8 +257,10 @@ def test_dispute_and_resolution(people, offer, make_member):
     db.session.commit()
     assert exchange.state == "completed" and balance(fatima) == 90
     assert db.session.get(Transaction, exchange.transaction_id).actor_id == karim.id
-    assert {e.on_behalf_of_id for e in db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "exchange.resolved"))} == {fatima.id, jan.id}
+    assert {
+        e.on_behalf_of_id
+        for e in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "exchange.resolved"))
+    } == {fatima.id, jan.id}
     assert notified(jan, "resolved") == 1
     assert not ex.can_read_thread(karim, exchange)  # the dispute is over
 
@@ -281,8 +298,11 @@ def test_auto_confirm_settles_once_and_respects_limits(app, people, offer, make_
     assert unrecorded.state == "accepted" and count(Transaction) == 2 and verify().ok
 
     app.config["SERVER_NAME"] = "localhost"
-    db.session.execute(sa.update(Exchange).where(Exchange.id == unrecorded.id).values(
-        recorded_minutes=30, recorded_at=utcnow(), auto_confirm_at=utcnow() - timedelta(minutes=1)))
+    db.session.execute(
+        sa.update(Exchange)
+        .where(Exchange.id == unrecorded.id)
+        .values(recorded_minutes=30, recorded_at=utcnow(), auto_confirm_at=utcnow() - timedelta(minutes=1))
+    )
     db.session.commit()
     result = runner.invoke(args=["exchanges", "auto-confirm"])
     assert result.exit_code == 0 and "Settled: 1." in result.output, result.output
@@ -301,8 +321,9 @@ def test_a_proposal_nobody_answers_ends_after_a_week(app, people, offer, make_po
     assert ex.due_for_expiry() == [] and ex.due_for_expiry(utcnow() + timedelta(days=8)) == [waiting.id]
 
     app.config["SERVER_NAME"] = "localhost"
-    db.session.execute(sa.update(Exchange).where(Exchange.id == waiting.id).values(
-        answer_by=utcnow() - timedelta(minutes=1)))
+    db.session.execute(
+        sa.update(Exchange).where(Exchange.id == waiting.id).values(answer_by=utcnow() - timedelta(minutes=1))
+    )
     db.session.commit()
     result = runner.invoke(args=["exchanges", "expire-proposals"])
     assert result.exit_code == 0 and "Ended 1 proposals" in result.output, result.output
@@ -369,8 +390,9 @@ def test_group_helping_hand_organiser_settles_early_and_limits_keep_answers(peop
     with pytest.raises(LimitExceeded):
         ex.settle_group(group, actor=jan)
     db.session.rollback()
-    ledger.transfer(ledger.account_for(people["Wilma"]), ledger.fund_account(jan.community_id), 300,
-                    kind="donation", actor=None)
+    ledger.transfer(
+        ledger.account_for(people["Wilma"]), ledger.fund_account(jan.community_id), 300, kind="donation", actor=None
+    )
     transfers.grant_from_fund(jan, 300, "Help with moving", actor=people["Karim"])
     db.session.commit()
     ex.settle_group(group, actor=jan)
@@ -399,15 +421,17 @@ def test_bad_group_input(people, make_member, make_community):
     fatima = people["Fatima"]
     far = make_member("Noor", community_id=make_community("noord", "Noord").id)
     cases = [
-        (dict(role="teacher"), "give or get"), (dict(title=" "), "what you do together"),
-        (dict(members=[]), "at least one"), (dict(members=[fatima]), "at least one"),
-        (dict(members=[far]), "another neighbourhood"), (dict(minutes=0), "more than 0"),
+        (dict(role="teacher"), "give or get"),
+        (dict(title=" "), "what you do together"),
+        (dict(members=[]), "at least one"),
+        (dict(members=[fatima]), "at least one"),
+        (dict(members=[far]), "another neighbourhood"),
+        (dict(minutes=0), "more than 0"),
     ]
     for change, words in cases:
         values = {**dict(role="provider", title="Lesson", minutes=60, members=[people["Jan"]]), **change}
         with pytest.raises(ExchangeError) as raised:
-            ex.create_group(fatima, values["role"], values["title"], values["minutes"], values["members"],
-                            actor=fatima)
+            ex.create_group(fatima, values["role"], values["title"], values["minutes"], values["members"], actor=fatima)
         db.session.rollback()
         assert words in str(raised.value)
     assert count(Exchange) == 0
@@ -421,11 +445,13 @@ def test_gifts_donations_grants_and_paper_slips(people, make_member):
     db.session.commit()
     assert (balance(jan), balance(fatima), balance(wilma)) == (-30, 30, -120)
     assert notified(fatima, "gift") == 1
-    for step, error in [(lambda: transfers.give_hours(jan, jan, 30, actor=jan), ExchangeError),
-                        (lambda: transfers.give_hours(jan, fatima, 30, actor=wilma), NotAParty),
-                        (lambda: transfers.grant_from_fund(jan, 30, "why", actor=wilma), NotAllowed),
-                        (lambda: transfers.grant_from_fund(jan, 30, "", actor=karim), ExchangeError),
-                        (lambda: transfers.grant_from_fund(jan, 121, "Too much", actor=karim), LimitExceeded)]:
+    for step, error in [
+        (lambda: transfers.give_hours(jan, jan, 30, actor=jan), ExchangeError),
+        (lambda: transfers.give_hours(jan, fatima, 30, actor=wilma), NotAParty),
+        (lambda: transfers.grant_from_fund(jan, 30, "why", actor=wilma), NotAllowed),
+        (lambda: transfers.grant_from_fund(jan, 30, "", actor=karim), ExchangeError),
+        (lambda: transfers.grant_from_fund(jan, 121, "Too much", actor=karim), LimitExceeded),
+    ]:
         with pytest.raises(error):
             step()
         db.session.rollback()
@@ -444,8 +470,9 @@ def test_gifts_donations_grants_and_paper_slips(people, make_member):
     db.session.commit()
     assert slip.state == "completed" and slip.kind == "slip" and (balance(anna), balance(piet)) == (60, -60)
     assert notified(anna, "slip") == notified(piet, "slip") == 1
-    assert {e.on_behalf_of_id for e in db.session.scalars(
-        sa.select(AuditEvent).where(AuditEvent.action == "exchange.slip"))} == {anna.id, piet.id}
+    assert {
+        e.on_behalf_of_id for e in db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "exchange.slip"))
+    } == {anna.id, piet.id}
     assert mails(kind="notify_slip") == []  # assisted members have no email: their coordinator sees it
     assert verify().ok
 

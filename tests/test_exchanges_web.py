@@ -1,6 +1,7 @@
 """Exchange pages as residents use them: respond on the post page, follow the next step, double
 submits that settle once, limit refusals explained, the conversation, thank-you notes on the
 profile, notifications, and the coordinators' pages."""
+
 import re
 
 import sqlalchemy as sa
@@ -31,8 +32,9 @@ def test_respond_accept_record_confirm_through_the_pages(app, client, neighbours
     login(client, jan)
     post_page = text(client.get(f"/market/posts/{offer.id}", headers=EN))
     assert "Ask Fatima for this" in post_page and 'name="hours" type="text" value="1"' in post_page
-    response = client.post(f"/exchanges/respond/{offer.id}", data={"hours": "1", "minutes": "45",
-                                                                    "message": "Saturday?"}, headers=EN)
+    response = client.post(
+        f"/exchanges/respond/{offer.id}", data={"hours": "1", "minutes": "45", "message": "Saturday?"}, headers=EN
+    )
     assert response.status_code == 302
     page = text(client.get(response.headers["Location"], headers=EN))
     assert "You proposed 1 hour 45 minutes to Fatima." in page and "Fatima has until " in page
@@ -80,7 +82,8 @@ def test_respond_accept_record_confirm_through_the_pages(app, client, neighbours
     export = client.post("/settings/data/export.json").json
     assert [row["title"] for row in export["exchanges"] if row["record"] == "exchange"] == ["Bike repair"]
     assert {"record": "thank_you", "text": "Like new!"}.items() <= next(
-        row for row in export["exchanges"] if row["record"] == "thank_you").items()
+        row for row in export["exchanges"] if row["record"] == "thank_you"
+    ).items()
     assert any(row["kind"] == "recorded" for row in export["notifications"])
 
 
@@ -96,8 +99,13 @@ def test_limit_refusal_is_explained_and_nothing_moves(app, client, neighbours):
     client.post(f"/exchanges/{exchange_id}/accept")
     with app.app_context():
         jan_db = db.session.get(Member, jan.id)
-        ledger.transfer(ledger.account_for(jan_db), ledger.account_for(db.session.get(Member, neighbours["Wilma"].id)),
-                        570, kind="gift", actor=None)
+        ledger.transfer(
+            ledger.account_for(jan_db),
+            ledger.account_for(db.session.get(Member, neighbours["Wilma"].id)),
+            570,
+            kind="gift",
+            actor=None,
+        )
         db.session.commit()
     as_member(client, jan)
     before = text(client.get(f"/exchanges/{exchange_id}", headers=EN))
@@ -108,15 +116,19 @@ def test_limit_refusal_is_explained_and_nothing_moves(app, client, neighbours):
     assert refused.status_code == 409
     page = text(refused)
     assert "The hours could not move" in page
-    assert ("Your balance may not go below −10 hours. It is −9 hours 30 minutes now, so you can pay for at most "
-            "30 minutes of help.") in page and "the balance of Jan" not in page
+    assert (
+        "Your balance may not go below −10 hours. It is −9 hours 30 minutes now, so you can pay for at most "
+        "30 minutes of help."
+    ) in page and "the balance of Jan" not in page
     assert "Confirm fewer minutes: at most 30 minutes fits now." in page and "Ask a coordinator for help" in page
     assert "Let it go past the limit" not in page  # only coordinators may
     client.post(f"/exchanges/{exchange_id}/help")
     with app.app_context():
         assert db.session.get(Exchange, exchange_id).state == "accepted" and count(Transaction) == 1
-        assert db.session.scalar(sa.select(Notification.kind).where(
-            Notification.member_id == neighbours["Karim"].id)) == "help"
+        assert (
+            db.session.scalar(sa.select(Notification.kind).where(Notification.member_id == neighbours["Karim"].id))
+            == "help"
+        )
     as_member(client, neighbours["Karim"])
     assert "A member asked for help to settle it." in text(client.get("/exchanges/coordinate", headers=EN))
     page = text(client.get(f"/exchanges/{exchange_id}", headers=EN))
@@ -142,8 +154,9 @@ def test_who_sees_what(app, client, neighbours):
     as_member(client, karim)
     page = text(client.get(f"/exchanges/{exchange_id}", headers=EN))
     assert "Private words" in page and "See you then" in page and "Save my decision" in page
-    response = client.post(f"/exchanges/{exchange_id}/resolve",
-                           data={"decision": "cancel", "reason": "Nothing happened"}, headers=EN)
+    response = client.post(
+        f"/exchanges/{exchange_id}/resolve", data={"decision": "cancel", "reason": "Nothing happened"}, headers=EN
+    )
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Exchange, exchange_id).state == "cancelled"
@@ -155,8 +168,11 @@ def test_bad_input_on_the_pages_is_a_clear_error(app, client, neighbours, make_p
     own = client.post(f"/exchanges/respond/{offer.id}", data={"hours": "1"}, headers=EN)
     assert own.status_code == 422 and "This is your own post." in own.text
     as_member(client, jan)
-    for data, words in [({"hours": "0"}, "more than 0 minutes"), ({"hours": "9"}, "at most 8 hours"),
-                        ({"hours": "two"}, "whole number")]:
+    for data, words in [
+        ({"hours": "0"}, "more than 0 minutes"),
+        ({"hours": "9"}, "at most 8 hours"),
+        ({"hours": "two"}, "whole number"),
+    ]:
         response = client.post(f"/exchanges/respond/{offer.id}", data=data, headers=EN)
         assert response.status_code == 422 and words in response.text
     closed = make_post(fatima, title="Old", status="closed")
@@ -179,8 +195,9 @@ def test_give_hours_and_a_double_submitted_grant(app, client, neighbours):
     as_member(client, karim)
     page = text(client.get(f"/exchanges/grant?to={jan.id}", headers=EN))
     key = re.search(r'name="request_key" type="hidden" value="(\w+)"', page).group(1)
-    empty = client.post(f"/exchanges/grant?to={jan.id}", data={"hours": "1", "reason": "Winter", "request_key": key},
-                        headers=EN)
+    empty = client.post(
+        f"/exchanges/grant?to={jan.id}", data={"hours": "1", "reason": "Winter", "request_key": key}, headers=EN
+    )
     assert empty.status_code == 422 and "the community fund may not go below 0 minutes" in empty.text
     with app.app_context():
         assert count(Transaction) == 1
@@ -203,8 +220,11 @@ def test_paper_slip_and_group_pages(app, client, neighbours, make_member):
     as_member(client, fatima)
     page = text(client.get(f"/exchanges/group/new?with={jan.id}&q_with=wil", headers=EN))
     assert "Jan" in page and "Wilma" in page and "Choose" in page
-    response = client.post(f"/exchanges/group/new?with={jan.id}&with={neighbours['Wilma'].id}",
-                           data={"role": "provider", "title": "Sewing lesson", "hours": "2"}, headers=EN)
+    response = client.post(
+        f"/exchanges/group/new?with={jan.id}&with={neighbours['Wilma'].id}",
+        data={"role": "provider", "title": "Sewing lesson", "hours": "2"},
+        headers=EN,
+    )
     assert response.status_code == 302
     page = text(client.get(response.headers["Location"], headers=EN))
     assert "0 of 2 confirmed their part." in page and "Settle now" not in page

@@ -1,5 +1,6 @@
 """A newcomer's first visit: a first-steps card that goes when the steps are done or put away, and
 a page that says how hours work with the neighbourhood's own rules."""
+
 import sqlalchemy as sa
 
 from timebank.exchanges import services as exchanges
@@ -25,8 +26,12 @@ def test_the_card_shows_three_steps_and_goes_when_they_are_done(app, client, mak
     make_post(newcomer, title="I bake bread", kind="offer")
     assert "2 steps to go." in client.get("/", headers=EN).text
     with app.app_context():
-        exchanges.propose(db.session.get(Post, asked.id), db.session.get(Member, newcomer.id), 60,
-                          actor=db.session.get(Member, newcomer.id))
+        exchanges.propose(
+            db.session.get(Post, asked.id),
+            db.session.get(Member, newcomer.id),
+            60,
+            actor=db.session.get(Member, newcomer.id),
+        )
         db.session.commit()
     assert "1 step to go." in client.get("/", headers=EN).text
 

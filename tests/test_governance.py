@@ -1,5 +1,6 @@
 """The cooperative decides together: proposals, one vote per active member, secret ballots that
 keep only *that* a member voted, the result computed once, binding grants and rule changes."""
+
 import json
 import threading
 from datetime import timedelta
@@ -103,11 +104,17 @@ def test_a_vote_at_the_deadline_is_refused_and_the_result_is_computed_once(peopl
     services.close(proposal, now=later(30))
     db.session.commit()
     assert proposal.closed_at == closed_at
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent).where(
-        AuditEvent.action == "governance.closed")) == 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action == "governance.closed")
+        )
+        == 1
+    )
     # Published: every active member is told, once.
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
-        Notification.kind == "decision")) == 5
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(Notification.kind == "decision"))
+        == 5
+    )
 
 
 def test_a_tie_and_a_missed_quorum_decide_nothing(people):
@@ -142,13 +149,15 @@ def test_several_choices_and_a_member_suspended_mid_vote(people):
 
 def test_no_editing_after_the_first_vote_and_withdrawing_needs_a_reason(people):
     proposal = propose(people["Karim"])
-    services.edit_proposal(proposal, people["Karim"], title="A bench and a table", body="", quorum_percent=10,
-                           voting_days=7)
+    services.edit_proposal(
+        proposal, people["Karim"], title="A bench and a table", body="", quorum_percent=10, voting_days=7
+    )
     services.vote(proposal, people["Jan"], option(proposal, "yes"))
     db.session.commit()
     with pytest.raises(Locked):
-        services.edit_proposal(proposal, people["Karim"], title="Free hours for me", body="", quorum_percent=0,
-                               voting_days=7)
+        services.edit_proposal(
+            proposal, people["Karim"], title="Free hours for me", body="", quorum_percent=0, voting_days=7
+        )
     db.session.rollback()
     with pytest.raises(GovernanceError):
         services.withdraw(proposal, people["Karim"], "  ")
@@ -196,8 +205,11 @@ def test_a_secret_ballot_records_that_a_member_voted_never_what(people):
 def test_a_grant_is_carried_out_with_the_result_and_authorised_by_nobody(people):
     fund = fund_account(db.session.get(Member, people["Karim"].id).community_id)
     post(fund.community_id, "donation", [(account_for(people["Ahmed"]), -120), (fund, 120)], actor=None)
-    proposal = propose(people["Karim"], voting_days=1,
-                       binding=services.Binding(kind="grant", grant_member=people["Karim"], grant_minutes=90))
+    proposal = propose(
+        people["Karim"],
+        voting_days=1,
+        binding=services.Binding(kind="grant", grant_member=people["Karim"], grant_minutes=90),
+    )
     services.vote(proposal, people["Karim"], option(proposal, "yes"))
     services.close(proposal, now=later())
     db.session.commit()
@@ -206,8 +218,9 @@ def test_a_grant_is_carried_out_with_the_result_and_authorised_by_nobody(people)
     assert account_for(people["Karim"]).balance == 90 and fund_account(fund.community_id).balance == 30
     services.close(proposal, now=later(20))
     db.session.commit()
-    assert db.session.scalar(sa.select(sa.func.count()).select_from(Transaction).where(
-        Transaction.kind == "grant")) == 1
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).select_from(Transaction).where(Transaction.kind == "grant")) == 1
+    )
 
 
 def test_a_proposer_cannot_pay_themselves_outside_the_vote(people):
@@ -233,8 +246,11 @@ def test_a_proposer_cannot_pay_themselves_outside_the_vote(people):
 
 
 def test_a_grant_that_would_overdraw_the_fund_is_not_carried_out(people):
-    proposal = propose(people["Karim"], voting_days=1,
-                       binding=services.Binding(kind="grant", grant_member=people["Jan"], grant_minutes=60))
+    proposal = propose(
+        people["Karim"],
+        voting_days=1,
+        binding=services.Binding(kind="grant", grant_member=people["Jan"], grant_minutes=60),
+    )
     services.vote(proposal, people["Jan"], option(proposal, "yes"))
     services.close(proposal, now=later())
     db.session.commit()
@@ -242,15 +258,19 @@ def test_a_grant_that_would_overdraw_the_fund_is_not_carried_out(people):
     assert account_for(people["Jan"]).balance == 0 and fund_account(people["Jan"].community_id).balance == 0
 
 
-@pytest.mark.parametrize("rule,value,column,expected", [
-    ("ledger_levy_percent", "10", "ledger_levy_percent", 10),
-    ("ledger_floor", "-300", "ledger_floor", -300),
-    ("post_expiry_weeks", "4", "post_expiry_weeks", 4),
-    ("join_policy", "open", "join_policy", "open"),
-])
+@pytest.mark.parametrize(
+    "rule,value,column,expected",
+    [
+        ("ledger_levy_percent", "10", "ledger_levy_percent", 10),
+        ("ledger_floor", "-300", "ledger_floor", -300),
+        ("post_expiry_weeks", "4", "post_expiry_weeks", 4),
+        ("join_policy", "open", "join_policy", "open"),
+    ],
+)
 def test_an_adopted_rule_change_is_carried_out(people, rule, value, column, expected):
-    proposal = propose(people["Karim"], voting_days=1,
-                       binding=services.Binding(kind="rule", rule=rule, rule_value=value))
+    proposal = propose(
+        people["Karim"], voting_days=1, binding=services.Binding(kind="rule", rule=rule, rule_value=value)
+    )
     services.vote(proposal, people["Jan"], option(proposal, "yes"))
     services.close(proposal, now=later())
     db.session.commit()
@@ -259,8 +279,11 @@ def test_an_adopted_rule_change_is_carried_out(people, rule, value, column, expe
 
 def test_a_rule_out_of_range_is_refused_when_proposed(people):
     with pytest.raises(GovernanceError):
-        services.create_proposal(people["Karim"], title="x",
-                                 binding=services.Binding(kind="rule", rule="ledger_levy_percent", rule_value="150"))
+        services.create_proposal(
+            people["Karim"],
+            title="x",
+            binding=services.Binding(kind="rule", rule="ledger_levy_percent", rule_value="150"),
+        )
 
 
 def test_the_close_command_counts_due_proposals_once(app, people, runner):

@@ -1,4 +1,5 @@
 """The voting pages: propose, support, vote, discuss, and the result computed when someone looks."""
+
 from datetime import timedelta
 
 import pytest
@@ -24,8 +25,16 @@ def option(proposal, key):
 
 def test_the_pages(app, people, client):
     login(client, people["Fatima"])
-    response = client.post("/decide/new", data={"title": "A tool library", "body": "Lend drills", "voting_days": "7",
-                                                "quorum_percent": "0", "kind": "advisory"})
+    response = client.post(
+        "/decide/new",
+        data={
+            "title": "A tool library",
+            "body": "Lend drills",
+            "voting_days": "7",
+            "quorum_percent": "0",
+            "kind": "advisory",
+        },
+    )
     assert response.status_code == 302, response.text
     with app.app_context():
         proposal = db.session.scalar(sa.select(Proposal))

@@ -1,4 +1,5 @@
 """Language choice, right-to-left readiness, and complete catalogues."""
+
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -15,8 +16,16 @@ from timebank.members.models import Member
 from .conftest import login, make_app
 
 ROOT = Path(__file__).resolve().parent.parent
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None,
-            "lazy_ngettext": (1, 2), "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3)}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "_l": None,
+    "lazy_gettext": None,
+    "lazy_ngettext": (1, 2),
+    "pgettext": ((1, "c"), 2),
+    "npgettext": ((1, "c"), 2, 3),
+}
 
 
 def html_lang(response) -> str:
@@ -57,13 +66,16 @@ def test_right_to_left_languages_get_dir_rtl(db_url):
     assert 'dir="ltr"' in html_lang(app.test_client().get("/", headers={"Accept-Language": "nl"}))
 
 
-@pytest.mark.parametrize("minutes, english, dutch", [
-    (0, "0 minutes", "0 minuten"),
-    (1, "1 minute", "1 minuut"),
-    (60, "1 hour", "1 uur"),
-    (90, "1 hour 30 minutes", "1 uur 30 minuten"),
-    (-150, "−2 hours 30 minutes", "−2 uur 30 minuten"),
-])
+@pytest.mark.parametrize(
+    "minutes, english, dutch",
+    [
+        (0, "0 minutes", "0 minuten"),
+        (1, "1 minute", "1 minuut"),
+        (60, "1 hour", "1 uur"),
+        (90, "1 hour 30 minutes", "1 uur 30 minuten"),
+        (-150, "−2 hours 30 minutes", "−2 uur 30 minuten"),
+    ],
+)
 def test_minutes_are_said_as_people_say_them(app, minutes, english, dutch):
     with app.test_request_context():
         with force_locale("en"):
@@ -72,12 +84,15 @@ def test_minutes_are_said_as_people_say_them(app, minutes, english, dutch):
             assert format_minutes(minutes) == dutch
 
 
-@pytest.mark.parametrize("region, english, dutch", [
-    ("NL", "4 Dec 2026, 15:20", "4 dec 2026, 15:20"),
-    ("GB", "4 Dec 2026, 15:20", "4 dec 2026, 15:20"),
-    ("US", "Dec 4, 2026, 3:20\u202fPM", "4 dec 2026, 15:20"),
-    ("XX", "Dec 4, 2026, 3:20\u202fPM", "4 dec 2026, 15:20"),  # unknown: the language's own default
-])
+@pytest.mark.parametrize(
+    "region, english, dutch",
+    [
+        ("NL", "4 Dec 2026, 15:20", "4 dec 2026, 15:20"),
+        ("GB", "4 Dec 2026, 15:20", "4 dec 2026, 15:20"),
+        ("US", "Dec 4, 2026, 3:20\u202fPM", "4 dec 2026, 15:20"),
+        ("XX", "Dec 4, 2026, 3:20\u202fPM", "4 dec 2026, 15:20"),  # unknown: the language's own default
+    ],
+)
 def test_dates_follow_the_communitys_conventions_in_every_language(db_url, region, english, dutch):
     """14:20 UTC is 15:20 in Amsterdam in December; the day comes first unless the community
     is American, whatever language the reader chose."""
@@ -86,8 +101,9 @@ def test_dates_follow_the_communitys_conventions_in_every_language(db_url, regio
     with app.test_request_context():
         with force_locale("en"):
             assert format_moment(moment).replace("\u202f", " ") == english.replace("\u202f", " ")
-            assert app.jinja_env.from_string("{{ m|datetimeformat('short') }}").render(m=moment) \
-                == format_moment(moment)
+            assert app.jinja_env.from_string("{{ m|datetimeformat('short') }}").render(m=moment) == format_moment(
+                moment
+            )
         with force_locale("nl"):
             assert format_moment(moment).rstrip(".") == dutch
             assert format_day(date(2026, 12, 4)) == "4 december 2026"
@@ -95,10 +111,16 @@ def test_dates_follow_the_communitys_conventions_in_every_language(db_url, regio
 
 def test_statement_dates_are_written_day_first_in_english(client, make_member, app):
     from timebank.ledger import services as ledger
+
     giver, taker = make_member("Jan", locale="en"), make_member("Wilma")
     with app.app_context():
-        ledger.transfer(ledger.account_for(db.session.get(Member, giver.id)),
-                        ledger.account_for(db.session.get(Member, taker.id)), 30, kind="gift", actor=None)
+        ledger.transfer(
+            ledger.account_for(db.session.get(Member, giver.id)),
+            ledger.account_for(db.session.get(Member, taker.id)),
+            30,
+            kind="gift",
+            actor=None,
+        )
         db.session.commit()
     login(client, giver)
     today = format_day_in_english(app)
@@ -107,6 +129,7 @@ def test_statement_dates_are_written_day_first_in_english(client, make_member, a
 
 def format_day_in_english(app) -> str:
     from timebank.db import utcnow
+
     with app.test_request_context(), force_locale("en"):
         text = format_day(utcnow(), "medium")
     day, month, year = text.split(" ")
@@ -118,8 +141,10 @@ def source_messages() -> set:
     """Every translatable string in the code and templates, extracted as `make messages` does."""
     method_map = [("timebank/**.py", "python"), ("templates/**.html", "jinja2"), ("templates/**.txt", "jinja2")]
     options = {pattern: {"extensions": "jinja2.ext.do"} for pattern in ("templates/**.html", "templates/**.txt")}
-    return {message for _file, _line, message, _comments, _context
-            in extract_from_dir(ROOT, method_map, options, keywords=KEYWORDS)}
+    return {
+        message
+        for _file, _line, message, _comments, _context in extract_from_dir(ROOT, method_map, options, keywords=KEYWORDS)
+    }
 
 
 def test_dutch_catalogue_translates_every_message():
@@ -134,8 +159,9 @@ def test_dutch_catalogue_translates_every_message():
             translated[message.id] = message
     missing = sorted(map(str, source_messages() - set(translated)))
     assert not missing, "untranslated in nl (run `make messages`, then translate):\n" + "\n".join(map(str, missing))
-    problems = [(m.id, str(err)) for m in translated.values() for checker in checkers
-                for err in _errors(catalogue, m, checker)]
+    problems = [
+        (m.id, str(err)) for m in translated.values() for checker in checkers for err in _errors(catalogue, m, checker)
+    ]
     assert not problems, f"placeholders differ between English and Dutch: {problems}"
 
 

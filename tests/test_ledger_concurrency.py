@@ -1,6 +1,7 @@
 """Concurrency on the real database (SQLite and PostgreSQL alike): interleaved requests never lose,
 invent or double-spend an hour. Each thread has its own app context, so its own session and
 connection, as concurrent web requests do."""
+
 import os
 import subprocess
 import sys
@@ -76,6 +77,7 @@ def transfers(source_id, target_id, times, minutes=1):
                 db.session.rollback()
                 refused += 1
         return refused
+
     return job
 
 
@@ -91,8 +93,9 @@ def test_500_there_and_500_back_end_where_they_began(app, accounts):
 def test_many_threads_spending_near_the_floor_never_break_it(app, accounts):
     spender, *receivers = accounts(9)
     with app.app_context():
-        ledger.transfer(db.session.get(Account, spender), db.session.get(Account, receivers[0]), 550,
-                        kind="gift", actor=None)
+        ledger.transfer(
+            db.session.get(Account, spender), db.session.get(Account, receivers[0]), 550, kind="gift", actor=None
+        )
         db.session.commit()
     # 50 minutes of room left; 8 threads try 10 payments of 7 minutes each: 7 fit, 73 must not.
     refused = in_threads(app, [transfers(spender, receiver, 10, minutes=7) for receiver in receivers])
@@ -106,17 +109,29 @@ def test_the_same_reversal_fired_twice_at_once_succeeds_once(app, accounts, make
     ids = accounts(4)
     coordinator_id = make_member("Karim", role="coordinator").id
     with app.app_context():
-        originals = [ledger.transfer(db.session.get(Account, ids[i % 4]), db.session.get(Account, ids[(i + 1) % 4]),
-                                     30 + i, kind="gift", actor=None).id for i in range(10)]
+        originals = [
+            ledger.transfer(
+                db.session.get(Account, ids[i % 4]),
+                db.session.get(Account, ids[(i + 1) % 4]),
+                30 + i,
+                kind="gift",
+                actor=None,
+            ).id
+            for i in range(10)
+        ]
         db.session.commit()
 
     def undo(transaction_id):
         def job():
             take_write_lock(db.session)  # as every POST request does first
-            reversal = ledger.reverse(db.session.get(Transaction, transaction_id),
-                                      actor=db.session.get(Member, coordinator_id), reason="fired twice")
+            reversal = ledger.reverse(
+                db.session.get(Transaction, transaction_id),
+                actor=db.session.get(Member, coordinator_id),
+                reason="fired twice",
+            )
             db.session.commit()
             return reversal.id
+
         return job
 
     for transaction_id in originals:
@@ -134,10 +149,17 @@ def test_one_key_used_at_once_for_two_requests_writes_one_transaction(app, accou
     def send(source, target, minutes, key):
         def job():
             take_write_lock(db.session)
-            txn = ledger.transfer(db.session.get(Account, source), db.session.get(Account, target), minutes,
-                                  kind="gift", actor=None, idempotency_key=key)
+            txn = ledger.transfer(
+                db.session.get(Account, source),
+                db.session.get(Account, target),
+                minutes,
+                kind="gift",
+                actor=None,
+                idempotency_key=key,
+            )
             db.session.commit()
             return txn.id
+
         return job
 
     # The same request twice at once (a double click): both get the one transaction.
@@ -170,8 +192,14 @@ def test_a_crash_between_flush_and_commit_leaves_no_trace(app, accounts, db_url)
     a, b = accounts(2)
     with app.app_context():
         db.engine.dispose()
-    crashed = subprocess.run([sys.executable, "-c", CRASH, db_url, str(a), str(b)], cwd=ROOT, capture_output=True,
-                             text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASH, db_url, str(a), str(b)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     assert crashed.returncode == 1 and "flushed" in crashed.stdout, crashed.stderr
     with app.app_context():
         assert count(Transaction) == 0
@@ -194,6 +222,7 @@ def test_first_gifts_both_ways_at_once_both_go_through(app, make_member):
             transaction = give_hours(giver, to, 30, "Thanks", actor=giver)
             db.session.commit()
             return transaction.id
+
         return job
 
     for a, b in pairs:

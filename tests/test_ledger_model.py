@@ -6,6 +6,7 @@ every step the database must agree with the model and `ledger verify` must find 
 The seed is printed when it fails; replay with LEDGER_SEED=<seed>. LEDGER_EXAMPLES=<n> runs longer.
 Shrinking a failure to the shortest program takes minutes with a database behind every step, so
 it is off unless LEDGER_SHRINK=1."""
+
 import os
 import random
 import shutil
@@ -112,8 +113,10 @@ class LedgerMachine(RuleBasedStateMachine):
         db.session.commit()
         self.accounts[account.id] = account
         self.balances[account.id] = 0
-        self.limits[account.id] = (COMMUNITY_LIMITS[0] if floor is None else floor,
-                                   COMMUNITY_LIMITS[1] if ceiling is None else ceiling)
+        self.limits[account.id] = (
+            COMMUNITY_LIMITS[0] if floor is None else floor,
+            COMMUNITY_LIMITS[1] if ceiling is None else ceiling,
+        )
         self.status[account.id] = "open"
 
     @precondition(lambda self: len(self.accounts) >= 2)
@@ -123,9 +126,13 @@ class LedgerMachine(RuleBasedStateMachine):
         source = data.draw(st.sampled_from(ids), label="from")
         target = data.draw(st.sampled_from(ids), label="to")
         floor, ceiling = self.limits[source][0], self.limits[target][1]
-        minutes = data.draw(edge_amounts(self.balances[source] - floor if floor is not None else None,
-                                         ceiling - self.balances[target] if ceiling is not None else None),
-                            label="minutes")
+        minutes = data.draw(
+            edge_amounts(
+                self.balances[source] - floor if floor is not None else None,
+                ceiling - self.balances[target] if ceiling is not None else None,
+            ),
+            label="minutes",
+        )
         key = f"key-{self._next()}" if keyed else None
         memo = f"memo {self.counter}"
         if not 0 < minutes <= MAX_MINUTES:
@@ -136,8 +143,15 @@ class LedgerMachine(RuleBasedStateMachine):
             expected = self._refusal({source: -minutes, target: minutes})
 
         def call():
-            return ledger.transfer(self.accounts[source], self.accounts[target], minutes, kind="gift",
-                                   actor=None, memo=memo, idempotency_key=key)
+            return ledger.transfer(
+                self.accounts[source],
+                self.accounts[target],
+                minutes,
+                kind="gift",
+                actor=None,
+                memo=memo,
+                idempotency_key=key,
+            )
 
         if expected is None:
             txn = call()
@@ -158,8 +172,15 @@ class LedgerMachine(RuleBasedStateMachine):
     def retry_same_key(self, data):
         key = data.draw(st.sampled_from(sorted(self.keyed)), label="key")
         txn_id, source, target, minutes, memo = self.keyed[key]
-        again = ledger.transfer(self.accounts[source], self.accounts[target], minutes, kind="gift", actor=None,
-                                memo=memo, idempotency_key=key)
+        again = ledger.transfer(
+            self.accounts[source],
+            self.accounts[target],
+            minutes,
+            kind="gift",
+            actor=None,
+            memo=memo,
+            idempotency_key=key,
+        )
         db.session.commit()
         assert again.id == txn_id
 
@@ -169,10 +190,15 @@ class LedgerMachine(RuleBasedStateMachine):
         key = data.draw(st.sampled_from(sorted(self.keyed)), label="key")
         _txn_id, source, target, minutes, memo = self.keyed[key]
         with pytest.raises(IdempotencyConflict):
-            ledger.transfer(self.accounts[source], self.accounts[target],
-                            minutes + 1 if change == "minutes" and minutes < MAX_MINUTES else minutes,
-                            kind="exchange" if change == "kind" else "gift", actor=None,
-                            memo=memo if change != "memo" else memo + " changed", idempotency_key=key)
+            ledger.transfer(
+                self.accounts[source],
+                self.accounts[target],
+                minutes + 1 if change == "minutes" and minutes < MAX_MINUTES else minutes,
+                kind="exchange" if change == "kind" else "gift",
+                actor=None,
+                memo=memo if change != "memo" else memo + " changed",
+                idempotency_key=key,
+            )
         db.session.rollback()
 
     def _reverse(self, txn_id: int):
@@ -258,9 +284,17 @@ def fresh_database(app, database, db_url):
 def test_ledger_behaves_like_its_model(fresh_database):
     machine = seed(SEED)(type("SeededLedgerMachine", (LedgerMachine,), {"database": staticmethod(fresh_database)}))
     try:
-        run_state_machine_as_test(machine, settings=settings(
-            max_examples=EXAMPLES, stateful_step_count=40, deadline=None, database=None, phases=PHASES,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=EXAMPLES,
+                stateful_step_count=40,
+                deadline=None,
+                database=None,
+                phases=PHASES,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+            ),
+        )
     except BaseException:
         print(f"\nledger model test failed; replay with LEDGER_SEED={SEED}")
         raise

@@ -1,4 +1,5 @@
 """The ledger's service API: what it writes, what it refuses, and that it refuses without writing."""
+
 import pytest
 import sqlalchemy as sa
 from flask_babel import force_locale
@@ -24,7 +25,6 @@ from .conftest import ON_POSTGRES, count
 pytestmark = pytest.mark.usefixtures("ctx", "english")
 
 
-
 @pytest.fixture
 def people(make_member):
     """Three neighbours and a coordinator, each with an account (hours start at zero)."""
@@ -47,14 +47,19 @@ def nothing_written(before_transactions: int) -> bool:
 
 def test_transfer_moves_hours_and_records_balance_after_and_limit(people):
     members, accounts = people
-    txn = ledger.transfer(accounts["Fatima"], accounts["Jan"], 90, kind="gift", actor=members["Fatima"],
-                          memo="Soup")
+    txn = ledger.transfer(accounts["Fatima"], accounts["Jan"], 90, kind="gift", actor=members["Fatima"], memo="Soup")
     db.session.commit()
     assert balances(accounts) == {"Fatima": -90, "Jan": 90, "Wilma": 0, "Karim": 0}
     assert [(p.account_id, p.amount, p.balance_after, p.bound) for p in txn.postings] == [
-        (accounts["Fatima"].id, -90, -90, -600), (accounts["Jan"].id, 90, 90, 2400)]
+        (accounts["Fatima"].id, -90, -90, -600),
+        (accounts["Jan"].id, 90, 90, 2400),
+    ]
     assert (txn.kind, txn.memo, txn.actor_id, txn.created_at.tzinfo is not None) == (
-        "gift", "Soup", members["Fatima"].id, True)
+        "gift",
+        "Soup",
+        members["Fatima"].id,
+        True,
+    )
     assert accounts["Fatima"].balance == -90  # the loaded object is kept up to date too
 
 
@@ -83,11 +88,14 @@ def test_unusable_amounts_are_refused_and_nothing_is_written(people, minutes):
     assert nothing_written(0)
 
 
-@pytest.mark.parametrize("legs, reason", [
-    (lambda a: [(a["Fatima"], -60)], "too_few_legs"),
-    (lambda a: [(a["Fatima"], -60), (a["Jan"], 50)], "unbalanced"),
-    (lambda a: [(a["Fatima"], -60), (a["Fatima"], 60)], "duplicate_account"),
-])
+@pytest.mark.parametrize(
+    "legs, reason",
+    [
+        (lambda a: [(a["Fatima"], -60)], "too_few_legs"),
+        (lambda a: [(a["Fatima"], -60), (a["Jan"], 50)], "unbalanced"),
+        (lambda a: [(a["Fatima"], -60), (a["Fatima"], 60)], "duplicate_account"),
+    ],
+)
 def test_malformed_transactions_are_refused(people, legs, reason):
     members, accounts = people
     with pytest.raises(InvalidTransaction) as refused:
@@ -119,10 +127,16 @@ def test_floor_allows_exactly_the_room_and_refuses_one_minute_more(people):
     with pytest.raises(LimitExceeded) as refused:
         ledger.transfer(accounts["Fatima"], accounts["Wilma"], 11, kind="gift", actor=None)
     assert (refused.value.limit, refused.value.balance, refused.value.room, refused.value.direction) == (
-        -600, -590, 10, "floor")
+        -600,
+        -590,
+        10,
+        "floor",
+    )
     with force_locale("en"):
-        assert str(refused.value) == ("This is not possible: the balance of Fatima may not go below −10 hours. "
-                                      "It is −9 hours 50 minutes now, so at most 10 minutes can still be paid.")
+        assert str(refused.value) == (
+            "This is not possible: the balance of Fatima may not go below −10 hours. "
+            "It is −9 hours 50 minutes now, so at most 10 minutes can still be paid."
+        )
     with force_locale("nl"):
         assert "10 minuten" in str(refused.value) and "−10 uur" in str(refused.value)
     assert nothing_written(1)
@@ -145,8 +159,10 @@ def test_ceiling_refuses_receiving_too_much_but_lets_the_owner_spend(people):
     ledger.transfer(accounts["Jan"], accounts["Wilma"], 15, kind="gift", actor=None)
     db.session.commit()
     assert balances(accounts)["Jan"] == 45
-    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-        AuditEvent.action == "ledger.limits_changed")) == 2
+    assert (
+        db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "ledger.limits_changed"))
+        == 2
+    )
 
 
 def test_community_limits_apply_unless_the_account_has_its_own(people):
@@ -165,26 +181,34 @@ def test_community_limits_apply_unless_the_account_has_its_own(people):
 
 def test_same_key_same_content_returns_the_first_transaction(people):
     members, accounts = people
-    first = ledger.transfer(accounts["Fatima"], accounts["Jan"], 60, kind="gift", actor=None, memo="Soup",
-                            idempotency_key="click-1")
+    first = ledger.transfer(
+        accounts["Fatima"], accounts["Jan"], 60, kind="gift", actor=None, memo="Soup", idempotency_key="click-1"
+    )
     db.session.commit()
-    again = ledger.transfer(accounts["Fatima"], accounts["Jan"], 60, kind="gift", actor=None, memo="Soup",
-                            idempotency_key="click-1")
+    again = ledger.transfer(
+        accounts["Fatima"], accounts["Jan"], 60, kind="gift", actor=None, memo="Soup", idempotency_key="click-1"
+    )
     db.session.commit()
     assert again.id == first.id and count(Posting) == 2 and balances(accounts)["Jan"] == 60
 
 
-@pytest.mark.parametrize("change", [
-    dict(minutes=61), dict(memo="Other"), dict(kind="exchange"), dict(to="Wilma")])
+@pytest.mark.parametrize("change", [dict(minutes=61), dict(memo="Other"), dict(kind="exchange"), dict(to="Wilma")])
 def test_same_key_other_content_is_a_conflict_and_writes_nothing(people, change):
     members, accounts = people
-    ledger.transfer(accounts["Fatima"], accounts["Jan"], 60, kind="gift", actor=None, memo="Soup",
-                    idempotency_key="click-1")
+    ledger.transfer(
+        accounts["Fatima"], accounts["Jan"], 60, kind="gift", actor=None, memo="Soup", idempotency_key="click-1"
+    )
     db.session.commit()
     with pytest.raises(IdempotencyConflict):
-        ledger.transfer(accounts["Fatima"], accounts[change.get("to", "Jan")], change.get("minutes", 60),
-                        kind=change.get("kind", "gift"), actor=None, memo=change.get("memo", "Soup"),
-                        idempotency_key="click-1")
+        ledger.transfer(
+            accounts["Fatima"],
+            accounts[change.get("to", "Jan")],
+            change.get("minutes", 60),
+            kind=change.get("kind", "gift"),
+            actor=None,
+            memo=change.get("memo", "Soup"),
+            idempotency_key="click-1",
+        )
     assert nothing_written(1) and balances(accounts)["Jan"] == 60
 
 
@@ -222,20 +246,32 @@ def test_coordinator_override_lets_one_transaction_past_a_limit_and_is_logged(pe
     members, accounts = people
     karim = members["Karim"]
     with pytest.raises(NotAllowed):
-        ledger.transfer(accounts["Fatima"], accounts["Jan"], 700, kind="gift", actor=members["Fatima"],
-                        override_reason="I want to")
+        ledger.transfer(
+            accounts["Fatima"], accounts["Jan"], 700, kind="gift", actor=members["Fatima"], override_reason="I want to"
+        )
     with pytest.raises(InvalidTransaction, match="why"):
         ledger.transfer(accounts["Fatima"], accounts["Jan"], 700, kind="gift", actor=karim, override_reason="")
     with pytest.raises(NotAllowed, match="your own account"):  # never past a limit of their own account
         ledger.transfer(accounts["Karim"], accounts["Jan"], 700, kind="gift", actor=karim, override_reason="Mine")
-    txn = ledger.transfer(accounts["Fatima"], accounts["Jan"], 700, kind="gift", actor=karim,
-                          on_behalf_of=members["Fatima"], override_reason="Roof repair, agreed at the meeting")
+    txn = ledger.transfer(
+        accounts["Fatima"],
+        accounts["Jan"],
+        700,
+        kind="gift",
+        actor=karim,
+        on_behalf_of=members["Fatima"],
+        override_reason="Roof repair, agreed at the meeting",
+    )
     db.session.commit()
     assert balances(accounts)["Fatima"] == -700
     assert [p.bound for p in txn.postings] == [None, 2400]  # only the overridden leg went unchecked
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "ledger.limit_override"))
     assert (event.actor_id, event.on_behalf_of_id, event.subject_id, event.reason) == (
-        karim.id, members["Fatima"].id, txn.id, "Roof repair, agreed at the meeting")
+        karim.id,
+        members["Fatima"].id,
+        txn.id,
+        "Roof repair, agreed at the meeting",
+    )
     assert event.details["accounts"] == [dict(account_id=accounts["Fatima"].id, limit=-600, balance=0, amount=-700)]
     with pytest.raises(LimitExceeded):  # for one transaction only
         ledger.transfer(accounts["Fatima"], accounts["Jan"], 1, kind="gift", actor=karim)
@@ -259,15 +295,16 @@ def test_reversal_swaps_postings_ignores_limits_and_happens_once(people):
     assert balances(accounts) == {"Fatima": 0, "Jan": -500, "Wilma": 500, "Karim": 0}
     assert (reversal.kind, reversal.reverses_id, reversal.memo) == ("reversal", original.id, "Entered twice")
     assert {p.account_id: (p.amount, p.bound) for p in reversal.postings} == {
-        accounts["Fatima"].id: (500, None), accounts["Jan"].id: (-500, None)}
+        accounts["Fatima"].id: (500, None),
+        accounts["Jan"].id: (-500, None),
+    }
     assert ledger.reverse(original, actor=karim, reason="Entered twice", idempotency_key="undo-1").id == reversal.id
     with pytest.raises(AlreadyReversed):
         ledger.reverse(original, actor=karim, reason="Again")
     with pytest.raises(InvalidTransaction, match="cannot be undone"):
         ledger.reverse(reversal, actor=karim, reason="Undo the undo")
     db.session.rollback()
-    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(
-        AuditEvent.action == "ledger.reversed")) == 1
+    assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "ledger.reversed")) == 1
     assert verify().ok
 
 
@@ -290,7 +327,10 @@ def test_exchange_pays_the_community_levy_to_the_fund(people):
     db.session.commit()
     fund = ledger.fund_account(members["Fatima"].community_id)
     assert {p.account_id: p.amount for p in exchange.postings} == {
-        accounts["Fatima"].id: -65, accounts["Jan"].id: 59, fund.id: 6}  # 6.5 rounds down
+        accounts["Fatima"].id: -65,
+        accounts["Jan"].id: 59,
+        fund.id: 6,
+    }  # 6.5 rounds down
     assert len(gift.postings) == 2
     assert ledger.balance(fund) == 6 and verify().ok
 
@@ -310,7 +350,10 @@ def test_settle_to_fund_empties_the_account_either_way(people):
     fund = ledger.fund_account(members["Fatima"].community_id)
     assert balances(accounts)["Fatima"] == balances(accounts)["Wilma"] == 0 and ledger.balance(fund) == 0
     assert (owed.kind, owed.on_behalf_of_id, [p.amount for p in owed.postings]) == (
-        "adjustment", members["Fatima"].id, [90, -90])
+        "adjustment",
+        members["Fatima"].id,
+        [90, -90],
+    )
     assert len(earned.postings) == 2
     ledger.set_status(accounts["Fatima"], "closed", actor=None, reason="left")
     db.session.commit()
@@ -321,8 +364,12 @@ def test_the_database_itself_refuses_to_change_or_delete_history(people):
     members, accounts = people
     txn = ledger.transfer(accounts["Fatima"], accounts["Jan"], 30, kind="gift", actor=None)
     db.session.commit()
-    statements = ["UPDATE ledger_postings SET amount = 1000", "DELETE FROM ledger_postings",
-                  "UPDATE ledger_transactions SET memo = 'forged'", "DELETE FROM ledger_transactions"]
+    statements = [
+        "UPDATE ledger_postings SET amount = 1000",
+        "DELETE FROM ledger_postings",
+        "UPDATE ledger_transactions SET memo = 'forged'",
+        "DELETE FROM ledger_transactions",
+    ]
     if ON_POSTGRES:
         statements += ["TRUNCATE ledger_postings", "TRUNCATE ledger_transactions CASCADE"]
     for sql in statements:
@@ -359,7 +406,10 @@ def test_statement_is_newest_first_with_running_balance_and_who(people):
     db.session.commit()
     lines = ledger.statement(accounts["Fatima"])
     assert [(line.kind, line.amount, line.balance_after, line.others) for line in lines] == [
-        ("reversal", -60, -45, ("Jan",)), ("gift", -45, 15, ("Wilma",)), ("gift", 60, 60, ("Jan",))]
+        ("reversal", -60, -45, ("Jan",)),
+        ("gift", -45, 15, ("Wilma",)),
+        ("gift", 60, 60, ("Jan",)),
+    ]
     assert lines[0].actor == "Karim" and lines[0].memo == "Entered twice" and lines[0].reverses_id == first.id
     assert lines[2].reversed_by_id == lines[0].transaction_id and lines[2].memo == "Soup"
     page = ledger.statement(accounts["Fatima"], before=lines[0].posting_id, limit=1)

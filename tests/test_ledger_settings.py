@@ -1,5 +1,6 @@
 """The community's rules for hours (limits, low-balance warning, levy), one account's own limits
 and its pause: the services, the coordinators' pages, and the limits at work in real transfers."""
+
 import re
 
 import pytest
@@ -32,8 +33,9 @@ def settings_of(app) -> dict:
 
 def audit_rows(app, action: str) -> list[AuditEvent]:
     with app.app_context():
-        rows = list(db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action)
-                                       .order_by(AuditEvent.id)))
+        rows = list(
+            db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id))
+        )
         db.session.expunge_all()
         return rows
 
@@ -50,8 +52,13 @@ def account_of(app, member) -> Account:
 def pay(app, payer, receiver, minutes: int):
     """A gift from one member to another, committed; raises the ledger's refusal."""
     with app.app_context():
-        ledger.transfer(ledger.account_for(db.session.get(Member, payer.id)),
-                        ledger.account_for(db.session.get(Member, receiver.id)), minutes, kind="gift", actor=None)
+        ledger.transfer(
+            ledger.account_for(db.session.get(Member, payer.id)),
+            ledger.account_for(db.session.get(Member, receiver.id)),
+            minutes,
+            kind="gift",
+            actor=None,
+        )
         db.session.commit()
 
 
@@ -59,27 +66,34 @@ def pay(app, payer, receiver, minutes: int):
 def people(make_member, make_community):
     """Fatima and Jan are members, Karim coordinates; Olga coordinates another neighbourhood."""
     elsewhere = make_community("elders", "Other street")
-    return dict(Fatima=make_member("Fatima"), Jan=make_member("Jan"), Karim=make_member("Karim", role="coordinator"),
-                Olga=make_member("Olga", role="coordinator", community_id=elsewhere.id))
+    return dict(
+        Fatima=make_member("Fatima"),
+        Jan=make_member("Jan"),
+        Karim=make_member("Karim", role="coordinator"),
+        Olga=make_member("Olga", role="coordinator", community_id=elsewhere.id),
+    )
 
 
 # The service
 
 
-@pytest.mark.parametrize("change, field", [
-    (dict(floor=60), "floor"),
-    (dict(floor=None), "floor"),
-    (dict(floor=-MAX_MINUTES - 1), "floor"),
-    (dict(floor=True), "floor"),
-    (dict(ceiling=-1), "ceiling"),
-    (dict(ceiling=MAX_MINUTES + 1), "ceiling"),
-    (dict(ceiling=60.5), "ceiling"),
-    (dict(warning=-601), "warning"),
-    (dict(warning=2401), "warning"),
-    (dict(levy_percent=101), "levy_percent"),
-    (dict(levy_percent=-1), "levy_percent"),
-    (dict(levy_percent=None), "levy_percent"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        (dict(floor=60), "floor"),
+        (dict(floor=None), "floor"),
+        (dict(floor=-MAX_MINUTES - 1), "floor"),
+        (dict(floor=True), "floor"),
+        (dict(ceiling=-1), "ceiling"),
+        (dict(ceiling=MAX_MINUTES + 1), "ceiling"),
+        (dict(ceiling=60.5), "ceiling"),
+        (dict(warning=-601), "warning"),
+        (dict(warning=2401), "warning"),
+        (dict(levy_percent=101), "levy_percent"),
+        (dict(levy_percent=-1), "levy_percent"),
+        (dict(levy_percent=None), "levy_percent"),
+    ],
+)
 def test_bad_settings_are_refused_with_a_sentence_and_change_nothing(app, english, people, change, field):
     community = db.session.get(Community, people["Karim"].community_id)
     before = ledger.ledger_settings(community)
@@ -107,13 +121,21 @@ def test_only_a_coordinator_of_the_community_changes_its_rules(app, ctx, people)
 
 def test_rules_are_saved_and_logged_with_before_and_after(app, ctx, people):
     community = db.session.get(Community, people["Karim"].community_id)
-    ledger.set_ledger_settings(community, floor=-1200, ceiling=3000, warning=None, levy_percent=0,
-                               actor=db.session.get(Member, people["Karim"].id))
+    ledger.set_ledger_settings(
+        community,
+        floor=-1200,
+        ceiling=3000,
+        warning=None,
+        levy_percent=0,
+        actor=db.session.get(Member, people["Karim"].id),
+    )
     db.session.commit()
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "ledger.settings_changed"))
     assert event.actor_id == people["Karim"].id and event.community_id == community.id
-    assert event.details == {"before": dict(floor=-600, ceiling=2400, warning=None, levy_percent=0),
-                             "after": dict(floor=-1200, ceiling=3000, warning=None, levy_percent=0)}
+    assert event.details == {
+        "before": dict(floor=-600, ceiling=2400, warning=None, levy_percent=0),
+        "after": dict(floor=-1200, ceiling=3000, warning=None, levy_percent=0),
+    }
 
 
 # The rules page
@@ -121,8 +143,17 @@ def test_rules_are_saved_and_logged_with_before_and_after(app, ctx, people):
 
 def rules(**typed) -> dict:
     """The rules form as a coordinator fills it in: 10 hours owed, 40 saved, no warning, no levy."""
-    return {"owe_hours": "10", "owe_minutes": "", "save_hours": "40", "save_minutes": "", "warning_hours": "",
-            "warning_minutes": "", "warning_side": "owed", "levy_percent": "0", **typed}
+    return {
+        "owe_hours": "10",
+        "owe_minutes": "",
+        "save_hours": "40",
+        "save_minutes": "",
+        "warning_hours": "",
+        "warning_minutes": "",
+        "warning_side": "owed",
+        "levy_percent": "0",
+        **typed,
+    }
 
 
 def test_rules_page_shows_the_rules_in_hours(client, people):
@@ -143,8 +174,11 @@ def test_lowering_the_floor_lets_members_spend_more_at_once(app, client, people)
     with pytest.raises(LimitExceeded):
         pay(app, people["Fatima"], people["Jan"], 15 * 60)
     login(client, people["Karim"])
-    response = client.post("/account/rules", data=rules(owe_hours="20", warning_hours="2", warning_minutes="30",
-                                                         levy_percent="10"), headers=EN)
+    response = client.post(
+        "/account/rules",
+        data=rules(owe_hours="20", warning_hours="2", warning_minutes="30", levy_percent="10"),
+        headers=EN,
+    )
     assert response.status_code == 302
     assert settings_of(app) == dict(floor=-1200, ceiling=2400, warning=-150, levy_percent=10)
     assert "Saved." in client.get("/account/rules", headers=EN).text
@@ -160,8 +194,9 @@ def test_lowering_the_floor_lets_members_spend_more_at_once(app, client, people)
 
 def test_a_warning_above_zero_and_raising_the_ceiling(app, client, people):
     login(client, people["Karim"])
-    client.post("/account/rules", data=rules(save_hours="1", warning_hours="0", warning_minutes="30",
-                                             warning_side="saved"))
+    client.post(
+        "/account/rules", data=rules(save_hours="1", warning_hours="0", warning_minutes="30", warning_side="saved")
+    )
     assert settings_of(app) == dict(floor=-600, ceiling=60, warning=30, levy_percent=0)
     with pytest.raises(LimitExceeded):
         pay(app, people["Fatima"], people["Jan"], 61)
@@ -170,15 +205,28 @@ def test_a_warning_above_zero_and_raising_the_ceiling(app, client, people):
     assert re.search(r'value="saved"[^>]*checked|checked[^>]*value="saved"', text)
 
 
-@pytest.mark.parametrize("typed, box, message", [
-    (dict(owe_hours="", owe_minutes=""), "owe_hours", "How much a member may owe must be between 0 and 10000 hours."),
-    (dict(save_hours="-3"), "save_hours", "How many hours a member may save must be between 0 and 10000 hours."),
-    (dict(warning_hours="11"), "warning_hours",
-     "The warning must be between the lowest balance (−10 hours) and the highest (40 hours), or left empty."),
-    (dict(levy_percent="150"), "levy_percent",
-     "The share for the community fund must be a whole number from 0 to 100."),
-    (dict(levy_percent="ten"), "levy_percent", "Please fill in a whole number, for example 2."),
-])
+@pytest.mark.parametrize(
+    "typed, box, message",
+    [
+        (
+            dict(owe_hours="", owe_minutes=""),
+            "owe_hours",
+            "How much a member may owe must be between 0 and 10000 hours.",
+        ),
+        (dict(save_hours="-3"), "save_hours", "How many hours a member may save must be between 0 and 10000 hours."),
+        (
+            dict(warning_hours="11"),
+            "warning_hours",
+            "The warning must be between the lowest balance (−10 hours) and the highest (40 hours), or left empty.",
+        ),
+        (
+            dict(levy_percent="150"),
+            "levy_percent",
+            "The share for the community fund must be a whole number from 0 to 100.",
+        ),
+        (dict(levy_percent="ten"), "levy_percent", "Please fill in a whole number, for example 2."),
+    ],
+)
 def test_bad_rules_keep_what_was_typed_and_change_nothing(app, client, people, typed, box, message):
     login(client, people["Karim"])
     response = client.post("/account/rules", data=rules(**typed), headers=EN)
@@ -212,8 +260,14 @@ def test_members_and_other_coordinators_cannot_change_the_rules(app, client, peo
 
 
 def limits(**typed) -> dict:
-    return {"limits-owe_hours": "", "limits-owe_minutes": "", "limits-save_hours": "", "limits-save_minutes": "",
-            "limits-reason": "Helps a lot, needs care now", **typed}
+    return {
+        "limits-owe_hours": "",
+        "limits-owe_minutes": "",
+        "limits-save_hours": "",
+        "limits-save_minutes": "",
+        "limits-reason": "Helps a lot, needs care now",
+        **typed,
+    }
 
 
 def test_coordinator_gives_one_account_its_own_limits(app, client, people):
@@ -221,8 +275,11 @@ def test_coordinator_gives_one_account_its_own_limits(app, client, people):
     login(client, people["Karim"])
     page = text_of(client.get(f"/account/members/{jan.id}", headers=EN))
     assert "Limits of Jan" in page and "−10 hours · the rule for everyone" in page
-    response = client.post(f"/account/members/{jan.id}/limits",
-                           data=limits(**{"limits-owe_hours": "20", "limits-owe_minutes": "30"}), headers=EN)
+    response = client.post(
+        f"/account/members/{jan.id}/limits",
+        data=limits(**{"limits-owe_hours": "20", "limits-owe_minutes": "30"}),
+        headers=EN,
+    )
     assert response.status_code == 302
     account = account_of(app, jan)
     assert (account.floor_override, account.ceiling_override) == (-1230, None)
@@ -235,7 +292,8 @@ def test_coordinator_gives_one_account_its_own_limits(app, client, people):
         pay(app, jan, people["Fatima"], 31)
     events = audit_rows(app, "ledger.limits_changed")
     assert [(e.actor_id, e.on_behalf_of_id, e.reason, e.details) for e in events] == [
-        (people["Karim"].id, jan.id, "Helps a lot, needs care now", {"before": [None, None], "after": [-1230, None]})]
+        (people["Karim"].id, jan.id, "Helps a lot, needs care now", {"before": [None, None], "after": [-1230, None]})
+    ]
 
     client.post("/logout")
     login(client, jan)
@@ -260,8 +318,9 @@ def test_a_reason_with_a_nul_character_is_kept_without_it(app, people):
 def test_empty_boxes_give_the_account_the_community_rule_again(app, client, people):
     jan = people["Jan"]
     with app.app_context():
-        ledger.set_limits(ledger.account_for(db.session.get(Member, jan.id)), floor=-60, ceiling=60, actor=None,
-                          reason="trial")
+        ledger.set_limits(
+            ledger.account_for(db.session.get(Member, jan.id)), floor=-60, ceiling=60, actor=None, reason="trial"
+        )
         db.session.commit()
     login(client, people["Karim"])
     assert client.post(f"/account/members/{jan.id}/limits", data=limits()).status_code == 302
@@ -270,12 +329,22 @@ def test_empty_boxes_give_the_account_the_community_rule_again(app, client, peop
     pay(app, jan, people["Fatima"], 10 * 60)
 
 
-@pytest.mark.parametrize("typed, box, message", [
-    ({"limits-reason": " "}, "limits-reason", "Please write down why."),
-    ({"limits-save_hours": "-1"}, "limits-save_hours",
-     "How many hours a member may save must be between 0 and 10000 hours."),
-    ({"limits-owe_hours": "-2"}, "limits-owe_hours", "How much a member may owe must be between 0 and 10000 hours."),
-])
+@pytest.mark.parametrize(
+    "typed, box, message",
+    [
+        ({"limits-reason": " "}, "limits-reason", "Please write down why."),
+        (
+            {"limits-save_hours": "-1"},
+            "limits-save_hours",
+            "How many hours a member may save must be between 0 and 10000 hours.",
+        ),
+        (
+            {"limits-owe_hours": "-2"},
+            "limits-owe_hours",
+            "How much a member may owe must be between 0 and 10000 hours.",
+        ),
+    ],
+)
 def test_bad_account_limits_change_nothing(app, client, people, typed, box, message):
     jan = people["Jan"]
     login(client, people["Karim"])
@@ -292,22 +361,28 @@ def test_pausing_an_account_stops_transfers_until_it_is_opened_again(app, client
     jan, fatima = people["Jan"], people["Fatima"]
     login(client, people["Karim"])
     assert "Pause the hours of Jan" in client.get(f"/account/members/{jan.id}", headers=EN).text
-    refused = client.post(f"/account/members/{jan.id}/status", data={"status": "suspended", "pause-reason": ""},
-                          headers=EN)
+    refused = client.post(
+        f"/account/members/{jan.id}/status", data={"status": "suspended", "pause-reason": ""}, headers=EN
+    )
     assert refused.status_code == 422 and "Please write down why." in refused.text
     assert account_of(app, jan).status == "open"
-    response = client.post(f"/account/members/{jan.id}/status",
-                           data={"status": "suspended", "pause-reason": "Moving house, back in May"}, headers=EN)
+    response = client.post(
+        f"/account/members/{jan.id}/status",
+        data={"status": "suspended", "pause-reason": "Moving house, back in May"},
+        headers=EN,
+    )
     assert response.status_code == 302 and account_of(app, jan).status == "suspended"
-    again = client.post(f"/account/members/{jan.id}/status",
-                        data={"status": "suspended", "pause-reason": "clicked twice"}, headers=EN)
+    again = client.post(
+        f"/account/members/{jan.id}/status", data={"status": "suspended", "pause-reason": "clicked twice"}, headers=EN
+    )
     assert again.status_code == 302 and "Nothing changed" in client.get(again.headers["Location"], headers=EN).text
     assert "Let the hours of Jan move again" in client.get(f"/account/members/{jan.id}", headers=EN).text
 
     client.post("/logout")
     login(client, fatima)  # a real transfer through the page is refused in plain words
-    given = client.post(f"/exchanges/give?to={jan.id}", data={"hours": "1", "minutes": "", "memo": "",
-                                                               "request_key": "k1"}, headers=EN)
+    given = client.post(
+        f"/exchanges/give?to={jan.id}", data={"hours": "1", "minutes": "", "memo": "", "request_key": "k1"}, headers=EN
+    )
     assert given.status_code == 422
     assert "The account of Jan is paused, so no hours can go in or out now." in text_of(given)
     with pytest.raises(AccountClosed):
@@ -321,12 +396,17 @@ def test_pausing_an_account_stops_transfers_until_it_is_opened_again(app, client
 
     client.post("/logout")
     login(client, people["Karim"])
-    assert client.post(f"/account/members/{jan.id}/status",
-                       data={"status": "open", "pause-reason": "Back home"}).status_code == 302
+    assert (
+        client.post(
+            f"/account/members/{jan.id}/status", data={"status": "open", "pause-reason": "Back home"}
+        ).status_code
+        == 302
+    )
     pay(app, jan, fatima, 10)
     assert [(e.reason, e.details, e.on_behalf_of_id) for e in audit_rows(app, "ledger.account_status")] == [
         ("Moving house, back in May", {"before": "open", "after": "suspended"}, jan.id),
-        ("Back home", {"before": "suspended", "after": "open"}, jan.id)]
+        ("Back home", {"before": "suspended", "after": "open"}, jan.id),
+    ]
 
 
 def test_only_coordinators_of_the_community_manage_an_account(app, client, people):

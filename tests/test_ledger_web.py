@@ -1,4 +1,5 @@
 """My account, the statement and its download, the coordinator's views and undoing a transaction."""
+
 import csv
 import io
 import re
@@ -26,8 +27,9 @@ def neighbours_with_history(app, make_member):
     with app.app_context():
         account = {name: ledger.account_for(db.session.get(Member, m.id)) for name, m in people.items()}
         ledger.transfer(account["Jan"], account["Fatima"], 90, kind="exchange", actor=None, memo="Bike repaired")
-        ledger.transfer(account["Fatima"], account["Wilma"], 15, kind="gift", actor=None,
-                        memo="=HYPERLINK(\"http://evil.example\")")
+        ledger.transfer(
+            account["Fatima"], account["Wilma"], 15, kind="gift", actor=None, memo='=HYPERLINK("http://evil.example")'
+        )
         db.session.commit()
     return people
 
@@ -78,8 +80,15 @@ def test_statement_download_is_a_safe_spreadsheet_in_the_members_language(client
     rows = list(csv.reader(io.StringIO(body.lstrip("\ufeff"))))
     assert rows[0][:3] == ["Date and time", "What", "Description"]
     assert [row[1:] for row in rows[1:]] == [
-        ["gift to Wilma", "'=HYPERLINK(\"http://evil.example\")", "Wilma", "-15", "−15 minutes", "75",
-         "1 hour 15 minutes"],
+        [
+            "gift to Wilma",
+            '\'=HYPERLINK("http://evil.example")',
+            "Wilma",
+            "-15",
+            "−15 minutes",
+            "75",
+            "1 hour 15 minutes",
+        ],
         ["exchange: Bike repaired", "Bike repaired", "Jan", "90", "1 hour 30 minutes", "90", "1 hour 30 minutes"],
     ]
     dutch = client.get("/account/statement.csv", headers={"Accept-Language": "nl"}).data.decode("utf-8")
@@ -99,8 +108,9 @@ def test_statement_names_each_line_as_a_person_would(client, neighbours_with_his
     assert "bedankje van Fatima" in dutch and "Gratis" not in dutch
 
 
-def test_coordinators_see_members_of_their_own_community_only(client, neighbours_with_history, make_community,
-                                                              make_member):
+def test_coordinators_see_members_of_their_own_community_only(
+    client, neighbours_with_history, make_community, make_member
+):
     login(client, neighbours_with_history["Karim"])
     page = client.get(f"/account/members/{neighbours_with_history['Jan'].id}", headers=EN)
     text = re.sub(r"\s+", " ", page.text)
@@ -126,8 +136,13 @@ def test_coordinator_sees_the_community_fund(app, client, neighbours_with_histor
     with app.app_context():
         db.session.scalar(sa.select(Community)).ledger_levy_percent = 10
         jan = ledger.account_for(db.session.get(Member, neighbours_with_history["Jan"].id))
-        ledger.transfer(jan, ledger.account_for(db.session.get(Member, neighbours_with_history["Wilma"].id)), 60,
-                        kind="exchange", actor=None)
+        ledger.transfer(
+            jan,
+            ledger.account_for(db.session.get(Member, neighbours_with_history["Wilma"].id)),
+            60,
+            kind="exchange",
+            actor=None,
+        )
         db.session.commit()
     login(client, neighbours_with_history["Karim"])
     text = re.sub(r"\s+", " ", client.get("/account/fund", headers=EN).text)
@@ -148,25 +163,39 @@ def test_coordinator_undoes_a_transaction_once_even_when_the_form_is_sent_twice(
     page, key = undo_form(client, exchange_id, f"/account/members/{neighbours_with_history['Jan'].id}")
     assert page.status_code == 200 and "Bike repaired" in page.text and key
 
-    empty = client.post(f"/account/transactions/{exchange_id}/undo", data={"reason": " ", "request_key": key},
-                        headers=EN)
+    empty = client.post(
+        f"/account/transactions/{exchange_id}/undo", data={"reason": " ", "request_key": key}, headers=EN
+    )
     assert empty.status_code == 422 and "This field is required." in empty.text
 
     for _ in range(2):  # a double click
-        done = client.post(f"/account/transactions/{exchange_id}/undo", headers=EN, follow_redirects=True,
-                           data={"reason": "Entered for the wrong person", "request_key": key,
-                                 "next": f"/account/members/{neighbours_with_history['Jan'].id}"})
+        done = client.post(
+            f"/account/transactions/{exchange_id}/undo",
+            headers=EN,
+            follow_redirects=True,
+            data={
+                "reason": "Entered for the wrong person",
+                "request_key": key,
+                "next": f"/account/members/{neighbours_with_history['Jan'].id}",
+            },
+        )
         assert "The transaction is undone" in done.text and "Account of Jan" in done.text
     with app.app_context():
         assert count(Transaction) == 3
-        assert db.session.scalar(sa.select(sa.func.count(AuditEvent.id))
-                                 .where(AuditEvent.action == "ledger.reversed")) == 1
+        assert (
+            db.session.scalar(sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "ledger.reversed"))
+            == 1
+        )
         assert ledger.balance(ledger.account_for(db.session.get(Member, neighbours_with_history["Jan"].id))) == 0
 
     _page, fresh_key = undo_form(client, exchange_id)
     assert fresh_key is None  # the page says it is undone already and offers no form
-    again = client.post(f"/account/transactions/{exchange_id}/undo", headers=EN, follow_redirects=True,
-                        data={"reason": "Once more", "request_key": "another-click"})
+    again = client.post(
+        f"/account/transactions/{exchange_id}/undo",
+        headers=EN,
+        follow_redirects=True,
+        data={"reason": "Once more", "request_key": "another-click"},
+    )
     assert "already undone" in again.text
     with app.app_context():
         assert count(Transaction) == 3
@@ -177,8 +206,12 @@ def test_members_cannot_undo(app, client, neighbours_with_history):
     with app.app_context():
         exchange_id = db.session.scalar(sa.select(Transaction.id).where(Transaction.kind == "exchange"))
     assert client.get(f"/account/transactions/{exchange_id}/undo").status_code == 403
-    assert client.post(f"/account/transactions/{exchange_id}/undo",
-                       data={"reason": "I want my hours back", "request_key": "k"}).status_code == 403
+    assert (
+        client.post(
+            f"/account/transactions/{exchange_id}/undo", data={"reason": "I want my hours back", "request_key": "k"}
+        ).status_code
+        == 403
+    )
     with app.app_context():
         assert count(Transaction) == 2
 

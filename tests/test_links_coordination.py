@@ -1,5 +1,6 @@
 """Making, pausing and ending links between communities: an administrator at the command line,
 and each community's coordinators on their page, for their own community only."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -27,12 +28,15 @@ EN = {"Accept-Language": "en"}
 @pytest.fixture
 def three(make_community, make_member):
     """Noord, Zuid and West, each with a coordinator; Noord also a plain member."""
-    north, south, west = (make_community(slug, name) for slug, name in (
-        ("noord", "Noord"), ("zuid", "Zuid"), ("west", "West")))
-    people = {"Els": make_member("Els", role="coordinator", community_id=north.id),
-              "Karim": make_member("Karim", role="coordinator", community_id=south.id),
-              "Piet": make_member("Piet", role="coordinator", community_id=west.id),
-              "Fatima": make_member("Fatima", community_id=north.id)}
+    north, south, west = (
+        make_community(slug, name) for slug, name in (("noord", "Noord"), ("zuid", "Zuid"), ("west", "West"))
+    )
+    people = {
+        "Els": make_member("Els", role="coordinator", community_id=north.id),
+        "Karim": make_member("Karim", role="coordinator", community_id=south.id),
+        "Piet": make_member("Piet", role="coordinator", community_id=west.id),
+        "Fatima": make_member("Fatima", community_id=north.id),
+    }
     return (north, south, west), people
 
 
@@ -48,17 +52,21 @@ def test_administrator_links_and_unlinks_from_the_command_line(app, runner, thre
     with app.app_context():
         link = db.session.scalar(sa.select(CommunityLink))
         assert (link.state, link.cap_minutes, link.see_posts) == ("active", 600, False)
-        assert (ledger.clearing_account(north.id, south.id).ceiling_override, ledger.clearing_account(
-            south.id, north.id).floor_override) == (600, -600)
+        assert (
+            ledger.clearing_account(north.id, south.id).ceiling_override,
+            ledger.clearing_account(south.id, north.id).floor_override,
+        ) == (600, -600)
     # Linking again changes the cap on both clearing accounts.
     assert runner.invoke(args=["communities", "link", "zuid", "noord", "--cap", "120"]).exit_code == 0
     with app.app_context():
         assert ledger.clearing_account(north.id, south.id).floor_override == -120 and verify().ok
-    for args, said in ((["communities", "link", "noord", "noord", "--cap", "60"], "cannot be linked to itself"),
-                       (["communities", "link", "noord", "nergens", "--cap", "60"], "no community 'nergens'"),
-                       (["communities", "link", "noord", "zuid", "--cap", "0"], "cap must be"),
-                       (["communities", "unlink", "noord", "zuid", "--reason", " "], "write down why"),
-                       (["communities", "unlink", "noord", "west", "--reason", "x"], "are not linked")):
+    for args, said in (
+        (["communities", "link", "noord", "noord", "--cap", "60"], "cannot be linked to itself"),
+        (["communities", "link", "noord", "nergens", "--cap", "60"], "no community 'nergens'"),
+        (["communities", "link", "noord", "zuid", "--cap", "0"], "cap must be"),
+        (["communities", "unlink", "noord", "zuid", "--reason", " "], "write down why"),
+        (["communities", "unlink", "noord", "west", "--reason", "x"], "are not linked"),
+    ):
         result = runner.invoke(args=args)
         assert result.exit_code != 0 and said in result.output, (args, result.output)
     result = runner.invoke(args=["communities", "unlink", "noord", "zuid", "--reason", "The project ended"])
@@ -67,16 +75,18 @@ def test_administrator_links_and_unlinks_from_the_command_line(app, runner, thre
         link = db.session.scalar(sa.select(CommunityLink))
         assert (link.state, link.state_reason, link.cap_minutes) == ("ended", "The project ended", 120)
         # Both communities' audit logs say it.
-        assert sorted(db.session.scalars(sa.select(AuditEvent.community_id).where(
-            AuditEvent.action == "community.link_ended"))) == sorted([north.id, south.id])
+        assert sorted(
+            db.session.scalars(sa.select(AuditEvent.community_id).where(AuditEvent.action == "community.link_ended"))
+        ) == sorted([north.id, south.id])
 
 
 @pytest.mark.usefixtures("ctx")
 def test_one_proposes_the_other_accepts_either_pauses_the_pauser_resumes(three):
     (north, south, _west), people = three
     els, karim = get(Member, people["Els"]), get(Member, people["Karim"])
-    link = propose_link(get(Community, north), "zuid", actor=els, cap_minutes=300, see_posts=True,
-                        reason="Neighbours across the canal")
+    link = propose_link(
+        get(Community, north), "zuid", actor=els, cap_minutes=300, see_posts=True, reason="Neighbours across the canal"
+    )
     db.session.commit()
     assert link.state == "proposed" and ledger.clearing_account(north.id, south.id) is None
     with pytest.raises(LinkForbidden):
@@ -106,10 +116,14 @@ def test_bad_proposals_are_refused_and_change_nothing(three):
     (north, south, _west), people = three
     els = get(Member, people["Els"])
     fatima = get(Member, people["Fatima"])
-    for actor, other, cap, reason, field in ((els, "noord", 60, "x", "other"), (els, "nergens", 60, "x", "other"),
-                                             (els, "zuid", 0, "x", "cap_minutes"), (els, "zuid", 60, " ", "reason"),
-                                             (els, "zuid", "60", "x", "cap_minutes"),
-                                             (els, "zuid", 60, "x" * 501, "reason")):
+    for actor, other, cap, reason, field in (
+        (els, "noord", 60, "x", "other"),
+        (els, "nergens", 60, "x", "other"),
+        (els, "zuid", 0, "x", "cap_minutes"),
+        (els, "zuid", 60, " ", "reason"),
+        (els, "zuid", "60", "x", "cap_minutes"),
+        (els, "zuid", 60, "x" * 501, "reason"),
+    ):
         with pytest.raises(LinkError) as refused:
             propose_link(get(Community, north), other, actor=actor, cap_minutes=cap, see_posts=True, reason=reason)
         assert refused.value.field == field, (other, cap, reason)
@@ -132,8 +146,10 @@ def test_coordinator_page_proposes_and_the_other_coordinator_accepts(app, client
     assert page.status_code == 200 and "trades with no other neighbourhood" in page.text
     refused = client.post("/coordinate/links", data={"other": "zuid", "cap_hours": "", "reason": "Canal"})
     assert refused.status_code == 422
-    sent = client.post("/coordinate/links", data={"other": "zuid", "cap_hours": "5", "see_posts": "y",
-                                                  "reason": "Neighbours across the canal"})
+    sent = client.post(
+        "/coordinate/links",
+        data={"other": "zuid", "cap_hours": "5", "see_posts": "y", "reason": "Neighbours across the canal"},
+    )
     assert sent.status_code == 302
     with app.app_context():
         link_id = db.session.scalar(sa.select(CommunityLink.id))
@@ -152,8 +168,9 @@ def test_coordinator_page_proposes_and_the_other_coordinator_accepts(app, client
 def test_a_coordinator_cannot_touch_other_communities_links(app, client, three):
     (north, south, west), people = three
     with app.app_context():
-        link = propose_link(get(Community, north), "zuid", actor=get(Member, people["Els"]), cap_minutes=60,
-                            see_posts=True, reason="x")
+        link = propose_link(
+            get(Community, north), "zuid", actor=get(Member, people["Els"]), cap_minutes=60, see_posts=True, reason="x"
+        )
         db.session.commit()
         link_id = link.id
     login(client, people["Piet"])  # West's coordinator
@@ -173,14 +190,14 @@ def test_a_coordinator_cannot_touch_other_communities_links(app, client, three):
 def test_a_reason_is_required_to_pause_and_the_page_says_so(app, client, three):
     (north, south, _west), people = three
     with app.app_context():
-        link = propose_link(get(Community, north), "zuid", actor=get(Member, people["Els"]), cap_minutes=60,
-                            see_posts=True, reason="x")
+        link = propose_link(
+            get(Community, north), "zuid", actor=get(Member, people["Els"]), cap_minutes=60, see_posts=True, reason="x"
+        )
         accept_link(link, actor=get(Member, people["Karim"]))
         db.session.commit()
         link_id = link.id
     login(client, people["Karim"])
-    page = client.post(f"/coordinate/links/{link_id}/pause", data={"reason": "  "}, follow_redirects=True,
-                       headers=EN)
+    page = client.post(f"/coordinate/links/{link_id}/pause", data={"reason": "  "}, follow_redirects=True, headers=EN)
     assert "Please write down why." in page.text
     with app.app_context():
         assert db.session.get(CommunityLink, link_id).state == "active"

@@ -1,6 +1,7 @@
 """Hours across a link between two communities: four postings in one database transaction, each
 community's books balanced on their own, the clearing accounts mirrored, the cap held as the
 clearing accounts' limits (also under concurrent requests), idempotent, undone on both sides."""
+
 from contextlib import nullcontext
 
 import pytest
@@ -28,12 +29,24 @@ def linked(app, make_community, make_member):
     """Noord and Zuid linked with a cap of two hours; Fatima and Jan in Noord, Wilma and Karim
     (a coordinator) in Zuid. Returns ids: (members by name, the two community ids)."""
     north, south = make_community("noord", "Noord"), make_community("zuid", "Zuid")
-    people = {name: make_member(name, community_id=community.id, role=role).id for name, community, role in (
-        ("Fatima", north, "member"), ("Jan", north, "member"), ("Wilma", south, "member"),
-        ("Karim", south, "coordinator"), ("Els", north, "coordinator"))}
-    with (nullcontext() if has_app_context() else app.app_context()):
-        link = CommunityLink(proposer_id=north.id, accepter_id=south.id, pair=CommunityLink.pair_of(north.id, south.id),
-                             cap_minutes=CAP, state="active")
+    people = {
+        name: make_member(name, community_id=community.id, role=role).id
+        for name, community, role in (
+            ("Fatima", north, "member"),
+            ("Jan", north, "member"),
+            ("Wilma", south, "member"),
+            ("Karim", south, "coordinator"),
+            ("Els", north, "coordinator"),
+        )
+    }
+    with nullcontext() if has_app_context() else app.app_context():
+        link = CommunityLink(
+            proposer_id=north.id,
+            accepter_id=south.id,
+            pair=CommunityLink.pair_of(north.id, south.id),
+            cap_minutes=CAP,
+            state="active",
+        )
         db.session.add(link)
         db.session.flush()
         ledger.open_clearing(link)
@@ -47,18 +60,24 @@ def account(member_id: int) -> Account:
 
 
 def across(payer: int, provider: int, minutes: int, key: str, **options):
-    return ledger.transfer_across(account(payer), account(provider), minutes, actor=None, idempotency_key=key,
-                                  **options)
+    return ledger.transfer_across(
+        account(payer), account(provider), minutes, actor=None, idempotency_key=key, **options
+    )
 
 
 def clearing(north: int, south: int) -> tuple[int, int]:
-    return (ledger.balance(ledger.clearing_account(north, south)),
-            ledger.balance(ledger.clearing_account(south, north)))
+    return (
+        ledger.balance(ledger.clearing_account(north, south)),
+        ledger.balance(ledger.clearing_account(south, north)),
+    )
 
 
 def community_sums() -> dict[int, int]:
-    return dict(db.session.execute(sa.select(Account.community_id, sa.func.sum(Account.balance))
-                                   .group_by(Account.community_id)).all())
+    return dict(
+        db.session.execute(
+            sa.select(Account.community_id, sa.func.sum(Account.balance)).group_by(Account.community_id)
+        ).all()
+    )
 
 
 @pytest.mark.usefixtures("ctx")
@@ -70,9 +89,13 @@ def test_four_postings_in_two_books_that_each_balance_and_mirror(linked):
     assert clearing(north, south) == (90, -90)  # Noord owes Zuid an hour and a half
     assert (payer_side.community_id, provider_side.community_id) == (north, south)
     assert {p.account_id: p.amount for p in payer_side.postings} == {
-        account(people["Fatima"]).id: -90, ledger.clearing_account(north, south).id: 90}
+        account(people["Fatima"]).id: -90,
+        ledger.clearing_account(north, south).id: 90,
+    }
     assert {p.account_id: p.amount for p in provider_side.postings} == {
-        account(people["Wilma"]).id: 90, ledger.clearing_account(south, north).id: -90}
+        account(people["Wilma"]).id: 90,
+        ledger.clearing_account(south, north).id: -90,
+    }
     assert set(community_sums().values()) == {0}
     assert verify().ok
     assert ledger.mirror_of(payer_side).id == provider_side.id and ledger.mirror_of(provider_side).id == payer_side.id
@@ -140,8 +163,10 @@ def test_refused_without_a_link_within_one_community_and_outside_transfer_across
     people, (north, south) = linked
     west = make_community("west", "West")
     stranger = make_member("Piet", community_id=west.id)
-    for payer, provider, reason in ((people["Fatima"], stranger.id, "no_link"),
-                                    (people["Fatima"], people["Jan"], "same_community")):
+    for payer, provider, reason in (
+        (people["Fatima"], stranger.id, "no_link"),
+        (people["Fatima"], people["Jan"], "same_community"),
+    ):
         with pytest.raises(InvalidTransaction) as refused:
             across(payer, provider, 10, "k")
         assert refused.value.reason == reason
@@ -162,8 +187,9 @@ def test_a_member_cannot_move_another_members_hours_to_themselves_across(linked)
     people, _ = linked
     wilma = db.session.get(Member, people["Wilma"])
     with pytest.raises(Exception) as refused:
-        ledger.transfer_across(account(people["Fatima"]), account(people["Wilma"]), 30, actor=wilma,
-                               idempotency_key="k")
+        ledger.transfer_across(
+            account(people["Fatima"]), account(people["Wilma"]), 30, actor=wilma, idempotency_key="k"
+        )
     assert type(refused.value).__name__ == "IntoOwnAccount"
     db.session.rollback()
     assert count(Transaction) == 0
@@ -230,6 +256,7 @@ def pay_across(payer_id, provider_id, times, minutes, prefix):
                 db.session.rollback()
                 refused += 1
         return refused
+
     return job
 
 
@@ -247,8 +274,13 @@ def test_many_requests_at_once_never_take_the_link_past_its_cap(app, linked):
 
 def test_both_ways_at_once_end_where_they_began(app, linked):
     people, (north, south) = linked
-    refused = in_threads(app, [pay_across(people["Fatima"], people["Wilma"], 40, 3, "there"),
-                               pay_across(people["Wilma"], people["Fatima"], 40, 3, "back")])
+    refused = in_threads(
+        app,
+        [
+            pay_across(people["Fatima"], people["Wilma"], 40, 3, "there"),
+            pay_across(people["Wilma"], people["Fatima"], 40, 3, "back"),
+        ],
+    )
     assert refused == [0, 0]
     with app.app_context():
         assert clearing(north, south) == (0, 0) and count(Transaction) == 160

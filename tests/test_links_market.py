@@ -1,6 +1,7 @@
 """Members of linked communities: they see each other's posts (marked, filtered, searched), agree
 exchanges with the same workflow, settle across the link, and a dispute reaches the coordinators
 of both; members of other communities see none of it, and outsiders see no private details."""
+
 from contextlib import nullcontext
 
 import pytest
@@ -28,20 +29,26 @@ EN = {"Accept-Language": "en"}
 @pytest.fixture
 def world(app, make_community, make_member, make_post):
     """Noord and Zuid linked (cap 3 hours, posts shown); West not linked. A post in each."""
-    north, south, west = (make_community(slug, name) for slug, name in (
-        ("noord", "Noord"), ("zuid", "Zuid"), ("west", "West")))
-    people = {"Fatima": make_member("Fatima", community_id=north.id),
-              "Els": make_member("Els", role="coordinator", community_id=north.id),
-              "Wilma": make_member("Wilma", community_id=south.id, show_email_to="community", bio="Fixes bikes"),
-              "Karim": make_member("Karim", role="coordinator", community_id=south.id),
-              "Piet": make_member("Piet", community_id=west.id),
-              "Anna": make_member("Anna", role="coordinator", community_id=west.id)}
-    posts = {"bikes": make_post(people["Wilma"], title="Bike repair by the canal", category_key="repairs"),
-             "soup": make_post(people["Fatima"], title="Soup for two evenings"),
-             "west": make_post(people["Piet"], title="Bike lessons in West", category_key="repairs")}
+    north, south, west = (
+        make_community(slug, name) for slug, name in (("noord", "Noord"), ("zuid", "Zuid"), ("west", "West"))
+    )
+    people = {
+        "Fatima": make_member("Fatima", community_id=north.id),
+        "Els": make_member("Els", role="coordinator", community_id=north.id),
+        "Wilma": make_member("Wilma", community_id=south.id, show_email_to="community", bio="Fixes bikes"),
+        "Karim": make_member("Karim", role="coordinator", community_id=south.id),
+        "Piet": make_member("Piet", community_id=west.id),
+        "Anna": make_member("Anna", role="coordinator", community_id=west.id),
+    }
+    posts = {
+        "bikes": make_post(people["Wilma"], title="Bike repair by the canal", category_key="repairs"),
+        "soup": make_post(people["Fatima"], title="Soup for two evenings"),
+        "west": make_post(people["Piet"], title="Bike lessons in West", category_key="repairs"),
+    }
     with nullcontext() if has_app_context() else app.app_context():
-        set_link(db.session.get(Community, north.id), db.session.get(Community, south.id), cap_minutes=180,
-                 see_posts=True)
+        set_link(
+            db.session.get(Community, north.id), db.session.get(Community, south.id), cap_minutes=180, see_posts=True
+        )
         db.session.commit()
     return people, posts
 
@@ -74,10 +81,13 @@ def test_a_category_filter_finds_the_same_kind_of_help_in_the_linked_community(a
     login(client, people["Fatima"])
     with app.app_context():
         repairs = db.session.scalar(sa.select(Post.category_id).where(Post.title == "Bike repair by the canal"))
-        own = db.session.scalar(sa.text(
-            "SELECT c.id FROM categories c JOIN categories o ON o.key = c.key WHERE o.id = :id AND c.id <> :id "
-            "AND c.community_id = (SELECT community_id FROM members WHERE id = :member)"),
-            {"id": repairs, "member": people["Fatima"].id})
+        own = db.session.scalar(
+            sa.text(
+                "SELECT c.id FROM categories c JOIN categories o ON o.key = c.key WHERE o.id = :id AND c.id <> :id "
+                "AND c.community_id = (SELECT community_id FROM members WHERE id = :member)"
+            ),
+            {"id": repairs, "member": people["Fatima"].id},
+        )
     page = client.get(f"/market?category={own}", headers=EN).text
     assert "Bike repair by the canal" in page and "Soup for two evenings" not in page
 

@@ -1,4 +1,5 @@
 """Links between communities and clearing accounts: what the database itself refuses."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -15,8 +16,13 @@ def two(make_community):
 
 
 def link(first, second, **fields):
-    return CommunityLink(proposer_id=first.id, accepter_id=second.id, pair=CommunityLink.pair_of(first.id, second.id),
-                         cap_minutes=600, **fields)
+    return CommunityLink(
+        proposer_id=first.id,
+        accepter_id=second.id,
+        pair=CommunityLink.pair_of(first.id, second.id),
+        cap_minutes=600,
+        **fields,
+    )
 
 
 def refused(*rows) -> bool:

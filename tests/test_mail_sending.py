@@ -1,4 +1,5 @@
 """Sending the outbox over SMTP: a real server on loopback, an outage, two workers at once."""
+
 import socket
 import threading
 import time
@@ -57,8 +58,13 @@ def inbox(smtp_port):
 
 @pytest.fixture
 def mail_app(db_url, smtp_port, tmp_path):
-    return make_app(db_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=smtp_port, MAIL_TIMEOUT=5,
-                    MAIL_FROM="Tijdbank <tijdbank@example.org>")
+    return make_app(
+        db_url,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp_port,
+        MAIL_TIMEOUT=5,
+        MAIL_FROM="Tijdbank <tijdbank@example.org>",
+    )
 
 
 def queue(app, *addresses: str) -> None:
@@ -66,8 +72,9 @@ def queue(app, *addresses: str) -> None:
         take_write_lock(db.session)  # as every POST request does
         community_id = db.session.scalar(sa.text("SELECT id FROM communities LIMIT 1"))
         for i, address in enumerate(addresses):
-            member = Member(community_id=community_id, name=f"Buurvrouw {i} Ülkü", email=address, locale="nl",
-                            status="active")
+            member = Member(
+                community_id=community_id, name=f"Buurvrouw {i} Ülkü", email=address, locale="nl", status="active"
+            )
             db.session.add(member)
             db.session.flush()
             queue_mail(member, "password_changed")

@@ -1,5 +1,6 @@
 """A coordinator adds, renames, merges, retires and brings back categories, and old posts stay
 readable through all of it."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -38,8 +39,12 @@ def test_coordinator_adds_a_category_in_every_language(app, client, coordinator,
     assert missing.status_code == 422 and "Please fill in the name in every language." in missing.text
     taken = client.post("/market/manage/categories", data={"name_en": "hair", "name_nl": "Kapper"}, headers=EN)
     assert taken.status_code == 422 and "There is already a category called “hair”." in taken.text
-    added = client.post("/market/manage/categories", data={"name_en": "Music lessons", "name_nl": "Muziekles"},
-                        headers=EN, follow_redirects=True)
+    added = client.post(
+        "/market/manage/categories",
+        data={"name_en": "Music lessons", "name_nl": "Muziekles"},
+        headers=EN,
+        follow_redirects=True,
+    )
     assert "“Music lessons” is added" in added.text
     music = category(app, "music-lessons")
     assert music.names == {"en": "Music lessons", "nl": "Muziekles"} and music.position == 15
@@ -70,8 +75,9 @@ def test_retired_category_keeps_its_posts_and_can_come_back(app, client, coordin
     assert f'value="{cars.id}"' not in client.get("/market/offers/new").text
     assert "Car wash on Sundays" in client.get("/market", headers=EN).text
     assert "Car washing" in client.get(f"/market/posts/{post.id}", headers=EN).text
-    edited = client.post(f"/market/posts/{post.id}/edit",
-                         data={"title": "Car wash on Saturdays", "category_id": cars.id})
+    edited = client.post(
+        f"/market/posts/{post.id}/edit", data={"title": "Car wash on Saturdays", "category_id": cars.id}
+    )
     assert edited.status_code == 302  # a post may keep its retired category
     client.post("/logout")
     login(client, coordinator)
@@ -92,8 +98,12 @@ def test_merge_moves_posts_and_skills_and_old_links_still_work(app, client, coor
     login(client, coordinator)
     itself = client.post(f"/market/manage/categories/{language.id}/merge", data={"target_id": language.id}, headers=EN)
     assert itself.status_code == 422 and "Please choose another category" in itself.text
-    merged = client.post(f"/market/manage/categories/{language.id}/merge", data={"target_id": homework.id},
-                         headers=EN, follow_redirects=True)
+    merged = client.post(
+        f"/market/manage/categories/{language.id}/merge",
+        data={"target_id": homework.id},
+        headers=EN,
+        follow_redirects=True,
+    )
     assert "is merged into “Homework help”" in merged.text
     with app.app_context():
         source = db.session.get(Category, language.id)

@@ -1,5 +1,6 @@
 """Finding posts: the listing and its filters, full-text search on either database, and the
 offers shown to someone who just asked for help."""
+
 from datetime import timedelta
 
 import pytest
@@ -42,8 +43,13 @@ def test_listing_shows_what_is_online_newest_first(app, client, member, make_mem
     login(client, member)
     text = client.get("/market", headers=EN).text
     assert text.index("Newer bike help") < text.index("Older soup")
-    for hidden in ("Paused sewing", "Closed hair", "Past its date", "By a suspended member",
-                   "In another neighbourhood"):
+    for hidden in (
+        "Paused sewing",
+        "Closed hair",
+        "Past its date",
+        "By a suspended member",
+        "In another neighbourhood",
+    ):
         assert hidden not in text
     assert "2 posts" in text
 
@@ -97,20 +103,23 @@ def test_large_numbers_of_results_are_not_counted_exactly(app, client, member, m
     assert "1 post found for “bread”" in client.get("/market?q=bread", headers=EN).text
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("FIETS", ["Fietsen repareren"]),           # case
-    ("fietsen", ["Fietsen repareren"]),         # Dutch plural -> stem
-    ("fiets", ["Fietsen repareren"]),           # prefix
-    ("bikes", ["Bike repair for kids"]),        # English plural -> singular
-    ("cooking", ["Cook for your party"]),       # English verb ending
-    ("cafe", ["Koffie in het café"]),           # accents ignored in the query…
-    ("Één", ["Één keer per week boodschappen"]),  # …and in the posts
-    ("naai", ["Naaimachine te leen"]),          # word beginnings
-    ("kinderen helpen", ["Huiswerk: kinderen helpen"]),  # every word must match
-    ("bike Dutch", []),
-    ("mijn", ["Fietsen repareren"]),            # the description counts too
-    ("xylofoon", []),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("FIETS", ["Fietsen repareren"]),  # case
+        ("fietsen", ["Fietsen repareren"]),  # Dutch plural -> stem
+        ("fiets", ["Fietsen repareren"]),  # prefix
+        ("bikes", ["Bike repair for kids"]),  # English plural -> singular
+        ("cooking", ["Cook for your party"]),  # English verb ending
+        ("cafe", ["Koffie in het café"]),  # accents ignored in the query…
+        ("Één", ["Één keer per week boodschappen"]),  # …and in the posts
+        ("naai", ["Naaimachine te leen"]),  # word beginnings
+        ("kinderen helpen", ["Huiswerk: kinderen helpen"]),  # every word must match
+        ("bike Dutch", []),
+        ("mijn", ["Fietsen repareren"]),  # the description counts too
+        ("xylofoon", []),
+    ],
+)
 def test_search_ignores_case_and_accents_in_dutch_and_english(ctx, member, make_post, query, expected):
     make_post(member, "Fietsen repareren", category_key="bikes", description="Ik maak mijn buurmans band.")
     make_post(member, "Bike repair for kids", category_key="bikes")
@@ -154,8 +163,12 @@ def test_asking_for_help_shows_matching_offers_right_away(app, client, member, m
     with app.app_context():
         bikes = db.session.scalar(sa.select(Category.id).where(Category.key == "bikes"))
     login(client, member)
-    page = client.post("/market/requests/new", headers=EN, follow_redirects=True,
-                       data={"title": "My bike has a flat tyre", "category_id": bikes})
+    page = client.post(
+        "/market/requests/new",
+        headers=EN,
+        follow_redirects=True,
+        data={"title": "My bike has a flat tyre", "category_id": bikes},
+    )
     assert "Your request is online" in page.text and "Offers that may fit" in page.text
     matches = page.text.split("Offers that may fit", 1)[1]
     assert "Bike repair on Saturdays" in matches

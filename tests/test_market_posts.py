@@ -1,5 +1,6 @@
 """Placing, changing and closing posts: through the forms, with every kind of bad input, for
 oneself or for an assisted member, and what a coordinator may do."""
+
 import io
 from datetime import timedelta
 
@@ -30,9 +31,16 @@ def category_id(app, key="cooking", community_id=None):
 
 
 def offer_form(app, **changes):
-    form = {"title": "Soup for two evenings", "category_id": str(category_id(app)),
-            "description": "Lentil soup.\nI bring it to your door.", "time_hours": "1", "time_minutes": "30",
-            "available_days": ["mon", "sat"], "available_parts": ["evening"], "available_note": "after 3 pm"}
+    form = {
+        "title": "Soup for two evenings",
+        "category_id": str(category_id(app)),
+        "description": "Lentil soup.\nI bring it to your door.",
+        "time_hours": "1",
+        "time_minutes": "30",
+        "available_days": ["mon", "sat"],
+        "available_parts": ["evening"],
+        "available_note": "after 3 pm",
+    }
     form.update(changes)
     return form
 
@@ -44,8 +52,12 @@ def posts(app) -> list[Post]:
 
 def test_member_places_an_offer_that_neighbours_find(app, client, member, make_member):
     login(client, member)
-    response = client.post("/market/offers/new", headers=EN, data=offer_form(
-        app, description="Lentil soup.\n<script>alert(1)</script>"), follow_redirects=True)
+    response = client.post(
+        "/market/offers/new",
+        headers=EN,
+        data=offer_form(app, description="Lentil soup.\n<script>alert(1)</script>"),
+        follow_redirects=True,
+    )
     assert response.status_code == 200
     assert "Your offer is online" in response.text
     [post] = posts(app)
@@ -65,8 +77,10 @@ def test_member_places_an_offer_that_neighbours_find(app, client, member, make_m
 
 def test_a_gift_is_free(app, client, member):
     login(client, member)
-    client.post("/market/offers/new", data=offer_form(app, title="Baby stroller to give away", is_gift="y",
-                                                      time_hours="", time_minutes=""))
+    client.post(
+        "/market/offers/new",
+        data=offer_form(app, title="Baby stroller to give away", is_gift="y", time_hours="", time_minutes=""),
+    )
     [post] = posts(app)
     assert post.is_gift and post.minutes == 0
     assert "Free gift (0 hours)" in client.get(f"/market/posts/{post.id}", headers=EN).text
@@ -80,21 +94,24 @@ def test_double_submit_places_one_post(app, client, member):
     assert len(posts(app)) == 1
 
 
-@pytest.mark.parametrize("changes, message", [
-    ({"title": "  "}, "Please give your post a short title."),
-    ({"title": "x" * 101}, "at most 100 characters; yours has 101"),
-    ({"category_id": "999999"}, "Please choose one of the categories in the list."),
-    ({"category_id": "fiets"}, "Please choose a category."),
-    ({"time_hours": "-2"}, "cannot be less than nothing"),
-    ({"time_hours": "25"}, "more than 24 hours"),
-    ({"time_hours": "", "time_minutes": "1441"}, "more than 24 hours"),
-    ({"time_hours": "anderhalf"}, "Please fill in a whole number"),
-    ({"is_gift": "y"}, "A gift is free: please leave the time empty."),
-    ({"available_days": ["someday"]}, "Please choose days and times of day from the list."),
-    ({"available_note": "n" * 201}, "Please keep this under 200 characters."),
-    ({"area_id": "999999"}, "Please choose one of the areas in the list."),
-    ({"description": "d" * 4001}, "at most 4000 characters"),
-])
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"title": "  "}, "Please give your post a short title."),
+        ({"title": "x" * 101}, "at most 100 characters; yours has 101"),
+        ({"category_id": "999999"}, "Please choose one of the categories in the list."),
+        ({"category_id": "fiets"}, "Please choose a category."),
+        ({"time_hours": "-2"}, "cannot be less than nothing"),
+        ({"time_hours": "25"}, "more than 24 hours"),
+        ({"time_hours": "", "time_minutes": "1441"}, "more than 24 hours"),
+        ({"time_hours": "anderhalf"}, "Please fill in a whole number"),
+        ({"is_gift": "y"}, "A gift is free: please leave the time empty."),
+        ({"available_days": ["someday"]}, "Please choose days and times of day from the list."),
+        ({"available_note": "n" * 201}, "Please keep this under 200 characters."),
+        ({"area_id": "999999"}, "Please choose one of the areas in the list."),
+        ({"description": "d" * 4001}, "at most 4000 characters"),
+    ],
+)
 def test_bad_input_is_refused_and_changes_nothing(app, client, member, changes, message):
     login(client, member)
     response = client.post("/market/offers/new", headers=EN, data=offer_form(app, **changes))
@@ -115,16 +132,20 @@ def test_retired_and_foreign_categories_are_refused(app, client, member, make_co
     login(client, member)
     retired = client.post("/market/offers/new", headers=EN, data=offer_form(app, category_id=category_id(app, "hair")))
     assert retired.status_code == 422 and "“Hair” is no longer used" in retired.text
-    foreign = client.post("/market/offers/new", headers=EN,
-                          data=offer_form(app, category_id=category_id(app, "cooking", other.id)))
+    foreign = client.post(
+        "/market/offers/new", headers=EN, data=offer_form(app, category_id=category_id(app, "cooking", other.id))
+    )
     assert foreign.status_code == 422 and "Please choose one of the categories" in foreign.text
     assert posts(app) == []
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"<html>not a photo</html>", "not a photo we can use"),
-    (b"\xff\xd8\xff" + b"x" * (6 * 1024 * 1024), "too large"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"<html>not a photo</html>", "not a photo we can use"),
+        (b"\xff\xd8\xff" + b"x" * (6 * 1024 * 1024), "too large"),
+    ],
+)
 def test_bad_photo_is_refused_and_nothing_is_kept(app, client, member, data, message):
     login(client, member)
     form = offer_form(app, photo=(io.BytesIO(data), "holiday.jpg"))
@@ -210,16 +231,21 @@ def test_coordinator_places_and_renews_posts_for_an_assisted_member(app, client,
         session["acting_for"] = assisted.id
     form_page = client.get("/market/requests/new", headers=EN)
     assert "You are doing this for Wilma" in form_page.text
-    client.post("/market/requests/new",
-                data=offer_form(app, title="Company on Tuesdays", category_id=category_id(app, "elderly")))
+    client.post(
+        "/market/requests/new",
+        data=offer_form(app, title="Company on Tuesdays", category_id=category_id(app, "elderly")),
+    )
     [post] = posts(app)
     assert post.owner_id == assisted.id and post.kind == "request"
     client.post(f"/market/posts/{post.id}/renew")
     with app.app_context():
-        events = db.session.execute(sa.select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.on_behalf_of_id)
-                                    .order_by(AuditEvent.id)).all()
-    assert [tuple(e) for e in events] == [("post.created", coordinator.id, assisted.id),
-                                          ("post.renewed", coordinator.id, assisted.id)]
+        events = db.session.execute(
+            sa.select(AuditEvent.action, AuditEvent.actor_id, AuditEvent.on_behalf_of_id).order_by(AuditEvent.id)
+        ).all()
+    assert [tuple(e) for e in events] == [
+        ("post.created", coordinator.id, assisted.id),
+        ("post.renewed", coordinator.id, assisted.id),
+    ]
 
     with client.session_transaction() as session:
         session.pop("acting_for")
@@ -250,7 +276,11 @@ def test_coordinator_takes_a_post_out_and_the_owner_sees_why(app, client, member
     with app.app_context():
         event = db.session.scalar(sa.select(AuditEvent))
         assert (event.action, event.actor_id, event.on_behalf_of_id, event.reason) == (
-            "post.moderated", coordinator.id, member.id, "Selling for money is not allowed.")
+            "post.moderated",
+            coordinator.id,
+            member.id,
+            "Selling for money is not allowed.",
+        )
         mail = db.session.scalar(sa.select(OutboxMessage))
         assert mail.member_id == member.id and "Selling for money is not allowed." in mail.body_text
     client.post("/logout")
@@ -283,8 +313,9 @@ def test_coordinator_puts_a_wrongly_closed_post_back(app, client, member, make_m
     assert (back.status, back.closed_by_id, back.closed_reason) == ("active", None, "")
     assert back.expires_at > utcnow() + timedelta(weeks=7)  # a full period from today
     with app.app_context():
-        assert db.session.scalar(sa.select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == \
-            "post.reinstated"
+        assert (
+            db.session.scalar(sa.select(AuditEvent.action).order_by(AuditEvent.id.desc()).limit(1)) == "post.reinstated"
+        )
         mail = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.kind == "market_post_reinstated"))
         assert mail.member_id == member.id and "Karim" in mail.body_text
     client.post("/logout")

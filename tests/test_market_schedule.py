@@ -1,5 +1,6 @@
 """The scheduled work: reminders and expiry, the digest of new requests, and the community's
 expiry period. Each may run twice without sending anything twice."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -50,8 +51,9 @@ def test_owner_is_reminded_once_then_the_post_expires_and_one_click_renews_it(ap
     assert "Old request" not in client.get("/market").text
     mine = client.get("/market/mine", headers=EN).text
     assert "Old request" in mine and "Expired on" in mine
-    renewed = client.post(f"/market/posts/{past.id}/renew", data={"next": "/market/mine"}, headers=EN,
-                          follow_redirects=True)
+    renewed = client.post(
+        f"/market/posts/{past.id}/renew", data={"next": "/market/mine"}, headers=EN, follow_redirects=True
+    )
     assert "Your post stays online until" in renewed.text
     row = post_row(app, past.id)
     assert row.status == "active" and row.expires_at > utcnow() + timedelta(weeks=8) - timedelta(minutes=1)
@@ -82,8 +84,9 @@ def test_digest_tells_opted_in_members_about_new_matching_requests_once(app, cli
         login(client, person)
         assert client.post("/market/mine/digest", data={"enabled": "y"}).status_code == 302
         client.post("/logout")
-    before = make_post(quiet, "Old bike request", kind="request", category_key="bikes",
-                       created_at=utcnow() - timedelta(days=1))
+    before = make_post(
+        quiet, "Old bike request", kind="request", category_key="bikes", created_at=utcnow() - timedelta(days=1)
+    )
     asker = make_member("Wilma")
     make_post(asker, "Flat tyre on my bike", kind="request", category_key="bikes")
     make_post(asker, "Soup when I am ill", kind="request", category_key="cooking")
@@ -126,8 +129,10 @@ def test_coordinator_sets_how_long_posts_stay_online(app, client, member, make_m
     for bad in ("0", "53", "twee", ""):
         refused = client.post("/market/manage/expiry", data={"weeks": bad}, headers=EN)
         assert refused.status_code == 422
-    assert "Please choose between 1 and 52 weeks." in client.post(
-        "/market/manage/expiry", data={"weeks": "53"}, headers=EN).text
+    assert (
+        "Please choose between 1 and 52 weeks."
+        in client.post("/market/manage/expiry", data={"weeks": "53"}, headers=EN).text
+    )
     with app.app_context():
         assert db.session.get(Member, member.id).community.post_expiry_weeks == 8
     saved = client.post("/market/manage/expiry", data={"weeks": "4"}, headers=EN, follow_redirects=True)

@@ -1,5 +1,6 @@
 """The offers a request shows: same area first, then the newest, at most five, never the
 requester's own, whatever the database's order of work."""
+
 import pytest
 
 from timebank.communities.models import Area
@@ -15,8 +16,9 @@ def test_offers_from_the_same_area_come_first_then_the_newest(community, make_me
     db.session.commit()
     asker, helper = make_member("Asker"), make_member("Helper")
     old_north = make_post(helper, "Old bike help in Noord", category_key="bikes", area_id=north.id)
-    south_offers = [make_post(helper, f"Bike help in Zuid {i}", category_key="bikes", area_id=south.id)
-                    for i in range(3)]
+    south_offers = [
+        make_post(helper, f"Bike help in Zuid {i}", category_key="bikes", area_id=south.id) for i in range(3)
+    ]
     nowhere = make_post(helper, "Bike help anywhere", category_key="bikes")
     new_north = make_post(helper, "New bike help in Noord", category_key="bikes", area_id=north.id)
     make_post(asker, "My own bike offer", category_key="bikes", area_id=north.id)

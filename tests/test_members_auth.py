@@ -1,4 +1,5 @@
 """Brute-force limits, password reset, and every way a member's sessions end."""
+
 import uuid
 from datetime import timedelta
 
@@ -19,15 +20,20 @@ NEW_PASSWORD = "a brand new passphrase"
 
 
 def fail_login(client, email, address="10.0.0.1"):
-    return client.post("/login", data={"email": email, "password": "wrong password"},
-                       environ_base={"REMOTE_ADDR": address}, headers=EN)
+    return client.post(
+        "/login", data={"email": email, "password": "wrong password"}, environ_base={"REMOTE_ADDR": address}, headers=EN
+    )
 
 
 def test_failures_per_account_ask_a_growing_wait_but_leave_other_accounts_alone(app, client, member, make_member):
     for i in range(5):
         assert fail_login(client, member.email, address=f"10.0.0.{i}").status_code == 200
-    waits = client.post("/login", data={"email": member.email, "password": PASSWORD},
-                        environ_base={"REMOTE_ADDR": "10.9.9.9"}, headers=EN)
+    waits = client.post(
+        "/login",
+        data={"email": member.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.9.9.9"},
+        headers=EN,
+    )
     assert waits.status_code == 429 and "Please wait 1 minute" in waits.text
     other = make_member("Jan")
     assert login(client, other).status_code == 302  # other accounts are not affected
@@ -35,19 +41,28 @@ def test_failures_per_account_ask_a_growing_wait_but_leave_other_accounts_alone(
         db.session.execute(sa.update(LoginFailures).values(last_failed_at=utcnow() - timedelta(minutes=2)))
         db.session.commit()
     assert fail_login(app.test_client(), member.email, address="10.0.1.1").status_code == 200
-    longer = app.test_client().post("/login", data={"email": member.email, "password": PASSWORD},
-                                    environ_base={"REMOTE_ADDR": "10.9.9.8"}, headers=EN)
+    longer = app.test_client().post(
+        "/login",
+        data={"email": member.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.9.9.8"},
+        headers=EN,
+    )
     assert longer.status_code == 429 and "Please wait 2 minutes" in longer.text
 
 
 def test_ten_failures_per_address_block_that_address(client, member, make_member):
     for i in range(10):
         fail_login(client, f"nobody{i}@example.org", address="10.0.0.7")
-    blocked = client.post("/login", data={"email": member.email, "password": PASSWORD},
-                          environ_base={"REMOTE_ADDR": "10.0.0.7"}, headers=EN)
+    blocked = client.post(
+        "/login",
+        data={"email": member.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.7"},
+        headers=EN,
+    )
     assert blocked.status_code == 429
-    elsewhere = client.post("/login", data={"email": member.email, "password": PASSWORD},
-                            environ_base={"REMOTE_ADDR": "10.0.0.8"})
+    elsewhere = client.post(
+        "/login", data={"email": member.email, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.0.0.8"}
+    )
     assert elsewhere.status_code == 302
 
 
@@ -55,8 +70,12 @@ def test_behind_a_proxy_each_visitor_is_counted_by_their_own_address(db_url, mem
     client = make_app(db_url, TRUSTED_PROXIES=1).test_client()
 
     def attempt(visitor, email, password):
-        return client.post("/login", data={"email": email, "password": password},
-                           environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"X-Forwarded-For": visitor})
+        return client.post(
+            "/login",
+            data={"email": email, "password": password},
+            environ_base={"REMOTE_ADDR": "127.0.0.1"},
+            headers={"X-Forwarded-For": visitor},
+        )
 
     for i in range(10):
         attempt("203.0.113.7", f"nobody{i}@example.org", "wrong password")
@@ -73,8 +92,12 @@ def test_successful_logins_do_not_count(client, member):
 def test_429_page_is_translated(client, member):
     for i in range(10):
         fail_login(client, f"nobody{i}@example.org")
-    page = client.post("/login", data={"email": member.email, "password": PASSWORD},
-                       environ_base={"REMOTE_ADDR": "10.0.0.1"}, headers={"Accept-Language": "nl"})
+    page = client.post(
+        "/login",
+        data={"email": member.email, "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        headers={"Accept-Language": "nl"},
+    )
     assert page.status_code == 429 and "Te vaak geprobeerd" in page.text
 
 
@@ -160,6 +183,7 @@ def test_asking_for_many_links_is_limited(client, member):
 
 # Sessions end on: password change, log out everywhere, suspension, erasure.
 
+
 @pytest.fixture
 def two_devices(app, member):
     phone, laptop = app.test_client(), app.test_client()
@@ -171,8 +195,9 @@ def two_devices(app, member):
 
 def test_changing_the_password_ends_the_other_sessions(app, member, two_devices):
     phone, laptop = two_devices
-    wrong = phone.post("/settings/password", data={"current_password": "not it", "new_password": NEW_PASSWORD},
-                       headers=EN)
+    wrong = phone.post(
+        "/settings/password", data={"current_password": "not it", "new_password": NEW_PASSWORD}, headers=EN
+    )
     assert "This is not your current password." in wrong.text
     assert laptop.get("/settings").status_code == 200
     phone.post("/settings/password", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD})
@@ -185,11 +210,17 @@ def test_guessing_the_current_password_counts_as_failed_logins(app, client, memb
     for _ in range(10):
         guess = client.post("/settings/password", data={"current_password": "guess", "new_password": NEW_PASSWORD})
         assert guess.status_code == 200
-    assert client.post("/settings/password", data={"current_password": PASSWORD,
-                                                   "new_password": NEW_PASSWORD}).status_code == 429
+    assert (
+        client.post("/settings/password", data={"current_password": PASSWORD, "new_password": NEW_PASSWORD}).status_code
+        == 429
+    )
     # Someone with a stolen session guesses here: the member can still log in elsewhere.
-    assert app.test_client().post("/login", data={"email": member.email, "password": PASSWORD},
-                                  environ_base={"REMOTE_ADDR": "10.9.9.9"}).status_code == 302
+    assert (
+        app.test_client()
+        .post("/login", data={"email": member.email, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.9.9"})
+        .status_code
+        == 302
+    )
     with app.app_context():
         assert verify_password(db.session.get(Member, member.id).password_hash, PASSWORD)
 

@@ -1,4 +1,5 @@
 """`flask members create` and `flask communities create`, as operators and scripts use them."""
+
 import sqlalchemy as sa
 
 from timebank.extensions import db
@@ -7,9 +8,22 @@ from timebank.members.models import Member
 
 def test_operator_creates_a_coordinator_who_can_log_in_at_once(app, runner, client, make_community):
     make_community("noord", "Noord")
-    result = runner.invoke(args=["members", "create", "--email", "Karim@Example.org", "--name", "Karim",
-                                 "--password", "a long enough password", "--role", "coordinator",
-                                 "--community", "noord"])
+    result = runner.invoke(
+        args=[
+            "members",
+            "create",
+            "--email",
+            "Karim@Example.org",
+            "--name",
+            "Karim",
+            "--password",
+            "a long enough password",
+            "--role",
+            "coordinator",
+            "--community",
+            "noord",
+        ]
+    )
     assert result.exit_code == 0, result.output
     assert "Created coordinator Karim <karim@example.org> in 'noord'" in result.output
     with app.app_context():
@@ -22,8 +36,19 @@ def test_operator_creates_a_coordinator_who_can_log_in_at_once(app, runner, clie
 
 
 def test_default_community_and_admin_flag(app, runner, community):
-    result = runner.invoke(args=["members", "create", "--email", "admin@example.org", "--name", "Admin",
-                                 "--password", "a long enough password", "--admin"])
+    result = runner.invoke(
+        args=[
+            "members",
+            "create",
+            "--email",
+            "admin@example.org",
+            "--name",
+            "Admin",
+            "--password",
+            "a long enough password",
+            "--admin",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         admin = db.session.scalar(sa.select(Member).where(Member.email == "admin@example.org"))
@@ -34,13 +59,28 @@ def test_bad_input_is_refused_in_one_english_sentence(app, runner, community, me
     cases = [
         (["--email", member.email, "--name", "X", "--password", "a long enough password"], "already an account"),
         (["--email", "new@example.org", "--name", "X", "--password", "short"], "at least 8 characters"),
-        (["--email", "new@example.org", "--name", "<b>X</b>", "--password", "a long enough password"],
-         "cannot contain"),
+        (
+            ["--email", "new@example.org", "--name", "<b>X</b>", "--password", "a long enough password"],
+            "cannot contain",
+        ),
         (["--email", "nope", "--name", "X", "--password", "a long enough password"], "valid email address"),
-        (["--email", "new@example.org", "--name", "X", "--password", "a long enough password",
-          "--community", "nowhere"], "there is no community 'nowhere'"),
-        (["--email", "new@example.org", "--name", "X", "--password", "a long enough password",
-          "--role", "king"], "Invalid value for '--role'"),
+        (
+            [
+                "--email",
+                "new@example.org",
+                "--name",
+                "X",
+                "--password",
+                "a long enough password",
+                "--community",
+                "nowhere",
+            ],
+            "there is no community 'nowhere'",
+        ),
+        (
+            ["--email", "new@example.org", "--name", "X", "--password", "a long enough password", "--role", "king"],
+            "Invalid value for '--role'",
+        ),
     ]
     for arguments, message in cases:
         result = runner.invoke(args=["members", "create", *arguments])

@@ -1,4 +1,5 @@
 """Data rights: download everything (GDPR art. 15, 20) and erasure (art. 17)."""
+
 import csv
 import io
 import json
@@ -23,11 +24,13 @@ EN = {"Accept-Language": "en"}
 
 
 def test_member_downloads_everything_as_json(app, client, make_member):
-    fatima = make_member("Fatima", bio="=HYPERLINK(\"http://evil.example\")", phone="0612345678")
+    fatima = make_member("Fatima", bio='=HYPERLINK("http://evil.example")', phone="0612345678")
     login(client, fatima)
     client.post("/password/forgot", data={"email": fatima.email})  # an email to her, in the outbox
-    client.post("/settings/privacy", data={"show_email_to": "community", "show_phone_to": "coordinators",
-                                           "show_balance_to": "coordinators"})
+    client.post(
+        "/settings/privacy",
+        data={"show_email_to": "community", "show_phone_to": "coordinators", "show_balance_to": "coordinators"},
+    )
     response = client.post("/settings/data/export.json")
     assert response.status_code == 200 and response.mimetype == "application/json"
     assert "attachment" in response.headers["Content-Disposition"]
@@ -42,15 +45,17 @@ def test_member_downloads_everything_as_json(app, client, make_member):
 
 
 def test_csv_export_is_a_zip_of_sections_safe_for_spreadsheets(client, make_member):
-    fatima = make_member("Fatima", bio="=HYPERLINK(\"http://evil.example\")")
+    fatima = make_member("Fatima", bio='=HYPERLINK("http://evil.example")')
     login(client, fatima)
     response = client.post("/settings/data/export.zip")
     assert response.mimetype == "application/zip"
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     assert {"profile.csv", "join_history.csv", "audit_events.csv", "mail.csv"} <= set(archive.namelist())
-    rows = {row["field"]: row["value"]
-            for row in csv.DictReader(io.StringIO(archive.read("profile.csv").decode("utf-8-sig")))}
-    assert rows["bio"] == "'=HYPERLINK(\"http://evil.example\")"  # not run as a formula
+    rows = {
+        row["field"]: row["value"]
+        for row in csv.DictReader(io.StringIO(archive.read("profile.csv").decode("utf-8-sig")))
+    }
+    assert rows["bio"] == '\'=HYPERLINK("http://evil.example")'  # not run as a formula
     assert rows["name"] == "Fatima"
 
 
@@ -69,13 +74,20 @@ def test_export_holds_the_members_hours_and_posts(app, client, make_member, make
     jan = make_member("Jan")
     make_post(fatima, title="Couscous for ten")
     with app.app_context():
-        transfer(account_for(db.session.get(Member, jan.id)), account_for(db.session.get(Member, fatima.id)),
-                 45, kind="gift", actor=None, memo="Thank you")
+        transfer(
+            account_for(db.session.get(Member, jan.id)),
+            account_for(db.session.get(Member, fatima.id)),
+            45,
+            kind="gift",
+            actor=None,
+            memo="Thank you",
+        )
         db.session.commit()
     login(client, fatima)
     document = json.loads(client.post("/settings/data/export.json").data)
     assert [(e["amount_minutes"], e["what"], e["memo"], e["with"]) for e in document["ledger"]] == [
-        (45, "bedankje van Jan", "Thank you", ["Jan"])]  # in the member's language
+        (45, "bedankje van Jan", "Thank you", ["Jan"])
+    ]  # in the member's language
     assert [p["title"] for p in document["posts"]] == ["Couscous for ten"]
 
 
@@ -93,8 +105,14 @@ def test_erasure_is_asked_by_the_member_and_done_by_a_coordinator(app, client, m
     coordinator = make_member("Karim", role="coordinator")
     fatima = make_member("Fatima", bio="Cook.", phone="0612345678", languages=["ar"])
     with app.app_context():
-        image = Image(community_id=fatima.community_id, owner_id=fatima.id, filename="f.png",
-                      content_type="image/png", width=1, height=1)
+        image = Image(
+            community_id=fatima.community_id,
+            owner_id=fatima.id,
+            filename="f.png",
+            content_type="image/png",
+            width=1,
+            height=1,
+        )
         (upload_folder() / "f.png").write_bytes(png().getvalue())
         db.session.add(image)
         db.session.flush()
@@ -111,26 +129,42 @@ def test_erasure_is_asked_by_the_member_and_done_by_a_coordinator(app, client, m
     assert "Fatima" in client.get("/coordinate", headers=EN).text  # on the coordinator's list
     unconfirmed = client.post(f"/coordinate/members/{fatima.id}/erase", data={}, headers=EN, follow_redirects=True)
     assert "Please tick the box" in unconfirmed.text
-    done = client.post(f"/coordinate/members/{fatima.id}/erase", data={"confirm": "yes", "reason": "She asked."},
-                       headers=EN, follow_redirects=True)
+    done = client.post(
+        f"/coordinate/members/{fatima.id}/erase",
+        data={"confirm": "yes", "reason": "She asked."},
+        headers=EN,
+        follow_redirects=True,
+    )
     assert f"Voormalig lid #{fatima.id}" in done.text
     with app.app_context():
         erased = db.session.get(Member, fatima.id)
         assert erased.name == f"Voormalig lid #{fatima.id}"  # in the installation's language
         assert (erased.email, erased.phone, erased.password_hash, erased.bio, erased.photo_id) == (
-            None, None, None, "", None)
+            None,
+            None,
+            None,
+            "",
+            None,
+        )
         assert (erased.status, erased.languages, erased.skills) == ("erased", [], [])
         assert count(Image) == 0 and not (upload_folder() / "f.png").exists()
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)
-                                 .where(OutboxMessage.member_id == fatima.id)) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).select_from(OutboxMessage).where(OutboxMessage.member_id == fatima.id)
+            )
+            == 0
+        )
         assert db.session.scalar(sa.select(sa.func.count()).select_from(MemberToken)) == 0
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "member.erased"))
         assert (event.actor_id, event.subject_id, event.reason) == (coordinator.id, fatima.id, "She asked.")
         # Her earlier events stay, pointing at the same (now nameless) member.
-        assert db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "member.erasure_requested")
-                                 ).actor_id == fatima.id
-    again = client.post(f"/coordinate/members/{fatima.id}/erase", data={"confirm": "yes"}, headers=EN,
-                        follow_redirects=True)
+        assert (
+            db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "member.erasure_requested")).actor_id
+            == fatima.id
+        )
+    again = client.post(
+        f"/coordinate/members/{fatima.id}/erase", data={"confirm": "yes"}, headers=EN, follow_redirects=True
+    )
     assert "This member has been erased already." in again.text
     assert client.get(f"/members/{fatima.id}").status_code == 404
 
@@ -150,8 +184,14 @@ def test_erasing_a_member_with_hours_settles_them_to_the_fund_first(app, client,
     fatima = make_member("Fatima")
     jan = make_member("Jan")
     with app.app_context():
-        transfer(account_for(db.session.get(Member, jan.id)), account_for(db.session.get(Member, fatima.id)),
-                 90, kind="gift", actor=None, memo="Thanks for the soup")
+        transfer(
+            account_for(db.session.get(Member, jan.id)),
+            account_for(db.session.get(Member, fatima.id)),
+            90,
+            kind="gift",
+            actor=None,
+            memo="Thanks for the soup",
+        )
         db.session.commit()
     login(client, coordinator)
     page = client.get(f"/coordinate/members/{fatima.id}", headers=EN).text
@@ -172,8 +212,10 @@ def test_erasure_calls_off_open_exchanges_and_takes_her_posts_out(app, client, m
     from timebank.market.models import Post
     from timebank.notifications.models import Notification
 
-    coordinator, fatima, jan, wilma = (make_member(name, role="coordinator" if name == "Karim" else "member")
-                                       for name in ("Karim", "Fatima", "Jan", "Wilma"))
+    coordinator, fatima, jan, wilma = (
+        make_member(name, role="coordinator" if name == "Karim" else "member")
+        for name in ("Karim", "Fatima", "Jan", "Wilma")
+    )
     soup = make_post(fatima, title="Soup", description="Ring me on 0612345678")
     bikes = make_post(jan, title="Bike repair")
     with app.app_context():
@@ -187,8 +229,9 @@ def test_erasure_calls_off_open_exchanges_and_takes_her_posts_out(app, client, m
         lesson = ex.create_group(w, "provider", "Sewing lesson", 60, [f, j], actor=w)
         db.session.commit()
         ids = settled.id, asked.id, agreed.id, lesson.id
-        assert db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
-            Notification.member_id == fatima.id)) > 0
+        assert (
+            db.session.scalar(sa.select(sa.func.count(Notification.id)).where(Notification.member_id == fatima.id)) > 0
+        )
     login(client, coordinator)
     client.post(f"/coordinate/members/{fatima.id}/erase", data={"confirm": "yes", "reason": "She moved."})
     with app.app_context():
@@ -199,11 +242,18 @@ def test_erasure_calls_off_open_exchanges_and_takes_her_posts_out(app, client, m
         assert lesson.state == "proposed" and lesson.participant(fatima.id).answer == "declined"
         told = db.session.scalars(sa.select(Notification.member_id).where(Notification.kind == "cancelled")).all()
         assert sorted(told) == sorted([wilma.id, jan.id])
-        assert db.session.scalar(sa.select(AuditEvent).where(
-            AuditEvent.action == "exchange.cancelled", AuditEvent.subject_id == agreed.id)).actor_id == coordinator.id
+        assert (
+            db.session.scalar(
+                sa.select(AuditEvent).where(
+                    AuditEvent.action == "exchange.cancelled", AuditEvent.subject_id == agreed.id
+                )
+            ).actor_id
+            == coordinator.id
+        )
         post = db.session.get(Post, soup.id)
         assert (post.status, post.title, post.description) == ("closed", "Soup", "")
         assert db.session.get(Post, bikes.id).status == "active"
-        assert db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
-            Notification.member_id == fatima.id)) == 0
+        assert (
+            db.session.scalar(sa.select(sa.func.count(Notification.id)).where(Notification.member_id == fatima.id)) == 0
+        )
         assert verify().ok

@@ -1,4 +1,5 @@
 """Changing one's email address: a link to the new address, notices to the old one."""
+
 import json
 from datetime import timedelta
 
@@ -17,8 +18,7 @@ NEW = "fatima.new@example.org"
 
 
 def ask(client, email=NEW, password=PASSWORD, **kwargs):
-    return client.post("/settings/email", data={"email": email, "current_password": password}, headers=EN,
-                       **kwargs)
+    return client.post("/settings/email", data={"email": email, "current_password": password}, headers=EN, **kwargs)
 
 
 def confirmation_link(app, to=NEW) -> str:
@@ -98,18 +98,24 @@ def test_wrong_password_is_refused_and_changes_nothing(app, logged_in, member):
 def test_an_address_in_use_is_refused(app, logged_in, member, make_member, taken):
     address = member.email if taken == "own" else make_member("Jan", email="jan@example.org").email
     page = ask(logged_in, email=address.upper())
-    expected = ("This is your email address already." if taken == "own"
-                else "There is already an account with this email address.")
+    expected = (
+        "This is your email address already."
+        if taken == "own"
+        else "There is already an account with this email address."
+    )
     assert expected in page.text
     assert_nothing_changed(app, member)
 
 
-@pytest.mark.parametrize(("address", "status", "message"), [
-    ("not an address", 200, "Please fill in a valid email address, like name@example.org."),
-    ("fatima@", 200, "Please fill in a valid email address, like name@example.org."),
-    ("", 200, "Please fill this in."),
-    ("fatima@exam\x00ple.org", 400, "invisible control character"),
-])
+@pytest.mark.parametrize(
+    ("address", "status", "message"),
+    [
+        ("not an address", 200, "Please fill in a valid email address, like name@example.org."),
+        ("fatima@", 200, "Please fill in a valid email address, like name@example.org."),
+        ("", 200, "Please fill this in."),
+        ("fatima@exam\x00ple.org", 400, "invisible control character"),
+    ],
+)
 def test_a_malformed_address_is_refused(app, logged_in, member, address, status, message):
     page = ask(logged_in, email=address)
     assert page.status_code == status and message in page.text
@@ -136,8 +142,10 @@ def test_a_newer_request_cancels_the_older_link(app, logged_in, member):
     logged_in.post(confirmation_link(app, to="second@example.org"))
     assert stored(app, member).email == "second@example.org"
     with app.app_context():  # the cancelled link forgot the address it was for
-        assert db.session.scalars(sa.select(MemberToken.new_email).where(MemberToken.purpose == "email")).all() \
-            == [None, None]
+        assert db.session.scalars(sa.select(MemberToken.new_email).where(MemberToken.purpose == "email")).all() == [
+            None,
+            None,
+        ]
 
 
 def test_an_expired_link_changes_nothing(app, logged_in, member):
@@ -192,8 +200,9 @@ def test_wrong_passwords_are_limited_but_do_not_lock_the_member_out(app, logged_
         assert ask(logged_in, password="guess").status_code == 200
     assert ask(logged_in).status_code == 429
     # Guesses with a stolen session are limited, but cannot keep the member from logging in elsewhere.
-    elsewhere = app.test_client().post("/login", data={"email": member.email, "password": PASSWORD},
-                                       environ_base={"REMOTE_ADDR": "10.9.9.9"})
+    elsewhere = app.test_client().post(
+        "/login", data={"email": member.email, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
+    )
     assert elsewhere.status_code == 302
 
 

@@ -1,4 +1,5 @@
 """'This was not me': the notices to the old address lead back to it and secure the account."""
+
 import json
 from datetime import timedelta
 
@@ -58,9 +59,13 @@ def stored(app, member) -> Member:
 
 def actions(app) -> list[str]:
     with app.app_context():
-        return db.session.scalars(sa.select(AuditEvent.action).where(
-            AuditEvent.action.like("member.email_change_%"), AuditEvent.action != "member.email_change_requested")
-            .order_by(AuditEvent.id)).all()
+        return db.session.scalars(
+            sa.select(AuditEvent.action)
+            .where(
+                AuditEvent.action.like("member.email_change_%"), AuditEvent.action != "member.email_change_requested"
+            )
+            .order_by(AuditEvent.id)
+        ).all()
 
 
 def logs_in(app, email, password) -> bool:
@@ -127,8 +132,9 @@ def test_a_completed_change_is_undone(app, logged_in, member, coordinator, notic
         assert (event.actor_id, event.subject_id) == (member.id, member.id)
         assert member.email not in json.dumps(event.details) and NEW not in json.dumps(event.details)
         assert len(mails(to=coordinator.email, kind="email_change_disowned")) == 1
-        assert db.session.scalars(sa.select(MemberToken.new_email).where(
-            MemberToken.purpose == "undo_email")).all() == [None, None]
+        assert db.session.scalars(
+            sa.select(MemberToken.new_email).where(MemberToken.purpose == "undo_email")
+        ).all() == [None, None]
 
 
 def test_an_old_address_taken_meanwhile_stays_with_its_owner(app, logged_in, member, coordinator, make_member):
@@ -145,8 +151,12 @@ def test_an_old_address_taken_meanwhile_stays_with_its_owner(app, logged_in, mem
     assert actions(app) == ["member.email_changed"]
     with app.app_context():
         assert mails(kind="email_change_disowned") == []
-        assert db.session.scalar(sa.select(sa.func.count()).where(
-            MemberToken.purpose == "undo_email", MemberToken.used_at.is_(None))) == 2
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).where(MemberToken.purpose == "undo_email", MemberToken.used_at.is_(None))
+            )
+            == 2
+        )
 
 
 def test_a_later_change_does_not_silence_the_first_notice(app, logged_in, member):
@@ -182,14 +192,18 @@ def test_links_that_do_not_work_change_nothing(app, logged_in, member, problem):
         path = path[:-2] + "xy"
     before = stored(app, member)
     expected = {"used": "This link was used already", "expired": "This link has expired"}.get(
-        problem, "This link does not work. Please check")
+        problem, "This link does not work. Please check"
+    )
     for method in ("get", "post"):
         page = getattr(app.test_client(), method)(path, headers=EN)
         assert page.status_code == 410 and expected in page.text
         assert "A coordinator of your neighbourhood can help you" in page.text
     after = stored(app, member)
     assert (after.email, after.session_version, after.password_hash) == (
-        before.email, before.session_version, before.password_hash)
+        before.email,
+        before.session_version,
+        before.password_hash,
+    )
     assert actions(app) == (["member.email_change_cancelled"] if problem == "used" else [])
 
 

@@ -1,4 +1,5 @@
 """Joining a neighbourhood: registration, email confirmation, approval by coordinators."""
+
 from datetime import timedelta
 
 import pytest
@@ -17,8 +18,14 @@ NL = {"Accept-Language": "nl"}
 
 
 def join_form(**fields):
-    return {"name": "Ayşe Yılmaz", "email": "ayse@example.org", "password": "zomer aan de gracht",
-            "locale": "nl", "accept_rules": "y", **fields}
+    return {
+        "name": "Ayşe Yılmaz",
+        "email": "ayse@example.org",
+        "password": "zomer aan de gracht",
+        "locale": "nl",
+        "accept_rules": "y",
+        **fields,
+    }
 
 
 @pytest.fixture
@@ -65,8 +72,13 @@ def test_every_mistake_in_the_join_form_shows_at_once(app, client, community):
     set_texts(app, community, join_question={"en": "Which street do you live in?"})
     page = register(client, name="", password="short", accept_rules="", email="not-an-address")
     assert page.status_code == 200
-    for problem in ("Please fill this in.", "valid email address", "at least 8 characters",
-                    "Please answer the question of the neighbourhood.", "tick the box to accept them"):
+    for problem in (
+        "Please fill this in.",
+        "valid email address",
+        "at least 8 characters",
+        "Please answer the question of the neighbourhood.",
+        "tick the box to accept them",
+    ):
         assert problem in page.text, problem
     assert "Please fix 5 things below." in page.text
     only_service_checks = register(client, password="short", accept_rules="", answer="Dorpsstraat")
@@ -110,8 +122,12 @@ def test_registration_to_approval_community_waits_for_coordinators(app, client, 
         request = db.session.scalar(sa.select(JoinRequest).where(JoinRequest.member_id == member.id))
         assert request.state == "waiting"
         assert [m.kind for m in mails(to=coordinator.email)] == ["join_request"]
-    login_attempt = client.post("/login", data={"email": "ayse@example.org", "password": "zomer aan de gracht"},
-                                headers=EN, follow_redirects=True)
+    login_attempt = client.post(
+        "/login",
+        data={"email": "ayse@example.org", "password": "zomer aan de gracht"},
+        headers=EN,
+        follow_redirects=True,
+    )
     assert "Your request is with the coordinators" in login_attempt.text
 
 
@@ -122,8 +138,12 @@ def test_open_community_lets_people_in_after_confirmation(app, client, open_comm
         assert db.session.scalar(sa.select(Member.status).where(Member.email == "ayse@example.org")) == "active"
         assert mails(to="ayse@example.org", kind="join_welcome")
     client.post("/logout")
-    page = client.post("/login", data={"email": " ayse@example.org ", "password": "zomer aan de gracht"},
-                       headers=EN, follow_redirects=True)
+    page = client.post(
+        "/login",
+        data={"email": " ayse@example.org ", "password": "zomer aan de gracht"},
+        headers=EN,
+        follow_redirects=True,
+    )
     assert "Hallo Ayşe Yılmaz!" in page.text  # in the language she chose
 
 
@@ -167,21 +187,24 @@ def test_unknown_community_is_a_clear_error(client, community):
     assert "Onze buurt" in page.text  # the list to choose from
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"name": ""}, "Please fill this in."),
-    ({"name": "   "}, "Please fill"),
-    ({"name": "x" * 81}, "at most 80 characters"),
-    ({"name": "<script>alert(1)</script>"}, "cannot contain the signs &lt; and &gt;"),
-    ({"name": "Jan\u202eevil"}, "cannot contain"),
-    ({"email": "not-an-address"}, "valid email address"),
-    ({"email": "a" * 250 + "@example.org"}, "at most 254 characters"),
-    ({"password": "short"}, "at least 8 characters"),
-    ({"password": "password123"}, "Many people use this password"),
-    ({"password": "Ayşe Yılmaz"}, "do not use your name"),
-    ({"password": ""}, "Please fill this in."),
-    ({"accept_rules": ""}, "accept them"),
-    ({"locale": "xx"}, "Please choose from the list"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"name": ""}, "Please fill this in."),
+        ({"name": "   "}, "Please fill"),
+        ({"name": "x" * 81}, "at most 80 characters"),
+        ({"name": "<script>alert(1)</script>"}, "cannot contain the signs &lt; and &gt;"),
+        ({"name": "Jan\u202eevil"}, "cannot contain"),
+        ({"email": "not-an-address"}, "valid email address"),
+        ({"email": "a" * 250 + "@example.org"}, "at most 254 characters"),
+        ({"password": "short"}, "at least 8 characters"),
+        ({"password": "password123"}, "Many people use this password"),
+        ({"password": "Ayşe Yılmaz"}, "do not use your name"),
+        ({"password": ""}, "Please fill this in."),
+        ({"accept_rules": ""}, "accept them"),
+        ({"locale": "xx"}, "Please choose from the list"),
+    ],
+)
 def test_bad_registrations_are_refused_and_change_nothing(app, client, community, fields, message):
     page = register(client, **fields)
     assert page.status_code == 200 and message in page.text, page.text
@@ -245,8 +268,9 @@ def test_coordinator_decides_and_both_sides_are_told(app, client, community, mak
         assert "We know Ayşe." in to_applicant.body_text
         assert [m.kind for m in mails(to=colleague.email)] == ["join_request", "join_decided"]
         assert [m.kind for m in mails(to=deciding.email)] == ["join_request"]
-        event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action.in_(
-            ["member.approved", "member.rejected"])))
+        event = db.session.scalar(
+            sa.select(AuditEvent).where(AuditEvent.action.in_(["member.approved", "member.rejected"]))
+        )
         assert event.actor_id == deciding.id and event.reason == "We know Ayşe."
     status = applicant.get("/join/status", headers=EN).text
     if decision == "approve":
@@ -260,8 +284,9 @@ def test_a_request_is_decided_only_once(app, client, community, make_member):
     request_id = confirmed_applicant(app, client)
     login(client, make_member("Karim", role="coordinator"))
     client.post(f"/coordinate/requests/{request_id}", data={"decision": "approve"})
-    second = client.post(f"/coordinate/requests/{request_id}", data={"decision": "reject"}, headers=EN,
-                         follow_redirects=True)
+    second = client.post(
+        f"/coordinate/requests/{request_id}", data={"decision": "reject"}, headers=EN, follow_redirects=True
+    )
     assert "This request was decided already." in second.text
     with app.app_context():
         assert db.session.scalar(sa.select(Member.status).where(Member.email == "ayse@example.org")) == "active"
@@ -285,8 +310,7 @@ def test_ordinary_member_has_no_coordination_pages(client, member):
     assert "Coordination" not in client.get("/", headers=EN).text
 
 
-def test_coordinator_reads_the_applicants_words_and_lets_them_in_in_plain_dutch(app, client, community,
-                                                                                 make_member):
+def test_coordinator_reads_the_applicants_words_and_lets_them_in_in_plain_dutch(app, client, community, make_member):
     set_texts(app, community, join_question={"nl": "In welke straat woon je?", "en": "Which street do you live in?"})
     coordinator = make_member("Karim", role="coordinator", locale="nl")
     missing = register(client, answer="")
@@ -301,8 +325,9 @@ def test_coordinator_reads_the_applicants_words_and_lets_them_in_in_plain_dutch(
     assert "gevraagd op" in page and "e-mailadres bevestigd op" in page
 
 
-def test_after_confirming_the_applicant_learns_who_decides_how_long_and_whom_to_ask(app, client, community,
-                                                                                   make_member):
+def test_after_confirming_the_applicant_learns_who_decides_how_long_and_whom_to_ask(
+    app, client, community, make_member
+):
     set_texts(app, community, contact={"en": "Call Karim on 020 123 4567."})
     make_member("Karim", role="coordinator")
     register(client)
@@ -319,13 +344,21 @@ def test_the_usual_wait_follows_the_last_decisions(app, community, make_member):
     with app.app_context():
         now = utcnow()
         for days in (1, 2, 3):
-            applicant = Member(community_id=community.id, name=f"A{days}", email=f"a{days}@example.org",
-                               status="active")
+            applicant = Member(
+                community_id=community.id, name=f"A{days}", email=f"a{days}@example.org", status="active"
+            )
             db.session.add(applicant)
             db.session.flush()
-            db.session.add(JoinRequest(member_id=applicant.id, community_id=community.id, state="approved",
-                                       submitted_at=now - timedelta(days=days), decided_at=now,
-                                       decided_by_id=coordinator.id))
+            db.session.add(
+                JoinRequest(
+                    member_id=applicant.id,
+                    community_id=community.id,
+                    state="approved",
+                    submitted_at=now - timedelta(days=days),
+                    decided_at=now,
+                    decided_by_id=coordinator.id,
+                )
+            )
         db.session.commit()
         assert usual_wait_days(community.id) == 2
 

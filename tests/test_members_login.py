@@ -1,4 +1,5 @@
 """Signing in and out, and sessions that end when the member's session version changes."""
+
 from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.members.models import Member
@@ -7,24 +8,33 @@ from .conftest import PASSWORD, login
 
 
 def test_login_and_logout(client, member):
-    page = client.post("/login", data={"email": member.email.upper(), "password": PASSWORD},
-                       follow_redirects=True, headers={"Accept-Language": "en"})
+    page = client.post(
+        "/login",
+        data={"email": member.email.upper(), "password": PASSWORD},
+        follow_redirects=True,
+        headers={"Accept-Language": "en"},
+    )
     assert f"Hello {member.name}!" in page.text
     out = client.post("/logout", follow_redirects=True, headers={"Accept-Language": "en"})
     assert "You are logged out" in out.text and "Hello" not in out.text
 
 
 def test_wrong_password_is_refused_in_plain_words(client, member):
-    page = client.post("/login", data={"email": member.email, "password": "wrong password"},
-                       headers={"Accept-Language": "nl"})
+    page = client.post(
+        "/login", data={"email": member.email, "password": "wrong password"}, headers={"Accept-Language": "nl"}
+    )
     assert page.status_code == 200
     assert "horen niet bij elkaar" in page.text
 
 
 def test_pending_member_is_told_to_wait(client, make_member):
     pending = make_member(status="pending", email_confirmed_at=utcnow())
-    page = client.post("/login", data={"email": pending.email, "password": PASSWORD},
-                       headers={"Accept-Language": "en"}, follow_redirects=True)
+    page = client.post(
+        "/login",
+        data={"email": pending.email, "password": PASSWORD},
+        headers={"Accept-Language": "en"},
+        follow_redirects=True,
+    )
     assert "Your request is with the coordinators of Onze buurt. You will get an email." in page.text
     assert "Hello" not in client.get("/", headers={"Accept-Language": "en"}).text
 

@@ -1,4 +1,5 @@
 """Profiles, privacy choices and the member directory."""
+
 import io
 
 import sqlalchemy as sa
@@ -27,23 +28,40 @@ def community_choices(app, community_id):
         area = Area(community_id=community_id, name="Het Park")
         db.session.add(area)
         db.session.commit()
-        skills = db.session.scalars(sa.select(Category.id).where(Category.community_id == community_id)
-                                    .order_by(Category.position).limit(2)).all()
+        skills = db.session.scalars(
+            sa.select(Category.id).where(Category.community_id == community_id).order_by(Category.position).limit(2)
+        ).all()
         return area.id, skills
 
 
 def test_member_fills_in_their_profile(app, client, member):
     area_id, skills = community_choices(app, member.community_id)
     login(client, member)
-    response = client.post("/settings/profile", data={
-        "name": "Fatima E.", "bio": "I cook for twenty people.", "skills": [str(s) for s in skills],
-        "languages": ["ar", "nl"], "area": str(area_id), "phone": "06 12345678", "locale": "en",
-        "photo": (png(), "me.png"),
-    }, content_type="multipart/form-data")
+    response = client.post(
+        "/settings/profile",
+        data={
+            "name": "Fatima E.",
+            "bio": "I cook for twenty people.",
+            "skills": [str(s) for s in skills],
+            "languages": ["ar", "nl"],
+            "area": str(area_id),
+            "phone": "06 12345678",
+            "locale": "en",
+            "photo": (png(), "me.png"),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302
     page = client.get(f"/members/{member.id}", headers=EN)
-    for shown in ("Fatima E.", "I cook for twenty people.", "Cooking and catering", "Cleaning", "Het Park",
-                  "Arabic", "Dutch"):
+    for shown in (
+        "Fatima E.",
+        "I cook for twenty people.",
+        "Cooking and catering",
+        "Cleaning",
+        "Het Park",
+        "Arabic",
+        "Dutch",
+    ):
         assert shown in page.text
     with app.app_context():
         stored = db.session.get(Member, member.id)
@@ -75,8 +93,12 @@ def test_bad_profile_input_is_refused_and_nothing_changes(app, client, member, m
         ({"languages": ["klingon"]}, "Please choose from the list"),
         ({"photo": (io.BytesIO(b"<script>"), "x.jpg")}, "not a photo we can use"),
     ]:
-        page = client.post("/settings/profile", data={"name": "Fatima", "locale": "en", **data},
-                           content_type="multipart/form-data", headers=EN)
+        page = client.post(
+            "/settings/profile",
+            data={"name": "Fatima", "locale": "en", **data},
+            content_type="multipart/form-data",
+            headers=EN,
+        )
         assert page.status_code == 422 and message in page.text, message
     with app.app_context():
         stored = db.session.get(Member, member.id)
@@ -99,8 +121,10 @@ def test_contact_details_are_for_coordinators_until_the_member_chooses(app, clie
     client.post("/logout")
 
     login(client, fatima)
-    client.post("/settings/privacy", data={"show_email_to": "community", "show_phone_to": "coordinators",
-                                           "show_balance_to": "community"})
+    client.post(
+        "/settings/privacy",
+        data={"show_email_to": "community", "show_phone_to": "coordinators", "show_balance_to": "community"},
+    )
     client.post("/logout")
     login(client, neighbour)
     profile = client.get(f"/members/{fatima.id}").text
@@ -123,8 +147,11 @@ def test_balance_privacy_predicate(app, make_member, make_community):
 
 def test_invalid_privacy_choice_is_refused(app, client, member):
     login(client, member)
-    page = client.post("/settings/privacy", data={"show_email_to": "everyone", "show_phone_to": "community",
-                                                  "show_balance_to": "community"}, headers=EN)
+    page = client.post(
+        "/settings/privacy",
+        data={"show_email_to": "everyone", "show_phone_to": "community", "show_balance_to": "community"},
+        headers=EN,
+    )
     assert "Please choose from the list" in page.text
     with app.app_context():
         assert db.session.get(Member, member.id).show_phone_to == "coordinators"
@@ -133,8 +160,13 @@ def test_invalid_privacy_choice_is_refused(app, client, member):
 def test_directory_searches_active_members_of_my_community_only(app, client, make_member, make_community):
     area_id, skills = community_choices(app, make_member("Anchor").community_id)
     with app.app_context():
-        cook = Member(community_id=db.session.get(Area, area_id).community_id, name="Yasmina Kaya",
-                      status="active", area_id=area_id, skills=[db.session.get(Category, skills[0])])
+        cook = Member(
+            community_id=db.session.get(Area, area_id).community_id,
+            name="Yasmina Kaya",
+            status="active",
+            area_id=area_id,
+            skills=[db.session.get(Category, skills[0])],
+        )
         db.session.add(cook)
         db.session.commit()
     make_member("Yasmin Pending", status="pending")
@@ -154,8 +186,9 @@ def test_directory_searches_active_members_of_my_community_only(app, client, mak
 def test_directory_pages(app, client, make_member):
     viewer = make_member("Aaron")
     with app.app_context():
-        db.session.add_all([Member(community_id=viewer.community_id, name=f"Neighbour {i:02d}", status="active")
-                            for i in range(25)])
+        db.session.add_all(
+            [Member(community_id=viewer.community_id, name=f"Neighbour {i:02d}", status="active") for i in range(25)]
+        )
         db.session.commit()
     login(client, viewer)
     first = client.get("/members", headers=EN).text

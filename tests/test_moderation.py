@@ -1,6 +1,7 @@
 """Members report content, coordinators decide: reports of one item are read together, the
 reporter hears what was decided (never who else reported), the author reads the reason and may
 reply once, and hidden content leaves every list, page and API answer for everyone else."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -25,17 +26,25 @@ def people(app, make_member, make_post):
     people = {name: make_member(name) for name in ("Fatima", "Jan", "Wilma")}
     people["Karim"] = make_member("Karim", role="coordinator")
     people["Kees"] = make_member("Kees", role="coordinator")
-    people["post"] = make_post(people["Fatima"], title="Warm soup", kind="offer", minutes=60,
-                               description="Lentil soup, call me")
+    people["post"] = make_post(
+        people["Fatima"], title="Warm soup", kind="offer", minutes=60, description="Lentil soup, call me"
+    )
     with app.app_context():
         noord = create_community("noord", "Noord")
         db.session.flush()
-        olga = Member(community_id=noord.id, name="Olga", role="coordinator", status="active",
-                      email="olga@example.org", password_hash=people["Karim"].password_hash)
+        olga = Member(
+            community_id=noord.id,
+            name="Olga",
+            role="coordinator",
+            status="active",
+            email="olga@example.org",
+            password_hash=people["Karim"].password_hash,
+        )
         db.session.add(olga)
         fatima, jan = db.session.get(Member, people["Fatima"].id), db.session.get(Member, people["Jan"].id)
-        exchange = exchanges.propose(db.session.get(type(people["post"]), people["post"].id), jan, 60, actor=jan,
-                                     message="Can I have some?")
+        exchange = exchanges.propose(
+            db.session.get(type(people["post"]), people["post"].id), jan, 60, actor=jan, message="Can I have some?"
+        )
         message = exchanges.post_message(exchange, fatima, "Shut up, you fool", actor=fatima)
         note = ThankYou(exchange_id=exchange.id, author_id=fatima.id, member_id=jan.id, text="Rude note, idiot")
         db.session.add(note)
@@ -91,8 +100,11 @@ def test_bad_reports_are_refused_in_words_and_change_nothing(app, people):
 
 
 def _reported(app, people, item_type, item_key=None):
-    item_id = people[item_key or item_type] if isinstance(people[item_key or item_type], int) \
+    item_id = (
+        people[item_key or item_type]
+        if isinstance(people[item_key or item_type], int)
         else people[item_key or item_type].id
+    )
     client = web(app, people["Jan"])
     assert client.post(f"/report/{item_type}/{item_id}", data={"reason": "rude"}).status_code == 302
     with app.app_context():
@@ -104,8 +116,9 @@ def test_a_hidden_post_leaves_the_market_search_and_api_and_everyone_hears_in_pl
     wilma = web(app, people["Wilma"])
     wilma.post(f"/report/post/{people['post'].id}", data={"reason": "spam"})
     karim = web(app, people["Karim"])
-    decided = karim.post(f"/coordinate/reports/{case_id}",
-                         data={"decision": "hide", "reason": "Selling watches is not a service"})
+    decided = karim.post(
+        f"/coordinate/reports/{case_id}", data={"decision": "hide", "reason": "Selling watches is not a service"}
+    )
     assert decided.status_code == 302
     post_id = people["post"].id
     assert "Warm soup" not in wilma.get("/market").text
@@ -190,8 +203,12 @@ def test_suspending_the_author_hides_the_content_and_pauses_them(app, people):
     with app.app_context():
         assert db.session.get(Member, people["Fatima"].id).status == "suspended"
         assert db.session.get(ModerationCase, case_id).is_hidden
-        assert [e.reason for e in db.session.scalars(sa.select(AuditEvent).where(
-            AuditEvent.action.in_(("moderation.suspended", "member.suspended"))))] == ["Insults, again"] * 2
+        assert [
+            e.reason
+            for e in db.session.scalars(
+                sa.select(AuditEvent).where(AuditEvent.action.in_(("moderation.suspended", "member.suspended")))
+            )
+        ] == ["Insults, again"] * 2
 
 
 def test_a_decision_needs_a_reason_in_words(app, people):
@@ -261,8 +278,14 @@ def test_a_post_its_owner_closed_is_hidden_from_its_address_too(app, people):
 
 def test_the_photo_of_a_hidden_profile_is_not_served_to_neighbours(app, people):
     with app.app_context():
-        image = Image(community_id=people["Fatima"].community_id, owner_id=people["Fatima"].id, filename="f.png",
-                      content_type="image/png", width=1, height=1)
+        image = Image(
+            community_id=people["Fatima"].community_id,
+            owner_id=people["Fatima"].id,
+            filename="f.png",
+            content_type="image/png",
+            width=1,
+            height=1,
+        )
         db.session.add(image)
         db.session.flush()
         db.session.get(Member, people["Fatima"].id).photo_id = image.id

@@ -1,5 +1,6 @@
 """Email per kind of event: the member's overall choice is the default, and each kind of event may
 have its own (right away, in the daily summary, or none). The app's list always shows everything."""
+
 import re
 
 import pytest
@@ -28,8 +29,9 @@ def checked(page: str) -> dict[str, str]:
 
 def own_choices(member_id: int) -> tuple[str, dict[str, str]]:
     member = db.session.get(Member, member_id)
-    return member.notify_email, {c.event: c.choice for c in db.session.scalars(
-        sa.select(EmailChoice).where(EmailChoice.member_id == member_id))}
+    return member.notify_email, {
+        c.event: c.choice for c in db.session.scalars(sa.select(EmailChoice).where(EmailChoice.member_id == member_id))
+    }
 
 
 @pytest.mark.parametrize("choice", notes.EMAIL_CHOICES)
@@ -83,10 +85,14 @@ def test_choices_on_the_settings_page_route_the_emails(app, client, neighbours):
     data = {"email": "immediately", "proposals": "off", "messages": "daily"}
     response = client.post("/notifications/settings", data=data, headers=EN)
     assert response.status_code == 302
-    assert "You get emails as you chose for each kind of event." in text(client.get(response.headers["Location"],
-                                                                                      headers=EN))
+    assert "You get emails as you chose for each kind of event." in text(
+        client.get(response.headers["Location"], headers=EN)
+    )
     assert checked(text(client.get("/notifications/settings"))) == {
-        "email": "immediately", **{event: "default" for event in notes.EMAIL_EVENTS}, **data}
+        "email": "immediately",
+        **{event: "default" for event in notes.EMAIL_EVENTS},
+        **data,
+    }
 
     client.post("/logout")
     login(client, jan)
@@ -95,8 +101,9 @@ def test_choices_on_the_settings_page_route_the_emails(app, client, neighbours):
         transfers.give_hours(db.session.get(Member, jan.id), db.session.get(Member, fatima.id), 15, actor=jan)
         db.session.commit()
         assert [m.kind for m in mails(to=fatima.email)] == ["notify_gift"]
-        assert {n.kind for n in db.session.scalars(sa.select(Notification).where(
-            Notification.member_id == fatima.id))} == {"proposed", "gift"}
+        assert {
+            n.kind for n in db.session.scalars(sa.select(Notification).where(Notification.member_id == fatima.id))
+        } == {"proposed", "gift"}
         assert own_choices(fatima.id) == ("immediately", {"proposals": "off", "messages": "daily"})
 
     # Back to the default: the event's own choice is gone.
@@ -110,8 +117,9 @@ def test_choices_on_the_settings_page_route_the_emails(app, client, neighbours):
 def test_bad_choices_are_refused_and_nothing_changes(app, client, member):
     login(client, member)
     client.post("/notifications/settings", data={"email": "daily", "thanks": "off"})
-    refused = client.post("/notifications/settings", data={"email": "off", "thanks": "immediately",
-                                                           "limits": "hourly"}, headers=EN)
+    refused = client.post(
+        "/notifications/settings", data={"email": "off", "thanks": "immediately", "limits": "hourly"}, headers=EN
+    )
     assert refused.status_code == 422
     page = text(refused)
     assert "Please fix 1 thing below." in page and "Please choose from the list." in page
@@ -154,5 +162,9 @@ def test_members_without_email_see_that_they_get_none(client, make_member):
 def test_the_export_holds_the_choices(ctx, member):
     notes.set_email_choice(member, "daily", {"gifts": "immediately", "disputes": "off"})
     section = collect(member)["notification_choices"]
-    assert section == {"email": "daily", **{f"email_{event}": "default" for event in notes.EMAIL_EVENTS},
-                       "email_gifts": "immediately", "email_disputes": "off"}
+    assert section == {
+        "email": "daily",
+        **{f"email_{event}": "default" for event in notes.EMAIL_EVENTS},
+        "email_gifts": "immediately",
+        "email_disputes": "off",
+    }

@@ -1,6 +1,7 @@
 """Personal pots: hours saved towards a goal are ledger accounts of their own, never negative; the
 member's limits apply to the main account; a share of each payment can go in by itself, in the
 same ledger transaction as the settlement."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -148,8 +149,9 @@ def test_verify_notices_a_pot_that_went_below_zero(people):
     fatima = people["Fatima"]
     pot = pots.open_pot(fatima, "Course", 60)
     # Only a coordinator's override could do this; verify still says it.
-    post(fatima.community_id, "saving", [(pot.account, -5), (account_for(fatima), 5)], actor=None,
-         override_reason="test")
+    post(
+        fatima.community_id, "saving", [(pot.account, -5), (account_for(fatima), 5)], actor=None, override_reason="test"
+    )
     report = verify()
     assert [problem.check for problem in report.problems] == ["pots"]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Posting)) == 2

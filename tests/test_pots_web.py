@@ -1,5 +1,6 @@
 """The pots pages and API: open a pot, fill it, see the thermometer; nobody else can touch it; a
 double-clicked move moves once; the common pot shows what the fund got and granted, and why."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -44,14 +45,16 @@ def test_a_member_opens_a_pot_fills_it_and_sees_it_fill(app, client, people):
     page = client.get(f"/pots/{pot_id}").text
     assert "2 hours 30 minutes saved of 10 hours (25%)" in page
     assert "A sewing course" in client.get("/pots").text
-    too_much = client.post(f"/pots/{pot_id}/move", data={"move-direction": "out", "move-hours": "3",
-                                                         "move-request_key": "k2"})
+    too_much = client.post(
+        f"/pots/{pot_id}/move", data={"move-direction": "out", "move-hours": "3", "move-request_key": "k2"}
+    )
     assert too_much.status_code == 422 and balances(app, fatima.id, pot_id) == (150, 150)
     share = client.post(f"/pots/{pot_id}/share", data={"share-share_percent": "80"})
     assert share.status_code == 422 and "from 0 to 50 percent" in share.text
     assert client.post(f"/pots/{pot_id}/share", data={"share-share_percent": "10"}).status_code == 302
-    spend = client.post(f"/pots/{pot_id}/spend", data={"spend-to": "fund", "spend-hours": "1",
-                                                       "spend-request_key": "k3"})
+    spend = client.post(
+        f"/pots/{pot_id}/spend", data={"spend-to": "fund", "spend-hours": "1", "spend-request_key": "k3"}
+    )
     assert spend.status_code == 302 and balances(app, fatima.id, pot_id) == (150, 90)
     assert client.post(f"/pots/{pot_id}/close", data={}).status_code == 302
     assert balances(app, fatima.id, pot_id) == (240, 0)
@@ -65,8 +68,12 @@ def test_nobody_else_sees_or_moves_a_members_pot(app, client, people):
         other = app.test_client()
         login(other, people[name])
         assert other.get(f"/pots/{pot_id}").status_code == 404
-        assert other.post(f"/pots/{pot_id}/move", data={"move-direction": "out", "move-hours": "1",
-                                                        "move-request_key": "x"}).status_code == 404
+        assert (
+            other.post(
+                f"/pots/{pot_id}/move", data={"move-direction": "out", "move-hours": "1", "move-request_key": "x"}
+            ).status_code
+            == 404
+        )
         assert other.post(f"/pots/{pot_id}/close").status_code == 404
     assert app.test_client().get("/pots").status_code == 302
 
@@ -76,8 +83,9 @@ def test_the_common_pot_shows_what_came_in_and_what_was_granted(app, client, peo
         fatima, jan = (db.session.get(Member, people[n].id) for n in ("Fatima", "Jan"))
         fund = fund_account(fatima.community_id)
         post(fatima.community_id, "donation", [(account_for(fatima), -120), (fund, 120)], actor=None)
-        post(fatima.community_id, "grant", [(fund, -45), (account_for(jan), 45)], actor=None,
-             memo="Paint for the bench")
+        post(
+            fatima.community_id, "grant", [(fund, -45), (account_for(jan), 45)], actor=None, memo="Paint for the bench"
+        )
         db.session.commit()
     login(client, people["Jan"])
     page = client.get("/pots/common").text
@@ -93,7 +101,10 @@ def test_the_pots_api(app, client, people):
     assert created.status_code == 201
     pot = created.json
     assert {k: pot[k] for k in ("name", "goal_minutes", "balance_minutes")} == {
-        "name": "Course", "goal_minutes": 600, "balance_minutes": 0}
+        "name": "Course",
+        "goal_minutes": 600,
+        "balance_minutes": 0,
+    }
     url = f"/api/v1/pots/{pot['id']}"
     retry = {**headers, "Idempotency-Key": "save-1"}
     assert client.post(f"{url}/deposit", headers=retry, json={"minutes": 90}).json["balance_minutes"] == 90

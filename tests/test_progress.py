@@ -2,6 +2,7 @@
 seed, an export or a backup of millions of rows sees it move while standard output stays the
 result; `--quiet` keeps cron's mail to the result. `ledger verify` checks one community, or every
 community one after another."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -16,12 +17,31 @@ SEED = ["demo", "seed", "--members", "12", "--months", "1"]
 COMMANDS = {
     "demo seed": (SEED, "members (12)", "Demo neighbourhood ready"),
     "ledger verify": (["ledger", "verify"], "checking 17 rules", "Ledger OK"),
-    "ledger verify --per-community": (["ledger", "verify", "--per-community"], "checking buurt (1 of 1)",
-                                      "buurt: Ledger OK"),
+    "ledger verify --per-community": (
+        ["ledger", "verify", "--per-community"],
+        "checking buurt (1 of 1)",
+        "buurt: Ledger OK",
+    ),
     "ledger export": (["ledger", "export", "-o", "{tmp}/journal.csv"], "50 postings written", "postings to"),
     "backup create": (["backup", "create", "{tmp}/backup.tar.gz"], "writing backup.tar.gz", "Backup written"),
-    "stats report": (["stats", "report", "--community", "buurt", "--from", "2020-01-01", "--to", "2029-12-31",
-                      "--lang", "en", "-o", "{tmp}/report.csv"], "computing the figures", "Wrote"),
+    "stats report": (
+        [
+            "stats",
+            "report",
+            "--community",
+            "buurt",
+            "--from",
+            "2020-01-01",
+            "--to",
+            "2029-12-31",
+            "--lang",
+            "en",
+            "-o",
+            "{tmp}/report.csv",
+        ],
+        "computing the figures",
+        "Wrote",
+    ),
     "mail send --loop": (["mail", "send", "--loop"], "counting the email in the outbox", "Mail worker stopped"),
 }
 
@@ -52,8 +72,13 @@ def two_neighbourhoods(app, community, make_community, make_member):
         community = make_community(slug, slug.title()) if slug == "noord" else community
         giver, taker = (make_member(f"{who} {slug}", community_id=community.id) for who in ("Ann", "Bob"))
         with app.app_context():
-            ledger.transfer(ledger.account_for(db.session.get(Member, giver.id)),
-                            ledger.account_for(db.session.get(Member, taker.id)), 60, kind="gift", actor=None)
+            ledger.transfer(
+                ledger.account_for(db.session.get(Member, giver.id)),
+                ledger.account_for(db.session.get(Member, taker.id)),
+                60,
+                kind="gift",
+                actor=None,
+            )
             db.session.commit()
         ids[slug] = community.id
     return ids
@@ -65,8 +90,9 @@ def test_verify_one_community_or_each_in_turn(app, runner, two_neighbourhoods):
     assert result.stdout == "noord: Ledger OK: all 17 checks passed (2 accounts, 1 transactions, 2 postings).\n"
 
     with app.app_context():  # a bug leaves one of Noord's accounts a balance its postings do not give
-        account_id = db.session.scalar(sa.select(sa.func.min(Account.id))
-                                       .where(Account.community_id == two_neighbourhoods["noord"]))
+        account_id = db.session.scalar(
+            sa.select(sa.func.min(Account.id)).where(Account.community_id == two_neighbourhoods["noord"])
+        )
         db.session.execute(sa.update(Account).where(Account.id == account_id).values(balance=Account.balance + 5))
         db.session.commit()
     assert runner.invoke(args=["ledger", "verify", "--community", "buurt"]).exit_code == 0

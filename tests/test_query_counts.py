@@ -1,5 +1,6 @@
 """No list page costs more queries for more rows: every member and coordinator list page and
 every API list runs the same number of statements with 5 rows as with 50."""
+
 import pytest
 import sqlalchemy as sa
 
@@ -18,17 +19,57 @@ from .api import token_headers
 from .conftest import PASSWORD, login
 from .queries import queries_for
 
-MEMBER_PAGES = ["/", "/market", "/market?q=offer", "/market/mine", "/members", "/exchanges", "/account",
-                "/notifications", "/decide", "/decide/decisions", "/pots", "/reports"]
-COORDINATOR_PAGES = ["/coordinate", "/members", "/coordinate/requests", "/coordinate/members", "/coordinate/log",
-                     "/coordinate/reports", "/exchanges/coordinate", "/account/fund", "/market/manage",
-                     "/admin/log"]
-API_LISTS = ["/api/v1/posts", "/api/v1/exchanges", "/api/v1/proposals", "/api/v1/notifications",
-             "/api/v1/accounts/me/entries", "/api/v1/pots", "/api/v1/categories"]
+MEMBER_PAGES = [
+    "/",
+    "/market",
+    "/market?q=offer",
+    "/market/mine",
+    "/members",
+    "/exchanges",
+    "/account",
+    "/notifications",
+    "/decide",
+    "/decide/decisions",
+    "/pots",
+    "/reports",
+]
+COORDINATOR_PAGES = [
+    "/coordinate",
+    "/members",
+    "/coordinate/requests",
+    "/coordinate/members",
+    "/coordinate/log",
+    "/coordinate/reports",
+    "/exchanges/coordinate",
+    "/account/fund",
+    "/market/manage",
+    "/admin/log",
+]
+API_LISTS = [
+    "/api/v1/posts",
+    "/api/v1/exchanges",
+    "/api/v1/proposals",
+    "/api/v1/notifications",
+    "/api/v1/accounts/me/entries",
+    "/api/v1/pots",
+    "/api/v1/categories",
+]
 # Pages whose rows the scenario grows: they must show more at 50 than at 5, or the test proves nothing.
-GROWING = {"/market", "/market?q=offer", "/members", "/exchanges", "/account", "/notifications",
-           "/coordinate/requests", "/coordinate/members", "/coordinate/log", "/api/v1/posts", "/api/v1/exchanges",
-           "/api/v1/notifications", "/api/v1/accounts/me/entries"}
+GROWING = {
+    "/market",
+    "/market?q=offer",
+    "/members",
+    "/exchanges",
+    "/account",
+    "/notifications",
+    "/coordinate/requests",
+    "/coordinate/members",
+    "/coordinate/log",
+    "/api/v1/posts",
+    "/api/v1/exchanges",
+    "/api/v1/notifications",
+    "/api/v1/accounts/me/entries",
+}
 
 
 def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
@@ -41,18 +82,40 @@ def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
         category_id = db.session.scalar(sa.select(Post.category_id).limit(1)) or _first_category(fatima)
         start = db.session.scalar(sa.select(sa.func.count(Member.id)))
         for number in range(start, start + count):
-            neighbour = Member(community_id=fatima.community_id, name=f"Neighbour{number} Test", role="member",
-                               status="active", email=f"neighbour{number}@example.org", password_hash=password_hash,
-                               show_balance_to="community", show_email_to="community")
-            waiting = Member(community_id=fatima.community_id, name=f"Newcomer{number} Test", role="member",
-                             status="pending", email=f"newcomer{number}@example.org", password_hash=password_hash)
+            neighbour = Member(
+                community_id=fatima.community_id,
+                name=f"Neighbour{number} Test",
+                role="member",
+                status="active",
+                email=f"neighbour{number}@example.org",
+                password_hash=password_hash,
+                show_balance_to="community",
+                show_email_to="community",
+            )
+            waiting = Member(
+                community_id=fatima.community_id,
+                name=f"Newcomer{number} Test",
+                role="member",
+                status="pending",
+                email=f"newcomer{number}@example.org",
+                password_hash=password_hash,
+            )
             db.session.add_all([neighbour, waiting])
             db.session.flush()
-            db.session.add(JoinRequest(member_id=waiting.id, community_id=fatima.community_id, state="waiting",
-                                       submitted_at=utcnow()))
-            offer = Post(community_id=fatima.community_id, owner_id=neighbour.id, kind="offer",
-                         title=f"Offer number {number}", category_id=category_id, minutes=60,
-                         expires_at=utcnow().replace(year=utcnow().year + 1))
+            db.session.add(
+                JoinRequest(
+                    member_id=waiting.id, community_id=fatima.community_id, state="waiting", submitted_at=utcnow()
+                )
+            )
+            offer = Post(
+                community_id=fatima.community_id,
+                owner_id=neighbour.id,
+                kind="offer",
+                title=f"Offer number {number}",
+                category_id=category_id,
+                minutes=60,
+                expires_at=utcnow().replace(year=utcnow().year + 1),
+            )
             db.session.add(offer)
             db.session.flush()
             exchange = propose(offer, fatima, 60, actor=fatima, message="Hello")

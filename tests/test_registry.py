@@ -1,5 +1,6 @@
 """Every table that holds something about a member is part of the member's data export and of
 their erasure, or is deliberately left out with a reason (timebank/registry.py)."""
+
 from timebank import registry
 from timebank.audit.services import ACTION_LABELS
 from timebank.extensions import db
@@ -8,8 +9,11 @@ from timebank.members.services import ERASERS
 
 
 def member_tables() -> set[str]:
-    return {table.name for table in db.metadata.sorted_tables
-            if any(fk.column.table.name == "members" for column in table.columns for fk in column.foreign_keys)}
+    return {
+        table.name
+        for table in db.metadata.sorted_tables
+        if any(fk.column.table.name == "members" for column in table.columns for fk in column.foreign_keys)
+    }
 
 
 def covered(hooks) -> set[str]:

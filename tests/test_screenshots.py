@@ -5,6 +5,7 @@ docs/screenshots/ for the README (commit them):
 
     TIMEBANK_README_SCREENSHOTS=1 .venv/bin/pytest tests/test_screenshots.py
 """
+
 import os
 import re
 from pathlib import Path
@@ -53,8 +54,11 @@ def test_readme_screenshots_come_from_the_running_app(live_url, browser, tmp_pat
         db.session.commit()
         fatima = db.session.scalar(sa.select(Member).where(Member.email == "fatima@example.org"))
         exchange_id = db.session.scalar(
-            sa.select(Exchange.id).join(Participant).where(Participant.member_id == fatima.id,
-                                                           Exchange.state == "accepted").order_by(Exchange.id))
+            sa.select(Exchange.id)
+            .join(Participant)
+            .where(Participant.member_id == fatima.id, Exchange.state == "accepted")
+            .order_by(Exchange.id)
+        )
         assert exchange_id is not None
     folder = FOLDER if os.environ.get("TIMEBANK_README_SCREENSHOTS") == "1" else tmp_path
     phones: dict[tuple, Phone] = {}

@@ -1,6 +1,7 @@
 """Attacks on the pages from the security review (issue 11), each reproduced and shown harmless:
 a grant to oneself through the page, a decompression bomb, the photo of a taken-down post, unsafe
 `next` addresses."""
+
 import io
 import re
 
@@ -28,13 +29,15 @@ def request_key(page) -> str:
 def test_the_grant_page_refuses_a_grant_to_oneself(app, client, make_member):
     karim, jan = make_member("Karim", role="coordinator"), make_member("Jan")
     with app.app_context():
-        transfers.give_hours(db.session.get(Member, jan.id), None, 120, "For the fund",
-                             actor=db.session.get(Member, jan.id))
+        transfers.give_hours(
+            db.session.get(Member, jan.id), None, 120, "For the fund", actor=db.session.get(Member, jan.id)
+        )
         db.session.commit()
     login(client, karim)
     key = request_key(client.get(f"/exchanges/grant?to={karim.id}", headers=EN))
-    refused = client.post(f"/exchanges/grant?to={karim.id}", data={"hours": "1", "reason": "Me", "request_key": key},
-                          headers=EN)
+    refused = client.post(
+        f"/exchanges/grant?to={karim.id}", data={"hours": "1", "reason": "Me", "request_key": key}, headers=EN
+    )
     assert refused.status_code == 422 and "would go into your own account" in refused.text
     with app.app_context():
         assert count(Transaction) == 1
@@ -66,8 +69,9 @@ def test_the_photo_of_a_taken_down_post_is_not_served(app, client, make_member):
     photo = io.BytesIO()
     PILImage.new("RGB", (40, 30), "red").save(photo, "PNG")
     photo.seek(0)
-    client.post("/market/offers/new", data=offer_form(app, photo=(photo, "soup.png")),
-                content_type="multipart/form-data")
+    client.post(
+        "/market/offers/new", data=offer_form(app, photo=(photo, "soup.png")), content_type="multipart/form-data"
+    )
     with app.app_context():
         post = db.session.scalar(sa.select(Post))
         post_id, image_id = post.id, post.image_id
@@ -83,12 +87,15 @@ def test_the_photo_of_a_taken_down_post_is_not_served(app, client, make_member):
     assert client.get(f"/images/{image_id}").status_code == 200  # the owner sees why it was taken down
 
 
-@pytest.mark.parametrize("target", ["/\\evil.com", "//evil.com", "https://evil.com/", "/ok\r\nSet-Cookie: x=1",
-                                    "/\tevil", "javascript:alert(1)"])
+@pytest.mark.parametrize(
+    "target",
+    ["/\\evil.com", "//evil.com", "https://evil.com/", "/ok\r\nSet-Cookie: x=1", "/\tevil", "javascript:alert(1)"],
+)
 def test_next_addresses_never_lead_off_the_site(client, make_member, target):
     member = make_member("Fatima")
-    response = client.post("/login", query_string={"next": target},
-                           data={"email": member.email, "password": "correct horse battery"})
+    response = client.post(
+        "/login", query_string={"next": target}, data={"email": member.email, "password": "correct horse battery"}
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/"
     language = client.post("/language", data={"locale": "en", "next": target})
     assert language.status_code == 302 and language.headers["Location"] == "/"
@@ -97,8 +104,9 @@ def test_next_addresses_never_lead_off_the_site(client, make_member, target):
 def test_the_undo_page_does_not_link_to_another_site(app, client, make_member):
     karim, jan, fatima = make_member("Karim", role="coordinator"), make_member("Jan"), make_member("Fatima")
     with app.app_context():
-        gift = transfers.give_hours(db.session.get(Member, jan.id), db.session.get(Member, fatima.id), 30,
-                                    actor=db.session.get(Member, jan.id))
+        gift = transfers.give_hours(
+            db.session.get(Member, jan.id), db.session.get(Member, fatima.id), 30, actor=db.session.get(Member, jan.id)
+        )
         db.session.commit()
         gift_id = gift.id
     login(client, karim)
@@ -149,12 +157,18 @@ def test_a_reset_link_dies_when_the_password_is_changed_another_way(app, client,
     with app.app_context():
         link = link_in(mails(kind="password_reset")[-1].body_text)
     login(client, member)
-    client.post("/settings/password", data={"current_password": "correct horse battery",
-                                            "new_password": "a brand new secret 42",
-                                            "new_password_again": "a brand new secret 42"})
+    client.post(
+        "/settings/password",
+        data={
+            "current_password": "correct horse battery",
+            "new_password": "a brand new secret 42",
+            "new_password_again": "a brand new secret 42",
+        },
+    )
     client.post("/logout")
-    response = client.post(link, data={"password": "stolen password 77", "password_again": "stolen password 77"},
-                           headers=EN)
+    response = client.post(
+        link, data={"password": "stolen password 77", "password_again": "stolen password 77"}, headers=EN
+    )
     assert response.status_code == 410 and "used already" in response.text
     assert client.post("/login", data={"email": member.email, "password": "stolen password 77"}).status_code == 200
 
@@ -166,29 +180,49 @@ def test_guessing_from_many_addresses_does_not_lock_the_member_out(app, make_mem
     home.post("/logout")
     thief = app.test_client()
     for number in range(12):
-        thief.post("/login", data={"email": member.email, "password": f"guess {number}"},
-                   environ_base={"REMOTE_ADDR": f"10.1.0.{number}"})
+        thief.post(
+            "/login",
+            data={"email": member.email, "password": f"guess {number}"},
+            environ_base={"REMOTE_ADDR": f"10.1.0.{number}"},
+        )
     # The account now asks to wait: even the right password from a new browser must wait…
-    stranger = app.test_client().post("/login", data={"email": member.email, "password": "correct horse battery"},
-                                      environ_base={"REMOTE_ADDR": "10.2.0.1"}, headers=EN)
+    stranger = app.test_client().post(
+        "/login",
+        data={"email": member.email, "password": "correct horse battery"},
+        environ_base={"REMOTE_ADDR": "10.2.0.1"},
+        headers=EN,
+    )
     assert stranger.status_code == 429 and "Please wait" in stranger.text
     # …but Fatima's own phone, which she logged in with before, still gets in.
-    own = home.post("/login", data={"email": member.email, "password": "correct horse battery"},
-                    environ_base={"REMOTE_ADDR": "10.3.0.1"})
+    own = home.post(
+        "/login",
+        data={"email": member.email, "password": "correct horse battery"},
+        environ_base={"REMOTE_ADDR": "10.3.0.1"},
+    )
     assert own.status_code == 302
     # And after the right password the count starts afresh for everyone.
-    fresh = app.test_client().post("/login", data={"email": member.email, "password": "correct horse battery"},
-                                   environ_base={"REMOTE_ADDR": "10.4.0.1"})
+    fresh = app.test_client().post(
+        "/login",
+        data={"email": member.email, "password": "correct horse battery"},
+        environ_base={"REMOTE_ADDR": "10.4.0.1"},
+    )
     assert fresh.status_code == 302
 
 
 def test_the_api_asks_to_wait_after_many_wrong_passwords(app, client, make_member):
     member = make_member("Fatima")
     for number in range(6):
-        client.post("/api/v1/tokens", json={"email": member.email, "password": f"guess {number}"},
-                    environ_base={"REMOTE_ADDR": f"10.5.0.{number}"})
-    refused = client.post("/api/v1/tokens", json={"email": member.email, "password": "correct horse battery"},
-                          environ_base={"REMOTE_ADDR": "10.6.0.1"}, headers=EN)
+        client.post(
+            "/api/v1/tokens",
+            json={"email": member.email, "password": f"guess {number}"},
+            environ_base={"REMOTE_ADDR": f"10.5.0.{number}"},
+        )
+    refused = client.post(
+        "/api/v1/tokens",
+        json={"email": member.email, "password": "correct horse battery"},
+        environ_base={"REMOTE_ADDR": "10.6.0.1"},
+        headers=EN,
+    )
     assert refused.status_code == 429 and "Please wait" in refused.json["error"]["message"]
 
 
@@ -199,21 +233,32 @@ def test_joining_does_not_tell_whether_an_address_has_an_account(app, client, ma
     new = app.test_client().post("/join/buurt", data={**form, "email": "new@example.org"}, headers=EN)
     assert taken.status_code == new.status_code == 302
     assert taken.headers["Location"] == new.headers["Location"]
-    pages = [c.get(r.headers["Location"], headers=EN).text.replace(e, "ADDRESS")
-             for c, r, e in ((client, taken, member.email), (app.test_client(), new, "new@example.org"))]
+    pages = [
+        c.get(r.headers["Location"], headers=EN).text.replace(e, "ADDRESS")
+        for c, r, e in ((client, taken, member.email), (app.test_client(), new, "new@example.org"))
+    ]
     assert "Please check your email" in pages[0]
     with app.app_context():
         from .conftest import mails
+
         assert [m.kind for m in mails(to=member.email)] == ["join_address_taken"]
         assert db.session.scalar(sa.select(sa.func.count(Member.id))) == 2
 
 
 def test_join_and_reset_emails_are_limited_per_address_and_per_email(app, make_member):
     member = make_member("Fatima")
-    limited = [app.test_client().post("/password/forgot", data={"email": member.email},
-                                      environ_base={"REMOTE_ADDR": f"10.7.0.{n}"}).status_code for n in range(7)]
+    limited = [
+        app.test_client()
+        .post("/password/forgot", data={"email": member.email}, environ_base={"REMOTE_ADDR": f"10.7.0.{n}"})
+        .status_code
+        for n in range(7)
+    ]
     assert limited[:5] == [302] * 5 and limited[5:] == [429, 429]
     form = {"name": "Someone", "password": "zomer aan de gracht", "locale": "en", "accept_rules": "y"}
-    joins = [app.test_client().post("/join/buurt", data={**form, "email": f"n{n}@example.org"},
-                                    environ_base={"REMOTE_ADDR": "10.8.0.1"}).status_code for n in range(32)]
+    joins = [
+        app.test_client()
+        .post("/join/buurt", data={**form, "email": f"n{n}@example.org"}, environ_base={"REMOTE_ADDR": "10.8.0.1"})
+        .status_code
+        for n in range(32)
+    ]
     assert joins.count(302) == 30 and joins[-1] == 429

@@ -1,6 +1,7 @@
 """Power has limits (issue 11): nobody authorises hours into their own account, a coordinator acts
 only on members below their rank, and silence never moves more than the payer agreed. Each test
 tries the abuse the security review found and checks that it now does no harm."""
+
 from datetime import timedelta
 
 import pytest
@@ -136,8 +137,10 @@ def test_an_organiser_is_paid_by_those_who_confirmed_their_part_themselves(peopl
 def test_powers_over_a_member_stop_at_ones_own_rank(people, make_member):
     karim, lotte, ada, jan = people["Karim"], people["Lotte"], people["Ada"], people["Jan"]
     for target in (ada, lotte):
-        for step in (lambda m: members.suspend_member(m, actor=karim, reason="No"),
-                     lambda m: members.erase_member(m, actor=karim, reason="No")):
+        for step in (
+            lambda m: members.suspend_member(m, actor=karim, reason="No"),
+            lambda m: members.erase_member(m, actor=karim, reason="No"),
+        ):
             with pytest.raises(MemberNotAllowed) as refused:
                 step(target)
             db.session.rollback()
@@ -227,8 +230,12 @@ def test_keys_from_forms_cannot_claim_the_time_banks_own_keys(people, make_post)
     db.session.commit()
     # An undo keyed like the exchange's settlement (the form's key is the coordinator's to choose).
     with pytest.raises(LedgerInvalidTransaction):
-        ledger.reverse(gift, actor=karim, reason="Test",
-                       idempotency_key=ledger.request_key(karim, "undo", f"exchange:{exchange.id}:settle"))
+        ledger.reverse(
+            gift,
+            actor=karim,
+            reason="Test",
+            idempotency_key=ledger.request_key(karim, "undo", f"exchange:{exchange.id}:settle"),
+        )
     db.session.rollback()
     ledger.reverse(gift, actor=karim, reason="Test", idempotency_key=ledger.request_key(karim, "undo", "abc"))
     ex.confirm(exchange, actor=jan)

@@ -1,6 +1,7 @@
 """A neighbourhood meeting on the embedded default: sixteen members confirm, give and post at the
 same moment against gunicorn with two worker processes of four threads each (as the README deploys
 it). Every answer is one a person can act on — never a 5xx, never "database is locked"."""
+
 import json
 import shutil
 import threading
@@ -36,8 +37,9 @@ PRODUCTION_HASHING = Config.PASSWORD_HASH_PARAMS
 
 
 def call(address: str, method: str, path: str, body: dict | None = None, token: str | None = None):
-    request = urllib.request.Request(f"{address}/api/v1{path}", method=method,
-                                     data=json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(
+        f"{address}/api/v1{path}", method=method, data=json.dumps(body).encode() if body is not None else None
+    )
     request.add_header("Content-Type", "application/json")
     request.add_header("Accept-Language", "en")
     if token:
@@ -60,16 +62,32 @@ def neighbourhood(database, tmp_path):
     with app.app_context():
         community = create_community("buurt", "Onze buurt")
         password = PasswordHasher(**PRODUCTION_HASHING).hash(PASSWORD)  # as slow as in production
-        people = [Member(community_id=community.id, name=f"Neighbour {i}", email=f"n{i}@example.org",
-                         password_hash=password, status="active", role="member") for i in range(PEOPLE)]
+        people = [
+            Member(
+                community_id=community.id,
+                name=f"Neighbour {i}",
+                email=f"n{i}@example.org",
+                password_hash=password,
+                status="active",
+                role="member",
+            )
+            for i in range(PEOPLE)
+        ]
         db.session.add_all(people)
         db.session.flush()
         category = db.session.scalar(sa.select(Category).where(Category.community_id == community.id).limit(1))
         exchanges = []
         for i, provider in enumerate(people):
             receiver = people[(i + 1) % PEOPLE]
-            post = Post(community_id=community.id, owner_id=provider.id, kind="offer", title=f"Help {i}",
-                        category_id=category.id, minutes=60, expires_at=utcnow() + timedelta(weeks=8))
+            post = Post(
+                community_id=community.id,
+                owner_id=provider.id,
+                kind="offer",
+                title=f"Help {i}",
+                category_id=category.id,
+                minutes=60,
+                expires_at=utcnow() + timedelta(weeks=8),
+            )
             db.session.add(post)
             db.session.flush()
             exchange = ex.propose(post, receiver, 60, actor=receiver)
@@ -99,8 +117,12 @@ def test_sixteen_members_at_once_get_answers_they_can_act_on(neighbourhood):
             work = [
                 ("confirm", "POST", f"/exchanges/{exchanges[(i - 1) % PEOPLE]}/confirm", None),
                 ("confirm again", "POST", f"/exchanges/{exchanges[(i - 1) % PEOPLE]}/confirm", None),
-                ("give", "POST", "/transfers", {"to_member_id": ids[(i - 1) % PEOPLE], "minutes": 10,
-                                                 "memo": "thank you"}),
+                (
+                    "give",
+                    "POST",
+                    "/transfers",
+                    {"to_member_id": ids[(i - 1) % PEOPLE], "minutes": 10, "memo": "thank you"},
+                ),
                 ("post", "POST", "/posts", {"kind": "request", "title": f"Ladder {i}", "category_id": category_id}),
                 ("read", "GET", "/me", None),
             ]

@@ -1,5 +1,6 @@
 """A request that lost SQLite's write lock to another is run again from the start — but never one
 that committed a change already (it would do that twice), and never more than three times."""
+
 import sqlite3
 
 import pytest

@@ -1,5 +1,6 @@
 """The first start never kills the server: gunicorn boots several workers at once on a fresh
 database, and every one of them must come up (none may lose a race for the default community)."""
+
 import shutil
 import threading
 import time
@@ -87,16 +88,18 @@ def test_workers_starting_at_once_agree_on_one_development_key(tmp_path):
         assert [p.name for p in folder.iterdir()] == ["secret_key"]
 
 
-@pytest.mark.parametrize("argv, environ, storage, warned", [
-    (["/srv/.venv/bin/gunicorn", "--workers", "4", "wsgi:app"], {}, "memory://", True),
-    (["/srv/.venv/bin/gunicorn", "-w", "4", "wsgi:app"], {}, "redis://127.0.0.1:6379/0", False),
-    (["/srv/.venv/bin/gunicorn", "wsgi:app"], {"WEB_CONCURRENCY": "3"}, "memory://", True),
-    (["/srv/.venv/bin/gunicorn", "wsgi:app"], {"GUNICORN_CMD_ARGS": "--workers=2"}, "memory://", True),
-    (["/srv/.venv/bin/gunicorn", "--threads", "8", "wsgi:app"], {}, "memory://", False),
-    (["/srv/.venv/bin/flask", "run"], {}, "memory://", False),
-])
-def test_start_up_warns_when_limits_are_counted_per_process(app, caplog, monkeypatch, argv, environ, storage,
-                                                            warned):
+@pytest.mark.parametrize(
+    "argv, environ, storage, warned",
+    [
+        (["/srv/.venv/bin/gunicorn", "--workers", "4", "wsgi:app"], {}, "memory://", True),
+        (["/srv/.venv/bin/gunicorn", "-w", "4", "wsgi:app"], {}, "redis://127.0.0.1:6379/0", False),
+        (["/srv/.venv/bin/gunicorn", "wsgi:app"], {"WEB_CONCURRENCY": "3"}, "memory://", True),
+        (["/srv/.venv/bin/gunicorn", "wsgi:app"], {"GUNICORN_CMD_ARGS": "--workers=2"}, "memory://", True),
+        (["/srv/.venv/bin/gunicorn", "--threads", "8", "wsgi:app"], {}, "memory://", False),
+        (["/srv/.venv/bin/flask", "run"], {}, "memory://", False),
+    ],
+)
+def test_start_up_warns_when_limits_are_counted_per_process(app, caplog, monkeypatch, argv, environ, storage, warned):
     for name in ("WEB_CONCURRENCY", "GUNICORN_CMD_ARGS"):
         monkeypatch.delenv(name, raising=False)
     for name, value in environ.items():

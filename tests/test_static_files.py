@@ -1,5 +1,6 @@
 """Static files: addresses carry the content's hash, so browsers keep them for a year and ask
 again only when the file changed; without the hash they revalidate and get a 304."""
+
 import hashlib
 import re
 from pathlib import Path

@@ -1,5 +1,6 @@
 """The circulation indicators on a hand-built neighbourhood (tests/stats_scenario.py works every
 figure out), the roll-ups the ledger keeps against a rebuild from the postings, and periods."""
+
 from datetime import date
 
 import pytest
@@ -51,12 +52,17 @@ def test_by_month_counts_each_month_in_local_dates(scenario, community):
     stats = compute(community, date(2026, 10, 1), date(2026, 12, 31))
     # October: E0 (Ann and Bob, 23:30 local on the 31st). December: E8 (00:30 local on the 1st), Hal joined.
     assert [(m.month, m.minutes, m.exchanges, m.active_members, m.new_members) for m in stats.by_month] == [
-        ("2026-10", 60, 1, 2, 0), ("2026-11", 450, 6, 5, 1), ("2026-12", 30, 1, 2, 1)]
+        ("2026-10", 60, 1, 2, 0),
+        ("2026-11", 450, 6, 5, 1),
+        ("2026-12", 30, 1, 2, 1),
+    ]
     assert stats.minutes_exchanged == 540
 
 
-@pytest.mark.parametrize(("day", "minutes"), [(date(2026, 10, 31), 60), (date(2026, 11, 30), 30),
-                                              (date(2026, 12, 1), 30), (date(2026, 11, 20), 0)])
+@pytest.mark.parametrize(
+    ("day", "minutes"),
+    [(date(2026, 10, 31), 60), (date(2026, 11, 30), 30), (date(2026, 12, 1), 30), (date(2026, 11, 20), 0)],
+)
 def test_one_day_periods_end_inclusive_in_local_dates(scenario, community, day, minutes):
     stats = compute(community, day, day)
     assert stats.minutes_exchanged == minutes
@@ -66,8 +72,14 @@ def test_one_day_periods_end_inclusive_in_local_dates(scenario, community, day, 
 def test_an_undone_exchange_counts_nowhere(scenario, community):
     """E6 (Dirk helped Cas on 20 November) was reversed on the 25th: not on its day, not in the pairs."""
     stats = compute(community, date(2026, 11, 20), date(2026, 11, 25))
-    assert (stats.exchanges_completed, stats.minutes_exchanged, stats.active_members, stats.distinct_pairs,
-            stats.fund_levy, stats.fund_grants) == (0, 0, 0, 0, 0, 20)
+    assert (
+        stats.exchanges_completed,
+        stats.minutes_exchanged,
+        stats.active_members,
+        stats.distinct_pairs,
+        stats.fund_levy,
+        stats.fund_grants,
+    ) == (0, 0, 0, 0, 0, 20)
 
 
 def test_the_live_roll_ups_equal_a_rebuild_from_the_ledger(scenario, app):
@@ -100,8 +112,9 @@ def test_month_rows_follow_every_posting(scenario):
     """The month tables sum the day rows: November's pairs in one month row each, and each
     account's balance change per month (the fund took 6 in October, 55 in November, 3 in December)."""
     kept = rollup.stored(db.session.connection())
-    fund = db.session.scalar(sa.select(Account.id).where(Account.kind == "fund",
-                                                         Account.community_id == scenario["Ann"].community_id))
+    fund = db.session.scalar(
+        sa.select(Account.id).where(Account.kind == "fund", Account.community_id == scenario["Ann"].community_id)
+    )
     months = {key[1].month: row["net"] for key, row in kept[rollup.ACCOUNT_MONTHS].items() if key[0] == fund}
     assert months == {10: 6, 11: 55, 12: 3}
     ann, bob = scenario["Ann"].id, scenario["Bob"].id
@@ -110,13 +123,16 @@ def test_month_rows_follow_every_posting(scenario):
     assert kept[rollup.PAIR_MONTHS][(scenario["Ann"].community_id, november, bob, ann)]["exchanges"] == 1
 
 
-@pytest.mark.parametrize(("start", "end", "pairs", "fund"), [
-    (date(2026, 10, 1), date(2026, 10, 31), 1, 6),     # a whole month: month rows only
-    (date(2026, 10, 31), date(2026, 12, 15), 5, 64),   # a day, a whole month, half a month
-    (date(2026, 11, 11), date(2026, 12, 31), 3, 64),   # E3 (10 Nov, Ann and Cas) left out
-    (date(2026, 11, 1), date(2026, 11, 12), 3, 66),    # the fund's balance mid-month: day rows up to the month's end
-    (date(2026, 11, 13), date(2026, 11, 20), 2, 82),
-])
+@pytest.mark.parametrize(
+    ("start", "end", "pairs", "fund"),
+    [
+        (date(2026, 10, 1), date(2026, 10, 31), 1, 6),  # a whole month: month rows only
+        (date(2026, 10, 31), date(2026, 12, 15), 5, 64),  # a day, a whole month, half a month
+        (date(2026, 11, 11), date(2026, 12, 31), 3, 64),  # E3 (10 Nov, Ann and Cas) left out
+        (date(2026, 11, 1), date(2026, 11, 12), 3, 66),  # the fund's balance mid-month: day rows up to the month's end
+        (date(2026, 11, 13), date(2026, 11, 20), 2, 82),
+    ],
+)
 def test_pairs_and_balances_from_month_and_day_rows(scenario, community, start, end, pairs, fund):
     """Whole months are read from the month rows and the edges from the day rows: the pairs of
     neighbours and the fund's balance at the period's end come out as the table in the scenario says."""
@@ -133,7 +149,11 @@ def test_another_community_sees_none_of_it(scenario, make_community):
 def test_an_empty_period_divides_by_nothing(community):
     stats = compute(community, *NOVEMBER)
     assert (stats.participation_rate, stats.velocity, stats.turnover_gini, stats.reciprocity_rate) == (
-        None, None, None, None)
+        None,
+        None,
+        None,
+        None,
+    )
 
 
 def test_named_periods_and_the_one_before():
@@ -189,9 +209,12 @@ def test_a_pot_is_the_members_own_money_and_its_share_was_earned(monkeypatch, co
     db.session.commit()
     stats = compute(community, *NOVEMBER)
     assert (stats.minutes_exchanged, stats.exchanges_completed, stats.active_members, stats.velocity) == (
-        100, 1, 2, 1.0)
-    assert {b.key: b.members for b in stats.balance_histogram if b.members} == {"owes_up_to_5": 1,
-                                                                                "has_up_to_5": 1}
+        100,
+        1,
+        2,
+        1.0,
+    )
+    assert {b.key: b.members for b in stats.balance_histogram if b.members} == {"owes_up_to_5": 1, "has_up_to_5": 1}
     # x = 100 (Jan paid) and 100 (Fatima earned): everyone equal.
     assert stats.turnover_gini == 0
     assert rollup.check(db.session.connection()) == []

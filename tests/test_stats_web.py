@@ -1,5 +1,6 @@
 """The statistics pages: the coordinators' page, the municipality report in HTML, PDF and CSV
 (the same figures in each), a member's own impact, the opt-in public page, and who may see what."""
+
 import csv
 import io
 import re
@@ -40,8 +41,9 @@ def figure(html: str, key: str) -> str:
 
 def test_coordinator_sees_every_figure_with_its_definition(client, town):
     login(client, town["Karim"])
-    page = client.get("/coordinate/statistics", query_string={**NOVEMBER, "period": "custom"},
-                      headers={"Accept-Language": "en"})
+    page = client.get(
+        "/coordinate/statistics", query_string={**NOVEMBER, "period": "custom"}, headers={"Accept-Language": "en"}
+    )
     assert page.status_code == 200
     html = page.text
     assert figure(html, "minutes_exchanged") == "7 hours 30 minutes"
@@ -58,12 +60,18 @@ def test_coordinator_sees_every_figure_with_its_definition(client, town):
 def test_named_period_and_a_bad_custom_period(client, town):
     login(client, town["Karim"])
     assert client.get("/coordinate/statistics?period=last_12_months").status_code == 200
-    bad = client.get("/coordinate/statistics", query_string={"period": "custom", "from": "2026-12-01",
-                                                             "to": "2026-11-01"}, headers={"Accept-Language": "en"})
+    bad = client.get(
+        "/coordinate/statistics",
+        query_string={"period": "custom", "from": "2026-12-01", "to": "2026-11-01"},
+        headers={"Accept-Language": "en"},
+    )
     assert bad.status_code == 422
     assert "The first date must come before the last one." in bad.text
-    nonsense = client.get("/coordinate/statistics", query_string={"period": "custom", "from": "yesterday"},
-                          headers={"Accept-Language": "nl"})
+    nonsense = client.get(
+        "/coordinate/statistics",
+        query_string={"period": "custom", "from": "yesterday"},
+        headers={"Accept-Language": "nl"},
+    )
     assert nonsense.status_code == 422 and "Geef beide datums" in nonsense.text
 
 
@@ -77,8 +85,18 @@ def test_report_page_pdf_and_csv_hold_the_same_figures(client, town):
     sheet = client.get("/coordinate/statistics/report.csv", query_string={**NOVEMBER, "lang": "en"})
     rows = {row[0]: row for row in csv.reader(io.StringIO(sheet.data.decode("utf-8-sig"))) if row}
     assert rows["Community"][1] == "Onze buurt" and rows["Period"][1:] == ["2026-11-01", "2026-11-30"]
-    for key in ("minutes_exchanged", "active_members", "participation_rate", "distinct_pairs", "velocity",
-                "turnover_gini", "fund_inflow", "requests_met_rate", "median_days_to_accept", "assisted_minutes"):
+    for key in (
+        "minutes_exchanged",
+        "active_members",
+        "participation_rate",
+        "distinct_pairs",
+        "velocity",
+        "turnover_gini",
+        "fund_inflow",
+        "requests_met_rate",
+        "median_days_to_accept",
+        "assisted_minutes",
+    ):
         shown = figure(html, key)
         assert rows[key][3] == shown, key
         assert shown in text, key
@@ -100,16 +118,54 @@ def test_the_report_from_the_command_line(app, town, tmp_path):
     runner = app.test_cli_runner()
     for suffix in ("csv", "html", "pdf"):
         target = tmp_path / f"report.{suffix}"
-        result = runner.invoke(args=["stats", "report", "--community", "buurt", "--from", "2026-11-01",
-                                     "--to", "2026-11-30", "--lang", "en", "-o", str(target)])
+        result = runner.invoke(
+            args=[
+                "stats",
+                "report",
+                "--community",
+                "buurt",
+                "--from",
+                "2026-11-01",
+                "--to",
+                "2026-11-30",
+                "--lang",
+                "en",
+                "-o",
+                str(target),
+            ]
+        )
         assert result.exit_code == 0, result.output
         assert target.stat().st_size > 100
     assert "minutes_exchanged,Hours exchanged,450," in (tmp_path / "report.csv").read_text("utf-8-sig")
-    bad = runner.invoke(args=["stats", "report", "--community", "nowhere", "--from", "2026-11-01",
-                              "--to", "2026-11-30", "-o", str(tmp_path / "x.csv")])
+    bad = runner.invoke(
+        args=[
+            "stats",
+            "report",
+            "--community",
+            "nowhere",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "-o",
+            str(tmp_path / "x.csv"),
+        ]
+    )
     assert bad.exit_code != 0 and "nowhere" in bad.output
-    odd = runner.invoke(args=["stats", "report", "--community", "buurt", "--from", "2026-11-01",
-                              "--to", "2026-11-30", "-o", str(tmp_path / "x.docx")])
+    odd = runner.invoke(
+        args=[
+            "stats",
+            "report",
+            "--community",
+            "buurt",
+            "--from",
+            "2026-11-01",
+            "--to",
+            "2026-11-30",
+            "-o",
+            str(tmp_path / "x.docx"),
+        ]
+    )
     assert odd.exit_code != 0 and ".csv" in odd.output
 
 

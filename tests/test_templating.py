@@ -1,5 +1,6 @@
 """Templates translate through the catalogue bound once per rendering: each reader still gets
 their own language, and words from members stay escaped inside translated sentences."""
+
 from timebank.communities.models import Community
 from timebank.extensions import db
 

@@ -2,6 +2,7 @@
 on one PostgreSQL database, counting limits in Redis. Whatever reaches which node, an exchange
 settles once, a balance floor holds, a retried call with its Idempotency-Key has one effect, and a
 login limit counts the attempts made on both."""
+
 import json
 import threading
 import urllib.error
@@ -34,8 +35,12 @@ FLOOR = -60
 
 def call(address: str, method: str, path: str, headers: dict, body: dict | None = None) -> int:
     """The status of one API call (201 also when it was a replay of an earlier answer)."""
-    request = urllib.request.Request(f"{address}/api/v1{path}", method=method, headers=headers,
-                                     data=json.dumps(body).encode() if body is not None else None)
+    request = urllib.request.Request(
+        f"{address}/api/v1{path}",
+        method=method,
+        headers=headers,
+        data=json.dumps(body).encode() if body is not None else None,
+    )
     request.add_header("Content-Type", "application/json")
     try:
         with urllib.request.urlopen(request, timeout=60) as response:  # nosec B310 # our own test servers
@@ -60,8 +65,11 @@ def redis_prefix():
 
 @pytest.fixture
 def nodes(app, redis_prefix):
-    env = {"TIMEBANK_RATELIMIT_STORAGE_URI": REDIS, "TIMEBANK_RATELIMIT_KEY_PREFIX": redis_prefix,
-           "TIMEBANK_LOGIN_FAILURE_LIMIT": "4 per 15 minutes"}
+    env = {
+        "TIMEBANK_RATELIMIT_STORAGE_URI": REDIS,
+        "TIMEBANK_RATELIMIT_KEY_PREFIX": redis_prefix,
+        "TIMEBANK_LOGIN_FAILURE_LIMIT": "4 per 15 minutes",
+    }
     started = []
     try:
         for _ in range(2):
@@ -115,8 +123,13 @@ def test_two_nodes_settle_once_hold_the_floor_and_share_the_login_limit(app, mak
 
     def retry(node: str) -> int:
         retries.wait(60)
-        return call(node, "POST", "/transfers", jan_headers | {"Idempotency-Key": "thanks-1"},
-                    {"to_member_id": fatima.id, "minutes": 15})
+        return call(
+            node,
+            "POST",
+            "/transfers",
+            jan_headers | {"Idempotency-Key": "thanks-1"},
+            {"to_member_id": fatima.id, "minutes": 15},
+        )
 
     with ThreadPoolExecutor(4) as pool:
         replayed = list(pool.map(retry, nodes * 2))

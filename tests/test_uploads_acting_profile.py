@@ -1,4 +1,5 @@
 """Photos, acting for assisted members, and the public profile."""
+
 import io
 
 import pytest
@@ -40,11 +41,14 @@ def test_photo_is_resized_and_stripped_of_location(app, ctx, member):
     assert not stored.getexif()
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"<script>alert(1)</script>", "not a photo"),
-    (b"GIF89a" + b"\0" * 50, "not a photo"),
-    (b"\xff\xd8\xff" + b"x" * (6 * 1024 * 1024), "too large"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"<script>alert(1)</script>", "not a photo"),
+        (b"GIF89a" + b"\0" * 50, "not a photo"),
+        (b"\xff\xd8\xff" + b"x" * (6 * 1024 * 1024), "too large"),
+    ],
+)
 def test_bad_uploads_are_refused_and_nothing_is_stored(ctx, member, data, message):
     with pytest.raises(ImageError) as refused, force_locale("en"):
         save_image(upload(data), community_id=member.community_id, owner_id=member.id)
@@ -58,8 +62,9 @@ def test_photos_are_shown_only_inside_their_community(app, client, make_member, 
     neighbour = make_member("Jan")
     stranger = make_member("Olena", community_id=make_community("noord", "Noord").id)
     with app.app_context():
-        image_id = save_image(upload(photo_bytes("PNG", (50, 50))), community_id=owner.community_id,
-                              owner_id=owner.id).id
+        image_id = save_image(
+            upload(photo_bytes("PNG", (50, 50))), community_id=owner.community_id, owner_id=owner.id
+        ).id
         db.session.commit()
     assert client.get(f"/images/{image_id}").status_code == 302  # to the login page
     login(client, neighbour)

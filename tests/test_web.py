@@ -1,4 +1,5 @@
 """The base layout, error pages, security headers, CSRF and the health check."""
+
 import re
 import time
 
@@ -32,15 +33,18 @@ def app_with_failures(db_url):
     return app
 
 
-@pytest.mark.parametrize("code, english, dutch", [
-    (400, "Something is wrong with that request", "Er is iets mis met dit verzoek"),
-    (403, "This is not for you", "Dit is niet voor jou"),
-    (404, "Page not found", "Pagina niet gevonden"),
-    (405, "That does not work here", "Dat werkt hier niet"),
-    (429, "Too many attempts", "Te veel pogingen"),
-    (500, "Something went wrong on our side", "Er ging bij ons iets mis"),
-    (503, "The time bank is resting for a moment", "De tijdbank rust even uit"),
-])
+@pytest.mark.parametrize(
+    "code, english, dutch",
+    [
+        (400, "Something is wrong with that request", "Er is iets mis met dit verzoek"),
+        (403, "This is not for you", "Dit is niet voor jou"),
+        (404, "Page not found", "Pagina niet gevonden"),
+        (405, "That does not work here", "Dat werkt hier niet"),
+        (429, "Too many attempts", "Te veel pogingen"),
+        (500, "Something went wrong on our side", "Er ging bij ons iets mis"),
+        (503, "The time bank is resting for a moment", "De tijdbank rust even uit"),
+    ],
+)
 def test_error_pages_in_both_languages(app_with_failures, code, english, dutch):
     client = app_with_failures.test_client()
     en = client.get(f"/fail/{code}", headers={"Accept-Language": "en"})
@@ -78,8 +82,11 @@ def test_api_clients_get_json_errors(app_with_failures):
 
 
 def test_database_outage_is_a_calm_503():
-    app = make_app("postgresql+psycopg://nobody@127.0.0.1:1/nothing", PROPAGATE_EXCEPTIONS=False,
-                   SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}})
+    app = make_app(
+        "postgresql+psycopg://nobody@127.0.0.1:1/nothing",
+        PROPAGATE_EXCEPTIONS=False,
+        SQLALCHEMY_ENGINE_OPTIONS={"connect_args": {"connect_timeout": 2}},
+    )
     client = app.test_client()
     page = client.get("/", headers={"Accept-Language": "en"})
     assert page.status_code == 503
@@ -126,6 +133,7 @@ def csrf_app(db_url):
 
 def expired_token(app, client) -> str:
     """A form token this client's session was given nine hours ago (forms live eight)."""
+
     class Past(URLSafeTimedSerializer):
         def make_signer(self, salt=None):
             signer = super().make_signer(salt)
@@ -140,9 +148,11 @@ def expired_token(app, client) -> str:
 
 def test_expired_form_keeps_what_was_typed_but_not_the_password(csrf_app, member):
     client = csrf_app.test_client()
-    response = client.post("/login", data={"email": member.email, "password": PASSWORD,
-                                           "csrf_token": expired_token(csrf_app, client)},
-                           headers={"Accept-Language": "en"})
+    response = client.post(
+        "/login",
+        data={"email": member.email, "password": PASSWORD, "csrf_token": expired_token(csrf_app, client)},
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 400
     assert "Please try again" in response.text
     assert f'value="{member.email}"' in response.text
@@ -159,14 +169,20 @@ def test_a_cross_site_form_is_never_rebuilt_behind_a_fresh_token(csrf_app, make_
     victim = make_member("Fatima")
     client = csrf_app.test_client()
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
-    assert client.post("/login", data={"email": victim.email, "password": PASSWORD,
-                                       "csrf_token": token}).status_code == 302
+    assert (
+        client.post("/login", data={"email": victim.email, "password": PASSWORD, "csrf_token": token}).status_code
+        == 302
+    )
     attacker = csrf_app.test_client()
     foreign = expired_token(csrf_app, attacker)
     for token in (None, "forged", foreign):
         data = {"hours": "8", "memo": "Thanks", "request_key": "x"} | ({"csrf_token": token} if token else {})
-        response = client.post("/exchanges/give?to=fund", data=data, headers={"Accept-Language": "en"},
-                               environ_base={"HTTP_REFERER": "https://evil.example/"})
+        response = client.post(
+            "/exchanges/give?to=fund",
+            data=data,
+            headers={"Accept-Language": "en"},
+            environ_base={"HTTP_REFERER": "https://evil.example/"},
+        )
         assert response.status_code == 400
         assert 'name="hours"' not in response.text and "Send again" not in response.text
         assert "Open the page again" in response.text and "evil.example" not in response.text
@@ -184,9 +200,17 @@ def test_invisible_nul_character_is_refused_and_changes_nothing(app, client, mem
 
     from .conftest import count, login
 
-    joined = client.post("/join/buurt", headers={"Accept-Language": "en"}, data={
-        "name": "Ay\x00şe", "email": "ayse@example.org", "password": "zomer aan de gracht",
-        "locale": "nl", "accept_rules": "y"})
+    joined = client.post(
+        "/join/buurt",
+        headers={"Accept-Language": "en"},
+        data={
+            "name": "Ay\x00şe",
+            "email": "ayse@example.org",
+            "password": "zomer aan de gracht",
+            "locale": "nl",
+            "accept_rules": "y",
+        },
+    )
     assert joined.status_code == 400 and "invisible control character" in joined.get_data(as_text=True)
     login(client, member)
     searched = client.get("/market?q=fiets%00", headers={"Accept-Language": "nl"})
@@ -202,8 +226,9 @@ def test_the_menu_keeps_the_daily_pages_in_front_and_the_rest_under_more(client,
     from .conftest import login
 
     login(client, make_member("Karim", role="coordinator"))
-    nav = re.search(r'<nav class="site-nav".*?</nav>', client.get("/market", headers={"Accept-Language": "en"}).text,
-                    re.S).group(0)
+    nav = re.search(
+        r'<nav class="site-nav".*?</nav>', client.get("/market", headers={"Accept-Language": "en"}).text, re.S
+    ).group(0)
     front, more = nav.split("<details", 1)
     for page in ("Home", "Market", "My exchanges", "Notifications", "My account"):
         assert f">{page}<" in front or f">{page} <" in front

@@ -1,5 +1,6 @@
 """web.submit, the one commit point of the pages: a change goes through and is committed once, or
 is undone completely and the refusal is shown where the person will look for it."""
+
 from types import SimpleNamespace
 
 import pytest
@@ -37,6 +38,7 @@ def change_then_refuse(member, refusal):
         member.bio = "Half-written"
         db.session.flush()
         raise refusal
+
     return call
 
 
@@ -74,8 +76,7 @@ def test_a_refusal_without_a_box_is_said_at_the_top_in_its_own_tone(page):
     fatima, form = page
     submit(change_then_refuse(fatima, DomainError("Not possible.", "nowhere")), form)
     submit(change_then_refuse(fatima, AlreadyDone()))
-    assert get_flashed_messages(with_categories=True) == [("error", "Not possible."),
-                                                          ("info", str(AlreadyDone()))]
+    assert get_flashed_messages(with_categories=True) == [("error", "Not possible."), ("info", str(AlreadyDone()))]
 
 
 def test_a_passed_through_refusal_is_undone_and_raised_for_the_page_to_explain(page):

@@ -1,4 +1,5 @@
 """The neighbourhood time bank: a Flask app where residents exchange services for hour credits."""
+
 import functools
 import os
 import time
@@ -27,8 +28,7 @@ SQLITE_ATTEMPTS = 3
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, template_folder="../templates", static_folder="../static",
-                instance_relative_config=True)
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
     load_config(app, config)
     app.jinja_env.add_extension("jinja2.ext.do")
     from timebank import models  # noqa: F401  (every table known before anything queries)
@@ -58,8 +58,9 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"),
-                     render_as_batch=True)
+    migrate.init_app(
+        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True
+    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
@@ -95,9 +96,24 @@ def register_blueprints(app: Flask) -> None:
     from timebank.stats.views import bp as stats_bp
     from timebank.uploads.views import bp as uploads_bp
 
-    for blueprint in (core_bp, members_bp, settings_bp, coordinate_bp, communities_bp, uploads_bp,
-                      market_bp, ledger_bp, exchanges_bp, notifications_bp, governance_bp, pots_bp, stats_bp,
-                      audit_bp, moderation_bp, desk_bp):
+    for blueprint in (
+        core_bp,
+        members_bp,
+        settings_bp,
+        coordinate_bp,
+        communities_bp,
+        uploads_bp,
+        market_bp,
+        ledger_bp,
+        exchanges_bp,
+        notifications_bp,
+        governance_bp,
+        pots_bp,
+        stats_bp,
+        audit_bp,
+        moderation_bp,
+        desk_bp,
+    ):
         app.register_blueprint(blueprint)
     if app.config["DEV_OUTBOX"]:
         from timebank.mail.views import bp as dev_outbox_bp
@@ -119,8 +135,20 @@ def register_commands(app: Flask) -> None:
     from timebank.notifications.cli import notifications_cli
     from timebank.stats.cli import stats_cli
 
-    for group in (api_cli, communities_cli, demo_cli, exchanges_cli, ledger_cli, mail_cli, market_cli, members_cli,
-                  notifications_cli, stats_cli, governance_cli, desk_cli):
+    for group in (
+        api_cli,
+        communities_cli,
+        demo_cli,
+        exchanges_cli,
+        ledger_cli,
+        mail_cli,
+        market_cli,
+        members_cli,
+        notifications_cli,
+        stats_cli,
+        governance_cli,
+        desk_cli,
+    ):
         group.callback = with_appcontext(_database_ready)
         app.cli.add_command(group)
     from timebank.backup.cli import backup_cli
@@ -178,8 +206,9 @@ def _retrying(app: Flask, view):
                 db.session.rollback()
                 for upload in request.files.values():
                     upload.stream.seek(0)
-                app.logger.info("%s %s lost the race for the write lock; attempt %d", request.method,
-                                request.path, tries + 1)
+                app.logger.info(
+                    "%s %s lost the race for the write lock; attempt %d", request.method, request.path, tries + 1
+                )
                 if tries + 1 == SQLITE_ATTEMPTS:
                     take_write_lock(db.session)
 

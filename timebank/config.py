@@ -1,4 +1,5 @@
 """Configuration: defaults in a class, then the environment (DATABASE_URL, SECRET_KEY, TIMEBANK_*)."""
+
 import os
 import secrets
 from datetime import timedelta
@@ -58,8 +59,30 @@ class Config:
     EMAIL_CHANGE_LINK_HOURS = 24
     UNDO_EMAIL_CHANGE_LINK_DAYS = 7
     # The languages members can say they speak (codes Babel knows, shown in the reader's language).
-    SPOKEN_LANGUAGES = ["nl", "en", "ar", "tr", "zgh", "pl", "uk", "ru", "ti", "so", "am", "fa", "ku",
-                        "pap", "fr", "de", "es", "pt", "ro", "bg", "hi", "zh"]
+    SPOKEN_LANGUAGES = [
+        "nl",
+        "en",
+        "ar",
+        "tr",
+        "zgh",
+        "pl",
+        "uk",
+        "ru",
+        "ti",
+        "so",
+        "am",
+        "fa",
+        "ku",
+        "pap",
+        "fr",
+        "de",
+        "es",
+        "pt",
+        "ro",
+        "bg",
+        "hi",
+        "zh",
+    ]
     # mail: with no MAIL_SERVER, `flask mail send` prints messages to the console (development).
     MAIL_SERVER = None
     MAIL_PORT = 25

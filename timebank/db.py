@@ -1,5 +1,6 @@
 """Database plumbing shared by every domain: the declarative base, UTC timestamps, SQLite tuning
 and the write lock that the ledger takes before it checks balances."""
+
 import sqlite3
 from datetime import UTC, datetime
 

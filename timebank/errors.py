@@ -1,4 +1,5 @@
 """Error pages and JSON errors, and the one-sentence startup failure."""
+
 import hmac
 
 from flask import current_app, g, jsonify, render_template, request, session
@@ -44,25 +45,33 @@ class DomainError(Exception):
 
 # What a person sees for each status: a title and a sentence saying what they can do next.
 PAGES = {
-    400: ("bad_request", _l("Something is wrong with that request"),
-          _l("Please go back and try again.")),
+    400: ("bad_request", _l("Something is wrong with that request"), _l("Please go back and try again.")),
     401: ("unauthorized", _l("Please log in"), _l("You need to log in to see this.")),
-    403: ("forbidden", _l("This is not for you"),
-          _l("You are not allowed to do this. Ask a coordinator if you think you should be.")),
-    404: ("not_found", _l("Page not found"),
-          _l("We could not find this page. Maybe it was removed, or the link is wrong.")),
-    405: ("method_not_allowed", _l("That does not work here"),
-          _l("This page cannot be used in this way. Please go back and try again.")),
-    409: ("conflict", _l("Something changed in the meantime"),
-          _l("Please look at the page again and try once more.")),
+    403: (
+        "forbidden",
+        _l("This is not for you"),
+        _l("You are not allowed to do this. Ask a coordinator if you think you should be."),
+    ),
+    404: (
+        "not_found",
+        _l("Page not found"),
+        _l("We could not find this page. Maybe it was removed, or the link is wrong."),
+    ),
+    405: (
+        "method_not_allowed",
+        _l("That does not work here"),
+        _l("This page cannot be used in this way. Please go back and try again."),
+    ),
+    409: ("conflict", _l("Something changed in the meantime"), _l("Please look at the page again and try once more.")),
     413: ("too_large", _l("That file is too large"), _l("Please choose a smaller file.")),
     422: ("invalid", _l("Some information is not right"), _l("Please check what you filled in.")),
-    429: ("too_many_requests", _l("Too many attempts"),
-          _l("Please wait a few minutes before you try again.")),
-    500: ("server_error", _l("Something went wrong on our side"),
-          _l("It is not your fault. Please try again later.")),
-    503: ("unavailable", _l("The time bank is resting for a moment"),
-          _l("We cannot reach our data right now. Nothing was lost. Please try again in a few minutes.")),
+    429: ("too_many_requests", _l("Too many attempts"), _l("Please wait a few minutes before you try again.")),
+    500: ("server_error", _l("Something went wrong on our side"), _l("It is not your fault. Please try again later.")),
+    503: (
+        "unavailable",
+        _l("The time bank is resting for a moment"),
+        _l("We cannot reach our data right now. Nothing was lost. Please try again in a few minutes."),
+    ),
 }
 
 
@@ -74,8 +83,9 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, message: str | None = None, fields: dict | None = None, headers=None,
-                   code: str | None = None):
+def error_response(
+    status: int, message: str | None = None, fields: dict | None = None, headers=None, code: str | None = None
+):
     """Render the error as JSON for API clients and as a calm page for people."""
     default_code, title, advice = PAGES.get(status, PAGES[500] if status >= 500 else PAGES[400])
     code = code or default_code
@@ -83,8 +93,7 @@ def error_response(status: int, message: str | None = None, fields: dict | None 
         body = {"error": {"code": code, "message": str(message or title), "fields": fields or {}}}
         response = jsonify(body)
     else:
-        response = render_template("errors/error.html", status=status, title=title,
-                                   message=message, advice=advice)
+        response = render_template("errors/error.html", status=status, title=title, message=message, advice=advice)
     return response, status, headers or {}
 
 
@@ -93,7 +102,7 @@ def validation_fields(exc: HTTPException) -> dict:
     messages = (getattr(exc, "data", None) or {}).get("messages") or {}
     fields = {}
     for _location, per_field in messages.items():
-        for name, problems in (per_field.items() if isinstance(per_field, dict) else []):
+        for name, problems in per_field.items() if isinstance(per_field, dict) else []:
             fields[name] = in_callers_language(problems)
     return fields
 
@@ -135,11 +144,13 @@ def register_errorhandlers(app):
         # Keep what the person typed (never passwords) so one click sends it again with a fresh
         # token, but only for their own form that was merely open too long: fields that came
         # without this session's token may come from another site, and must never be re-sent.
-        kept = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token" and "password" not in k] \
-            if issued_to_this_session() else []
+        kept = (
+            [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token" and "password" not in k]
+            if issued_to_this_session()
+            else []
+        )
         back = request.referrer if request.referrer and request.referrer.startswith(request.host_url) else "/"
-        return render_template("errors/csrf.html", kept=kept, action=request.full_path.rstrip("?"),
-                               back=back), 400
+        return render_template("errors/csrf.html", kept=kept, action=request.full_path.rstrip("?"), back=back), 400
 
     def handle_database_down(exc: OperationalError):
         """A lost or locked database is a calm 503, never a traceback."""

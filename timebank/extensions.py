@@ -1,4 +1,5 @@
 """The Flask extension instances, created unbound and initialised in the app factory."""
+
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address

@@ -1,4 +1,5 @@
 """Language choice, and the way numbers of minutes and dates are said to people."""
+
 from datetime import datetime
 from functools import lru_cache
 
@@ -103,9 +104,12 @@ def register_i18n(app) -> None:
     """Runs after Flask-Babel's set-up: its date filters (`datetimeformat`, `dateformat`,
     `timeformat`) are replaced by these, which follow LOCALE_REGION, so every template's dates do."""
     app.jinja_env.filters["minutes"] = format_minutes
-    app.jinja_env.filters.update(day=format_day, datetimeformat=_datetime_filter,
-                                 dateformat=lambda moment, width="medium": format_day(moment, width),
-                                 timeformat=_time_filter)
+    app.jinja_env.filters.update(
+        day=format_day,
+        datetimeformat=_datetime_filter,
+        dateformat=lambda moment, width="medium": format_day(moment, width),
+        timeformat=_time_filter,
+    )
     app.jinja_env.filters["language"] = lambda code: language_name(code, str(get_locale()))
 
     @app.context_processor

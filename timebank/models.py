@@ -1,4 +1,5 @@
 """Every model, imported in one place so that relationships resolve and Alembic sees all tables."""
+
 from timebank.api.models import ApiToken, IdempotencyRecord  # noqa: F401
 from timebank.audit.models import AuditEvent  # noqa: F401
 from timebank.communities.models import Area, Category, Community, CommunityLink  # noqa: F401

@@ -2,6 +2,7 @@
 
 A coordinator's powers end at the border of their own community; the instance administrator
 manages communities and appoints coordinators."""
+
 import sqlalchemy as sa
 
 from timebank.communities.models import CommunityLink
@@ -78,9 +79,16 @@ def shares_posts(community_id: int, other_id: int) -> bool:
     """Whether members of one community see the other's posts: an active link that shows them."""
     if community_id == other_id:
         return True
-    return db.session.scalar(sa.select(sa.func.count(CommunityLink.id)).where(
-        CommunityLink.pair == CommunityLink.pair_of(community_id, other_id), CommunityLink.state == "active",
-        CommunityLink.see_posts.is_(True))) > 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count(CommunityLink.id)).where(
+                CommunityLink.pair == CommunityLink.pair_of(community_id, other_id),
+                CommunityLink.state == "active",
+                CommunityLink.see_posts.is_(True),
+            )
+        )
+        > 0
+    )
 
 
 def can_see_post(viewer: Member | None, post, acting: Member | None = None) -> bool:
@@ -90,9 +98,13 @@ def can_see_post(viewer: Member | None, post, acting: Member | None = None) -> b
     them."""
     if not is_member_of(viewer, post.community_id):
         # A linked community's members see only what is in its market.
-        return (viewer is not None and is_member_of(viewer, viewer.community_id) and post.state == "active"
-                and shares_posts(viewer.community_id, post.community_id)
-                and not is_blocked_between((acting or viewer).id, post.owner_id))
+        return (
+            viewer is not None
+            and is_member_of(viewer, viewer.community_id)
+            and post.state == "active"
+            and shares_posts(viewer.community_id, post.community_id)
+            and not is_blocked_between((acting or viewer).id, post.owner_id)
+        )
     if can_manage_post(acting or viewer, post) or can_moderate_post(viewer, post):
         return True
     return not post.is_moderated and not is_blocked_between((acting or viewer).id, post.owner_id)
@@ -106,7 +118,8 @@ def can_moderate_post(member: Member | None, post) -> bool:
 def coordinates_a_side(viewer: Member | None, exchange) -> bool:
     """A coordinator of the exchange's community, or (across a link) of a participant's community."""
     return can_coordinate(viewer, exchange.community_id) or any(
-        can_coordinate(viewer, participant.member.community_id) for participant in exchange.participants)
+        can_coordinate(viewer, participant.member.community_id) for participant in exchange.participants
+    )
 
 
 def can_see_exchange(viewer: Member | None, exchange, acting: Member | None = None) -> bool:
@@ -151,12 +164,20 @@ def can_manage_account(actor: Member | None, member: Member) -> bool:
 def register_permissions(app) -> None:
     """Make the predicates available in every template."""
     app.jinja_env.globals.update(
-        is_member_of=is_member_of, can_coordinate=can_coordinate,
-        can_administer=can_administer, can_act_for=can_act_for,
-        can_see_email=can_see_email, can_see_phone=can_see_phone, can_see_balance=can_see_balance,
+        is_member_of=is_member_of,
+        can_coordinate=can_coordinate,
+        can_administer=can_administer,
+        can_act_for=can_act_for,
+        can_see_email=can_see_email,
+        can_see_phone=can_see_phone,
+        can_see_balance=can_see_balance,
         can_manage_member=can_manage_member,
-        can_manage_post=can_manage_post, can_moderate_post=can_moderate_post, can_see_post=can_see_post,
-        can_see_exchange=can_see_exchange, can_read_thread=can_read_thread,
-        can_view_statement=can_view_statement, can_correct_ledger=can_correct_ledger,
+        can_manage_post=can_manage_post,
+        can_moderate_post=can_moderate_post,
+        can_see_post=can_see_post,
+        can_see_exchange=can_see_exchange,
+        can_read_thread=can_read_thread,
+        can_view_statement=can_view_statement,
+        can_correct_ledger=can_correct_ledger,
         can_manage_account=can_manage_account,
     )

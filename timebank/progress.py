@@ -1,6 +1,7 @@
 """Progress of long command-line work, on standard error: whoever watches sees that the work moves,
 while standard output (a report, a CSV piped on) stays clean. `--quiet` silences it for cron, whose
 mail would otherwise carry every step."""
+
 import time
 from collections.abc import Iterable, Iterator
 from typing import TypeVar

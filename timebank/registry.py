@@ -5,6 +5,7 @@ of erasing a member, and what each audited action means to the member it touched
 modules happen to be imported. Each hook names the tables whose member data it covers;
 tests/test_registry.py checks that every table pointing at a member is covered by the export and
 by erasure, or is listed below as an exemption with its reason."""
+
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -43,12 +44,23 @@ EXPORTS = (
     Hook("sign_ins", export_sign_ins, ("sign_in_events",)),
     Hook("notifications", notifications.export_notifications, ("notifications",)),
     Hook("notification_choices", notifications.export_email_choices, ("notification_email_choices",)),
-    Hook("exchanges", exchanges.export_member_exchanges,
-         ("exchanges", "exchange_participants", "exchange_messages", "exchange_thanks")),
+    Hook(
+        "exchanges",
+        exchanges.export_member_exchanges,
+        ("exchanges", "exchange_participants", "exchange_messages", "exchange_thanks"),
+    ),
     Hook("posts", market.export_member_posts, ("posts",)),
-    Hook("governance", governance.export_governance,
-         ("governance_proposals", "governance_supporters", "governance_votes", "governance_voters",
-          "governance_comments")),
+    Hook(
+        "governance",
+        governance.export_governance,
+        (
+            "governance_proposals",
+            "governance_supporters",
+            "governance_votes",
+            "governance_voters",
+            "governance_comments",
+        ),
+    ),
     Hook("ledger", export_member_entries, ("ledger_accounts", "ledger_transactions")),
     Hook("pots", pots.export_pots, ("pots",)),
     Hook("moderation", moderation.export_moderation, ("moderation_cases", "moderation_reports")),
@@ -67,8 +79,15 @@ ERASURES = (
     Hook("blocks", blocks.forget_blocks, ("member_blocks",)),
     Hook("desk", desk.forget_desk, ("member_notes", "desk_assignments")),
 )
-ERASED_BY_MEMBERS = ("members", "member_skills", "member_tokens", "member_sign_ins", "outbox_messages",
-                     "join_requests", "images")
+ERASED_BY_MEMBERS = (
+    "members",
+    "member_skills",
+    "member_tokens",
+    "member_sign_ins",
+    "outbox_messages",
+    "join_requests",
+    "images",
+)
 
 # Tables that point at a member and are deliberately left out, with the reason.
 NOT_EXPORTED = {
@@ -101,9 +120,19 @@ NOT_ERASED = {
 }
 
 # What every audited action means to the member it touched, domain by domain.
-AUDIT_LABELS = (members.AUDIT_LABELS, communities.AUDIT_LABELS, market.AUDIT_LABELS, ledger.AUDIT_LABELS,
-                exchanges.AUDIT_LABELS, governance.AUDIT_LABELS, pots.AUDIT_LABELS, moderation.AUDIT_LABELS,
-                desk.AUDIT_LABELS, audit_log.AUDIT_LABELS, stats_report.AUDIT_LABELS)
+AUDIT_LABELS = (
+    members.AUDIT_LABELS,
+    communities.AUDIT_LABELS,
+    market.AUDIT_LABELS,
+    ledger.AUDIT_LABELS,
+    exchanges.AUDIT_LABELS,
+    governance.AUDIT_LABELS,
+    pots.AUDIT_LABELS,
+    moderation.AUDIT_LABELS,
+    desk.AUDIT_LABELS,
+    audit_log.AUDIT_LABELS,
+    stats_report.AUDIT_LABELS,
+)
 
 
 def register_hooks() -> None:

@@ -1,24 +1,29 @@
 """Security headers on every response, and a guard against text no database can store."""
+
 from flask import request
 from flask_babel import lazy_gettext as _l
 
 from timebank.errors import error_response
 
-NUL_REFUSED = _l("What you sent contains an invisible control character that we cannot store. "
-                 "Please type the text again instead of pasting it.")
+NUL_REFUSED = _l(
+    "What you sent contains an invisible control character that we cannot store. "
+    "Please type the text again instead of pasting it."
+)
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self' data:",
-    "font-src 'self'",
-    "connect-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 
 def register_security_headers(app) -> None:

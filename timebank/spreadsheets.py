@@ -3,6 +3,7 @@
 A spreadsheet runs a cell that starts with = + - @ (or a tab or carriage return) as a formula, so
 a memo like "=HYPERLINK(…)" could attack whoever opens the file. Such text gets a leading
 apostrophe (OWASP "CSV injection"); numbers stay numbers."""
+
 import json
 from datetime import datetime
 

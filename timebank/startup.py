@@ -1,5 +1,6 @@
 """Checks made once before serving: is the database there, and is it up to date? Is anything
 that must be shared kept per process while several processes serve?"""
+
 import os
 import shlex
 import sys
@@ -57,8 +58,7 @@ def require_current_database(app: Flask) -> None:
         config = app.extensions["migrate"].migrate.get_config()
     if current != set(ScriptDirectory.from_config(config).get_heads()):
         raise StartupError(
-            "the database is not up to date with this version of the time bank; "
-            "run: flask --app timebank db upgrade"
+            "the database is not up to date with this version of the time bank; run: flask --app timebank db upgrade"
         )
 
 
@@ -84,4 +84,8 @@ def warn_about_per_process_state(app: Flask, argv: list[str] | None = None) -> N
         app.logger.warning(
             "rate limits are counted per process (TIMEBANK_RATELIMIT_STORAGE_URI is %s) but %d worker "
             "processes serve: each counts on its own, so limits are %d times looser. Use Redis, e.g. "
-            "TIMEBANK_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0", storage, processes, processes)
+            "TIMEBANK_RATELIMIT_STORAGE_URI=redis://127.0.0.1:6379/0",
+            storage,
+            processes,
+            processes,
+        )

@@ -1,6 +1,7 @@
 """marshmallow and webargs explain a refused field in English; the API answers in the caller's
 language. Their messages are matched here (marshmallow 4, webargs 8) and said again in ours; a
 message we do not know passes through unchanged."""
+
 import re
 
 from flask_babel import lazy_gettext as _l
@@ -19,8 +20,9 @@ FIXED = {
 }
 
 PATTERNS = {
-    r"Must be greater than or equal to (?P<min>\S+) and less than or equal to (?P<max>\S+)\.":
-        _l("Please give a number from %(min)s to %(max)s."),
+    r"Must be greater than or equal to (?P<min>\S+) and less than or equal to (?P<max>\S+)\.": _l(
+        "Please give a number from %(min)s to %(max)s."
+    ),
     r"Must be greater than or equal to (?P<min>\S+)\.": _l("Please give a number of at least %(min)s."),
     r"Must be less than or equal to (?P<max>\S+)\.": _l("Please give a number of at most %(max)s."),
     r"Length must be between (?P<min>\d+) and (?P<max>\d+)\.": _l("Please use from %(min)s to %(max)s characters."),

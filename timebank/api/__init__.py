@@ -1,6 +1,7 @@
 """The JSON API under /api/v1, described by an OpenAPI 3 document generated from the same
 marshmallow schemas that validate requests. It calls the same services and permission
 predicates as the HTML pages; only bearer tokens authenticate it."""
+
 from flask import render_template, request
 from flask_smorest import Api
 
@@ -39,8 +40,22 @@ def register_api(app) -> None:
 
     api.init_app(app)
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    for module in (tokens, me, accounts, posts, exchanges, transfers, notifications, members, images, proposals, pots,
-                   stats, moderation, links):
+    for module in (
+        tokens,
+        me,
+        accounts,
+        posts,
+        exchanges,
+        transfers,
+        notifications,
+        members,
+        images,
+        proposals,
+        pots,
+        stats,
+        moderation,
+        links,
+    ):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)
 

@@ -1,6 +1,7 @@
 """GET /api/v1/accounts/me and GET /api/v1/accounts/me/entries: the caller's hours, as on the
 "My account" page. A member who never exchanged has no account yet; these calls answer as if it
 were empty and create nothing (a GET writes nothing)."""
+
 import sqlalchemy as sa
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
@@ -16,31 +17,50 @@ bp = api_blueprint("accounts", "The caller's balance, limits and statement, in m
 
 
 class AccountSchema(Schema):
-    id = fields.Integer(required=True, allow_none=True,
-                        metadata={"description": "null until the first hours move."})
+    id = fields.Integer(required=True, allow_none=True, metadata={"description": "null until the first hours move."})
     balance_minutes = fields.Integer(required=True)
-    floor_minutes = fields.Integer(required=True, allow_none=True, metadata={
-        "description": "The balance may not go below this (usually negative); null: no limit."})
-    ceiling_minutes = fields.Integer(required=True, allow_none=True, metadata={
-        "description": "The balance may not go above this; null: no limit."})
-    status = fields.String(required=True, validate=validate.OneOf(ACCOUNT_STATUSES), metadata={
-        "description": "Only an `open` account takes and gives hours."})
+    floor_minutes = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The balance may not go below this (usually negative); null: no limit."},
+    )
+    ceiling_minutes = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The balance may not go above this; null: no limit."}
+    )
+    status = fields.String(
+        required=True,
+        validate=validate.OneOf(ACCOUNT_STATUSES),
+        metadata={"description": "Only an `open` account takes and gives hours."},
+    )
 
 
 class EntrySchema(Schema):
     transaction_id = fields.Integer(required=True)
-    amount_minutes = fields.Integer(required=True, attribute="amount",
-                                    metadata={"description": "Positive: received; negative: paid."})
+    amount_minutes = fields.Integer(
+        required=True, attribute="amount", metadata={"description": "Positive: received; negative: paid."}
+    )
     balance_after_minutes = fields.Integer(required=True, attribute="balance_after")
     kind = fields.String(required=True, validate=validate.OneOf(TRANSACTION_KINDS))
     memo = fields.String(required=True)
     created_at = fields.DateTime(required=True)
-    counterparties = fields.List(fields.String(), required=True, attribute="others", metadata={
-        "description": "Who was on the other side: member names, or the community fund."})
-    reverses_transaction_id = fields.Integer(required=True, allow_none=True, attribute="reverses_id", metadata={
-        "description": "This entry undoes that transaction."})
-    reversed_by_transaction_id = fields.Integer(required=True, allow_none=True, attribute="reversed_by_id",
-                                                metadata={"description": "That transaction undid this one."})
+    counterparties = fields.List(
+        fields.String(),
+        required=True,
+        attribute="others",
+        metadata={"description": "Who was on the other side: member names, or the community fund."},
+    )
+    reverses_transaction_id = fields.Integer(
+        required=True,
+        allow_none=True,
+        attribute="reverses_id",
+        metadata={"description": "This entry undoes that transaction."},
+    )
+    reversed_by_transaction_id = fields.Integer(
+        required=True,
+        allow_none=True,
+        attribute="reversed_by_id",
+        metadata={"description": "That transaction undid this one."},
+    )
 
 
 @bp.route("/accounts/me")
@@ -52,8 +72,13 @@ def my_account():
     """The caller's balance and the limits it must stay within."""
     account = member_account(current_user._get_current_object())
     position = summary(account)
-    return {"id": account.id, "balance_minutes": position.balance, "floor_minutes": position.floor,
-            "ceiling_minutes": position.ceiling, "status": account.status}
+    return {
+        "id": account.id,
+        "balance_minutes": position.balance,
+        "floor_minutes": position.floor,
+        "ceiling_minutes": position.ceiling,
+        "status": account.status,
+    }
 
 
 @bp.route("/accounts/me/entries")

@@ -1,5 +1,6 @@
 """Bearer-token authentication for the API. The API ignores session cookies, so a page in a
 browser can never make API calls with a member's cookie (no CSRF through the API)."""
+
 import hashlib
 import secrets
 from functools import wraps
@@ -24,8 +25,12 @@ def token_hash(raw: str) -> str:
 def issue_token(member: Member) -> tuple[ApiToken, str]:
     """A new token for `member`; the raw value is returned once and never stored."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(member=member, token_hash=token_hash(raw), session_version=member.session_version,
-                     expires_at=utcnow() + current_app.config["API_TOKEN_LIFETIME"])
+    token = ApiToken(
+        member=member,
+        token_hash=token_hash(raw),
+        session_version=member.session_version,
+        expires_at=utcnow() + current_app.config["API_TOKEN_LIFETIME"],
+    )
     db.session.add(token)
     db.session.flush()
     return token, raw

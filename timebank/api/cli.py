@@ -1,5 +1,6 @@
 """`flask --app timebank api forget-keys`: run daily, so stored API answers (which can hold
 messages members wrote) are not kept longer than a retry needs them."""
+
 import click
 from flask.cli import AppGroup
 

@@ -1,4 +1,5 @@
 """What every API resource shares: pagination, the error schema, strict fields, auth."""
+
 import math
 from http import HTTPStatus
 
@@ -16,11 +17,13 @@ MAX_PER_PAGE = 100
 BEARER = [{"bearerAuth": []}]
 PATH_ID = f"int(min=1, max={MAX_ID})"
 IDEMPOTENCY_KEY = {
-    "in": "header", "name": "Idempotency-Key", "required": False,
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
     "schema": {"type": "string", "minLength": 1, "maxLength": 255},
     "description": "Any unique string (a UUID), kept per member. A retry with the same key and body gets "
-                   "the stored answer and changes nothing twice; the same key with another body is 422; while "
-                   "the first call with it is still running, 409. Keys are kept for a day.",
+    "the stored answer and changes nothing twice; the same key with another body is 422; while "
+    "the first call with it is still running, 409. Keys are kept for a day.",
 }
 
 
@@ -48,12 +51,16 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
     """The list envelope `{items, page, pages, total}` around `item_schema` (one class per item type)."""
     name = f"{item_schema.__name__.removesuffix('Schema')}PageSchema"
     if name not in _page_schemas:
-        _page_schemas[name] = type(name, (Schema,), {
-            "items": fields.List(fields.Nested(item_schema), required=True),
-            "page": fields.Integer(required=True),
-            "pages": fields.Integer(required=True),
-            "total": fields.Integer(required=True),
-        })
+        _page_schemas[name] = type(
+            name,
+            (Schema,),
+            {
+                "items": fields.List(fields.Nested(item_schema), required=True),
+                "page": fields.Integer(required=True),
+                "pages": fields.Integer(required=True),
+                "total": fields.Integer(required=True),
+            },
+        )
     return _page_schemas[name]
 
 
@@ -65,8 +72,7 @@ def paginate(query, args: dict) -> dict:
 
 def envelope(items: list, args: dict, total: int) -> dict:
     """The list envelope for one page of `total` items."""
-    return {"items": items, "page": args["page"], "total": total,
-            "pages": max(1, math.ceil(total / args["per_page"]))}
+    return {"items": items, "page": args["page"], "total": total, "pages": max(1, math.ceil(total / args["per_page"]))}
 
 
 class StrictInteger(fields.Integer):

@@ -7,6 +7,7 @@ else it is 404 as if it did not exist. A coordinator who is not a participant ma
 act (403), and reads the conversation only while a dispute waits for them. A step the state does
 not allow is 409: `illegal_transition`, or `already_done` when that very step was taken already
 (a double tap). Confirming settles the hours once, however often it is sent."""
+
 from flask import abort
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -35,8 +36,10 @@ from timebank.exchanges.wording import event_text, status
 from timebank.extensions import db
 from timebank.permissions import can_read_thread, can_see_exchange
 
-bp = api_blueprint("api-exchanges", "Exchanges between neighbours: propose one on a post, take it step by step to "
-                                "settled hours, and talk about it.")
+bp = api_blueprint(
+    "api-exchanges",
+    "Exchanges between neighbours: propose one on a post, take it step by step to settled hours, and talk about it.",
+)
 
 MINUTES = "Whole minutes above 0, at most the community's maximum for one exchange (8 hours unless it chose otherwise)."
 
@@ -56,8 +59,12 @@ class ParticipantSchema(Schema):
     member_id = fields.Integer(required=True)
     name = fields.String(required=True, attribute="member.name")
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
-    answer = fields.String(required=True, allow_none=True, validate=validate.OneOf(("confirmed", "declined")),
-                           metadata={"description": "Group exchanges: the member's answer about their part."})
+    answer = fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.OneOf(("confirmed", "declined")),
+        metadata={"description": "Group exchanges: the member's answer about their part."},
+    )
 
 
 class StatusSchema(Schema):
@@ -68,35 +75,62 @@ class StatusSchema(Schema):
 
 class ExchangeSchema(Schema):
     id = fields.Integer(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(KINDS), metadata={
-        "description": "`single`: from a post. `group`: one organiser and several others. `slip`: a "
-                       "coordinator recorded it from a paper slip."})
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(KINDS),
+        metadata={
+            "description": "`single`: from a post. `group`: one organiser and several others. `slip`: a "
+            "coordinator recorded it from a paper slip."
+        },
+    )
     state = fields.String(required=True, validate=validate.OneOf(STATES))
     title = fields.String(required=True)
     post_id = fields.Integer(required=True, allow_none=True)
-    provider_id = fields.Integer(required=True, allow_none=True,
-                                 metadata={"description": "null in a group exchange with several providers."})
-    receiver_id = fields.Integer(required=True, allow_none=True,
-                                 metadata={"description": "null in a group exchange with several receivers."})
+    provider_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null in a group exchange with several providers."}
+    )
+    receiver_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "null in a group exchange with several receivers."}
+    )
     proposer_id = fields.Integer(required=True, metadata={"description": "Who proposed (or organised) it."})
-    minutes = fields.Integer(required=True, metadata={
-        "description": "The agreed minutes; once completed, the minutes that moved (in a group: each)."})
-    recorded_minutes = fields.Integer(required=True, allow_none=True,
-                                      metadata={"description": "How long the provider said it took."})
-    offered_minutes = fields.Integer(required=True, allow_none=True, metadata={
-        "description": "The receiver confirmed fewer minutes than recorded; the provider agrees or disputes."})
+    minutes = fields.Integer(
+        required=True,
+        metadata={"description": "The agreed minutes; once completed, the minutes that moved (in a group: each)."},
+    )
+    recorded_minutes = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "How long the provider said it took."}
+    )
+    offered_minutes = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The receiver confirmed fewer minutes than recorded; the provider agrees or disputes."
+        },
+    )
     planned_on = fields.Date(required=True, allow_none=True)
-    reason = fields.String(required=True, metadata={
-        "description": "Why it was declined, cancelled or disputed, or how a coordinator decided."})
-    transaction_id = fields.Integer(required=True, allow_none=True,
-                                    metadata={"description": "The ledger transaction, once completed."})
+    reason = fields.String(
+        required=True,
+        metadata={"description": "Why it was declined, cancelled or disputed, or how a coordinator decided."},
+    )
+    transaction_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The ledger transaction, once completed."}
+    )
     participants = fields.List(fields.Nested(ParticipantSchema), required=True)
-    status = Computed(StatusSchema, lambda exchange: status(exchange, _party_member(exchange)), required=True,
-                      metadata={"description": "In the caller's language, as the exchange page says it."})
-    auto_confirm_at = fields.DateTime(required=True, allow_none=True, metadata={
-        "description": "The recorded time settles by itself then, unless the receiver confirms or disputes first. "
-                       "null when only the receiver can settle it: more time recorded than the community lets "
-                       "silence settle, or a paper slip."})
+    status = Computed(
+        StatusSchema,
+        lambda exchange: status(exchange, _party_member(exchange)),
+        required=True,
+        metadata={"description": "In the caller's language, as the exchange page says it."},
+    )
+    auto_confirm_at = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The recorded time settles by itself then, unless the receiver confirms or disputes first. "
+            "null when only the receiver can settle it: more time recorded than the community lets "
+            "silence settle, or a paper slip."
+        },
+    )
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     completed_at = fields.DateTime(required=True, allow_none=True)
@@ -104,15 +138,30 @@ class ExchangeSchema(Schema):
 
 class MessageSchema(Schema):
     id = fields.Integer(required=True)
-    author = fields.Nested(OwnerSchema, required=True, allow_none=True,
-                           metadata={"description": "In whose name; null: the time bank itself."})
-    event = fields.String(required=True, allow_none=True, metadata={
-        "description": "null: a message someone wrote. Else a step of the exchange (`proposed`, `accepted`, …)."})
-    summary = fields.Function(lambda message: event_text(message) if message.event else None, required=True,
-                              allow_none=True, metadata={"type": "string",
-                                                         "description": "The step in the caller's language."})
-    text = fields.String(required=True, attribute="body",
-                         metadata={"description": "What the author wrote (with a step: their message or reason)."})
+    author = fields.Nested(
+        OwnerSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "In whose name; null: the time bank itself."},
+    )
+    event = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "null: a message someone wrote. Else a step of the exchange (`proposed`, `accepted`, …)."
+        },
+    )
+    summary = fields.Function(
+        lambda message: event_text(message) if message.event else None,
+        required=True,
+        allow_none=True,
+        metadata={"type": "string", "description": "The step in the caller's language."},
+    )
+    text = fields.String(
+        required=True,
+        attribute="body",
+        metadata={"description": "What the author wrote (with a step: their message or reason)."},
+    )
     created_at = fields.DateTime(required=True)
 
 
@@ -140,8 +189,9 @@ class Recorded(Schema):
 
 
 class Confirmed(Schema):
-    minutes = StrictInteger(metadata={
-        "description": "The minutes to pay, if not those recorded (or, without a record, agreed)."})
+    minutes = StrictInteger(
+        metadata={"description": "The minutes to pay, if not those recorded (or, without a record, agreed)."}
+    )
 
 
 class NewMessage(Schema):
@@ -149,6 +199,7 @@ class NewMessage(Schema):
 
 
 # Exchanges -------------------------------------------------------------------------------------
+
 
 @bp.route("/exchanges")
 @token_required
@@ -179,8 +230,9 @@ def propose(body):
     free gift is 422."""
     post = visible_post(body["post_id"])
     member = current_user._get_current_object()
-    return services.propose(post, member, body["minutes"], actor=member, message=body.get("message", ""),
-                            date=body.get("date"))
+    return services.propose(
+        post, member, body["minutes"], actor=member, message=body.get("message", ""), date=body.get("date")
+    )
 
 
 @bp.route(f"/exchanges/<{PATH_ID}:exchange_id>")
@@ -213,8 +265,9 @@ def accept(exchange_id: int):
 @documents_errors(bp, 401, 403, 404, 409, 422)
 def decline(body, exchange_id: int):
     """Say no to a proposal (in a group exchange: say that one does not take part). No hours move."""
-    return services.decline(visible_exchange(exchange_id), actor=current_user._get_current_object(),
-                            reason=body.get("reason", ""))
+    return services.decline(
+        visible_exchange(exchange_id), actor=current_user._get_current_object(), reason=body.get("reason", "")
+    )
 
 
 @bp.route(f"/exchanges/<{PATH_ID}:exchange_id>/cancel", methods=["POST"])
@@ -251,8 +304,9 @@ def dispute(body, exchange_id: int):
 def record(body, exchange_id: int):
     """The provider says how long it took. The receiver confirms, or it settles by itself after
     the community's number of days (`auto_confirm_at`)."""
-    return services.record_minutes(visible_exchange(exchange_id), body["minutes"],
-                                   actor=current_user._get_current_object())
+    return services.record_minutes(
+        visible_exchange(exchange_id), body["minutes"], actor=current_user._get_current_object()
+    )
 
 
 @bp.route(f"/exchanges/<{PATH_ID}:exchange_id>/agree", methods=["POST"])
@@ -282,11 +336,13 @@ def confirm(body, exchange_id: int):
     the exchange stays `accepted` with `offered_minutes`. In a group exchange a member confirms
     their own part. A balance limit that refuses is 409 `limit_exceeded`, saying the limit and how
     much still fits; nothing moved."""
-    return services.confirm(visible_exchange(exchange_id), actor=current_user._get_current_object(),
-                            minutes=body.get("minutes"))
+    return services.confirm(
+        visible_exchange(exchange_id), actor=current_user._get_current_object(), minutes=body.get("minutes")
+    )
 
 
 # The conversation ------------------------------------------------------------------------------
+
 
 @bp.route(f"/exchanges/<{PATH_ID}:exchange_id>/messages")
 @token_required
@@ -298,11 +354,16 @@ def list_messages(args, exchange_id: int):
     """The exchange's story, oldest first: what was written and each step taken."""
     exchange = visible_exchange(exchange_id)
     if not can_read_thread(current_user, exchange):
-        abort(403, _("The conversation is for the members in this exchange. Coordinators read it when "
-                     "they are asked to decide."))
+        abort(
+            403,
+            _(
+                "The conversation is for the members in this exchange. Coordinators read it when "
+                "they are asked to decide."
+            ),
+        )
     messages = services.thread(exchange)
     start = (args["page"] - 1) * args["per_page"]
-    return envelope(messages[start:start + args["per_page"]], args, len(messages))
+    return envelope(messages[start : start + args["per_page"]], args, len(messages))
 
 
 @bp.route(f"/exchanges/<{PATH_ID}:exchange_id>/messages", methods=["POST"])

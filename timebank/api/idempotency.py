@@ -11,6 +11,7 @@ write lock, so retries simply wait their turn and then see the stored answer.
 Keys belong to the calling member. A call without a token has no one to keep its key for (two
 strangers could pick the same one), so its key is ignored; POST /tokens, the one call that needs
 no token, does not use this at all: its answer holds a usable token, which must never be stored."""
+
 import hashlib
 from datetime import timedelta
 from functools import wraps
@@ -63,24 +64,35 @@ def _claim(key: str, request_hash: str) -> IdempotencyRecord | Response:
     lookup = sa.select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
     if _on_postgres():
         with db.engine.begin() as conn:
-            conn.execute(sa.delete(IdempotencyRecord).where(
-                IdempotencyRecord.scope == scope, IdempotencyRecord.key == key,
-                IdempotencyRecord.state == "in_progress", IdempotencyRecord.created_at < utcnow() - ABANDONED_AFTER))
+            conn.execute(
+                sa.delete(IdempotencyRecord).where(
+                    IdempotencyRecord.scope == scope,
+                    IdempotencyRecord.key == key,
+                    IdempotencyRecord.state == "in_progress",
+                    IdempotencyRecord.created_at < utcnow() - ABANDONED_AFTER,
+                )
+            )
             inserted = conn.execute(
                 sa.dialects.postgresql.insert(IdempotencyRecord)
                 .values(scope=scope, key=key, request_hash=request_hash, state="in_progress", created_at=utcnow())
-                .on_conflict_do_nothing().returning(IdempotencyRecord.id)).scalar()
+                .on_conflict_do_nothing()
+                .returning(IdempotencyRecord.id)
+            ).scalar()
         if inserted is not None:
             return db.session.get(IdempotencyRecord, inserted)
     existing = db.session.scalar(lookup)
     if existing is None and not _on_postgres():
         return _new_record(scope, key, request_hash)
     if existing is not None and existing.request_hash != request_hash:
-        return error_response(422, _("This Idempotency-Key was used before for a different request."),
-                              code="idempotency_key_reused")
+        return error_response(
+            422, _("This Idempotency-Key was used before for a different request."), code="idempotency_key_reused"
+        )
     if existing is None or existing.state == "in_progress":
-        return error_response(409, _("A request with this Idempotency-Key is still being handled. "
-                                     "Please try again in a moment."), code="request_in_progress")
+        return error_response(
+            409,
+            _("A request with this Idempotency-Key is still being handled. Please try again in a moment."),
+            code="request_in_progress",
+        )
     return _replay(existing)
 
 
@@ -110,8 +122,9 @@ def writes(view):
         record = None
         if key is not None:
             if not key or len(key) > MAX_KEY_LENGTH:
-                return error_response(400, _("The Idempotency-Key header must be 1 to 255 characters."),
-                                      code="bad_idempotency_key")
+                return error_response(
+                    400, _("The Idempotency-Key header must be 1 to 255 characters."), code="bad_idempotency_key"
+                )
             request_hash = _request_hash()
             claimed = _claim(key, request_hash)
             if not isinstance(claimed, IdempotencyRecord):
@@ -122,7 +135,8 @@ def writes(view):
         except (DomainError, HTTPException) as exc:
             db.session.rollback()
             response = make_response(
-                domain_error_response(exc) if isinstance(exc, DomainError) else http_error_response(exc))
+                domain_error_response(exc) if isinstance(exc, DomainError) else http_error_response(exc)
+            )
             if record is not None and not _on_postgres():  # the rollback took the claim with it
                 record = _new_record(_scope(), key, request_hash)
         except Exception:

@@ -1,5 +1,6 @@
 """GET /api/v1/images/{id}: the photos that posts and profiles link to, for bearer-token callers
 (the web pages serve the same files to session cookies, which the API ignores)."""
+
 from flask import url_for
 from flask_login import current_user
 
@@ -14,8 +15,10 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 @bp.route(f"/images/<{PATH_ID}:image_id>")
 @token_required
-@bp.doc(security=BEARER, responses={"200": {"description": "The photo.",
-                                           "content": {"image/jpeg": BINARY, "image/png": BINARY}}})
+@bp.doc(
+    security=BEARER,
+    responses={"200": {"description": "The photo.", "content": {"image/jpeg": BINARY, "image/png": BINARY}}},
+)
 @documents_errors(bp, 401, 404)
 def image(image_id: int):
     """A photo of the caller's community."""

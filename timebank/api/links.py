@@ -2,6 +2,7 @@
 
 Links are made and changed on the coordinators' pages and by administrators at the command line;
 the API reads them, with what each community owes the other, as the clearing accounts hold it."""
+
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
@@ -29,17 +30,28 @@ class LinkedCommunitySchema(Schema):
 
 class LinkSchema(Schema):
     id = fields.Integer(required=True)
-    community = fields.Nested(LinkedCommunitySchema, required=True, metadata={
-        "description": "The community on the other side."})
-    state = fields.String(required=True, validate=validate.OneOf(LINK_STATES), metadata={
-        "description": "`proposed`: waits for the other side's answer; `active`: members trade; `paused` or "
-                       "`ended`: no new exchanges, those agreed before still settle."})
+    community = fields.Nested(
+        LinkedCommunitySchema, required=True, metadata={"description": "The community on the other side."}
+    )
+    state = fields.String(
+        required=True,
+        validate=validate.OneOf(LINK_STATES),
+        metadata={
+            "description": "`proposed`: waits for the other side's answer; `active`: members trade; `paused` or "
+            "`ended`: no new exchanges, those agreed before still settle."
+        },
+    )
     proposed_by_us = fields.Boolean(required=True)
     see_posts = fields.Boolean(required=True, metadata={"description": "Members see each other's posts."})
-    cap_minutes = fields.Integer(required=True, metadata={
-        "description": "The most minutes either community may owe the other on balance."})
-    owed_minutes = fields.Integer(required=True, metadata={
-        "description": "What the caller's community owes the other now (negative: what it is owed), in minutes."})
+    cap_minutes = fields.Integer(
+        required=True, metadata={"description": "The most minutes either community may owe the other on balance."}
+    )
+    owed_minutes = fields.Integer(
+        required=True,
+        metadata={
+            "description": "What the caller's community owes the other now (negative: what it is owed), in minutes."
+        },
+    )
     proposal_reason = fields.String(required=True)
     state_reason = fields.String(required=True, metadata={"description": "Why it was last paused, resumed or ended."})
     changed_at = fields.DateTime(required=True)
@@ -51,11 +63,18 @@ class LinkListSchema(Schema):
 
 def _shown(link, community_id: int) -> dict:
     clearing = ledger.clearing_account(community_id, link.other_id(community_id))
-    return {"id": link.id, "community": link.other(community_id), "state": link.state,
-            "proposed_by_us": link.proposer_id == community_id, "see_posts": link.see_posts,
-            "cap_minutes": link.cap_minutes, "owed_minutes": ledger.balance(clearing) if clearing else 0,
-            "proposal_reason": link.proposal_reason, "state_reason": link.state_reason,
-            "changed_at": link.changed_at}
+    return {
+        "id": link.id,
+        "community": link.other(community_id),
+        "state": link.state,
+        "proposed_by_us": link.proposer_id == community_id,
+        "see_posts": link.see_posts,
+        "cap_minutes": link.cap_minutes,
+        "owed_minutes": ledger.balance(clearing) if clearing else 0,
+        "proposal_reason": link.proposal_reason,
+        "state_reason": link.state_reason,
+        "changed_at": link.changed_at,
+    }
 
 
 @bp.route("/links")

@@ -1,4 +1,5 @@
 """GET /api/v1/me and GET /api/v1/categories."""
+
 import sqlalchemy as sa
 from flask_babel import get_locale
 from flask_login import current_user
@@ -62,6 +63,9 @@ def me():
 @documents_errors(bp, 401, 422)
 def categories(args):
     """The service categories of the caller's community, in their order; retired ones last."""
-    query = (sa.select(Category).where(Category.community_id == current_user.community_id)
-             .order_by(Category.retired_at.is_not(None), Category.position, Category.id))
+    query = (
+        sa.select(Category)
+        .where(Category.community_id == current_user.community_id)
+        .order_by(Category.retired_at.is_not(None), Category.position, Category.id)
+    )
     return paginate(query, args)

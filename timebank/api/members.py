@@ -3,6 +3,7 @@
 Email, phone and balance follow the member's privacy choices (the predicates of
 timebank/permissions.py): always present, null when the caller may not see them. Members of
 other communities, and members who are not active, are 404 as if they did not exist."""
+
 from flask import abort
 from flask_babel import get_locale
 from flask_login import current_user
@@ -34,11 +35,17 @@ class ProfileSchema(Schema):
     bio = fields.String(required=True)
     skills = fields.List(fields.Nested(SkillSchema), required=True, metadata={"description": "Can help with."})
     languages = fields.List(fields.String(), required=True, metadata={"description": "Language codes, e.g. `nl`."})
-    photo_url = fields.String(required=True, allow_none=True,
-                              metadata={"description": "GET it with the bearer token; null without a photo."})
-    email = fields.String(required=True, allow_none=True, metadata={
-        "description": "null unless the member shows it to the caller (themself and their coordinators "
-                       "always; the community if the member chose so) and has one."})
+    photo_url = fields.String(
+        required=True, allow_none=True, metadata={"description": "GET it with the bearer token; null without a photo."}
+    )
+    email = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "null unless the member shows it to the caller (themself and their coordinators "
+            "always; the community if the member chose so) and has one."
+        },
+    )
     phone = fields.String(required=True, allow_none=True, metadata={"description": "As `email`."})
     balance_minutes = fields.Integer(required=True, allow_none=True, metadata={"description": "As `email`."})
 
@@ -56,7 +63,10 @@ def member_profile(member_id: int):
     locale = str(get_locale())
     hidden = member.id != current_user.id and is_hidden("profile", member.id)  # a coordinator hid it
     return {
-        "id": member.id, "name": member.name, "role": member.role, "area": member.area,
+        "id": member.id,
+        "name": member.name,
+        "role": member.role,
+        "area": member.area,
         "bio": "" if hidden else member.bio,
         "skills": [{"id": c.id, "name": c.name(locale)} for c in member.skills],
         "languages": member.languages,

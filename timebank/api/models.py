@@ -1,4 +1,5 @@
 """API tokens and idempotency records."""
+
 from datetime import datetime
 
 import sqlalchemy as sa

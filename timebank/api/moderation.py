@@ -1,6 +1,7 @@
 """Reporting content and blocking members over the API, with the same services and rules as the
 pages: a report joins the item's case for the coordinators; a block hides each other's posts and
 stops new exchanges and messages between the two."""
+
 from flask import abort
 from flask_login import current_user
 from marshmallow import Schema, fields, validate
@@ -21,16 +22,21 @@ class NewReport(Schema):
     item_type = fields.String(required=True, validate=validate.OneOf(ITEM_TYPES))
     item_id = id_field(required=True, metadata={"description": "The post, message, member or thank-you note."})
     reason = fields.String(required=True, validate=validate.OneOf(REASONS))
-    text = Text(load_default="", metadata={"description": f"At most {services.TEXT_MAX} characters; "
-                                                          "needed when the reason is `other`."})
+    text = Text(
+        load_default="",
+        metadata={"description": f"At most {services.TEXT_MAX} characters; needed when the reason is `other`."},
+    )
 
 
 class ReportSchema(Schema):
     id = fields.Integer(required=True)
     item_type = fields.String(required=True)
     reason = fields.String(required=True)
-    outcome = fields.String(required=True, allow_none=True, metadata={
-        "description": "null until a coordinator decided: then hide, restore, warn, suspend or dismiss."})
+    outcome = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "null until a coordinator decided: then hide, restore, warn, suspend or dismiss."},
+    )
 
 
 class BlockSchema(Schema):
@@ -47,8 +53,9 @@ class BlockSchema(Schema):
 @documents_errors(bp, 401, 404, 422)
 def report(body):
     """Report something of a neighbour's that the caller can see; 404 for anything else."""
-    filed = services.report(current_user._get_current_object(), body["item_type"], body["item_id"], body["reason"],
-                            body["text"])
+    filed = services.report(
+        current_user._get_current_object(), body["item_type"], body["item_id"], body["reason"], body["text"]
+    )
     return {"id": filed.id, "item_type": filed.case.item_type, "reason": filed.reason, "outcome": filed.outcome}
 
 

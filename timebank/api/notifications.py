@@ -1,5 +1,6 @@
 """GET /api/v1/notifications and POST /api/v1/notifications/read: what the app told the caller,
 in their language, as on the Notifications page."""
+
 import sqlalchemy as sa
 from flask_login import current_user
 from marshmallow import Schema, fields
@@ -15,14 +16,25 @@ bp = api_blueprint("api-notifications", "What happened to the caller's exchanges
 
 class NotificationSchema(Schema):
     id = fields.Integer(required=True)
-    kind = fields.String(required=True, metadata={
-        "description": "What happened: `proposed`, `accepted`, `recorded`, `completed`, `message`, `gift`, …"})
-    text = fields.Function(services.describe, required=True,
-                           metadata={"type": "string", "description": "One sentence in the caller's language."})
-    exchange_id = fields.Integer(required=True, allow_none=True,
-                                 metadata={"description": "The exchange it is about, if any."})
-    web_url = fields.Function(lambda notification: services.link(notification, external=True), required=True,
-                              metadata={"type": "string", "description": "Where the web app shows it."})
+    kind = fields.String(
+        required=True,
+        metadata={
+            "description": "What happened: `proposed`, `accepted`, `recorded`, `completed`, `message`, `gift`, …"
+        },
+    )
+    text = fields.Function(
+        services.describe,
+        required=True,
+        metadata={"type": "string", "description": "One sentence in the caller's language."},
+    )
+    exchange_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The exchange it is about, if any."}
+    )
+    web_url = fields.Function(
+        lambda notification: services.link(notification, external=True),
+        required=True,
+        metadata={"type": "string", "description": "Where the web app shows it."},
+    )
     created_at = fields.DateTime(required=True)
     read_at = fields.DateTime(required=True, allow_none=True)
 
@@ -65,5 +77,8 @@ def mark_read(body):
     """Mark the caller's notifications as read: all of them, or one, or those about one exchange.
 
     Ids that are not the caller's mark nothing."""
-    return {"marked": services.mark_read(current_user, notification_id=body.get("notification_id"),
-                                         exchange_id=body.get("exchange_id"))}
+    return {
+        "marked": services.mark_read(
+            current_user, notification_id=body.get("notification_id"), exchange_id=body.get("exchange_id")
+        )
+    }

@@ -4,6 +4,7 @@ The same services and predicates as the market pages. The API always acts as the
 (acting for an assisted member is a thing of the web pages). A post of another community, or
 one a coordinator took down (except for its owner and the coordinators), is 404 as if it did
 not exist."""
+
 from flask import abort
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -59,26 +60,51 @@ class PostSchema(Schema):
     title = fields.String(required=True)
     description = fields.String(required=True)
     category_id = fields.Integer(required=True, metadata={"description": "See GET /api/v1/categories."})
-    minutes = fields.Integer(required=True, allow_none=True, metadata={
-        "description": "Estimated time in minutes: null when the owner did not say, 0 for a gift."})
-    gift = fields.Boolean(required=True, attribute="is_gift",
-                          metadata={"description": "A free gift: a thing to give away or to get, for 0 minutes."})
-    status = fields.String(required=True, attribute="state", validate=validate.OneOf(STATUSES), metadata={
-        "description": "`active`: in the market. `paused` by its owner. `closed` for good. `expired`: past "
-                       "`expires_at` (the owner can renew it on the web pages)."})
+    minutes = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Estimated time in minutes: null when the owner did not say, 0 for a gift."},
+    )
+    gift = fields.Boolean(
+        required=True,
+        attribute="is_gift",
+        metadata={"description": "A free gift: a thing to give away or to get, for 0 minutes."},
+    )
+    status = fields.String(
+        required=True,
+        attribute="state",
+        validate=validate.OneOf(STATUSES),
+        metadata={
+            "description": "`active`: in the market. `paused` by its owner. `closed` for good. `expired`: past "
+            "`expires_at` (the owner can renew it on the web pages)."
+        },
+    )
     owner = fields.Nested(OwnerSchema, required=True)
-    community = fields.Function(lambda post: post.community.slug, required=True, metadata={
-        "type": "string", "description": "The slug of the post's community: the caller's, or a linked one."})
-    area = fields.Nested(AreaSchema, required=True, allow_none=True,
-                         metadata={"description": "The part of the neighbourhood, if the owner gave one."})
+    community = fields.Function(
+        lambda post: post.community.slug,
+        required=True,
+        metadata={"type": "string", "description": "The slug of the post's community: the caller's, or a linked one."},
+    )
+    area = fields.Nested(
+        AreaSchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The part of the neighbourhood, if the owner gave one."},
+    )
     available_days = fields.List(fields.String(validate=validate.OneOf(DAYS)), required=True)
-    available_parts = fields.List(fields.String(validate=validate.OneOf(DAY_PARTS)), required=True,
-                                  metadata={"description": "Times of day."})
+    available_parts = fields.List(
+        fields.String(validate=validate.OneOf(DAY_PARTS)), required=True, metadata={"description": "Times of day."}
+    )
     available_note = fields.String(required=True, metadata={"description": "Anything else about when."})
-    photo_url = fields.Function(lambda post: photo_url(post.image_id), required=True, allow_none=True, metadata={
-        "type": "string", "description": "GET it with the bearer token; null without a photo."})
-    closed_reason = fields.String(required=True, metadata={
-        "description": "Why a coordinator took the post out of the market; empty otherwise."})
+    photo_url = fields.Function(
+        lambda post: photo_url(post.image_id),
+        required=True,
+        allow_none=True,
+        metadata={"type": "string", "description": "GET it with the bearer token; null without a photo."},
+    )
+    closed_reason = fields.String(
+        required=True, metadata={"description": "Why a coordinator took the post out of the market; empty otherwise."}
+    )
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     expires_at = fields.DateTime(required=True, metadata={"description": "When it leaves the market."})
@@ -86,16 +112,27 @@ class PostSchema(Schema):
 
 class PostFilterArgs(PageArgs):
     kind = fields.String(validate=validate.OneOf(KINDS))
-    category = fields.Integer(validate=ID_RANGE, metadata={
-        "description": "A category id; a merged category finds the posts it was merged into."})
+    category = fields.Integer(
+        validate=ID_RANGE,
+        metadata={"description": "A category id; a merged category finds the posts it was merged into."},
+    )
     area = fields.Integer(validate=ID_RANGE, metadata={"description": "An area id of the caller's community."})
     gift = fields.Boolean(metadata={"description": "true: only free gifts. false or left out: everything."})
-    q = fields.String(validate=validate.Length(max=MAX_QUERY_LENGTH), metadata={
-        "description": "Words in the title or description; accents and case do not matter, word beginnings match."})
-    scope = fields.String(load_default="community", validate=validate.OneOf(("community", "linked")), metadata={
-        "description": "`community` (the default): the caller's community. `linked`: also the posts of the "
-                       "communities linked with it that show their posts; a category then matches theirs of "
-                       "the same kind."})
+    q = fields.String(
+        validate=validate.Length(max=MAX_QUERY_LENGTH),
+        metadata={
+            "description": "Words in the title or description; accents and case do not matter, word beginnings match."
+        },
+    )
+    scope = fields.String(
+        load_default="community",
+        validate=validate.OneOf(("community", "linked")),
+        metadata={
+            "description": "`community` (the default): the caller's community. `linked`: also the posts of the "
+            "communities linked with it that show their posts; a category then matches theirs of "
+            "the same kind."
+        },
+    )
 
 
 class PostChanges(Schema):
@@ -105,8 +142,12 @@ class PostChanges(Schema):
     title = Text(metadata={"description": f"Required, at most {TITLE_MAX} characters."})
     description = Text(metadata={"description": f"At most {DESCRIPTION_MAX} characters."})
     category_id = id_field(metadata={"description": "A category of the caller's community that is still in use."})
-    minutes = StrictInteger(allow_none=True, metadata={
-        "description": f"Estimated time, 1 to {MAX_MINUTES} minutes; null or 0: not given. Leave it out for a gift."})
+    minutes = StrictInteger(
+        allow_none=True,
+        metadata={
+            "description": f"Estimated time, 1 to {MAX_MINUTES} minutes; null or 0: not given. Leave it out for a gift."
+        },
+    )
     gift = StrictBoolean(metadata={"description": "A free gift: a thing to give away or to get, for 0 minutes."})
     area_id = id_field(allow_none=True, metadata={"description": "An area of the caller's community, or null."})
     available_days = fields.List(fields.String(validate=validate.OneOf(DAYS)))
@@ -117,13 +158,17 @@ class PostChanges(Schema):
 class NewPost(PostChanges):
     kind = fields.String(required=True, validate=validate.OneOf(KINDS))
     title = Text(required=True, metadata={"description": f"At most {TITLE_MAX} characters."})
-    category_id = id_field(required=True, metadata={
-        "description": "A category of the caller's community that is still in use."})
-    area_id = id_field(allow_none=True, metadata={
-        "description": "An area of the caller's community, or null. Left out: the caller's own area."})
+    category_id = id_field(
+        required=True, metadata={"description": "A category of the caller's community that is still in use."}
+    )
+    area_id = id_field(
+        allow_none=True,
+        metadata={"description": "An area of the caller's community, or null. Left out: the caller's own area."},
+    )
 
 
 # Posts -----------------------------------------------------------------------------------------
+
 
 @bp.route("/posts")
 @token_required
@@ -146,18 +191,33 @@ def list_posts(args):
     if "area" in args and getattr(db.session.get(Area, args["area"]), "community_id", None) != community_id:
         raise MarketError(_l("Please choose one of the areas in the list."), "area")
     linked = tuple(linked_community_ids(community_id, posts=True)) if args["scope"] == "linked" else ()
-    filters = Filters(kind=args.get("kind"), category_id=category_id, area_id=args.get("area"),
-                      gifts_only=args.get("gift", False), text=args.get("q", "").strip(), linked=linked)
-    page = services.find_posts(community_id, filters, page=args["page"], per_page=args["per_page"],
-                               exact_total=True, viewer_id=current_user.id)
+    filters = Filters(
+        kind=args.get("kind"),
+        category_id=category_id,
+        area_id=args.get("area"),
+        gifts_only=args.get("gift", False),
+        text=args.get("q", "").strip(),
+        linked=linked,
+    )
+    page = services.find_posts(
+        community_id, filters, page=args["page"], per_page=args["per_page"], exact_total=True, viewer_id=current_user.id
+    )
     return envelope(page.items, args, page.total)
 
 
 @bp.route("/posts", methods=["POST"])
 @token_required
 @writes
-@bp.arguments(NewPost, example={"kind": "offer", "title": "Soup for two evenings", "category_id": 1,
-                                 "description": "Lentil soup, enough for two.", "minutes": 90})
+@bp.arguments(
+    NewPost,
+    example={
+        "kind": "offer",
+        "title": "Soup for two evenings",
+        "category_id": 1,
+        "description": "Lentil soup, enough for two.",
+        "minutes": 90,
+    },
+)
 @bp.response(201, PostSchema)
 @bp.doc(security=BEARER)
 @documents_errors(bp, 401, 422)
@@ -194,10 +254,17 @@ def edit_post(changes, post_id: int):
     Fields left out stay as they are; kind, owner and dates never change. Becoming a gift clears
     the estimated time. A closed post cannot be changed (409 `post_state_conflict`)."""
     post = owned_post(post_id)
-    current = {"title": post.title, "description": post.description, "category_id": post.category_id,
-               "minutes": post.minutes, "gift": post.is_gift, "area_id": post.area_id,
-               "available_days": post.available_days, "available_parts": post.available_parts,
-               "available_note": post.available_note}
+    current = {
+        "title": post.title,
+        "description": post.description,
+        "category_id": post.category_id,
+        "minutes": post.minutes,
+        "gift": post.is_gift,
+        "area_id": post.area_id,
+        "available_days": post.available_days,
+        "available_parts": post.available_parts,
+        "available_note": post.available_note,
+    }
     if changes.get("gift") and "minutes" not in changes:
         current["minutes"] = None  # becoming a gift clears the estimated time
     return services.edit_post(post, PostDetails(**_details(changes, current)), actor=post.owner)
@@ -240,4 +307,3 @@ def owned_post(post_id: int) -> Post:
     if not can_manage_post(current_user, post):
         abort(403, _("This is not your post, so you cannot change it."))
     return post
-

@@ -1,4 +1,5 @@
 """Personal pots over the API, with the same services and rules as the pots pages."""
+
 import hashlib
 
 from flask import request

@@ -2,6 +2,7 @@
 
 One member, one vote: voting again replaces the vote; a secret ballot is changed only with the
 receipt its voter was given, and its counts stay hidden until voting ends."""
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,14 +22,24 @@ bp = api_blueprint("proposals", "Proposals the members vote on, one member one v
 class NewProposal(Schema):
     title = Text(required=True, metadata={"description": "What the members decide, in one line."})
     body = Text(load_default="", metadata={"description": "The explanation."})
-    options = fields.List(Text(), load_default=None, metadata={
-        "description": 'The answers: ["yes", "no", "abstain"] (the default) or 2 to 10 choices of your own.'})
-    closes_at = fields.AwareDateTime(required=True, metadata={
-        "description": "When voting ends, with its time zone: between one hour and 90 days from now."})
-    quorum = fields.Float(load_default=0.0, validate=validate.Range(min=0, max=1), metadata={
-        "description": "Share of the members (0 to 1, in hundredths) who must vote for the result to count."})
-    secret = fields.Boolean(load_default=False, metadata={
-        "description": "Secret ballot: the app keeps that a member voted, never what they chose."})
+    options = fields.List(
+        Text(),
+        load_default=None,
+        metadata={"description": 'The answers: ["yes", "no", "abstain"] (the default) or 2 to 10 choices of your own.'},
+    )
+    closes_at = fields.AwareDateTime(
+        required=True,
+        metadata={"description": "When voting ends, with its time zone: between one hour and 90 days from now."},
+    )
+    quorum = fields.Float(
+        load_default=0.0,
+        validate=validate.Range(min=0, max=1),
+        metadata={"description": "Share of the members (0 to 1, in hundredths) who must vote for the result to count."},
+    )
+    secret = fields.Boolean(
+        load_default=False,
+        metadata={"description": "Secret ballot: the app keeps that a member voted, never what they chose."},
+    )
 
     @validates("quorum")
     def whole_percent(self, value, **kwargs):
@@ -53,8 +64,10 @@ class ProposalSchema(Schema):
     options = fields.List(fields.Nested(OptionSchema))
     turnout = fields.Integer(allow_none=True, metadata={"description": "How many members voted (so far)."})
     quorum_met = fields.Boolean(allow_none=True, metadata={"description": "Null until voting ends."})
-    result = fields.String(allow_none=True, metadata={
-        "description": "adopted, rejected, tie, no_quorum or chosen; null until voting ends."})
+    result = fields.String(
+        allow_none=True,
+        metadata={"description": "adopted, rejected, tie, no_quorum or chosen; null until voting ends."},
+    )
 
 
 class ProposalFilter(PageArgs):
@@ -68,20 +81,30 @@ class VoteBody(Schema):
 
 class VoteSchema(Schema):
     option = fields.String(required=True)
-    receipt = fields.String(allow_none=True, metadata={
-        "description": "Secret ballots, first vote only: keep it to change the vote later. Shown once."})
+    receipt = fields.String(
+        allow_none=True,
+        metadata={"description": "Secret ballots, first vote only: keep it to change the vote later. Shown once."},
+    )
 
 
 def _shown(proposal: Proposal) -> dict:
     counts = governance.counts(proposal)
     return {
-        "id": proposal.id, "title": proposal.title, "body": proposal.body, "state": proposal.state,
-        "kind": proposal.kind, "secret": proposal.secret, "closes_at": proposal.closes_at,
+        "id": proposal.id,
+        "title": proposal.title,
+        "body": proposal.body,
+        "state": proposal.state,
+        "kind": proposal.kind,
+        "secret": proposal.secret,
+        "closes_at": proposal.closes_at,
         "quorum": proposal.quorum_percent / 100,
-        "options": [{"label": governance.option_label(option), "votes": None if counts is None else counts[option.id]}
-                    for option in proposal.options],
+        "options": [
+            {"label": governance.option_label(option), "votes": None if counts is None else counts[option.id]}
+            for option in proposal.options
+        ],
         "turnout": proposal.turnout if proposal.state == "closed" else governance.voter_count(proposal),
-        "quorum_met": proposal.quorum_met, "result": proposal.result,
+        "quorum_met": proposal.quorum_met,
+        "result": proposal.result,
     }
 
 
@@ -104,8 +127,16 @@ def list_proposals(args):
 @bp.route("/proposals", methods=["POST"])
 @token_required
 @writes
-@bp.arguments(NewProposal, example={"title": "A bench by the pond", "options": ["yes", "no", "abstain"],
-                                    "closes_at": "2027-01-31T20:00:00+01:00", "quorum": 0.25, "secret": True})
+@bp.arguments(
+    NewProposal,
+    example={
+        "title": "A bench by the pond",
+        "options": ["yes", "no", "abstain"],
+        "closes_at": "2027-01-31T20:00:00+01:00",
+        "quorum": 0.25,
+        "secret": True,
+    },
+)
 @bp.response(201, ProposalSchema)
 @bp.doc(security=BEARER)
 @documents_errors(bp, 401, 403, 422)
@@ -116,8 +147,14 @@ def create(body):
     if not can_coordinate(author, author.community_id):
         raise NotAllowed(_l("Only coordinators can put a proposal to the vote directly."))
     proposal = governance.create_proposal(
-        author, title=body["title"], body=body["body"], options=body["options"], closes_at=body["closes_at"],
-        quorum_percent=round(body["quorum"] * 100), secret=body["secret"])
+        author,
+        title=body["title"],
+        body=body["body"],
+        options=body["options"],
+        closes_at=body["closes_at"],
+        quorum_percent=round(body["quorum"] * 100),
+        secret=body["secret"],
+    )
     return _shown(proposal)
 
 
@@ -145,8 +182,9 @@ def vote(body, proposal_id):
     member = current_user._get_current_object()
     proposal = governance.proposal_for(member, proposal_id)
     wanted = body["option"].strip().casefold()
-    option = next((o for o in proposal.options
-                   if wanted in {o.label.casefold(), governance.option_label(o).casefold()}), None)
+    option = next(
+        (o for o in proposal.options if wanted in {o.label.casefold(), governance.option_label(o).casefold()}), None
+    )
     if option is None:
         raise GovernanceError(_l("Please choose one of the answers."), "option")
     cast = governance.vote(proposal, member, option.id, receipt=body["receipt"])

@@ -1,5 +1,6 @@
 """GET /api/v1/stats: the circulation indicators of the caller's community over a period, for its
 coordinators, under the same names and definitions as the statistics page and the report."""
+
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -13,11 +14,32 @@ from timebank.stats.indicators import DEFINITIONS, MAX_PERIOD_DAYS, compute
 
 bp = api_blueprint("api-stats", "Circulation statistics of the caller's community (coordinators).")
 
-COUNTS = ("exchanges_completed", "members_total", "new_members", "active_members", "distinct_pairs",
-          "members_at_floor", "members_at_ceiling", "dormant_members", "requests_posted", "requests_met", "gifts",
-          "group_activities", "group_people_reached")
-MINUTES = ("minutes_exchanged", "fund_inflow", "fund_outflow", "fund_donations", "fund_levy", "fund_grants",
-           "fund_balance", "gift_minutes", "assisted_minutes")
+COUNTS = (
+    "exchanges_completed",
+    "members_total",
+    "new_members",
+    "active_members",
+    "distinct_pairs",
+    "members_at_floor",
+    "members_at_ceiling",
+    "dormant_members",
+    "requests_posted",
+    "requests_met",
+    "gifts",
+    "group_activities",
+    "group_people_reached",
+)
+MINUTES = (
+    "minutes_exchanged",
+    "fund_inflow",
+    "fund_outflow",
+    "fund_donations",
+    "fund_levy",
+    "fund_grants",
+    "fund_balance",
+    "gift_minutes",
+    "assisted_minutes",
+)
 FRACTIONS = ("participation_rate", "reciprocity_rate", "requests_met_rate", "turnover_gini")
 RATIOS = ("partners_per_active_member", "velocity", "median_days_to_accept")
 
@@ -41,10 +63,18 @@ class StatsArgs(Schema):
 
 class BucketSchema(Schema):
     key = fields.String(required=True)
-    low_minutes = fields.Integer(required=True, allow_none=True, attribute="low",
-                                 metadata={"description": "Lowest balance in this bucket; null: no lower end."})
-    high_minutes = fields.Integer(required=True, allow_none=True, attribute="high",
-                                  metadata={"description": "Highest balance in this bucket; null: no upper end."})
+    low_minutes = fields.Integer(
+        required=True,
+        allow_none=True,
+        attribute="low",
+        metadata={"description": "Lowest balance in this bucket; null: no lower end."},
+    )
+    high_minutes = fields.Integer(
+        required=True,
+        allow_none=True,
+        attribute="high",
+        metadata={"description": "Highest balance in this bucket; null: no upper end."},
+    )
     members = fields.Integer(required=True)
 
 
@@ -68,26 +98,46 @@ def _english(key: str) -> str:
     return DEFINITIONS[key]._args[0]
 
 
-StatsSchema = Schema.from_dict({
-    "from": fields.Date(required=True, attribute="start"),
-    "to": fields.Date(required=True, attribute="end"),
-    **{key: fields.Integer(required=True, metadata={"description": f"Whole minutes. {_english(key)}"})
-       for key in MINUTES},
-    **{key: fields.Integer(required=True, metadata={"description": _english(key)}) for key in COUNTS},
-    **{key: fields.Float(required=True, allow_none=True, metadata={
-        "description": f"A fraction from 0 to 1; null when there is nothing to divide by. {_english(key)}"})
-       for key in FRACTIONS},
-    **{key: fields.Float(required=True, allow_none=True, metadata={"description": _english(key)})
-       for key in RATIOS},
-    "balance_histogram": fields.List(fields.Nested(BucketSchema), required=True,
-                                     metadata={"description": _english("balance_histogram")}),
-    "by_category": fields.List(fields.Nested(CategoryFigureSchema), required=True,
-                               metadata={"description": _english("by_category")}),
-    "by_month": fields.List(fields.Nested(MonthFigureSchema), required=True,
-                            metadata={"description": _english("by_month")}),
-    "definitions": fields.Dict(keys=fields.String(), values=fields.String(), required=True,
-                               metadata={"description": "What each figure means, in the caller's language."}),
-}, name="StatsSchema")
+StatsSchema = Schema.from_dict(
+    {
+        "from": fields.Date(required=True, attribute="start"),
+        "to": fields.Date(required=True, attribute="end"),
+        **{
+            key: fields.Integer(required=True, metadata={"description": f"Whole minutes. {_english(key)}"})
+            for key in MINUTES
+        },
+        **{key: fields.Integer(required=True, metadata={"description": _english(key)}) for key in COUNTS},
+        **{
+            key: fields.Float(
+                required=True,
+                allow_none=True,
+                metadata={
+                    "description": f"A fraction from 0 to 1; null when there is nothing to divide by. {_english(key)}"
+                },
+            )
+            for key in FRACTIONS
+        },
+        **{
+            key: fields.Float(required=True, allow_none=True, metadata={"description": _english(key)}) for key in RATIOS
+        },
+        "balance_histogram": fields.List(
+            fields.Nested(BucketSchema), required=True, metadata={"description": _english("balance_histogram")}
+        ),
+        "by_category": fields.List(
+            fields.Nested(CategoryFigureSchema), required=True, metadata={"description": _english("by_category")}
+        ),
+        "by_month": fields.List(
+            fields.Nested(MonthFigureSchema), required=True, metadata={"description": _english("by_month")}
+        ),
+        "definitions": fields.Dict(
+            keys=fields.String(),
+            values=fields.String(),
+            required=True,
+            metadata={"description": "What each figure means, in the caller's language."},
+        ),
+    },
+    name="StatsSchema",
+)
 
 
 @bp.route("/stats")

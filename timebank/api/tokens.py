@@ -1,4 +1,5 @@
 """POST /api/v1/tokens and DELETE /api/v1/tokens/current."""
+
 import sqlalchemy as sa
 from flask import g
 from flask_babel import gettext as _
@@ -83,4 +84,3 @@ def create_token(credentials):
 def revoke_current_token():
     """Sign out: this token stops working at once."""
     revoke(g.api_token)
-

@@ -3,6 +3,7 @@ community fund, as the "Give hours" page does (the same service, the same rules)
 
 The Idempotency-Key, if sent, also becomes the ledger's request key (per member), so even a retry
 the stored answer no longer covers moves the hours once."""
+
 import hashlib
 
 from flask import request
@@ -34,8 +35,9 @@ class NewTransfer(Schema):
     @validates_schema
     def one_receiver(self, data, **kwargs):
         if ("to_member_id" in data) == ("to" in data):
-            raise ValidationError(str(_l('Please give one of to_member_id (a neighbour) or to: "community-fund".')),
-                                  "to_member_id")
+            raise ValidationError(
+                str(_l('Please give one of to_member_id (a neighbour) or to: "community-fund".')), "to_member_id"
+            )
 
 
 class TransferSchema(Schema):

@@ -1,5 +1,6 @@
 """Reading the audit log: the filters coordinators and administrators use (who, kind, member,
 period), the kinds of entries explained in words, and the CSV export."""
+
 import csv
 import io
 from dataclasses import dataclass
@@ -43,8 +44,16 @@ def kind_choices() -> list[tuple[str, str, str, list[tuple[str, str]]]]:
     grouped: dict[str, list[tuple[str, str]]] = {kind: [] for kind in KINDS}
     for action in ACTION_LABELS:
         grouped.setdefault(kind_of(action), []).append((action, str(action_label(action))))
-    return [(kind, str(KINDS[kind][0]) if kind in KINDS else kind, str(KINDS[kind][1]) if kind in KINDS else "",
-             sorted(actions, key=lambda choice: choice[1])) for kind, actions in grouped.items() if actions]
+    return [
+        (
+            kind,
+            str(KINDS[kind][0]) if kind in KINDS else kind,
+            str(KINDS[kind][1]) if kind in KINDS else "",
+            sorted(actions, key=lambda choice: choice[1]),
+        )
+        for kind, actions in grouped.items()
+        if actions
+    ]
 
 
 @dataclass
@@ -60,9 +69,14 @@ class Filters:
     until: date | None = None
 
     def as_args(self) -> dict:
-        args = {"who": self.actor_id, "kind": self.kind, "member": self.member_id, "name": self.member_name,
-                "since": self.since.isoformat() if self.since else None,
-                "until": self.until.isoformat() if self.until else None}
+        args = {
+            "who": self.actor_id,
+            "kind": self.kind,
+            "member": self.member_id,
+            "name": self.member_name,
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat() if self.until else None,
+        }
         return {key: value for key, value in args.items() if value not in (None, "")}
 
 
@@ -80,8 +94,9 @@ def entries(filters: Filters) -> sa.Select:
     elif filters.actor_id is not None:
         stmt = stmt.where(AuditEvent.actor_id == filters.actor_id)
     if filters.kind:
-        stmt = stmt.where(AuditEvent.action == filters.kind if "." in filters.kind
-                          else AuditEvent.action.like(filters.kind + ".%"))
+        stmt = stmt.where(
+            AuditEvent.action == filters.kind if "." in filters.kind else AuditEvent.action.like(filters.kind + ".%")
+        )
     if filters.member_id is not None or filters.member_name:
         members = sa.select(Member.id)
         if filters.community_id is not None:
@@ -91,8 +106,12 @@ def entries(filters: Filters) -> sa.Select:
         if filters.member_name:
             pattern = "%" + filters.member_name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             members = members.where(Member.name.ilike(pattern, escape="\\"))
-        stmt = stmt.where(sa.or_(AuditEvent.on_behalf_of_id.in_(members),
-                                 sa.and_(AuditEvent.subject_type == "members", AuditEvent.subject_id.in_(members))))
+        stmt = stmt.where(
+            sa.or_(
+                AuditEvent.on_behalf_of_id.in_(members),
+                sa.and_(AuditEvent.subject_type == "members", AuditEvent.subject_id.in_(members)),
+            )
+        )
     if filters.since:
         stmt = stmt.where(AuditEvent.created_at >= _day_start(filters.since))
     if filters.until:
@@ -102,9 +121,13 @@ def entries(filters: Filters) -> sa.Select:
 
 def actors(community_id: int | None) -> list[tuple[int, str]]:
     """Everyone who has an entry in the log (of one community), for the "who" filter."""
-    stmt = sa.select(Member.id, Member.name).where(Member.id.in_(
-        sa.select(AuditEvent.actor_id).where(AuditEvent.actor_id.is_not(None),
-                                             *([AuditEvent.community_id == community_id] if community_id else []))))
+    stmt = sa.select(Member.id, Member.name).where(
+        Member.id.in_(
+            sa.select(AuditEvent.actor_id).where(
+                AuditEvent.actor_id.is_not(None), *([AuditEvent.community_id == community_id] if community_id else [])
+            )
+        )
+    )
     return [tuple(row) for row in db.session.execute(stmt.order_by(Member.name, Member.id))]
 
 
@@ -113,8 +136,10 @@ def subject_names(events: list[AuditEvent]) -> dict[int, str]:
     ids = {event.subject_id for event in events if event.subject_type == "members" and event.subject_id}
     if not ids:
         return {}
-    return {member_id: name for member_id, name in db.session.execute(
-        sa.select(Member.id, Member.name).where(Member.id.in_(ids)))}
+    return {
+        member_id: name
+        for member_id, name in db.session.execute(sa.select(Member.id, Member.name).where(Member.id.in_(ids)))
+    }
 
 
 def about(event: AuditEvent, names: dict[int, str]) -> str:
@@ -137,8 +162,20 @@ def as_csv(events) -> str:
     events = list(events)
     names = subject_names(events)
     for event in events:
-        writer.writerow([safe_cell(value) for value in (
-            event.created_at, event.community_id, event.actor.name if event.actor else "", event.action,
-            str(action_label(event.action)), about(event, names),
-            f"{event.subject_type}:{event.subject_id}" if event.subject_type else "", event.reason, event.details)])
+        writer.writerow(
+            [
+                safe_cell(value)
+                for value in (
+                    event.created_at,
+                    event.community_id,
+                    event.actor.name if event.actor else "",
+                    event.action,
+                    str(action_label(event.action)),
+                    about(event, names),
+                    f"{event.subject_type}:{event.subject_id}" if event.subject_type else "",
+                    event.reason,
+                    event.details,
+                )
+            ]
+        )
     return "\ufeff" + out.getvalue()

@@ -1,4 +1,5 @@
 """One row per action that someone may later need to account for."""
+
 from datetime import datetime
 
 import sqlalchemy as sa

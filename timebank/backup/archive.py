@@ -4,6 +4,7 @@ A backup is one .tar.gz: `manifest.json` first, then the database (`database.sql
 SQLite's online backup API, or `database.pgdump`, pg_dump's custom format) and the uploaded photos
 under `uploads/`. The database copy and the manifest come from one snapshot, so they agree even
 while members keep writing; the photos are read afterwards, so every photo the copy names is there."""
+
 import json
 import os
 import re
@@ -57,8 +58,10 @@ def run_tool(command: list[str], env: dict) -> None:
         # no shell, and the arguments are ours
         result = subprocess.run(command, env=env, capture_output=True, text=True)  # nosec B603
     except FileNotFoundError:
-        raise BackupError(f"{command[0]} was not found; install the PostgreSQL client tools "
-                          "(Debian: apt-get install postgresql-client)") from None
+        raise BackupError(
+            f"{command[0]} was not found; install the PostgreSQL client tools "
+            "(Debian: apt-get install postgresql-client)"
+        ) from None
     if result.returncode:
         raise BackupError(f"{command[0]} failed: {result.stderr.strip()[-2000:]}")
 

@@ -1,4 +1,5 @@
 """`flask --app timebank backup create|restore|list|prune`: for the administrator and cron."""
+
 import sys
 from pathlib import Path
 
@@ -28,16 +29,22 @@ def create_command(path: Path | None, quiet: bool) -> None:
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
     counts = manifest["row_counts"]
-    click.echo(f"Backup written to {written}: {sum(counts.values())} rows in {len(counts)} tables, "
-               f"{counts.get('ledger_postings', 0)} postings, {manifest['uploads']} photos, "
-               f"ledger checksum {manifest['ledger_sha256'][:16]}.")
+    click.echo(
+        f"Backup written to {written}: {sum(counts.values())} rows in {len(counts)} tables, "
+        f"{counts.get('ledger_postings', 0)} postings, {manifest['uploads']} photos, "
+        f"ledger checksum {manifest['ledger_sha256'][:16]}."
+    )
 
 
 @backup_cli.command("restore")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--into", "into", metavar="DATABASE_URL",
-              help="Restore into this database instead of the app's (e.g. postgresql+psycopg://… to move "
-                   "from SQLite to PostgreSQL).")
+@click.option(
+    "--into",
+    "into",
+    metavar="DATABASE_URL",
+    help="Restore into this database instead of the app's (e.g. postgresql+psycopg://… to move "
+    "from SQLite to PostgreSQL).",
+)
 @click.option("--force", is_flag=True, help="Replace a database that has members, posts or hours.")
 @quiet_option
 def restore_command(path: Path, into: str | None, force: bool, quiet: bool) -> None:
@@ -48,15 +55,20 @@ def restore_command(path: Path, into: str | None, force: bool, quiet: bool) -> N
     try:
         target = current_app._get_current_object()
         if into:
-            target = create_app({"SQLALCHEMY_DATABASE_URI": normalise_database_url(into),
-                                 "SECRET_KEY": current_app.config["SECRET_KEY"]})
+            target = create_app(
+                {
+                    "SQLALCHEMY_DATABASE_URI": normalise_database_url(into),
+                    "SECRET_KEY": current_app.config["SECRET_KEY"],
+                }
+            )
         outcome = restore(path, target, force=force, progress=Progress(quiet))
     except (BackupError, StartupError) as exc:
         raise click.ClickException(getattr(exc, "message", str(exc))) from None
     for line in outcome.ledger.lines():
         click.echo(line)
-    click.echo(f"Compared with the backup of {outcome.manifest['created_at']} "
-               f"(version {outcome.manifest['app_version']}):")
+    click.echo(
+        f"Compared with the backup of {outcome.manifest['created_at']} (version {outcome.manifest['app_version']}):"
+    )
     for line in outcome.comparison:
         click.echo(f"  {line}")
     if not outcome.ok:
@@ -74,9 +86,11 @@ def list_command() -> None:
     for backup in backups:
         try:
             manifest = read_manifest(backup.path)
-            summary = (f"{sum(manifest['row_counts'].values())} rows, "
-                       f"{manifest['row_counts'].get('ledger_postings', 0)} postings, "
-                       f"{manifest.get('uploads', 0)} photos, {manifest['engine']}")
+            summary = (
+                f"{sum(manifest['row_counts'].values())} rows, "
+                f"{manifest['row_counts'].get('ledger_postings', 0)} postings, "
+                f"{manifest.get('uploads', 0)} photos, {manifest['engine']}"
+            )
         except BackupError as exc:
             summary = f"UNREADABLE: {exc}"
         click.echo(f"{backup.created:%Y-%m-%d %H:%M} UTC  {backup.size / 1e6:8.1f} MB  {backup.path.name}  {summary}")
@@ -95,5 +109,7 @@ def prune_command(daily: int | None, weekly: int | None, dry_run: bool) -> None:
         if not stays:
             deleted += 1
             click.echo(f"{'would delete' if dry_run else 'deleted'} {backup.path.name}")
-    click.echo(f"Kept the newest backup of {daily} days and {weekly} weeks; "
-               f"{'would delete' if dry_run else 'deleted'} {deleted}.")
+    click.echo(
+        f"Kept the newest backup of {daily} days and {weekly} weeks; "
+        f"{'would delete' if dry_run else 'deleted'} {deleted}."
+    )

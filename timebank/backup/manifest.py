@@ -1,5 +1,6 @@
 """What a backup holds, described so a restore can be checked against it: the app's version, the
 migration head, the number of rows in every table and a checksum of the ledger."""
+
 import hashlib
 from importlib import metadata
 
@@ -38,8 +39,9 @@ def ledger_checksum(conn: Connection) -> str:
 
 
 def row_counts(conn: Connection) -> dict[str, int]:
-    return {table.name: conn.scalar(sa.select(sa.func.count()).select_from(table))
-            for table in db.metadata.sorted_tables}
+    return {
+        table.name: conn.scalar(sa.select(sa.func.count()).select_from(table)) for table in db.metadata.sorted_tables
+    }
 
 
 def migration_heads(conn: Connection) -> list[str]:
@@ -65,16 +67,21 @@ def compare(backup: dict, restored: dict) -> tuple[bool, list[str]]:
     for key, label in (("migration_heads", "migration head"), ("ledger_sha256", "ledger checksum")):
         same = backup[key] == restored[key]
         ok &= same
-        lines.append(f"{label}: {'same' if same else 'DIFFERENT'} ({_short(backup[key])}"
-                     + ("" if same else f" → {_short(restored[key])}") + ")")
+        lines.append(
+            f"{label}: {'same' if same else 'DIFFERENT'} ({_short(backup[key])}"
+            + ("" if same else f" → {_short(restored[key])}")
+            + ")"
+        )
     tables = sorted(set(backup["row_counts"]) | set(restored["row_counts"]))
     different = [t for t in tables if backup["row_counts"].get(t) != restored["row_counts"].get(t)]
     total = sum(backup["row_counts"].values())
     if different:
         ok = False
         lines.append(f"row counts: {len(different)} of {len(tables)} tables DIFFERENT")
-        lines.extend(f"    {t}: {backup['row_counts'].get(t)} in the backup, {restored['row_counts'].get(t)} restored"
-                     for t in different)
+        lines.extend(
+            f"    {t}: {backup['row_counts'].get(t)} in the backup, {restored['row_counts'].get(t)} restored"
+            for t in different
+        )
     else:
         lines.append(f"row counts: all {len(tables)} tables the same ({total} rows)")
     return ok, lines

@@ -4,6 +4,7 @@ how an installation moves from the embedded SQLite default to PostgreSQL.
 SQLite → SQLite uses the online backup API, PostgreSQL → PostgreSQL pg_restore, and SQLite →
 PostgreSQL builds the schema with the migrations and copies table by table in dependency order,
 then moves every id sequence past the copied ids."""
+
 import shutil
 import sqlite3
 import tarfile
@@ -43,12 +44,16 @@ class Outcome:
 def has_data(engine: sa.Engine) -> bool:
     with engine.connect() as conn:
         existing = set(sa.inspect(conn).get_table_names())
-        return any(conn.scalar(sa.select(sa.exists().select_from(sa.table(table))))
-                   for table in DATA_TABLES if table in existing)
+        return any(
+            conn.scalar(sa.select(sa.exists().select_from(sa.table(table))))
+            for table in DATA_TABLES
+            if table in existing
+        )
 
 
-def restore(archive: Path, target: Flask, *, force: bool = False,
-            progress: Callable[[str], None] = lambda _: None) -> Outcome:
+def restore(
+    archive: Path, target: Flask, *, force: bool = False, progress: Callable[[str], None] = lambda _: None
+) -> Outcome:
     """Restore `archive` into the database of the app `target`, check it, and compare it with the
     backup's manifest."""
     manifest = read_manifest(archive)
@@ -57,7 +62,8 @@ def restore(archive: Path, target: Flask, *, force: bool = False,
         if has_data(engine) and not force:
             raise BackupError(
                 f"the database {engine.url.render_as_string(hide_password=True)} has members, posts or hours "
-                "already; restoring would replace them. Give --force if that is what you want.")
+                "already; restoring would replace them. Give --force if that is what you want."
+            )
         with tempfile.TemporaryDirectory(prefix="timebank-restore-") as work:
             work = Path(work)
             progress(f"unpacking {archive.name}")
@@ -128,7 +134,8 @@ def _sqlite_into_postgres(copy: Path, engine: sa.Engine, target: Flask, progress
         into.exec_driver_sql("SET LOCAL session_replication_role = replica")
         for table in db.metadata.sorted_tables:
             rows = source.execution_options(yield_per=BATCH).execute(
-                table.select().order_by(*table.primary_key.columns))
+                table.select().order_by(*table.primary_key.columns)
+            )
             copied = 0
             for batch in rows.partitions():
                 into.execute(table.insert(), [row._asdict() for row in batch])
@@ -145,8 +152,15 @@ def _move_sequence(conn, table: sa.Table) -> None:
         return
     column = key[0]
     highest = sa.func.max(column)
-    conn.execute(sa.select(sa.func.setval(sa.func.pg_get_serial_sequence(table.name, column.name),
-                                          sa.func.coalesce(highest, 1), highest.is_not(None))))
+    conn.execute(
+        sa.select(
+            sa.func.setval(
+                sa.func.pg_get_serial_sequence(table.name, column.name),
+                sa.func.coalesce(highest, 1),
+                highest.is_not(None),
+            )
+        )
+    )
 
 
 def _restore_uploads(source: Path, into: Path, progress) -> None:

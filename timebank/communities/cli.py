@@ -1,4 +1,5 @@
 """`flask --app timebank communities …`"""
+
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
@@ -37,8 +38,9 @@ def _community(slug: str) -> Community:
 @communities_cli.command("link")
 @click.argument("slug_a")
 @click.argument("slug_b")
-@click.option("--cap", "cap", type=int, required=True,
-              help="The most minutes either community may owe the other on balance.")
+@click.option(
+    "--cap", "cap", type=int, required=True, help="The most minutes either community may owe the other on balance."
+)
 @click.option("--no-posts", is_flag=True, help="Members do not see the other community's posts.")
 @click.option("--reason", default="", help="Why, for both communities' audit logs.")
 def link(slug_a: str, slug_b: str, cap: int, no_posts: bool, reason: str) -> None:

@@ -1,4 +1,5 @@
 """Forms for a community's settings and for the administrator's pages."""
+
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -16,9 +17,11 @@ JOIN_POLICY_CHOICES = [
 ]
 
 
-TEXT_LABELS = {"house_rules": _l("House rules (%(language)s)"),
-               "join_question": _l("Question on the join form (%(language)s)"),
-               "contact": _l("How applicants reach a coordinator (%(language)s)")}
+TEXT_LABELS = {
+    "house_rules": _l("House rules (%(language)s)"),
+    "join_question": _l("Question on the join form (%(language)s)"),
+    "contact": _l("How applicants reach a coordinator (%(language)s)"),
+}
 
 
 class CommunitySettingsForm(FlaskForm):
@@ -59,8 +62,9 @@ class ProposeLinkForm(FlaskForm):
     """A coordinator asks another neighbourhood to trade. The cap is typed in hours."""
 
     other = StringField(_l("Short name of the other neighbourhood"), validators=[DataRequired(REQUIRED), at_most(40)])
-    cap_hours = WholeNumberField(_l("The most hours either neighbourhood may owe the other"),
-                                 validators=[DataRequired(REQUIRED)])
+    cap_hours = WholeNumberField(
+        _l("The most hours either neighbourhood may owe the other"), validators=[DataRequired(REQUIRED)]
+    )
     see_posts = BooleanField(_l("Members see each other's offers and requests"), default=True)
     reason = TextAreaField(_l("Why trade with this neighbourhood?"), validators=[DataRequired(REQUIRED), at_most(500)])
 

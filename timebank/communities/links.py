@@ -5,6 +5,7 @@ A coordinator acts for their own community only: they propose from it, accept wh
 it, and pause, resume or end the links it is part of; a pause is lifted by the side that paused.
 `actor` None is an administrator at the command line. Every change is audit-logged in both
 communities. Services flush; the caller commits."""
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
@@ -52,8 +53,7 @@ def _reason(reason: str | None, *, required: bool) -> str:
 
 def _cap(cap_minutes) -> int:
     if not (isinstance(cap_minutes, int) and not isinstance(cap_minutes, bool) and 0 < cap_minutes <= MAX_MINUTES):
-        raise LinkError(_l("The cap must be a whole number of minutes above zero, and at most 600,000."),
-                        "cap_minutes")
+        raise LinkError(_l("The cap must be a whole number of minutes above zero, and at most 600,000."), "cap_minutes")
     return cap_minutes
 
 
@@ -74,29 +74,44 @@ def _locked(link: CommunityLink) -> CommunityLink:
     return link
 
 
-def _changed(link: CommunityLink, action: str, state: str, side: int | None, actor: Member | None,
-             reason: str, **details) -> CommunityLink:
+def _changed(
+    link: CommunityLink, action: str, state: str, side: int | None, actor: Member | None, reason: str, **details
+) -> CommunityLink:
     before, link.state = link.state, state
     link.state_reason, link.changed_by_id, link.changed_at = reason, side, utcnow()
     db.session.flush()
     for community_id in (link.proposer_id, link.accepter_id):
-        record(action, actor=actor, community_id=community_id, subject=link, reason=reason, before=before,
-               after=state, **details)
+        record(
+            action,
+            actor=actor,
+            community_id=community_id,
+            subject=link,
+            reason=reason,
+            before=before,
+            after=state,
+            **details,
+        )
     return link
 
 
 def link_between(first_id: int, second_id: int) -> CommunityLink | None:
-    return db.session.scalar(sa.select(CommunityLink).where(CommunityLink.pair == CommunityLink.pair_of(
-        first_id, second_id)))
+    return db.session.scalar(
+        sa.select(CommunityLink).where(CommunityLink.pair == CommunityLink.pair_of(first_id, second_id))
+    )
 
 
 def links_of(community_id: int) -> list[CommunityLink]:
     """Every link the community is part of, the ones that need an answer first."""
-    return list(db.session.scalars(
-        sa.select(CommunityLink).where(sa.or_(CommunityLink.proposer_id == community_id,
-                                              CommunityLink.accepter_id == community_id))
-        .order_by(sa.case((CommunityLink.state == "proposed", 0), (CommunityLink.state == "active", 1), else_=2),
-                  CommunityLink.id)))
+    return list(
+        db.session.scalars(
+            sa.select(CommunityLink)
+            .where(sa.or_(CommunityLink.proposer_id == community_id, CommunityLink.accepter_id == community_id))
+            .order_by(
+                sa.case((CommunityLink.state == "proposed", 0), (CommunityLink.state == "active", 1), else_=2),
+                CommunityLink.id,
+            )
+        )
+    )
 
 
 def linked_community_ids(community_id: int, *, posts: bool = False) -> list[int]:
@@ -104,14 +119,16 @@ def linked_community_ids(community_id: int, *, posts: bool = False) -> list[int]
     posts its members see."""
     query = sa.select(CommunityLink).where(
         CommunityLink.state == "active",
-        sa.or_(CommunityLink.proposer_id == community_id, CommunityLink.accepter_id == community_id))
+        sa.or_(CommunityLink.proposer_id == community_id, CommunityLink.accepter_id == community_id),
+    )
     if posts:
         query = query.where(CommunityLink.see_posts.is_(True))
     return sorted(link.other_id(community_id) for link in db.session.scalars(query))
 
 
-def propose_link(community: Community, other_slug: str, *, actor: Member, cap_minutes, see_posts: bool,
-                 reason: str) -> CommunityLink:
+def propose_link(
+    community: Community, other_slug: str, *, actor: Member, cap_minutes, see_posts: bool, reason: str
+) -> CommunityLink:
     """Ask another community to trade: it is linked once its coordinators accept."""
     if not can_coordinate(actor, community.id):
         raise LinkForbidden(_l("Only a coordinator of one of these two neighbourhoods can do this."))
@@ -130,8 +147,16 @@ def propose_link(community: Community, other_slug: str, *, actor: Member, cap_mi
     link.cap_minutes, link.see_posts, link.proposal_reason = cap_minutes, bool(see_posts), reason
     if ledger.clearing_account(community.id, other.id) is not None:
         ledger.open_clearing(link)  # linked before: the clearing accounts hold the new cap at once
-    return _changed(link, "community.link_proposed", "proposed", community.id, actor, reason,
-                    cap_minutes=cap_minutes, see_posts=bool(see_posts))
+    return _changed(
+        link,
+        "community.link_proposed",
+        "proposed",
+        community.id,
+        actor,
+        reason,
+        cap_minutes=cap_minutes,
+        see_posts=bool(see_posts),
+    )
 
 
 def accept_link(link: CommunityLink, *, actor: Member, reason: str = "") -> CommunityLink:
@@ -187,13 +212,19 @@ def set_link(first: Community, second: Community, *, cap_minutes, see_posts: boo
     take_write_lock(db.session)
     link = link_between(first.id, second.id)
     if link is None:
-        link = CommunityLink(proposer_id=first.id, accepter_id=second.id, pair=CommunityLink.pair_of(
-            first.id, second.id), state="ended", proposal_reason=reason)
+        link = CommunityLink(
+            proposer_id=first.id,
+            accepter_id=second.id,
+            pair=CommunityLink.pair_of(first.id, second.id),
+            state="ended",
+            proposal_reason=reason,
+        )
         db.session.add(link)
     else:
         link = _locked(link)
     link.cap_minutes, link.see_posts = cap_minutes, bool(see_posts)
     db.session.flush()
     ledger.open_clearing(link)
-    return _changed(link, "community.link_set", "active", None, None, reason, cap_minutes=cap_minutes,
-                    see_posts=bool(see_posts))
+    return _changed(
+        link, "community.link_set", "active", None, None, reason, cap_minutes=cap_minutes, see_posts=bool(see_posts)
+    )

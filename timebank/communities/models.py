@@ -1,4 +1,5 @@
 """A community (neighbourhood) and what belongs to it alone: its areas and its service categories."""
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -60,9 +61,11 @@ class Community(db.Model):
     proposal_supporters: Mapped[int] = mapped_column(default=3, server_default="3")
 
     areas: Mapped[list["Area"]] = relationship(
-        back_populates="community", order_by="Area.name", cascade="all, delete-orphan")
+        back_populates="community", order_by="Area.name", cascade="all, delete-orphan"
+    )
     categories: Mapped[list["Category"]] = relationship(
-        back_populates="community", order_by="Category.position", cascade="all, delete-orphan")
+        back_populates="community", order_by="Category.position", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         sa.CheckConstraint(sa.text("join_policy IN ('approval', 'open')"), name="join_policy"),
@@ -70,8 +73,9 @@ class Community(db.Model):
         sa.CheckConstraint(sa.text("ledger_floor <= 0 AND ledger_ceiling >= 0"), name="ledger_limits"),
         sa.CheckConstraint(sa.text("ledger_levy_percent BETWEEN 0 AND 100"), name="ledger_levy_percent"),
         # exchanges
-        sa.CheckConstraint(sa.text("exchange_auto_confirm_days > 0 AND exchange_max_minutes > 0"),
-                           name="exchange_settings"),
+        sa.CheckConstraint(
+            sa.text("exchange_auto_confirm_days > 0 AND exchange_max_minutes > 0"), name="exchange_settings"
+        ),
     )
 
     def __repr__(self) -> str:
@@ -155,8 +159,9 @@ class CommunityLink(db.Model):
         sa.CheckConstraint(sa.text("state IN ('proposed', 'active', 'paused', 'ended')"), name="state"),
         sa.CheckConstraint(sa.text("proposer_id <> accepter_id"), name="two_communities"),
         sa.CheckConstraint(sa.text("cap_minutes > 0"), name="cap"),
-        sa.CheckConstraint(sa.text("changed_by_id IS NULL OR changed_by_id IN (proposer_id, accepter_id)"),
-                           name="changed_by"),
+        sa.CheckConstraint(
+            sa.text("changed_by_id IS NULL OR changed_by_id IN (proposer_id, accepter_id)"), name="changed_by"
+        ),
     )
 
     @staticmethod

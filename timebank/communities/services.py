@@ -1,4 +1,5 @@
 """Creating communities and changing their settings and areas. Services flush; the caller commits."""
+
 import re
 
 import sqlalchemy as sa
@@ -45,8 +46,7 @@ def create_community(slug: str, name: str, join_policy: str = "approval") -> Com
         raise CommunityError(_l("A community with the short name %(slug)s exists already.", slug=slug), "slug")
     community = Community(slug=slug, name=name, join_policy=join_policy)
     community.categories = [
-        Category(key=key, names={"en": en, "nl": nl}, position=i)
-        for i, (key, en, nl) in enumerate(DEFAULT_CATEGORIES)
+        Category(key=key, names={"en": en, "nl": nl}, position=i) for i, (key, en, nl) in enumerate(DEFAULT_CATEGORIES)
     ]
     db.session.add(community)
     db.session.flush()
@@ -57,15 +57,17 @@ def default_community() -> Community | None:
     """The community a visitor lands in when the installation hosts one, or the configured one."""
     slug = current_app.config["DEFAULT_COMMUNITY_SLUG"]
     return db.session.scalar(sa.select(Community).where(Community.slug == slug)) or db.session.scalar(
-        sa.select(Community).order_by(Community.id).limit(1))
+        sa.select(Community).order_by(Community.id).limit(1)
+    )
 
 
 def ensure_default_community() -> Community:
     """Create the default community on first run."""
     community = default_community()
     if community is None:
-        community = create_community(current_app.config["DEFAULT_COMMUNITY_SLUG"],
-                                     current_app.config["DEFAULT_COMMUNITY_NAME"])
+        community = create_community(
+            current_app.config["DEFAULT_COMMUNITY_SLUG"], current_app.config["DEFAULT_COMMUNITY_NAME"]
+        )
     return community
 
 
@@ -76,8 +78,15 @@ def _clean_name(name: str | None, limit: int = 100) -> str:
     return name
 
 
-def update_community(community: Community, *, actor: Member, name: str, description: str, join_policy: str,
-                     texts: dict[str, dict[str, str]] | None = None) -> Community:
+def update_community(
+    community: Community,
+    *,
+    actor: Member,
+    name: str,
+    description: str,
+    join_policy: str,
+    texts: dict[str, dict[str, str]] | None = None,
+) -> Community:
     """A coordinator changes their community's name, description, way of joining and its texts
     (`texts[kind][language]`, see TEXT_KINDS; an empty text is removed; kinds and languages not
     given are kept)."""

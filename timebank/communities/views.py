@@ -1,5 +1,6 @@
 """A community's settings and areas (its coordinators), and the administrator's pages:
 communities and who coordinates them."""
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -40,18 +41,35 @@ def require_login():
 def settings():
     community = current_user.community
     languages = current_app.config["LANGUAGES"]
-    stored = {f"{kind}_{code}": (community.texts or {}).get(kind, {}).get(code, "")
-              for kind in TEXT_KINDS for code in languages}
+    stored = {
+        f"{kind}_{code}": (community.texts or {}).get(kind, {}).get(code, "")
+        for kind in TEXT_KINDS
+        for code in languages
+    }
     form = community_settings_form(languages, obj=community, data=None if request.method == "POST" else stored)
     texts = {kind: {code: form[f"{kind}_{code}"].data for code in languages} for kind in TEXT_KINDS}
-    if form.validate_on_submit() and submit(lambda: update_community(
-            community, actor=logged_in_member(), name=form.name.data, description=form.description.data,
-            join_policy=form.join_policy.data, texts=texts), form):
+    if form.validate_on_submit() and submit(
+        lambda: update_community(
+            community,
+            actor=logged_in_member(),
+            name=form.name.data,
+            description=form.description.data,
+            join_policy=form.join_policy.data,
+            texts=texts,
+        ),
+        form,
+    ):
         flash(_("The settings of %(name)s are saved.", name=community.name), "success")
         return redirect(url_for("communities.settings"))
-    return (render_template("communities/settings.html", form=form, community=community,
-                            text_fields=[[form[f"{kind}_{code}"] for code in languages] for kind in TEXT_KINDS]),
-            422 if request.method == "POST" else 200)
+    return (
+        render_template(
+            "communities/settings.html",
+            form=form,
+            community=community,
+            text_fields=[[form[f"{kind}_{code}"] for code in languages] for kind in TEXT_KINDS],
+        ),
+        422 if request.method == "POST" else 200,
+    )
 
 
 @bp.route("/coordinate/community/areas", methods=["POST"])
@@ -68,8 +86,13 @@ def area(area_id: int | None = None):
         flash(_("Please give the area a name of at most 80 characters."), "error")
         return redirect(url_for("communities.settings"))
     actor = logged_in_member()
-    if submit(lambda: rename_area(existing, actor=actor, name=form.name.data) if existing
-              else add_area(community, actor=actor, name=form.name.data)):
+    if submit(
+        lambda: (
+            rename_area(existing, actor=actor, name=form.name.data)
+            if existing
+            else add_area(community, actor=actor, name=form.name.data)
+        )
+    ):
         flash(_("The area %(name)s is saved.", name=form.name.data.strip()), "success")
     return redirect(url_for("communities.settings"))
 
@@ -81,8 +104,9 @@ LINK_ACTIONS = {"accept": accept_link, "pause": pause_link, "resume": resume_lin
 
 def _links_page(form: ProposeLinkForm, status: int = 200):
     community = current_user.community
-    return render_template("communities/links.html", community=community, form=form, links=links_of(community.id),
-                           answer=LinkAnswerForm()), status
+    return render_template(
+        "communities/links.html", community=community, form=form, links=links_of(community.id), answer=LinkAnswerForm()
+    ), status
 
 
 @bp.route("/coordinate/links", methods=["GET", "POST"])
@@ -90,10 +114,18 @@ def _links_page(form: ProposeLinkForm, status: int = 200):
 def links():
     """The neighbourhoods this one trades with, and a proposal to a new one."""
     form = ProposeLinkForm()
-    if form.validate_on_submit() and submit(lambda: propose_link(
-            current_user.community, form.other.data, actor=logged_in_member(), cap_minutes=form.cap_hours.data * 60,
-            see_posts=form.see_posts.data, reason=form.reason.data), form,
-            fields={"other": "other", "cap_minutes": "cap_hours", "reason": "reason"}):
+    if form.validate_on_submit() and submit(
+        lambda: propose_link(
+            current_user.community,
+            form.other.data,
+            actor=logged_in_member(),
+            cap_minutes=form.cap_hours.data * 60,
+            see_posts=form.see_posts.data,
+            reason=form.reason.data,
+        ),
+        form,
+        fields={"other": "other", "cap_minutes": "cap_hours", "reason": "reason"},
+    ):
         flash(_("Your proposal is sent. The other neighbourhood's coordinators answer it."), "success")
         return redirect(url_for("communities.links"))
     return _links_page(form, 422 if request.method == "POST" else 200)
@@ -109,8 +141,9 @@ def link_action(link_id: int, action: str):
     if link is None or community_id not in (link.proposer_id, link.accepter_id):
         abort(404)
     form = LinkAnswerForm()
-    if form.validate() and submit(lambda: LINK_ACTIONS[action](link, actor=logged_in_member(),
-                                                               reason=form.reason.data)):
+    if form.validate() and submit(
+        lambda: LINK_ACTIONS[action](link, actor=logged_in_member(), reason=form.reason.data)
+    ):
         flash(_("The link with %(name)s is saved.", name=link.other(community_id).name), "success")
     elif form.errors:
         flash(_("Please use at most 500 characters."), "error")
@@ -126,8 +159,14 @@ def require_admin() -> None:
 
 
 def _created(community: Community) -> Community:
-    record("community.created", actor=logged_in_member(), community_id=community.id, subject=community,
-           slug=community.slug, name=community.name)
+    record(
+        "community.created",
+        actor=logged_in_member(),
+        community_id=community.id,
+        subject=community,
+        slug=community.slug,
+        name=community.name,
+    )
     return community
 
 
@@ -136,16 +175,21 @@ def admin():
     require_admin()
     form = NewCommunityForm()
     if form.validate_on_submit():
-        done = submit(lambda: _created(create_community(form.slug.data, form.name.data, form.join_policy.data)),
-                      form)
+        done = submit(lambda: _created(create_community(form.slug.data, form.name.data, form.join_policy.data)), form)
         if done:
             community = done.value
-            flash(_("The community %(name)s is made. Now appoint its first coordinator.", name=community.name),
-                  "success")
+            flash(
+                _("The community %(name)s is made. Now appoint its first coordinator.", name=community.name), "success"
+            )
             return redirect(url_for("communities.admin_community", community_id=community.id))
     communities = db.session.scalars(sa.select(Community).order_by(Community.name)).all()
-    counts = dict(db.session.execute(sa.select(Member.community_id, sa.func.count()).where(
-        Member.status == "active").group_by(Member.community_id)).all())
+    counts = dict(
+        db.session.execute(
+            sa.select(Member.community_id, sa.func.count())
+            .where(Member.status == "active")
+            .group_by(Member.community_id)
+        ).all()
+    )
     return render_template("communities/admin.html", form=form, communities=communities, counts=counts)
 
 
@@ -156,19 +200,26 @@ def admin_community(community_id: int):
     community = db.get_or_404(Community, community_id)
     form = AppointForm()
     if form.validate_on_submit():
-        member = db.session.scalar(sa.select(Member).where(Member.email == form.email.data.strip().lower(),
-                                                           Member.community_id == community.id))
+        member = db.session.scalar(
+            sa.select(Member).where(
+                Member.email == form.email.data.strip().lower(), Member.community_id == community.id
+            )
+        )
         if member is None:
-            form.email.errors.append(_("Nobody in %(name)s has this email address. Ask them to join first.",
-                                       name=community.name))
+            form.email.errors.append(
+                _("Nobody in %(name)s has this email address. Ask them to join first.", name=community.name)
+            )
         elif submit(lambda: set_coordinator(member, actor=logged_in_member(), coordinator=True), form):
             flash(_("%(name)s is now a coordinator. We sent them an email.", name=member.name), "success")
             return redirect(url_for("communities.admin_community", community_id=community.id))
-    coordinators = db.session.scalars(sa.select(Member).where(
-        Member.community_id == community.id, Member.role == "coordinator", Member.status != "erased")
-        .order_by(Member.name)).all()
-    return render_template("communities/admin_community.html", community=community, form=form,
-                           coordinators=coordinators)
+    coordinators = db.session.scalars(
+        sa.select(Member)
+        .where(Member.community_id == community.id, Member.role == "coordinator", Member.status != "erased")
+        .order_by(Member.name)
+    ).all()
+    return render_template(
+        "communities/admin_community.html", community=community, form=form, coordinators=coordinators
+    )
 
 
 @bp.route("/admin/communities/<int:community_id>/coordinators/<int:member_id>/remove", methods=["POST"])

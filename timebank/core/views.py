@@ -1,4 +1,5 @@
 """The front page, the language switch and the health check."""
+
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session
 from flask_login import current_user
@@ -23,10 +24,13 @@ def index():
     if not current_user.is_authenticated:
         return render_template("core/index.html", community=community, recent_posts=[])
     member = acting_member()
-    return render_template("core/index.html", community=community,
-                           recent_posts=recent_posts(community.id, viewer_id=member.id),
-                           open_exchanges=exchanges_of(member, states=OPEN_STATES, limit=5),
-                           balance=balance_of(member))
+    return render_template(
+        "core/index.html",
+        community=community,
+        recent_posts=recent_posts(community.id, viewer_id=member.id),
+        open_exchanges=exchanges_of(member, states=OPEN_STATES, limit=5),
+        balance=balance_of(member),
+    )
 
 
 @bp.route("/language", methods=["POST"])
@@ -36,6 +40,7 @@ def set_language():
     if locale in current_app.config["LANGUAGES"]:
         session["locale"] = locale
         if current_user.is_authenticated:
+
             def remember():
                 current_user.locale = locale
 

@@ -1,4 +1,5 @@
 """`flask --app timebank demo seed`"""
+
 import time
 
 import click
@@ -15,8 +16,9 @@ demo_cli = AppGroup("demo", help="The demo neighbourhood.")
 @demo_cli.command("seed")
 @click.option("--members", default=60, show_default=True, help="How many members.")
 @click.option("--months", default=6, show_default=True, help="How many months of history.")
-@click.option("--seed", "seed_value", default=1, show_default=True,
-              help="Random seed; the same seed gives the same data.")
+@click.option(
+    "--seed", "seed_value", default=1, show_default=True, help="Random seed; the same seed gives the same data."
+)
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database has members already.")
 @quiet_option
 def seed_command(members: int, months: int, seed_value: int, if_empty: bool, quiet: bool) -> None:

@@ -2,6 +2,7 @@
 sizes: rows go in with bulk INSERTs, and the demo password is hashed once for everyone.
 
 Each later domain adds a step to STEPS; a step reads and extends the DemoContext."""
+
 import random
 import re
 import unicodedata
@@ -66,44 +67,81 @@ def seed_members(ctx: DemoContext, count: int) -> None:
 
     def privacy_and_languages() -> dict:
         """Most people keep the defaults; some show their email or hours to the neighbours."""
-        return dict(languages=sorted({"nl", *rng.sample(spoken, rng.randint(0, 2))}),
-                    show_email_to="community" if rng.random() < 0.3 else "coordinators",
-                    show_phone_to="community" if rng.random() < 0.15 else "coordinators",
-                    show_balance_to="community" if rng.random() < 0.4 else "coordinators")
+        return dict(
+            languages=sorted({"nl", *rng.sample(spoken, rng.randint(0, 2))}),
+            show_email_to="community" if rng.random() < 0.3 else "coordinators",
+            show_phone_to="community" if rng.random() < 0.15 else "coordinators",
+            show_balance_to="community" if rng.random() < 0.4 else "coordinators",
+        )
 
     rows = []
     for email, name, role, is_admin in names.DEMO_PEOPLE:
-        rows.append(dict(community_id=community.id, email=email, name=name, role=role, is_admin=is_admin,
-                         status="active", password_hash=password_hash, email_confirmed_at=joined_at,
-                         area_id=rng.choice(area_ids), bio=rng.choice(names.BIOS[None]), locale=None,
-                         created_at=joined_at, session_version=1, assisted=False, **privacy_and_languages()))
+        rows.append(
+            dict(
+                community_id=community.id,
+                email=email,
+                name=name,
+                role=role,
+                is_admin=is_admin,
+                status="active",
+                password_hash=password_hash,
+                email_confirmed_at=joined_at,
+                area_id=rng.choice(area_ids),
+                bio=rng.choice(names.BIOS[None]),
+                locale=None,
+                created_at=joined_at,
+                session_version=1,
+                assisted=False,
+                **privacy_and_languages(),
+            )
+        )
     for i in range(max(0, count - len(rows))):
         first, last = rng.choice(names.FIRST_NAMES), rng.choice(names.LAST_NAMES)
         assisted = rng.random() < 0.08
         created = ctx.moment_in_range()
         locale = rng.choice(["nl", "nl", "nl", "en"])
-        rows.append(dict(
-            community_id=community.id, name=f"{first} {last}", role="member", is_admin=False,
-            email=None if assisted else f"{_ascii(first)}.{_ascii(last)}.{i + 1}@example.org",
-            password_hash=None if assisted else password_hash,
-            email_confirmed_at=None if assisted else created,
-            status="pending" if not assisted and rng.random() < 0.02 else "active", assisted=assisted,
-            area_id=rng.choice(area_ids), bio=rng.choice(names.BIOS[locale]), locale=locale,
-            phone=f"06{rng.randrange(10**8):08d}" if assisted else None,
-            created_at=created, session_version=1, **privacy_and_languages(),
-        ))
+        rows.append(
+            dict(
+                community_id=community.id,
+                name=f"{first} {last}",
+                role="member",
+                is_admin=False,
+                email=None if assisted else f"{_ascii(first)}.{_ascii(last)}.{i + 1}@example.org",
+                password_hash=None if assisted else password_hash,
+                email_confirmed_at=None if assisted else created,
+                status="pending" if not assisted and rng.random() < 0.02 else "active",
+                assisted=assisted,
+                area_id=rng.choice(area_ids),
+                bio=rng.choice(names.BIOS[locale]),
+                locale=locale,
+                phone=f"06{rng.randrange(10**8):08d}" if assisted else None,
+                created_at=created,
+                session_version=1,
+                **privacy_and_languages(),
+            )
+        )
     ids = db.session.scalars(sa.insert(Member).returning(Member.id, sort_by_parameter_order=True), rows).all()
     ctx.member_ids = list(ids)
     ctx.coordinator_ids = [mid for mid, row in zip(ids, rows, strict=True) if row["role"] == "coordinator"]
     skills = {(mid, cid) for mid in ids for cid in rng.sample(category_ids, rng.randint(1, 3))}
     db.session.execute(sa.insert(member_skills), [dict(member_id=m, category_id=c) for m, c in sorted(skills)])
     # Pending residents confirmed their address and wait on the coordinators' list.
-    waiting = [dict(member_id=mid, community_id=community.id, state="waiting",
-                    house_rules=names.TEXTS["house_rules"][row["locale"]],
-                    motivation=rng.choice(names.MOTIVATIONS[row["locale"]]),
-                    question=names.TEXTS["join_question"][row["locale"]], answer=rng.choice(areas).name,
-                    created_at=row["created_at"], submitted_at=row["created_at"], reason="")
-               for mid, row in zip(ids, rows, strict=True) if row["status"] == "pending"]
+    waiting = [
+        dict(
+            member_id=mid,
+            community_id=community.id,
+            state="waiting",
+            house_rules=names.TEXTS["house_rules"][row["locale"]],
+            motivation=rng.choice(names.MOTIVATIONS[row["locale"]]),
+            question=names.TEXTS["join_question"][row["locale"]],
+            answer=rng.choice(areas).name,
+            created_at=row["created_at"],
+            submitted_at=row["created_at"],
+            reason="",
+        )
+        for mid, row in zip(ids, rows, strict=True)
+        if row["status"] == "pending"
+    ]
     if waiting:
         db.session.execute(sa.insert(JoinRequest), waiting)
 
@@ -118,8 +156,9 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
 ]
 
 
-def seed(members: int = 60, months: int = 6, seed: int = 1,
-         progress: Callable[[str], None] = lambda _: None) -> DemoContext:
+def seed(
+    members: int = 60, months: int = 6, seed: int = 1, progress: Callable[[str], None] = lambda _: None
+) -> DemoContext:
     """Fill the default community with a neighbourhood; the caller commits. `progress` hears the
     name of each step as it starts (a large seed takes minutes)."""
     community = ensure_default_community()

@@ -1,6 +1,7 @@
 """`flask --app timebank desk weekly-summary`: the weekly email to coordinators of what waits (and
 letting go of tasks taken up that no longer wait). Run it daily or weekly; each coordinator gets at
 most one a week."""
+
 import click
 from flask.cli import AppGroup
 

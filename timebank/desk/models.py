@@ -1,4 +1,5 @@
 """Who took up a waiting task, and coordinators' internal notes on members."""
+
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -10,7 +11,7 @@ from timebank.members.models import Member
 
 
 class Assignment(db.Model):
-    """"I'll call her": one coordinator took up a waiting task, so another does not do it too.
+    """ "I'll call her": one coordinator took up a waiting task, so another does not do it too.
     `task` names the task, e.g. "join:12", "dispute:5", "report:3", "member:7"."""
 
     __tablename__ = "desk_assignments"

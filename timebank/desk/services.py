@@ -3,6 +3,7 @@ members; the weekly summary email (services flush; the caller commits).
 
 Each kind of task counts its items and finds the oldest in one query, and lists the few oldest
 items, each with a key ("join:12") a coordinator can take up so that another does not do it too."""
+
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -95,10 +96,13 @@ def _join_filter(community_id):
 
 
 def _join_items(community_id, _now):
-    rows = db.session.execute(sa.select(JoinRequest.id, Member.name, JoinRequest.submitted_at)
-                              .join(Member, Member.id == JoinRequest.member_id)
-                              .where(*_join_filter(community_id))
-                              .order_by(JoinRequest.submitted_at, JoinRequest.id).limit(ITEMS_SHOWN))
+    rows = db.session.execute(
+        sa.select(JoinRequest.id, Member.name, JoinRequest.submitted_at)
+        .join(Member, Member.id == JoinRequest.member_id)
+        .where(*_join_filter(community_id))
+        .order_by(JoinRequest.submitted_at, JoinRequest.id)
+        .limit(ITEMS_SHOWN)
+    )
     return [Item(f"join:{i}", name, since, url_for("coordinate.requests")) for i, name, since in rows]
 
 
@@ -106,21 +110,26 @@ def _join_items(community_id, _now):
 
 
 def _dispute_filter(community_id):
-    return [Exchange.community_id == community_id,
-            sa.or_(Exchange.state == "disputed",
-                   sa.and_(Exchange.help_requested_at.is_not(None), Exchange.state.in_(("accepted", "proposed"))))]
+    return [
+        Exchange.community_id == community_id,
+        sa.or_(
+            Exchange.state == "disputed",
+            sa.and_(Exchange.help_requested_at.is_not(None), Exchange.state.in_(("accepted", "proposed"))),
+        ),
+    ]
 
 
 def _exchange_items(conditions, now, order=Exchange.updated_at):
-    rows = db.session.execute(sa.select(Exchange.id, Exchange.title, order).where(*conditions)
-                              .order_by(order, Exchange.id).limit(ITEMS_SHOWN))
-    return [Item(f"exchange:{i}", title, since, url_for("exchanges.detail", exchange_id=i))
-            for i, title, since in rows]
+    rows = db.session.execute(
+        sa.select(Exchange.id, Exchange.title, order).where(*conditions).order_by(order, Exchange.id).limit(ITEMS_SHOWN)
+    )
+    return [Item(f"exchange:{i}", title, since, url_for("exchanges.detail", exchange_id=i)) for i, title, since in rows]
 
 
 def _exchange_exists(conditions):
     return lambda community_id, item_id: _scalar_exists(
-        sa.select(Exchange.id).where(Exchange.id == item_id, *conditions(community_id)))
+        sa.select(Exchange.id).where(Exchange.id == item_id, *conditions(community_id))
+    )
 
 
 # Reported content
@@ -131,50 +140,78 @@ def _report_filter(community_id):
 
 
 def _report_items(community_id, _now):
-    rows = db.session.execute(sa.select(ModerationCase.id, ModerationCase.item_type, Member.name,
-                                        ModerationCase.opened_at)
-                              .join(Member, Member.id == ModerationCase.author_id)
-                              .where(*_report_filter(community_id))
-                              .order_by(ModerationCase.opened_at, ModerationCase.id).limit(ITEMS_SHOWN))
-    return [Item(f"report:{i}", f"{ITEM_LABELS[kind]} · {name}", since, url_for("moderation.case", case_id=i))
-            for i, kind, name, since in rows]
+    rows = db.session.execute(
+        sa.select(ModerationCase.id, ModerationCase.item_type, Member.name, ModerationCase.opened_at)
+        .join(Member, Member.id == ModerationCase.author_id)
+        .where(*_report_filter(community_id))
+        .order_by(ModerationCase.opened_at, ModerationCase.id)
+        .limit(ITEMS_SHOWN)
+    )
+    return [
+        Item(f"report:{i}", f"{ITEM_LABELS[kind]} · {name}", since, url_for("moderation.case", case_id=i))
+        for i, kind, name, since in rows
+    ]
 
 
 # Exchanges waiting on an assisted member: to answer a proposal, or to confirm recorded time.
 
 
 def _waits_on_helped(helped):
-    return [helped.exchange_id == Exchange.id, Member.id == helped.member_id, Member.assisted.is_(True),
-            Member.status == "active", Exchange.help_requested_at.is_(None),
-            sa.or_(sa.and_(Exchange.state == "proposed", Exchange.proposer_id != helped.member_id),
-                   sa.and_(Exchange.state == "accepted", Exchange.recorded_at.is_not(None), helped.role == "receiver",
-                           helped.answer.is_(None)))]
+    return [
+        helped.exchange_id == Exchange.id,
+        Member.id == helped.member_id,
+        Member.assisted.is_(True),
+        Member.status == "active",
+        Exchange.help_requested_at.is_(None),
+        sa.or_(
+            sa.and_(Exchange.state == "proposed", Exchange.proposer_id != helped.member_id),
+            sa.and_(
+                Exchange.state == "accepted",
+                Exchange.recorded_at.is_not(None),
+                helped.role == "receiver",
+                helped.answer.is_(None),
+            ),
+        ),
+    ]
 
 
 def _assisted_filter(community_id):
     helped = aliased(Participant)
-    return [Exchange.community_id == community_id,
-            sa.select(helped.id).join(Member, Member.id == helped.member_id).where(*_waits_on_helped(helped)).exists()]
+    return [
+        Exchange.community_id == community_id,
+        sa.select(helped.id).join(Member, Member.id == helped.member_id).where(*_waits_on_helped(helped)).exists(),
+    ]
 
 
 def _assisted_items(community_id, _now):
     """Each with a link to the member's page, where the coordinator starts to act for them."""
     helped = aliased(Participant)
-    rows = db.session.execute(sa.select(Exchange.id, Exchange.title, Member.id, Member.name, Exchange.updated_at)
-                              .select_from(Exchange).join(helped, helped.exchange_id == Exchange.id)
-                              .join(Member, Member.id == helped.member_id)
-                              .where(Exchange.community_id == community_id, *_waits_on_helped(helped))
-                              .order_by(Exchange.updated_at, Exchange.id).limit(ITEMS_SHOWN))
-    return [Item(f"exchange:{i}", f"{title} · {name}", since, url_for("coordinate.member", member_id=member_id))
-            for i, title, member_id, name, since in rows]
+    rows = db.session.execute(
+        sa.select(Exchange.id, Exchange.title, Member.id, Member.name, Exchange.updated_at)
+        .select_from(Exchange)
+        .join(helped, helped.exchange_id == Exchange.id)
+        .join(Member, Member.id == helped.member_id)
+        .where(Exchange.community_id == community_id, *_waits_on_helped(helped))
+        .order_by(Exchange.updated_at, Exchange.id)
+        .limit(ITEMS_SHOWN)
+    )
+    return [
+        Item(f"exchange:{i}", f"{title} · {name}", since, url_for("coordinate.member", member_id=member_id))
+        for i, title, member_id, name, since in rows
+    ]
 
 
 # Exchanges agreed but stuck: no step, message or answer for three weeks
 
 
 def _stuck_filter(community_id, now):
-    return [Exchange.community_id == community_id, Exchange.state == "accepted", Exchange.kind != "slip",
-            Exchange.help_requested_at.is_(None), Exchange.updated_at < now - timedelta(days=STUCK_DAYS)]
+    return [
+        Exchange.community_id == community_id,
+        Exchange.state == "accepted",
+        Exchange.kind != "slip",
+        Exchange.help_requested_at.is_(None),
+        Exchange.updated_at < now - timedelta(days=STUCK_DAYS),
+    ]
 
 
 # Paper slips that wait for the member to confirm them
@@ -190,26 +227,51 @@ def _slip_filter(community_id):
 def _limits_filter(community_id):
     floor = sa.func.coalesce(Account.floor_override, Community.ledger_floor)
     ceiling = sa.func.coalesce(Account.ceiling_override, Community.ledger_ceiling)
-    return [Account.community_id == community_id, Account.kind == "member", Account.member_id == Member.id,
-            Member.status == "active", Community.id == Account.community_id,
-            sa.or_(Account.balance <= floor + NEAR_LIMIT, Account.balance >= ceiling - NEAR_LIMIT)]
+    return [
+        Account.community_id == community_id,
+        Account.kind == "member",
+        Account.member_id == Member.id,
+        Member.status == "active",
+        Community.id == Account.community_id,
+        sa.or_(Account.balance <= floor + NEAR_LIMIT, Account.balance >= ceiling - NEAR_LIMIT),
+    ]
 
 
 def _member_items(stmt, since_column=None, limit_order=None):
     columns = [Member.id, Member.name] + ([since_column] if since_column is not None else [])
-    rows = db.session.execute(stmt.with_only_columns(*columns).order_by(
-        *(limit_order if limit_order is not None else [Member.name]), Member.id).limit(ITEMS_SHOWN))
-    return [Item(f"member:{row[0]}", row[1], row[2] if since_column is not None else None,
-                 url_for("coordinate.member", member_id=row[0])) for row in rows]
+    rows = db.session.execute(
+        stmt.with_only_columns(*columns)
+        .order_by(*(limit_order if limit_order is not None else [Member.name]), Member.id)
+        .limit(ITEMS_SHOWN)
+    )
+    return [
+        Item(
+            f"member:{row[0]}",
+            row[1],
+            row[2] if since_column is not None else None,
+            url_for("coordinate.member", member_id=row[0]),
+        )
+        for row in rows
+    ]
 
 
 def _limits_items(community_id, _now):
-    stmt = sa.select(Member.id).select_from(Account).join(Community, Community.id == Account.community_id) \
-        .join(Member, Member.id == Account.member_id).where(*_limits_filter(community_id))
-    rows = db.session.execute(stmt.with_only_columns(Member.id, Member.name, Account.balance)
-                              .order_by(Account.balance, Member.id).limit(ITEMS_SHOWN))
-    return [Item(f"member:{i}", f"{name} · {format_minutes(balance)}", None,
-                 url_for("ledger.member", member_id=i)) for i, name, balance in rows]
+    stmt = (
+        sa.select(Member.id)
+        .select_from(Account)
+        .join(Community, Community.id == Account.community_id)
+        .join(Member, Member.id == Account.member_id)
+        .where(*_limits_filter(community_id))
+    )
+    rows = db.session.execute(
+        stmt.with_only_columns(Member.id, Member.name, Account.balance)
+        .order_by(Account.balance, Member.id)
+        .limit(ITEMS_SHOWN)
+    )
+    return [
+        Item(f"member:{i}", f"{name} · {format_minutes(balance)}", None, url_for("ledger.member", member_id=i))
+        for i, name, balance in rows
+    ]
 
 
 # Members without an exchange or a post for 90 days: a friendly call, not a sanction.
@@ -217,47 +279,77 @@ def _limits_items(community_id, _now):
 
 def _dormant_filter(community_id, now):
     since = now - timedelta(days=DORMANT_DAYS)
-    active_in_exchange = sa.select(Participant.id).join(Exchange, Exchange.id == Participant.exchange_id).where(
-        Participant.member_id == Member.id, Exchange.updated_at >= since)
+    active_in_exchange = (
+        sa.select(Participant.id)
+        .join(Exchange, Exchange.id == Participant.exchange_id)
+        .where(Participant.member_id == Member.id, Exchange.updated_at >= since)
+    )
     posted = sa.select(Post.id).where(Post.owner_id == Member.id, Post.created_at >= since)
-    return [Member.community_id == community_id, Member.status == "active", Member.created_at < since,
-            ~active_in_exchange.exists(), ~posted.exists()]
+    return [
+        Member.community_id == community_id,
+        Member.status == "active",
+        Member.created_at < since,
+        ~active_in_exchange.exists(),
+        ~posted.exists(),
+    ]
 
 
 # Posts about to expire whose owner has no email address to be reminded at
 
 
 def _expiring_filter(community_id, now):
-    return [Post.community_id == community_id, Post.status == "active", Post.expires_at > now,
-            Post.expires_at <= now + timedelta(days=EXPIRING_DAYS), Member.id == Post.owner_id,
-            Member.email.is_(None), Member.status == "active"]
+    return [
+        Post.community_id == community_id,
+        Post.status == "active",
+        Post.expires_at > now,
+        Post.expires_at <= now + timedelta(days=EXPIRING_DAYS),
+        Member.id == Post.owner_id,
+        Member.email.is_(None),
+        Member.status == "active",
+    ]
 
 
 def _expiring_items(community_id, now):
-    rows = db.session.execute(sa.select(Post.id, Post.title, Member.name, Member.id, Post.expires_at)
-                              .select_from(Post).join(Member, Member.id == Post.owner_id)
-                              .where(*_expiring_filter(community_id, now))
-                              .order_by(Post.expires_at, Post.id).limit(ITEMS_SHOWN))
-    return [Item(f"post:{i}", f"{title} · {name}", expires, url_for("coordinate.member", member_id=owner))
-            for i, title, name, owner, expires in rows]
+    rows = db.session.execute(
+        sa.select(Post.id, Post.title, Member.name, Member.id, Post.expires_at)
+        .select_from(Post)
+        .join(Member, Member.id == Post.owner_id)
+        .where(*_expiring_filter(community_id, now))
+        .order_by(Post.expires_at, Post.id)
+        .limit(ITEMS_SHOWN)
+    )
+    return [
+        Item(f"post:{i}", f"{title} · {name}", expires, url_for("coordinate.member", member_id=owner))
+        for i, title, name, owner, expires in rows
+    ]
 
 
 # Mail the server refused for good, or keeps refusing
 
 
 def _mail_filter(community_id, now):
-    return [OutboxMessage.member_id == Member.id, Member.community_id == community_id,
-            OutboxMessage.sent_at.is_(None), OutboxMessage.created_at >= now - timedelta(days=MAIL_DAYS),
-            sa.or_(OutboxMessage.failed_at.is_not(None), OutboxMessage.attempts >= 3)]
+    return [
+        OutboxMessage.member_id == Member.id,
+        Member.community_id == community_id,
+        OutboxMessage.sent_at.is_(None),
+        OutboxMessage.created_at >= now - timedelta(days=MAIL_DAYS),
+        sa.or_(OutboxMessage.failed_at.is_not(None), OutboxMessage.attempts >= 3),
+    ]
 
 
 def _mail_items(community_id, now):
-    rows = db.session.execute(sa.select(OutboxMessage.id, Member.name, Member.id, OutboxMessage.created_at)
-                              .select_from(OutboxMessage).join(Member, Member.id == OutboxMessage.member_id)
-                              .where(*_mail_filter(community_id, now))
-                              .order_by(OutboxMessage.created_at, OutboxMessage.id).limit(ITEMS_SHOWN))
-    return [Item(f"mail:{i}", name, since, url_for("coordinate.member", member_id=member_id))
-            for i, name, member_id, since in rows]
+    rows = db.session.execute(
+        sa.select(OutboxMessage.id, Member.name, Member.id, OutboxMessage.created_at)
+        .select_from(OutboxMessage)
+        .join(Member, Member.id == OutboxMessage.member_id)
+        .where(*_mail_filter(community_id, now))
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        .limit(ITEMS_SHOWN)
+    )
+    return [
+        Item(f"mail:{i}", name, since, url_for("coordinate.member", member_id=member_id))
+        for i, name, member_id, since in rows
+    ]
 
 
 # Members who asked to be erased
@@ -272,90 +364,154 @@ def _totals(model_count, oldest, conditions):
 
 
 KINDS: dict[str, Kind] = {
-    "join": Kind(_l("Requests to join"), _l("People who confirmed their email address and wait for an answer."),
-                 _l("Answer them"), lambda: url_for("coordinate.requests"),
-                 lambda c, now: _totals(JoinRequest.id, JoinRequest.submitted_at, _join_filter(c)),
-                 _join_items,
-                 lambda c, i: _scalar_exists(sa.select(JoinRequest.id).where(JoinRequest.id == i, *_join_filter(c)))),
-    "dispute": Kind(_l("Disputes and requests for help"), _l("Exchanges in which members ask a coordinator to decide."),
-                    _l("Decide"), lambda: url_for("exchanges.coordinate"),
-                    lambda c, now: _totals(Exchange.id, Exchange.updated_at, _dispute_filter(c)),
-                    lambda c, now: _exchange_items(_dispute_filter(c), now),
-                    _exchange_exists(_dispute_filter)),
-    "report": Kind(_l("Reported content"), _l("Posts, messages, profiles and notes members reported."),
-                   _l("Look at them"), lambda: url_for("moderation.cases"),
-                   lambda c, now: _totals(ModerationCase.id, ModerationCase.opened_at, _report_filter(c)),
-                   _report_items,
-                   lambda c, i: _scalar_exists(sa.select(ModerationCase.id).where(ModerationCase.id == i,
-                                                                                  *_report_filter(c)))),
-    "assisted": Kind(_l("Exchanges waiting on a member you help"),
-                     _l("A member without phone or computer has to answer or confirm: call them, then act for them."),
-                     _l("Open the exchange"), lambda: url_for("coordinate.members"),
-                     lambda c, now: _totals(Exchange.id, Exchange.updated_at, _assisted_filter(c)),
-                     _assisted_items,
-                     _exchange_exists(_assisted_filter)),
-    "stuck": Kind(_l("Exchanges without news for 3 weeks"),
-                  _l("Agreed, but nobody recorded the time or wrote anything since: ask both neighbours whether it "
-                     "took place, or needs help."),
-                  _l("See the exchanges"), lambda: url_for("exchanges.coordinate"),
-                  lambda c, now: _totals(Exchange.id, Exchange.updated_at, _stuck_filter(c, now)),
-                  lambda c, now: _exchange_items(_stuck_filter(c, now), now),
-                  _exchange_exists(lambda c: _stuck_filter(c, utcnow()))),
-    "slip": Kind(_l("Paper slips"), _l("Slips you entered that wait for the member to confirm them. Enter new "
-                                       "slips here too."),
-                 _l("Enter a paper slip"), lambda: url_for("exchanges.slip"),
-                 lambda c, now: _totals(Exchange.id, Exchange.created_at, _slip_filter(c)),
-                 lambda c, now: _exchange_items(_slip_filter(c), now, Exchange.created_at),
-                 _exchange_exists(_slip_filter)),
-    "limits": Kind(_l("At or near their limit"),
-                   _l("Members who can hardly pay or receive hours any more: help them find an exchange."),
-                   _l("See the members"), lambda: url_for("coordinate.members"),
-                   lambda c, now: sa.select(sa.func.count(Account.id), sa.literal(None)).select_from(Account)
-                   .join(Community, Community.id == Account.community_id)
-                   .join(Member, Member.id == Account.member_id).where(*_limits_filter(c)),
-                   _limits_items,
-                   lambda c, i: _scalar_exists(sa.select(Account.id).select_from(Account)
-                                               .join(Community, Community.id == Account.community_id)
-                                               .join(Member, Member.id == Account.member_id)
-                                               .where(Member.id == i, *_limits_filter(c)))),
-    "dormant": Kind(_l("Quiet for 90 days"),
-                    _l("Members without an exchange or a post for 90 days: a friendly call, not a sanction."),
-                    _l("See the members"), lambda: url_for("coordinate.members"),
-                    lambda c, now: sa.select(sa.func.count(Member.id), sa.literal(None))
-                    .where(*_dormant_filter(c, now)),
-                    lambda c, now: _member_items(sa.select(Member.id).where(*_dormant_filter(c, now))),
-                    lambda c, i: _scalar_exists(sa.select(Member.id).where(Member.id == i,
-                                                                           *_dormant_filter(c, utcnow())))),
-    "expiring": Kind(_l("Posts about to expire, of members without email"),
-                     _l("They get no reminder: renew the post for them if they still need it."),
-                     _l("Act for them"), lambda: url_for("coordinate.members"),
-                     lambda c, now: sa.select(sa.func.count(Post.id), sa.func.min(Post.expires_at))
-                     .select_from(Post).join(Member, Member.id == Post.owner_id).where(*_expiring_filter(c, now)),
-                     _expiring_items,
-                     lambda c, i: _scalar_exists(sa.select(Post.id).select_from(Post)
-                                                 .join(Member, Member.id == Post.owner_id)
-                                                 .where(Post.id == i, *_expiring_filter(c, utcnow())))),
-    "mail": Kind(_l("Email that could not be sent"),
-                 _l("The member missed news by email: check the address, or tell them by phone."),
-                 _l("See the member"), lambda: url_for("coordinate.members"),
-                 lambda c, now: sa.select(sa.func.count(OutboxMessage.id), sa.func.min(OutboxMessage.created_at))
-                 .select_from(OutboxMessage).join(Member, Member.id == OutboxMessage.member_id)
-                 .where(*_mail_filter(c, now)),
-                 _mail_items,
-                 lambda c, i: _scalar_exists(sa.select(OutboxMessage.id).select_from(OutboxMessage)
-                                             .join(Member, Member.id == OutboxMessage.member_id)
-                                             .where(OutboxMessage.id == i, *_mail_filter(c, utcnow())))),
-    "erasure": Kind(_l("Asked to be erased"), _l("Settle their hours and erase the account."),
-                    _l("Erase"), lambda: url_for("coordinate.members", status="active"),
-                    lambda c, now: sa.select(sa.func.count(Member.id), sa.func.min(Member.erasure_requested_at))
-                    .where(*_erasure_filter(c)),
-                    lambda c, now: _member_items(sa.select(Member.id).where(*_erasure_filter(c)),
-                                                 Member.erasure_requested_at, [Member.erasure_requested_at]),
-                    lambda c, i: _scalar_exists(sa.select(Member.id).where(Member.id == i, *_erasure_filter(c)))),
+    "join": Kind(
+        _l("Requests to join"),
+        _l("People who confirmed their email address and wait for an answer."),
+        _l("Answer them"),
+        lambda: url_for("coordinate.requests"),
+        lambda c, now: _totals(JoinRequest.id, JoinRequest.submitted_at, _join_filter(c)),
+        _join_items,
+        lambda c, i: _scalar_exists(sa.select(JoinRequest.id).where(JoinRequest.id == i, *_join_filter(c))),
+    ),
+    "dispute": Kind(
+        _l("Disputes and requests for help"),
+        _l("Exchanges in which members ask a coordinator to decide."),
+        _l("Decide"),
+        lambda: url_for("exchanges.coordinate"),
+        lambda c, now: _totals(Exchange.id, Exchange.updated_at, _dispute_filter(c)),
+        lambda c, now: _exchange_items(_dispute_filter(c), now),
+        _exchange_exists(_dispute_filter),
+    ),
+    "report": Kind(
+        _l("Reported content"),
+        _l("Posts, messages, profiles and notes members reported."),
+        _l("Look at them"),
+        lambda: url_for("moderation.cases"),
+        lambda c, now: _totals(ModerationCase.id, ModerationCase.opened_at, _report_filter(c)),
+        _report_items,
+        lambda c, i: _scalar_exists(sa.select(ModerationCase.id).where(ModerationCase.id == i, *_report_filter(c))),
+    ),
+    "assisted": Kind(
+        _l("Exchanges waiting on a member you help"),
+        _l("A member without phone or computer has to answer or confirm: call them, then act for them."),
+        _l("Open the exchange"),
+        lambda: url_for("coordinate.members"),
+        lambda c, now: _totals(Exchange.id, Exchange.updated_at, _assisted_filter(c)),
+        _assisted_items,
+        _exchange_exists(_assisted_filter),
+    ),
+    "stuck": Kind(
+        _l("Exchanges without news for 3 weeks"),
+        _l(
+            "Agreed, but nobody recorded the time or wrote anything since: ask both neighbours whether it "
+            "took place, or needs help."
+        ),
+        _l("See the exchanges"),
+        lambda: url_for("exchanges.coordinate"),
+        lambda c, now: _totals(Exchange.id, Exchange.updated_at, _stuck_filter(c, now)),
+        lambda c, now: _exchange_items(_stuck_filter(c, now), now),
+        _exchange_exists(lambda c: _stuck_filter(c, utcnow())),
+    ),
+    "slip": Kind(
+        _l("Paper slips"),
+        _l("Slips you entered that wait for the member to confirm them. Enter new slips here too."),
+        _l("Enter a paper slip"),
+        lambda: url_for("exchanges.slip"),
+        lambda c, now: _totals(Exchange.id, Exchange.created_at, _slip_filter(c)),
+        lambda c, now: _exchange_items(_slip_filter(c), now, Exchange.created_at),
+        _exchange_exists(_slip_filter),
+    ),
+    "limits": Kind(
+        _l("At or near their limit"),
+        _l("Members who can hardly pay or receive hours any more: help them find an exchange."),
+        _l("See the members"),
+        lambda: url_for("coordinate.members"),
+        lambda c, now: (
+            sa.select(sa.func.count(Account.id), sa.literal(None))
+            .select_from(Account)
+            .join(Community, Community.id == Account.community_id)
+            .join(Member, Member.id == Account.member_id)
+            .where(*_limits_filter(c))
+        ),
+        _limits_items,
+        lambda c, i: _scalar_exists(
+            sa.select(Account.id)
+            .select_from(Account)
+            .join(Community, Community.id == Account.community_id)
+            .join(Member, Member.id == Account.member_id)
+            .where(Member.id == i, *_limits_filter(c))
+        ),
+    ),
+    "dormant": Kind(
+        _l("Quiet for 90 days"),
+        _l("Members without an exchange or a post for 90 days: a friendly call, not a sanction."),
+        _l("See the members"),
+        lambda: url_for("coordinate.members"),
+        lambda c, now: sa.select(sa.func.count(Member.id), sa.literal(None)).where(*_dormant_filter(c, now)),
+        lambda c, now: _member_items(sa.select(Member.id).where(*_dormant_filter(c, now))),
+        lambda c, i: _scalar_exists(sa.select(Member.id).where(Member.id == i, *_dormant_filter(c, utcnow()))),
+    ),
+    "expiring": Kind(
+        _l("Posts about to expire, of members without email"),
+        _l("They get no reminder: renew the post for them if they still need it."),
+        _l("Act for them"),
+        lambda: url_for("coordinate.members"),
+        lambda c, now: (
+            sa.select(sa.func.count(Post.id), sa.func.min(Post.expires_at))
+            .select_from(Post)
+            .join(Member, Member.id == Post.owner_id)
+            .where(*_expiring_filter(c, now))
+        ),
+        _expiring_items,
+        lambda c, i: _scalar_exists(
+            sa.select(Post.id)
+            .select_from(Post)
+            .join(Member, Member.id == Post.owner_id)
+            .where(Post.id == i, *_expiring_filter(c, utcnow()))
+        ),
+    ),
+    "mail": Kind(
+        _l("Email that could not be sent"),
+        _l("The member missed news by email: check the address, or tell them by phone."),
+        _l("See the member"),
+        lambda: url_for("coordinate.members"),
+        lambda c, now: (
+            sa.select(sa.func.count(OutboxMessage.id), sa.func.min(OutboxMessage.created_at))
+            .select_from(OutboxMessage)
+            .join(Member, Member.id == OutboxMessage.member_id)
+            .where(*_mail_filter(c, now))
+        ),
+        _mail_items,
+        lambda c, i: _scalar_exists(
+            sa.select(OutboxMessage.id)
+            .select_from(OutboxMessage)
+            .join(Member, Member.id == OutboxMessage.member_id)
+            .where(OutboxMessage.id == i, *_mail_filter(c, utcnow()))
+        ),
+    ),
+    "erasure": Kind(
+        _l("Asked to be erased"),
+        _l("Settle their hours and erase the account."),
+        _l("Erase"),
+        lambda: url_for("coordinate.members", status="active"),
+        lambda c, now: sa.select(sa.func.count(Member.id), sa.func.min(Member.erasure_requested_at)).where(
+            *_erasure_filter(c)
+        ),
+        lambda c, now: _member_items(
+            sa.select(Member.id).where(*_erasure_filter(c)), Member.erasure_requested_at, [Member.erasure_requested_at]
+        ),
+        lambda c, i: _scalar_exists(sa.select(Member.id).where(Member.id == i, *_erasure_filter(c))),
+    ),
 }
 # Item keys name their table, not their kind: a member can be near the limit and quiet at once.
-KEY_PREFIXES = {"join": ("join",), "exchange": ("dispute", "assisted", "stuck", "slip"), "report": ("report",),
-                "member": ("limits", "dormant", "erasure"), "post": ("expiring",), "mail": ("mail",)}
+KEY_PREFIXES = {
+    "join": ("join",),
+    "exchange": ("dispute", "assisted", "stuck", "slip"),
+    "report": ("report",),
+    "member": ("limits", "dormant", "erasure"),
+    "post": ("expiring",),
+    "mail": ("mail",),
+}
 
 
 def waiting(community_id: int, now: datetime | None = None, with_items: bool = True) -> list[Task]:
@@ -386,12 +542,13 @@ def _check_task(community_id: int, task: str) -> None:
 
 
 def take(coordinator: Member, task: str) -> Assignment:
-    """"I'll call her": the task is the coordinator's; the others see who took it."""
+    """ "I'll call her": the task is the coordinator's; the others see who took it."""
     if not can_coordinate(coordinator, coordinator.community_id):
         raise DeskError(_l("Only coordinators take up tasks."))
     _check_task(coordinator.community_id, task)
-    existing = db.session.scalar(sa.select(Assignment).where(Assignment.community_id == coordinator.community_id,
-                                                              Assignment.task == task))
+    existing = db.session.scalar(
+        sa.select(Assignment).where(Assignment.community_id == coordinator.community_id, Assignment.task == task)
+    )
     if existing is not None:
         if existing.coordinator_id != coordinator.id:
             raise DeskError(_l("%(name)s took this up already.", name=existing.coordinator.name))
@@ -404,8 +561,9 @@ def take(coordinator: Member, task: str) -> Assignment:
 
 
 def release(coordinator: Member, task: str) -> None:
-    existing = db.session.scalar(sa.select(Assignment).where(Assignment.community_id == coordinator.community_id,
-                                                              Assignment.task == task))
+    existing = db.session.scalar(
+        sa.select(Assignment).where(Assignment.community_id == coordinator.community_id, Assignment.task == task)
+    )
     if existing is None:
         return
     if existing.coordinator_id != coordinator.id:
@@ -449,20 +607,24 @@ def add_note(member: Member, *, author: Member, text: str) -> MemberNote:
 
 
 def notes_about(member: Member) -> list[MemberNote]:
-    return list(db.session.scalars(sa.select(MemberNote).where(MemberNote.member_id == member.id)
-                                   .order_by(MemberNote.id.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(MemberNote).where(MemberNote.member_id == member.id).order_by(MemberNote.id.desc())
+        )
+    )
 
 
 def export_notes(member: Member) -> list[dict]:
-    return [{"at": note.created_at, "by": note.author.name if note.author else None, "note": note.text}
-            for note in notes_about(member)]
+    return [
+        {"at": note.created_at, "by": note.author.name if note.author else None, "note": note.text}
+        for note in notes_about(member)
+    ]
 
 
 def forget_desk(member: Member, _actor: Member) -> None:
     """Erasure: notes about the member go; tasks they took up are free for others again."""
     db.session.execute(sa.delete(MemberNote).where(MemberNote.member_id == member.id))
     db.session.execute(sa.delete(Assignment).where(Assignment.coordinator_id == member.id))
-
 
 
 # The weekly summary
@@ -491,9 +653,11 @@ def queue_summaries(now: datetime | None = None) -> int:
     and have an email address; running it again in the same week sends nothing twice."""
     now = now or utcnow()
     sent = 0
-    coordinators = db.session.scalars(sa.select(Member).where(
-        Member.role == "coordinator", Member.status == "active", Member.email.is_not(None))
-        .order_by(Member.community_id, Member.id)).all()
+    coordinators = db.session.scalars(
+        sa.select(Member)
+        .where(Member.role == "coordinator", Member.status == "active", Member.email.is_not(None))
+        .order_by(Member.community_id, Member.id)
+    ).all()
     by_community: dict[int, list[Task]] = {}
     for coordinator in coordinators:
         if not wants_summary(coordinator) or _summary_sent(coordinator, now):
@@ -507,6 +671,10 @@ def queue_summaries(now: datetime | None = None) -> int:
 
 
 def _summary_sent(coordinator: Member, now: datetime) -> bool:
-    return _scalar_exists(sa.select(OutboxMessage.id).where(
-        OutboxMessage.member_id == coordinator.id, OutboxMessage.kind == "desk_weekly",
-        OutboxMessage.created_at >= week_start(now)))
+    return _scalar_exists(
+        sa.select(OutboxMessage.id).where(
+            OutboxMessage.member_id == coordinator.id,
+            OutboxMessage.kind == "desk_weekly",
+            OutboxMessage.created_at >= week_start(now),
+        )
+    )

@@ -1,5 +1,6 @@
 """The desk's buttons: take up a task or leave it, keep a note on a member, the weekly summary
 on or off. The desk itself is the coordination index page (members/coordinate_views.py)."""
+
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
@@ -20,7 +21,7 @@ bp = Blueprint("desk", __name__, url_prefix="/coordinate/desk")
 
 @bp.app_template_filter("waiting_for")
 def waiting_for(since: datetime | None) -> str:
-    """"3 days" for something waiting since then; the date for something due later."""
+    """ "3 days" for something waiting since then; the date for something due later."""
     if since is None:
         return ""
     now = utcnow()
@@ -54,8 +55,9 @@ def release():
 def summary():
     wanted = request.form.get("wanted") == "yes"
     submit(lambda: services.set_summary(logged_in_member(), wanted))
-    flash(_("You get the weekly summary by email.") if wanted else _("You no longer get the weekly summary."),
-          "success")
+    flash(
+        _("You get the weekly summary by email.") if wanted else _("You no longer get the weekly summary."), "success"
+    )
     return redirect(url_for("coordinate.index"))
 
 
@@ -66,6 +68,5 @@ def note(member_id: int):
     if member is None or member.community_id != current_user.community_id:
         abort(404)
     if submit(lambda: services.add_note(member, author=logged_in_member(), text=request.form.get("text", ""))):
-        flash(_("The note is saved. Only coordinators read it; the member finds it in their data export."),
-              "success")
+        flash(_("The note is saved. Only coordinators read it; the member finds it in their data export."), "success")
     return redirect(url_for("coordinate.member", member_id=member.id))

@@ -2,6 +2,7 @@
 provider recorded and the receiver left unanswered for the community's number of days (Komunitin
 does the same); `exchanges expire-proposals` ends proposals nobody answered in time. A second
 run, or two at once, does nothing twice."""
+
 import click
 from flask.cli import AppGroup
 
@@ -26,8 +27,10 @@ def auto_confirm_command() -> None:
         outcome = auto_confirm(db.session.get(Exchange, exchange_id))
         db.session.commit()
         outcomes[outcome] += 1
-    click.echo("Settled: {settled}. Refused by a balance limit: {refused}. Cancelled (nobody took part): "
-               "{cancelled}. Already done by someone: {skipped}.".format(**outcomes))
+    click.echo(
+        "Settled: {settled}. Refused by a balance limit: {refused}. Cancelled (nobody took part): "
+        "{cancelled}. Already done by someone: {skipped}.".format(**outcomes)
+    )
 
 
 @exchanges_cli.command("expire-proposals")

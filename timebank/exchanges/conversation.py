@@ -37,13 +37,18 @@ def post_message(exchange: Exchange, author: Member, text: str, *, actor: Member
 
 def thread(exchange: Exchange) -> list[Message]:
     """What was written and what happened, oldest first; without messages a coordinator hid."""
-    return list(db.session.scalars(sa.select(Message).where(Message.exchange_id == exchange.id,
-                                                            ~hidden("message", Message.id))
-                                   .order_by(Message.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Message)
+            .where(Message.exchange_id == exchange.id, ~hidden("message", Message.id))
+            .order_by(Message.id)
+        )
+    )
 
 
-def thank(exchange: Exchange, author: Member, text: str, *, actor: Member | None = None,
-          to: Member | None = None) -> ThankYou:
+def thank(
+    exchange: Exchange, author: Member, text: str, *, actor: Member | None = None, to: Member | None = None
+) -> ThankYou:
     """A short note of thanks after a completed exchange, shown on the profile of the one thanked
     (the other side; in a group, the organiser, or whom the organiser chooses)."""
     actor = actor or author
@@ -57,8 +62,11 @@ def thank(exchange: Exchange, author: Member, text: str, *, actor: Member | None
     if to is None or to not in candidates:
         raise ExchangeError(_l("Please choose whom you thank."), "to")
     text = clean_text(text, THANKS_MAX, "text", required=True, refusal=ExchangeError)
-    existing = db.session.scalar(sa.select(ThankYou).where(
-        ThankYou.exchange_id == exchange.id, ThankYou.author_id == author.id, ThankYou.member_id == to.id))
+    existing = db.session.scalar(
+        sa.select(ThankYou).where(
+            ThankYou.exchange_id == exchange.id, ThankYou.author_id == author.id, ThankYou.member_id == to.id
+        )
+    )
     if existing is not None:
         if existing.text != text:
             raise AlreadyDone()
@@ -82,12 +90,20 @@ def thankable(exchange: Exchange, author: Member | None) -> list[Member]:
     """Whom `author` may still thank: the other side of a completed exchange, not thanked yet."""
     if author is None or exchange.state != "completed":
         return []
-    done = set(db.session.scalars(sa.select(ThankYou.member_id).where(
-        ThankYou.exchange_id == exchange.id, ThankYou.author_id == author.id)))
+    done = set(
+        db.session.scalars(
+            sa.select(ThankYou.member_id).where(ThankYou.exchange_id == exchange.id, ThankYou.author_id == author.id)
+        )
+    )
     return [m for m in _thank_candidates(exchange, author) or [] if m.id not in done]
 
 
 def thanks_for(member: Member, limit: int = 10) -> list[ThankYou]:
-    return list(db.session.scalars(sa.select(ThankYou).where(ThankYou.member_id == member.id,
-                                                             ~hidden("thanks", ThankYou.id))
-                                   .order_by(ThankYou.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            sa.select(ThankYou)
+            .where(ThankYou.member_id == member.id, ~hidden("thanks", ThankYou.id))
+            .order_by(ThankYou.id.desc())
+            .limit(limit)
+        )
+    )

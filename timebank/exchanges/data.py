@@ -17,18 +17,46 @@ from timebank.members.models import Member
 def export_member_exchanges(member: Member) -> list[dict]:
     """The member's exchanges, the messages they wrote and the thank-you notes to and from them."""
     exchanges = exchanges_of(member)
-    messages = db.session.scalars(sa.select(Message).where(Message.author_id == member.id, Message.event.is_(None))
-                                  .order_by(Message.id))
-    notes = db.session.scalars(sa.select(ThankYou).where(
-        sa.or_(ThankYou.author_id == member.id, ThankYou.member_id == member.id)).order_by(ThankYou.id))
+    messages = db.session.scalars(
+        sa.select(Message).where(Message.author_id == member.id, Message.event.is_(None)).order_by(Message.id)
+    )
+    notes = db.session.scalars(
+        sa.select(ThankYou)
+        .where(sa.or_(ThankYou.author_id == member.id, ThankYou.member_id == member.id))
+        .order_by(ThankYou.id)
+    )
     return [
-        *({"record": "exchange", "id": e.id, "kind": e.kind, "title": e.title, "state": e.state,
-           "role": e.participant(member).role, "minutes": e.minutes, "created_at": e.created_at,
-           "completed_at": e.completed_at, "transaction_id": e.transaction_id} for e in reversed(exchanges)),
-        *({"record": "message", "id": m.id, "exchange_id": m.exchange_id, "created_at": m.created_at,
-           "text": m.body} for m in messages),
-        *({"record": "thank_you", "id": t.id, "exchange_id": t.exchange_id, "created_at": t.created_at,
-           "from": t.author.name, "to": t.member.name, "text": t.text} for t in notes),
+        *(
+            {
+                "record": "exchange",
+                "id": e.id,
+                "kind": e.kind,
+                "title": e.title,
+                "state": e.state,
+                "role": e.participant(member).role,
+                "minutes": e.minutes,
+                "created_at": e.created_at,
+                "completed_at": e.completed_at,
+                "transaction_id": e.transaction_id,
+            }
+            for e in reversed(exchanges)
+        ),
+        *(
+            {"record": "message", "id": m.id, "exchange_id": m.exchange_id, "created_at": m.created_at, "text": m.body}
+            for m in messages
+        ),
+        *(
+            {
+                "record": "thank_you",
+                "id": t.id,
+                "exchange_id": t.exchange_id,
+                "created_at": t.created_at,
+                "from": t.author.name,
+                "to": t.member.name,
+                "text": t.text,
+            }
+            for t in notes
+        ),
     ]
 
 

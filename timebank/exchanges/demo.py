@@ -5,6 +5,7 @@ notes, and exchanges still under way in every state, with the notifications they
 Two steps, around the ledger's: `plan_exchange_history` adds the settlements to the ledger's
 entries (so one bulk write keeps every balance chain in time order), and `write_exchange_history`
 stores the exchanges whose settlement the ledger accepted, linked to their transactions."""
+
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,20 +30,37 @@ DEMO_LOGINS = ("fatima@example.org", "jan@example.org")
 NOTIFIED_AS = {"group_created": "group_invited"}
 OPEN_STATES = ["proposed", "proposed", "accepted", "accepted", "recorded", "disputed", "declined", "cancelled"]
 CHAT = [
-    "Past zaterdagochtend?", "Does Saturday morning suit you?", "Ik neem mijn eigen gereedschap mee.",
-    "I will bring my own tools.", "Bel even aan, de bel doet het niet goed.", "Thanks, see you then!",
-    "Kan het ook een uurtje later?", "Could we make it a bit later?", "Top, tot dan!",
+    "Past zaterdagochtend?",
+    "Does Saturday morning suit you?",
+    "Ik neem mijn eigen gereedschap mee.",
+    "I will bring my own tools.",
+    "Bel even aan, de bel doet het niet goed.",
+    "Thanks, see you then!",
+    "Kan het ook een uurtje later?",
+    "Could we make it a bit later?",
+    "Top, tot dan!",
 ]
 THANKS = [
-    "Heel fijn geholpen, dank je wel!", "Thank you, it was lovely.", "Super aardig en op tijd.",
-    "So patient and kind. Thank you!", "De fiets rijdt weer als nieuw.", "Lekker gegeten, bedankt!",
-    "Really helpful, I learned a lot.", "Dank je voor de gezelligheid.",
+    "Heel fijn geholpen, dank je wel!",
+    "Thank you, it was lovely.",
+    "Super aardig en op tijd.",
+    "So patient and kind. Thank you!",
+    "De fiets rijdt weer als nieuw.",
+    "Lekker gegeten, bedankt!",
+    "Really helpful, I learned a lot.",
+    "Dank je voor de gezelligheid.",
 ]
 REASONS = ["Het lukt me die week niet.", "I found help already, sorry.", "Ziek geworden.", "Plans changed."]
 # What a receiver who disputes the recorded time writes, in their language, with the real figures.
 DISPUTES = {"nl": "We spraken {agreed} af, niet {recorded}.", "en": "We agreed on {agreed}, not {recorded}."}
-GROUP_TITLES = ["Naailes voor beginners", "Sewing lesson", "Samen koken voor het buurtfeest",
-                "Computer lesson for seniors", "Fietsen repareren: workshop", "Moving a sofa together"]
+GROUP_TITLES = [
+    "Naailes voor beginners",
+    "Sewing lesson",
+    "Samen koken voor het buurtfeest",
+    "Computer lesson for seniors",
+    "Fietsen repareren: workshop",
+    "Moving a sofa together",
+]
 
 
 @dataclass
@@ -59,11 +77,15 @@ def plan_exchange_history(ctx) -> None:
     """Choose the exchanges and put their settlements into the ledger's entries."""
     rng, community, now = ctx.rng, ctx.community, ctx.now
     members = db.session.execute(
-        sa.select(Member.id, Member.created_at, Member.email, Member.locale).where(
-            Member.community_id == community.id, Member.status == "active").order_by(Member.id)).all()
+        sa.select(Member.id, Member.created_at, Member.email, Member.locale)
+        .where(Member.community_id == community.id, Member.status == "active")
+        .order_by(Member.id)
+    ).all()
     posts = db.session.execute(
         sa.select(Post.id, Post.owner_id, Post.kind, Post.title, Post.minutes, Post.created_at)
-        .where(Post.community_id == community.id, Post.is_gift.is_(False)).order_by(Post.id)).all()
+        .where(Post.community_id == community.id, Post.is_gift.is_(False))
+        .order_by(Post.id)
+    ).all()
     if len(members) < 3 or not posts:
         return
     joined = {m.id: m.created_at for m in members}
@@ -76,15 +98,42 @@ def plan_exchange_history(ctx) -> None:
     def plan_single(post, responder, proposed_at, state):
         minutes = post.minutes or rng.choice(MINUTES)
         provider, receiver = (post.owner_id, responder) if post.kind == "offer" else (responder, post.owner_id)
-        row = dict(community_id=community.id, kind="single", post_id=post.id, title=post.title, state=state,
-                   minutes=min(minutes, 480), planned_on=None, proposer_id=responder, answer_by=None,
-                   recorded_minutes=None,
-                   recorded_at=None, auto_confirm_at=None, reason="", help_requested_at=None, transaction_id=None,
-                   created_at=proposed_at, updated_at=proposed_at, completed_at=None)
-        plan = Planned(row=row, parties=[(post.owner_id, "provider" if post.kind == "offer" else "receiver", None),
-                                         (responder, "receiver" if post.kind == "offer" else "provider", None)])
-        plan.events.append(("proposed", responder, proposed_at, rng.choice(CHAT) if rng.random() < 0.6 else "",
-                            {"minutes": row["minutes"]}))
+        row = dict(
+            community_id=community.id,
+            kind="single",
+            post_id=post.id,
+            title=post.title,
+            state=state,
+            minutes=min(minutes, 480),
+            planned_on=None,
+            proposer_id=responder,
+            answer_by=None,
+            recorded_minutes=None,
+            recorded_at=None,
+            auto_confirm_at=None,
+            reason="",
+            help_requested_at=None,
+            transaction_id=None,
+            created_at=proposed_at,
+            updated_at=proposed_at,
+            completed_at=None,
+        )
+        plan = Planned(
+            row=row,
+            parties=[
+                (post.owner_id, "provider" if post.kind == "offer" else "receiver", None),
+                (responder, "receiver" if post.kind == "offer" else "provider", None),
+            ],
+        )
+        plan.events.append(
+            (
+                "proposed",
+                responder,
+                proposed_at,
+                rng.choice(CHAT) if rng.random() < 0.6 else "",
+                {"minutes": row["minutes"]},
+            )
+        )
         return plan, provider, receiver
 
     # Completed exchanges, spread over the months: each settles receiver → provider.
@@ -101,14 +150,24 @@ def plan_exchange_history(ctx) -> None:
         minutes = plan.row["minutes"]
         plan.events.append(("accepted", post.owner_id, accepted_at, "", {}))
         if rng.random() < 0.3:
-            plan.events.append((None, rng.choice([provider, receiver]), accepted_at + timedelta(hours=2),
-                                rng.choice(CHAT), {}))
+            plan.events.append(
+                (None, rng.choice([provider, receiver]), accepted_at + timedelta(hours=2), rng.choice(CHAT), {})
+            )
         plan.events.append(("completed", receiver, done_at, "", {"minutes": minutes}))
         plan.row.update(completed_at=done_at, updated_at=done_at)
         plan.key = f"x{len(plans)}"
-        ctx.ledger_entries.append((plan.key, (community.id, "exchange",
-                                              [(accounts[receiver], -minutes), (accounts[provider], minutes)],
-                                              done_at, plan.row["title"])))
+        ctx.ledger_entries.append(
+            (
+                plan.key,
+                (
+                    community.id,
+                    "exchange",
+                    [(accounts[receiver], -minutes), (accounts[provider], minutes)],
+                    done_at,
+                    plan.row["title"],
+                ),
+            )
+        )
         plans.append(plan)
 
     # Group lessons and helping hands: one transaction with every leg.
@@ -120,15 +179,31 @@ def plan_exchange_history(ctx) -> None:
         minutes = rng.choice([60, 90, 120])
         role = "provider" if rng.random() < 0.7 else "receiver"
         other_role = "receiver" if role == "provider" else "provider"
-        row = dict(community_id=community.id, kind="group", post_id=None, title=rng.choice(GROUP_TITLES),
-                   state="completed", minutes=minutes, planned_on=None, proposer_id=organiser,
-                   recorded_minutes=minutes, recorded_at=done_at - timedelta(days=2), auto_confirm_at=None, reason="",
-                   help_requested_at=None, transaction_id=None, created_at=done_at - timedelta(days=2),
-                   updated_at=done_at, completed_at=done_at)
+        row = dict(
+            community_id=community.id,
+            kind="group",
+            post_id=None,
+            title=rng.choice(GROUP_TITLES),
+            state="completed",
+            minutes=minutes,
+            planned_on=None,
+            proposer_id=organiser,
+            recorded_minutes=minutes,
+            recorded_at=done_at - timedelta(days=2),
+            auto_confirm_at=None,
+            reason="",
+            help_requested_at=None,
+            transaction_id=None,
+            created_at=done_at - timedelta(days=2),
+            updated_at=done_at,
+            completed_at=done_at,
+        )
         parties = [(organiser, role, "confirmed")] + [(m, other_role, "confirmed") for m in others]
         plan = Planned(row=row, parties=parties)
-        plan.events += [("group_created", organiser, row["created_at"], "", {"minutes": minutes}),
-                        ("completed", None, done_at, "", {"minutes": minutes})]
+        plan.events += [
+            ("group_created", organiser, row["created_at"], "", {"minutes": minutes}),
+            ("completed", None, done_at, "", {"minutes": minutes}),
+        ]
         sign = 1 if role == "provider" else -1
         legs = [(accounts[organiser], sign * minutes * len(others))] + [(accounts[m], -sign * minutes) for m in others]
         plan.key = f"x{len(plans)}"
@@ -149,8 +224,11 @@ def plan_exchange_history(ctx) -> None:
             continue
         state = OPEN_STATES[i % len(OPEN_STATES)] if i < len(OPEN_STATES) * 2 else rng.choice(OPEN_STATES)
         # A proposal still waiting is less than a week old: older ones have ended by themselves.
-        proposed_at = max(now - timedelta(days=rng.randint(1, 6 if state == "proposed" else 12),
-                                          hours=rng.randint(0, 20)), post.created_at, joined[responder])
+        proposed_at = max(
+            now - timedelta(days=rng.randint(1, 6 if state == "proposed" else 12), hours=rng.randint(0, 20)),
+            post.created_at,
+            joined[responder],
+        )
         plan, provider, receiver = plan_single(post, responder, proposed_at, "proposed")
         if state == "proposed":
             plan.row["answer_by"] = proposed_at + ANSWER_WITHIN
@@ -167,15 +245,21 @@ def plan_exchange_history(ctx) -> None:
             if state in ("recorded", "disputed"):
                 recorded_at = moment + timedelta(hours=rng.randint(2, 30))
                 more = rng.choice([30, 60, 120]) if state == "disputed" else rng.choice([0, 0, 30, 60])
-                plan.row.update(recorded_minutes=plan.row["minutes"] + more,
-                                recorded_at=recorded_at, auto_confirm_at=recorded_at + timedelta(
-                                    days=community.exchange_auto_confirm_days))
+                plan.row.update(
+                    recorded_minutes=plan.row["minutes"] + more,
+                    recorded_at=recorded_at,
+                    auto_confirm_at=recorded_at + timedelta(days=community.exchange_auto_confirm_days),
+                )
                 plan.events.append(("recorded", provider, recorded_at, "", {"minutes": plan.row["recorded_minutes"]}))
             if state == "disputed":
-                plan.row.update(state="disputed", auto_confirm_at=None, reason=dispute_text(
-                    plan.row["minutes"], plan.row["recorded_minutes"], writes_in[receiver]))
-                plan.events.append(("disputed", receiver, plan.row["recorded_at"] + timedelta(hours=5),
-                                    plan.row["reason"], {}))
+                plan.row.update(
+                    state="disputed",
+                    auto_confirm_at=None,
+                    reason=dispute_text(plan.row["minutes"], plan.row["recorded_minutes"], writes_in[receiver]),
+                )
+                plan.events.append(
+                    ("disputed", receiver, plan.row["recorded_at"] + timedelta(hours=5), plan.row["reason"], {})
+                )
         if plan.row["state"] in ("proposed", "accepted", "disputed"):
             if (post.id, responder) in open_proposals:
                 continue  # one open proposal per post and member
@@ -188,8 +272,9 @@ def plan_exchange_history(ctx) -> None:
 def dispute_text(agreed: int, recorded: int, language: str) -> str:
     """The receiver's words, saying the agreed and the recorded time as the exchange has them."""
     with force_locale(language):
-        return DISPUTES.get(language, DISPUTES["nl"]).format(agreed=format_minutes(agreed),
-                                                             recorded=format_minutes(recorded))
+        return DISPUTES.get(language, DISPUTES["nl"]).format(
+            agreed=format_minutes(agreed), recorded=format_minutes(recorded)
+        )
 
 
 def write_exchange_history(ctx) -> None:
@@ -207,36 +292,71 @@ def write_exchange_history(ctx) -> None:
     if not kept:
         return
     kept.sort(key=lambda p: p.row["created_at"])
-    ids = db.session.scalars(sa.insert(Exchange).returning(Exchange.id, sort_by_parameter_order=True),
-                             [p.row for p in kept]).all()
+    ids = db.session.scalars(
+        sa.insert(Exchange).returning(Exchange.id, sort_by_parameter_order=True), [p.row for p in kept]
+    ).all()
     participants, messages, thanks, notifications = [], [], [], []
     recent = now - timedelta(days=30)
     for exchange_id, plan in zip(ids, kept, strict=True):
         for member_id, role, answer in plan.parties:
-            participants.append(dict(exchange_id=exchange_id, member_id=member_id, role=role, answer=answer,
-                                     answered_at=plan.row["created_at"] if answer else None))
+            participants.append(
+                dict(
+                    exchange_id=exchange_id,
+                    member_id=member_id,
+                    role=role,
+                    answer=answer,
+                    answered_at=plan.row["created_at"] if answer else None,
+                )
+            )
         members = [m for m, _r, _a in plan.parties]
         for event, author, moment, body, details in plan.events:
-            messages.append(dict(exchange_id=exchange_id, author_id=author, actor_id=author, event=event, body=body,
-                                 details=details, created_at=moment))
+            messages.append(
+                dict(
+                    exchange_id=exchange_id,
+                    author_id=author,
+                    actor_id=author,
+                    event=event,
+                    body=body,
+                    details=details,
+                    created_at=moment,
+                )
+            )
             if moment > recent and event is not None:
                 for member_id in members:
                     if member_id != author:
-                        notifications.append(dict(
-                            member_id=member_id, kind=NOTIFIED_AS.get(event, event), actor_id=author,
-                            exchange_id=exchange_id, details=_notification_details(event, plan, member_id),
-                            created_at=moment, read_at=moment + timedelta(hours=3) if rng.random() < 0.7 else None,
-                            emailed_at=moment))
+                        notifications.append(
+                            dict(
+                                member_id=member_id,
+                                kind=NOTIFIED_AS.get(event, event),
+                                actor_id=author,
+                                exchange_id=exchange_id,
+                                details=_notification_details(event, plan, member_id),
+                                created_at=moment,
+                                read_at=moment + timedelta(hours=3) if rng.random() < 0.7 else None,
+                                emailed_at=moment,
+                            )
+                        )
         if plan.row["state"] == "completed" and rng.random() < 0.25:
             provider = next(m for m, role, _a in plan.parties if role == "provider")
             receiver = next(m for m, role, _a in plan.parties if role == "receiver")
-            thanks.append(dict(exchange_id=exchange_id, author_id=receiver, member_id=provider,
-                               text=rng.choice(THANKS), created_at=plan.row["completed_at"] + timedelta(hours=5)))
+            thanks.append(
+                dict(
+                    exchange_id=exchange_id,
+                    author_id=receiver,
+                    member_id=provider,
+                    text=rng.choice(THANKS),
+                    created_at=plan.row["completed_at"] + timedelta(hours=5),
+                )
+            )
     notifications.sort(key=lambda row: row["created_at"])  # the newest has the highest id, as in real life
-    for table, rows in ((Participant, participants), (Message, messages), (ThankYou, thanks),
-                        (Notification, notifications)):
+    for table, rows in (
+        (Participant, participants),
+        (Message, messages),
+        (ThankYou, thanks),
+        (Notification, notifications),
+    ):
         for start in range(0, len(rows), 10_000):
-            db.session.execute(sa.insert(table.__table__), rows[start:start + 10_000])
+            db.session.execute(sa.insert(table.__table__), rows[start : start + 10_000])
 
 
 def _notification_details(event: str, plan: Planned, member_id: int) -> dict:

@@ -1,4 +1,5 @@
 """What the exchange rules refuse, each as a plain sentence. Nothing was changed when one is raised."""
+
 from flask_babel import lazy_gettext as _l
 
 from timebank.errors import DomainError

@@ -1,5 +1,6 @@
 """Exchange forms. They only read what was typed; the rules live in the services, which name the
 field at fault ("minutes" errors are shown next to the hours box)."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
@@ -41,36 +42,51 @@ class ReasonForm(FlaskForm):
 
 
 class ConfirmForm(TimeForm):
-    override_reason = TextAreaField(_l("Let it go past the limit this once, because…"),
-                                    render_kw={"rows": 2, "maxlength": REASON_MAX})
+    override_reason = TextAreaField(
+        _l("Let it go past the limit this once, because…"), render_kw={"rows": 2, "maxlength": REASON_MAX}
+    )
 
 
 class MessageForm(FlaskForm):
-    text = TextAreaField(_l("Your message"), validators=[DataRequired(_l("Please write a few words."))],
-                         render_kw={"rows": 3, "maxlength": MESSAGE_MAX})
+    text = TextAreaField(
+        _l("Your message"),
+        validators=[DataRequired(_l("Please write a few words."))],
+        render_kw={"rows": 3, "maxlength": MESSAGE_MAX},
+    )
 
 
 class ThanksForm(FlaskForm):
     to = SelectField(_l("Whom do you thank?"), coerce=optional_int, validate_choice=False)
     # Its own id: the message form on the same page has a field called text too.
-    text = TextAreaField(_l("Your thank-you note"), validators=[DataRequired(_l("Please write a few words."))],
-                         id="thanks-text", render_kw={"rows": 2, "maxlength": THANKS_MAX})
+    text = TextAreaField(
+        _l("Your thank-you note"),
+        validators=[DataRequired(_l("Please write a few words."))],
+        id="thanks-text",
+        render_kw={"rows": 2, "maxlength": THANKS_MAX},
+    )
 
 
 class ResolveForm(TimeForm):
-    decision = RadioChoiceField(_l("What do you decide?"), choices=[
-        SelectChoice("settle", _l("Settle it: the hours move")),
-        SelectChoice("cancel", _l("Cancel it: no hours move")),
-    ], default="settle")
+    decision = RadioChoiceField(
+        _l("What do you decide?"),
+        choices=[
+            SelectChoice("settle", _l("Settle it: the hours move")),
+            SelectChoice("cancel", _l("Cancel it: no hours move")),
+        ],
+        default="settle",
+    )
     reason = TextAreaField(_l("Your reason (both members read it)"), render_kw={"rows": 3, "maxlength": REASON_MAX})
     override = BooleanField(_l("Let it go past a balance limit this once"))
 
 
 class GroupForm(TimeForm):
-    role = RadioChoiceField(_l("What do you do?"), choices=[
-        SelectChoice("provider", _l("I give the help (for example a lesson): each of them pays me")),
-        SelectChoice("receiver", _l("I get the help (for example moving house): I pay each of them")),
-    ])
+    role = RadioChoiceField(
+        _l("What do you do?"),
+        choices=[
+            SelectChoice("provider", _l("I give the help (for example a lesson): each of them pays me")),
+            SelectChoice("receiver", _l("I get the help (for example moving house): I pay each of them")),
+        ],
+    )
     title = StringField(_l("What do you do together?"), render_kw={"maxlength": TITLE_MAX})
     date = DateField(_l("On which day? (if you know)"), validators=[Optional()])
     message = TextAreaField(_l("Message to everyone"), render_kw={"rows": 3, "maxlength": MESSAGE_MAX})

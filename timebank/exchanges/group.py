@@ -1,5 +1,6 @@
 """Group exchanges: one organiser and up to GROUP_MAX others, each confirming their own part;
 settled once everyone answered or the organiser settles."""
+
 from datetime import date, timedelta
 
 from flask_babel import lazy_gettext as _l
@@ -36,8 +37,17 @@ from timebank.notifications.services import notify
 from timebank.text import clean_text
 
 
-def create_group(organiser: Member, role: str, title: str, minutes: int, members: list[Member], *,
-                 actor: Member, date: date | None = None, message: str = "") -> Exchange:
+def create_group(
+    organiser: Member,
+    role: str,
+    title: str,
+    minutes: int,
+    members: list[Member],
+    *,
+    actor: Member,
+    date: date | None = None,
+    message: str = "",
+) -> Exchange:
     """One organiser and several others, each for `minutes`: a lesson (the organiser provides,
     each other member receives and pays) or a helping hand (the organiser receives and pays each
     helper). Each other member confirms or declines their part; it settles as one transaction
@@ -52,33 +62,54 @@ def create_group(organiser: Member, role: str, title: str, minutes: int, members
     if not title:
         raise ExchangeError(_l("Please say in a few words what you do together."), "title")
     if len(title) > TITLE_MAX:
-        raise ExchangeError(_l("Please keep this under %(max)d characters; it has %(num)d.", max=TITLE_MAX,
-                               num=len(title)), "title")
+        raise ExchangeError(
+            _l("Please keep this under %(max)d characters; it has %(num)d.", max=TITLE_MAX, num=len(title)), "title"
+        )
     minutes = check_minutes(minutes, community)
     unique = list({m.id: m for m in members if m.id != organiser.id}.values())
     if not unique:
         raise ExchangeError(_l("Please choose at least one other member."), "members")
     if len(unique) > GROUP_MAX:
-        raise ExchangeError(_l("A group exchange can have at most %(max)d members besides you.", max=GROUP_MAX),
-                            "members")
+        raise ExchangeError(
+            _l("A group exchange can have at most %(max)d members besides you.", max=GROUP_MAX), "members"
+        )
     for member in unique:
         _check_member(member, organiser.community_id)
     refuse_if_blocked(organiser, unique)
     if actor.id != organiser.id and any(m.id == actor.id for m in unique):
-        raise NotAllowed(_l("You take part in this exchange yourself, so another coordinator helps %(name)s "
-                            "with it.", name=organiser.name), "members")
+        raise NotAllowed(
+            _l(
+                "You take part in this exchange yourself, so another coordinator helps %(name)s with it.",
+                name=organiser.name,
+            ),
+            "members",
+        )
     now = utcnow()
     other_role = "receiver" if role == "provider" else "provider"
     exchange = Exchange(
-        community_id=organiser.community_id, kind="group", title=title, minutes=minutes, planned_on=_check_date(date),
-        proposer_id=organiser.id, state="proposed", recorded_minutes=minutes, recorded_at=now,
+        community_id=organiser.community_id,
+        kind="group",
+        title=title,
+        minutes=minutes,
+        planned_on=_check_date(date),
+        proposer_id=organiser.id,
+        state="proposed",
+        recorded_minutes=minutes,
+        recorded_at=now,
         auto_confirm_at=now + timedelta(days=community.exchange_auto_confirm_days),
         participants=[Participant(member_id=organiser.id, role=role, answer="confirmed", answered_at=now)]
-        + [Participant(member_id=m.id, role=other_role) for m in unique])
+        + [Participant(member_id=m.id, role=other_role) for m in unique],
+    )
     db.session.add(exchange)
     db.session.flush()
-    _event(exchange, "group_created", author=organiser, actor=actor,
-           body=clean_text(message, MESSAGE_MAX, "message", refusal=ExchangeError), minutes=minutes)
+    _event(
+        exchange,
+        "group_created",
+        author=organiser,
+        actor=actor,
+        body=clean_text(message, MESSAGE_MAX, "message", refusal=ExchangeError),
+        minutes=minutes,
+    )
     _audit_if_helped("exchange.group_created", exchange, actor, organiser, minutes=minutes)
     _tell_others(exchange, "group_invited", organiser, minutes=minutes)
     return exchange
@@ -99,8 +130,9 @@ def settle_group(exchange: Exchange, *, actor: Member, on_behalf_of: Member | No
     return exchange
 
 
-def _answer_part(exchange: Exchange, party: Participant, answer: str, actor: Member | None,
-                 reason: str = "") -> Exchange:
+def _answer_part(
+    exchange: Exchange, party: Participant, answer: str, actor: Member | None, reason: str = ""
+) -> Exchange:
     if party.member_id == exchange.proposer_id:
         raise NotAllowed(_l("You organise this group exchange. You can settle or cancel it."))
     _require_state(exchange, ("proposed",), done="completed")
@@ -120,8 +152,11 @@ def _answer_part(exchange: Exchange, party: Participant, answer: str, actor: Mem
 def _taking_part(exchange: Exchange, include_silent: bool) -> list[Participant]:
     """Who settles: those who confirmed their part; when the days are up also the silent helpers
     the organiser agreed to pay. Silence never makes anyone pay."""
-    return [p for p in exchange.others()
-            if p.answer == "confirmed" or (include_silent and p.answer is None and p.role == "provider")]
+    return [
+        p
+        for p in exchange.others()
+        if p.answer == "confirmed" or (include_silent and p.answer is None and p.role == "provider")
+    ]
 
 
 def _close_group(exchange: Exchange, *, actor: Member | None, include_silent: bool = False) -> str:
@@ -164,8 +199,15 @@ def _settle_group(exchange: Exchange, *, actor: Member | None, include_silent: b
         legs += [(account[p.member_id], minutes - levy_each) for p in taking]
     if levy_each:
         legs.append((ledger.fund_account(community.id), levy_each * len(taking)))
-    transaction = ledger.post(community.id, "exchange", [(a, m) for a, m in legs if m], actor=actor,
-                              memo=exchange.title, idempotency_key=settle_key(exchange), payers_consented=True)
+    transaction = ledger.post(
+        community.id,
+        "exchange",
+        [(a, m) for a, m in legs if m],
+        actor=actor,
+        memo=exchange.title,
+        idempotency_key=settle_key(exchange),
+        payers_consented=True,
+    )
     now = utcnow()
     for participant in taking:
         if participant.answer is None:

@@ -4,6 +4,7 @@ A one-to-one exchange has two participants, a provider and a receiver. A group e
 organiser on one side (the teacher of a lesson, or the one helped to move a sofa) and several
 members on the other side, each for the same number of minutes. Either way it settles as ONE
 ledger transaction, whose id the exchange keeps."""
+
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -67,7 +68,8 @@ class Exchange(db.Model):
     proposer: Mapped[Member] = relationship()
     transaction: Mapped[Transaction | None] = relationship()
     participants: Mapped[list["Participant"]] = relationship(
-        back_populates="exchange", order_by="Participant.id", lazy="selectin", cascade="all, delete-orphan")
+        back_populates="exchange", order_by="Participant.id", lazy="selectin", cascade="all, delete-orphan"
+    )
 
     __table_args__ = (
         sa.CheckConstraint(_in("kind", KINDS), name="kind"),
@@ -77,8 +79,14 @@ class Exchange(db.Model):
         sa.CheckConstraint(sa.text("offered_minutes IS NULL OR offered_minutes > 0"), name="offered_minutes"),
         sa.CheckConstraint(sa.text("(state = 'completed') = (transaction_id IS NOT NULL)"), name="settled"),
         # One open proposal per post and responder: a second click finds the first.
-        sa.Index("uq_exchanges_open_per_post", "post_id", "proposer_id", unique=True,
-                 sqlite_where=_in("state", OPEN_STATES), postgresql_where=_in("state", OPEN_STATES)),
+        sa.Index(
+            "uq_exchanges_open_per_post",
+            "post_id",
+            "proposer_id",
+            unique=True,
+            sqlite_where=_in("state", OPEN_STATES),
+            postgresql_where=_in("state", OPEN_STATES),
+        ),
         sa.Index("ix_exchanges_due", "state", "auto_confirm_at"),
         sa.Index("ix_exchanges_community_state", "community_id", "state"),
     )

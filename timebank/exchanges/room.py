@@ -1,5 +1,6 @@
 """How many minutes an exchange can still move between two members, said before anyone does the
 work: at proposing and at accepting, not only when the hours fail to move at confirmation."""
+
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
@@ -40,8 +41,9 @@ class Room:
 
 
 def room_between(payer: Member, provider: Member) -> Room:
-    return Room(payer, provider, position_of(payer).can_pay, position_of(provider).can_earn,
-                payer.community.ledger_levy_percent)
+    return Room(
+        payer, provider, position_of(payer).can_pay, position_of(provider).can_earn, payer.community.ledger_levy_percent
+    )
 
 
 class NoRoom(ExchangeError):
@@ -58,10 +60,11 @@ class NoRoom(ExchangeError):
         room, fits = self.room, format_minutes(self.room.fits)
         side = room.tight_side()
         if side.id == reader.id:
-            why = (_l("Your balance may not go lower: you can pay for at most %(fits)s of help now.", fits=fits)
-                   if side.id == room.payer.id else
-                   _l("Your balance may not go higher: you can be paid for at most %(fits)s of help now.",
-                      fits=fits))
+            why = (
+                _l("Your balance may not go lower: you can pay for at most %(fits)s of help now.", fits=fits)
+                if side.id == room.payer.id
+                else _l("Your balance may not go higher: you can be paid for at most %(fits)s of help now.", fits=fits)
+            )
         else:
             why = _l("The balance of %(name)s allows at most %(fits)s now.", name=side.name, fits=fits)
         if not room.fits:
@@ -69,8 +72,7 @@ class NoRoom(ExchangeError):
         elif proposing:
             then = _l("Propose %(fits)s or less, or ask a coordinator for help first.", fits=fits)
         else:
-            then = _l("Decline and ask for a proposal of at most %(fits)s, or ask a coordinator for help.",
-                      fits=fits)
+            then = _l("Decline and ask for a proposal of at most %(fits)s, or ask a coordinator for help.", fits=fits)
         return why, then
 
 

@@ -1,5 +1,6 @@
 """The rules every exchange step checks: limits on text and time, the lock taken before a change,
 who may act, and the words for each state."""
+
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -32,8 +33,12 @@ ANSWER_WITHIN = timedelta(days=7)
 MAX_MINUTES_RANGE = (60, 24 * 60)
 SILENCE_MARGIN_RANGE = (0, 100)
 STATE_WORDS = {
-    "proposed": _l("waiting for an answer"), "accepted": _l("accepted"), "completed": _l("completed"),
-    "declined": _l("declined"), "cancelled": _l("cancelled"), "disputed": _l("with a coordinator"),
+    "proposed": _l("waiting for an answer"),
+    "accepted": _l("accepted"),
+    "completed": _l("completed"),
+    "declined": _l("declined"),
+    "cancelled": _l("cancelled"),
+    "disputed": _l("with a coordinator"),
 }
 
 
@@ -68,8 +73,9 @@ def _lock(exchange: Exchange) -> Exchange:
     changed first is seen before anything is decided."""
     take_write_lock(db.session)
     db.session.refresh(exchange, with_for_update=True)
-    db.session.execute(sa.select(Participant).where(Participant.exchange_id == exchange.id)
-                       .execution_options(populate_existing=True)).all()
+    db.session.execute(
+        sa.select(Participant).where(Participant.exchange_id == exchange.id).execution_options(populate_existing=True)
+    ).all()
     return exchange
 
 
@@ -82,8 +88,12 @@ def _party(exchange: Exchange, actor: Member | None, on_behalf_of: Member | None
     if participant is None:
         raise NotAParty()
     if on_behalf_of is not None and actor.id != on_behalf_of.id and exchange.participant(actor) is not None:
-        raise NotAllowed(_l("You take part in this exchange yourself, so another coordinator helps %(name)s "
-                            "with it.", name=on_behalf_of.name))
+        raise NotAllowed(
+            _l(
+                "You take part in this exchange yourself, so another coordinator helps %(name)s with it.",
+                name=on_behalf_of.name,
+            )
+        )
     return participant
 
 
@@ -94,8 +104,9 @@ def _require_state(exchange: Exchange, allowed: tuple[str, ...], done: str | Non
         return
     if done is not None and exchange.state == done:
         raise AlreadyDone()
-    raise IllegalTransition(_l("This cannot be done now: the exchange is %(state)s.",
-                               state=STATE_WORDS[exchange.state]))
+    raise IllegalTransition(
+        _l("This cannot be done now: the exchange is %(state)s.", state=STATE_WORDS[exchange.state])
+    )
 
 
 def _require_single(exchange: Exchange) -> None:
@@ -113,8 +124,13 @@ def check_minutes(minutes, community: Community, field: str = "minutes") -> int:
     if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes <= 0:
         raise ExchangeError(_l("Please fill in how long it takes: more than 0 minutes."), field)
     if minutes > community.exchange_max_minutes:
-        raise ExchangeError(_l("One exchange can be at most %(max)s in this neighbourhood. For more, make "
-                               "several exchanges.", max=format_minutes(community.exchange_max_minutes)), field)
+        raise ExchangeError(
+            _l(
+                "One exchange can be at most %(max)s in this neighbourhood. For more, make several exchanges.",
+                max=format_minutes(community.exchange_max_minutes),
+            ),
+            field,
+        )
     return minutes
 
 
@@ -126,7 +142,8 @@ def _check_date(day: date | None) -> date | None:
 
 def _check_member(member: Member, community_id: int) -> None:
     if member.community_id != community_id:
-        raise NotAllowed(_l("%(name)s is in another neighbourhood. Exchanges stay within one neighbourhood.",
-                            name=member.name))
+        raise NotAllowed(
+            _l("%(name)s is in another neighbourhood. Exchanges stay within one neighbourhood.", name=member.name)
+        )
     if member.status != "active":
         raise ExchangeError(_l("%(name)s is not an active member now.", name=member.name))

@@ -20,10 +20,19 @@ def due_for_auto_confirm(now=None) -> list[int]:
     """Exchanges whose days without objection are over: recorded one-to-one exchanges still
     accepted, and group exchanges still open."""
     now = now or utcnow()
-    return list(db.session.scalars(sa.select(Exchange.id).where(
-        Exchange.auto_confirm_at <= now,
-        sa.or_(sa.and_(Exchange.kind == "single", Exchange.state == "accepted", Exchange.recorded_at.is_not(None)),
-               sa.and_(Exchange.kind == "group", Exchange.state == "proposed"))).order_by(Exchange.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Exchange.id)
+            .where(
+                Exchange.auto_confirm_at <= now,
+                sa.or_(
+                    sa.and_(Exchange.kind == "single", Exchange.state == "accepted", Exchange.recorded_at.is_not(None)),
+                    sa.and_(Exchange.kind == "group", Exchange.state == "proposed"),
+                ),
+            )
+            .order_by(Exchange.id)
+        )
+    )
 
 
 def auto_confirm(exchange: Exchange, now=None) -> str:
@@ -40,8 +49,11 @@ def auto_confirm(exchange: Exchange, now=None) -> str:
     if exchange.state != "accepted" or exchange.recorded_minutes is None:
         return "skipped"
     minutes = exchange.offered_minutes
-    if minutes is None and exchange.kind == "single" \
-            and exchange.recorded_minutes <= silence_allows(exchange.minutes, _community(exchange)):
+    if (
+        minutes is None
+        and exchange.kind == "single"
+        and exchange.recorded_minutes <= silence_allows(exchange.minutes, _community(exchange))
+    ):
         minutes = exchange.recorded_minutes
     if minutes is None:  # more than agreed, or a paper slip: only the receiver can say yes
         exchange.auto_confirm_at = None
@@ -60,9 +72,13 @@ def auto_confirm(exchange: Exchange, now=None) -> str:
 
 def due_for_expiry(now=None) -> list[int]:
     """Proposals nobody answered in time."""
-    return list(db.session.scalars(sa.select(Exchange.id).where(
-        Exchange.state == "proposed", Exchange.kind == "single", Exchange.answer_by <= (now or utcnow()))
-        .order_by(Exchange.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Exchange.id)
+            .where(Exchange.state == "proposed", Exchange.kind == "single", Exchange.answer_by <= (now or utcnow()))
+            .order_by(Exchange.id)
+        )
+    )
 
 
 def expire(exchange: Exchange, now=None) -> bool:

@@ -1,7 +1,6 @@
 """Settling an exchange: the ledger transaction posted in the same database transaction as the state
 change, under the key "exchange:<id>:settle", so it can never post twice."""
 
-
 from timebank.communities.models import Community
 from timebank.db import utcnow
 from timebank.exchanges.events import _audit_if_helped, _event, _tell_others
@@ -18,8 +17,9 @@ def _community(exchange: Exchange) -> Community:
     return db.session.get(Community, exchange.community_id)
 
 
-def _changed(exchange: Exchange, event: str, party: Member, actor: Member | None, body: str = "",
-             **details) -> Exchange:
+def _changed(
+    exchange: Exchange, event: str, party: Member, actor: Member | None, body: str = "", **details
+) -> Exchange:
     """Write the step into the thread, the audit log (if a coordinator helped) and tell the others."""
     db.session.flush()
     _event(exchange, event, author=party, actor=actor, body=body, **details)
@@ -37,24 +37,50 @@ def _completed(exchange: Exchange, party: Member | None, actor: Member | None) -
     for participant in exchange.participants:
         took_part = participant.answer == "confirmed" or not exchange.is_group
         if took_part and (party is None or participant.member_id != party.id):
-            notify(participant.member, "completed", actor=party, exchange=exchange, minutes=exchange.minutes,
-                   direction="in" if participant.role == "provider" else "out")
+            notify(
+                participant.member,
+                "completed",
+                actor=party,
+                exchange=exchange,
+                minutes=exchange.minutes,
+                direction="in" if participant.role == "provider" else "out",
+            )
 
 
-def _settle(exchange: Exchange, minutes: int, *, actor: Member | None, on_behalf_of: Member | None,
-            override_reason: str | None = None) -> None:
+def _settle(
+    exchange: Exchange,
+    minutes: int,
+    *,
+    actor: Member | None,
+    on_behalf_of: Member | None,
+    override_reason: str | None = None,
+) -> None:
     """Receiver → provider (and the community's levy), in this database transaction."""
     receiver, provider = exchange.receiver, exchange.provider
     paying, paid = ledger.accounts_for(receiver, provider)
     if receiver.community_id != provider.community_id:
         # Across a link: both communities' sides at once, the link's cap held like any limit.
         transaction, _provider_side = ledger.transfer_across(
-            paying, paid, minutes, actor=actor, memo=exchange.title, on_behalf_of=on_behalf_of,
-            idempotency_key=settle_key(exchange))
+            paying,
+            paid,
+            minutes,
+            actor=actor,
+            memo=exchange.title,
+            on_behalf_of=on_behalf_of,
+            idempotency_key=settle_key(exchange),
+        )
     else:
-        transaction = ledger.transfer(paying, paid, minutes,
-                                      kind="exchange", actor=actor, memo=exchange.title, on_behalf_of=on_behalf_of,
-                                      idempotency_key=settle_key(exchange), override_reason=override_reason)
+        transaction = ledger.transfer(
+            paying,
+            paid,
+            minutes,
+            kind="exchange",
+            actor=actor,
+            memo=exchange.title,
+            on_behalf_of=on_behalf_of,
+            idempotency_key=settle_key(exchange),
+            override_reason=override_reason,
+        )
     _mark_settled(exchange, transaction.id, minutes)
     _warn_if_low(receiver, exchange)
 

@@ -1,5 +1,6 @@
 """One-to-one exchanges: propose, accept or decline, record the minutes, confirm (or agree to a
 smaller amount), dispute, ask for help, and a coordinator's decision."""
+
 from datetime import date, timedelta
 
 import sqlalchemy as sa
@@ -42,8 +43,9 @@ from timebank.permissions import can_coordinate, shares_posts
 from timebank.text import clean_text
 
 
-def propose(post: Post, responder: Member, minutes: int, *, actor: Member, message: str = "",
-            date: date | None = None) -> Exchange:
+def propose(
+    post: Post, responder: Member, minutes: int, *, actor: Member, message: str = "", date: date | None = None
+) -> Exchange:
     """Respond to a post: to an offer as the one who receives, to a request as the one who
     provides. A second proposal by the same member on the same post returns the open one."""
     take_write_lock(db.session)
@@ -55,14 +57,16 @@ def propose(post: Post, responder: Member, minutes: int, *, actor: Member, messa
     if post.owner_id == responder.id:
         raise ExchangeError(_l("This is your own post. Wait for a neighbour to respond to it."))
     if post.owner_id == actor.id:
-        raise NotAllowed(_l("This is your own post, so another coordinator helps %(name)s respond to it.",
-                            name=responder.name))
+        raise NotAllowed(
+            _l("This is your own post, so another coordinator helps %(name)s respond to it.", name=responder.name)
+        )
     _check_member(responder, responder.community_id)
     if post.state != "active" or post.owner.status != "active":
         raise PostUnavailable(_l("This post is no longer in the market, so you cannot respond to it."))
     if post.is_gift:
-        raise ExchangeError(_l("This is a free gift: it costs no hours. Get in touch with %(name)s instead.",
-                               name=post.owner.name))
+        raise ExchangeError(
+            _l("This is a free gift: it costs no hours. Get in touch with %(name)s instead.", name=post.owner.name)
+        )
     refuse_if_blocked(responder, [post.owner])
     minutes = check_minutes(minutes, responder.community)
     payer, provider = (responder, post.owner) if post.kind == "offer" else (post.owner, responder)
@@ -71,17 +75,30 @@ def propose(post: Post, responder: Member, minutes: int, *, actor: Member, messa
         minutes = check_minutes(minutes, post.community)
     message = clean_text(message, MESSAGE_MAX, "message", refusal=ExchangeError)
     date = _check_date(date)
-    existing = db.session.scalar(sa.select(Exchange).where(
-        Exchange.post_id == post.id, Exchange.proposer_id == responder.id, Exchange.state.in_(OPEN_STATES)))
+    existing = db.session.scalar(
+        sa.select(Exchange).where(
+            Exchange.post_id == post.id, Exchange.proposer_id == responder.id, Exchange.state.in_(OPEN_STATES)
+        )
+    )
     if existing is not None:
         return existing
     responder_role = "receiver" if post.kind == "offer" else "provider"
     owner_role = "provider" if responder_role == "receiver" else "receiver"
-    exchange = Exchange(community_id=post.community_id, kind="single", post_id=post.id, title=post.title,
-                        minutes=minutes, planned_on=date, proposer_id=responder.id, state="proposed",
-                        answer_by=utcnow() + ANSWER_WITHIN,
-                        participants=[Participant(member_id=post.owner_id, role=owner_role),
-                                      Participant(member_id=responder.id, role=responder_role)])
+    exchange = Exchange(
+        community_id=post.community_id,
+        kind="single",
+        post_id=post.id,
+        title=post.title,
+        minutes=minutes,
+        planned_on=date,
+        proposer_id=responder.id,
+        state="proposed",
+        answer_by=utcnow() + ANSWER_WITHIN,
+        participants=[
+            Participant(member_id=post.owner_id, role=owner_role),
+            Participant(member_id=responder.id, role=responder_role),
+        ],
+    )
     db.session.add(exchange)
     db.session.flush()
     _event(exchange, "proposed", author=responder, actor=actor, body=message, minutes=minutes)
@@ -142,8 +159,7 @@ def dispute(exchange: Exchange, reason: str, *, actor: Member, on_behalf_of: Mem
     return exchange
 
 
-def record_minutes(exchange: Exchange, minutes: int, *, actor: Member,
-                   on_behalf_of: Member | None = None) -> Exchange:
+def record_minutes(exchange: Exchange, minutes: int, *, actor: Member, on_behalf_of: Member | None = None) -> Exchange:
     """The provider says how long it took. The receiver confirms, or it settles by itself after
     the community's number of days."""
     _lock(exchange)
@@ -158,10 +174,12 @@ def record_minutes(exchange: Exchange, minutes: int, *, actor: Member,
     now = utcnow()
     exchange.recorded_minutes, exchange.recorded_at, exchange.offered_minutes = minutes, now, None
     # Silence settles only what the receiver agreed to: the agreed time, within the community's margin.
-    exchange.auto_confirm_at = (now + timedelta(days=community.exchange_auto_confirm_days)
-                                if minutes <= silence_allows(exchange.minutes, community) else None)
-    return _changed(exchange, "recorded", party.member, actor, minutes=minutes,
-                    waits=exchange.auto_confirm_at is None)
+    exchange.auto_confirm_at = (
+        now + timedelta(days=community.exchange_auto_confirm_days)
+        if minutes <= silence_allows(exchange.minutes, community)
+        else None
+    )
+    return _changed(exchange, "recorded", party.member, actor, minutes=minutes, waits=exchange.auto_confirm_at is None)
 
 
 def silence_allows(agreed: int, community: Community) -> int:
@@ -169,8 +187,14 @@ def silence_allows(agreed: int, community: Community) -> int:
     return agreed + agreed * community.exchange_silence_margin_percent // 100
 
 
-def confirm(exchange: Exchange, *, actor: Member, on_behalf_of: Member | None = None, minutes: int | None = None,
-            override_reason: str | None = None) -> Exchange:
+def confirm(
+    exchange: Exchange,
+    *,
+    actor: Member,
+    on_behalf_of: Member | None = None,
+    minutes: int | None = None,
+    override_reason: str | None = None,
+) -> Exchange:
     """The receiver agrees to pay: the hours move now (the minutes the provider recorded, or the
     ones given here, else the agreed ones). In a group, a member confirms their own part.
     Fewer minutes than the provider recorded move only when the provider agrees, says nothing
@@ -195,8 +219,7 @@ def confirm(exchange: Exchange, *, actor: Member, on_behalf_of: Member | None = 
             raise AlreadyDone()
         exchange.offered_minutes = minutes
         exchange.auto_confirm_at = utcnow() + timedelta(days=community.exchange_auto_confirm_days)
-        return _changed(exchange, "offered", party.member, actor, minutes=minutes,
-                        recorded=exchange.recorded_minutes)
+        return _changed(exchange, "offered", party.member, actor, minutes=minutes, recorded=exchange.recorded_minutes)
     on_behalf = party.member if actor is not None and actor.id != party.member_id else None
     _settle(exchange, minutes, actor=actor, on_behalf_of=on_behalf, override_reason=override_reason)
     _completed(exchange, party.member, actor)
@@ -214,8 +237,9 @@ def agree(exchange: Exchange, *, actor: Member, on_behalf_of: Member | None = No
         raise NotAllowed(_l("The one who helped answers this. You confirmed already."))
     _require_state(exchange, ("accepted",), done="completed")
     if exchange.offered_minutes is None:
-        raise IllegalTransition(_l("There is nothing to agree to: %(name)s has not confirmed a time yet.",
-                                   name=exchange.receiver.name))
+        raise IllegalTransition(
+            _l("There is nothing to agree to: %(name)s has not confirmed a time yet.", name=exchange.receiver.name)
+        )
     _settle(exchange, exchange.offered_minutes, actor=None, on_behalf_of=None)
     _completed(exchange, party.member, actor)
     return exchange
@@ -236,8 +260,15 @@ def ask_for_help(exchange: Exchange, *, actor: Member, on_behalf_of: Member | No
     return exchange
 
 
-def resolve(exchange: Exchange, *, actor: Member, reason: str, minutes: int | None = None, cancel: bool = False,
-            override_limits: bool = False) -> Exchange:
+def resolve(
+    exchange: Exchange,
+    *,
+    actor: Member,
+    reason: str,
+    minutes: int | None = None,
+    cancel: bool = False,
+    override_limits: bool = False,
+) -> Exchange:
     """A coordinator of the community (not a party) decides a dispute: settled with the minutes
     they decide, or cancelled. With `override_limits` the settlement may pass a balance limit."""
     _lock(exchange)
@@ -253,16 +284,23 @@ def resolve(exchange: Exchange, *, actor: Member, reason: str, minutes: int | No
         exchange.state = "cancelled"
         outcome = dict(outcome="cancelled")
     else:
-        minutes = check_minutes(minutes if minutes is not None else exchange.recorded_minutes or exchange.minutes,
-                                _community(exchange))
-        _settle(exchange, minutes, actor=actor, on_behalf_of=None,
-                override_reason=reason if override_limits else None)
+        minutes = check_minutes(
+            minutes if minutes is not None else exchange.recorded_minutes or exchange.minutes, _community(exchange)
+        )
+        _settle(exchange, minutes, actor=actor, on_behalf_of=None, override_reason=reason if override_limits else None)
         outcome = dict(outcome="completed", minutes=minutes)
     exchange.reason = reason
     _event(exchange, "resolved", author=actor, actor=actor, body=reason, **outcome)
     for participant in exchange.participants:
-        record("exchange.resolved", actor=actor, on_behalf_of=participant.member, community_id=exchange.community_id,
-               subject=exchange, reason=reason, **outcome)
+        record(
+            "exchange.resolved",
+            actor=actor,
+            on_behalf_of=participant.member,
+            community_id=exchange.community_id,
+            subject=exchange,
+            reason=reason,
+            **outcome,
+        )
     _tell_others(exchange, "resolved", None, **outcome)
     db.session.flush()
     return exchange

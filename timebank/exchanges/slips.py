@@ -1,4 +1,5 @@
 """Paper slips: a coordinator records an exchange for members without a phone."""
+
 from datetime import date
 
 import sqlalchemy as sa
@@ -18,8 +19,17 @@ from timebank.permissions import can_coordinate
 from timebank.text import clean_text
 
 
-def record_paper_slip(provider: Member, receiver: Member, minutes: int, *, actor: Member, title: str,
-                      date: date | None = None, note: str = "", idempotency_key: str | None = None) -> Exchange:
+def record_paper_slip(
+    provider: Member,
+    receiver: Member,
+    minutes: int,
+    *,
+    actor: Member,
+    title: str,
+    date: date | None = None,
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> Exchange:
     """A coordinator records an exchange that happened on paper. For a receiver who cannot use the
     app (an assisted member) the coordinator confirms in their name: it settles at once. Anyone
     else confirms it themselves: nothing moves until they do, and silence never settles it. Both
@@ -38,20 +48,42 @@ def record_paper_slip(provider: Member, receiver: Member, minutes: int, *, actor
     note = clean_text(note, MESSAGE_MAX, "note", refusal=ExchangeError)
     minutes = check_minutes(minutes, actor.community)
     now = utcnow()
-    exchange = Exchange(community_id=actor.community_id, kind="slip", title=title, minutes=minutes,
-                        planned_on=_check_date(date), proposer_id=actor.id, state="accepted", request_key=key,
-                        recorded_minutes=minutes, recorded_at=now,
-                        participants=[Participant(member_id=provider.id, role="provider"),
-                                      Participant(member_id=receiver.id, role="receiver")])
+    exchange = Exchange(
+        community_id=actor.community_id,
+        kind="slip",
+        title=title,
+        minutes=minutes,
+        planned_on=_check_date(date),
+        proposer_id=actor.id,
+        state="accepted",
+        request_key=key,
+        recorded_minutes=minutes,
+        recorded_at=now,
+        participants=[
+            Participant(member_id=provider.id, role="provider"),
+            Participant(member_id=receiver.id, role="receiver"),
+        ],
+    )
     db.session.add(exchange)
     db.session.flush()
     if receiver.assisted:
         _settle(exchange, minutes, actor=actor, on_behalf_of=receiver)
-    _event(exchange, "slip", author=actor, actor=actor, body=note, minutes=minutes,
-           waits=exchange.state != "completed")
+    _event(exchange, "slip", author=actor, actor=actor, body=note, minutes=minutes, waits=exchange.state != "completed")
     for member in (provider, receiver):
-        record("exchange.slip", actor=actor, on_behalf_of=member, community_id=exchange.community_id,
-               subject=exchange, minutes=minutes, title=title)
-        notify(member, "slip" if receiver.assisted or member is provider else "slip_confirm", actor=actor,
-               exchange=exchange, minutes=minutes)
+        record(
+            "exchange.slip",
+            actor=actor,
+            on_behalf_of=member,
+            community_id=exchange.community_id,
+            subject=exchange,
+            minutes=minutes,
+            title=title,
+        )
+        notify(
+            member,
+            "slip" if receiver.assisted or member is provider else "slip_confirm",
+            actor=actor,
+            exchange=exchange,
+            minutes=minutes,
+        )
     return exchange

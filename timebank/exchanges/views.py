@@ -1,6 +1,7 @@
 """Exchange pages: responding to a post, an exchange with its next step and conversation, my
 exchanges, group exchanges, giving hours, and the coordinators' grants, paper slips, disputes
 and settings. Every action is one POST that commits once; refusals are shown in plain words."""
+
 import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -79,8 +80,7 @@ def exchange_room(exchange: Exchange, reader: Member | None) -> dict | None:
         return None
     room = services.room_between(exchange.receiver, exchange.provider)
     minutes = exchange.recorded_minutes or exchange.minutes
-    return dict(room=room, over=room.fits is not None and minutes > room.fits,
-                words=room_words(room, reader))
+    return dict(room=room, over=room.fits is not None and minutes > room.fits, words=room_words(room, reader))
 
 
 @bp.app_template_global()
@@ -95,9 +95,13 @@ def room_words(room, reader: Member) -> list[str]:
         own = room.provider_can_receive
         words.append(_("You can be paid for up to %(time)s of help now.", time=format_minutes(own)))
     if room.fits is not None and room.fits != own:  # the other side's limit is the tighter one
-        words.append(_("Between you and %(name)s, at most %(time)s fits now.",
-                       name=(room.provider if reader.id == room.payer.id else room.payer).name,
-                       time=format_minutes(room.fits)))
+        words.append(
+            _(
+                "Between you and %(name)s, at most %(time)s fits now.",
+                name=(room.provider if reader.id == room.payer.id else room.payer).name,
+                time=format_minutes(room.fits),
+            )
+        )
     return words
 
 
@@ -107,13 +111,19 @@ def limit_words(refusal: LimitExceeded, reader: Member | None) -> str:
     account = account_for(reader, create=False) if reader is not None else None
     if account is None or account.id != refusal.account_id:
         return str(refusal)
-    values = dict(limit=format_minutes(refusal.limit), balance=format_minutes(refusal.balance),
-                  room=format_minutes(refusal.room))
+    values = dict(
+        limit=format_minutes(refusal.limit), balance=format_minutes(refusal.balance), room=format_minutes(refusal.room)
+    )
     if refusal.direction == "floor":
-        return _("Your balance may not go below %(limit)s. It is %(balance)s now, so you can pay for at most "
-                 "%(room)s of help.", **values)
-    return _("Your balance may not go above %(limit)s. It is %(balance)s now, so you can be paid for at most "
-             "%(room)s more.", **values)
+        return _(
+            "Your balance may not go below %(limit)s. It is %(balance)s now, so you can pay for at most "
+            "%(room)s of help.",
+            **values,
+        )
+    return _(
+        "Your balance may not go above %(limit)s. It is %(balance)s now, so you can be paid for at most %(room)s more.",
+        **values,
+    )
 
 
 @bp.app_template_global()
@@ -135,11 +145,15 @@ def propose_form(post) -> ProposeForm:
 @bp.app_template_global()
 def open_exchange_on(post, member: Member) -> Exchange | None:
     """The member's proposal on this post that is still under way, if any."""
-    return db.session.scalar(sa.select(Exchange).where(
-        Exchange.post_id == post.id, Exchange.proposer_id == member.id, Exchange.state.in_(OPEN_STATES)))
+    return db.session.scalar(
+        sa.select(Exchange).where(
+            Exchange.post_id == post.id, Exchange.proposer_id == member.id, Exchange.state.in_(OPEN_STATES)
+        )
+    )
 
 
 # Helpers ------------------------------------------------------------------------------------------
+
 
 def acting() -> tuple[Member, Member | None]:
     """(the coordinator or member who acts, the member they act for or None)."""
@@ -161,6 +175,7 @@ def new_key() -> str:
 
 # My exchanges ---------------------------------------------------------------------------------------
 
+
 @bp.route("")
 @login_required
 def mine():
@@ -172,11 +187,11 @@ def mine():
         sections[key].append(exchange)
     sections["open"].sort(key=lambda e: not status(e, member).needs_you)
     sections["done"] = sections["done"][:DONE_SHOWN]
-    return render_template("exchanges/mine.html", member=member, sections=sections,
-                           position=position_of(member))
+    return render_template("exchanges/mine.html", member=member, sections=sections, position=position_of(member))
 
 
 # Responding to a post -------------------------------------------------------------------------------
+
 
 @bp.route("/respond/<int:post_id>", methods=["GET", "POST"])
 @login_required
@@ -187,19 +202,27 @@ def propose(post_id: int):
         form.show(post.minutes)
     elif form.validate_on_submit():
         actor, helped = acting()
-        done = submit(lambda: services.propose(post, helped or actor, form.total(), actor=actor,
-                                               message=form.message.data, date=form.date.data), form,
-                      fields=FORM_FIELDS)
+        done = submit(
+            lambda: services.propose(
+                post, helped or actor, form.total(), actor=actor, message=form.message.data, date=form.date.data
+            ),
+            form,
+            fields=FORM_FIELDS,
+        )
         if done:
             exchange = done.value
-            flash(_("Your proposal is sent. %(name)s gets a message and accepts or declines.",
-                    name=post.owner.name), "success")
+            flash(
+                _("Your proposal is sent. %(name)s gets a message and accepts or declines.", name=post.owner.name),
+                "success",
+            )
             return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
-    return render_template("exchanges/propose.html", post=post, form=form, helped=on_behalf_of()), \
-        422 if request.method == "POST" else 200
+    return render_template(
+        "exchanges/propose.html", post=post, form=form, helped=on_behalf_of()
+    ), 422 if request.method == "POST" else 200
 
 
 # One exchange ---------------------------------------------------------------------------------------
+
 
 @bp.route("/<int:exchange_id>")
 @login_required
@@ -227,40 +250,63 @@ def render_detail(exchange: Exchange, status_code: int = 200, **forms):
         resolve_form.show(exchange.recorded_minutes or exchange.minutes)
     show_thread = can_read_thread(current_user, exchange, me)
     return render_template(
-        "exchanges/detail.html", exchange=exchange, me=party, status=status(exchange, party),
-        thread=services.thread(exchange) if show_thread else None, show_thread=show_thread,
-        limit=forms.get("limit"), reason_form=ReasonForm(), message_form=forms.get("message_form") or MessageForm(),
-        confirm_form=confirm_form, record_form=record_form, thanks_form=thanks_form, thankable=thankable,
-        resolve_form=resolve_form, can_resolve=(exchange.state == "disputed" and party is None
-                                               and can_coordinate(current_user, exchange.community_id)),
+        "exchanges/detail.html",
+        exchange=exchange,
+        me=party,
+        status=status(exchange, party),
+        thread=services.thread(exchange) if show_thread else None,
+        show_thread=show_thread,
+        limit=forms.get("limit"),
+        reason_form=ReasonForm(),
+        message_form=forms.get("message_form") or MessageForm(),
+        confirm_form=confirm_form,
+        record_form=record_form,
+        thanks_form=thanks_form,
+        thankable=thankable,
+        resolve_form=resolve_form,
+        can_resolve=(
+            exchange.state == "disputed" and party is None and can_coordinate(current_user, exchange.community_id)
+        ),
         coordinator=can_coordinate(current_user, exchange.community_id),
-        thanks=db.session.scalars(sa.select(ThankYou).where(ThankYou.exchange_id == exchange.id,
-                                                            ~hidden("thanks", ThankYou.id))).all(),
+        thanks=db.session.scalars(
+            sa.select(ThankYou).where(ThankYou.exchange_id == exchange.id, ~hidden("thanks", ThankYou.id))
+        ).all(),
     ), status_code
 
 
 ACTIONS = {
-    "accept": (lambda e, actor, helped, form: services.accept(e, actor=actor, on_behalf_of=helped),
-               lambda e: _("You accepted. Now do it together; afterwards the time is recorded and confirmed.")),
-    "decline": (lambda e, actor, helped, form: services.decline(e, actor=actor, on_behalf_of=helped,
-                                                                reason=form.reason.data),
-                lambda e: _("You declined. No hours moved.")),
-    "cancel": (lambda e, actor, helped, form: services.cancel(e, form.reason.data, actor=actor, on_behalf_of=helped),
-               lambda e: _("The exchange is cancelled. No hours moved. The others get a message.")),
-    "dispute": (lambda e, actor, helped, form: services.dispute(e, form.reason.data, actor=actor,
-                                                                on_behalf_of=helped),
-                lambda e: _("A coordinator is asked to decide. You both get a message when they do.")),
-    "help": (lambda e, actor, helped, form: services.ask_for_help(e, actor=actor, on_behalf_of=helped),
-             lambda e: _("The coordinators are asked to help. They get a message.")),
-    "settle": (lambda e, actor, helped, form: services.settle_group(e, actor=actor, on_behalf_of=helped),
-               lambda e: _("Settled: the hours moved.")),
-    "agree": (lambda e, actor, helped, form: services.agree(e, actor=actor, on_behalf_of=helped),
-              lambda e: _("Thank you: %(time)s moved to your balance.", time=format_minutes(e.minutes))),
+    "accept": (
+        lambda e, actor, helped, form: services.accept(e, actor=actor, on_behalf_of=helped),
+        lambda e: _("You accepted. Now do it together; afterwards the time is recorded and confirmed."),
+    ),
+    "decline": (
+        lambda e, actor, helped, form: services.decline(e, actor=actor, on_behalf_of=helped, reason=form.reason.data),
+        lambda e: _("You declined. No hours moved."),
+    ),
+    "cancel": (
+        lambda e, actor, helped, form: services.cancel(e, form.reason.data, actor=actor, on_behalf_of=helped),
+        lambda e: _("The exchange is cancelled. No hours moved. The others get a message."),
+    ),
+    "dispute": (
+        lambda e, actor, helped, form: services.dispute(e, form.reason.data, actor=actor, on_behalf_of=helped),
+        lambda e: _("A coordinator is asked to decide. You both get a message when they do."),
+    ),
+    "help": (
+        lambda e, actor, helped, form: services.ask_for_help(e, actor=actor, on_behalf_of=helped),
+        lambda e: _("The coordinators are asked to help. They get a message."),
+    ),
+    "settle": (
+        lambda e, actor, helped, form: services.settle_group(e, actor=actor, on_behalf_of=helped),
+        lambda e: _("Settled: the hours moved."),
+    ),
+    "agree": (
+        lambda e, actor, helped, form: services.agree(e, actor=actor, on_behalf_of=helped),
+        lambda e: _("Thank you: %(time)s moved to your balance.", time=format_minutes(e.minutes)),
+    ),
 }
 
 
-@bp.route("/<int:exchange_id>/<any(accept, decline, cancel, dispute, help, settle, agree):action>",
-          methods=["POST"])
+@bp.route("/<int:exchange_id>/<any(accept, decline, cancel, dispute, help, settle, agree):action>", methods=["POST"])
 @login_required
 def act(exchange_id: int, action: str):
     exchange = exchange_for(exchange_id)
@@ -282,10 +328,19 @@ def record(exchange_id: int):
     exchange = exchange_for(exchange_id)
     form = TimeForm()
     actor, helped = acting()
-    if form.validate_on_submit() and submit(lambda: services.record_minutes(
-            exchange, form.total(), actor=actor, on_behalf_of=helped), form, fields=FORM_FIELDS):
-        flash(_("Saved: %(time)s. %(name)s is asked to confirm.", time=format_minutes(exchange.recorded_minutes),
-                name=exchange.receiver.name), "success")
+    if form.validate_on_submit() and submit(
+        lambda: services.record_minutes(exchange, form.total(), actor=actor, on_behalf_of=helped),
+        form,
+        fields=FORM_FIELDS,
+    ):
+        flash(
+            _(
+                "Saved: %(time)s. %(name)s is asked to confirm.",
+                time=format_minutes(exchange.recorded_minutes),
+                name=exchange.receiver.name,
+            ),
+            "success",
+        )
         return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
     return render_detail(exchange, 422, record_form=form)
 
@@ -300,9 +355,14 @@ def confirm(exchange_id: int):
         return render_detail(exchange, 422, confirm_form=form)
     override = (form.override_reason.data or "").strip() or None
     try:
-        done = submit(lambda: services.confirm(exchange, actor=actor, on_behalf_of=helped, minutes=form.total(),
-                                               override_reason=override), form, fields=FORM_FIELDS,
-                      passthrough=(LimitExceeded,))
+        done = submit(
+            lambda: services.confirm(
+                exchange, actor=actor, on_behalf_of=helped, minutes=form.total(), override_reason=override
+            ),
+            form,
+            fields=FORM_FIELDS,
+            passthrough=(LimitExceeded,),
+        )
     except LimitExceeded as refusal:
         # Nothing was written: the exchange is still accepted, and the page says what can be done.
         return render_detail(exchange, 409, confirm_form=form, limit=refusal)
@@ -314,12 +374,24 @@ def confirm(exchange_id: int):
     if result.is_group:
         flash(_("Thank you: your part is confirmed."), "success")
     elif result.state != "completed":
-        flash(_("You confirmed %(time)s. %(name)s recorded more, so they are asked to agree; if they do nothing, "
-                "the hours move by themselves.", time=format_minutes(result.offered_minutes),
-                name=result.provider.name), "success")
+        flash(
+            _(
+                "You confirmed %(time)s. %(name)s recorded more, so they are asked to agree; if they do nothing, "
+                "the hours move by themselves.",
+                time=format_minutes(result.offered_minutes),
+                name=result.provider.name,
+            ),
+            "success",
+        )
     else:
-        flash(_("Confirmed: %(time)s went from your balance to %(name)s. Thank you!",
-                time=format_minutes(result.minutes), name=result.provider.name), "success")
+        flash(
+            _(
+                "Confirmed: %(time)s went from your balance to %(name)s. Thank you!",
+                time=format_minutes(result.minutes),
+                name=result.provider.name,
+            ),
+            "success",
+        )
     return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
 
 
@@ -329,8 +401,9 @@ def message(exchange_id: int):
     exchange = exchange_for(exchange_id)
     form = MessageForm()
     actor, helped = acting()
-    if form.validate_on_submit() and submit(lambda: services.post_message(
-            exchange, helped or actor, form.text.data, actor=actor), form, fields=FORM_FIELDS):
+    if form.validate_on_submit() and submit(
+        lambda: services.post_message(exchange, helped or actor, form.text.data, actor=actor), form, fields=FORM_FIELDS
+    ):
         flash(_("Your message is sent."), "success")
         return redirect(url_for("exchanges.detail", exchange_id=exchange.id, _anchor="conversation"))
     return render_detail(exchange, 422, message_form=form)
@@ -343,10 +416,12 @@ def thank(exchange_id: int):
     form = ThanksForm()
     actor, helped = acting()
     to = db.session.get(Member, form.to.data) if form.to.data else None
-    if form.validate_on_submit() and submit(lambda: services.thank(
-            exchange, helped or actor, form.text.data, actor=actor, to=to), form, fields=FORM_FIELDS):
-        flash(_("Thank you! Your note shows on the profile of %(name)s.", name=(to or _other(exchange)).name),
-              "success")
+    if form.validate_on_submit() and submit(
+        lambda: services.thank(exchange, helped or actor, form.text.data, actor=actor, to=to), form, fields=FORM_FIELDS
+    ):
+        flash(
+            _("Thank you! Your note shows on the profile of %(name)s.", name=(to or _other(exchange)).name), "success"
+        )
         return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
     return render_detail(exchange, 422, thanks_form=form)
 
@@ -363,10 +438,19 @@ def resolve(exchange_id: int):
     form = ResolveForm()
     if form.validate_on_submit():
         try:
-            done = submit(lambda: services.resolve(exchange, actor=logged_in_member(), reason=form.reason.data,
-                                                   minutes=form.total(), cancel=form.decision.data == "cancel",
-                                                   override_limits=form.override.data), form, fields=FORM_FIELDS,
-                          passthrough=(LimitExceeded,))
+            done = submit(
+                lambda: services.resolve(
+                    exchange,
+                    actor=logged_in_member(),
+                    reason=form.reason.data,
+                    minutes=form.total(),
+                    cancel=form.decision.data == "cancel",
+                    override_limits=form.override.data,
+                ),
+                form,
+                fields=FORM_FIELDS,
+                passthrough=(LimitExceeded,),
+            )
         except LimitExceeded as refusal:
             return render_detail(exchange, 409, resolve_form=form, limit=refusal)
         if done:
@@ -376,6 +460,7 @@ def resolve(exchange_id: int):
 
 
 # Choosing members without JavaScript: a search, then "choose" links that keep the rest ------------
+
 
 @dataclass
 class Picker:
@@ -404,8 +489,17 @@ class Picker:
 
 def picker(slot: str, community_id: int, *, multiple: bool = False, exclude: tuple[int, ...] = ()) -> Picker:
     ids = [i for i in request.values.getlist(slot, type=db_int)]
-    chosen = list(db.session.scalars(sa.select(Member).where(
-        Member.id.in_(ids), Member.community_id == community_id, Member.status == "active"))) if ids else []
+    chosen = (
+        list(
+            db.session.scalars(
+                sa.select(Member).where(
+                    Member.id.in_(ids), Member.community_id == community_id, Member.status == "active"
+                )
+            )
+        )
+        if ids
+        else []
+    )
     chosen.sort(key=lambda m: ids.index(m.id))
     if not multiple:
         chosen = chosen[-1:]
@@ -419,6 +513,7 @@ def picker(slot: str, community_id: int, *, multiple: bool = False, exclude: tup
 
 # Group exchanges ------------------------------------------------------------------------------------
 
+
 @bp.route("/group/new", methods=["GET", "POST"])
 @login_required
 def new_group():
@@ -427,18 +522,31 @@ def new_group():
     form = GroupForm()
     if form.validate_on_submit():
         actor, _helped = acting()
-        done = submit(lambda: services.create_group(
-            organiser, form.role.data, form.title.data, form.total(), people.chosen, actor=actor,
-            date=form.date.data, message=form.message.data), form, fields=FORM_FIELDS)
+        done = submit(
+            lambda: services.create_group(
+                organiser,
+                form.role.data,
+                form.title.data,
+                form.total(),
+                people.chosen,
+                actor=actor,
+                date=form.date.data,
+                message=form.message.data,
+            ),
+            form,
+            fields=FORM_FIELDS,
+        )
         if done:
             exchange = done.value
             flash(_("The group exchange is made. Everyone gets a message and confirms their part."), "success")
             return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
-    return render_template("exchanges/group_form.html", form=form, people=people, helped=on_behalf_of()), \
-        422 if request.method == "POST" else 200
+    return render_template(
+        "exchanges/group_form.html", form=form, people=people, helped=on_behalf_of()
+    ), 422 if request.method == "POST" else 200
 
 
 # Giving hours ---------------------------------------------------------------------------------------
+
 
 @bp.route("/give", methods=["GET", "POST"])
 @login_required
@@ -453,16 +561,27 @@ def give():
     elif (to_fund or people.chosen) and form.validate_on_submit():
         to = None if to_fund else people.chosen[0]
         actor, _helped = acting()
-        if submit(lambda: transfers.give_hours(
-                giver, to, form.total(), form.memo.data, actor=actor, idempotency_key=form.request_key.data),
-                form, fields=WITHIN_LIMITS):
-            flash(_("Done: %(time)s went to the community fund. Thank you!", time=format_minutes(form.total()))
-                  if to is None else _("Done: %(time)s went to %(name)s. They get a message.",
-                                       time=format_minutes(form.total()), name=to.name), "success")
+        if submit(
+            lambda: transfers.give_hours(
+                giver, to, form.total(), form.memo.data, actor=actor, idempotency_key=form.request_key.data
+            ),
+            form,
+            fields=WITHIN_LIMITS,
+        ):
+            flash(
+                _("Done: %(time)s went to the community fund. Thank you!", time=format_minutes(form.total()))
+                if to is None
+                else _(
+                    "Done: %(time)s went to %(name)s. They get a message.",
+                    time=format_minutes(form.total()),
+                    name=to.name,
+                ),
+                "success",
+            )
             return redirect(url_for("ledger.mine"))
-    return render_template("exchanges/give.html", form=form, people=people, to_fund=to_fund, giver=giver,
-                           position=position_of(giver)), \
-        422 if request.method == "POST" else 200
+    return render_template(
+        "exchanges/give.html", form=form, people=people, to_fund=to_fund, giver=giver, position=position_of(giver)
+    ), 422 if request.method == "POST" else 200
 
 
 @bp.route("/grant", methods=["GET", "POST"])
@@ -478,19 +597,31 @@ def grant():
         form.show(request.args.get("minutes", type=db_int))
     elif people.chosen and form.validate_on_submit():
         member = people.chosen[0]
-        if submit(lambda: transfers.grant_from_fund(
-                member, form.total(), form.reason.data, actor=logged_in_member(),
-                idempotency_key=form.request_key.data), form, fields=WITHIN_LIMITS):
-            flash(_("Done: %(time)s went from the community fund to %(name)s. They see your reason.",
-                    time=format_minutes(form.total()), name=member.name), "success")
+        if submit(
+            lambda: transfers.grant_from_fund(
+                member, form.total(), form.reason.data, actor=logged_in_member(), idempotency_key=form.request_key.data
+            ),
+            form,
+            fields=WITHIN_LIMITS,
+        ):
+            flash(
+                _(
+                    "Done: %(time)s went from the community fund to %(name)s. They see your reason.",
+                    time=format_minutes(form.total()),
+                    name=member.name,
+                ),
+                "success",
+            )
             back = request.args.get("exchange", type=db_int)
             return redirect(url_for("exchanges.detail", exchange_id=back) if back else url_for("ledger.fund"))
     fund = fund_account(community_id, create=False)
-    return render_template("exchanges/grant.html", form=form, people=people,
-                           fund_balance=fund.balance if fund else 0), 422 if request.method == "POST" else 200
+    return render_template(
+        "exchanges/grant.html", form=form, people=people, fund_balance=fund.balance if fund else 0
+    ), 422 if request.method == "POST" else 200
 
 
 # Coordinators: paper slips, disputes and settings ----------------------------------------------------
+
 
 @bp.route("/slip", methods=["GET", "POST"])
 @login_required
@@ -502,19 +633,35 @@ def slip():
     if request.method == "GET":
         form.request_key.data = new_key()
     elif provider.chosen and receiver.chosen and form.validate_on_submit():
-        done = submit(lambda: services.record_paper_slip(
-            provider.chosen[0], receiver.chosen[0], form.total(), actor=logged_in_member(), title=form.title.data,
-            date=form.date.data, note=form.note.data, idempotency_key=form.request_key.data), form,
-            fields=WITHIN_LIMITS)
+        done = submit(
+            lambda: services.record_paper_slip(
+                provider.chosen[0],
+                receiver.chosen[0],
+                form.total(),
+                actor=logged_in_member(),
+                title=form.title.data,
+                date=form.date.data,
+                note=form.note.data,
+                idempotency_key=form.request_key.data,
+            ),
+            form,
+            fields=WITHIN_LIMITS,
+        )
         if done:
             exchange = done.value
-            flash(_("The paper slip is recorded: the hours moved, and both members are told.")
-                  if exchange.state == "completed" else
-                  _("The paper slip is recorded. %(name)s is asked to confirm it; the hours move when they do.",
-                    name=exchange.receiver.name), "success")
+            flash(
+                _("The paper slip is recorded: the hours moved, and both members are told.")
+                if exchange.state == "completed"
+                else _(
+                    "The paper slip is recorded. %(name)s is asked to confirm it; the hours move when they do.",
+                    name=exchange.receiver.name,
+                ),
+                "success",
+            )
             return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
-    return render_template("exchanges/slip.html", form=form, provider=provider, receiver=receiver), \
-        422 if request.method == "POST" else 200
+    return render_template(
+        "exchanges/slip.html", form=form, provider=provider, receiver=receiver
+    ), 422 if request.method == "POST" else 200
 
 
 @bp.route("/coordinate", methods=["GET", "POST"])
@@ -529,15 +676,28 @@ def coordinate():
         form.silence_margin_percent.data = community.exchange_silence_margin_percent
     elif form.validate_on_submit():
         hours = form.max_hours.data
-        if submit(lambda: services.set_exchange_settings(
-                community, auto_confirm_days=form.auto_confirm_days.data,
+        if submit(
+            lambda: services.set_exchange_settings(
+                community,
+                auto_confirm_days=form.auto_confirm_days.data,
                 max_minutes=hours * 60 if hours is not None else None,
-                silence_margin_percent=form.silence_margin_percent.data, actor=logged_in_member()), form,
-                fields=FORM_FIELDS):
+                silence_margin_percent=form.silence_margin_percent.data,
+                actor=logged_in_member(),
+            ),
+            form,
+            fields=FORM_FIELDS,
+        ):
             flash(_("Saved. Exchanges that are under way keep their date."), "success")
             return redirect(url_for("exchanges.coordinate"))
-    open_count = db.session.scalar(sa.select(sa.func.count(Exchange.id)).where(
-        Exchange.community_id == community.id, Exchange.state.in_(OPEN_STATES)))
-    return render_template("exchanges/coordinate.html", form=form, community=community,
-                           waiting=services.open_disputes(community.id), open_count=open_count), \
-        422 if request.method == "POST" else 200
+    open_count = db.session.scalar(
+        sa.select(sa.func.count(Exchange.id)).where(
+            Exchange.community_id == community.id, Exchange.state.in_(OPEN_STATES)
+        )
+    )
+    return render_template(
+        "exchanges/coordinate.html",
+        form=form,
+        community=community,
+        waiting=services.open_disputes(community.id),
+        open_count=open_count,
+    ), 422 if request.method == "POST" else 200

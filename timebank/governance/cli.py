@@ -1,6 +1,7 @@
 """`flask --app timebank governance close`: count the votes of every proposal whose voting has
 ended, publish and carry out the result; one transaction each. Run it on a schedule (every few
 minutes); a second run, or two at once, does nothing twice."""
+
 import click
 from flask.cli import AppGroup
 

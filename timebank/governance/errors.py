@@ -1,4 +1,5 @@
 """What the cooperative's voting refuses, each said as a plain sentence in the reader's language."""
+
 from timebank.errors import DomainError
 
 
@@ -8,8 +9,9 @@ class GovernanceError(DomainError):
     code = "invalid"
     status = 422
 
-    def __init__(self, message, field: str | None = None, *, code: str | None = None, status: int | None = None,
-                 **details):
+    def __init__(
+        self, message, field: str | None = None, *, code: str | None = None, status: int | None = None, **details
+    ):
         super().__init__(message, field, **details)
         if code is not None:
             self.code = code

@@ -1,4 +1,5 @@
 """Forms of the cooperative's voting pages. They read what was typed; the services check it."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectChoice, StringField, TextAreaField
@@ -21,14 +22,19 @@ class ProposalForm(FlaskForm):
     body = TextAreaField(_l("Explain it to your neighbours"), validators=[Optional(), Length(max=BODY_MAX)])
     choices = TextAreaField(_l("The answers, one on each line"), validators=[Optional(), Length(max=1200)])
     voting_days = WholeNumberField(_l("How many days can members vote?"), default=7)
-    quorum_percent = WholeNumberField(_l("Quorum: how many members in 100 must vote for the result to count?"),
-                                      default=0)
+    quorum_percent = WholeNumberField(
+        _l("Quorum: how many members in 100 must vote for the result to count?"), default=0
+    )
     secret = BooleanField(_l("Secret ballot: nobody can see who chose what"))
-    kind = RadioChoiceField(_l("What happens when it is adopted?"), default="advisory", choices=[
-        SelectChoice("advisory", _l("It is advice for the coordinators")),
-        SelectChoice("grant", _l("Hours from the community fund go to a member")),
-        SelectChoice("rule", _l("A rule of the neighbourhood changes")),
-    ])
+    kind = RadioChoiceField(
+        _l("What happens when it is adopted?"),
+        default="advisory",
+        choices=[
+            SelectChoice("advisory", _l("It is advice for the coordinators")),
+            SelectChoice("grant", _l("Hours from the community fund go to a member")),
+            SelectChoice("rule", _l("A rule of the neighbourhood changes")),
+        ],
+    )
     grant_member_id = ChoiceField(_l("Who receives the hours?"), coerce=str, validate_choice=False)
     grant_hours = WholeNumberField(_l("Hours"))
     grant_minutes = WholeNumberField(_l("Minutes"))
@@ -44,8 +50,9 @@ class EditForm(FlaskForm):
 
 
 class VoteForm(FlaskForm):
-    option = RadioChoiceField(_l("Your vote"), coerce=int,
-                              validators=[DataRequired(_l("Please choose one of the answers."))])
+    option = RadioChoiceField(
+        _l("Your vote"), coerce=int, validators=[DataRequired(_l("Please choose one of the answers."))]
+    )
     receipt = StringField(_l("Your vote code (only to change a secret vote)"), validators=[Optional(), Length(max=40)])
 
 

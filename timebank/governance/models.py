@@ -4,6 +4,7 @@ Open ballots keep who chose what (`Vote`). Secret ballots keep *that* a member v
 from *what* was chosen (`Ballot`): a ballot has no member, no time and a random id, so nothing in
 the database, an export or a backup links a choice to a person. The voter alone holds the receipt
 that lets them change their secret vote before the period ends."""
+
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -62,16 +63,20 @@ class Proposal(db.Model):
     grant_member: Mapped[Member | None] = relationship(foreign_keys=[grant_member_id])
     withdrawn_by: Mapped[Member | None] = relationship(foreign_keys=[withdrawn_by_id])
     options: Mapped[list["Option"]] = relationship(
-        back_populates="proposal", order_by="Option.position", cascade="all, delete-orphan",
-        foreign_keys="Option.proposal_id")
+        back_populates="proposal",
+        order_by="Option.position",
+        cascade="all, delete-orphan",
+        foreign_keys="Option.proposal_id",
+    )
 
     __table_args__ = (
         sa.CheckConstraint(sa.text("state IN ('support', 'open', 'closed', 'withdrawn')"), name="state"),
         sa.CheckConstraint(sa.text("kind IN ('advisory', 'grant', 'rule')"), name="kind"),
         sa.CheckConstraint(sa.text("quorum_percent BETWEEN 0 AND 100"), name="quorum"),
         sa.CheckConstraint(sa.text("voting_days BETWEEN 1 AND 90"), name="voting_days"),
-        sa.CheckConstraint(sa.text("kind <> 'grant' OR (grant_member_id IS NOT NULL AND grant_minutes > 0)"),
-                           name="grant"),
+        sa.CheckConstraint(
+            sa.text("kind <> 'grant' OR (grant_member_id IS NOT NULL AND grant_minutes > 0)"), name="grant"
+        ),
         sa.CheckConstraint(sa.text("kind <> 'rule' OR (rule IS NOT NULL AND rule_value IS NOT NULL)"), name="rule"),
         sa.Index("ix_governance_proposals_community_id_state", "community_id", "state"),
     )
@@ -105,8 +110,9 @@ class Supporter(db.Model):
 
     __tablename__ = "governance_supporters"
 
-    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("governance_proposals.id", ondelete="CASCADE"),
-                                             primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("governance_proposals.id", ondelete="CASCADE"), primary_key=True
+    )
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -116,8 +122,9 @@ class Vote(db.Model):
 
     __tablename__ = "governance_votes"
 
-    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("governance_proposals.id", ondelete="CASCADE"),
-                                             primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("governance_proposals.id", ondelete="CASCADE"), primary_key=True
+    )
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), primary_key=True)
     option_id: Mapped[int] = mapped_column(sa.ForeignKey("governance_options.id"))
     voted_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -131,8 +138,9 @@ class Voter(db.Model):
 
     __tablename__ = "governance_voters"
 
-    proposal_id: Mapped[int] = mapped_column(sa.ForeignKey("governance_proposals.id", ondelete="CASCADE"),
-                                             primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("governance_proposals.id", ondelete="CASCADE"), primary_key=True
+    )
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id"), primary_key=True)
 
 

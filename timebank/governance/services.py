@@ -5,6 +5,7 @@ Services flush; the caller (a page through web.submit, the API through idempoten
 `governance close` command) commits once. A vote locks its proposal for sharing (many votes at
 once) and closing, editing and withdrawing lock it for update, so a vote either counts in the
 result or is refused as too late, and nothing is edited after the first vote."""
+
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -57,6 +58,7 @@ AUDIT_LABELS = {
 
 # Reading
 
+
 def proposal_for(member: Member, proposal_id: int) -> Proposal:
     """The proposal, if it belongs to the member's community; otherwise it does not exist for them."""
     proposal = db.session.get(Proposal, proposal_id)
@@ -102,8 +104,9 @@ def counts(proposal: Proposal) -> dict[int, int] | None:
 
 def _count(proposal: Proposal) -> dict[int, int]:
     table = Ballot if proposal.secret else Vote
-    rows = db.session.execute(sa.select(table.option_id, sa.func.count()).where(table.proposal_id == proposal.id)
-                              .group_by(table.option_id)).all()
+    rows = db.session.execute(
+        sa.select(table.option_id, sa.func.count()).where(table.proposal_id == proposal.id).group_by(table.option_id)
+    ).all()
     found = dict(rows)
     return {option.id: found.get(option.id, 0) for option in proposal.options}
 
@@ -112,8 +115,9 @@ def open_votes(proposal: Proposal) -> list[Vote]:
     """Who chose what, for an open ballot only."""
     if proposal.secret:
         return []
-    return list(db.session.scalars(sa.select(Vote).join(Member).where(Vote.proposal_id == proposal.id)
-                                   .order_by(Member.name)))
+    return list(
+        db.session.scalars(sa.select(Vote).join(Member).where(Vote.proposal_id == proposal.id).order_by(Member.name))
+    )
 
 
 def my_choice(proposal: Proposal, member: Member, receipt: str | None = None) -> Option | None:
@@ -123,8 +127,9 @@ def my_choice(proposal: Proposal, member: Member, receipt: str | None = None) ->
         return vote.option if vote else None
     if not receipt or not has_voted(proposal, member):
         return None
-    ballot = db.session.scalar(sa.select(Ballot).where(Ballot.proposal_id == proposal.id,
-                                                       Ballot.receipt_hash == _receipt_hash(receipt)))
+    ballot = db.session.scalar(
+        sa.select(Ballot).where(Ballot.proposal_id == proposal.id, Ballot.receipt_hash == _receipt_hash(receipt))
+    )
     return db.session.get(Option, ballot.option_id) if ballot else None
 
 
@@ -147,10 +152,12 @@ def winner(proposal: Proposal) -> Option | None:
 
 # Powers
 
+
 def can_propose_directly(member: Member, community: Community) -> bool:
     """A coordinator puts a proposal to the vote at once; so does a member where no support is needed."""
-    return can_coordinate(member, community.id) or (is_member_of(member, community.id)
-                                                   and community.proposal_supporters == 0)
+    return can_coordinate(member, community.id) or (
+        is_member_of(member, community.id) and community.proposal_supporters == 0
+    )
 
 
 def can_vote(member: Member | None, proposal: Proposal) -> bool:
@@ -159,16 +166,24 @@ def can_vote(member: Member | None, proposal: Proposal) -> bool:
 
 
 def can_withdraw(member: Member | None, proposal: Proposal) -> bool:
-    return proposal.state in ("support", "open") and is_member_of(member, proposal.community_id) and (
-        member.id == proposal.author_id or can_coordinate(member, proposal.community_id))
+    return (
+        proposal.state in ("support", "open")
+        and is_member_of(member, proposal.community_id)
+        and (member.id == proposal.author_id or can_coordinate(member, proposal.community_id))
+    )
 
 
 def can_edit(member: Member | None, proposal: Proposal) -> bool:
-    return proposal.state in ("support", "open") and is_member_of(member, proposal.community_id) and (
-        member.id == proposal.author_id) and not has_votes(proposal)
+    return (
+        proposal.state in ("support", "open")
+        and is_member_of(member, proposal.community_id)
+        and (member.id == proposal.author_id)
+        and not has_votes(proposal)
+    )
 
 
 # Proposing
+
 
 @dataclass(frozen=True)
 class Binding:
@@ -219,8 +234,12 @@ def check_rule(community: Community, rule: str | None, value) -> str:
         number = int(str(value).strip())
     except (TypeError, ValueError):
         raise GovernanceError(_l("Please give a whole number."), "rule_value") from None
-    ranges = {"ledger_floor": (-MAX_MINUTES, 0), "ledger_ceiling": (0, MAX_MINUTES),
-              "ledger_levy_percent": (0, 100), "post_expiry_weeks": (1, 52)}
+    ranges = {
+        "ledger_floor": (-MAX_MINUTES, 0),
+        "ledger_ceiling": (0, MAX_MINUTES),
+        "ledger_levy_percent": (0, 100),
+        "post_expiry_weeks": (1, 52),
+    }
     low, high = ranges[rule]
     if not low <= number <= high:
         raise GovernanceError(_l("Please give a number from %(low)d to %(high)d.", low=low, high=high), "rule_value")
@@ -250,8 +269,9 @@ def _period(voting_days, closes_at: datetime | None, now: datetime) -> tuple[int
         if closes_at.tzinfo is None:
             raise GovernanceError(_l("Please give the time with its time zone."), "closes_at")
         if not now + timedelta(hours=1) <= closes_at <= now + timedelta(days=MAX_VOTING_DAYS):
-            raise GovernanceError(_l("Voting must end between one hour and %(num)d days from now.",
-                                     num=MAX_VOTING_DAYS), "closes_at")
+            raise GovernanceError(
+                _l("Voting must end between one hour and %(num)d days from now.", num=MAX_VOTING_DAYS), "closes_at"
+            )
         return max(1, min(MAX_VOTING_DAYS, (closes_at - now).days or 1)), closes_at
     if not (isinstance(voting_days, int) and not isinstance(voting_days, bool) and 1 <= voting_days <= MAX_VOTING_DAYS):
         raise GovernanceError(_l("Voting lasts from 1 to %(num)d days.", num=MAX_VOTING_DAYS), "voting_days")
@@ -264,25 +284,52 @@ def _quorum(quorum_percent) -> int:
     return quorum_percent
 
 
-def create_proposal(author: Member, *, title: str, body: str = "", options: list[str] | None = None,
-                    voting_days: int | None = 7, closes_at: datetime | None = None, quorum_percent: int = 0,
-                    secret: bool = False, binding: Binding = Binding(), now: datetime | None = None) -> Proposal:
+def create_proposal(
+    author: Member,
+    *,
+    title: str,
+    body: str = "",
+    options: list[str] | None = None,
+    voting_days: int | None = 7,
+    closes_at: datetime | None = None,
+    quorum_percent: int = 0,
+    secret: bool = False,
+    binding: Binding = Binding(),
+    now: datetime | None = None,
+) -> Proposal:
     """A coordinator's proposal goes to the vote at once; a member's waits for enough supporters."""
     now = now or utcnow()
     if not can_vote(author, _Proxy(author.community_id)):
         raise NotAllowed(_l("Only active members of the neighbourhood can make proposals."))
     community = author.community
     option_rows = _options(options)
-    values = dict(title=_text(title, TITLE_MAX, "title"), body=_text(body, BODY_MAX, "body", required=False),
-                  quorum_percent=_quorum(quorum_percent), secret=bool(secret),
-                  **_binding(community, binding, option_rows))
+    values = dict(
+        title=_text(title, TITLE_MAX, "title"),
+        body=_text(body, BODY_MAX, "body", required=False),
+        quorum_percent=_quorum(quorum_percent),
+        secret=bool(secret),
+        **_binding(community, binding, option_rows),
+    )
     days, closes_at = _period(voting_days, closes_at, now)
-    proposal = Proposal(community_id=community.id, author_id=author.id, voting_days=days, state="support",
-                        created_at=now, options=option_rows, **values)
+    proposal = Proposal(
+        community_id=community.id,
+        author_id=author.id,
+        voting_days=days,
+        state="support",
+        created_at=now,
+        options=option_rows,
+        **values,
+    )
     db.session.add(proposal)
     db.session.flush()
-    record("governance.proposed", actor=author, community_id=community.id, subject=proposal, title=proposal.title,
-           kind=proposal.kind)
+    record(
+        "governance.proposed",
+        actor=author,
+        community_id=community.id,
+        subject=proposal,
+        title=proposal.title,
+        kind=proposal.kind,
+    )
     if can_propose_directly(author, community):
         _open(proposal, now, closes_at)
     return proposal
@@ -300,8 +347,13 @@ def _open(proposal: Proposal, now: datetime, closes_at: datetime | None = None) 
     proposal.opened_at = now
     proposal.closes_at = closes_at or now + timedelta(days=proposal.voting_days)
     db.session.flush()
-    record("governance.opened", actor=None, community_id=proposal.community_id, subject=proposal,
-           closes_at=proposal.closes_at.isoformat())
+    record(
+        "governance.opened",
+        actor=None,
+        community_id=proposal.community_id,
+        subject=proposal,
+        closes_at=proposal.closes_at.isoformat(),
+    )
 
 
 def support(proposal: Proposal, member: Member, *, now: datetime | None = None) -> Proposal:
@@ -323,8 +375,9 @@ def support(proposal: Proposal, member: Member, *, now: datetime | None = None) 
     return proposal
 
 
-def edit_proposal(proposal: Proposal, actor: Member, *, title: str, body: str, quorum_percent: int,
-                  voting_days: int) -> Proposal:
+def edit_proposal(
+    proposal: Proposal, actor: Member, *, title: str, body: str, quorum_percent: int, voting_days: int
+) -> Proposal:
     """The author changes the words, the quorum or the period, but only before anyone votes."""
     _lock(proposal)
     if not is_member_of(actor, proposal.community_id) or actor.id != proposal.author_id:
@@ -332,8 +385,12 @@ def edit_proposal(proposal: Proposal, actor: Member, *, title: str, body: str, q
     if proposal.state not in ("support", "open"):
         raise Locked(_l("This proposal cannot be changed any more."))
     if has_votes(proposal):
-        raise Locked(_l("Members have voted on this proposal, so it cannot be changed any more. You can withdraw "
-                        "it with a reason."))
+        raise Locked(
+            _l(
+                "Members have voted on this proposal, so it cannot be changed any more. You can withdraw "
+                "it with a reason."
+            )
+        )
     days, _closes = _period(voting_days, None, utcnow())
     proposal.title = _text(title, TITLE_MAX, "title")
     proposal.body = _text(body, BODY_MAX, "body", required=False)
@@ -357,12 +414,18 @@ def withdraw(proposal: Proposal, actor: Member, reason: str, *, now: datetime | 
     proposal.withdrawn_reason = _text(reason, REASON_MAX, "reason")
     proposal.state, proposal.withdrawn_at, proposal.withdrawn_by_id = "withdrawn", now or utcnow(), actor.id
     db.session.flush()
-    record("governance.withdrawn", actor=actor, community_id=proposal.community_id, subject=proposal,
-           reason=proposal.withdrawn_reason)
+    record(
+        "governance.withdrawn",
+        actor=actor,
+        community_id=proposal.community_id,
+        subject=proposal,
+        reason=proposal.withdrawn_reason,
+    )
     return proposal
 
 
 # Voting
+
 
 @dataclass(frozen=True)
 class Cast:
@@ -389,8 +452,10 @@ def _inserted(model, **values) -> bool:
 def _upsert_vote(values: dict):
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(Vote.__table__).values(**values)
-    return statement.on_conflict_do_update(index_elements=["proposal_id", "member_id"],
-                                           set_=dict(option_id=values["option_id"], voted_at=values["voted_at"]))
+    return statement.on_conflict_do_update(
+        index_elements=["proposal_id", "member_id"],
+        set_=dict(option_id=values["option_id"], voted_at=values["voted_at"]),
+    )
 
 
 def _lock(proposal: Proposal, *, share: bool = False) -> None:
@@ -400,8 +465,9 @@ def _lock(proposal: Proposal, *, share: bool = False) -> None:
     db.session.refresh(proposal, with_for_update={"read": True} if share else True)
 
 
-def vote(proposal: Proposal, member: Member, option_id: int, *, receipt: str | None = None,
-         now: datetime | None = None) -> Cast:
+def vote(
+    proposal: Proposal, member: Member, option_id: int, *, receipt: str | None = None, now: datetime | None = None
+) -> Cast:
     """Record the member's vote, or replace it. Voting ends at `closes_at` sharp: a vote at that
     moment or later is refused. A secret vote is changed with the receipt of the first one."""
     now = now or utcnow()
@@ -417,41 +483,61 @@ def vote(proposal: Proposal, member: Member, option_id: int, *, receipt: str | N
         raise GovernanceError(_l("Please choose one of the answers."), "option")
     if not proposal.secret:
         earlier = db.session.get(Vote, (proposal.id, member.id))
-        db.session.execute(_upsert_vote(dict(proposal_id=proposal.id, member_id=member.id, option_id=option.id,
-                                             voted_at=now)))
+        db.session.execute(
+            _upsert_vote(dict(proposal_id=proposal.id, member_id=member.id, option_id=option.id, voted_at=now))
+        )
         db.session.expire_all()
         record("governance.voted", actor=member, community_id=proposal.community_id, subject=proposal)
         return Cast(option, changed=earlier is not None)
     if _inserted(Voter, proposal_id=proposal.id, member_id=member.id):
         receipt = secrets.token_urlsafe(12)
-        db.session.add(Ballot(id=secrets.token_hex(16), proposal_id=proposal.id, option_id=option.id,
-                              receipt_hash=_receipt_hash(receipt)))
+        db.session.add(
+            Ballot(
+                id=secrets.token_hex(16),
+                proposal_id=proposal.id,
+                option_id=option.id,
+                receipt_hash=_receipt_hash(receipt),
+            )
+        )
         db.session.flush()
         # The event says that the member voted; never how.
         record("governance.voted", actor=member, community_id=proposal.community_id, subject=proposal)
         return Cast(option, receipt)
     if not receipt:
-        raise Locked(_l("You voted already. To change a secret vote, give the vote code you got when you voted."),
-                     "receipt", code="already_voted")
-    changed = db.session.execute(sa.update(Ballot).where(
-        Ballot.proposal_id == proposal.id, Ballot.receipt_hash == _receipt_hash(receipt))
-        .values(option_id=option.id).returning(Ballot.id)).first()
+        raise Locked(
+            _l("You voted already. To change a secret vote, give the vote code you got when you voted."),
+            "receipt",
+            code="already_voted",
+        )
+    changed = db.session.execute(
+        sa.update(Ballot)
+        .where(Ballot.proposal_id == proposal.id, Ballot.receipt_hash == _receipt_hash(receipt))
+        .values(option_id=option.id)
+        .returning(Ballot.id)
+    ).first()
     if changed is None:
-        raise Locked(_l("This vote code does not belong to a vote on this proposal."), "receipt",
-                     code="already_voted")
+        raise Locked(_l("This vote code does not belong to a vote on this proposal."), "receipt", code="already_voted")
     return Cast(option, receipt, changed=True)
 
 
 # The result
 
+
 def electorate(proposal: Proposal) -> int:
     """Who could vote: the community's active members now, and those who voted and were paused since
     (their vote counts, as it was cast while they were active)."""
     voters = Voter if proposal.secret else Vote
-    active = sa.select(sa.func.count()).select_from(Member).where(
-        Member.community_id == proposal.community_id, Member.status == "active")
-    paused_voters = (sa.select(sa.func.count()).select_from(voters).join(Member, Member.id == voters.member_id)
-                     .where(voters.proposal_id == proposal.id, Member.status != "active"))
+    active = (
+        sa.select(sa.func.count())
+        .select_from(Member)
+        .where(Member.community_id == proposal.community_id, Member.status == "active")
+    )
+    paused_voters = (
+        sa.select(sa.func.count())
+        .select_from(voters)
+        .join(Member, Member.id == voters.member_id)
+        .where(voters.proposal_id == proposal.id, Member.status != "active")
+    )
     return db.session.scalar(active) + db.session.scalar(paused_voters)
 
 
@@ -483,10 +569,18 @@ def close(proposal: Proposal, *, now: datetime | None = None) -> Proposal:
     if proposal.result == "adopted" and proposal.kind != "advisory":
         proposal.carried_out = _carry_out(proposal)
     db.session.flush()
-    record("governance.closed", actor=None, community_id=proposal.community_id, subject=proposal,
-           result=proposal.result, turnout=proposal.turnout, electorate=proposal.electorate,
-           quorum_met=proposal.quorum_met, carried_out=proposal.carried_out,
-           votes={option.label: option.votes for option in proposal.options})
+    record(
+        "governance.closed",
+        actor=None,
+        community_id=proposal.community_id,
+        subject=proposal,
+        result=proposal.result,
+        turnout=proposal.turnout,
+        electorate=proposal.electorate,
+        quorum_met=proposal.quorum_met,
+        carried_out=proposal.carried_out,
+        votes={option.label: option.votes for option in proposal.options},
+    )
     _publish(proposal)
     return proposal
 
@@ -511,17 +605,27 @@ def _carry_out(proposal: Proposal) -> str:
     community = db.session.get(Community, proposal.community_id)
     if proposal.kind == "grant":
         recipient = db.session.get(Member, proposal.grant_member_id)
-        memo = in_installation_language(_l("Decision #%(number)d: %(title)s", number=proposal.id,
-                                           title=proposal.title))[:500]
+        memo = in_installation_language(
+            _l("Decision #%(number)d: %(title)s", number=proposal.id, title=proposal.title)
+        )[:500]
         try:
             with db.session.begin_nested():
-                transaction = post(community.id, "grant", [(fund_account(community.id), -proposal.grant_minutes),
-                                                           (account_for(recipient), proposal.grant_minutes)],
-                                   actor=None, memo=memo, idempotency_key=f"proposal:{proposal.id}:grant")
+                transaction = post(
+                    community.id,
+                    "grant",
+                    [
+                        (fund_account(community.id), -proposal.grant_minutes),
+                        (account_for(recipient), proposal.grant_minutes),
+                    ],
+                    actor=None,
+                    memo=memo,
+                    idempotency_key=f"proposal:{proposal.id}:grant",
+                )
         except LedgerError as refusal:
             return in_installation_language(_l("Not carried out: %(reason)s", reason=str(refusal)))[:500]
         proposal.grant_transaction_id = transaction.id
         from timebank.notifications.services import notify
+
         notify(recipient, "grant", minutes=proposal.grant_minutes)
         return "done"
     before = str(getattr(community, proposal.rule))
@@ -530,8 +634,15 @@ def _carry_out(proposal: Proposal) -> str:
             _apply_rule(community, proposal.rule, proposal.rule_value)
     except (LedgerError, GovernanceError) as refusal:
         return in_installation_language(_l("Not carried out: %(reason)s", reason=str(refusal)))[:500]
-    record("governance.rule_changed", actor=None, community_id=community.id, subject=proposal, rule=proposal.rule,
-           before=before, after=proposal.rule_value)
+    record(
+        "governance.rule_changed",
+        actor=None,
+        community_id=community.id,
+        subject=proposal,
+        rule=proposal.rule,
+        before=before,
+        after=proposal.rule_value,
+    )
     return "done"
 
 
@@ -556,17 +667,24 @@ def _publish(proposal: Proposal) -> None:
     """Tell every active member of the community what was decided."""
     from timebank.notifications.services import notify
 
-    members = db.session.scalars(sa.select(Member).where(Member.community_id == proposal.community_id,
-                                                         Member.status == "active").order_by(Member.id))
+    members = db.session.scalars(
+        sa.select(Member)
+        .where(Member.community_id == proposal.community_id, Member.status == "active")
+        .order_by(Member.id)
+    )
     for member in members:
         notify(member, "decision", proposal_id=proposal.id, title=proposal.title, result=proposal.result)
 
 
 def due(now: datetime | None = None) -> list[int]:
     """Ids of the open proposals whose voting has ended, oldest end first."""
-    return list(db.session.scalars(sa.select(Proposal.id).where(Proposal.state == "open",
-                                                                Proposal.closes_at <= (now or utcnow()))
-                                   .order_by(Proposal.closes_at, Proposal.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Proposal.id)
+            .where(Proposal.state == "open", Proposal.closes_at <= (now or utcnow()))
+            .order_by(Proposal.closes_at, Proposal.id)
+        )
+    )
 
 
 def close_if_due(proposal: Proposal) -> bool:
@@ -584,16 +702,24 @@ def set_proposal_supporters(community: Community, actor: Member, number) -> Comm
     if not can_coordinate(actor, community.id):
         raise NotAllowed(_l("Only a coordinator can change this."))
     if not (isinstance(number, int) and not isinstance(number, bool) and 0 <= number <= 100):
-        raise GovernanceError(_l("Please give a number from %(low)d to %(high)d.", low=0, high=100),
-                              "proposal_supporters")
+        raise GovernanceError(
+            _l("Please give a number from %(low)d to %(high)d.", low=0, high=100), "proposal_supporters"
+        )
     before, community.proposal_supporters = community.proposal_supporters, number
     db.session.flush()
-    record("governance.settings_changed", actor=actor, community_id=community.id, subject=community,
-           before=before, after=number)
+    record(
+        "governance.settings_changed",
+        actor=actor,
+        community_id=community.id,
+        subject=community,
+        before=before,
+        after=number,
+    )
     return community
 
 
 # Talking it over
+
 
 def add_comment(proposal: Proposal, member: Member, body: str) -> Comment:
     if not can_vote(member, proposal):
@@ -614,12 +740,19 @@ def hide_comment(comment: Comment, actor: Member, reason: str) -> Comment:
     comment.hidden_reason = _text(reason, REASON_MAX, "reason")
     comment.hidden_at, comment.hidden_by_id = utcnow(), actor.id
     db.session.flush()
-    record("governance.comment_hidden", actor=actor, community_id=proposal.community_id, subject=proposal,
-           on_behalf_of=comment.author, reason=comment.hidden_reason)
+    record(
+        "governance.comment_hidden",
+        actor=actor,
+        community_id=proposal.community_id,
+        subject=proposal,
+        on_behalf_of=comment.author,
+        reason=comment.hidden_reason,
+    )
     return comment
 
 
 # The member's data
+
 
 def export_governance(member: Member) -> dict:
     """What the member proposed, supported and wrote, and their open votes. Of a secret ballot only
@@ -630,12 +763,15 @@ def export_governance(member: Member) -> dict:
     secret = db.session.scalars(sa.select(Voter.proposal_id).where(Voter.member_id == member.id))
     written = db.session.scalars(sa.select(Comment).where(Comment.author_id == member.id).order_by(Comment.id))
     return {
-        "proposals": [{"id": p.id, "title": p.title, "body": p.body, "state": p.state, "created_at": p.created_at}
-                      for p in proposals],
+        "proposals": [
+            {"id": p.id, "title": p.title, "body": p.body, "state": p.state, "created_at": p.created_at}
+            for p in proposals
+        ],
         "supported_proposals": sorted(supported),
-        "open_votes": [{"proposal_id": v.proposal_id, "choice": v.option.label, "voted_at": v.voted_at}
-                       for v in votes],
+        "open_votes": [{"proposal_id": v.proposal_id, "choice": v.option.label, "voted_at": v.voted_at} for v in votes],
         "secret_votes_cast": sorted(secret),
-        "comments": [{"proposal_id": c.proposal_id, "at": c.created_at, "text": c.body,
-                      "hidden_reason": c.hidden_reason or None} for c in written],
+        "comments": [
+            {"proposal_id": c.proposal_id, "at": c.created_at, "text": c.body, "hidden_reason": c.hidden_reason or None}
+            for c in written
+        ],
     }

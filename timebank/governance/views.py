@@ -2,6 +2,7 @@
 
 Voting is personal: a coordinator acting for an assisted member still votes only as themselves.
 Every POST goes through web.submit (commit once, or show the refusal)."""
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -34,6 +35,7 @@ bp = Blueprint("governance", __name__, url_prefix="/decide")
 @bp.app_template_filter("rule_name")
 def rule_name(rule: str) -> str:
     return str(dict((choice.value, choice.label) for choice in RULE_CHOICES).get(rule, rule))
+
 
 # Receipts of secret votes live only in the voter's own session cookie, never on the server.
 RECEIPTS = "ballot_receipts"
@@ -74,8 +76,9 @@ def decisions():
 
 
 def _members_to_choose(community_id: int) -> list[tuple[str, str]]:
-    members = db.session.scalars(sa.select(Member).where(Member.community_id == community_id,
-                                                         Member.status == "active").order_by(Member.name))
+    members = db.session.scalars(
+        sa.select(Member).where(Member.community_id == community_id, Member.status == "active").order_by(Member.name)
+    )
     return [("", "—")] + [(str(member.id), member.name) for member in members]
 
 
@@ -90,22 +93,40 @@ def new():
             kind=form.kind.data,
             grant_member=db.session.get(Member, int(form.grant_member_id.data)) if form.grant_member_id.data else None,
             grant_minutes=typed_minutes(form.grant_hours, form.grant_minutes),
-            rule=form.rule.data or None, rule_value=(form.rule_value.data or "").strip())
+            rule=form.rule.data or None,
+            rule_value=(form.rule_value.data or "").strip(),
+        )
         choices = [line for line in (form.choices.data or "").splitlines() if line.strip()]
-        done = submit(lambda: services.create_proposal(
-            member, title=form.title.data, body=form.body.data or "", options=choices or None,
-            voting_days=form.voting_days.data, quorum_percent=form.quorum_percent.data or 0,
-            secret=form.secret.data, binding=binding), form, fields={"grant_minutes": "grant_hours"})
+        done = submit(
+            lambda: services.create_proposal(
+                member,
+                title=form.title.data,
+                body=form.body.data or "",
+                options=choices or None,
+                voting_days=form.voting_days.data,
+                quorum_percent=form.quorum_percent.data or 0,
+                secret=form.secret.data,
+                binding=binding,
+            ),
+            form,
+            fields={"grant_minutes": "grant_hours"},
+        )
         if done:
             proposal = done.value
             if proposal.state == "open":
                 flash(_("Your proposal is open for voting."), "success")
             else:
-                flash(_("Your proposal is made. It goes to the vote when %(num)d neighbours support it.",
-                        num=member.community.proposal_supporters), "success")
+                flash(
+                    _(
+                        "Your proposal is made. It goes to the vote when %(num)d neighbours support it.",
+                        num=member.community.proposal_supporters,
+                    ),
+                    "success",
+                )
             return redirect(url_for(".detail", proposal_id=proposal.id))
-    return render_template("governance/new.html", form=form,
-                           direct=services.can_propose_directly(member, member.community))
+    return render_template(
+        "governance/new.html", form=form, direct=services.can_propose_directly(member, member.community)
+    )
 
 
 def _vote_form(proposal: Proposal) -> VoteForm:
@@ -128,14 +149,25 @@ def detail(proposal_id: int):
     if choice is not None:
         vote_form.option.data = choice.id
     return render_template(
-        "governance/detail.html", proposal=proposal, services=services, vote_form=vote_form, choice=choice,
-        voted=services.has_voted(proposal, member), receipt=_receipt(proposal),
-        counts=services.counts(proposal), open_votes=services.open_votes(proposal),
-        comments=services.comments(proposal), comment_form=CommentForm(), reason_form=ReasonForm(),
-        support_form=SupportForm(), supporters=services.supporter_count(proposal),
-        can_vote=services.can_vote(member, proposal), can_edit=services.can_edit(member, proposal),
+        "governance/detail.html",
+        proposal=proposal,
+        services=services,
+        vote_form=vote_form,
+        choice=choice,
+        voted=services.has_voted(proposal, member),
+        receipt=_receipt(proposal),
+        counts=services.counts(proposal),
+        open_votes=services.open_votes(proposal),
+        comments=services.comments(proposal),
+        comment_form=CommentForm(),
+        reason_form=ReasonForm(),
+        support_form=SupportForm(),
+        supporters=services.supporter_count(proposal),
+        can_vote=services.can_vote(member, proposal),
+        can_edit=services.can_edit(member, proposal),
         can_withdraw=services.can_withdraw(member, proposal),
-        can_moderate=can_coordinate(member, proposal.community_id))
+        can_moderate=can_coordinate(member, proposal.community_id),
+    )
 
 
 @bp.route("/<int:proposal_id>/vote", methods=["POST"])
@@ -154,9 +186,14 @@ def vote(proposal_id: int):
             receipts = dict(session.get(RECEIPTS, {}))
             receipts[str(proposal.id)] = cast.receipt
             session[RECEIPTS] = receipts
-            flash(_("Your secret vote is counted. Your vote code is %(code)s. Keep it if you may want to change your "
+            flash(
+                _(
+                    "Your secret vote is counted. Your vote code is %(code)s. Keep it if you may want to change your "
                     "vote on another phone or computer: nobody else has it, not even the coordinators.",
-                    code=cast.receipt), "success")
+                    code=cast.receipt,
+                ),
+                "success",
+            )
         elif cast.changed:
             flash(_("Your vote is changed."), "success")
         else:
@@ -182,9 +219,17 @@ def edit(proposal_id: int):
         flash(_("This proposal cannot be changed any more: members have voted, or it has ended."), "error")
         return redirect(url_for(".detail", proposal_id=proposal_id))
     form = EditForm(obj=proposal)
-    if form.validate_on_submit() and submit(lambda: services.edit_proposal(
-            proposal, member, title=form.title.data, body=form.body.data or "",
-            quorum_percent=form.quorum_percent.data, voting_days=form.voting_days.data), form):
+    if form.validate_on_submit() and submit(
+        lambda: services.edit_proposal(
+            proposal,
+            member,
+            title=form.title.data,
+            body=form.body.data or "",
+            quorum_percent=form.quorum_percent.data,
+            voting_days=form.voting_days.data,
+        ),
+        form,
+    ):
         flash(_("The proposal is changed."), "success")
         return redirect(url_for(".detail", proposal_id=proposal_id))
     return render_template("governance/edit.html", form=form, proposal=proposal)
@@ -234,8 +279,9 @@ def settings():
     form = SettingsForm()
     if request.method == "GET":
         form.proposal_supporters.data = community.proposal_supporters
-    if form.validate_on_submit() and submit(lambda: services.set_proposal_supporters(
-            community, logged_in_member(), form.proposal_supporters.data), form):
+    if form.validate_on_submit() and submit(
+        lambda: services.set_proposal_supporters(community, logged_in_member(), form.proposal_supporters.data), form
+    ):
         flash(_("Saved."), "success")
         return redirect(url_for(".index"))
     return render_template("governance/settings.html", form=form)

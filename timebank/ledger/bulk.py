@@ -5,6 +5,7 @@ same checks, but thousands per statement instead of one transaction per round tr
 
 Entries must come in time order; the ids follow that order, so every account's balance-after
 chain runs forward in time. Flushes; the caller commits."""
+
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
@@ -27,11 +28,28 @@ def ensure_accounts(community_id: int, member_ids: Iterable[int]) -> dict[int | 
     take_write_lock(db.session)
     wanted = set(member_ids)
     existing = _accounts_of(community_id)
-    missing = [{"community_id": community_id, "member_id": m, "kind": "member", "status": "open", "balance": 0,
-                "created_at": utcnow()} for m in sorted(wanted - set(existing))]
+    missing = [
+        {
+            "community_id": community_id,
+            "member_id": m,
+            "kind": "member",
+            "status": "open",
+            "balance": 0,
+            "created_at": utcnow(),
+        }
+        for m in sorted(wanted - set(existing))
+    ]
     if None not in existing:
-        missing.append({"community_id": community_id, "member_id": None, "kind": "fund", "status": "open",
-                        "balance": 0, "created_at": utcnow()})
+        missing.append(
+            {
+                "community_id": community_id,
+                "member_id": None,
+                "kind": "fund",
+                "status": "open",
+                "balance": 0,
+                "created_at": utcnow(),
+            }
+        )
     if missing:
         db.session.execute(sa.insert(ACCOUNTS), missing)
         existing = _accounts_of(community_id)
@@ -39,8 +57,11 @@ def ensure_accounts(community_id: int, member_ids: Iterable[int]) -> dict[int | 
 
 
 def _accounts_of(community_id: int) -> dict[int | None, int]:
-    rows = db.session.execute(sa.select(ACCOUNTS.c.member_id, ACCOUNTS.c.id)
-                              .where(ACCOUNTS.c.community_id == community_id, ACCOUNTS.c.kind != "pot"))
+    rows = db.session.execute(
+        sa.select(ACCOUNTS.c.member_id, ACCOUNTS.c.id).where(
+            ACCOUNTS.c.community_id == community_id, ACCOUNTS.c.kind != "pot"
+        )
+    )
     return dict(rows.all())
 
 
@@ -72,27 +93,56 @@ def bulk_post(entries: Sequence[Entry], *, skip_refused: bool = True) -> list[in
             continue
         for posting in postings:
             balances[posting["account_id"]] = posting["balance_after"]
-        headers.append(dict(community_id=community_id, kind=kind, memo=memo, actor_id=None, on_behalf_of_id=None,
-                            created_at=created_at, idempotency_key=None, reverses_id=None))
+        headers.append(
+            dict(
+                community_id=community_id,
+                kind=kind,
+                memo=memo,
+                actor_id=None,
+                on_behalf_of_id=None,
+                created_at=created_at,
+                idempotency_key=None,
+                reverses_id=None,
+            )
+        )
         legs_of_kept.append(postings)
 
     new_ids = []
     for start in range(0, len(headers), CHUNK):
-        new_ids.extend(conn.execute(
-            sa.insert(TRANSACTIONS).returning(TRANSACTIONS.c.id, sort_by_parameter_order=True),
-            headers[start:start + CHUNK]).scalars())
-    rows = [dict(posting, transaction_id=txn)
-            for txn, postings in zip(new_ids, legs_of_kept, strict=True) for posting in postings]
+        new_ids.extend(
+            conn.execute(
+                sa.insert(TRANSACTIONS).returning(TRANSACTIONS.c.id, sort_by_parameter_order=True),
+                headers[start : start + CHUNK],
+            ).scalars()
+        )
+    rows = [
+        dict(posting, transaction_id=txn)
+        for txn, postings in zip(new_ids, legs_of_kept, strict=True)
+        for posting in postings
+    ]
     for start in range(0, len(rows), CHUNK):
-        conn.execute(sa.insert(POSTINGS), rows[start:start + CHUNK])
+        conn.execute(sa.insert(POSTINGS), rows[start : start + CHUNK])
     changed = [{"account": a, "new": b} for a, b in balances.items() if b != accounts[a].balance]
     if changed:
-        conn.execute(sa.update(ACCOUNTS).where(ACCOUNTS.c.id == sa.bindparam("account"))
-                     .values(balance=sa.bindparam("new")), changed)
-    record_entries(conn, [(header["community_id"], header["kind"], header["created_at"],
-                           [(p["account_id"], accounts[p["account_id"]].member_id, p["amount"],
-                             accounts[p["account_id"]].kind) for p in postings])
-                          for header, postings in zip(headers, legs_of_kept, strict=True)])
+        conn.execute(
+            sa.update(ACCOUNTS).where(ACCOUNTS.c.id == sa.bindparam("account")).values(balance=sa.bindparam("new")),
+            changed,
+        )
+    record_entries(
+        conn,
+        [
+            (
+                header["community_id"],
+                header["kind"],
+                header["created_at"],
+                [
+                    (p["account_id"], accounts[p["account_id"]].member_id, p["amount"], accounts[p["account_id"]].kind)
+                    for p in postings
+                ],
+            )
+            for header, postings in zip(headers, legs_of_kept, strict=True)
+        ],
+    )
     written = iter(new_ids)
     return [next(written) if was_kept else None for was_kept in kept]
 
@@ -100,7 +150,7 @@ def bulk_post(entries: Sequence[Entry], *, skip_refused: bool = True) -> list[in
 def _locked_accounts(conn, account_ids: list[int]) -> dict[int, sa.Row]:
     found = {}
     for start in range(0, len(account_ids), CHUNK):
-        chunk = account_ids[start:start + CHUNK]
+        chunk = account_ids[start : start + CHUNK]
         found.update((row.id, row) for row in conn.execute(LOCK_ACCOUNTS.where(ACCOUNTS.c.id.in_(chunk))))
     if len(found) != len(account_ids):
         raise InvalidTransaction("unknown_account")
@@ -119,6 +169,7 @@ def _postings(accounts, balances, community_id, amounts, skip_refused) -> list[d
             if skip_refused:
                 return None
             raise refusal
-        postings.append(dict(account_id=account_id, amount=amount, balance_after=balances[account_id] + amount,
-                             bound=bound))
+        postings.append(
+            dict(account_id=account_id, amount=amount, balance_after=balances[account_id] + amount, bound=bound)
+        )
     return postings

@@ -1,4 +1,5 @@
 """`flask --app timebank ledger verify|export`: for operators and auditors."""
+
 import sys
 from collections.abc import Iterator
 
@@ -19,8 +20,11 @@ ledger_cli = AppGroup("ledger", help="Check and export the ledger of hours.")
 
 @ledger_cli.command("verify")
 @click.option("--community", "slug", help="Check only this community (its slug).")
-@click.option("--per-community", is_flag=True,
-              help="Check one community after another, each in its own transaction, and report each as it is done.")
+@click.option(
+    "--per-community",
+    is_flag=True,
+    help="Check one community after another, each in its own transaction, and report each as it is done.",
+)
 @quiet_option
 def verify_command(slug: str | None, per_community: bool, quiet: bool) -> None:
     """Check every invariant; exit 1 with a report when any is broken."""
@@ -34,8 +38,11 @@ def verify_command(slug: str | None, per_community: bool, quiet: bool) -> None:
         for line in report.lines():
             click.echo(line)
         sys.exit(0 if report.ok else 1)
-    communities = db.session.execute(sa.select(Community.id, Community.slug).order_by(Community.id)
-                                     .where(Community.slug == slug if slug else sa.true())).all()
+    communities = db.session.execute(
+        sa.select(Community.id, Community.slug)
+        .order_by(Community.id)
+        .where(Community.slug == slug if slug else sa.true())
+    ).all()
     db.session.rollback()
     if not communities:
         raise click.ClickException(f"There is no community {slug!r}." if slug else "There are no communities.")
@@ -53,8 +60,12 @@ def verify_command(slug: str | None, per_community: bool, quiet: bool) -> None:
 
 
 @ledger_cli.command("export")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
-              help="File to write; standard output when not given.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True),
+    help="File to write; standard output when not given.",
+)
 @click.option("--community", help="Only this community (its slug).")
 @quiet_option
 def export_command(output: str | None, community: str | None, quiet: bool) -> None:
@@ -69,8 +80,9 @@ def export_command(output: str | None, community: str | None, quiet: bool) -> No
         return
     progress = Progress(quiet)
     with open(output, "w", encoding="utf-8", newline="") as stream:
-        written = write_rows(stream, _with_header(header, progress.counted(rows, "postings written",
-                                                                          PROGRESS_EVERY))) - 1
+        written = (
+            write_rows(stream, _with_header(header, progress.counted(rows, "postings written", PROGRESS_EVERY))) - 1
+        )
     click.echo(f"Wrote {written} postings to {output}.")
 
 

@@ -3,6 +3,7 @@ with gifts of time, helpers donating hours to the community fund, and monthly gr
 fund to the elderly members that coordinators assist. Written through bulk_post together with
 what earlier steps added to `ctx.ledger_entries` (the exchanges' settlements), so limits hold
 and the balance-after chains run forward in time."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -17,10 +18,21 @@ DONATIONS_PER_MEMBER_MONTH = 0.1
 GIFT_MINUTES = [30, 45, 60, 60, 60, 90, 90, 120, 180]
 
 GIFT_MEMOS = [
-    "Bedankt voor de soep!", "Thank you for fixing my bike", "Voor het oppassen op zaterdag",
-    "Hulp met de computer", "Thanks for the lift to the hospital", "Boodschappen gedaan",
-    "Voor het knippen", "Help with my tax letter", "Tuin gedaan, heel fijn", "Samen gekookt voor het buurtfeest",
-    "Huiswerkhulp voor Yusuf", "Thank you for the company", "Lamp opgehangen", "Gordijnen gezoomd", "",
+    "Bedankt voor de soep!",
+    "Thank you for fixing my bike",
+    "Voor het oppassen op zaterdag",
+    "Hulp met de computer",
+    "Thanks for the lift to the hospital",
+    "Boodschappen gedaan",
+    "Voor het knippen",
+    "Help with my tax letter",
+    "Tuin gedaan, heel fijn",
+    "Samen gekookt voor het buurtfeest",
+    "Huiswerkhulp voor Yusuf",
+    "Thank you for the company",
+    "Lamp opgehangen",
+    "Gordijnen gezoomd",
+    "",
 ]
 DONATION_MEMOS = ["Voor wie het nodig heeft", "For the community fund", "Uren over, graag gedaan", ""]
 GRANT_MEMOS = ["Maandelijkse uren van het fonds", "Monthly hours from the fund"]
@@ -32,7 +44,9 @@ def seed_ledger_history(ctx) -> None:
     accounts = ensure_accounts(community.id, ctx.member_ids)
     members = db.session.execute(
         sa.select(Member.id, Member.created_at, Member.assisted)
-        .where(Member.community_id == community.id, Member.status == "active").order_by(Member.id)).all()
+        .where(Member.community_id == community.id, Member.status == "active")
+        .order_by(Member.id)
+    ).all()
     if len(members) < 2:
         return
     start = ctx.now - timedelta(days=ctx.months * 30)
@@ -46,8 +60,11 @@ def seed_ledger_history(ctx) -> None:
 
     # A few neighbours help a lot: they receive most thank-you gifts, and they are the donors.
     ids = [m.id for m in members]
-    helpers = rng.choices(ids, weights=[rng.paretovariate(3) for _ in ids],
-                          k=int(len(ids) * ctx.months * (GIFTS_PER_MEMBER_MONTH + DONATIONS_PER_MEMBER_MONTH)))
+    helpers = rng.choices(
+        ids,
+        weights=[rng.paretovariate(3) for _ in ids],
+        k=int(len(ids) * ctx.months * (GIFTS_PER_MEMBER_MONTH + DONATIONS_PER_MEMBER_MONTH)),
+    )
     gift_count = int(len(ids) * ctx.months * GIFTS_PER_MEMBER_MONTH)
     entries = []
     for receiver in helpers[:gift_count]:
@@ -55,21 +72,43 @@ def seed_ledger_history(ctx) -> None:
         if giver == receiver:
             continue
         minutes = rng.choice(GIFT_MINUTES)
-        entries.append((community.id, "gift", [(accounts[giver], -minutes), (accounts[receiver], minutes)],
-                        moment_for(giver, receiver), rng.choice(GIFT_MEMOS)))
+        entries.append(
+            (
+                community.id,
+                "gift",
+                [(accounts[giver], -minutes), (accounts[receiver], minutes)],
+                moment_for(giver, receiver),
+                rng.choice(GIFT_MEMOS),
+            )
+        )
     for donor in helpers[gift_count:]:
         minutes = rng.choice([60, 120, 180, 240])
-        entries.append((community.id, "donation", [(accounts[donor], -minutes), (accounts[None], minutes)],
-                        moment_for(donor), rng.choice(DONATION_MEMOS)))
+        entries.append(
+            (
+                community.id,
+                "donation",
+                [(accounts[donor], -minutes), (accounts[None], minutes)],
+                moment_for(donor),
+                rng.choice(DONATION_MEMOS),
+            )
+        )
     for month in range(1, ctx.months):
         first_of_month = start + timedelta(days=30 * month, hours=rng.randrange(8, 12))
         for member in members:
             if member.assisted and joined[member.id] <= first_of_month:
                 minutes = rng.choice([120, 180, 240])
-                entries.append((community.id, "grant", [(accounts[None], -minutes), (accounts[member.id], minutes)],
-                                first_of_month + timedelta(minutes=rng.randrange(120)), rng.choice(GRANT_MEMOS)))
+                entries.append(
+                    (
+                        community.id,
+                        "grant",
+                        [(accounts[None], -minutes), (accounts[member.id], minutes)],
+                        first_of_month + timedelta(minutes=rng.randrange(120)),
+                        rng.choice(GRANT_MEMOS),
+                    )
+                )
     keyed = [(None, entry) for entry in entries] + ctx.ledger_entries
     keyed.sort(key=lambda pair: pair[1][3])
     ids = bulk_post([entry for _key, entry in keyed])
-    ctx.settled = {key: transaction_id for (key, _entry), transaction_id in zip(keyed, ids, strict=True)
-                   if key is not None}
+    ctx.settled = {
+        key: transaction_id for (key, _entry), transaction_id in zip(keyed, ids, strict=True) if key is not None
+    }

@@ -2,6 +2,7 @@
 
 The message is made when it is shown (str(error)), so it comes out in the language of the page
 or command that shows it, not of the place that raised it."""
+
 from flask_babel import gettext as _
 
 from timebank.errors import DomainError
@@ -38,8 +39,10 @@ class InvalidAmount(LedgerError):
         self.amount = amount
 
     def describe(self) -> str:
-        return _("The amount must be a whole number of minutes above zero, and not more than %(max)s.",
-                 max=format_minutes(MAX_MINUTES))
+        return _(
+            "The amount must be a whole number of minutes above zero, and not more than %(max)s.",
+            max=format_minutes(MAX_MINUTES),
+        )
 
 
 class InvalidTransaction(LedgerError):
@@ -89,11 +92,14 @@ class InvalidSetting(LedgerError):
         if self.field == "floor":
             return _("How much a member may owe must be between 0 and %(max)s.", max=format_minutes(MAX_MINUTES))
         if self.field == "ceiling":
-            return _("How many hours a member may save must be between 0 and %(max)s.",
-                     max=format_minutes(MAX_MINUTES))
+            return _("How many hours a member may save must be between 0 and %(max)s.", max=format_minutes(MAX_MINUTES))
         if self.field == "warning":
-            return _("The warning must be between the lowest balance (%(floor)s) and the highest (%(ceiling)s), "
-                     "or left empty.", floor=format_minutes(self.floor), ceiling=format_minutes(self.ceiling))
+            return _(
+                "The warning must be between the lowest balance (%(floor)s) and the highest (%(ceiling)s), "
+                "or left empty.",
+                floor=format_minutes(self.floor),
+                ceiling=format_minutes(self.ceiling),
+            )
         return _("The share for the community fund must be a whole number from 0 to 100.")
 
 
@@ -110,13 +116,23 @@ class LimitExceeded(LedgerError):
         self.room = max(0, balance - limit if amount < 0 else limit - balance)
 
     def describe(self) -> str:
-        values = dict(name=self.owner or _("the community fund"), limit=format_minutes(self.limit),
-                      balance=format_minutes(self.balance), room=format_minutes(self.room))
+        values = dict(
+            name=self.owner or _("the community fund"),
+            limit=format_minutes(self.limit),
+            balance=format_minutes(self.balance),
+            room=format_minutes(self.room),
+        )
         if self.direction == "floor":
-            return _("This is not possible: the balance of %(name)s may not go below %(limit)s. "
-                     "It is %(balance)s now, so at most %(room)s can still be paid.", **values)
-        return _("This is not possible: the balance of %(name)s may not go above %(limit)s. "
-                 "It is %(balance)s now, so at most %(room)s can still be received.", **values)
+            return _(
+                "This is not possible: the balance of %(name)s may not go below %(limit)s. "
+                "It is %(balance)s now, so at most %(room)s can still be paid.",
+                **values,
+            )
+        return _(
+            "This is not possible: the balance of %(name)s may not go above %(limit)s. "
+            "It is %(balance)s now, so at most %(room)s can still be received.",
+            **values,
+        )
 
 
 class AccountClosed(LedgerError):
@@ -131,8 +147,10 @@ class AccountClosed(LedgerError):
 
     def describe(self) -> str:
         if self.status == "suspended":
-            return _("The account of %(name)s is paused, so no hours can go in or out now. "
-                     "A coordinator can help.", name=self.owner)
+            return _(
+                "The account of %(name)s is paused, so no hours can go in or out now. A coordinator can help.",
+                name=self.owner,
+            )
         return _("The account of %(name)s is closed, so no hours can go in or out.", name=self.owner)
 
 
@@ -147,8 +165,7 @@ class IdempotencyConflict(LedgerError):
         self.key, self.transaction_id = key, transaction_id
 
     def describe(self) -> str:
-        return _("This request was already used for another transaction, so nothing was done. "
-                 "Please start again.")
+        return _("This request was already used for another transaction, so nothing was done. Please start again.")
 
 
 class AlreadyReversed(LedgerError):
@@ -182,7 +199,6 @@ class OwnAccount(NotAllowed):
         return _("This is about your own account, so another coordinator has to do it.")
 
 
-
 class IntoOwnAccount(NotAllowed):
     """Nobody authorises hours into their own account out of someone else's (a grant to oneself,
     undoing one's own payment, a slip or a confirmation for an assisted member that pays oneself):
@@ -191,5 +207,7 @@ class IntoOwnAccount(NotAllowed):
     code = "own_account"
 
     def describe(self) -> str:
-        return _("These hours would go into your own account, so you cannot decide this yourself. "
-                 "Ask another coordinator to do it.")
+        return _(
+            "These hours would go into your own account, so you cannot decide this yourself. "
+            "Ask another coordinator to do it."
+        )

@@ -1,5 +1,6 @@
 """CSV files of the ledger: the whole journal for an auditor, a statement for a member. Every
 cell goes through `safe_cell` (spreadsheet formula injection)."""
+
 import csv
 import io
 from collections.abc import Iterable, Iterator
@@ -18,9 +19,21 @@ from timebank.members.models import Member
 from timebank.spreadsheets import safe_cell
 
 JOURNAL_COLUMNS = [
-    "transaction_id", "created_at_utc", "community", "kind", "memo", "actor_id", "actor", "on_behalf_of_id",
-    "reverses_transaction_id", "posting_id", "account_id", "account_owner", "amount_minutes",
-    "balance_after_minutes", "limit_checked_minutes",
+    "transaction_id",
+    "created_at_utc",
+    "community",
+    "kind",
+    "memo",
+    "actor_id",
+    "actor",
+    "on_behalf_of_id",
+    "reverses_transaction_id",
+    "posting_id",
+    "account_id",
+    "account_owner",
+    "amount_minutes",
+    "balance_after_minutes",
+    "limit_checked_minutes",
 ]
 
 
@@ -40,10 +53,24 @@ def journal_rows(community_slug: str | None = None) -> Iterator[list]:
     actor = sa.orm.aliased(Member)
     owner = sa.orm.aliased(Member)
     query = (
-        sa.select(Transaction.id, Transaction.created_at, Community.slug, Transaction.kind, Transaction.memo,
-                  Transaction.actor_id, actor.name, Transaction.on_behalf_of_id, Transaction.reverses_id,
-                  Posting.id, Posting.account_id, owner.name, Account.kind, Posting.amount, Posting.balance_after,
-                  Posting.bound)
+        sa.select(
+            Transaction.id,
+            Transaction.created_at,
+            Community.slug,
+            Transaction.kind,
+            Transaction.memo,
+            Transaction.actor_id,
+            actor.name,
+            Transaction.on_behalf_of_id,
+            Transaction.reverses_id,
+            Posting.id,
+            Posting.account_id,
+            owner.name,
+            Account.kind,
+            Posting.amount,
+            Posting.balance_after,
+            Posting.bound,
+        )
         .join(Transaction, Transaction.id == Posting.transaction_id)
         .join(Community, Community.id == Transaction.community_id)
         .join(Account, Account.id == Posting.account_id)
@@ -59,10 +86,41 @@ def journal_rows(community_slug: str | None = None) -> Iterator[list]:
     def rows():
         yield JOURNAL_COLUMNS
         for row in db.session.execute(query.execution_options(yield_per=2000)):
-            (txn, created, slug, kind, memo, actor_id, actor_name, behalf, reverses, posting, account, owner_name,
-             account_kind, amount, after, bound) = row
-            yield [txn, created.isoformat(), slug, kind, memo, actor_id, actor_name, behalf, reverses, posting,
-                   account, owner_name if account_kind == "member" else "community fund", amount, after, bound]
+            (
+                txn,
+                created,
+                slug,
+                kind,
+                memo,
+                actor_id,
+                actor_name,
+                behalf,
+                reverses,
+                posting,
+                account,
+                owner_name,
+                account_kind,
+                amount,
+                after,
+                bound,
+            ) = row
+            yield [
+                txn,
+                created.isoformat(),
+                slug,
+                kind,
+                memo,
+                actor_id,
+                actor_name,
+                behalf,
+                reverses,
+                posting,
+                account,
+                owner_name if account_kind == "member" else "community fund",
+                amount,
+                after,
+                bound,
+            ]
 
     return rows()
 
@@ -70,19 +128,45 @@ def journal_rows(community_slug: str | None = None) -> Iterator[list]:
 def statement_csv(lines: list[StatementLine], format_time) -> str:
     """A member's statement as CSV in their language; minutes as numbers and as words."""
     stream = io.StringIO()
-    header = [_("Date and time"), _("What"), _("Description"), _("With"), _("Minutes"), _("Amount"),
-              _("Balance after (minutes)"), _("Balance after")]
-    write_rows(stream, [header] + [
-        [format_time(line.created_at), line_label(line), line.memo, ", ".join(line.others), line.amount,
-         format_minutes(line.amount), line.balance_after, format_minutes(line.balance_after)]
-        for line in lines])
+    header = [
+        _("Date and time"),
+        _("What"),
+        _("Description"),
+        _("With"),
+        _("Minutes"),
+        _("Amount"),
+        _("Balance after (minutes)"),
+        _("Balance after"),
+    ]
+    write_rows(
+        stream,
+        [header]
+        + [
+            [
+                format_time(line.created_at),
+                line_label(line),
+                line.memo,
+                ", ".join(line.others),
+                line.amount,
+                format_minutes(line.amount),
+                line.balance_after,
+                format_minutes(line.balance_after),
+            ]
+            for line in lines
+        ],
+    )
     return stream.getvalue()
 
 
 KIND_LABELS = {
-    "exchange": _l("Exchange"), "gift": _l("Gift"), "donation": _l("Donation to the fund"),
-    "grant": _l("Gift from the fund"), "levy": _l("Contribution to the fund"), "reversal": _l("Correction"),
-    "adjustment": _l("Adjustment"), "saving": _l("Saving in a pot"),
+    "exchange": _l("Exchange"),
+    "gift": _l("Gift"),
+    "donation": _l("Donation to the fund"),
+    "grant": _l("Gift from the fund"),
+    "levy": _l("Contribution to the fund"),
+    "reversal": _l("Correction"),
+    "adjustment": _l("Adjustment"),
+    "saving": _l("Saving in a pot"),
 }
 
 
@@ -116,6 +200,16 @@ def export_member_entries(member: Member) -> list[dict]:
     account = account_for(member, create=False)
     if account is None:
         return []
-    return [{"transaction_id": line.transaction_id, "created_at": line.created_at, "kind": line.kind,
-             "what": line_label(line), "memo": line.memo, "amount_minutes": line.amount,
-             "balance_after_minutes": line.balance_after, "with": list(line.others)} for line in statement(account)]
+    return [
+        {
+            "transaction_id": line.transaction_id,
+            "created_at": line.created_at,
+            "kind": line.kind,
+            "what": line_label(line),
+            "memo": line.memo,
+            "amount_minutes": line.amount,
+            "balance_after_minutes": line.balance_after,
+            "with": list(line.others),
+        }
+        for line in statement(account)
+    ]

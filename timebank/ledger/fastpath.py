@@ -17,6 +17,7 @@ Guarded by tests/test_ledger_services.py (test_transfer_moves_hours_and_records_
 UTC timestamps, the loaded balance kept up to date, the transaction object usable;
 test_post_flushes_and_never_commits and test_post_after_reads_in_the_same_transaction_like_an_exchange_would:
 the same transaction as the session), tests/test_ledger_concurrency.py and tests/test_benchmarks.py."""
+
 import collections
 import functools
 
@@ -38,10 +39,14 @@ MEMBERS = Member.__table__
 COMMUNITIES = Community.__table__
 
 INSERT_POSTINGS = sa.insert(POSTINGS)
-UPDATE_BALANCE = (sa.update(ACCOUNTS).where(ACCOUNTS.c.id == sa.bindparam("account"))
-                   .values(balance=ACCOUNTS.c.balance + sa.bindparam("amount")))
-TRANSACTION_BY_KEY = sa.select(TRANSACTIONS).where(TRANSACTIONS.c.community_id == sa.bindparam("community"),
-                                                    TRANSACTIONS.c.idempotency_key == sa.bindparam("key"))
+UPDATE_BALANCE = (
+    sa.update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == sa.bindparam("account"))
+    .values(balance=ACCOUNTS.c.balance + sa.bindparam("amount"))
+)
+TRANSACTION_BY_KEY = sa.select(TRANSACTIONS).where(
+    TRANSACTIONS.c.community_id == sa.bindparam("community"), TRANSACTIONS.c.idempotency_key == sa.bindparam("key")
+)
 REVERSAL_OF = sa.select(TRANSACTIONS).where(TRANSACTIONS.c.reverses_id == sa.bindparam("original"))
 LEGS = sa.select(POSTINGS.c.account_id, POSTINGS.c.amount).where(POSTINGS.c.transaction_id == sa.bindparam("txn"))
 BALANCE = sa.select(ACCOUNTS.c.balance).where(ACCOUNTS.c.id == sa.bindparam("account"))
@@ -62,11 +67,25 @@ def insert_ignoring_conflicts(table: sa.Table, dialect_name: str) -> sa.Insert:
 # Lock accounts in id order (so two writers never wait on each other in a circle) and read what
 # the checks need: balance, limits, and the owner's status and name.
 LOCK_ACCOUNTS = (
-    sa.select(ACCOUNTS.c.id, ACCOUNTS.c.community_id, ACCOUNTS.c.member_id, ACCOUNTS.c.kind, ACCOUNTS.c.status,
-              ACCOUNTS.c.balance, ACCOUNTS.c.floor_override, ACCOUNTS.c.ceiling_override, COMMUNITIES.c.ledger_floor,
-              COMMUNITIES.c.ledger_ceiling, MEMBERS.c.status.label("member_status"), MEMBERS.c.name.label("owner"))
-    .select_from(ACCOUNTS.join(COMMUNITIES, COMMUNITIES.c.id == ACCOUNTS.c.community_id)
-                 .outerjoin(MEMBERS, MEMBERS.c.id == ACCOUNTS.c.member_id))
+    sa.select(
+        ACCOUNTS.c.id,
+        ACCOUNTS.c.community_id,
+        ACCOUNTS.c.member_id,
+        ACCOUNTS.c.kind,
+        ACCOUNTS.c.status,
+        ACCOUNTS.c.balance,
+        ACCOUNTS.c.floor_override,
+        ACCOUNTS.c.ceiling_override,
+        COMMUNITIES.c.ledger_floor,
+        COMMUNITIES.c.ledger_ceiling,
+        MEMBERS.c.status.label("member_status"),
+        MEMBERS.c.name.label("owner"),
+    )
+    .select_from(
+        ACCOUNTS.join(COMMUNITIES, COMMUNITIES.c.id == ACCOUNTS.c.community_id).outerjoin(
+            MEMBERS, MEMBERS.c.id == ACCOUNTS.c.member_id
+        )
+    )
     .order_by(ACCOUNTS.c.id)
     .with_for_update(of=ACCOUNTS)
 )
@@ -117,8 +136,11 @@ def on_driver(conn: sa.Connection, statement, params: dict | list[dict]) -> list
 def compiled(statement, dialect: sa.Dialect, columns: tuple[str, ...]):
     """(SQL, parameter order for positional drivers or None, bind processors by parameter)."""
     compiled = statement.compile(dialect=dialect, column_keys=list(columns))
-    processors = {name: process for name, bind in compiled.binds.items()
-                  if (process := bind.type.bind_processor(dialect)) is not None}
+    processors = {
+        name: process
+        for name, bind in compiled.binds.items()
+        if (process := bind.type.bind_processor(dialect)) is not None
+    }
     return compiled.string, compiled.positiontup, processors
 
 

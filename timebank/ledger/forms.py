@@ -2,6 +2,7 @@
 account's own limits and pause. They only read what was typed; the services check it. Amounts
 are typed as hours and minutes in two boxes, as in every other form, and limits below zero as
 "how much may be owed", never with a minus sign."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectChoice, TextAreaField
@@ -14,8 +15,7 @@ REASON_REQUIRED = _l("Please write down why.")
 
 
 class UndoForm(FlaskForm):
-    reason = TextAreaField(_l("Why is this transaction undone?"),
-                           validators=[DataRequired(), Length(max=MEMO_MAX)])
+    reason = TextAreaField(_l("Why is this transaction undone?"), validators=[DataRequired(), Length(max=MEMO_MAX)])
     # Made when the form is shown: sending the form twice undoes the transaction once.
     request_key = HiddenField(validators=[DataRequired(), Length(max=KEY_MAX)])
 
@@ -57,10 +57,14 @@ class LimitsForm(FlaskForm):
 class LedgerSettingsForm(LimitsForm):
     warning_hours = WholeNumberField(_l("Hours"))
     warning_minutes = WholeNumberField(_l("Minutes"))
-    warning_side = RadioChoiceField(_l("Is that amount owed or saved?"), choices=[
-        SelectChoice("owed", _l("Owed: below zero")),
-        SelectChoice("saved", _l("Saved: above zero")),
-    ], default="owed")
+    warning_side = RadioChoiceField(
+        _l("Is that amount owed or saved?"),
+        choices=[
+            SelectChoice("owed", _l("Owed: below zero")),
+            SelectChoice("saved", _l("Saved: above zero")),
+        ],
+        default="owed",
+    )
     levy_percent = WholeNumberField(_l("Share of each exchange for the community fund, in percent"))
 
     def warning(self) -> int | None:
@@ -74,10 +78,12 @@ class LedgerSettingsForm(LimitsForm):
 
 
 class AccountLimitsForm(LimitsForm):
-    reason = TextAreaField(_l("Why? (the member sees it)"),
-                           validators=[DataRequired(REASON_REQUIRED), Length(max=MEMO_MAX)])
+    reason = TextAreaField(
+        _l("Why? (the member sees it)"), validators=[DataRequired(REASON_REQUIRED), Length(max=MEMO_MAX)]
+    )
 
 
 class AccountStatusForm(FlaskForm):
-    reason = TextAreaField(_l("Why? (the member sees it)"),
-                           validators=[DataRequired(REASON_REQUIRED), Length(max=MEMO_MAX)])
+    reason = TextAreaField(
+        _l("Why? (the member sees it)"), validators=[DataRequired(REASON_REQUIRED), Length(max=MEMO_MAX)]
+    )

@@ -2,6 +2,7 @@
 
 Transactions and postings are written once and never changed: triggers in the migration refuse
 UPDATE and DELETE on both tables. Only an account's cached balance and its settings change."""
+
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -54,15 +55,31 @@ class Account(db.Model):
         sa.CheckConstraint(sa.text("(kind IN ('fund', 'clearing')) = (member_id IS NULL)"), name="owner"),
         sa.CheckConstraint(sa.text("(kind = 'clearing') = (peer_community_id IS NOT NULL)"), name="peer"),
         # One fund per community.
-        sa.Index("uq_ledger_accounts_fund", "community_id", unique=True,
-                 sqlite_where=sa.text("kind = 'fund'"), postgresql_where=sa.text("kind = 'fund'")),
+        sa.Index(
+            "uq_ledger_accounts_fund",
+            "community_id",
+            unique=True,
+            sqlite_where=sa.text("kind = 'fund'"),
+            postgresql_where=sa.text("kind = 'fund'"),
+        ),
         # One main account per member; pots are extra accounts of the same member.
-        sa.Index("uq_ledger_accounts_member", "member_id", unique=True,
-                 sqlite_where=sa.text("kind = 'member'"), postgresql_where=sa.text("kind = 'member'")),
+        sa.Index(
+            "uq_ledger_accounts_member",
+            "member_id",
+            unique=True,
+            sqlite_where=sa.text("kind = 'member'"),
+            postgresql_where=sa.text("kind = 'member'"),
+        ),
         sa.Index("ix_ledger_accounts_community_id", "community_id"),
         # One clearing account per community per linked community.
-        sa.Index("uq_ledger_accounts_clearing", "community_id", "peer_community_id", unique=True,
-                 sqlite_where=sa.text("kind = 'clearing'"), postgresql_where=sa.text("kind = 'clearing'")),
+        sa.Index(
+            "uq_ledger_accounts_clearing",
+            "community_id",
+            "peer_community_id",
+            unique=True,
+            sqlite_where=sa.text("kind = 'clearing'"),
+            postgresql_where=sa.text("kind = 'clearing'"),
+        ),
     )
 
     @property
@@ -96,9 +113,10 @@ class Transaction(db.Model):
 
     __table_args__ = (
         sa.UniqueConstraint("community_id", "idempotency_key"),
-        sa.CheckConstraint(sa.text(
-            "kind IN ('exchange', 'gift', 'donation', 'grant', 'levy', 'reversal', 'adjustment', 'saving')"),
-            name="kind"),
+        sa.CheckConstraint(
+            sa.text("kind IN ('exchange', 'gift', 'donation', 'grant', 'levy', 'reversal', 'adjustment', 'saving')"),
+            name="kind",
+        ),
         sa.CheckConstraint(sa.text("(kind = 'reversal') = (reverses_id IS NOT NULL)"), name="reversal"),
     )
 
@@ -126,6 +144,10 @@ class Posting(db.Model):
         sa.UniqueConstraint("transaction_id", "account_id"),
         sa.CheckConstraint(sa.text("amount <> 0"), name="amount"),
         # Covering on PostgreSQL: an account's postings are read from the index alone (migration 0205_ops).
-        sa.Index("ix_ledger_postings_account_id_id", "account_id", "id",
-                 postgresql_include=["transaction_id", "amount", "balance_after", "bound"]),
+        sa.Index(
+            "ix_ledger_postings_account_id_id",
+            "account_id",
+            "id",
+            postgresql_include=["transaction_id", "amount", "balance_after", "bound"],
+        ),
     )

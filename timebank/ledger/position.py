@@ -1,5 +1,6 @@
 """What the pages and the API show about an account: its balance and limits. An account with
 nothing on it yet is shown as an empty one without being created, so looking writes nothing."""
+
 import sqlalchemy as sa
 
 from timebank.communities.models import Community
@@ -12,13 +13,15 @@ from timebank.members.models import Member
 def member_account(member: Member) -> Account:
     """The member's account, or an empty one that is not stored."""
     return account_for(member, create=False) or Account(
-        member=member, community=member.community, kind="member", status="open", balance=0)
+        member=member, community=member.community, kind="member", status="open", balance=0
+    )
 
 
 def fund_of(community: Community) -> Account:
     """The community fund, or an empty one that is not stored."""
     return fund_account(community.id, create=False) or Account(
-        community_id=community.id, community=community, kind="fund", status="open", balance=0)
+        community_id=community.id, community=community, kind="fund", status="open", balance=0
+    )
 
 
 def position_of(member: Member) -> Summary:
@@ -37,6 +40,7 @@ def balances_of(members: list[Member]) -> dict[int, int]:
     ids = [member.id for member in members]
     if not ids:
         return {}
-    rows = db.session.execute(sa.select(Account.member_id, Account.balance).where(
-        Account.member_id.in_(ids), Account.kind == "member"))
+    rows = db.session.execute(
+        sa.select(Account.member_id, Account.balance).where(Account.member_id.in_(ids), Account.kind == "member")
+    )
     return {member_id: balance for member_id, balance in rows}

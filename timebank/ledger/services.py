@@ -8,6 +8,7 @@ caused the movement (an exchange, an erasure), or rolls back and nothing happene
 Every transfer runs four statements (lock and read the accounts, insert the transaction, insert
 its postings, update the balances). They bypass the unit of work and SQLAlchemy's per-statement
 machinery, which cost several times the SQL itself (see ledger/fastpath.py and benchmarks/ledger.py)."""
+
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -113,6 +114,7 @@ def request_key(member: Member, purpose: str, raw: str | None) -> str | None:
 
 # Accounts
 
+
 def account_for(member: Member, *, create: bool = True) -> Account | None:
     """The member's account in their community; created on first use unless create=False."""
     if create:
@@ -131,9 +133,20 @@ def accounts_for(*members: Member) -> list[Account]:
     if missing:
         take_write_lock(db.session)
         now = utcnow()
-        db.session.execute(insert_ignoring(ACCOUNTS), [
-            dict(community_id=member.community_id, member_id=member.id, kind="member", status="open", balance=0,
-                 created_at=now) for member in missing])
+        db.session.execute(
+            insert_ignoring(ACCOUNTS),
+            [
+                dict(
+                    community_id=member.community_id,
+                    member_id=member.id,
+                    kind="member",
+                    status="open",
+                    balance=0,
+                    created_at=now,
+                )
+                for member in missing
+            ],
+        )
         found = {account.member_id: account for account in db.session.scalars(query)}
     return [found[member_id] for member_id in map(_id, members)]
 
@@ -157,8 +170,9 @@ def _create_account(**values) -> None:
 def effective_limits(account: Account, community: Community | None = None) -> tuple[int | None, int | None]:
     """(floor, ceiling) in minutes; None means no limit on that side."""
     community = community or account.community
-    return _limits(account.kind, account.floor_override, account.ceiling_override,
-                   community.ledger_floor, community.ledger_ceiling)
+    return _limits(
+        account.kind, account.floor_override, account.ceiling_override, community.ledger_floor, community.ledger_ceiling
+    )
 
 
 def _limits(kind, floor_override, ceiling_override, community_floor, community_ceiling):
@@ -168,8 +182,10 @@ def _limits(kind, floor_override, ceiling_override, community_floor, community_c
         return floor_override, ceiling_override
     if kind == "fund":
         return (FUND_FLOOR if floor_override is None else floor_override), ceiling_override
-    return ((community_floor if floor_override is None else floor_override),
-            (community_ceiling if ceiling_override is None else ceiling_override))
+    return (
+        (community_floor if floor_override is None else floor_override),
+        (community_ceiling if ceiling_override is None else ceiling_override),
+    )
 
 
 @dataclass(frozen=True)
@@ -205,8 +221,9 @@ def summary(account: Account) -> Summary:
     status = account.status
     if status == "open" and account.member is not None:
         status = MEMBER_BLOCKS.get(account.member.status, "open")
-    return Summary(balance=balance(account) if account.id else 0, floor=floor, ceiling=ceiling, warning=warning,
-                   status=status)
+    return Summary(
+        balance=balance(account) if account.id else 0, floor=floor, ceiling=ceiling, warning=warning, status=status
+    )
 
 
 def balance(account: Account) -> int:
@@ -214,8 +231,9 @@ def balance(account: Account) -> int:
     return db.session.connection().execute(BALANCE, {"account": _id(account)}).scalar_one()
 
 
-def set_limits(account: Account, *, floor: int | None, ceiling: int | None, actor: Member | None,
-               reason: str) -> Account:
+def set_limits(
+    account: Account, *, floor: int | None, ceiling: int | None, actor: Member | None, reason: str
+) -> Account:
     """Give one account its own floor and ceiling (None: the community's again). A coordinator's act,
     shown to the member with the reason."""
     reason = _required_reason(reason)
@@ -227,8 +245,16 @@ def set_limits(account: Account, *, floor: int | None, ceiling: int | None, acto
     before = (account.floor_override, account.ceiling_override)
     account.floor_override, account.ceiling_override = floor, ceiling
     db.session.flush()
-    record("ledger.limits_changed", actor=actor, community_id=account.community_id, subject=account,
-           on_behalf_of=account.member, reason=reason, before=list(before), after=[floor, ceiling])
+    record(
+        "ledger.limits_changed",
+        actor=actor,
+        community_id=account.community_id,
+        subject=account,
+        on_behalf_of=account.member,
+        reason=reason,
+        before=list(before),
+        after=[floor, ceiling],
+    )
     return account
 
 
@@ -244,13 +270,22 @@ def set_status(account: Account, status: str, *, actor: Member | None, reason: s
         raise InvalidTransaction("nonzero_balance")
     before, account.status = account.status, status
     db.session.flush()
-    record("ledger.account_status", actor=actor, community_id=account.community_id, subject=account,
-           on_behalf_of=account.member, reason=reason, before=before, after=status)
+    record(
+        "ledger.account_status",
+        actor=actor,
+        community_id=account.community_id,
+        subject=account,
+        on_behalf_of=account.member,
+        reason=reason,
+        before=before,
+        after=status,
+    )
     return account
 
 
-def set_ledger_settings(community: Community, *, floor: int, ceiling: int, warning: int | None,
-                        levy_percent: int, actor: Member | None) -> Community:
+def set_ledger_settings(
+    community: Community, *, floor: int, ceiling: int, warning: int | None, levy_percent: int, actor: Member | None
+) -> Community:
     """A coordinator sets the community's limits, its low-balance warning (None: none) and the
     levy. Accounts without limits of their own follow the new ones at once: every transfer reads
     the community's limits under its lock."""
@@ -268,22 +303,42 @@ def set_ledger_settings(community: Community, *, floor: int, ceiling: int, warni
     community.ledger_floor, community.ledger_ceiling = floor, ceiling
     community.ledger_warning, community.ledger_levy_percent = warning, levy_percent
     db.session.flush()
-    record("ledger.settings_changed", actor=actor, community_id=community.id, subject=community,
-           before=before, after=ledger_settings(community))
+    record(
+        "ledger.settings_changed",
+        actor=actor,
+        community_id=community.id,
+        subject=community,
+        before=before,
+        after=ledger_settings(community),
+    )
     return community
 
 
 def ledger_settings(community: Community) -> dict[str, int | None]:
     """The community's ledger settings by name, as set_ledger_settings takes them."""
-    return dict(floor=community.ledger_floor, ceiling=community.ledger_ceiling, warning=community.ledger_warning,
-                levy_percent=community.ledger_levy_percent)
+    return dict(
+        floor=community.ledger_floor,
+        ceiling=community.ledger_ceiling,
+        warning=community.ledger_warning,
+        levy_percent=community.ledger_levy_percent,
+    )
 
 
 # Moving hours
 
-def post(community_id: int, kind: str, legs: list[tuple[Account, int]], *, actor: Member | None, memo: str = "",
-         on_behalf_of: Member | None = None, idempotency_key: str | None = None,
-         override_reason: str | None = None, payers_consented: bool = False) -> Transaction:
+
+def post(
+    community_id: int,
+    kind: str,
+    legs: list[tuple[Account, int]],
+    *,
+    actor: Member | None,
+    memo: str = "",
+    on_behalf_of: Member | None = None,
+    idempotency_key: str | None = None,
+    override_reason: str | None = None,
+    payers_consented: bool = False,
+) -> Transaction:
     """Write one balanced transaction: each leg is (account, minutes), minutes ≠ 0, summing to zero.
 
     A retry with the same idempotency key and the same content returns the first transaction;
@@ -292,14 +347,31 @@ def post(community_id: int, kind: str, legs: list[tuple[Account, int]], *, actor
     account pays agreed to it themselves (members who confirmed their part of a group exchange), so
     the actor may be among those paid."""
     take_write_lock(db.session)
-    return _post(community_id, kind, legs, actor=actor, memo=memo, on_behalf_of=on_behalf_of,
-                 idempotency_key=idempotency_key, override_reason=override_reason,
-                 payers_consented=payers_consented)
+    return _post(
+        community_id,
+        kind,
+        legs,
+        actor=actor,
+        memo=memo,
+        on_behalf_of=on_behalf_of,
+        idempotency_key=idempotency_key,
+        override_reason=override_reason,
+        payers_consented=payers_consented,
+    )
 
 
-def transfer(from_account: Account, to_account: Account, minutes: int, *, kind: str, actor: Member | None,
-             memo: str = "", on_behalf_of: Member | None = None, idempotency_key: str | None = None,
-             override_reason: str | None = None) -> Transaction:
+def transfer(
+    from_account: Account,
+    to_account: Account,
+    minutes: int,
+    *,
+    kind: str,
+    actor: Member | None,
+    memo: str = "",
+    on_behalf_of: Member | None = None,
+    idempotency_key: str | None = None,
+    override_reason: str | None = None,
+) -> Transaction:
     """Move `minutes` from one account to another. An exchange also pays the community's levy:
     that share of the minutes goes to the fund instead of to the receiver (rounded down)."""
     if not _is_minutes(minutes):
@@ -319,12 +391,21 @@ def transfer(from_account: Account, to_account: Account, minutes: int, *, kind: 
             legs = [(from_account, -minutes), (to_account, minutes - levy), (fund_account(community.id), levy)]
     if override_reason is not None:
         community_id = from_account.community_id
-    return _post(community_id, kind, legs, actor=actor, memo=memo, on_behalf_of=on_behalf_of,
-                 idempotency_key=idempotency_key, override_reason=override_reason)
+    return _post(
+        community_id,
+        kind,
+        legs,
+        actor=actor,
+        memo=memo,
+        on_behalf_of=on_behalf_of,
+        idempotency_key=idempotency_key,
+        override_reason=override_reason,
+    )
 
 
-def reverse(transaction: Transaction, *, actor: Member | None, reason: str,
-            idempotency_key: str | None = None) -> Transaction:
+def reverse(
+    transaction: Transaction, *, actor: Member | None, reason: str, idempotency_key: str | None = None
+) -> Transaction:
     """Undo a transaction with one that swaps its postings and points back at it. Limits do not
     apply (a correction must always be possible); closed or suspended accounts still refuse.
     A transaction is undone once only, and a correction is not undone; a transfer across a link is
@@ -347,20 +428,39 @@ def reverse(transaction: Transaction, *, actor: Member | None, reason: str,
     if undone is not None:
         raise AlreadyReversed(transaction.id, undone.id)
     key = f"undo-across:{first.id}"
-    reversals = {side.id: _reverse(side, actor=actor if side is transaction else None, reason=reason,
-                                   idempotency_key=key, across=True) for side in (first, second)}
+    reversals = {
+        side.id: _reverse(
+            side, actor=actor if side is transaction else None, reason=reason, idempotency_key=key, across=True
+        )
+        for side in (first, second)
+    }
     return reversals[transaction.id]
 
 
-def _reverse(transaction: Transaction, *, actor: Member | None, reason: str,
-             idempotency_key: str | None, across: bool = False) -> Transaction:
+def _reverse(
+    transaction: Transaction, *, actor: Member | None, reason: str, idempotency_key: str | None, across: bool = False
+) -> Transaction:
     amounts = {p.account_id: -p.amount for p in transaction.postings}
-    reversal, created = _write(transaction.community_id, "reversal", dict(sorted(amounts.items())), actor=actor,
-                               memo=reason, idempotency_key=idempotency_key, reverses_id=transaction.id,
-                               check_limits=False, across=across)
+    reversal, created = _write(
+        transaction.community_id,
+        "reversal",
+        dict(sorted(amounts.items())),
+        actor=actor,
+        memo=reason,
+        idempotency_key=idempotency_key,
+        reverses_id=transaction.id,
+        check_limits=False,
+        across=across,
+    )
     if created:
-        record("ledger.reversed", actor=actor, community_id=transaction.community_id, subject=reversal,
-               reason=reason, original_id=transaction.id)
+        record(
+            "ledger.reversed",
+            actor=actor,
+            community_id=transaction.community_id,
+            subject=reversal,
+            reason=reason,
+            original_id=transaction.id,
+        )
     return reversal
 
 
@@ -381,21 +481,41 @@ def settle_to_fund(member: Member, *, actor: Member | None, reason: str) -> Tran
     if owed:
         amounts[fund.id] = owed
     amounts = dict(sorted(amounts.items()))
-    settlement, _created = _write(member.community_id, "adjustment", amounts, actor=actor, memo=reason,
-                                  on_behalf_of=member, check_limits=False, settling=True)
-    record("ledger.settled", actor=actor, community_id=member.community_id, on_behalf_of=member,
-           subject=settlement, reason=reason, minutes=owed)
+    settlement, _created = _write(
+        member.community_id,
+        "adjustment",
+        amounts,
+        actor=actor,
+        memo=reason,
+        on_behalf_of=member,
+        check_limits=False,
+        settling=True,
+    )
+    record(
+        "ledger.settled",
+        actor=actor,
+        community_id=member.community_id,
+        on_behalf_of=member,
+        subject=settlement,
+        reason=reason,
+        minutes=owed,
+    )
     return settlement
 
 
 # Across a link between two communities
 
+
 def clearing_account(community_id: int, peer_community_id: int) -> Account | None:
     """The community's clearing account for a linked community: what that community's members
     are owed here (negative: what this community's members are owed there)."""
-    return db.session.scalar(sa.select(Account).where(
-        Account.community_id == community_id, Account.peer_community_id == peer_community_id,
-        Account.kind == "clearing"))
+    return db.session.scalar(
+        sa.select(Account).where(
+            Account.community_id == community_id,
+            Account.peer_community_id == peer_community_id,
+            Account.kind == "clearing",
+        )
+    )
 
 
 def open_clearing(link: CommunityLink) -> tuple[Account, Account]:
@@ -415,9 +535,17 @@ def open_clearing(link: CommunityLink) -> tuple[Account, Account]:
     return accounts[0], accounts[1]
 
 
-def transfer_across(from_account: Account, to_account: Account, minutes: int, *, actor: Member | None,
-                    idempotency_key: str, kind: str = "exchange", memo: str = "",
-                    on_behalf_of: Member | None = None) -> tuple[Transaction, Transaction]:
+def transfer_across(
+    from_account: Account,
+    to_account: Account,
+    minutes: int,
+    *,
+    actor: Member | None,
+    idempotency_key: str,
+    kind: str = "exchange",
+    memo: str = "",
+    on_behalf_of: Member | None = None,
+) -> tuple[Transaction, Transaction]:
     """Move `minutes` from a member of one community to a member of a linked one, in this database
     transaction: the payer's community writes payer −m, its clearing account for the other +m; the
     provider's community its clearing account for the payer's −m, the provider +m (less its own levy
@@ -458,15 +586,24 @@ def transfer_across(from_account: Account, to_account: Account, minutes: int, *,
         raise InvalidTransaction("unknown_account")
     if actor is not None:
         # As one transfer from the payer to the provider: the clearing accounts are neither.
-        _refuse_paying_oneself(_id(actor), [rows[from_account.id], rows[to_account.id]],
-                               {from_account.id: -minutes, to_account.id: minutes})
+        _refuse_paying_oneself(
+            _id(actor),
+            [rows[from_account.id], rows[to_account.id]],
+            {from_account.id: -minutes, to_account.id: minutes},
+        )
     if conn.execute(TRANSACTION_BY_KEY, {"community": paying, "key": idempotency_key}).first() is None:
         for account_id, amount in [*there.items(), *here.items()]:
             _bound, refusal = check_leg(rows[account_id], rows[account_id].balance, amount)
             if refusal is not None:
                 raise refusal
-    options = dict(actor=actor, memo=memo, on_behalf_of=on_behalf_of, idempotency_key=idempotency_key,
-                   payers_consented=True, across=True)
+    options = dict(
+        actor=actor,
+        memo=memo,
+        on_behalf_of=on_behalf_of,
+        idempotency_key=idempotency_key,
+        payers_consented=True,
+        across=True,
+    )
     first, _created = _write(paying, kind, there, **options)
     second, _created = _write(paid, kind, here, **options)
     return first, second
@@ -475,13 +612,18 @@ def transfer_across(from_account: Account, to_account: Account, minutes: int, *,
 def mirror_of(transaction: Transaction) -> Transaction | None:
     """The other community's side of a transaction across a link (None: not across a link)."""
     clearing = db.session.execute(
-        sa.select(Account.community_id, Account.peer_community_id).join(Posting, Posting.account_id == Account.id)
-        .where(Posting.transaction_id == transaction.id, Account.kind == "clearing")).first()
+        sa.select(Account.community_id, Account.peer_community_id)
+        .join(Posting, Posting.account_id == Account.id)
+        .where(Posting.transaction_id == transaction.id, Account.kind == "clearing")
+    ).first()
     if clearing is None or transaction.idempotency_key is None:
         return None
-    return db.session.scalar(sa.select(Transaction).where(
-        Transaction.community_id == clearing.peer_community_id,
-        Transaction.idempotency_key == transaction.idempotency_key))
+    return db.session.scalar(
+        sa.select(Transaction).where(
+            Transaction.community_id == clearing.peer_community_id,
+            Transaction.idempotency_key == transaction.idempotency_key,
+        )
+    )
 
 
 # Called with the amounts of every exchange before it is written: a member's pots take their share
@@ -501,11 +643,11 @@ def _post(community_id, kind, legs, *, actor, override_reason, **options) -> Tra
     if override_reason is not None:
         override_reason = _required_reason(override_reason)
         _require_coordinator(actor, community_id)
-        if actor is not None and db.session.scalar(sa.select(sa.func.count(Account.id)).where(
-                Account.id.in_(amounts), Account.member_id == actor.id)):
+        if actor is not None and db.session.scalar(
+            sa.select(sa.func.count(Account.id)).where(Account.id.in_(amounts), Account.member_id == actor.id)
+        ):
             raise OwnAccount()
-    transaction, _created = _write(community_id, kind, amounts, actor=actor, override_reason=override_reason,
-                                   **options)
+    transaction, _created = _write(community_id, kind, amounts, actor=actor, override_reason=override_reason, **options)
     return transaction
 
 
@@ -571,8 +713,9 @@ def _state(row, settling: bool) -> str:
     return "open" if settling else MEMBER_BLOCKS.get(row.member_status, "open")
 
 
-def check_leg(row, balance: int, amount: int, *, settling: bool = False,
-              check_limits: bool = True) -> tuple[int | None, LedgerError | None]:
+def check_leg(
+    row, balance: int, amount: int, *, settling: bool = False, check_limits: bool = True
+) -> tuple[int | None, LedgerError | None]:
     """The limit one leg is checked against (None: none applies) and why it is refused, if it is.
     `row` is a LOCK_ACCOUNTS row; `balance` the account's balance before this leg."""
     state = _state(row, settling)
@@ -580,8 +723,7 @@ def check_leg(row, balance: int, amount: int, *, settling: bool = False,
         return None, AccountClosed(account_id=row.id, owner=row.owner, status=state)
     if not check_limits:
         return None, None
-    floor, ceiling = _limits(row.kind, row.floor_override, row.ceiling_override, row.ledger_floor,
-                             row.ledger_ceiling)
+    floor, ceiling = _limits(row.kind, row.floor_override, row.ceiling_override, row.ledger_floor, row.ledger_ceiling)
     bound = floor if amount < 0 else ceiling
     after = balance + amount
     if bound is not None and (after < bound if amount < 0 else after > bound):
@@ -589,10 +731,22 @@ def check_leg(row, balance: int, amount: int, *, settling: bool = False,
     return bound, None
 
 
-def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, actor: Member | None, memo: str = "",
-           on_behalf_of: Member | None = None, idempotency_key: str | None = None, reverses_id: int | None = None,
-           override_reason: str | None = None, check_limits: bool = True, settling: bool = False,
-           payers_consented: bool = False, across: bool = False) -> tuple[Transaction, bool]:
+def _write(
+    community_id: int | None,
+    kind: str,
+    amounts: dict[int, int],
+    *,
+    actor: Member | None,
+    memo: str = "",
+    on_behalf_of: Member | None = None,
+    idempotency_key: str | None = None,
+    reverses_id: int | None = None,
+    override_reason: str | None = None,
+    check_limits: bool = True,
+    settling: bool = False,
+    payers_consented: bool = False,
+    across: bool = False,
+) -> tuple[Transaction, bool]:
     """Lock, check, write; returns the transaction and whether it is new (False: an earlier
     request with the same key made it). The caller took the write lock before reading anything.
 
@@ -615,8 +769,14 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
         community_id = rows[0].community_id
     if actor is not None and not payers_consented:
         _refuse_paying_oneself(_id(actor), rows, amounts)
-    content = dict(community_id=community_id, kind=kind, memo=memo, reverses_id=reverses_id,
-                   on_behalf_of_id=_id(on_behalf_of) if on_behalf_of else None, amounts=amounts)
+    content = dict(
+        community_id=community_id,
+        kind=kind,
+        memo=memo,
+        reverses_id=reverses_id,
+        on_behalf_of_id=_id(on_behalf_of) if on_behalf_of else None,
+        amounts=amounts,
+    )
     earlier = _earlier(conn, content, idempotency_key)
     if earlier is not None:
         return earlier, False
@@ -637,9 +797,16 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
         postings.append(dict(account_id=row.id, amount=amount, balance_after=row.balance + amount, bound=bound))
 
     now = utcnow()
-    header = dict(community_id=community_id, kind=kind, memo=memo, actor_id=_id(actor) if actor else None,
-                  on_behalf_of_id=content["on_behalf_of_id"], created_at=now, idempotency_key=idempotency_key,
-                  reverses_id=reverses_id)
+    header = dict(
+        community_id=community_id,
+        kind=kind,
+        memo=memo,
+        actor_id=_id(actor) if actor else None,
+        on_behalf_of_id=content["on_behalf_of_id"],
+        created_at=now,
+        idempotency_key=idempotency_key,
+        reverses_id=reverses_id,
+    )
     inserted = on_driver(conn, insert_ignoring(TRANSACTIONS, conn.dialect.name), header)
     transaction_id = inserted[0].id if inserted else None
     if transaction_id is None:
@@ -652,14 +819,28 @@ def _write(community_id: int | None, kind: str, amounts: dict[int, int], *, acto
         posting["transaction_id"] = transaction_id
     on_driver(conn, INSERT_POSTINGS, postings)
     on_driver(conn, UPDATE_BALANCE, [{"account": p["account_id"], "amount": p["amount"]} for p in postings])
-    record_transaction(conn, community_id=community_id, kind=kind, created_at=now, reverses_id=reverses_id,
-                       legs=[(row.id, row.member_id, amounts[row.id], row.kind) for row in rows], run=on_driver)
+    record_transaction(
+        conn,
+        community_id=community_id,
+        kind=kind,
+        created_at=now,
+        reverses_id=reverses_id,
+        legs=[(row.id, row.member_id, amounts[row.id], row.kind) for row in rows],
+        run=on_driver,
+    )
 
     keep_loaded_balances(postings)
     transaction = persistent(Transaction, id=transaction_id, **header)
     if overridden:
-        record("ledger.limit_override", actor=actor, community_id=community_id, on_behalf_of=on_behalf_of,
-               subject=transaction, reason=override_reason, accounts=overridden)
+        record(
+            "ledger.limit_override",
+            actor=actor,
+            community_id=community_id,
+            on_behalf_of=on_behalf_of,
+            subject=transaction,
+            reason=override_reason,
+            accounts=overridden,
+        )
     return transaction, True
 
 
@@ -677,8 +858,14 @@ def _earlier(conn, content: dict, key: str | None) -> Transaction | None:
         row = conn.execute(TRANSACTION_BY_KEY, {"community": content["community_id"], "key": key}).first()
         if row is not None:
             legs = dict(conn.execute(LEGS, {"txn": row.id}).all())
-            stored = dict(community_id=row.community_id, kind=row.kind, memo=row.memo, reverses_id=row.reverses_id,
-                          on_behalf_of_id=row.on_behalf_of_id, amounts=legs)
+            stored = dict(
+                community_id=row.community_id,
+                kind=row.kind,
+                memo=row.memo,
+                reverses_id=row.reverses_id,
+                on_behalf_of_id=row.on_behalf_of_id,
+                amounts=legs,
+            )
             if stored != content:
                 raise IdempotencyConflict(key, row.id)
             return db.session.get(Transaction, row.id)
@@ -690,6 +877,7 @@ def _earlier(conn, content: dict, key: str | None) -> Transaction | None:
 
 
 # Reading
+
 
 @dataclass(frozen=True)
 class StatementLine:
@@ -718,9 +906,19 @@ def statement(account: Account, *, before: int | None = None, limit: int | None 
     id (for the next page); limit None gives them all."""
     actor, behalf, reversal = _ACTOR, _BEHALF, _REVERSAL
     query = (
-        sa.select(Posting.id, Posting.transaction_id, Transaction.created_at, Transaction.kind, Transaction.memo,
-                  Posting.amount, Posting.balance_after, actor.name, behalf.name, Transaction.reverses_id,
-                  reversal.id)
+        sa.select(
+            Posting.id,
+            Posting.transaction_id,
+            Transaction.created_at,
+            Transaction.kind,
+            Transaction.memo,
+            Posting.amount,
+            Posting.balance_after,
+            actor.name,
+            behalf.name,
+            Transaction.reverses_id,
+            reversal.id,
+        )
         .join(Transaction, Transaction.id == Posting.transaction_id)
         .outerjoin(actor, actor.id == Transaction.actor_id)
         .outerjoin(behalf, behalf.id == Transaction.on_behalf_of_id)
@@ -745,21 +943,23 @@ def _counterparties(transaction_ids: list[int], account_id: int) -> dict[int, tu
             sa.select(Posting.transaction_id, Member.name, Account.kind)
             .join(Account, Account.id == Posting.account_id)
             .outerjoin(Member, Member.id == Account.member_id)
-            .where(Posting.transaction_id.in_(transaction_ids[start:start + 500]), Posting.account_id != account_id)
+            .where(Posting.transaction_id.in_(transaction_ids[start : start + 500]), Posting.account_id != account_id)
             .order_by(Posting.id)
         ).all()
-        across = _across_counterparties(transaction_ids[start:start + 500])
+        across = _across_counterparties(transaction_ids[start : start + 500])
         for transaction_id, name, kind in rows:
             if kind == "clearing":
                 found.setdefault(transaction_id, []).extend(across.get(transaction_id, [_("a linked community")]))
             else:
                 found.setdefault(transaction_id, []).append(
-                    _("a pot of %(name)s", name=name) if kind == "pot" else name or _("the community fund"))
+                    _("a pot of %(name)s", name=name) if kind == "pot" else name or _("the community fund")
+                )
     return {key: tuple(names) for key, names in found.items()}
 
 
-_PEER, _MIRROR, _MIRROR_POSTING, _MIRROR_ACCOUNT = (sa.orm.aliased(model) for model in (
-    Community, Transaction, Posting, Account))
+_PEER, _MIRROR, _MIRROR_POSTING, _MIRROR_ACCOUNT = (
+    sa.orm.aliased(model) for model in (Community, Transaction, Posting, Account)
+)
 
 
 def _across_counterparties(transaction_ids: list[int]) -> dict[int, list[str]]:
@@ -769,11 +969,17 @@ def _across_counterparties(transaction_ids: list[int]) -> dict[int, list[str]]:
         .join(Posting, Posting.transaction_id == Transaction.id)
         .join(Account, sa.and_(Account.id == Posting.account_id, Account.kind == "clearing"))
         .join(_PEER, _PEER.id == Account.peer_community_id)
-        .join(_MIRROR, sa.and_(_MIRROR.community_id == Account.peer_community_id,
-                               _MIRROR.idempotency_key == Transaction.idempotency_key))
+        .join(
+            _MIRROR,
+            sa.and_(
+                _MIRROR.community_id == Account.peer_community_id,
+                _MIRROR.idempotency_key == Transaction.idempotency_key,
+            ),
+        )
         .join(_MIRROR_POSTING, _MIRROR_POSTING.transaction_id == _MIRROR.id)
-        .join(_MIRROR_ACCOUNT, sa.and_(_MIRROR_ACCOUNT.id == _MIRROR_POSTING.account_id,
-                                       _MIRROR_ACCOUNT.kind == "member"))
+        .join(
+            _MIRROR_ACCOUNT, sa.and_(_MIRROR_ACCOUNT.id == _MIRROR_POSTING.account_id, _MIRROR_ACCOUNT.kind == "member")
+        )
         .join(Member, Member.id == _MIRROR_ACCOUNT.member_id)
         .where(Transaction.id.in_(transaction_ids))
     )

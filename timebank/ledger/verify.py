@@ -2,6 +2,7 @@
 
 Used by `flask --app timebank ledger verify`, the benchmark and the tests (after every step of the
 model-based test). Each check is a query that returns the rows that break the invariant."""
+
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -16,67 +17,114 @@ EXAMPLES = 10
 # community's share (SCOPES); the other side of a join is always the whole table, so a posting
 # that points into another community is found from either side.
 CHECKS = [
-    ("postings_per_transaction", "every transaction has at least two postings",
-     """SELECT t.id AS transaction_id, COUNT(p.id) AS postings
+    (
+        "postings_per_transaction",
+        "every transaction has at least two postings",
+        """SELECT t.id AS transaction_id, COUNT(p.id) AS postings
         FROM {transactions} AS t LEFT JOIN ledger_postings p ON p.transaction_id = t.id
-        GROUP BY t.id HAVING COUNT(p.id) < 2"""),
-    ("transaction_sum", "the postings of every transaction sum to zero",
-     """SELECT transaction_id, SUM(amount) AS total FROM {postings} AS p
-        GROUP BY transaction_id HAVING SUM(amount) <> 0"""),
-    ("nonzero_amount", "no posting has an amount of zero",
-     "SELECT id AS posting_id FROM {postings} AS p WHERE amount = 0"),
-    ("global_sum", "all balances of a community add up to zero",
-     """SELECT community_id, SUM(balance) AS total FROM {accounts} AS a
-        GROUP BY community_id HAVING SUM(balance) <> 0"""),
-    ("journal_sum", "all postings ever made add up to zero",
-     "SELECT SUM(amount) AS total FROM {postings} AS p HAVING SUM(amount) <> 0"),
-    ("cached_balance", "every account's cached balance equals the sum of its postings",
-     """SELECT a.id AS account_id, a.balance AS cached, COALESCE(SUM(p.amount), 0) AS summed
+        GROUP BY t.id HAVING COUNT(p.id) < 2""",
+    ),
+    (
+        "transaction_sum",
+        "the postings of every transaction sum to zero",
+        """SELECT transaction_id, SUM(amount) AS total FROM {postings} AS p
+        GROUP BY transaction_id HAVING SUM(amount) <> 0""",
+    ),
+    (
+        "nonzero_amount",
+        "no posting has an amount of zero",
+        "SELECT id AS posting_id FROM {postings} AS p WHERE amount = 0",
+    ),
+    (
+        "global_sum",
+        "all balances of a community add up to zero",
+        """SELECT community_id, SUM(balance) AS total FROM {accounts} AS a
+        GROUP BY community_id HAVING SUM(balance) <> 0""",
+    ),
+    (
+        "journal_sum",
+        "all postings ever made add up to zero",
+        "SELECT SUM(amount) AS total FROM {postings} AS p HAVING SUM(amount) <> 0",
+    ),
+    (
+        "cached_balance",
+        "every account's cached balance equals the sum of its postings",
+        """SELECT a.id AS account_id, a.balance AS cached, COALESCE(SUM(p.amount), 0) AS summed
         FROM {accounts} AS a LEFT JOIN ledger_postings p ON p.account_id = a.id
-        GROUP BY a.id, a.balance HAVING a.balance <> COALESCE(SUM(p.amount), 0)"""),
-    ("balance_after_chain", "every posting's balance-after is the previous one plus its amount",
-     """SELECT posting_id, account_id, previous, amount, balance_after FROM (
+        GROUP BY a.id, a.balance HAVING a.balance <> COALESCE(SUM(p.amount), 0)""",
+    ),
+    (
+        "balance_after_chain",
+        "every posting's balance-after is the previous one plus its amount",
+        """SELECT posting_id, account_id, previous, amount, balance_after FROM (
             SELECT id AS posting_id, account_id, amount, balance_after,
                    LAG(balance_after, 1, 0) OVER (PARTITION BY account_id ORDER BY id) AS previous
             FROM {postings} AS p) chain
-        WHERE balance_after <> previous + amount"""),
-    ("limits", "no checked posting went past the floor or ceiling it was checked against",
-     """SELECT id AS posting_id, account_id, amount, balance_after, bound FROM {postings} AS p
+        WHERE balance_after <> previous + amount""",
+    ),
+    (
+        "limits",
+        "no checked posting went past the floor or ceiling it was checked against",
+        """SELECT id AS posting_id, account_id, amount, balance_after, bound FROM {postings} AS p
         WHERE bound IS NOT NULL
-          AND ((amount < 0 AND balance_after < bound) OR (amount > 0 AND balance_after > bound))"""),
-    ("same_community", "every posting's account belongs to the transaction's community",
-     """SELECT p.id AS posting_id, p.transaction_id, p.account_id
+          AND ((amount < 0 AND balance_after < bound) OR (amount > 0 AND balance_after > bound))""",
+    ),
+    (
+        "same_community",
+        "every posting's account belongs to the transaction's community",
+        """SELECT p.id AS posting_id, p.transaction_id, p.account_id
         FROM {postings} AS p JOIN ledger_transactions t ON t.id = p.transaction_id
-        JOIN ledger_accounts a ON a.id = p.account_id WHERE a.community_id <> t.community_id"""),
-    ("orphans", "every posting belongs to an existing transaction and account",
-     """SELECT p.id AS posting_id FROM {postings} AS p
+        JOIN ledger_accounts a ON a.id = p.account_id WHERE a.community_id <> t.community_id""",
+    ),
+    (
+        "orphans",
+        "every posting belongs to an existing transaction and account",
+        """SELECT p.id AS posting_id FROM {postings} AS p
         LEFT JOIN ledger_transactions t ON t.id = p.transaction_id
-        LEFT JOIN ledger_accounts a ON a.id = p.account_id WHERE t.id IS NULL OR a.id IS NULL"""),
-    ("reversal_mirrors_original", "every reversal swaps exactly the postings of the transaction it undoes",
-     """SELECT r.id AS reversal_id, r.reverses_id FROM {transactions} AS r
+        LEFT JOIN ledger_accounts a ON a.id = p.account_id WHERE t.id IS NULL OR a.id IS NULL""",
+    ),
+    (
+        "reversal_mirrors_original",
+        "every reversal swaps exactly the postings of the transaction it undoes",
+        """SELECT r.id AS reversal_id, r.reverses_id FROM {transactions} AS r
         JOIN ledger_postings rp ON rp.transaction_id = r.id
         LEFT JOIN ledger_postings op ON op.transaction_id = r.reverses_id AND op.account_id = rp.account_id
         WHERE r.reverses_id IS NOT NULL
         GROUP BY r.id, r.reverses_id
         HAVING SUM(CASE WHEN op.amount = -rp.amount THEN 0 ELSE 1 END) > 0
-            OR COUNT(rp.id) <> (SELECT COUNT(*) FROM ledger_postings o WHERE o.transaction_id = r.reverses_id)"""),
-    ("reversal_kind", "only reversals point at another transaction, and never at a reversal",
-     """SELECT r.id AS transaction_id FROM {transactions} AS r
+            OR COUNT(rp.id) <> (SELECT COUNT(*) FROM ledger_postings o WHERE o.transaction_id = r.reverses_id)""",
+    ),
+    (
+        "reversal_kind",
+        "only reversals point at another transaction, and never at a reversal",
+        """SELECT r.id AS transaction_id FROM {transactions} AS r
         LEFT JOIN ledger_transactions o ON o.id = r.reverses_id
-        WHERE (r.kind = 'reversal') <> (r.reverses_id IS NOT NULL) OR o.kind = 'reversal'"""),
-    ("closed_accounts", "closed accounts hold no hours",
-     "SELECT id AS account_id, balance FROM {accounts} AS a WHERE status = 'closed' AND balance <> 0"),
-    ("pots", "every pot is a member's own account of its community and never below zero",
-     """SELECT a.id AS account_id, a.balance FROM {accounts} AS a LEFT JOIN pots p ON p.account_id = a.id
+        WHERE (r.kind = 'reversal') <> (r.reverses_id IS NOT NULL) OR o.kind = 'reversal'""",
+    ),
+    (
+        "closed_accounts",
+        "closed accounts hold no hours",
+        "SELECT id AS account_id, balance FROM {accounts} AS a WHERE status = 'closed' AND balance <> 0",
+    ),
+    (
+        "pots",
+        "every pot is a member's own account of its community and never below zero",
+        """SELECT a.id AS account_id, a.balance FROM {accounts} AS a LEFT JOIN pots p ON p.account_id = a.id
         WHERE a.kind = 'pot' AND (p.id IS NULL OR p.member_id <> a.member_id
-                                  OR p.community_id <> a.community_id OR a.balance < 0)"""),
-    ("clearing_mirror", "each clearing account has its linked community's one for it, and they sum to zero",
-     """SELECT a.id AS account_id, a.balance, b.id AS mirror_id, b.balance AS mirror_balance
+                                  OR p.community_id <> a.community_id OR a.balance < 0)""",
+    ),
+    (
+        "clearing_mirror",
+        "each clearing account has its linked community's one for it, and they sum to zero",
+        """SELECT a.id AS account_id, a.balance, b.id AS mirror_id, b.balance AS mirror_balance
         FROM ledger_accounts a LEFT JOIN ledger_accounts b ON b.kind = 'clearing'
              AND b.community_id = a.peer_community_id AND b.peer_community_id = a.community_id
-        WHERE a.kind = 'clearing' AND (b.id IS NULL OR a.balance + b.balance <> 0)"""),
-    ("clearing_sides", "every transfer across a link has the other community's side, under the same key",
-     """SELECT t.id AS transaction_id, p.amount FROM ledger_transactions t
+        WHERE a.kind = 'clearing' AND (b.id IS NULL OR a.balance + b.balance <> 0)""",
+    ),
+    (
+        "clearing_sides",
+        "every transfer across a link has the other community's side, under the same key",
+        """SELECT t.id AS transaction_id, p.amount FROM ledger_transactions t
         JOIN ledger_postings p ON p.transaction_id = t.id
         JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'clearing'
         WHERE t.idempotency_key IS NULL OR NOT EXISTS (
@@ -84,34 +132,35 @@ CHECKS = [
             JOIN ledger_accounts b ON b.id = q.account_id
             WHERE b.kind = 'clearing' AND b.community_id = a.peer_community_id
               AND b.peer_community_id = a.community_id AND u.community_id = a.peer_community_id
-              AND u.idempotency_key = t.idempotency_key AND u.kind = t.kind AND q.amount = -p.amount)"""),
-    ("clearing_caps", "every clearing account's floor and ceiling are minus and plus its link's cap",
-     """SELECT a.id AS account_id, a.floor_override, a.ceiling_override, l.cap_minutes
+              AND u.idempotency_key = t.idempotency_key AND u.kind = t.kind AND q.amount = -p.amount)""",
+    ),
+    (
+        "clearing_caps",
+        "every clearing account's floor and ceiling are minus and plus its link's cap",
+        """SELECT a.id AS account_id, a.floor_override, a.ceiling_override, l.cap_minutes
         FROM ledger_accounts a LEFT JOIN community_links l
              ON (l.proposer_id = a.community_id AND l.accepter_id = a.peer_community_id)
              OR (l.accepter_id = a.community_id AND l.proposer_id = a.peer_community_id)
         WHERE a.kind = 'clearing' AND (l.id IS NULL OR a.floor_override IS NULL OR a.ceiling_override IS NULL
-              OR a.floor_override <> -l.cap_minutes OR a.ceiling_override <> l.cap_minutes)"""),
+              OR a.floor_override <> -l.cap_minutes OR a.ceiling_override <> l.cap_minutes)""",
+    ),
 ]
 
 # For one community, the checks that look across to the whole tables ask about each of its rows
 # through an index instead: a join would read every community's rows to check one community's.
 # The same rules; only how the database finds the rows differs.
 ONE_COMMUNITY = {
-    "postings_per_transaction":
-        """SELECT transaction_id, postings FROM (
+    "postings_per_transaction": """SELECT transaction_id, postings FROM (
                SELECT t.id AS transaction_id,
                       (SELECT COUNT(*) FROM ledger_postings p WHERE p.transaction_id = t.id) AS postings
                FROM {transactions} AS t) counted
            WHERE postings < 2""",
-    "same_community":
-        """SELECT p.id AS posting_id, p.transaction_id, p.account_id FROM {postings} AS p
+    "same_community": """SELECT p.id AS posting_id, p.transaction_id, p.account_id FROM {postings} AS p
            WHERE (SELECT t.community_id FROM ledger_transactions t WHERE t.id = p.transaction_id) <> :community""",
     "orphans":  # the account exists: these postings were found through it
-        """SELECT p.id AS posting_id FROM {postings} AS p
+    """SELECT p.id AS posting_id FROM {postings} AS p
            WHERE (SELECT COUNT(*) FROM ledger_transactions t WHERE t.id = p.transaction_id) = 0""",
-    "reversal_kind":
-        """SELECT r.id AS transaction_id FROM {transactions} AS r
+    "reversal_kind": """SELECT r.id AS transaction_id FROM {transactions} AS r
            WHERE (r.kind = 'reversal') <> (r.reverses_id IS NOT NULL)
               OR (SELECT o.kind FROM ledger_transactions o WHERE o.id = r.reverses_id) = 'reversal'""",
 }
@@ -167,9 +216,9 @@ def _queries(scope: str) -> tuple[str, dict[str, str]]:
     tables = SCOPES[scope]
     own = ONE_COMMUNITY if scope == "community" else {}
     checks = {name: own.get(name, sql).format(**tables) for name, _rule, sql in CHECKS}
-    counts = " UNION ALL ".join(
-        [f"SELECT '{name}' AS name, COUNT(*) AS n FROM {tables[name]} AS {name}" for name in TOTALS]  # nosec B608
-        + [f"SELECT '{name}' AS name, COUNT(*) AS n FROM ({sql}) AS {name}" for name, sql in checks.items()])  # nosec B608
+    totals = [f"SELECT '{n}' AS name, COUNT(*) AS n FROM {tables[n]} AS {n}" for n in TOTALS]  # nosec B608
+    found = [f"SELECT '{n}' AS name, COUNT(*) AS n FROM ({q}) AS {n}" for n, q in checks.items()]  # nosec B608
+    counts = " UNION ALL ".join(totals + found)
     return counts, checks
 
 

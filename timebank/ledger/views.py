@@ -2,6 +2,7 @@
 for coordinators about a member of their community or the community fund, where they also give
 an account its own limits or pause it; undoing a transaction; and the community's rules for
 hours (limits, low-balance warning, levy)."""
+
 import uuid
 
 import sqlalchemy as sa
@@ -40,8 +41,13 @@ bp = Blueprint("ledger", __name__, url_prefix="/account")
 PAGE_SIZE = 50
 # The box in which a refused setting is shown, by the service's name for the setting; any other
 # refusal goes next to the reason.
-SETTING_FIELDS = {"floor": "owe_hours", "ceiling": "save_hours", "warning": "warning_hours",
-                  "levy_percent": "levy_percent", LedgerError: "reason"}
+SETTING_FIELDS = {
+    "floor": "owe_hours",
+    "ceiling": "save_hours",
+    "warning": "warning_hours",
+    "levy_percent": "levy_percent",
+    LedgerError: "reason",
+}
 
 
 @bp.app_template_filter("ledger_kind")
@@ -73,17 +79,25 @@ def _page(account: Account, *, owner: Member | None, csv_url: str, **forms):
     before = request.args.get("before", type=db_int)
     lines = statement(account, before=before, limit=PAGE_SIZE + 1) if account.id else []
     older = lines[PAGE_SIZE - 1].posting_id if len(lines) > PAGE_SIZE else None
-    return render_template("ledger/account.html", account=account, owner=owner, position=summary(account),
-                           lines=lines[:PAGE_SIZE], older=older, paged=before is not None, csv_url=csv_url,
-                           is_own=owner is not None and owner.id == acting_member().id, **forms)
+    return render_template(
+        "ledger/account.html",
+        account=account,
+        owner=owner,
+        position=summary(account),
+        lines=lines[:PAGE_SIZE],
+        older=older,
+        paged=before is not None,
+        csv_url=csv_url,
+        is_own=owner is not None and owner.id == acting_member().id,
+        **forms,
+    )
 
 
 def _csv(account: Account, name: str) -> Response:
     lines = statement(account) if account.id else []
     body = "\ufeff" + statement_csv(lines, lambda moment: format_datetime(moment, "yyyy-MM-dd HH:mm"))
     filename = f"{name}-{format_date(format='yyyy-MM-dd')}.csv"
-    return Response(body, mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(body, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 @bp.route("")
@@ -107,8 +121,9 @@ def member(member_id: int):
     return _member_page(member)
 
 
-def _member_page(member: Member, limits_form: AccountLimitsForm | None = None,
-                 status_form: AccountStatusForm | None = None):
+def _member_page(
+    member: Member, limits_form: AccountLimitsForm | None = None, status_form: AccountStatusForm | None = None
+):
     """The member's statement; for their coordinators also the forms for the account's own limits
     and its pause (showing what was typed when a change was refused)."""
     account = member_account(member)
@@ -136,11 +151,21 @@ def member_limits(member_id: int):
     """A coordinator gives the account its own floor and ceiling; empty boxes: the community's."""
     member = _manageable_member(member_id)
     form = AccountLimitsForm(prefix="limits")
-    if form.validate_on_submit() and submit(lambda: set_limits(
-            account_for(member), floor=form.floor(), ceiling=form.ceiling(), actor=logged_in_member(),
-            reason=form.reason.data), form, fields=SETTING_FIELDS):
-        flash(_("The limits of %(name)s are saved. They see them on their account, with your reason.",
-                name=member.name), "success")
+    if form.validate_on_submit() and submit(
+        lambda: set_limits(
+            account_for(member),
+            floor=form.floor(),
+            ceiling=form.ceiling(),
+            actor=logged_in_member(),
+            reason=form.reason.data,
+        ),
+        form,
+        fields=SETTING_FIELDS,
+    ):
+        flash(
+            _("The limits of %(name)s are saved. They see them on their account, with your reason.", name=member.name),
+            "success",
+        )
         return redirect(url_for(".member", member_id=member.id))
     return _member_page(member, limits_form=form)
 
@@ -159,12 +184,17 @@ def member_status(member_id: int):
     if account.status == wanted or account.status == "closed":
         flash(_("Nothing changed: the account is like that already."), "info")
         return redirect(url_for(".member", member_id=member.id))
-    if form.validate_on_submit() and submit(lambda: set_status(
-            account_for(member), wanted, actor=logged_in_member(), reason=form.reason.data), form,
-            fields=SETTING_FIELDS):
-        flash(_("The hours of %(name)s are paused: nothing can go in or out.", name=member.name)
-              if wanted == "suspended" else _("Hours can go in and out of the account of %(name)s again.",
-                                                name=member.name), "success")
+    if form.validate_on_submit() and submit(
+        lambda: set_status(account_for(member), wanted, actor=logged_in_member(), reason=form.reason.data),
+        form,
+        fields=SETTING_FIELDS,
+    ):
+        flash(
+            _("The hours of %(name)s are paused: nothing can go in or out.", name=member.name)
+            if wanted == "suspended"
+            else _("Hours can go in and out of the account of %(name)s again.", name=member.name),
+            "success",
+        )
         return redirect(url_for(".member", member_id=member.id))
     return _member_page(member, status_form=form)
 
@@ -209,13 +239,23 @@ def settings():
         form.show_limits(community.ledger_floor, community.ledger_ceiling)
         form.show_warning(community.ledger_warning)
         form.levy_percent.data = community.ledger_levy_percent
-    elif form.validate_on_submit() and submit(lambda: set_ledger_settings(
-            community, floor=form.floor(), ceiling=form.ceiling(), warning=form.warning(),
-            levy_percent=form.levy_percent.data, actor=logged_in_member()), form, fields=SETTING_FIELDS):
+    elif form.validate_on_submit() and submit(
+        lambda: set_ledger_settings(
+            community,
+            floor=form.floor(),
+            ceiling=form.ceiling(),
+            warning=form.warning(),
+            levy_percent=form.levy_percent.data,
+            actor=logged_in_member(),
+        ),
+        form,
+        fields=SETTING_FIELDS,
+    ):
         flash(_("Saved. Every account without limits of its own follows them now."), "success")
         return redirect(url_for(".settings"))
-    return render_template("ledger/settings.html", form=form, community=community), \
-        422 if request.method == "POST" else 200
+    return render_template(
+        "ledger/settings.html", form=form, community=community
+    ), 422 if request.method == "POST" else 200
 
 
 @bp.route("/transactions/<int:transaction_id>/undo", methods=["GET", "POST"])
@@ -233,16 +273,32 @@ def undo(transaction_id: int):
         form.request_key.data = uuid.uuid4().hex
     elif form.validate_on_submit():
         try:
-            done = submit(lambda: reverse(transaction, actor=current_user, reason=form.reason.data,
-                                          idempotency_key=request_key(current_user, "undo", form.request_key.data)),
-                          form, fields={LedgerError: "reason"}, passthrough=(AlreadyReversed,))
+            done = submit(
+                lambda: reverse(
+                    transaction,
+                    actor=current_user,
+                    reason=form.reason.data,
+                    idempotency_key=request_key(current_user, "undo", form.request_key.data),
+                ),
+                form,
+                fields={LedgerError: "reason"},
+                passthrough=(AlreadyReversed,),
+            )
         except AlreadyReversed as error:
             flash(str(error), "info")
             return redirect(back)
         if done:
-            flash(_("The transaction is undone: the hours went back. Both statements show your reason."),
-                  "success")
+            flash(_("The transaction is undone: the hours went back. Both statements show your reason."), "success")
             return redirect(back)
     undone = db.session.scalar(sa.select(Transaction.id).where(Transaction.reverses_id == transaction.id))
-    return (render_template("ledger/undo.html", form=form, transaction=transaction, postings=transaction.postings,
-                            back=back, undone=undone), 422 if request.method == "POST" else 200)
+    return (
+        render_template(
+            "ledger/undo.html",
+            form=form,
+            transaction=transaction,
+            postings=transaction.postings,
+            back=back,
+            undone=undone,
+        ),
+        422 if request.method == "POST" else 200,
+    )

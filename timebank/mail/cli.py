@@ -1,4 +1,5 @@
 """`flask --app timebank mail send [--loop] [--interval N]`"""
+
 import signal
 import threading
 
@@ -28,11 +29,13 @@ def send(loop: bool, interval: float, quiet: bool) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_args: stop.set())
     progress("counting the email in the outbox")
-    waiting = db.session.scalar(sa.select(sa.func.count(OutboxMessage.id)).where(
-        OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)))
+    waiting = db.session.scalar(
+        sa.select(sa.func.count(OutboxMessage.id)).where(
+            OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None)
+        )
+    )
     db.session.rollback()
-    click.echo(f"{waiting} email(s) wait in the outbox. Sending email every {interval:g} seconds; "
-               "stop with Ctrl+C.")
+    click.echo(f"{waiting} email(s) wait in the outbox. Sending email every {interval:g} seconds; stop with Ctrl+C.")
     try:
         run_worker(interval, stop)
     except KeyboardInterrupt:

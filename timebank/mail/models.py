@@ -1,4 +1,5 @@
 """The outbox: an email is a row until a sender has handed it to the SMTP server."""
+
 from datetime import datetime
 
 import sqlalchemy as sa

@@ -1,5 +1,6 @@
 """Queueing email (flushes; the caller commits with the event that caused the email) and sending
 what is queued (commits per message: each outcome is kept even if the worker stops halfway)."""
+
 import smtplib
 import ssl
 import threading
@@ -20,8 +21,9 @@ from timebank.mail.models import OutboxMessage
 from timebank.members.models import Member
 
 
-def queue_mail(to: Member | str, template: str, kind: str = "", *, address: str | None = None,
-               **context) -> OutboxMessage | None:
+def queue_mail(
+    to: Member | str, template: str, kind: str = "", *, address: str | None = None, **context
+) -> OutboxMessage | None:
     """Render `templates/mail/<template>.txt` in the recipient's language and put it in the outbox.
 
     The template's first line is the subject. Members without an email address (assisted
@@ -36,8 +38,13 @@ def queue_mail(to: Member | str, template: str, kind: str = "", *, address: str 
     locale = (member.locale if member else None) or "nl"
     with force_locale(locale):
         subject, _blank, body = render_template(f"mail/{template}.txt", member=member, **context).partition("\n")
-    message = OutboxMessage(member_id=member.id if member else None, to_address=address,
-                            subject=subject.strip(), body_text=body.strip() + "\n", kind=kind or template)
+    message = OutboxMessage(
+        member_id=member.id if member else None,
+        to_address=address,
+        subject=subject.strip(),
+        body_text=body.strip() + "\n",
+        kind=kind or template,
+    )
     db.session.add(message)
     db.session.flush()
     if current_app.config["DEV_OUTBOX"] and has_request_context():
@@ -65,10 +72,17 @@ def claim_due(limit: int) -> list[int]:
     sending leaves it to be retried after that."""
     now = utcnow()
     take_write_lock(db.session)
-    due = sa.select(OutboxMessage).where(
-        OutboxMessage.sent_at.is_(None), OutboxMessage.failed_at.is_(None),
-        sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
-    ).order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+    due = (
+        sa.select(OutboxMessage)
+        .where(
+            OutboxMessage.sent_at.is_(None),
+            OutboxMessage.failed_at.is_(None),
+            sa.or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     claimed = db.session.scalars(due).all()
     for message in claimed:
         message.attempts += 1
@@ -115,8 +129,14 @@ def _is_permanent(error: Exception) -> bool:
 
 
 # A message the server refuses fails alone; the connection stays good for the others.
-REFUSALS = (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError, smtplib.SMTPSenderRefused,
-            smtplib.SMTPNotSupportedError, UnicodeError, ValueError)
+REFUSALS = (
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPDataError,
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPNotSupportedError,
+    UnicodeError,
+    ValueError,
+)
 
 
 def as_email(message: OutboxMessage) -> EmailMessage:

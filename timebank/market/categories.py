@@ -1,5 +1,6 @@
 """A community's market settings and its categories in every language: add, rename, retire, restore,
 merge."""
+
 import re
 import unicodedata
 
@@ -22,8 +23,9 @@ def set_post_expiry(community: Community, weeks: int, *, actor: Member) -> Commu
     if weeks is None or not low <= weeks <= high:
         raise MarketError(_l("Please choose between %(low)d and %(high)d weeks.", low=low, high=high), "weeks")
     if weeks != community.post_expiry_weeks:
-        record("market.expiry_changed", actor=actor, community_id=community.id,
-               old=community.post_expiry_weeks, new=weeks)
+        record(
+            "market.expiry_changed", actor=actor, community_id=community.id, old=community.post_expiry_weeks, new=weeks
+        )
         community.post_expiry_weeks = weeks
     db.session.flush()
     return community
@@ -31,10 +33,13 @@ def set_post_expiry(community: Community, weeks: int, *, actor: Member) -> Commu
 
 def add_category(community: Community, names: dict[str, str], *, actor: Member) -> Category:
     names = _clean_names(community, names)
-    position = db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(Category.position), -1))
-                                 .where(Category.community_id == community.id)) + 1
-    category = Category(community_id=community.id, key=_new_key(community, names), names=names,
-                        position=position)
+    position = (
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.max(Category.position), -1)).where(Category.community_id == community.id)
+        )
+        + 1
+    )
+    category = Category(community_id=community.id, key=_new_key(community, names), names=names, position=position)
     db.session.add(category)
     db.session.flush()
     record("category.added", actor=actor, community_id=community.id, subject=category, names=names)
@@ -43,8 +48,14 @@ def add_category(community: Community, names: dict[str, str], *, actor: Member) 
 
 def rename_category(category: Category, names: dict[str, str], *, actor: Member) -> Category:
     names = _clean_names(category.community, names, category)
-    record("category.renamed", actor=actor, community_id=category.community_id, subject=category,
-           old=category.names, new=names)
+    record(
+        "category.renamed",
+        actor=actor,
+        community_id=category.community_id,
+        subject=category,
+        old=category.names,
+        new=names,
+    )
     category.names = names
     db.session.flush()
     return category
@@ -80,20 +91,34 @@ def merge_category(source: Category, target: Category, *, actor: Member) -> Cate
         raise MarketError(_l("You cannot merge into a category that is not used any more."), "target_id")
     if source.merged_into_id is not None:
         raise MarketError(_l("This category was merged already."))
-    moved = db.session.execute(sa.update(Post).where(Post.category_id == source.id)
-                               .values(category_id=target.id).execution_options(synchronize_session=False)).rowcount
+    moved = db.session.execute(
+        sa.update(Post)
+        .where(Post.category_id == source.id)
+        .values(category_id=target.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     has_target = sa.select(member_skills.c.member_id).where(member_skills.c.category_id == target.id)
-    db.session.execute(sa.insert(member_skills).from_select(
-        ["member_id", "category_id"],
-        sa.select(member_skills.c.member_id, sa.literal(target.id))
-        .where(member_skills.c.category_id == source.id, member_skills.c.member_id.not_in(has_target))))
+    db.session.execute(
+        sa.insert(member_skills).from_select(
+            ["member_id", "category_id"],
+            sa.select(member_skills.c.member_id, sa.literal(target.id)).where(
+                member_skills.c.category_id == source.id, member_skills.c.member_id.not_in(has_target)
+            ),
+        )
+    )
     db.session.execute(sa.delete(member_skills).where(member_skills.c.category_id == source.id))
     source.merged_into_id = target.id
     source.retired_at = source.retired_at or utcnow()
     db.session.flush()
     db.session.expire_all()
-    record("category.merged", actor=actor, community_id=source.community_id, subject=source,
-           into=target.id, posts_moved=moved)
+    record(
+        "category.merged",
+        actor=actor,
+        community_id=source.community_id,
+        subject=source,
+        into=target.id,
+        posts_moved=moved,
+    )
     return target
 
 
@@ -116,18 +141,19 @@ def _clean_names(community: Community, names: dict[str, str], renaming: Category
         if not name:
             raise MarketError(_l("Please fill in the name in every language."), f"name_{language}")
         if len(name) > CATEGORY_NAME_MAX:
-            raise MarketError(_l("Please keep the name under %(max)d characters.", max=CATEGORY_NAME_MAX),
-                              f"name_{language}")
+            raise MarketError(
+                _l("Please keep the name under %(max)d characters.", max=CATEGORY_NAME_MAX), f"name_{language}"
+            )
         cleaned[language] = name
-    others = db.session.scalars(sa.select(Category).where(
-        Category.community_id == community.id, Category.merged_into_id.is_(None))).all()
+    others = db.session.scalars(
+        sa.select(Category).where(Category.community_id == community.id, Category.merged_into_id.is_(None))
+    ).all()
     for other in others:
         if renaming is not None and other.id == renaming.id:
             continue
         for language, name in cleaned.items():
             if (other.names.get(language) or "").casefold() == name.casefold():
-                raise MarketError(_l("There is already a category called “%(name)s”.", name=name),
-                                  f"name_{language}")
+                raise MarketError(_l("There is already a category called “%(name)s”.", name=name), f"name_{language}")
     return cleaned
 
 

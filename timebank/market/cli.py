@@ -1,5 +1,6 @@
 """`flask --app timebank market …`: the market's scheduled work. Run both daily (cron, a systemd
 timer); running them twice, or at the same time, sends nothing twice."""
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
@@ -16,7 +17,8 @@ def start() -> None:
     if not current_app.config.get("SERVER_NAME"):
         raise click.ClickException(
             "set TIMEBANK_SERVER_NAME to the time bank's address (e.g. tijdbank.example.org), "
-            "so that emails can link to it")
+            "so that emails can link to it"
+        )
     take_write_lock(db.session)
 
 

@@ -1,5 +1,6 @@
 """Finding posts: what the market lists, one page of a search (counted exactly only up to
 COUNT_LIMIT), recent posts, offers that match a request, a member's own posts."""
+
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,9 +32,11 @@ def listed_conditions(community_id: int, now: datetime | None = None, linked: tu
 
 
 def listed(community_id: int, linked: tuple[int, ...] = ()) -> sa.Select:
-    return (sa.select(Post).where(*listed_conditions(community_id, linked=linked))
-            .options(joinedload(Post.owner), joinedload(Post.category), joinedload(Post.area),
-                     joinedload(Post.community)))
+    return (
+        sa.select(Post)
+        .where(*listed_conditions(community_id, linked=linked))
+        .options(joinedload(Post.owner), joinedload(Post.category), joinedload(Post.area), joinedload(Post.community))
+    )
 
 
 @dataclass
@@ -47,8 +50,14 @@ class Page:
     total: int | None
 
 
-def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int = PER_PAGE,
-               exact_total: bool = False, viewer_id: int | None = None) -> Page:
+def find_posts(
+    community_id: int,
+    filters: Filters,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    exact_total: bool = False,
+    viewer_id: int | None = None,
+) -> Page:
     """One page of the market, newest first; `total` is counted up to COUNT_LIMIT unless
     `exact_total` (the API's lists promise a number).
 
@@ -62,7 +71,8 @@ def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int
         # The same kind of help in the linked communities: their category with the same key.
         same_kind = sa.select(Category.id).where(
             Category.community_id.in_([community_id, *filters.linked]),
-            Category.key == sa.select(Category.key).where(Category.id == filters.category_id).scalar_subquery())
+            Category.key == sa.select(Category.key).where(Category.id == filters.category_id).scalar_subquery(),
+        )
         conditions.append(Post.category_id.in_(same_kind))
     elif filters.category_id is not None:
         conditions.append(Post.category_id == filters.category_id)
@@ -74,20 +84,33 @@ def find_posts(community_id: int, filters: Filters, page: int = 1, per_page: int
     condition = search.matching(filters.text) if filters.text else None
     if condition is not None:
         conditions.append(condition)
-    items = list(db.session.scalars(
-        listed(community_id, filters.linked).where(*conditions)
-        .order_by(Post.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)))
+    items = list(
+        db.session.scalars(
+            listed(community_id, filters.linked)
+            .where(*conditions)
+            .order_by(Post.id.desc())
+            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
+        )
+    )
     matches = sa.select(Post.id).where(*listed_conditions(community_id, linked=filters.linked), *conditions)
     if not exact_total:
         matches = matches.limit(COUNT_LIMIT + 1)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(matches.subquery()))
-    return Page(items=items[:per_page], number=page, has_next=len(items) > per_page,
-                total=total if exact_total or total <= COUNT_LIMIT else None)
+    return Page(
+        items=items[:per_page],
+        number=page,
+        has_next=len(items) > per_page,
+        total=total if exact_total or total <= COUNT_LIMIT else None,
+    )
 
 
 def recent_posts(community_id: int, limit: int = 5, viewer_id: int | None = None) -> list[Post]:
-    return list(db.session.scalars(listed(community_id).where(*not_blocked(Post.owner_id, viewer_id))
-                                   .order_by(Post.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            listed(community_id).where(*not_blocked(Post.owner_id, viewer_id)).order_by(Post.id.desc()).limit(limit)
+        )
+    )
 
 
 def matching_offers(request: Post, limit: int = 5, viewer_id: int | None = None) -> list[Post]:
@@ -96,10 +119,16 @@ def matching_offers(request: Post, limit: int = 5, viewer_id: int | None = None)
     Two queries, same area and then the others, each newest first: each walks the category's
     posts from the newest and stops after `limit`, where ordering by "same area" first made the
     database sort every offer of the category (a third of a post page's time)."""
-    offers = (listed(request.community_id)
-              .where(Post.kind == "offer", Post.category_id == request.category_id,
-                     Post.owner_id != request.owner_id, *not_blocked(Post.owner_id, viewer_id))
-              .order_by(Post.id.desc()))
+    offers = (
+        listed(request.community_id)
+        .where(
+            Post.kind == "offer",
+            Post.category_id == request.category_id,
+            Post.owner_id != request.owner_id,
+            *not_blocked(Post.owner_id, viewer_id),
+        )
+        .order_by(Post.id.desc())
+    )
     if request.area_id is None:
         return list(db.session.scalars(offers.limit(limit)))
     found = list(db.session.scalars(offers.where(Post.area_id == request.area_id).limit(limit)))
@@ -111,7 +140,11 @@ def matching_offers(request: Post, limit: int = 5, viewer_id: int | None = None)
 
 def member_posts(member: Member) -> list[Post]:
     """Everything a member has posted, newest first, for their own overview."""
-    return list(db.session.scalars(
-        sa.select(Post).where(Post.owner_id == member.id)
-        .options(joinedload(Post.category), joinedload(Post.closed_by))
-        .order_by(Post.id.desc())))
+    return list(
+        db.session.scalars(
+            sa.select(Post)
+            .where(Post.owner_id == member.id)
+            .options(joinedload(Post.category), joinedload(Post.closed_by))
+            .order_by(Post.id.desc())
+        )
+    )

@@ -1,4 +1,5 @@
 """A post in the market: an offer or a request, a timed service or a free gift."""
+
 from datetime import datetime
 
 import sqlalchemy as sa

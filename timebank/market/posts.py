@@ -1,5 +1,6 @@
 """Placing and editing posts and their life: pause, resume, close, renew, and a coordinator's
 moderation. Services flush, never commit."""
+
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -30,20 +31,32 @@ from timebank.uploads.models import Image
 from timebank.uploads.services import ImageError, delete_image, save_image
 
 
-def create_post(owner: Member, kind: str, details: PostDetails, *, actor: Member,
-                photo: FileStorage | None = None) -> Post:
+def create_post(
+    owner: Member, kind: str, details: PostDetails, *, actor: Member, photo: FileStorage | None = None
+) -> Post:
     """Put an offer or a request in the market for the community's expiry period."""
     if kind not in KINDS:
         raise MarketError(_l("A post is an offer or a request."))
     _check_may_act(actor, owner)
     values = _clean(details, owner.community)
-    duplicate = db.session.scalar(sa.select(Post).where(
-        Post.owner_id == owner.id, Post.kind == kind, Post.title == values["title"], Post.status == "active",
-        Post.created_at > utcnow() - DUPLICATE_WINDOW))
+    duplicate = db.session.scalar(
+        sa.select(Post).where(
+            Post.owner_id == owner.id,
+            Post.kind == kind,
+            Post.title == values["title"],
+            Post.status == "active",
+            Post.created_at > utcnow() - DUPLICATE_WINDOW,
+        )
+    )
     if duplicate is not None:
         return duplicate
-    post = Post(community_id=owner.community_id, owner=owner, kind=kind,
-                expires_at=utcnow() + timedelta(weeks=owner.community.post_expiry_weeks), **values)
+    post = Post(
+        community_id=owner.community_id,
+        owner=owner,
+        kind=kind,
+        expires_at=utcnow() + timedelta(weeks=owner.community.post_expiry_weeks),
+        **values,
+    )
     if photo:
         post.image = _save_photo(photo, owner)
     db.session.add(post)
@@ -52,8 +65,9 @@ def create_post(owner: Member, kind: str, details: PostDetails, *, actor: Member
     return post
 
 
-def edit_post(post: Post, details: PostDetails, *, actor: Member, photo: FileStorage | None = None,
-              remove_photo: bool = False) -> Post:
+def edit_post(
+    post: Post, details: PostDetails, *, actor: Member, photo: FileStorage | None = None, remove_photo: bool = False
+) -> Post:
     """Change what a post says; its kind, owner and dates stay."""
     _check_may_act(actor, post.owner)
     if post.status == "closed":
@@ -183,12 +197,20 @@ def _clean(details: PostDetails, community: Community, keep_category_id: int | N
     if not title:
         raise MarketError(_l("Please give your post a short title."), "title")
     if len(title) > TITLE_MAX:
-        raise MarketError(_l("The title can have at most %(max)d characters; yours has %(num)d.",
-                             max=TITLE_MAX, num=len(title)), "title")
+        raise MarketError(
+            _l("The title can have at most %(max)d characters; yours has %(num)d.", max=TITLE_MAX, num=len(title)),
+            "title",
+        )
     description = (details.description or "").strip().replace("\r\n", "\n")
     if len(description) > DESCRIPTION_MAX:
-        raise MarketError(_l("The description can have at most %(max)d characters; yours has %(num)d.",
-                             max=DESCRIPTION_MAX, num=len(description)), "description")
+        raise MarketError(
+            _l(
+                "The description can have at most %(max)d characters; yours has %(num)d.",
+                max=DESCRIPTION_MAX,
+                num=len(description),
+            ),
+            "description",
+        )
     category = _usable_category(details.category_id, community, keep_category_id)
     minutes = _clean_minutes(details.minutes, details.is_gift)
     if not set(details.available_days) <= set(DAYS) or not set(details.available_parts) <= set(DAY_PARTS):
@@ -196,14 +218,23 @@ def _clean(details: PostDetails, community: Community, keep_category_id: int | N
     note = (details.available_note or "").strip()
     if len(note) > NOTE_MAX:
         raise MarketError(_l("Please keep this under %(max)d characters.", max=NOTE_MAX), "available_note")
-    if details.area_id is not None and db.session.scalar(sa.select(Area.id).where(
-            Area.id == details.area_id, Area.community_id == community.id)) is None:
+    if (
+        details.area_id is not None
+        and db.session.scalar(sa.select(Area.id).where(Area.id == details.area_id, Area.community_id == community.id))
+        is None
+    ):
         raise MarketError(_l("Please choose one of the areas in the list."), "area_id")
-    return dict(title=title, description=description, category_id=category.id, minutes=minutes,
-                is_gift=bool(details.is_gift),
-                available_days=[d for d in DAYS if d in details.available_days],
-                available_parts=[p for p in DAY_PARTS if p in details.available_parts],
-                available_note=note, area_id=details.area_id)
+    return dict(
+        title=title,
+        description=description,
+        category_id=category.id,
+        minutes=minutes,
+        is_gift=bool(details.is_gift),
+        available_days=[d for d in DAYS if d in details.available_days],
+        available_parts=[p for p in DAY_PARTS if p in details.available_parts],
+        available_note=note,
+        area_id=details.area_id,
+    )
 
 
 def _usable_category(category_id: int | None, community: Community, keep_category_id: int | None) -> Category:
@@ -213,8 +244,13 @@ def _usable_category(category_id: int | None, community: Community, keep_categor
     if category is None or category.community_id != community.id:
         raise MarketError(_l("Please choose one of the categories in the list."), "category_id")
     if category.retired_at is not None and category.id != keep_category_id:
-        raise MarketError(_l("The category “%(name)s” is no longer used. Please choose another one.",
-                             name=category.name(str(get_locale()))), "category_id")
+        raise MarketError(
+            _l(
+                "The category “%(name)s” is no longer used. Please choose another one.",
+                name=category.name(str(get_locale())),
+            ),
+            "category_id",
+        )
     return category
 
 
@@ -226,9 +262,9 @@ def _clean_minutes(minutes: int | None, is_gift: bool) -> int | None:
     if minutes is None or minutes == 0:
         return None
     if minutes < 0:
-        raise MarketError(_l("The time cannot be less than nothing. Please fill in how long it takes."),
-                          "minutes")
+        raise MarketError(_l("The time cannot be less than nothing. Please fill in how long it takes."), "minutes")
     if minutes > MAX_MINUTES:
-        raise MarketError(_l("That is more than 24 hours. Please check the time, or split the work "
-                             "into smaller posts."), "minutes")
+        raise MarketError(
+            _l("That is more than 24 hours. Please check the time, or split the work into smaller posts."), "minutes"
+        )
     return minutes

@@ -1,5 +1,6 @@
 """What the market's services share: the limits on posts, the refusals (MarketError, naming the form
 field at fault) and what a post and a search are made of."""
+
 from dataclasses import dataclass, field
 from datetime import timedelta
 

@@ -1,5 +1,6 @@
 """What the market does by itself: reminding owners before a post expires, expiring it, and the
 digest of new requests that match a member's skills."""
+
 from collections import defaultdict
 from datetime import datetime
 
@@ -20,16 +21,26 @@ def remind_and_expire(now: datetime | None = None) -> tuple[int, int]:
     like: each post gets one reminder per period, and expiry happens once."""
     now = now or utcnow()
     due = db.session.scalars(
-        sa.select(Post).where(Post.status.in_(("active", "paused")), Post.reminded_at.is_(None),
-                              Post.expires_at > now, Post.expires_at <= now + REMIND_BEFORE)
-        .options(selectinload(Post.owner)).with_for_update(skip_locked=True)).all()
+        sa.select(Post)
+        .where(
+            Post.status.in_(("active", "paused")),
+            Post.reminded_at.is_(None),
+            Post.expires_at > now,
+            Post.expires_at <= now + REMIND_BEFORE,
+        )
+        .options(selectinload(Post.owner))
+        .with_for_update(skip_locked=True)
+    ).all()
     for post in due:
         if post.owner.is_active:
             queue_mail(post.owner, "market_post_expiring", post=post)
         post.reminded_at = now
     expired = db.session.execute(
-        sa.update(Post).where(Post.status.in_(("active", "paused")), Post.expires_at <= now)
-        .values(status="expired").execution_options(synchronize_session=False)).rowcount
+        sa.update(Post)
+        .where(Post.status.in_(("active", "paused")), Post.expires_at <= now)
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.flush()
     return len(due), expired
 
@@ -50,33 +61,54 @@ def queue_digests(now: datetime | None = None) -> int:
     finds nothing new to send."""
     now = now or utcnow()
     readers = db.session.scalars(
-        sa.select(Member).where(Member.market_digest.is_(True), Member.status == "active", sa.or_(
-            Member.market_digest_sent_until.is_(None), Member.market_digest_sent_until <= now - DIGEST_INTERVAL))
-        .with_for_update(skip_locked=True)).all()
+        sa.select(Member)
+        .where(
+            Member.market_digest.is_(True),
+            Member.status == "active",
+            sa.or_(Member.market_digest_sent_until.is_(None), Member.market_digest_sent_until <= now - DIGEST_INTERVAL),
+        )
+        .with_for_update(skip_locked=True)
+    ).all()
     if not readers:
         return 0
     since = min(m.market_digest_sent_until or now for m in readers)
     opted_in = sa.select(Member.id).where(Member.market_digest.is_(True))
     interests = defaultdict(set)
     for member_id, category_id in db.session.execute(
-            sa.select(member_skills.c.member_id, member_skills.c.category_id)
-            .where(member_skills.c.member_id.in_(opted_in))
-            .union(sa.select(Post.owner_id, Post.category_id).where(
-                Post.owner_id.in_(opted_in), Post.kind == "offer", Post.status == "active",
-                Post.expires_at > now))):
+        sa.select(member_skills.c.member_id, member_skills.c.category_id)
+        .where(member_skills.c.member_id.in_(opted_in))
+        .union(
+            sa.select(Post.owner_id, Post.category_id).where(
+                Post.owner_id.in_(opted_in), Post.kind == "offer", Post.status == "active", Post.expires_at > now
+            )
+        )
+    ):
         interests[member_id].add(category_id)
     new_requests = db.session.scalars(
-        sa.select(Post).where(Post.kind == "request", Post.status == "active", Post.expires_at > now,
-                              Post.created_at > since, Post.created_at <= now)
-        .options(joinedload(Post.category)).order_by(Post.created_at)).all()
+        sa.select(Post)
+        .where(
+            Post.kind == "request",
+            Post.status == "active",
+            Post.expires_at > now,
+            Post.created_at > since,
+            Post.created_at <= now,
+        )
+        .options(joinedload(Post.category))
+        .order_by(Post.created_at)
+    ).all()
     blocks = blocked_sets([m.id for m in readers])
     sent = 0
     for member in readers:
         start = member.market_digest_sent_until or now
-        posts = [p for p in new_requests
-                 if p.community_id == member.community_id and p.owner_id != member.id
-                 and p.category_id in interests[member.id] and start < p.created_at
-                 and p.owner_id not in blocks[member.id]]
+        posts = [
+            p
+            for p in new_requests
+            if p.community_id == member.community_id
+            and p.owner_id != member.id
+            and p.category_id in interests[member.id]
+            and start < p.created_at
+            and p.owner_id not in blocks[member.id]
+        ]
         if posts and queue_mail(member, "market_digest", posts=posts) is not None:
             sent += 1
         member.market_digest_sent_until = now

@@ -18,6 +18,7 @@ must create the triggers again; the search tests fail if it does not.
 Query words are stemmed lightly (plural and verb endings cut: "fietsen" → "fiets", "bikes" →
 "bike", "cooking" → "cook") and matched as prefixes; all words must match.
 """
+
 import re
 import unicodedata
 
@@ -61,7 +62,9 @@ def matching(text: str) -> sa.ColumnElement[bool] | None:
     if db.session.get_bind().dialect.name == "postgresql":
         tsquery = " & ".join(f"{w}:*" for w in words)
         return sa.literal_column("posts.search_vector").op("@@")(
-            sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.func.search_fold(tsquery)))
+            sa.func.to_tsquery(sa.literal_column("'simple'::regconfig"), sa.func.search_fold(tsquery))
+        )
     fts_query = " ".join(f'"{w}"*' for w in words)
-    return Post.id.in_(sa.text("SELECT rowid FROM search_posts WHERE search_posts MATCH :fts_query")
-                       .bindparams(fts_query=fts_query))
+    return Post.id.in_(
+        sa.text("SELECT rowid FROM search_posts WHERE search_posts MATCH :fts_query").bindparams(fts_query=fts_query)
+    )

@@ -45,8 +45,11 @@ DAY_PART_NAMES = {"morning": _l("mornings"), "afternoon": _l("afternoons"), "eve
 def availability(post: Post) -> str:
     """'Monday, Saturday · mornings · after 3 pm', in the reader's language."""
     days = get_day_names("wide", locale=str(get_locale()))
-    pieces = [", ".join(days[DAYS.index(d)] for d in post.available_days),
-              ", ".join(str(DAY_PART_NAMES[p]) for p in post.available_parts), post.available_note]
+    pieces = [
+        ", ".join(days[DAYS.index(d)] for d in post.available_days),
+        ", ".join(str(DAY_PART_NAMES[p]) for p in post.available_parts),
+        post.available_note,
+    ]
     return " · ".join(p for p in pieces if p)
 
 
@@ -61,6 +64,7 @@ def post_time(post: Post) -> str:
 
 # Finding ------------------------------------------------------------------------------------------
 
+
 @bp.route("")
 @login_required
 def index():
@@ -72,24 +76,53 @@ def index():
         area_id = None
     # Linked communities' posts are listed with the neighbourhood's own unless the member narrows
     # it down: "ours", or one linked community (its id); anything else means all of them.
-    linked = {c.id: c for c in db.session.scalars(sa.select(Community).where(
-        Community.id.in_(linked_community_ids(community.id, posts=True))).order_by(Community.name))}
+    linked = {
+        c.id: c
+        for c in db.session.scalars(
+            sa.select(Community)
+            .where(Community.id.in_(linked_community_ids(community.id, posts=True)))
+            .order_by(Community.name)
+        )
+    }
     source = args.get("from", "")
     chosen = optional_int(source) if source != "ours" else None
     shown = () if source == "ours" else (chosen,) if chosen in linked else tuple(linked)
-    filters = Filters(kind=args.get("kind") if args.get("kind") in KINDS else None,
-                      category_id=category.id if category else None, area_id=None if chosen in linked else area_id,
-                      gifts_only=args.get("gifts") == "1", text=args.get("q", "").strip()[:200], linked=shown)
-    page = services.find_posts(chosen if chosen in linked else community.id, filters,
-                               page=max(1, optional_int(args.get("page")) or 1), viewer_id=acting_member().id)
+    filters = Filters(
+        kind=args.get("kind") if args.get("kind") in KINDS else None,
+        category_id=category.id if category else None,
+        area_id=None if chosen in linked else area_id,
+        gifts_only=args.get("gifts") == "1",
+        text=args.get("q", "").strip()[:200],
+        linked=shown,
+    )
+    page = services.find_posts(
+        chosen if chosen in linked else community.id,
+        filters,
+        page=max(1, optional_int(args.get("page")) or 1),
+        viewer_id=acting_member().id,
+    )
     # The filters as they go into links, so chips and page links keep the others.
-    kept = {"kind": filters.kind, "category": filters.category_id, "area": filters.area_id,
-            "gifts": "1" if filters.gifts_only else None, "q": filters.text or None,
-            "from": source if source == "ours" or chosen in linked else None}
+    kept = {
+        "kind": filters.kind,
+        "category": filters.category_id,
+        "area": filters.area_id,
+        "gifts": "1" if filters.gifts_only else None,
+        "q": filters.text or None,
+        "from": source if source == "ours" or chosen in linked else None,
+    }
     kept = {k: v for k, v in kept.items() if v is not None}
-    return render_template("market/index.html", page=page, filters=filters, kept=kept, category=category,
-                           categories=active_categories(community.id), areas=community.areas,
-                           count_limit=finding.COUNT_LIMIT, linked=list(linked.values()), source=kept.get("from"))
+    return render_template(
+        "market/index.html",
+        page=page,
+        filters=filters,
+        kept=kept,
+        category=category,
+        categories=active_categories(community.id),
+        areas=community.areas,
+        count_limit=finding.COUNT_LIMIT,
+        linked=list(linked.values()),
+        source=kept.get("from"),
+    )
 
 
 @bp.route("/posts/<int:post_id>")
@@ -97,13 +130,16 @@ def index():
 def post_detail(post_id: int):
     post = visible_post(post_id)
     acting = acting_member()
-    matches = (services.matching_offers(post, viewer_id=acting.id) if post.kind == "request" and post.state == "active"
-               else [])
-    return render_template("market/post_detail.html", post=post, acting=acting, matches=matches,
-                           moderate_form=ModerateForm())
+    matches = (
+        services.matching_offers(post, viewer_id=acting.id) if post.kind == "request" and post.state == "active" else []
+    )
+    return render_template(
+        "market/post_detail.html", post=post, acting=acting, matches=matches, moderate_form=ModerateForm()
+    )
 
 
 # Placing and changing -----------------------------------------------------------------------------
+
 
 @bp.route("/offers/new", methods=["GET", "POST"], defaults={"kind": "offer"})
 @bp.route("/requests/new", methods=["GET", "POST"], defaults={"kind": "request"})
@@ -116,8 +152,11 @@ def new_post(kind: str):
         form.area_id.data = owner.area_id
     fill_choices(form, owner.community_id)
     if form.validate_on_submit():
-        done = submit(lambda: services.create_post(owner, kind, form.details(), actor=current_user,
-                                                   photo=form.photo.data), form, fields=FORM_FIELDS)
+        done = submit(
+            lambda: services.create_post(owner, kind, form.details(), actor=current_user, photo=form.photo.data),
+            form,
+            fields=FORM_FIELDS,
+        )
         if done:
             post = done.value
             flash(placed_message(post), "success")
@@ -133,9 +172,13 @@ def edit_post(post_id: int):
     if request.method == "GET":
         form.show_minutes(post.minutes)
     fill_choices(form, post.community_id, keep=post.category)
-    if form.validate_on_submit() and submit(lambda: services.edit_post(
-            post, form.details(), actor=current_user, photo=form.photo.data, remove_photo=form.remove_photo.data),
-            form, fields=FORM_FIELDS):
+    if form.validate_on_submit() and submit(
+        lambda: services.edit_post(
+            post, form.details(), actor=current_user, photo=form.photo.data, remove_photo=form.remove_photo.data
+        ),
+        form,
+        fields=FORM_FIELDS,
+    ):
         flash(_("Your changes are saved."), "success")
         return redirect(url_for("market.post_detail", post_id=post.id))
     return render_post_form(form, post.kind, post)
@@ -146,15 +189,22 @@ def edit_post(post_id: int):
 def change_post(post_id: int, action: str):
     """One button each: pause, put back online, close, renew."""
     post = owned_post(post_id)
-    change = {"pause": services.pause_post, "resume": services.resume_post,
-              "close": services.close_post, "renew": services.renew_post}[action]
+    change = {
+        "pause": services.pause_post,
+        "resume": services.resume_post,
+        "close": services.close_post,
+        "renew": services.renew_post,
+    }[action]
     if submit(lambda: change(post, actor=current_user)):
-        flash({
-            "pause": _("Your post is paused: it is out of the market until you put it back online."),
-            "resume": _("Your post is back online."),
-            "close": _("Your post is closed. You can still find it under My posts."),
-            "renew": _("Your post stays online until %(date)s.", date=day(post.expires_at)),
-        }[action], "success")
+        flash(
+            {
+                "pause": _("Your post is paused: it is out of the market until you put it back online."),
+                "resume": _("Your post is back online."),
+                "close": _("Your post is closed. You can still find it under My posts."),
+                "renew": _("Your post stays online until %(date)s.", date=day(post.expires_at)),
+            }[action],
+            "success",
+        )
     back = request.form.get("next")
     return redirect(safe_next(back) if back else url_for("market.post_detail", post_id=post.id))
 
@@ -167,11 +217,13 @@ def moderate_post(post_id: int):
         abort(403)
     form = ModerateForm()
     if form.validate_on_submit() and submit(
-            lambda: services.moderate_post(post, actor=current_user, reason=form.reason.data), form):
+        lambda: services.moderate_post(post, actor=current_user, reason=form.reason.data), form
+    ):
         flash(_("The post is closed. %(name)s sees your reason and gets an email.", name=post.owner.name), "success")
         return redirect(url_for("market.post_detail", post_id=post.id))
-    return render_template("market/post_detail.html", post=post, acting=acting_member(), matches=[],
-                           moderate_form=form), 422
+    return render_template(
+        "market/post_detail.html", post=post, acting=acting_member(), matches=[], moderate_form=form
+    ), 422
 
 
 @bp.route("/posts/<int:post_id>/reinstate", methods=["POST"])
@@ -187,12 +239,18 @@ def reinstate_post(post_id: int):
 
 # My posts and my digest ---------------------------------------------------------------------------
 
+
 @bp.route("/mine")
 @login_required
 def my_posts():
     member = acting_member()
-    return render_template("market/my_posts.html", posts=services.member_posts(member), member=member,
-                           helped=on_behalf_of(), digest_form=DigestForm(enabled=member.market_digest))
+    return render_template(
+        "market/my_posts.html",
+        posts=services.member_posts(member),
+        member=member,
+        helped=on_behalf_of(),
+        digest_form=DigestForm(enabled=member.market_digest),
+    )
 
 
 @bp.route("/mine/digest", methods=["POST"])
@@ -200,12 +258,17 @@ def my_posts():
 def set_digest():
     form = DigestForm()
     if form.validate_on_submit() and submit(lambda: services.set_digest(current_user, form.enabled.data)):
-        flash(_("Done. We will email you new requests that match what you can do.") if form.enabled.data
-              else _("Done. You will not get emails about new requests."), "success")
+        flash(
+            _("Done. We will email you new requests that match what you can do.")
+            if form.enabled.data
+            else _("Done. You will not get emails about new requests."),
+            "success",
+        )
     return redirect(url_for("market.my_posts"))
 
 
 # The coordinator's categories and settings --------------------------------------------------------
+
 
 @bp.route("/manage")
 @login_required
@@ -222,11 +285,11 @@ def set_expiry():
     community = current_user.community
     form = ExpiryForm()
     if form.validate_on_submit() and submit(
-            lambda: services.set_post_expiry(community, form.weeks.data, actor=current_user), form):
+        lambda: services.set_post_expiry(community, form.weeks.data, actor=current_user), form
+    ):
         flash(_("Saved. New and renewed posts stay online for %(weeks)d weeks.", weeks=form.weeks.data), "success")
         return redirect(url_for("market.manage"))
-    return render_template("market/manage.html", community=community,
-                           **manage_forms(community, expiry_form=form)), 422
+    return render_template("market/manage.html", community=community, **manage_forms(community, expiry_form=form)), 422
 
 
 @bp.route("/manage/categories", methods=["POST"])
@@ -236,14 +299,16 @@ def add_category():
     community = current_user.community
     form = category_form()
     done = form.validate_on_submit() and submit(
-        lambda: services.add_category(community, category_names(form), actor=current_user), form)
+        lambda: services.add_category(community, category_names(form), actor=current_user), form
+    )
     if done:
         category = done.value
-        flash(_("The category “%(name)s” is added. Members can use it now.", name=category.name(str(get_locale()))),
-              "success")
+        flash(
+            _("The category “%(name)s” is added. Members can use it now.", name=category.name(str(get_locale()))),
+            "success",
+        )
         return redirect(url_for("market.manage"))
-    return render_template("market/manage.html", community=community,
-                           **manage_forms(community, add_form=form)), 422
+    return render_template("market/manage.html", community=community, **manage_forms(community, add_form=form)), 422
 
 
 @bp.route("/manage/categories/<int:category_id>")
@@ -277,8 +342,11 @@ def change_category(category_id: int, action: str):
             if target is None:
                 raise MarketError(_("Please choose another category of this neighbourhood."), "target_id")
             services.merge_category(category, target, actor=current_user)
-            return _("“%(name)s” is merged into “%(target)s”. Its posts are in “%(target)s” now.",
-                     name=name, target=target.name(locale))
+            return _(
+                "“%(name)s” is merged into “%(target)s”. Its posts are in “%(target)s” now.",
+                name=name,
+                target=target.name(locale),
+            )
         if action == "retire":
             services.retire_category(category, actor=current_user)
             return _("“%(name)s” is not used any more. Posts already in it stay.", name=name)
@@ -293,6 +361,7 @@ def change_category(category_id: int, action: str):
 
 
 # Helpers ------------------------------------------------------------------------------------------
+
 
 def owned_post(post_id: int) -> Post:
     post = visible_post(post_id)
@@ -310,8 +379,10 @@ def coordinated_category(category_id: int) -> Category:
 
 def merge_form_for(category: Category) -> MergeForm:
     form = MergeForm()
-    form.target_id.choices = choices([("", _("Choose a category"))] + [
-        (c.id, c.name(str(get_locale()))) for c in active_categories(category.community_id) if c.id != category.id])
+    form.target_id.choices = choices(
+        [("", _("Choose a category"))]
+        + [(c.id, c.name(str(get_locale()))) for c in active_categories(category.community_id) if c.id != category.id]
+    )
     return form
 
 
@@ -321,14 +392,23 @@ def render_category(category: Category, rename_form=None, merge_form=None):
     if rename_form is None:
         rename_form = category_form(data={f"name_{code}": name for code, name in category.names.items()})
     post_count = db.session.scalar(sa.select(sa.func.count(Post.id)).where(Post.category_id == category.id))
-    return render_template("market/category_detail.html", category=category, rename_form=rename_form,
-                           merge_form=merge_form or merge_form_for(category), post_count=post_count), \
-        422 if refused else 200
+    return render_template(
+        "market/category_detail.html",
+        category=category,
+        rename_form=rename_form,
+        merge_form=merge_form or merge_form_for(category),
+        post_count=post_count,
+    ), 422 if refused else 200
 
 
 def active_categories(community_id: int) -> list[Category]:
-    return list(db.session.scalars(sa.select(Category).where(
-        Category.community_id == community_id, Category.retired_at.is_(None)).order_by(Category.position)))
+    return list(
+        db.session.scalars(
+            sa.select(Category)
+            .where(Category.community_id == community_id, Category.retired_at.is_(None))
+            .order_by(Category.position)
+        )
+    )
 
 
 def fill_choices(form: PostForm, community_id: int, keep: Category | None = None) -> None:
@@ -342,22 +422,32 @@ def fill_choices(form: PostForm, community_id: int, keep: Category | None = None
 
 def render_post_form(form: PostForm, kind: str, post: Post | None):
     """The form, empty or as typed; a refused one (errors shown) answers 422."""
-    return render_template("market/post_form.html", form=form, kind=kind, post=post, helped=on_behalf_of()), \
-        422 if request.method == "POST" else 200
+    return render_template(
+        "market/post_form.html", form=form, kind=kind, post=post, helped=on_behalf_of()
+    ), 422 if request.method == "POST" else 200
 
 
 def placed_message(post: Post) -> str:
     until = day(post.expires_at)
     if post.kind == "offer":
-        return _("Your offer is online. Neighbours can find it in the market now. "
-                 "It stays online until %(date)s; you can renew it then.", date=until)
+        return _(
+            "Your offer is online. Neighbours can find it in the market now. "
+            "It stays online until %(date)s; you can renew it then.",
+            date=until,
+        )
     return _("Your request is online until %(date)s. Below you see offers that may fit.", date=until)
 
 
 def manage_forms(community, expiry_form=None, add_form=None) -> dict:
-    counts = dict(db.session.execute(
-        sa.select(Post.category_id, sa.func.count(Post.id))
-        .where(Post.community_id == community.id, Post.status == "active").group_by(Post.category_id)).all())
-    return {"expiry_form": expiry_form or ExpiryForm(weeks=str(community.post_expiry_weeks)),
-            "add_form": add_form or category_form(), "counts": counts}
-
+    counts = dict(
+        db.session.execute(
+            sa.select(Post.category_id, sa.func.count(Post.id))
+            .where(Post.community_id == community.id, Post.status == "active")
+            .group_by(Post.category_id)
+        ).all()
+    )
+    return {
+        "expiry_form": expiry_form or ExpiryForm(weeks=str(community.post_expiry_weeks)),
+        "add_form": add_form or category_form(),
+        "counts": counts,
+    }

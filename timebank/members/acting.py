@@ -4,6 +4,7 @@ A coordinator can act for a member of their community who has no phone or comput
 do, `acting_member()` is that member (whose posts, exchanges and hours are touched) and
 `current_user` stays the coordinator (who is accountable). Services take both, so every action
 done for someone is marked and audit-logged as such."""
+
 from flask import session
 from flask_login import current_user
 
@@ -31,8 +32,12 @@ def on_behalf_of() -> Member | None:
     if member_id is None or not current_user.is_authenticated:
         return None
     member = db.session.get(Member, member_id)
-    if member is None or member.id == current_user.id or member.status != "active" \
-            or not can_act_for(current_user, member):
+    if (
+        member is None
+        or member.id == current_user.id
+        or member.status != "active"
+        or not can_act_for(current_user, member)
+    ):
         session.pop(SESSION_KEY, None)
         return None
     return member

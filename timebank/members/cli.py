@@ -1,4 +1,5 @@
 """`flask --app timebank members create …`"""
+
 import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
@@ -22,8 +23,11 @@ members_cli = AppGroup("members", help="Create members and coordinators; forget 
 @click.option("--admin", is_flag=True, help="Also make them an instance administrator.")
 def create(email: str, name: str, password: str, role: str, slug: str | None, admin: bool) -> None:
     """Create an active, approved member (or coordinator) who can log in at once."""
-    community = (db.session.scalar(sa.select(Community).where(Community.slug == slug.strip().lower()))
-                 if slug else default_community())
+    community = (
+        db.session.scalar(sa.select(Community).where(Community.slug == slug.strip().lower()))
+        if slug
+        else default_community()
+    )
     if community is None:
         raise click.ClickException(f"there is no community {slug!r}; create it with: communities create")
     try:

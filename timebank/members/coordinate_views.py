@@ -1,5 +1,6 @@
 """The coordinators' pages about members: join requests, the member list, assisted members,
 acting for them, pausing and erasing. A coordinator sees and touches only their own community."""
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -50,20 +51,36 @@ def member_here(member_id: int) -> Member:
 def index():
     """The desk: everything that waits, with its count, its age and who took it up."""
     community = current_user.community
-    return render_template("coordinate/index.html", community=community, tasks=desk.waiting(community.id),
-                           taken=desk.assignments(community.id), summary=desk.wants_summary(current_user))
+    return render_template(
+        "coordinate/index.html",
+        community=community,
+        tasks=desk.waiting(community.id),
+        taken=desk.assignments(community.id),
+        summary=desk.wants_summary(current_user),
+    )
 
 
 @bp.route("/requests")
 def requests():
     community = current_user.community
-    decided = db.session.scalars(sa.select(JoinRequest).where(
-        JoinRequest.community_id == community.id, JoinRequest.state.in_(("approved", "rejected")),
-        JoinRequest.decided_by_id.is_not(None))
+    decided = db.session.scalars(
+        sa.select(JoinRequest)
+        .where(
+            JoinRequest.community_id == community.id,
+            JoinRequest.state.in_(("approved", "rejected")),
+            JoinRequest.decided_by_id.is_not(None),
+        )
         .options(joinedload(JoinRequest.member), joinedload(JoinRequest.decided_by))
-        .order_by(JoinRequest.decided_at.desc()).limit(20)).all()
-    return render_template("coordinate/requests.html", community=community,
-                           waiting=waiting_join_requests(community.id), decided=decided, form=ReasonForm())
+        .order_by(JoinRequest.decided_at.desc())
+        .limit(20)
+    ).all()
+    return render_template(
+        "coordinate/requests.html",
+        community=community,
+        waiting=waiting_join_requests(community.id),
+        decided=decided,
+        form=ReasonForm(),
+    )
 
 
 @bp.route("/requests/<int:request_id>", methods=["POST"])
@@ -76,11 +93,16 @@ def decide(request_id: int):
     if not form.validate() or request.form.get("decision") not in ("approve", "reject"):
         flash(_("Please choose to accept or not, and keep the reason short."), "error")
         return redirect(url_for("coordinate.requests"))
-    if submit(lambda: decide_join_request(join_request, actor=logged_in_member(), approve=approve,
-                                          reason=form.reason.data)):
+    if submit(
+        lambda: decide_join_request(join_request, actor=logged_in_member(), approve=approve, reason=form.reason.data)
+    ):
         name = join_request.member.name
-        flash(_("%(name)s is now a member. We sent them an email.", name=name) if approve else
-              _("%(name)s's request is not accepted. We sent them an email.", name=name), "success")
+        flash(
+            _("%(name)s is now a member. We sent them an email.", name=name)
+            if approve
+            else _("%(name)s's request is not accepted. We sent them an email.", name=name),
+            "success",
+        )
     return redirect(url_for("coordinate.requests"))
 
 
@@ -93,8 +115,9 @@ def members():
     query = (request.args.get("q") or "")[:NAME_MAX]
     stmt = directory(community.id, query=query, status=status)
     page = db.paginate(stmt, page=request.args.get("page", 1, type=db_int), per_page=30, error_out=False)
-    return render_template("coordinate/members.html", community=community, page=page, status=status,
-                           query=query, statuses=STATUS_FILTERS)
+    return render_template(
+        "coordinate/members.html", community=community, page=page, status=status, query=query, statuses=STATUS_FILTERS
+    )
 
 
 @bp.route("/members/new", methods=["GET", "POST"])
@@ -105,9 +128,18 @@ def new_member():
     form.area.choices = [("", _("Not known"))] + [(a.id, a.name) for a in areas.values()]
     form.locale.choices = language_choices()
     if form.validate_on_submit():
-        done = submit(lambda: register_assisted_member(
-            community, actor=logged_in_member(), name=form.name.data, phone=form.phone.data,
-            area=areas.get(form.area.data), locale=form.locale.data, bio=form.bio.data), form)
+        done = submit(
+            lambda: register_assisted_member(
+                community,
+                actor=logged_in_member(),
+                name=form.name.data,
+                phone=form.phone.data,
+                area=areas.get(form.area.data),
+                locale=form.locale.data,
+                bio=form.bio.data,
+            ),
+            form,
+        )
         if done:
             member = done.value
             flash(_("%(name)s is registered. You can now act for them.", name=member.name), "success")
@@ -119,8 +151,9 @@ def new_member():
 def member(member_id: int):
     member = member_here(member_id)
     events = db.session.scalars(done_for(member).limit(50)).all()
-    return render_template("coordinate/member.html", member=member, events=events, form=ReasonForm(),
-                           notes=desk.notes_about(member))
+    return render_template(
+        "coordinate/member.html", member=member, events=events, form=ReasonForm(), notes=desk.notes_about(member)
+    )
 
 
 def _decision(member_id: int, service, done_message: str):
@@ -165,13 +198,17 @@ def erase(member_id: int):
 def act_for(member_id: int):
     member = member_here(member_id)
     if not member.assisted or member.status != "active":
-        flash(_("You can only act for active members who get help because they have no phone or computer."),
-              "error")
+        flash(_("You can only act for active members who get help because they have no phone or computer."), "error")
         return redirect(url_for("coordinate.member", member_id=member.id))
     start_acting_for(member)
     submit(lambda: record("member.acting_started", actor=logged_in_member(), on_behalf_of=member, subject=member))
-    flash(_("You are now acting for %(name)s. Everything you do is done in their name and shown to them.",
-            name=member.name), "info")
+    flash(
+        _(
+            "You are now acting for %(name)s. Everything you do is done in their name and shown to them.",
+            name=member.name,
+        ),
+        "info",
+    )
     return redirect(url_for("core.index"))
 
 

@@ -18,8 +18,9 @@ from timebank.text import clean_text
 def _require_power_over(actor: Member, member: Member) -> None:
     if not can_manage_member(actor, member):
         if member.role == "coordinator" or member.is_admin:
-            raise NotAllowed(_l("%(name)s is a coordinator or administrator: only an administrator can do this.",
-                                name=member.name))
+            raise NotAllowed(
+                _l("%(name)s is a coordinator or administrator: only an administrator can do this.", name=member.name)
+            )
         raise NotAllowed(_l("Only another coordinator of this neighbourhood can do this."))
 
 
@@ -46,8 +47,9 @@ def reactivate_member(member: Member, *, actor: Member, reason: str = "") -> Mem
     member.status = "active"
     db.session.flush()
     record("member.reactivated", actor=actor, subject=member, reason=reason)
-    queue_mail(member, "reactivated", reason=reason, community=member.community,
-               link=url_for("members.login", _external=True))
+    queue_mail(
+        member, "reactivated", reason=reason, community=member.community, link=url_for("members.login", _external=True)
+    )
     return member
 
 
@@ -66,7 +68,11 @@ def set_coordinator(member: Member, *, actor: Member, coordinator: bool) -> Memb
             raise MemberError(_l("Only active members who can log in can become coordinators."), "email")
     member.role = "coordinator" if coordinator else "member"
     db.session.flush()
-    record("member.coordinator_appointed" if coordinator else "member.coordinator_removed", actor=actor,
-           subject=member, community_id=member.community_id)
+    record(
+        "member.coordinator_appointed" if coordinator else "member.coordinator_removed",
+        actor=actor,
+        subject=member,
+        community_id=member.community_id,
+    )
     queue_mail(member, "coordinator_appointed" if coordinator else "coordinator_removed", community=member.community)
     return member

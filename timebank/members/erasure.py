@@ -1,4 +1,5 @@
 """The end of a membership (GDPR art. 17): asking to be erased, and erasing."""
+
 from collections.abc import Callable
 
 import sqlalchemy as sa
@@ -27,8 +28,12 @@ def request_erasure(member: Member) -> None:
     db.session.flush()
     record("member.erasure_requested", actor=member, subject=member)
     queue_mail(member, "erasure_received", community=member.community)
-    _tell_coordinators(member.community_id, "erasure_requested", member_to_erase=member,
-                       link=url_for("coordinate.member", member_id=member.id, _external=True))
+    _tell_coordinators(
+        member.community_id,
+        "erasure_requested",
+        member_to_erase=member,
+        link=url_for("coordinate.member", member_id=member.id, _external=True),
+    )
 
 
 # What an erased member leaves in other domains (open exchanges, posts, notifications) is let go

@@ -1,6 +1,7 @@
 """A newcomer's first steps, as a card on the home page: offer something, answer what a neighbour
 asks, read how hours work. Each is done by doing it (a post, an exchange proposed, "I understand"
 on the hours page); the card goes when all are done or the member puts it away."""
+
 from dataclasses import dataclass
 
 import sqlalchemy as sa

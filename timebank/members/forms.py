@@ -2,6 +2,7 @@
 
 The forms check what a browser can be told at once (required, length); the services check the
 rest, so the command line and the API get the same rules."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -25,13 +26,15 @@ from timebank.web.fields import CHOOSE, REQUIRED, ChoiceField, RadioChoiceField,
 
 
 def name_field(label=_l("Your name")) -> StringField:
-    return StringField(label, validators=[DataRequired(REQUIRED), at_most(NAME_MAX)],
-                       render_kw={"autocomplete": "name"})
+    return StringField(
+        label, validators=[DataRequired(REQUIRED), at_most(NAME_MAX)], render_kw={"autocomplete": "name"}
+    )
 
 
 def new_password_field(label=_l("Password")) -> PasswordField:
-    return PasswordField(label, validators=[DataRequired(REQUIRED), at_most(MAX_LENGTH)],
-                         render_kw={"autocomplete": "new-password"})
+    return PasswordField(
+        label, validators=[DataRequired(REQUIRED), at_most(MAX_LENGTH)], render_kw={"autocomplete": "new-password"}
+    )
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -59,8 +62,9 @@ class RegisterForm(FlaskForm):
     email = email_field()
     password = new_password_field()
     locale = ChoiceField(_l("Language for the website and emails"))
-    motivation = TextAreaField(_l("Why do you want to join, and what could you offer your neighbours?"),
-                               validators=[at_most(MOTIVATION_MAX)])
+    motivation = TextAreaField(
+        _l("Why do you want to join, and what could you offer your neighbours?"), validators=[at_most(MOTIVATION_MAX)]
+    )
     answer = TextAreaField(_l("Your answer"), validators=[at_most(MOTIVATION_MAX)])
     accept_rules = BooleanField(_l("I have read the house rules and I accept them"))
 
@@ -74,15 +78,17 @@ class NewPasswordForm(FlaskForm):
 
 
 class ChangePasswordForm(FlaskForm):
-    current_password = PasswordField(_l("Your current password"), validators=[DataRequired(REQUIRED)],
-                                     render_kw={"autocomplete": "current-password"})
+    current_password = PasswordField(
+        _l("Your current password"), validators=[DataRequired(REQUIRED)], render_kw={"autocomplete": "current-password"}
+    )
     new_password = new_password_field(_l("New password"))
 
 
 class ChangeEmailForm(FlaskForm):
     email = email_field(_l("New email address"))
-    current_password = PasswordField(_l("Your password"), validators=[DataRequired(REQUIRED)],
-                                     render_kw={"autocomplete": "current-password"})
+    current_password = PasswordField(
+        _l("Your password"), validators=[DataRequired(REQUIRED)], render_kw={"autocomplete": "current-password"}
+    )
 
 
 class ProfileForm(FlaskForm):
@@ -97,8 +103,10 @@ class ProfileForm(FlaskForm):
     remove_photo = BooleanField(_l("Remove my photo"))
 
 
-AUDIENCE_CHOICES = [SelectChoice("coordinators", _l("Only the coordinators")),
-                    SelectChoice("community", _l("All members of my neighbourhood"))]
+AUDIENCE_CHOICES = [
+    SelectChoice("coordinators", _l("Only the coordinators")),
+    SelectChoice("community", _l("All members of my neighbourhood")),
+]
 
 
 class PrivacyForm(FlaskForm):

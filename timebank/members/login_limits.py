@@ -5,6 +5,7 @@ growing delay kept in the database (shared by every worker and server): after a 
 passwords each next try must wait longer — but the right password from a browser the member has
 signed in with before (a known device) always passes, so guessing from many addresses can slow a
 thief down without locking the real member out."""
+
 import hashlib
 from datetime import timedelta
 
@@ -65,11 +66,14 @@ def forget_failures(email: str) -> None:
 
 
 def please_wait(left: timedelta) -> str:
-    return _("Too many wrong passwords for this account. Please wait %(time)s and try again, or ask for a new "
-             "password.", time=format_minutes(max(1, -(-int(left.total_seconds()) // 60))))
+    return _(
+        "Too many wrong passwords for this account. Please wait %(time)s and try again, or ask for a new password.",
+        time=format_minutes(max(1, -(-int(left.total_seconds()) // 60))),
+    )
 
 
 # Known devices: a browser the member signed in with gets a long-lived signed cookie.
+
 
 def _devices() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.secret_key, salt="known-device")
@@ -85,12 +89,19 @@ def is_known_device(member: Member | None) -> bool:
 
 
 def remember_device(response, member: Member):
-    response.set_cookie(DEVICE_COOKIE, _devices().dumps(member.id), max_age=DEVICE_COOKIE_DAYS * 86400,
-                        httponly=True, samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    response.set_cookie(
+        DEVICE_COOKIE,
+        _devices().dumps(member.id),
+        max_age=DEVICE_COOKIE_DAYS * 86400,
+        httponly=True,
+        samesite="Lax",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False),
+    )
     return response
 
 
 # Per address (and, on settings pages, per logged-in member), with Flask-Limiter.
+
 
 def _failed(_response) -> bool:
     return g.get("login_failed", False)
@@ -101,8 +112,7 @@ def _limit() -> str:
 
 
 def _too_many_attempts() -> str:
-    return _("Too many failed attempts to log in. Please wait 15 minutes and try again, "
-             "or ask for a new password.")
+    return _("Too many failed attempts to log in. Please wait 15 minutes and try again, or ask for a new password.")
 
 
 def _logged_in_member_key() -> str:
@@ -111,14 +121,21 @@ def _logged_in_member_key() -> str:
 
 def limit_failed_logins(view):
     """Wrong passwords per address; the account's delay is the view's (see `wait_before_trying`)."""
-    return limiter.shared_limit(_limit, "login-address", key_func=get_remote_address, methods=["POST"],
-                                deduct_when=_failed, error_message=_too_many_attempts)(view)
+    return limiter.shared_limit(
+        _limit,
+        "login-address",
+        key_func=get_remote_address,
+        methods=["POST"],
+        deduct_when=_failed,
+        error_message=_too_many_attempts,
+    )(view)
 
 
 def limit_failed_password_checks(view):
     """For pages where a logged-in member types their password again: wrong guesses count per
     address and per member (only the member's own session can use up the latter)."""
     for key_func, scope in ((_logged_in_member_key, "password-check-member"), (get_remote_address, "login-address")):
-        view = limiter.shared_limit(_limit, scope, key_func=key_func, methods=["POST"], deduct_when=_failed,
-                                    error_message=_too_many_attempts)(view)
+        view = limiter.shared_limit(
+            _limit, scope, key_func=key_func, methods=["POST"], deduct_when=_failed, error_message=_too_many_attempts
+        )(view)
     return view

@@ -1,4 +1,5 @@
 """A member of one community: a resident, a coordinator, or someone a coordinator assists."""
+
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -48,8 +49,7 @@ class Member(UserMixin, db.Model):
     # Language codes the member speaks, e.g. ["nl", "ar"]: neighbours look for a common language.
     languages: Mapped[list] = mapped_column(sa.JSON, default=list)
     # use_alter: images.owner_id points back at members, so one of the two keys is added afterwards.
-    photo_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("images.id", use_alter=True, ondelete="SET NULL"))
+    photo_id: Mapped[int | None] = mapped_column(sa.ForeignKey("images.id", use_alter=True, ondelete="SET NULL"))
     show_email_to: Mapped[str] = mapped_column(sa.String(12), default="coordinators")
     show_phone_to: Mapped[str] = mapped_column(sa.String(12), default="coordinators")
     show_balance_to: Mapped[str] = mapped_column(sa.String(12), default="coordinators")
@@ -72,9 +72,12 @@ class Member(UserMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint(sa.text("role IN ('member', 'coordinator')"), name="role"),
         sa.CheckConstraint(
-            sa.text("status IN ('pending', 'active', 'suspended', 'rejected', 'erased')"), name="status"),
-        *(sa.CheckConstraint(sa.text(f"{column} IN ('coordinators', 'community')"), name=column)
-          for column in ("show_email_to", "show_phone_to", "show_balance_to")),
+            sa.text("status IN ('pending', 'active', 'suspended', 'rejected', 'erased')"), name="status"
+        ),
+        *(
+            sa.CheckConstraint(sa.text(f"{column} IN ('coordinators', 'community')"), name=column)
+            for column in ("show_email_to", "show_phone_to", "show_balance_to")
+        ),
         sa.CheckConstraint(sa.text("notify_email IN ('immediately', 'daily', 'off')"), name="notify_email"),
     )
 

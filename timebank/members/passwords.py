@@ -1,5 +1,6 @@
 """Password hashing with argon2id (hashes are upgraded on login when the parameters change), and
 the rules a new password must meet."""
+
 from functools import lru_cache
 from pathlib import Path
 

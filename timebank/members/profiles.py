@@ -1,4 +1,5 @@
 """A member's profile and privacy choices, the member directory, and what others did for the member."""
+
 from collections.abc import Iterable
 
 import sqlalchemy as sa
@@ -34,10 +35,20 @@ def _on_behalf(actor: Member, member: Member) -> Member | None:
     return member if actor.id != member.id else None
 
 
-def update_profile(member: Member, *, actor: Member, name: str, bio: str = "", phone: str = "",
-                   area: Area | None = None, skills: Iterable[Category] = (), languages: Iterable[str] = (),
-                   locale: str | None = None, photo: FileStorage | None = None,
-                   remove_photo: bool = False) -> Member:
+def update_profile(
+    member: Member,
+    *,
+    actor: Member,
+    name: str,
+    bio: str = "",
+    phone: str = "",
+    area: Area | None = None,
+    skills: Iterable[Category] = (),
+    languages: Iterable[str] = (),
+    locale: str | None = None,
+    photo: FileStorage | None = None,
+    remove_photo: bool = False,
+) -> Member:
     """Change what neighbours see about a member; done by the member or for them by a coordinator."""
     skills, languages = list(skills), list(languages)
     if any(c.community_id != member.community_id or c.retired_at for c in skills):
@@ -72,16 +83,32 @@ def update_privacy(member: Member, *, actor: Member, email_to: str, phone_to: st
         raise MemberError(_l("Please choose one of the options."))
     member.show_email_to, member.show_phone_to, member.show_balance_to = email_to, phone_to, balance_to
     db.session.flush()
-    record("member.privacy_updated", actor=actor, on_behalf_of=_on_behalf(actor, member), subject=member,
-           email=email_to, phone=phone_to, balance=balance_to)
+    record(
+        "member.privacy_updated",
+        actor=actor,
+        on_behalf_of=_on_behalf(actor, member),
+        subject=member,
+        email=email_to,
+        phone=phone_to,
+        balance=balance_to,
+    )
     return member
 
 
-def directory(community_id: int, *, query: str = "", skill_id: int | None = None, area_id: int | None = None,
-              status: str = "active") -> sa.Select:
+def directory(
+    community_id: int,
+    *,
+    query: str = "",
+    skill_id: int | None = None,
+    area_id: int | None = None,
+    status: str = "active",
+) -> sa.Select:
     """Members of a community matching a name (part), a skill and an area, by name."""
-    stmt = (sa.select(Member).where(Member.community_id == community_id, Member.status == status)
-            .options(selectinload(Member.skills), joinedload(Member.area)))
+    stmt = (
+        sa.select(Member)
+        .where(Member.community_id == community_id, Member.status == status)
+        .options(selectinload(Member.skills), joinedload(Member.area))
+    )
     query = " ".join((query or "").split())[:NAME_MAX]
     if query:
         escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -95,8 +122,17 @@ def directory(community_id: int, *, query: str = "", skill_id: int | None = None
 
 def done_for(member: Member) -> sa.Select:
     """What others did in the member's name, and what they decided about the member, newest first."""
-    return sa.select(AuditEvent).where(sa.or_(
-        AuditEvent.on_behalf_of_id == member.id,
-        sa.and_(AuditEvent.subject_type == "members", AuditEvent.subject_id == member.id,
-                sa.or_(AuditEvent.actor_id.is_(None), AuditEvent.actor_id != member.id)),
-    )).order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    return (
+        sa.select(AuditEvent)
+        .where(
+            sa.or_(
+                AuditEvent.on_behalf_of_id == member.id,
+                sa.and_(
+                    AuditEvent.subject_type == "members",
+                    AuditEvent.subject_id == member.id,
+                    sa.or_(AuditEvent.actor_id.is_(None), AuditEvent.actor_id != member.id),
+                ),
+            )
+        )
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+    )

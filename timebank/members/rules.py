@@ -1,5 +1,6 @@
 """What the member services share: the limits, the refusals (MemberError, naming the form field at
 fault), checking what people type, and telling the coordinators."""
+
 import re
 
 import sqlalchemy as sa
@@ -104,8 +105,13 @@ def _email_taken(email: str) -> bool:
 
 def _ensure_email_free(email: str) -> None:
     if _email_taken(email):
-        raise MemberError(_l("There is already an account with this email address. "
-                             "Log in, or ask for a new password if you forgot it."), "email")
+        raise MemberError(
+            _l(
+                "There is already an account with this email address. "
+                "Log in, or ask for a new password if you forgot it."
+            ),
+            "email",
+        )
 
 
 def _add_member(member: Member) -> Member:
@@ -115,8 +121,13 @@ def _add_member(member: Member) -> Member:
             db.session.add(member)
             db.session.flush()
     except IntegrityError:
-        raise MemberError(_l("There is already an account with this email address. "
-                             "Log in, or ask for a new password if you forgot it."), "email") from None
+        raise MemberError(
+            _l(
+                "There is already an account with this email address. "
+                "Log in, or ask for a new password if you forgot it."
+            ),
+            "email",
+        ) from None
     return member
 
 
@@ -126,8 +137,11 @@ def _require_coordinator(actor: Member, community_id: int) -> None:
 
 
 def coordinators_of(community_id: int, *, besides: Member | None = None) -> list[Member]:
-    stmt = sa.select(Member).where(Member.community_id == community_id, Member.role == "coordinator",
-                                   Member.status == "active").order_by(Member.id)
+    stmt = (
+        sa.select(Member)
+        .where(Member.community_id == community_id, Member.role == "coordinator", Member.status == "active")
+        .order_by(Member.id)
+    )
     if besides is not None:
         stmt = stmt.where(Member.id != besides.id)
     return list(db.session.scalars(stmt))

@@ -1,4 +1,5 @@
 """Signing in and out: one row per logged-in browser, passwords and password resets."""
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -21,8 +22,9 @@ def start_session(member: Member) -> None:
     """A new sign-in for this browser (flushes): `member.get_id()` now names it. Sign-ins older
     than a "keep me logged in" cookie lives are forgotten on the way."""
     secret = secrets.token_urlsafe(24)
-    db.session.execute(sa.delete(SignIn).where(SignIn.member_id == member.id,
-                                               SignIn.created_at < utcnow() - _sign_in_lifetime()))
+    db.session.execute(
+        sa.delete(SignIn).where(SignIn.member_id == member.id, SignIn.created_at < utcnow() - _sign_in_lifetime())
+    )
     db.session.add(SignIn(member_id=member.id, secret_hash=_secret_hash(secret)))
     db.session.flush()
     member.session_secret = secret
@@ -30,8 +32,11 @@ def start_session(member: Member) -> None:
 
 def end_session(member: Member) -> None:
     """Log out this browser only: its session and its "keep me logged in" cookie stop working."""
-    db.session.execute(sa.delete(SignIn).where(SignIn.member_id == member.id,
-                                               SignIn.secret_hash == _secret_hash(member.session_secret)))
+    db.session.execute(
+        sa.delete(SignIn).where(
+            SignIn.member_id == member.id, SignIn.secret_hash == _secret_hash(member.session_secret)
+        )
+    )
     member.session_secret = ""
 
 
@@ -41,9 +46,16 @@ def member_of_session(session_id: str) -> Member | None:
     member_id, version, secret = (session_id.split(":") + ["", ""])[:3]
     if not (member_id.isdigit() and version.isdigit() and secret) or int(member_id) > MAX_ID:
         return None
-    member = db.session.scalar(sa.select(Member).join(SignIn, SignIn.member_id == Member.id).where(
-        Member.id == int(member_id), Member.session_version == int(version), SignIn.secret_hash == _secret_hash(secret),
-        SignIn.created_at >= utcnow() - _sign_in_lifetime()))
+    member = db.session.scalar(
+        sa.select(Member)
+        .join(SignIn, SignIn.member_id == Member.id)
+        .where(
+            Member.id == int(member_id),
+            Member.session_version == int(version),
+            SignIn.secret_hash == _secret_hash(secret),
+            SignIn.created_at >= utcnow() - _sign_in_lifetime(),
+        )
+    )
     if member is None or not member.is_active:
         return None
     member.session_secret = secret
@@ -65,9 +77,11 @@ def end_all_sessions(member: Member) -> None:
     member.session_version += 1
     member.session_secret = ""
     db.session.execute(sa.delete(SignIn).where(SignIn.member_id == member.id))
-    db.session.execute(sa.update(MemberToken).where(
-        MemberToken.member_id == member.id, MemberToken.purpose == "reset", MemberToken.used_at.is_(None))
-        .values(used_at=utcnow()))
+    db.session.execute(
+        sa.update(MemberToken)
+        .where(MemberToken.member_id == member.id, MemberToken.purpose == "reset", MemberToken.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
     db.session.flush()
 
 

@@ -5,6 +5,7 @@ Profile, privacy, data and "done for you" work on `acting_member()`, so a coordi
 for an assisted member uses the same pages, marked and audit-logged as done on their behalf.
 Password, email address, sessions and erasure requests are for the logged-in member's own account
 only."""
+
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -61,8 +62,10 @@ def index():
 
 def spoken_language_choices() -> list[tuple[str, str]]:
     locale = str(get_locale())
-    return sorted(((code, language_name(code, locale)) for code in current_app.config["SPOKEN_LANGUAGES"]),
-                  key=lambda choice: choice[1].lower())
+    return sorted(
+        ((code, language_name(code, locale)) for code in current_app.config["SPOKEN_LANGUAGES"]),
+        key=lambda choice: choice[1].lower(),
+    )
 
 
 @bp.route("/profile", methods=["GET", "POST"])
@@ -80,11 +83,22 @@ def profile():
         form.skills.data = [c.id for c in member.skills]
         form.area.data = member.area_id
         form.locale.data = member.locale or str(get_locale())
-    if form.validate_on_submit() and submit(lambda: update_profile(
-            member, actor=logged_in_member(), name=form.name.data, bio=form.bio.data, phone=form.phone.data,
-            area=areas.get(form.area.data), skills=[categories[i] for i in form.skills.data],
-            languages=form.languages.data, locale=form.locale.data, photo=form.photo.data or None,
-            remove_photo=form.remove_photo.data), form):
+    if form.validate_on_submit() and submit(
+        lambda: update_profile(
+            member,
+            actor=logged_in_member(),
+            name=form.name.data,
+            bio=form.bio.data,
+            phone=form.phone.data,
+            area=areas.get(form.area.data),
+            skills=[categories[i] for i in form.skills.data],
+            languages=form.languages.data,
+            locale=form.locale.data,
+            photo=form.photo.data or None,
+            remove_photo=form.remove_photo.data,
+        ),
+        form,
+    ):
         flash(_("The profile is saved."), "success")
         return redirect(url_for("members.profile", member_id=member.id))
     return render_template("settings/profile.html", form=form, member=member), 422 if request.method == "POST" else 200
@@ -94,9 +108,16 @@ def profile():
 def privacy():
     member: Member = acting_member()
     form = PrivacyForm(obj=member if request.method == "GET" else None)
-    if form.validate_on_submit() and submit(lambda: update_privacy(
-            member, actor=logged_in_member(), email_to=form.show_email_to.data, phone_to=form.show_phone_to.data,
-            balance_to=form.show_balance_to.data), form):
+    if form.validate_on_submit() and submit(
+        lambda: update_privacy(
+            member,
+            actor=logged_in_member(),
+            email_to=form.show_email_to.data,
+            phone_to=form.show_phone_to.data,
+            balance_to=form.show_balance_to.data,
+        ),
+        form,
+    ):
         flash(_("Your choices are saved."), "success")
         return redirect(url_for("settings.index"))
     return render_template("settings/privacy.html", form=form, member=member)
@@ -104,12 +125,14 @@ def privacy():
 
 def counting_wrong_passwords(action):
     """A wrong password typed on a settings page counts as a failed login."""
+
     def run():
         try:
             return action()
         except WrongPassword:
             record_failed_login()
             raise
+
     return run
 
 
@@ -148,13 +171,21 @@ def email():
     member = logged_in_member()
     form = ChangeEmailForm()
     if form.validate_on_submit():
-        done = submit(counting_wrong_passwords(lambda: request_email_change(
-            member, form.email.data, form.current_password.data)), form)
+        done = submit(
+            counting_wrong_passwords(lambda: request_email_change(member, form.email.data, form.current_password.data)),
+            form,
+        )
         if done:
             new_email = done.value
-            flash(_("We sent a link to %(email)s. Your address changes when you open that link. It works for "
-                    "%(hours)d hours. Please look in your email, also in the spam folder.", email=new_email,
-                    hours=current_app.config["EMAIL_CHANGE_LINK_HOURS"]), "success")
+            flash(
+                _(
+                    "We sent a link to %(email)s. Your address changes when you open that link. It works for "
+                    "%(hours)d hours. Please look in your email, also in the spam folder.",
+                    email=new_email,
+                    hours=current_app.config["EMAIL_CHANGE_LINK_HOURS"],
+                ),
+                "success",
+            )
             return redirect(url_for("settings.index"))
     return render_template("settings/email.html", form=form, member=member, pending=pending_email_change(member))
 
@@ -184,11 +215,19 @@ def export(kind: str):
         body, mimetype = as_csv_zip(member), "application/zip"
     else:
         return redirect(url_for("settings.data"))
-    submit(lambda: record("member.data_exported", actor=current_user, on_behalf_of=on_behalf_of(), subject=member,
-                          format=kind))
-    return Response(body, mimetype=mimetype, headers={
-        "Content-Disposition": f'attachment; filename="timebank-member-{member.id}.{kind}"',
-        "Cache-Control": "no-store"})
+    submit(
+        lambda: record(
+            "member.data_exported", actor=current_user, on_behalf_of=on_behalf_of(), subject=member, format=kind
+        )
+    )
+    return Response(
+        body,
+        mimetype=mimetype,
+        headers={
+            "Content-Disposition": f'attachment; filename="timebank-member-{member.id}.{kind}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 @bp.route("/erasure", methods=["POST"])
@@ -196,8 +235,13 @@ def erasure():
     if (refused := own_account_only()) is not None:
         return refused
     submit(lambda: request_erasure(logged_in_member()))
-    flash(_("We have your request. A coordinator will erase your account soon and settle your hours "
-            "first. You will get an email now; after the erasure you get no more emails."), "success")
+    flash(
+        _(
+            "We have your request. A coordinator will erase your account soon and settle your hours "
+            "first. You will get an email now; after the erasure you get no more emails."
+        ),
+        "success",
+    )
     return redirect(url_for("settings.data"))
 
 
@@ -205,6 +249,5 @@ def erasure():
 def history():
     """Everything others did in the member's name or decided about them, with who and why."""
     member: Member = acting_member()
-    page = db.paginate(done_for(member), page=request.args.get("page", 1, type=db_int), per_page=50,
-                       error_out=False)
+    page = db.paginate(done_for(member), page=request.args.get("page", 1, type=db_int), per_page=50, error_out=False)
     return render_template("settings/history.html", member=member, page=page)

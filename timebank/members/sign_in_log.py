@@ -4,6 +4,7 @@ Kept apart from the audit log on purpose: it is about security, not about what c
 and it is pruned after `KEEP_DAYS` (`flask members prune-sign-ins`, run daily), while the audit
 log is never pruned. A failed attempt for an address nobody has is logged without a member; the
 address itself is never stored."""
+
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -33,9 +34,14 @@ class SignInEvent(db.Model):
 def log_sign_in(member: Member | None, outcome: str, channel: str = "web") -> None:
     """Add one line (flushed; the caller commits, also when it then refuses)."""
     assert outcome in OUTCOMES and channel in ("web", "api")
-    db.session.add(SignInEvent(member_id=member.id if member else None,
-                               community_id=member.community_id if member else None,
-                               outcome=outcome, channel=channel))
+    db.session.add(
+        SignInEvent(
+            member_id=member.id if member else None,
+            community_id=member.community_id if member else None,
+            outcome=outcome,
+            channel=channel,
+        )
+    )
     db.session.flush()
 
 
@@ -47,8 +53,14 @@ def prune_sign_ins(now: datetime | None = None) -> int:
 
 
 def sign_ins_of(member: Member, limit: int = 50) -> list[SignInEvent]:
-    return list(db.session.scalars(sa.select(SignInEvent).where(SignInEvent.member_id == member.id)
-                                   .order_by(SignInEvent.created_at.desc(), SignInEvent.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            sa.select(SignInEvent)
+            .where(SignInEvent.member_id == member.id)
+            .order_by(SignInEvent.created_at.desc(), SignInEvent.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def export_sign_ins(member: Member) -> list[dict]:

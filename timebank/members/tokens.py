@@ -1,4 +1,5 @@
 """Single-use links sent by email: only a hash is stored, each works once and expires."""
+
 import hashlib
 import secrets
 from datetime import timedelta
@@ -42,18 +43,28 @@ def issue_token(member: Member, purpose: str, *, new_email: str | None = None) -
         db.session.execute(
             sa.update(MemberToken)
             .where(MemberToken.member_id == member.id, MemberToken.purpose == purpose, MemberToken.used_at.is_(None))
-            .values(used_at=now, new_email=None))
+            .values(used_at=now, new_email=None)
+        )
     raw = secrets.token_urlsafe(32)
-    db.session.add(MemberToken(member_id=member.id, purpose=purpose, token_hash=_digest(raw), new_email=new_email,
-                               created_at=now, expires_at=now + _lifetime(purpose)))
+    db.session.add(
+        MemberToken(
+            member_id=member.id,
+            purpose=purpose,
+            token_hash=_digest(raw),
+            new_email=new_email,
+            created_at=now,
+            expires_at=now + _lifetime(purpose),
+        )
+    )
     db.session.flush()
     return raw
 
 
 def check_token(raw: str, purpose: str) -> MemberToken:
     """The token behind a link that can still be used; TokenError otherwise. Uses nothing up."""
-    token = db.session.scalar(sa.select(MemberToken).where(
-        MemberToken.token_hash == _digest(raw), MemberToken.purpose == purpose))
+    token = db.session.scalar(
+        sa.select(MemberToken).where(MemberToken.token_hash == _digest(raw), MemberToken.purpose == purpose)
+    )
     if token is None:
         raise TokenError(_l("This link does not work. Please check that you used the whole link from the email."))
     if token.used_at is not None:
@@ -67,8 +78,10 @@ def use_token(raw: str, purpose: str) -> Member:
     """Use a link up and return its member. Of two clicks at the same moment, only one succeeds."""
     token = check_token(raw, purpose)
     used = db.session.execute(
-        sa.update(MemberToken).where(MemberToken.id == token.id, MemberToken.used_at.is_(None))
-        .values(used_at=utcnow(), new_email=None))
+        sa.update(MemberToken)
+        .where(MemberToken.id == token.id, MemberToken.used_at.is_(None))
+        .values(used_at=utcnow(), new_email=None)
+    )
     if used.rowcount != 1:
         raise TokenError(_l("This link was used already. Each link works only once."))
     return db.session.get(Member, token.member_id)

@@ -79,8 +79,13 @@ def inject_acting():
 bp.add_app_template_filter(action_label, "action_label")
 bp.add_app_template_global(first_steps, "first_steps")
 
-STATUS_LABELS = {"pending": _l("waiting to join"), "active": _l("active"), "suspended": _l("paused"),
-                 "rejected": _l("not accepted"), "erased": _l("erased")}
+STATUS_LABELS = {
+    "pending": _l("waiting to join"),
+    "active": _l("active"),
+    "suspended": _l("paused"),
+    "rejected": _l("not accepted"),
+    "erased": _l("erased"),
+}
 
 
 @bp.app_template_global()
@@ -106,8 +111,9 @@ def _sent(response) -> bool:
 
 def limit_email_links(view):
     """Emails asked for by people who are not logged in: per address and per email address."""
-    view = limiter.limit(_email_link_limit, methods=["POST"], key_func=_typed_email, deduct_when=_sent,
-                         scope="email-link-address")(view)
+    view = limiter.limit(
+        _email_link_limit, methods=["POST"], key_func=_typed_email, deduct_when=_sent, scope="email-link-address"
+    )(view)
     return limiter.limit(_email_link_limit, methods=["POST"], scope="email-link-remote")(view)
 
 
@@ -132,6 +138,7 @@ def login():
             session[APPLICANT_KEY] = member.id
             return redirect(url_for("members.join_status"))
         else:
+
             def sign_in():
                 if needs_rehash(member.password_hash):
                     member.password_hash = hash_password(form.password.data)
@@ -174,39 +181,63 @@ def join(slug: str):
     community = db.session.scalar(sa.select(Community).where(Community.slug == slug))
     if community is None:
         communities = db.session.scalars(sa.select(Community).order_by(Community.name)).all()
-        return render_template("members/join_choose.html", communities=communities,
-                               unknown=_("We do not know this neighbourhood. Please choose one from the list.")), 404
+        return render_template(
+            "members/join_choose.html",
+            communities=communities,
+            unknown=_("We do not know this neighbourhood. Please choose one from the list."),
+        ), 404
     if current_user.is_authenticated:
         flash(_("You are a member already."), "info")
         return redirect(url_for("core.index"))
     form = RegisterForm()
     form.locale.choices = language_choices()
     if request.method == "GET":
-        form.locale.data = request.accept_languages.best_match(current_app.config["LANGUAGES"]) or \
-            current_app.config["BABEL_DEFAULT_LOCALE"]
+        form.locale.data = (
+            request.accept_languages.best_match(current_app.config["LANGUAGES"])
+            or current_app.config["BABEL_DEFAULT_LOCALE"]
+        )
     if form.is_submitted():
         valid = form.validate()
         if not valid:
             _show_join_problems(community, form)
-        elif submit(lambda: register_member(
-                community, name=form.name.data, email=form.email.data, password=form.password.data,
-                locale=form.locale.data, accepted_rules=form.accept_rules.data, motivation=form.motivation.data,
-                answer=form.answer.data), form):
+        elif submit(
+            lambda: register_member(
+                community,
+                name=form.name.data,
+                email=form.email.data,
+                password=form.password.data,
+                locale=form.locale.data,
+                accepted_rules=form.accept_rules.data,
+                motivation=form.motivation.data,
+                answer=form.answer.data,
+            ),
+            form,
+        ):
             # The same answer whether or not the address has an account already (see register_member).
             session[JOIN_EMAIL_KEY] = form.email.data.strip().lower()
             return redirect(url_for("members.join_sent"))
     locale, fallbacks = str(get_locale()), community_languages()
-    return render_template("members/join.html", form=form, community=community,
-                           rules=community.text("house_rules", locale, fallbacks),
-                           question=community.text("join_question", locale, fallbacks))
+    return render_template(
+        "members/join.html",
+        form=form,
+        community=community,
+        rules=community.text("house_rules", locale, fallbacks),
+        question=community.text("join_question", locale, fallbacks),
+    )
 
 
 def _show_join_problems(community: Community, form: RegisterForm) -> None:
     """The form's own checks failed: add the services' findings on the other fields, so every
     mistake shows at once."""
-    for problem in join_problems(community, name=form.name.data, email=form.email.data,
-                                 password=form.password.data, accepted_rules=form.accept_rules.data,
-                                 answer=form.answer.data, motivation=form.motivation.data):
+    for problem in join_problems(
+        community,
+        name=form.name.data,
+        email=form.email.data,
+        password=form.password.data,
+        accepted_rules=form.accept_rules.data,
+        answer=form.answer.data,
+        motivation=form.motivation.data,
+    ):
         target = getattr(form, problem.field or "", None)
         if target is not None and not target.errors:
             target.errors = [*target.errors, str(problem)]
@@ -231,12 +262,24 @@ def join_status():
     suspension = None
     if member.status == "suspended":
         suspension = db.session.scalar(
-            sa.select(AuditEvent).where(AuditEvent.action == "member.suspended", AuditEvent.subject_type == "members",
-                                        AuditEvent.subject_id == member.id).order_by(AuditEvent.id.desc()).limit(1))
-    return render_template("members/join_status.html", member=member, join_request=request_,
-                           suspension=suspension, hours=current_app.config["CONFIRM_LINK_HOURS"],
-                           wait_days=usual_wait_days(member.community_id),
-                           contact=member.community.text("contact", str(get_locale()), community_languages()))
+            sa.select(AuditEvent)
+            .where(
+                AuditEvent.action == "member.suspended",
+                AuditEvent.subject_type == "members",
+                AuditEvent.subject_id == member.id,
+            )
+            .order_by(AuditEvent.id.desc())
+            .limit(1)
+        )
+    return render_template(
+        "members/join_status.html",
+        member=member,
+        join_request=request_,
+        suspension=suspension,
+        hours=current_app.config["CONFIRM_LINK_HOURS"],
+        wait_days=usual_wait_days(member.community_id),
+        contact=member.community.text("contact", str(get_locale()), community_languages()),
+    )
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -260,11 +303,20 @@ def confirm_again():
     form = EmailForm()
     if form.validate_on_submit():
         submit(lambda: resend_confirmation(form.email.data))
-        flash(_("If this address is waiting to be confirmed, we sent a new link to it. "
-                "Please look in your email, also in the spam folder."), "success")
+        flash(
+            _(
+                "If this address is waiting to be confirmed, we sent a new link to it. "
+                "Please look in your email, also in the spam folder."
+            ),
+            "success",
+        )
         return redirect(url_for("members.login"))
-    return render_template("members/email_form.html", form=form, title=_("Send the confirmation link again"),
-                           intro=_("Fill in the email address you joined with. We will send you a new link."))
+    return render_template(
+        "members/email_form.html",
+        form=form,
+        title=_("Send the confirmation link again"),
+        intro=_("Fill in the email address you joined with. We will send you a new link."),
+    )
 
 
 @bp.route("/email/confirm/<token>", methods=["GET", "POST"], endpoint="confirm_email_change")
@@ -275,8 +327,9 @@ def confirm_email_change_view(token: str):
         new_email = check_token(token, "email").new_email
         if request.method == "POST":
             member = submit(lambda: confirm_email_change(token), passthrough=(DomainError,)).value
-            flash(_("Your email address is now %(email)s. From now on you log in with it.", email=member.email),
-                  "success")
+            flash(
+                _("Your email address is now %(email)s. From now on you log in with it.", email=member.email), "success"
+            )
             own = current_user.is_authenticated and current_user.id == member.id
             return redirect(url_for("settings.index" if own else "members.login"))
     except (TokenError, MemberError) as error:
@@ -287,14 +340,19 @@ def confirm_email_change_view(token: str):
 
 @bp.route("/email/undo/<token>", methods=["GET", "POST"], endpoint="undo_email_change")
 def undo_email_change_view(token: str):
-    """"This was not me", from a notice to the old address. A button, so that mail scanners change
+    """ "This was not me", from a notice to the old address. A button, so that mail scanners change
     nothing; then straight on to choosing a new password."""
     try:
         old_email = check_token(token, "undo_email").new_email
         if request.method == "POST":
             member, reset_token = submit(lambda: undo_email_change(token), passthrough=(DomainError,)).value
-            flash(_("Your account uses %(email)s and everyone is logged out of it. Please choose a new password "
-                    "now.", email=member.email), "success")
+            flash(
+                _(
+                    "Your account uses %(email)s and everyone is logged out of it. Please choose a new password now.",
+                    email=member.email,
+                ),
+                "success",
+            )
             return redirect(url_for("members.reset_password", token=reset_token))
     except (TokenError, MemberError) as error:
         status = 410 if isinstance(error, TokenError) else 409
@@ -311,12 +369,21 @@ def forgot_password():
     form = EmailForm()
     if form.validate_on_submit():
         submit(lambda: request_password_reset(form.email.data))
-        flash(_("If there is an account with this address, we sent a link to it. The link works for "
+        flash(
+            _(
+                "If there is an account with this address, we sent a link to it. The link works for "
                 "%(minutes)d minutes. Please look in your email, also in the spam folder.",
-                minutes=current_app.config["RESET_LINK_MINUTES"]), "success")
+                minutes=current_app.config["RESET_LINK_MINUTES"],
+            ),
+            "success",
+        )
         return redirect(url_for("members.login"))
-    return render_template("members/email_form.html", form=form, title=_("Forgot your password?"),
-                           intro=_("Fill in your email address. We will send you a link to choose a new password."))
+    return render_template(
+        "members/email_form.html",
+        form=form,
+        title=_("Forgot your password?"),
+        intro=_("Fill in your email address. We will send you a link to choose a new password."),
+    )
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"], endpoint="reset_password")
@@ -342,16 +409,21 @@ def directory_view():
     """Search the active members of my neighbourhood; contact details only as each member allows."""
     community = current_user.community
     form = DirectoryForm(request.args)
-    form.skill.choices = [("", _("Any skill"))] + [(c.id, c.name(str(get_locale())))
-                                                    for c in community.categories if not c.retired_at]
+    form.skill.choices = [("", _("Any skill"))] + [
+        (c.id, c.name(str(get_locale()))) for c in community.categories if not c.retired_at
+    ]
     form.area.choices = [("", _("Anywhere"))] + [(a.id, a.name) for a in community.areas]
     form.validate()
-    stmt = directory(community.id, query=form.q.data or "",
-                     skill_id=form.skill.data if not form.skill.errors else None,
-                     area_id=form.area.data if not form.area.errors else None)
+    stmt = directory(
+        community.id,
+        query=form.q.data or "",
+        skill_id=form.skill.data if not form.skill.errors else None,
+        area_id=form.area.data if not form.area.errors else None,
+    )
     page = db.paginate(stmt, page=request.args.get("page", 1, type=db_int), per_page=PER_PAGE, error_out=False)
-    return render_template("members/directory.html", form=form, page=page, community=community,
-                           balances=balances_of(page.items))
+    return render_template(
+        "members/directory.html", form=form, page=page, community=community, balances=balances_of(page.items)
+    )
 
 
 @bp.route("/members/<int:member_id>")
@@ -362,7 +434,6 @@ def profile(member_id: int):
     if not is_member_of(current_user, member.community_id) or member.status != "active":
         abort(404)
     return render_template("members/profile.html", member=member)
-
 
 
 # A newcomer's first steps, and how hours work
@@ -387,5 +458,5 @@ def hours_understood():
 @login_required
 def first_steps_away():
     submit(lambda: put_first_steps_away(current_user))
-    flash(_("The first steps are put away. \"How hours work\" stays at the bottom of every page."), "info")
+    flash(_('The first steps are put away. "How hours work" stays at the bottom of every page.'), "info")
     return redirect(url_for("core.index"))

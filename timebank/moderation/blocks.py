@@ -1,6 +1,7 @@
 """A member blocks another: from then on neither sees the other's posts, proposes an exchange to
 the other or writes to them. Exchanges already under way can still be finished or disputed, so
 nobody escapes paying by blocking. The blocked member is not told (services flush)."""
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
@@ -25,8 +26,14 @@ class Blocked(DomainError):
 
 def blocked_with(member_id: int | None) -> sa.Select:
     """The ids of members `member_id` blocked or was blocked by (none for nobody)."""
-    return sa.union(sa.select(Block.blocked_id).where(Block.blocker_id == member_id),
-                    sa.select(Block.blocker_id).where(Block.blocked_id == member_id)).subquery().select()
+    return (
+        sa.union(
+            sa.select(Block.blocked_id).where(Block.blocker_id == member_id),
+            sa.select(Block.blocker_id).where(Block.blocked_id == member_id),
+        )
+        .subquery()
+        .select()
+    )
 
 
 def not_blocked(column, viewer_id: int | None) -> list:
@@ -35,16 +42,29 @@ def not_blocked(column, viewer_id: int | None) -> list:
 
 
 def is_blocked_between(a_id: int, b_id: int) -> bool:
-    return db.session.scalar(sa.select(sa.func.count()).select_from(Block).where(sa.or_(
-        sa.and_(Block.blocker_id == a_id, Block.blocked_id == b_id),
-        sa.and_(Block.blocker_id == b_id, Block.blocked_id == a_id)))) > 0
+    return (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Block)
+            .where(
+                sa.or_(
+                    sa.and_(Block.blocker_id == a_id, Block.blocked_id == b_id),
+                    sa.and_(Block.blocker_id == b_id, Block.blocked_id == a_id),
+                )
+            )
+        )
+        > 0
+    )
 
 
 def blocked_sets(member_ids) -> dict[int, set[int]]:
     """For each of `member_ids`, everyone they have a block with, either way (one query)."""
     found: dict[int, set[int]] = {member_id: set() for member_id in member_ids}
-    for blocker, blocked in db.session.execute(sa.select(Block.blocker_id, Block.blocked_id).where(
-            sa.or_(Block.blocker_id.in_(found), Block.blocked_id.in_(found)))):
+    for blocker, blocked in db.session.execute(
+        sa.select(Block.blocker_id, Block.blocked_id).where(
+            sa.or_(Block.blocker_id.in_(found), Block.blocked_id.in_(found))
+        )
+    ):
         found.get(blocker, set()).add(blocked)
         found.get(blocked, set()).add(blocker)
     return found
@@ -53,9 +73,16 @@ def blocked_sets(member_ids) -> dict[int, set[int]]:
 def refuse_if_blocked(member: Member, others) -> None:
     """For a new exchange or a message: refused when `member` and any of `others` blocked each other."""
     ids = {other.id for other in others if other is not None and other.id != member.id}
-    if ids and db.session.scalar(sa.select(sa.func.count()).select_from(Block).where(sa.or_(
-            sa.and_(Block.blocker_id == member.id, Block.blocked_id.in_(ids)),
-            sa.and_(Block.blocked_id == member.id, Block.blocker_id.in_(ids))))):
+    if ids and db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Block)
+        .where(
+            sa.or_(
+                sa.and_(Block.blocker_id == member.id, Block.blocked_id.in_(ids)),
+                sa.and_(Block.blocked_id == member.id, Block.blocker_id.in_(ids)),
+            )
+        )
+    ):
         raise Blocked()
 
 
@@ -81,8 +108,7 @@ def unblock(blocker: Member, blocked_id: int) -> None:
 
 
 def blocks_by(member: Member) -> list[Block]:
-    return list(db.session.scalars(sa.select(Block).where(Block.blocker_id == member.id)
-                                   .order_by(Block.created_at)))
+    return list(db.session.scalars(sa.select(Block).where(Block.blocker_id == member.id).order_by(Block.created_at)))
 
 
 def export_blocks(member: Member) -> list[dict]:

@@ -1,4 +1,5 @@
 """Reports of content, grouped into one case per reported item, and blocks between members."""
+
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -85,8 +86,9 @@ class Block(db.Model):
     __tablename__ = "member_blocks"
 
     blocker_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
-    blocked_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True,
-                                            index=True)
+    blocked_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     blocked: Mapped[Member] = relationship(foreign_keys=[blocked_id])
@@ -96,8 +98,9 @@ class Block(db.Model):
 
 def hidden(item_type: str, id_column) -> sa.ColumnElement:
     """True for content a coordinator hid: `~hidden("message", Message.id)` keeps it out of a list."""
-    return sa.exists().where(ModerationCase.item_type == item_type, ModerationCase.item_id == id_column,
-                             ModerationCase.is_hidden.is_(True))
+    return sa.exists().where(
+        ModerationCase.item_type == item_type, ModerationCase.item_id == id_column, ModerationCase.is_hidden.is_(True)
+    )
 
 
 def is_hidden(item_type: str, item_id: int) -> bool:

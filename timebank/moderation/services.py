@@ -6,6 +6,7 @@ with a reason the author reads in plain words; the author may reply once to each
 content stays (for the audit) but is shown to nobody but its author and the coordinators: the
 places that list content ask `hidden()`. Posts are hidden the market's way (a coordinator closes
 them), so they leave every list that already leaves out closed posts."""
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
@@ -35,8 +36,13 @@ AUDIT_LABELS = {
     "moderation.replied": _l("replied to a decision about their content"),
 }
 
-DECISION_ACTIONS = {"hide": "moderation.hidden", "restore": "moderation.restored", "warn": "moderation.warned",
-                    "suspend": "moderation.suspended", "dismiss": "moderation.dismissed"}
+DECISION_ACTIONS = {
+    "hide": "moderation.hidden",
+    "restore": "moderation.restored",
+    "warn": "moderation.warned",
+    "suspend": "moderation.suspended",
+    "dismiss": "moderation.dismissed",
+}
 
 REASON_LABELS = {
     "spam": _l("Advertising or spam"),
@@ -76,8 +82,12 @@ def find_item(item_type: str, item_id: int):
 
 
 def item_author(item_type: str, item) -> Member:
-    return {"post": lambda: item.owner, "message": lambda: item.author, "profile": lambda: item,
-            "thanks": lambda: item.author}[item_type]()
+    return {
+        "post": lambda: item.owner,
+        "message": lambda: item.author,
+        "profile": lambda: item,
+        "thanks": lambda: item.author,
+    }[item_type]()
 
 
 def item_community_id(item_type: str, item) -> int:
@@ -116,8 +126,9 @@ def can_report(member: Member, item_type: str, item) -> bool:
 
 
 def case_of(item_type: str, item_id: int) -> ModerationCase | None:
-    return db.session.scalar(sa.select(ModerationCase).where(ModerationCase.item_type == item_type,
-                                                             ModerationCase.item_id == item_id))
+    return db.session.scalar(
+        sa.select(ModerationCase).where(ModerationCase.item_type == item_type, ModerationCase.item_id == item_id)
+    )
 
 
 def report(reporter: Member, item_type: str, item_id: int, reason: str, text: str = "") -> Report:
@@ -134,8 +145,12 @@ def report(reporter: Member, item_type: str, item_id: int, reason: str, text: st
         raise ModerationError(_l("Please say in a few words what is wrong."), "text")
     case = case_of(item_type, item_id)
     if case is None:
-        case = ModerationCase(community_id=item_community_id(item_type, item), item_type=item_type, item_id=item_id,
-                              author_id=item_author(item_type, item).id)
+        case = ModerationCase(
+            community_id=item_community_id(item_type, item),
+            item_type=item_type,
+            item_id=item_id,
+            author_id=item_author(item_type, item).id,
+        )
         db.session.add(case)
     elif any(r.reporter_id == reporter.id and r.decided_at is None for r in case.reports):
         raise ModerationError(_l("You reported this already. A coordinator will look at it."))
@@ -144,8 +159,14 @@ def report(reporter: Member, item_type: str, item_id: int, reason: str, text: st
     filed = Report(case=case, reporter_id=reporter.id, reason=reason, text=text)
     db.session.add(filed)
     db.session.flush()
-    record("moderation.reported", actor=reporter, community_id=case.community_id, subject=case, item=item_type,
-           reason_chosen=reason)
+    record(
+        "moderation.reported",
+        actor=reporter,
+        community_id=case.community_id,
+        subject=case,
+        item=item_type,
+        reason_chosen=reason,
+    )
     return filed
 
 
@@ -159,9 +180,11 @@ def may_decide(actor: Member | None, case: ModerationCase) -> bool:
 
 def open_cases(community_id: int) -> sa.Select:
     """Cases waiting for a coordinator, oldest first."""
-    return (sa.select(ModerationCase).where(ModerationCase.community_id == community_id,
-                                            ModerationCase.state == "open")
-            .order_by(ModerationCase.opened_at, ModerationCase.id))
+    return (
+        sa.select(ModerationCase)
+        .where(ModerationCase.community_id == community_id, ModerationCase.state == "open")
+        .order_by(ModerationCase.opened_at, ModerationCase.id)
+    )
 
 
 def decide(case: ModerationCase, *, actor: Member, decision: str, reason: str) -> ModerationCase:
@@ -190,14 +213,27 @@ def decide(case: ModerationCase, *, actor: Member, decision: str, reason: str) -
     now = utcnow()
     case.state, case.decision, case.reason, case.decided_at, case.decided_by = "decided", decision, reason, now, actor
     case.reply = case.replied_at = None  # a new decision may be answered once again
-    record(DECISION_ACTIONS[decision], actor=actor, subject=case.author, community_id=case.community_id,
-           reason=reason, case=case.id, item=case.item_type, item_id=case.item_id)
+    record(
+        DECISION_ACTIONS[decision],
+        actor=actor,
+        subject=case.author,
+        community_id=case.community_id,
+        reason=reason,
+        case=case.id,
+        item=case.item_type,
+        item_id=case.item_id,
+    )
     # An author who was never told of a report is not told it is fine; a post's owner hears it the
     # market's way when it is taken out or put back.
     market_tells = case.item_type == "post" and decision in ("hide", "restore", "suspend")
     if (decision != "dismiss" or answering) and not market_tells:
-        notify(case.author, "content_decided", item=case.item_type, decision="keep" if decision == "dismiss"
-               else decision, reason=reason)
+        notify(
+            case.author,
+            "content_decided",
+            item=case.item_type,
+            decision="keep" if decision == "dismiss" else decision,
+            reason=reason,
+        )
     for filed in case.reports:
         if filed.decided_at is None:
             filed.outcome, filed.decided_at = decision, now
@@ -243,22 +279,33 @@ def reply(case: ModerationCase, author: Member, text: str) -> ModerationCase:
 
 
 def reports_by(member: Member) -> list[Report]:
-    return list(db.session.scalars(sa.select(Report).where(Report.reporter_id == member.id)
-                                   .order_by(Report.id.desc()).limit(100)))
+    return list(
+        db.session.scalars(
+            sa.select(Report).where(Report.reporter_id == member.id).order_by(Report.id.desc()).limit(100)
+        )
+    )
 
 
 def decisions_about(member: Member) -> list[ModerationCase]:
     """Decisions about the member's content (they never learn who reported it)."""
-    return list(db.session.scalars(sa.select(ModerationCase).where(
-        ModerationCase.author_id == member.id, ModerationCase.decision.is_not(None))
-        .order_by(ModerationCase.decided_at.desc()).limit(100)))
+    return list(
+        db.session.scalars(
+            sa.select(ModerationCase)
+            .where(ModerationCase.author_id == member.id, ModerationCase.decision.is_not(None))
+            .order_by(ModerationCase.decided_at.desc())
+            .limit(100)
+        )
+    )
 
 
 def export_moderation(member: Member) -> dict:
     return {
-        "reports_made": [{"at": r.created_at, "item": r.case.item_type, "reason": r.reason, "text": r.text,
-                          "outcome": r.outcome} for r in reports_by(member)],
-        "decisions_about_my_content": [{"at": c.decided_at, "item": c.item_type, "decision": c.decision,
-                                        "reason": c.reason, "my_reply": c.reply} for c in decisions_about(member)],
+        "reports_made": [
+            {"at": r.created_at, "item": r.case.item_type, "reason": r.reason, "text": r.text, "outcome": r.outcome}
+            for r in reports_by(member)
+        ],
+        "decisions_about_my_content": [
+            {"at": c.decided_at, "item": c.item_type, "decision": c.decision, "reason": c.reason, "my_reply": c.reply}
+            for c in decisions_about(member)
+        ],
     }
-

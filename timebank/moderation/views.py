@@ -1,5 +1,6 @@
 """Pages for reporting content, for the author's one reply and the reporter's answer, and the
 coordinators' list of reported content. Every POST goes through web.submit."""
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -60,13 +61,17 @@ def report(item_type: str, item_id: int):
     if item is None or not services.can_report(member, item_type, item):
         abort(404)
     form = ReportForm()
-    if form.validate_on_submit() and submit(lambda: services.report(member, item_type, item_id, form.reason.data,
-                                                                     form.text.data), form):
-        flash(_("Thank you. We received your report; a coordinator will look at it. You will hear what they "
-                "decided."), "success")
+    if form.validate_on_submit() and submit(
+        lambda: services.report(member, item_type, item_id, form.reason.data, form.text.data), form
+    ):
+        flash(
+            _("Thank you. We received your report; a coordinator will look at it. You will hear what they decided."),
+            "success",
+        )
         return redirect(url_for("moderation.mine"))
-    return render_template("moderation/report.html", form=form, item_type=item_type, item=item,
-                           text=services.item_text(item_type, item)), 422 if request.method == "POST" else 200
+    return render_template(
+        "moderation/report.html", form=form, item_type=item_type, item=item, text=services.item_text(item_type, item)
+    ), 422 if request.method == "POST" else 200
 
 
 @bp.route("/reports")
@@ -75,9 +80,13 @@ def mine():
     """What the member reported and what came of it; what was decided about their content; whom
     they blocked."""
     member = logged_in_member()
-    return render_template("moderation/mine.html", reports=services.reports_by(member),
-                           decisions=services.decisions_about(member), form=ReplyForm(),
-                           blocks=blocks.blocks_by(member))
+    return render_template(
+        "moderation/mine.html",
+        reports=services.reports_by(member),
+        decisions=services.decisions_about(member),
+        form=ReplyForm(),
+        blocks=blocks.blocks_by(member),
+    )
 
 
 def neighbour(member_id: int) -> Member:
@@ -93,8 +102,14 @@ def neighbour(member_id: int) -> Member:
 def block(member_id: int):
     other = neighbour(member_id)
     if submit(lambda: blocks.block(logged_in_member(), other)):
-        flash(_("You blocked %(name)s. You no longer see each other's posts, and neither of you can propose an "
-                "exchange to the other or write to them. They are not told.", name=other.name), "success")
+        flash(
+            _(
+                "You blocked %(name)s. You no longer see each other's posts, and neither of you can propose an "
+                "exchange to the other or write to them. They are not told.",
+                name=other.name,
+            ),
+            "success",
+        )
     return redirect(url_for("moderation.mine"))
 
 
@@ -135,9 +150,12 @@ def case_here(case_id: int) -> ModerationCase:
 def cases():
     community_id = current_user.community_id
     waiting = db.session.scalars(services.open_cases(community_id)).all()
-    decided = db.session.scalars(sa.select(ModerationCase).where(
-        ModerationCase.community_id == community_id, ModerationCase.state == "decided")
-        .order_by(ModerationCase.decided_at.desc()).limit(20)).all()
+    decided = db.session.scalars(
+        sa.select(ModerationCase)
+        .where(ModerationCase.community_id == community_id, ModerationCase.state == "decided")
+        .order_by(ModerationCase.decided_at.desc())
+        .limit(20)
+    ).all()
     return render_template("moderation/cases.html", waiting=waiting, decided=decided)
 
 
@@ -147,12 +165,17 @@ def case(case_id: int):
     case = case_here(case_id)
     form = DecisionForm()
     if form.validate_on_submit() and submit(
-            lambda: services.decide(case, actor=logged_in_member(), decision=form.decision.data,
-                                    reason=form.reason.data), form):
+        lambda: services.decide(case, actor=logged_in_member(), decision=form.decision.data, reason=form.reason.data),
+        form,
+    ):
         flash(_("Decided. The author and the members who reported it are told."), "success")
         return redirect(url_for("moderation.cases"))
     item = services.find_item(case.item_type, case.item_id)
-    return render_template("moderation/case.html", case=case, form=form, item=item,
-                           text=services.item_text(case.item_type, item) if item else "",
-                           may_decide=services.may_decide(current_user, case)), \
-        422 if request.method == "POST" else 200
+    return render_template(
+        "moderation/case.html",
+        case=case,
+        form=form,
+        item=item,
+        text=services.item_text(case.item_type, item) if item else "",
+        may_decide=services.may_decide(current_user, case),
+    ), 422 if request.method == "POST" else 200

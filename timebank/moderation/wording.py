@@ -1,9 +1,14 @@
 """The words of moderation that other domains show too (a notification tells the reporter and
 the author what was decided), kept apart so that they import nothing."""
+
 from flask_babel import lazy_gettext as _l
 
-ITEM_LABELS = {"post": _l("a post"), "message": _l("a message"), "profile": _l("a profile"),
-               "thanks": _l("a thank-you note")}
+ITEM_LABELS = {
+    "post": _l("a post"),
+    "message": _l("a message"),
+    "profile": _l("a profile"),
+    "thanks": _l("a thank-you note"),
+}
 # What a reporter is told: what was decided, never by whom or who else reported.
 TOLD_REPORTER = {
     "hide": _l("A coordinator looked at it and hid it."),

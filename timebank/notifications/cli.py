@@ -1,5 +1,6 @@
 """`flask --app timebank notifications digest`: the daily summary email for members who chose it.
 Run it daily; running it twice sends nothing twice."""
+
 import click
 from flask.cli import AppGroup
 

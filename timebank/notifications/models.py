@@ -1,4 +1,5 @@
 """What the app tells a member: one row per event, read in the app and emailed as they chose."""
+
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -39,12 +40,11 @@ class Notification(db.Model):
 class EmailChoice(db.Model):
     """How a member wants email about one kind of event, where it differs from their overall
     choice (members.notify_email). No row: the overall choice applies."""
+
     __tablename__ = "notification_email_choices"
 
     member_id: Mapped[int] = mapped_column(sa.ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     event: Mapped[str] = mapped_column(sa.String(20), primary_key=True)
     choice: Mapped[str] = mapped_column(sa.String(12))
 
-    __table_args__ = (
-        sa.CheckConstraint(sa.text("choice IN ('immediately', 'daily', 'off')"), name="choice"),
-    )
+    __table_args__ = (sa.CheckConstraint(sa.text("choice IN ('immediately', 'daily', 'off')"), name="choice"),)

@@ -1,6 +1,7 @@
 """Telling members what happened: `notify` writes the in-app notification and, for members who
 want email about that kind of event right away, queues it in the same transaction.
 `queue_digests` sends the daily summaries. Services flush; the caller commits."""
+
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -42,12 +43,18 @@ DIGEST_INTERVAL = timedelta(hours=20)
 DIGEST_MAX = 30
 
 
-def notify(member: Member, kind: str, *, actor: Member | None = None, exchange: Exchange | None = None,
-           **details) -> Notification:
+def notify(
+    member: Member, kind: str, *, actor: Member | None = None, exchange: Exchange | None = None, **details
+) -> Notification:
     """Tell `member` about an event: a row in their list, and an email now if they chose that."""
     event = EVENT_OF_KIND[kind]
-    notification = Notification(member_id=member.id, kind=kind, actor_id=actor.id if actor else None,
-                                exchange_id=exchange.id if exchange else None, details=details)
+    notification = Notification(
+        member_id=member.id,
+        kind=kind,
+        actor_id=actor.id if actor else None,
+        exchange_id=exchange.id if exchange else None,
+        details=details,
+    )
     db.session.add(notification)
     db.session.flush()
     if member.status == "active" and member.email and _email_choice(member, event) == "immediately":
@@ -66,9 +73,11 @@ def describe(notification: Notification) -> str:
     """What happened, in one sentence in the reader's language."""
     details = notification.details or {}
     exchange = notification.exchange
-    values = dict(name=notification.actor.name if notification.actor else _("The time bank"),
-                  title=exchange.title if exchange else details.get("title", ""),
-                  time=format_minutes(details.get("minutes")))
+    values = dict(
+        name=notification.actor.name if notification.actor else _("The time bank"),
+        title=exchange.title if exchange else details.get("title", ""),
+        time=format_minutes(details.get("minutes")),
+    )
     kind = notification.kind
     if kind == "limit":
         values.update(owner=details.get("owner", ""), balance=format_minutes(details.get("balance")))
@@ -80,15 +89,24 @@ def describe(notification: Notification) -> str:
             return _("“%(title)s” is settled: you received %(time)s.", **values)
         return _("“%(title)s” is settled: %(time)s went from your balance.", **values)
     if kind == "recorded" and details.get("waits"):
-        return _("%(name)s says “%(title)s” took %(time)s, more than agreed. Please confirm: the hours move only "
-                 "when you do.", **values)
+        return _(
+            "%(name)s says “%(title)s” took %(time)s, more than agreed. Please confirm: the hours move only "
+            "when you do.",
+            **values,
+        )
     if kind == "offered":
         values["recorded"] = format_minutes(details.get("recorded"))
-        return _("%(name)s confirmed %(time)s for “%(title)s” instead of the %(recorded)s you recorded. Agree, or "
-                 "ask a coordinator.", **values)
+        return _(
+            "%(name)s confirmed %(time)s for “%(title)s” instead of the %(recorded)s you recorded. Agree, or "
+            "ask a coordinator.",
+            **values,
+        )
     if kind == "decision":
-        return _("The votes on “%(title)s” are counted: %(result)s", title=values["title"],
-                 result=decision_words(details.get("result")))
+        return _(
+            "The votes on “%(title)s” are counted: %(result)s",
+            title=values["title"],
+            result=decision_words(details.get("result")),
+        )
     if kind in ("report_decided", "content_decided"):
         return moderation_words(kind, details)
     if kind == "resolved":
@@ -111,8 +129,10 @@ def describe(notification: Notification) -> str:
         "gift": _l("%(name)s gave you %(time)s."),
         "grant": _l("You received %(time)s from the community fund."),
         "slip": _l("%(name)s recorded “%(title)s” for you from a paper slip: %(time)s."),
-        "slip_confirm": _l("%(name)s recorded “%(title)s” from a paper slip: %(time)s from your balance. Please "
-                           "confirm it; nothing moves until you do."),
+        "slip_confirm": _l(
+            "%(name)s recorded “%(title)s” from a paper slip: %(time)s from your balance. Please "
+            "confirm it; nothing moves until you do."
+        ),
     }
     return str(sentences.get(kind, kind)) % values
 
@@ -122,21 +142,24 @@ def moderation_words(kind: str, details: dict) -> str:
     (with the coordinator's reason)."""
     item = str(ITEM_LABELS.get(details.get("item"), ""))
     if kind == "report_decided":
-        return _("About %(item)s you reported: %(told)s", item=item,
-                 told=str(TOLD_REPORTER.get(details.get("decision"), "")))
+        return _(
+            "About %(item)s you reported: %(told)s", item=item, told=str(TOLD_REPORTER.get(details.get("decision"), ""))
+        )
     words = _("About %(item)s of yours: %(told)s", item=item, told=str(TOLD_AUTHOR.get(details.get("decision"), "")))
     return f"{words} {_('Reason:')} {details['reason']}" if details.get("reason") else words
 
 
 def decision_words(result: str | None) -> str:
     """What a proposal's result means, in one short sentence."""
-    return str({
-        "adopted": _l("the proposal is adopted."),
-        "rejected": _l("the proposal is not adopted."),
-        "tie": _l("the votes are tied, so nothing is decided."),
-        "no_quorum": _l("too few members voted, so nothing is decided."),
-        "chosen": _l("one of the choices won."),
-    }.get(result, result or ""))
+    return str(
+        {
+            "adopted": _l("the proposal is adopted."),
+            "rejected": _l("the proposal is not adopted."),
+            "tie": _l("the votes are tied, so nothing is decided."),
+            "no_quorum": _l("too few members voted, so nothing is decided."),
+            "chosen": _l("one of the choices won."),
+        }.get(result, result or "")
+    )
 
 
 def link(notification: Notification, external: bool = False) -> str:
@@ -151,8 +174,11 @@ def link(notification: Notification, external: bool = False) -> str:
 
 
 def unread_count(member: Member) -> int:
-    return db.session.scalar(sa.select(sa.func.count(Notification.id)).where(
-        Notification.member_id == member.id, Notification.read_at.is_(None)))
+    return db.session.scalar(
+        sa.select(sa.func.count(Notification.id)).where(
+            Notification.member_id == member.id, Notification.read_at.is_(None)
+        )
+    )
 
 
 def recent(member: Member, *, before: int | None = None, limit: int = 30) -> list[Notification]:
@@ -169,15 +195,25 @@ def mark_read(member: Member, *, notification_id: int | None = None, exchange_id
         conditions.append(Notification.id == notification_id)
     if exchange_id is not None:
         conditions.append(Notification.exchange_id == exchange_id)
-    result = db.session.execute(sa.update(Notification).where(*conditions).values(read_at=utcnow())
-                                .execution_options(synchronize_session=False))
+    result = db.session.execute(
+        sa.update(Notification).where(*conditions).values(read_at=utcnow()).execution_options(synchronize_session=False)
+    )
     return result.rowcount
 
 
 def has_unread(member: Member, *, exchange_id: int) -> bool:
-    return db.session.scalar(sa.select(Notification.id).where(
-        Notification.member_id == member.id, Notification.exchange_id == exchange_id,
-        Notification.read_at.is_(None)).limit(1)) is not None
+    return (
+        db.session.scalar(
+            sa.select(Notification.id)
+            .where(
+                Notification.member_id == member.id,
+                Notification.exchange_id == exchange_id,
+                Notification.read_at.is_(None),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def read_now(member: Member, **which) -> None:
@@ -196,8 +232,11 @@ class NotificationError(DomainError):
 
 def email_choices(member: Member) -> dict[str, str]:
     """The member's choice for each event: their own, or AS_DEFAULT."""
-    own = dict(db.session.execute(sa.select(EmailChoice.event, EmailChoice.choice)
-                                  .where(EmailChoice.member_id == member.id)).all())
+    own = dict(
+        db.session.execute(
+            sa.select(EmailChoice.event, EmailChoice.choice).where(EmailChoice.member_id == member.id)
+        ).all()
+    )
     return {event: own.get(event, AS_DEFAULT) for event in EMAIL_EVENTS}
 
 
@@ -214,8 +253,9 @@ def set_email_choice(member: Member, choice: str, events: dict[str, str] | None 
             raise NotificationError(_l("Please choose one of the options."), event)
     take_write_lock(db.session)
     member.notify_email = choice
-    own = {row.event: row for row in db.session.scalars(
-        sa.select(EmailChoice).where(EmailChoice.member_id == member.id))}
+    own = {
+        row.event: row for row in db.session.scalars(sa.select(EmailChoice).where(EmailChoice.member_id == member.id))
+    }
     for event, event_choice in events.items():
         if event_choice == AS_DEFAULT:
             if event in own:
@@ -232,15 +272,19 @@ def _for_digest(now):
     """Notifications not read or mailed yet, whose member wants them in the daily summary and
     had no summary in the last day."""
     event = sa.case(EVENT_OF_KIND, value=Notification.kind)
-    return (sa.select(Notification)
-            .join(Member, Member.id == Notification.member_id)
-            .outerjoin(EmailChoice, sa.and_(EmailChoice.member_id == Notification.member_id,
-                                             EmailChoice.event == event))
-            .where(sa.func.coalesce(EmailChoice.choice, Member.notify_email) == "daily",
-                   Member.status == "active", Member.email.is_not(None),
-                   sa.or_(Member.notify_digest_sent_at.is_(None),
-                          Member.notify_digest_sent_at <= now - DIGEST_INTERVAL),
-                   Notification.read_at.is_(None), Notification.emailed_at.is_(None)))
+    return (
+        sa.select(Notification)
+        .join(Member, Member.id == Notification.member_id)
+        .outerjoin(EmailChoice, sa.and_(EmailChoice.member_id == Notification.member_id, EmailChoice.event == event))
+        .where(
+            sa.func.coalesce(EmailChoice.choice, Member.notify_email) == "daily",
+            Member.status == "active",
+            Member.email.is_not(None),
+            sa.or_(Member.notify_digest_sent_at.is_(None), Member.notify_digest_sent_at <= now - DIGEST_INTERVAL),
+            Notification.read_at.is_(None),
+            Notification.emailed_at.is_(None),
+        )
+    )
 
 
 def queue_digests(now=None) -> int:
@@ -252,8 +296,7 @@ def queue_digests(now=None) -> int:
     member_ids = db.session.scalars(waiting.with_only_columns(Notification.member_id).distinct()).all()
     for member_id in member_ids:
         member = db.session.get(Member, member_id)
-        items = list(db.session.scalars(waiting.where(Notification.member_id == member_id)
-                                        .order_by(Notification.id)))
+        items = list(db.session.scalars(waiting.where(Notification.member_id == member_id).order_by(Notification.id)))
         queue_mail(member, "notifications_digest", notifications=items[-DIGEST_MAX:], total=len(items))
         for item in items:
             item.emailed_at = now
@@ -263,15 +306,27 @@ def queue_digests(now=None) -> int:
 
 
 def export_notifications(member: Member) -> list[dict]:
-    rows = db.session.scalars(sa.select(Notification).where(Notification.member_id == member.id)
-                              .order_by(Notification.id))
-    return [{"created_at": n.created_at, "kind": n.kind, "text": describe(n), "exchange_id": n.exchange_id,
-             "read_at": n.read_at, "emailed_at": n.emailed_at} for n in rows]
+    rows = db.session.scalars(
+        sa.select(Notification).where(Notification.member_id == member.id).order_by(Notification.id)
+    )
+    return [
+        {
+            "created_at": n.created_at,
+            "kind": n.kind,
+            "text": describe(n),
+            "exchange_id": n.exchange_id,
+            "read_at": n.read_at,
+            "emailed_at": n.emailed_at,
+        }
+        for n in rows
+    ]
 
 
 def export_email_choices(member: Member) -> dict:
-    return {"email": member.notify_email, **{f"email_{event}": choice
-                                             for event, choice in email_choices(member).items()}}
+    return {
+        "email": member.notify_email,
+        **{f"email_{event}": choice for event, choice in email_choices(member).items()},
+    }
 
 
 def forget_notifications(member: Member, _actor: Member) -> None:

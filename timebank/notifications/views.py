@@ -1,5 +1,6 @@
 """The notification list (with the unread count in the menu), opening one, marking all as read,
 and choosing how to get emails."""
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -47,11 +48,14 @@ EVENT_LABELS = {
 
 
 class EmailChoiceForm(FlaskForm):
-    email = RadioChoiceField(_l("When do you want an email about your exchanges and hours?"), choices=[
-        SelectChoice("immediately", _l("Right away, one email for each event")),
-        SelectChoice("daily", _l("Once a day, one email with everything new")),
-        SelectChoice("off", _l("No emails: I look in the app")),
-    ])
+    email = RadioChoiceField(
+        _l("When do you want an email about your exchanges and hours?"),
+        choices=[
+            SelectChoice("immediately", _l("Right away, one email for each event")),
+            SelectChoice("daily", _l("Once a day, one email with everything new")),
+            SelectChoice("off", _l("No emails: I look in the app")),
+        ],
+    )
 
     def events(self) -> list:
         return [self[event] for event in EVENT_LABELS]
@@ -59,12 +63,19 @@ class EmailChoiceForm(FlaskForm):
 
 # One row of choices per event; FlaskForm classes take fields added after they are made.
 for _event, _label in EVENT_LABELS.items():
-    setattr(EmailChoiceForm, _event, RadioChoiceField(_label, choices=[
-        SelectChoice(services.AS_DEFAULT, _l("As above")),
-        SelectChoice("immediately", _l("Right away")),
-        SelectChoice("daily", _l("Once a day")),
-        SelectChoice("off", _l("No email")),
-    ]))
+    setattr(
+        EmailChoiceForm,
+        _event,
+        RadioChoiceField(
+            _label,
+            choices=[
+                SelectChoice(services.AS_DEFAULT, _l("As above")),
+                SelectChoice("immediately", _l("Right away")),
+                SelectChoice("daily", _l("Once a day")),
+                SelectChoice("off", _l("No email")),
+            ],
+        ),
+    )
 
 
 @bp.route("")
@@ -74,8 +85,13 @@ def index():
     before = request.args.get("before", type=db_int)
     items = services.recent(member, before=before, limit=PAGE_SIZE + 1)
     older = items[PAGE_SIZE - 1].id if len(items) > PAGE_SIZE else None
-    return render_template("notifications/index.html", items=items[:PAGE_SIZE], older=older, member=member,
-                           unread=services.unread_count(member))
+    return render_template(
+        "notifications/index.html",
+        items=items[:PAGE_SIZE],
+        older=older,
+        member=member,
+        unread=services.unread_count(member),
+    )
 
 
 @bp.route("/<int:notification_id>")
@@ -110,10 +126,15 @@ def settings():
             if any(choice != services.AS_DEFAULT for choice in events.values()):
                 flash(_("Saved. You get emails as you chose for each kind of event."), "success")
             else:
-                flash({"immediately": _("Saved. You get an email right away when something happens."),
-                       "daily": _("Saved. You get one email a day when something happened."),
-                       "off": _("Saved. You get no emails about exchanges; look under Notifications in the app.")}
-                      [form.email.data], "success")
+                flash(
+                    {
+                        "immediately": _("Saved. You get an email right away when something happens."),
+                        "daily": _("Saved. You get one email a day when something happened."),
+                        "off": _("Saved. You get no emails about exchanges; look under Notifications in the app."),
+                    }[form.email.data],
+                    "success",
+                )
             return redirect(url_for("settings.index"))
-    return render_template("notifications/settings.html", form=form, member=member), \
-        422 if request.method == "POST" else 200
+    return render_template(
+        "notifications/settings.html", form=form, member=member
+    ), 422 if request.method == "POST" else 200

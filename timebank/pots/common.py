@@ -1,6 +1,7 @@
 """The common pot as every member sees it: the community fund's balance, what came in and what
 went out over the last twelve months by kind, and the latest grants with the vote that decided
 each (if one did). All sums are computed in SQL over the fund's postings."""
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -48,11 +49,15 @@ def common_pot(community_id: int, *, now: datetime | None = None) -> CommonPot:
         return CommonPot(0, {}, {}, [])
     since = (now or utcnow()) - PERIOD
     rows = db.session.execute(
-        sa.select(Transaction.kind, sa.func.sum(sa.case((Posting.amount > 0, Posting.amount), else_=0)),
-                  sa.func.sum(sa.case((Posting.amount < 0, -Posting.amount), else_=0)))
+        sa.select(
+            Transaction.kind,
+            sa.func.sum(sa.case((Posting.amount > 0, Posting.amount), else_=0)),
+            sa.func.sum(sa.case((Posting.amount < 0, -Posting.amount), else_=0)),
+        )
         .join(Transaction, Transaction.id == Posting.transaction_id)
         .where(Posting.account_id == fund.id, Transaction.created_at >= since)
-        .group_by(Transaction.kind)).all()
+        .group_by(Transaction.kind)
+    ).all()
     came_in = {kind: int(inflow) for kind, inflow, _out in rows if inflow}
     went_out = {kind: int(outflow) for kind, _in, outflow in rows if outflow}
     receiver = sa.orm.aliased(Account)
@@ -63,5 +68,7 @@ def common_pot(community_id: int, *, now: datetime | None = None) -> CommonPot:
         .outerjoin(Member, Member.id == receiver.member_id)
         .outerjoin(Proposal, Proposal.grant_transaction_id == Transaction.id)
         .where(Transaction.community_id == community_id, Transaction.kind == "grant")
-        .order_by(Transaction.id.desc()).limit(LATEST_GRANTS)).all()
+        .order_by(Transaction.id.desc())
+        .limit(LATEST_GRANTS)
+    ).all()
     return CommonPot(fund.balance, came_in, went_out, [Grant(*row) for row in grants])

@@ -1,4 +1,5 @@
 """Forms of the pots pages. They read what was typed; the services check it."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
@@ -11,16 +12,23 @@ from timebank.pots.services import MEMO_MAX, NAME_MAX
 
 
 class NewPotForm(FlaskForm):
-    name = StringField(_l("What are you saving for?"), validators=[DataRequired(), Length(max=NAME_MAX)],
-                       render_kw={"maxlength": NAME_MAX})
+    name = StringField(
+        _l("What are you saving for?"),
+        validators=[DataRequired(), Length(max=NAME_MAX)],
+        render_kw={"maxlength": NAME_MAX},
+    )
     goal_hours = WholeNumberField(_l("How many hours do you need?"), validators=[DataRequired()])
 
 
 class MoveForm(KeyedForm):
-    direction = RadioChoiceField(_l("Which way?"), default="in", choices=[
-        SelectChoice("in", _l("From my account into the pot")),
-        SelectChoice("out", _l("From the pot back to my account")),
-    ])
+    direction = RadioChoiceField(
+        _l("Which way?"),
+        default="in",
+        choices=[
+            SelectChoice("in", _l("From my account into the pot")),
+            SelectChoice("out", _l("From the pot back to my account")),
+        ],
+    )
 
 
 class ShareForm(FlaskForm):

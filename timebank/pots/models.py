@@ -1,5 +1,6 @@
 """A pot is a ledger account of its own (kind "pot", owned by the member), with a name and a goal.
 Its hours move only by ledger transactions, so `ledger verify` covers them like any balance."""
+
 from datetime import datetime
 
 import sqlalchemy as sa

@@ -2,6 +2,7 @@
 
 Every move is a ledger transaction, so the ledger's rules hold: a pot never goes below zero, the
 member's floor and ceiling apply to their main account, nothing moves twice for one request key."""
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
@@ -53,8 +54,10 @@ def _name(value: str | None) -> str:
 
 def _goal(minutes) -> int:
     if not (isinstance(minutes, int) and not isinstance(minutes, bool) and 0 < minutes <= MAX_GOAL_MINUTES):
-        raise PotError(_l("Please give a goal of more than 0 and at most %(num)d hours.",
-                          num=MAX_GOAL_MINUTES // 60), "goal_minutes")
+        raise PotError(
+            _l("Please give a goal of more than 0 and at most %(num)d hours.", num=MAX_GOAL_MINUTES // 60),
+            "goal_minutes",
+        )
     return minutes
 
 
@@ -65,8 +68,9 @@ def _owner(member: Member) -> None:
 
 def pots_of(member: Member) -> list[Pot]:
     """The member's open pots, oldest first."""
-    return list(db.session.scalars(sa.select(Pot).where(Pot.member_id == member.id, Pot.closed_at.is_(None))
-                                   .order_by(Pot.id)))
+    return list(
+        db.session.scalars(sa.select(Pot).where(Pot.member_id == member.id, Pot.closed_at.is_(None)).order_by(Pot.id))
+    )
 
 
 def pot_for(member: Member, pot_id: int) -> Pot:
@@ -81,13 +85,19 @@ def open_pot(member: Member, name: str, goal_minutes: int) -> Pot:
     name, goal_minutes = _name(name), _goal(goal_minutes)
     take_write_lock(db.session)
     if len(pots_of(member)) >= MAX_OPEN_POTS:
-        raise PotError(_l("You can have at most %(num)d pots. Close one you no longer need first.",
-                          num=MAX_OPEN_POTS), "name")
+        raise PotError(
+            _l("You can have at most %(num)d pots. Close one you no longer need first.", num=MAX_OPEN_POTS), "name"
+        )
     account = Account(community_id=member.community_id, member_id=member.id, kind="pot", status="open", balance=0)
     db.session.add(account)
     db.session.flush()
-    pot = Pot(community_id=member.community_id, member_id=member.id, account_id=account.id, name=name,
-              goal_minutes=goal_minutes)
+    pot = Pot(
+        community_id=member.community_id,
+        member_id=member.id,
+        account_id=account.id,
+        name=name,
+        goal_minutes=goal_minutes,
+    )
     db.session.add(pot)
     db.session.flush()
     record("pots.opened", actor=member, subject=pot, goal_minutes=goal_minutes)
@@ -97,8 +107,14 @@ def open_pot(member: Member, name: str, goal_minutes: int) -> Pot:
 def _move(pot: Pot, member: Member, minutes: int, *, into_pot: bool, request_key: str | None) -> Transaction:
     main = ledger.account_for(member)
     legs = [(main, -minutes), (pot.account, minutes)] if into_pot else [(pot.account, -minutes), (main, minutes)]
-    return ledger.post(member.community_id, "saving", legs, actor=member, memo=pot.name,
-                       idempotency_key=ledger.request_key(member, "pot", request_key))
+    return ledger.post(
+        member.community_id,
+        "saving",
+        legs,
+        actor=member,
+        memo=pot.name,
+        idempotency_key=ledger.request_key(member, "pot", request_key),
+    )
 
 
 def deposit(pot: Pot, member: Member, minutes: int, *, request_key: str | None = None) -> Transaction:
@@ -119,8 +135,9 @@ def _minutes(minutes) -> int:
     return minutes
 
 
-def spend(pot: Pot, member: Member, minutes: int, to: Member | None, memo: str = "", *,
-          request_key: str | None = None) -> Transaction:
+def spend(
+    pot: Pot, member: Member, minutes: int, to: Member | None, memo: str = "", *, request_key: str | None = None
+) -> Transaction:
     """Pay a neighbour (a gift) or the community fund (a donation) straight from the pot."""
     _owner(member)
     minutes = _minutes(minutes)
@@ -135,9 +152,14 @@ def spend(pot: Pot, member: Member, minutes: int, to: Member | None, memo: str =
         target = ledger.account_for(to)
     else:
         target = ledger.fund_account(member.community_id)
-    transaction = ledger.post(member.community_id, "gift" if to else "donation",
-                              [(pot.account, -minutes), (target, minutes)], actor=member, memo=memo or pot.name,
-                              idempotency_key=ledger.request_key(member, "pot", request_key))
+    transaction = ledger.post(
+        member.community_id,
+        "gift" if to else "donation",
+        [(pot.account, -minutes), (target, minutes)],
+        actor=member,
+        memo=memo or pot.name,
+        idempotency_key=ledger.request_key(member, "pot", request_key),
+    )
     if to is not None:
         notify(to, "gift", actor=member, minutes=minutes, memo=memo or pot.name)
     return transaction
@@ -151,8 +173,15 @@ def set_share(pot: Pot, member: Member, percent) -> Pot:
     take_write_lock(db.session)
     others = sum(p.share_percent for p in pots_of(member) if p.id != pot.id)
     if others + percent > MAX_SHARE_PERCENT:
-        raise PotError(_l("Your pots together can take at most %(num)d percent of what you are paid; the others "
-                          "take %(others)d already.", num=MAX_SHARE_PERCENT, others=others), "share_percent")
+        raise PotError(
+            _l(
+                "Your pots together can take at most %(num)d percent of what you are paid; the others "
+                "take %(others)d already.",
+                num=MAX_SHARE_PERCENT,
+                others=others,
+            ),
+            "share_percent",
+        )
     pot.share_percent = percent
     db.session.flush()
     record("pots.share_set", actor=member, subject=pot, share_percent=percent)
@@ -181,7 +210,9 @@ def split_to_pots(amounts: dict[int, int]) -> dict[int, int]:
     shares = db.session.execute(
         sa.select(main.id, Pot.account_id, Pot.share_percent)
         .join(Pot, sa.and_(Pot.member_id == main.member_id, Pot.closed_at.is_(None), Pot.share_percent > 0))
-        .where(main.id.in_(paid), main.kind == "member").order_by(Pot.id)).all()
+        .where(main.id.in_(paid), main.kind == "member")
+        .order_by(Pot.id)
+    ).all()
     if not shares:
         return amounts
     split = dict(amounts)
@@ -194,14 +225,28 @@ def split_to_pots(amounts: dict[int, int]) -> dict[int, int]:
 
 
 def export_pots(member: Member) -> list[dict]:
-    return [{"name": pot.name, "goal_minutes": pot.goal_minutes, "share_percent": pot.share_percent,
-             "balance_minutes": pot.account.balance, "created_at": pot.created_at, "closed_at": pot.closed_at}
-            for pot in db.session.scalars(sa.select(Pot).where(Pot.member_id == member.id).order_by(Pot.id))]
+    return [
+        {
+            "name": pot.name,
+            "goal_minutes": pot.goal_minutes,
+            "share_percent": pot.share_percent,
+            "balance_minutes": pot.account.balance,
+            "created_at": pot.created_at,
+            "closed_at": pot.closed_at,
+        }
+        for pot in db.session.scalars(sa.select(Pot).where(Pot.member_id == member.id).order_by(Pot.id))
+    ]
 
 
 def forget_pots(member: Member, actor: Member) -> None:
     """An erased member's pot names go; their hours were settled to the fund before."""
-    db.session.execute(sa.update(Pot).where(Pot.member_id == member.id)
-                       .values(name="", share_percent=0, closed_at=sa.func.coalesce(Pot.closed_at, utcnow())))
-    db.session.execute(sa.update(Account).where(Account.member_id == member.id, Account.kind == "pot",
-                                                Account.balance == 0).values(status="closed"))
+    db.session.execute(
+        sa.update(Pot)
+        .where(Pot.member_id == member.id)
+        .values(name="", share_percent=0, closed_at=sa.func.coalesce(Pot.closed_at, utcnow()))
+    )
+    db.session.execute(
+        sa.update(Account)
+        .where(Account.member_id == member.id, Account.kind == "pot", Account.balance == 0)
+        .values(status="closed")
+    )

@@ -1,5 +1,6 @@
 """My pots (the "thermometer") and the common pot: what the community fund holds, what came in
 and what was granted, and by which decision. Every POST commits through web.submit."""
+
 import uuid
 
 import sqlalchemy as sa
@@ -27,8 +28,7 @@ def not_while_acting():
     pages would show and move the coordinator's own pots under the other member's banner."""
     helped = on_behalf_of()
     if helped is not None and request.endpoint != "pots.common":
-        flash(_("Only %(name)s can use their pots. Stop acting for them to see your own.", name=helped.name),
-              "error")
+        flash(_("Only %(name)s can use their pots. Stop acting for them to see your own.", name=helped.name), "error")
         return redirect(url_for("ledger.mine"))
     return None
 
@@ -45,25 +45,37 @@ def _pot(pot_id: int):
 def index():
     form = NewPotForm()
     if form.validate_on_submit():
-        opened = submit(lambda: services.open_pot(current_user, form.name.data, form.goal_hours.data * 60), form,
-                        fields={"goal_minutes": "goal_hours"})
+        opened = submit(
+            lambda: services.open_pot(current_user, form.name.data, form.goal_hours.data * 60),
+            form,
+            fields={"goal_minutes": "goal_hours"},
+        )
         if opened:
             flash(_("Your pot “%(name)s” is open.", name=opened.value.name), "success")
             return redirect(url_for(".detail", pot_id=opened.value.id))
-    return render_template("pots/index.html", pots=services.pots_of(current_user), form=form), \
-        422 if request.method == "POST" else 200
+    return render_template(
+        "pots/index.html", pots=services.pots_of(current_user), form=form
+    ), 422 if request.method == "POST" else 200
 
 
 def _forms(pot, **given):
-    forms = dict(move=MoveForm(formdata=None, prefix="move"), share=ShareForm(formdata=None, prefix="share"),
-                 spend=SpendForm(formdata=None, prefix="spend"), close=CloseForm(formdata=None, prefix="close"))
+    forms = dict(
+        move=MoveForm(formdata=None, prefix="move"),
+        share=ShareForm(formdata=None, prefix="share"),
+        spend=SpendForm(formdata=None, prefix="spend"),
+        close=CloseForm(formdata=None, prefix="close"),
+    )
     forms.update(given)
     for keyed in (forms["move"], forms["spend"]):
         keyed.request_key.data = keyed.request_key.data or uuid.uuid4().hex
     forms["share"].share_percent.data = forms["share"].share_percent.data if "share" in given else pot.share_percent
-    neighbours = db.session.execute(sa.select(Member.id, Member.name).where(
-        Member.community_id == current_user.community_id, Member.status == "active", Member.id != current_user.id)
-        .order_by(Member.name)).all()
+    neighbours = db.session.execute(
+        sa.select(Member.id, Member.name)
+        .where(
+            Member.community_id == current_user.community_id, Member.status == "active", Member.id != current_user.id
+        )
+        .order_by(Member.name)
+    ).all()
     forms["spend"].to.choices = [(FUND, _("The community fund"))] + [(str(i), name) for i, name in neighbours]
     return forms
 
@@ -84,8 +96,11 @@ def move(pot_id: int):
     pot, form = _pot(pot_id), MoveForm(prefix="move")
     if form.validate_on_submit() and form.total():
         service = services.deposit if form.direction.data == "in" else services.withdraw
-        if submit(lambda: service(pot, current_user, form.total(), request_key=form.request_key.data), form,
-                  fields={"minutes": "hours"}):
+        if submit(
+            lambda: service(pot, current_user, form.total(), request_key=form.request_key.data),
+            form,
+            fields={"minutes": "hours"},
+        ):
             flash(_("Done: %(time)s moved.", time=format_minutes(form.total())), "success")
             return redirect(url_for(".detail", pot_id=pot.id))
     elif not form.errors:
@@ -115,8 +130,13 @@ def spend(pot_id: int):
             to = db.session.get(Member, int(form.to.data)) if (form.to.data or "").isdigit() else None
             if to is None:
                 abort(422)
-        if submit(lambda: services.spend(pot, current_user, form.total(), to, form.memo.data,
-                                         request_key=form.request_key.data), form, fields={"minutes": "hours"}):
+        if submit(
+            lambda: services.spend(
+                pot, current_user, form.total(), to, form.memo.data, request_key=form.request_key.data
+            ),
+            form,
+            fields={"minutes": "hours"},
+        ):
             flash(_("Done: %(time)s paid from the pot.", time=format_minutes(form.total())), "success")
             return redirect(url_for(".detail", pot_id=pot.id))
     elif not form.errors:

@@ -1,4 +1,5 @@
 """`flask --app timebank stats rebuild|check|report`: for operators and coordinators' schedules."""
+
 import sys
 from pathlib import Path
 

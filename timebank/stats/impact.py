@@ -1,5 +1,6 @@
 """A member's own impact: the help they gave and got, how many neighbours, the thanks they received,
 month by month over the last year. From the roll-ups, so it costs a few indexed queries."""
+
 from dataclasses import dataclass
 from datetime import date
 
@@ -36,21 +37,35 @@ def impact_of(member, today: date) -> Impact:
     # By the member's accounts (their own and their pots): the roll-up's primary key, not a scan.
     accounts = sa.select(Account.id).where(Account.member_id == member.id, Account.kind != "fund")
     mine = (A.account_id.in_(accounts),)
-    given, received, count = db.session.execute(sa.select(
-        sa.func.coalesce(sa.func.sum(A.earned), 0), sa.func.coalesce(sa.func.sum(A.paid), 0),
-        sa.func.coalesce(sa.func.sum(A.gave + A.received), 0)).where(*mine)).one()
+    given, received, count = db.session.execute(
+        sa.select(
+            sa.func.coalesce(sa.func.sum(A.earned), 0),
+            sa.func.coalesce(sa.func.sum(A.paid), 0),
+            sa.func.coalesce(sa.func.sum(A.gave + A.received), 0),
+        ).where(*mine)
+    ).one()
 
     def partners(me, other):
-        found = (sa.select(other).where(me == member.id)
-                 .group_by(other).having(sa.func.sum(P.exchanges) > 0).subquery())
+        found = sa.select(other).where(me == member.id).group_by(other).having(sa.func.sum(P.exchanges) > 0).subquery()
         return db.session.scalar(sa.select(sa.func.count()).select_from(found))
 
     start, end = recent_months(today)
     month = month_column(A.day)
-    by_month = {m: (int(g), int(r)) for m, g, r in db.session.execute(
-        sa.select(month, sa.func.sum(A.earned), sa.func.sum(A.paid))
-        .where(*mine, A.day.between(start, end)).group_by(month))}
+    by_month = {
+        m: (int(g), int(r))
+        for m, g, r in db.session.execute(
+            sa.select(month, sa.func.sum(A.earned), sa.func.sum(A.paid))
+            .where(*mine, A.day.between(start, end))
+            .group_by(month)
+        )
+    }
     thanks = db.session.scalar(sa.select(sa.func.count(ThankYou.id)).where(ThankYou.member_id == member.id))
-    return Impact(int(given), int(received), int(count), partners(P.helper_id, P.helped_id),
-                  partners(P.helped_id, P.helper_id), thanks,
-                  [Month(m, *by_month.get(m, (0, 0))) for m in months_of(start, end)])
+    return Impact(
+        int(given),
+        int(received),
+        int(count),
+        partners(P.helper_id, P.helped_id),
+        partners(P.helped_id, P.helper_id),
+        thanks,
+        [Month(m, *by_month.get(m, (0, 0))) for m in months_of(start, end)],
+    )

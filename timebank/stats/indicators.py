@@ -5,6 +5,7 @@ shown next to it on every page and in every report.
 
 Rates are fractions from 0 to 1 (None when there is nothing to divide by); minutes and counts are
 whole numbers. An exchange that was reversed counts nowhere: the reversal and its original cancel."""
+
 import calendar
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
@@ -90,29 +91,44 @@ LABELS = {
 }
 
 DEFINITIONS = {
-    "minutes_exchanged": _l("All time paid for help in exchanges completed in the period. Gifts, donations, "
-                            "grants and corrections are not counted; an exchange that was undone is not counted."),
+    "minutes_exchanged": _l(
+        "All time paid for help in exchanges completed in the period. Gifts, donations, "
+        "grants and corrections are not counted; an exchange that was undone is not counted."
+    ),
     "exchanges_completed": _l("Exchanges (one-to-one, group and paper slips) whose hours moved in the period."),
-    "members_total": _l("Members who had joined by the end of the period and are members in good standing now, "
-                        "and anyone who took part in an exchange in the period."),
+    "members_total": _l(
+        "Members who had joined by the end of the period and are members in good standing now, "
+        "and anyone who took part in an exchange in the period."
+    ),
     "new_members": _l("People who joined in the period and were accepted (also if they left later)."),
     "active_members": _l("Members who gave or received help in an exchange completed in the period."),
     "participation_rate": _l("Active members as a share of all members."),
-    "distinct_pairs": _l("Different pairs of neighbours who exchanged with each other in the period; a pair "
-                         "counts once however often they exchanged."),
-    "partners_per_active_member": _l("On average, with how many different neighbours an active member "
-                                     "exchanged."),
+    "distinct_pairs": _l(
+        "Different pairs of neighbours who exchanged with each other in the period; a pair "
+        "counts once however often they exchanged."
+    ),
+    "partners_per_active_member": _l("On average, with how many different neighbours an active member exchanged."),
     "reciprocity_rate": _l("Share of active members who both gave and received help in the period."),
-    "velocity": _l("Hours exchanged in the period divided by all the hours members had saved at its end. "
-                   "Higher: saved hours are used again quickly."),
-    "turnover_gini": _l("How evenly the exchange is spread over all members (hours given plus received): "
-                        "0 means everyone equally, 1 means one person does everything."),
-    "members_at_floor": _l("Members whose balance at the end of the period was at the lowest it may go: "
-                           "they cannot ask for more help until they give some."),
-    "members_at_ceiling": _l("Members whose balance at the end of the period was at the highest it may go: "
-                             "they cannot earn more until they use some."),
-    "dormant_members": _l("Members who joined more than 90 days before the end of the period and took no part "
-                          "in an exchange in those last 90 days."),
+    "velocity": _l(
+        "Hours exchanged in the period divided by all the hours members had saved at its end. "
+        "Higher: saved hours are used again quickly."
+    ),
+    "turnover_gini": _l(
+        "How evenly the exchange is spread over all members (hours given plus received): "
+        "0 means everyone equally, 1 means one person does everything."
+    ),
+    "members_at_floor": _l(
+        "Members whose balance at the end of the period was at the lowest it may go: "
+        "they cannot ask for more help until they give some."
+    ),
+    "members_at_ceiling": _l(
+        "Members whose balance at the end of the period was at the highest it may go: "
+        "they cannot earn more until they use some."
+    ),
+    "dormant_members": _l(
+        "Members who joined more than 90 days before the end of the period and took no part "
+        "in an exchange in those last 90 days."
+    ),
     "fund_inflow": _l("Hours that came into the community fund: donations and the levy on exchanges."),
     "fund_outflow": _l("Hours the community fund gave out as grants to members."),
     "fund_donations": _l("Hours members donated to the community fund."),
@@ -124,12 +140,16 @@ DEFINITIONS = {
     "requests_posted": _l("Requests for help posted in the period."),
     "requests_met": _l("Of those requests, how many led to a completed exchange."),
     "requests_met_rate": _l("Share of the requests posted in the period that led to a completed exchange."),
-    "median_days_to_accept": _l("For requests posted in the period that someone took up: the middle number of "
-                                "days from posting the request to the agreed exchange."),
+    "median_days_to_accept": _l(
+        "For requests posted in the period that someone took up: the middle number of "
+        "days from posting the request to the agreed exchange."
+    ),
     "group_activities": _l("Group exchanges (a lesson, a helping hand) completed in the period."),
     "group_people_reached": _l("The members who took part in those group activities, besides the organiser."),
-    "assisted_minutes": _l("Time paid in exchanges by members whom a coordinator assists (people without a phone "
-                           "or computer): help that reached them."),
+    "assisted_minutes": _l(
+        "Time paid in exchanges by members whom a coordinator assists (people without a phone "
+        "or computer): help that reached them."
+    ),
     "balance_histogram": _l("How many members had how many hours at the end of the period."),
     "by_category": _l("Exchanges and hours by the kind of help of the post they came from."),
     "by_month": _l("Hours, exchanges, active and new members in each month of the period."),
@@ -258,17 +278,38 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     rows = _account_rows(cid, start, end)
 
     # Day totals.
-    columns = ("exchanges", "exchange_minutes", "gifts", "gift_minutes", "donation_minutes", "levy_minutes",
-               "grant_minutes", "group_exchanges", "group_people", "assisted_minutes")
-    totals = db.session.execute(sa.select(*(sa.func.coalesce(sa.func.sum(getattr(D, c)), 0) for c in columns))
-                                .where(D.community_id == cid, D.day.between(start, end))).one()
+    columns = (
+        "exchanges",
+        "exchange_minutes",
+        "gifts",
+        "gift_minutes",
+        "donation_minutes",
+        "levy_minutes",
+        "grant_minutes",
+        "group_exchanges",
+        "group_people",
+        "assisted_minutes",
+    )
+    totals = db.session.execute(
+        sa.select(*(sa.func.coalesce(sa.func.sum(getattr(D, c)), 0) for c in columns)).where(
+            D.community_id == cid, D.day.between(start, end)
+        )
+    ).one()
     day = {c: int(v) for c, v in zip(columns, totals, strict=True)}
 
     # Each member's part in the period's exchanges, aggregated once (a CTE) for all that follows.
-    turnover = (sa.select(rows.c.member_id, sa.func.sum(rows.c.earned).label("earned"),
-                          sa.func.sum(rows.c.paid).label("paid"), sa.func.sum(rows.c.gave).label("gave"),
-                          sa.func.sum(rows.c.received).label("received"))
-                .where(rows.c.member_id.is_not(None)).group_by(rows.c.member_id).cte("turnover"))
+    turnover = (
+        sa.select(
+            rows.c.member_id,
+            sa.func.sum(rows.c.earned).label("earned"),
+            sa.func.sum(rows.c.paid).label("paid"),
+            sa.func.sum(rows.c.gave).label("gave"),
+            sa.func.sum(rows.c.received).label("received"),
+        )
+        .where(rows.c.member_id.is_not(None))
+        .group_by(rows.c.member_id)
+        .cte("turnover")
+    )
     took_part = turnover.c.gave + turnover.c.received > 0
     active_ids = sa.select(turnover.c.member_id).where(took_part)
 
@@ -276,15 +317,23 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
 
     # Gini of (given + received) over all members: (2 Σ i·x_i) / (n Σ x) − (n + 1) / n, x ascending.
     x = sa.func.coalesce(turnover.c.earned + turnover.c.paid, 0)
-    ranked = (sa.select(x.label("x"), sa.func.row_number().over(order_by=x).label("i"))
-              .select_from(population.outerjoin(turnover, turnover.c.member_id == population.c.id)).cte("ranked"))
-    active, reciprocal, members_total, total, weighted = db.session.execute(sa.select(
-        sa.select(sa.func.count()).select_from(turnover).where(took_part).scalar_subquery(),
-        sa.select(sa.func.count()).select_from(turnover).where(turnover.c.gave > 0, turnover.c.received > 0)
-        .scalar_subquery(),
-        sa.select(sa.func.count()).select_from(ranked).scalar_subquery(),
-        sa.select(sa.func.coalesce(sa.func.sum(ranked.c.x), 0)).scalar_subquery(),
-        sa.select(sa.func.coalesce(sa.func.sum(ranked.c.i * ranked.c.x), 0)).scalar_subquery())).one()
+    ranked = (
+        sa.select(x.label("x"), sa.func.row_number().over(order_by=x).label("i"))
+        .select_from(population.outerjoin(turnover, turnover.c.member_id == population.c.id))
+        .cte("ranked")
+    )
+    active, reciprocal, members_total, total, weighted = db.session.execute(
+        sa.select(
+            sa.select(sa.func.count()).select_from(turnover).where(took_part).scalar_subquery(),
+            sa.select(sa.func.count())
+            .select_from(turnover)
+            .where(turnover.c.gave > 0, turnover.c.received > 0)
+            .scalar_subquery(),
+            sa.select(sa.func.count()).select_from(ranked).scalar_subquery(),
+            sa.select(sa.func.coalesce(sa.func.sum(ranked.c.x), 0)).scalar_subquery(),
+            sa.select(sa.func.coalesce(sa.func.sum(ranked.c.i * ranked.c.x), 0)).scalar_subquery(),
+        )
+    ).one()
     gini = None
     if members_total and total:
         n = int(members_total)
@@ -297,72 +346,128 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     P = _pair_rows(cid, start, end)
     low = sa.case((P.c.helper_id < P.c.helped_id, P.c.helper_id), else_=P.c.helped_id)
     high = sa.case((P.c.helper_id < P.c.helped_id, P.c.helped_id), else_=P.c.helper_id)
-    pairs = db.session.scalar(sa.select(sa.func.count()).select_from(
-        sa.select(low.label("lo"), high.label("hi")).group_by(low, high)
-        .having(sa.func.sum(P.c.exchanges) > 0).subquery()))
+    pairs = db.session.scalar(
+        sa.select(sa.func.count()).select_from(
+            sa.select(low.label("lo"), high.label("hi"))
+            .group_by(low, high)
+            .having(sa.func.sum(P.c.exchanges) > 0)
+            .subquery()
+        )
+    )
 
     # Balances at the end of the period: today's balance minus what changed after the end (the day
     # rows of the rest of the end's month, then whole months). A member's savings pots count in their
     # balance; limits apply to their own account.
     M, next_month = StatsAccountMonth, _month_after(end)
-    later = (sa.select(sa.func.coalesce(sa.func.sum(A.net), 0))
-             .where(A.account_id == Account.id, A.day > end, A.day < next_month)
-             .correlate(Account).scalar_subquery()
-             + sa.select(sa.func.coalesce(sa.func.sum(M.net), 0))
-             .where(M.account_id == Account.id, M.month >= next_month).correlate(Account).scalar_subquery())
+    later = (
+        sa.select(sa.func.coalesce(sa.func.sum(A.net), 0))
+        .where(A.account_id == Account.id, A.day > end, A.day < next_month)
+        .correlate(Account)
+        .scalar_subquery()
+        + sa.select(sa.func.coalesce(sa.func.sum(M.net), 0))
+        .where(M.account_id == Account.id, M.month >= next_month)
+        .correlate(Account)
+        .scalar_subquery()
+    )
     at_end = Account.balance - later
     own = Account.kind == MEMBER
     fund_balance = db.session.scalar(sa.select(at_end).where(Account.community_id == cid, Account.kind == FUND)) or 0
-    accounts = (sa.select(Account.member_id, sa.func.sum(at_end).label("balance"),
-                          sa.func.sum(sa.case((own, at_end), else_=0)).label("own"),
-                          sa.func.max(sa.case((own, sa.func.coalesce(Account.floor_override, community.ledger_floor))))
-                          .label("floor"),
-                          sa.func.max(sa.case((own, sa.func.coalesce(Account.ceiling_override,
-                                                                       community.ledger_ceiling)))).label("ceiling"))
-                .where(Account.community_id == cid, Account.member_id.is_not(None), Account.kind != FUND)
-                .group_by(Account.member_id).subquery())
+    accounts = (
+        sa.select(
+            Account.member_id,
+            sa.func.sum(at_end).label("balance"),
+            sa.func.sum(sa.case((own, at_end), else_=0)).label("own"),
+            sa.func.max(sa.case((own, sa.func.coalesce(Account.floor_override, community.ledger_floor)))).label(
+                "floor"
+            ),
+            sa.func.max(sa.case((own, sa.func.coalesce(Account.ceiling_override, community.ledger_ceiling)))).label(
+                "ceiling"
+            ),
+        )
+        .where(Account.community_id == cid, Account.member_id.is_not(None), Account.kind != FUND)
+        .group_by(Account.member_id)
+        .subquery()
+    )
     balance = sa.func.coalesce(accounts.c.balance, 0)
     own_balance = sa.func.coalesce(accounts.c.own, 0)
     floor = sa.func.coalesce(accounts.c.floor, community.ledger_floor)
     ceiling = sa.func.coalesce(accounts.c.ceiling, community.ledger_ceiling)
-    bucket = sa.case(*((sa.and_(*([balance >= low_] if low_ is not None else []),
-                                *([balance <= high_] if high_ is not None else [])), key)
-                       for key, low_, high_ in BALANCE_BUCKETS)).label("bucket")
+    bucket = sa.case(
+        *(
+            (
+                sa.and_(
+                    *([balance >= low_] if low_ is not None else []), *([balance <= high_] if high_ is not None else [])
+                ),
+                key,
+            )
+            for key, low_, high_ in BALANCE_BUCKETS
+        )
+    ).label("bucket")
     members_accounts = population.outerjoin(accounts, accounts.c.member_id == population.c.id)
     # One pass over the members: per bucket of the histogram, its members, their savings, and how
     # many are at their floor or ceiling (summed over the at most eight buckets here).
-    by_bucket = db.session.execute(sa.select(
-        bucket, sa.func.count(),
-        sa.func.coalesce(sa.func.sum(sa.case((balance > 0, balance), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((own_balance <= floor, 1), else_=0)), 0),
-        sa.func.coalesce(sa.func.sum(sa.case((own_balance >= ceiling, 1), else_=0)), 0),
-    ).select_from(members_accounts).group_by(bucket)).all()
+    by_bucket = db.session.execute(
+        sa.select(
+            bucket,
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(sa.case((balance > 0, balance), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((own_balance <= floor, 1), else_=0)), 0),
+            sa.func.coalesce(sa.func.sum(sa.case((own_balance >= ceiling, 1), else_=0)), 0),
+        )
+        .select_from(members_accounts)
+        .group_by(bucket)
+    ).all()
     histogram = {row[0]: row[1] for row in by_bucket}
     saved, at_floor, at_ceiling = (sum(int(row[i]) for row in by_bucket) for i in (2, 3, 4))
 
     # Dormant: joined more than 90 days before the end, no exchange in the last 90 days.
     window = end - timedelta(days=DORMANT_DAYS - 1)
     recent = _active_ids(_account_rows(cid, window, end))
-    dormant = db.session.scalar(sa.select(sa.func.count()).select_from(population).join(
-        Member, Member.id == population.c.id).where(Member.created_at < day_start(window), Member.id.not_in(recent)))
+    dormant = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(population)
+        .join(Member, Member.id == population.c.id)
+        .where(Member.created_at < day_start(window), Member.id.not_in(recent))
+    )
 
-    joined = (Member.community_id == cid, Member.created_at >= since, Member.created_at < until,
-              Member.status.not_in(("pending", "rejected")))
+    joined = (
+        Member.community_id == cid,
+        Member.created_at >= since,
+        Member.created_at < until,
+        Member.status.not_in(("pending", "rejected")),
+    )
     new_members = db.session.scalar(sa.select(sa.func.count(Member.id)).where(*joined))
 
     requests = _requests(cid, since, until)
     return Statistics(
-        community_id=cid, start=start, end=end,
-        minutes_exchanged=day["exchange_minutes"], exchanges_completed=day["exchanges"],
-        members_total=members_total, new_members=new_members, active_members=active,
-        participation_rate=_ratio(active, members_total), distinct_pairs=pairs,
-        partners_per_active_member=_ratio(2 * pairs, active), reciprocity_rate=_ratio(reciprocal, active),
-        velocity=_ratio(day["exchange_minutes"], int(saved)), turnover_gini=gini,
-        members_at_floor=int(at_floor), members_at_ceiling=int(at_ceiling), dormant_members=dormant,
-        fund_inflow=day["donation_minutes"] + day["levy_minutes"], fund_outflow=day["grant_minutes"],
-        fund_donations=day["donation_minutes"], fund_levy=day["levy_minutes"], fund_grants=day["grant_minutes"],
-        fund_balance=int(fund_balance), gifts=day["gifts"], gift_minutes=day["gift_minutes"], **requests,
-        group_activities=day["group_exchanges"], group_people_reached=day["group_people"],
+        community_id=cid,
+        start=start,
+        end=end,
+        minutes_exchanged=day["exchange_minutes"],
+        exchanges_completed=day["exchanges"],
+        members_total=members_total,
+        new_members=new_members,
+        active_members=active,
+        participation_rate=_ratio(active, members_total),
+        distinct_pairs=pairs,
+        partners_per_active_member=_ratio(2 * pairs, active),
+        reciprocity_rate=_ratio(reciprocal, active),
+        velocity=_ratio(day["exchange_minutes"], int(saved)),
+        turnover_gini=gini,
+        members_at_floor=int(at_floor),
+        members_at_ceiling=int(at_ceiling),
+        dormant_members=dormant,
+        fund_inflow=day["donation_minutes"] + day["levy_minutes"],
+        fund_outflow=day["grant_minutes"],
+        fund_donations=day["donation_minutes"],
+        fund_levy=day["levy_minutes"],
+        fund_grants=day["grant_minutes"],
+        fund_balance=int(fund_balance),
+        gifts=day["gifts"],
+        gift_minutes=day["gift_minutes"],
+        **requests,
+        group_activities=day["group_exchanges"],
+        group_people_reached=day["group_people"],
         assisted_minutes=day["assisted_minutes"],
         balance_histogram=[Bucket(key, low_, high_, histogram.get(key, 0)) for key, low_, high_ in BALANCE_BUCKETS],
         by_category=_by_category(cid, start, end, locale),
@@ -427,43 +532,71 @@ def _account_rows(cid: int, start: date, end: date, *, with_month: bool = False)
 
 def _active_ids(rows: sa.Subquery) -> sa.Select:
     """The members who gave or received help in these rows."""
-    return (sa.select(rows.c.member_id).where(rows.c.member_id.is_not(None)).group_by(rows.c.member_id)
-            .having(sa.func.sum(rows.c.gave + rows.c.received) > 0))
+    return (
+        sa.select(rows.c.member_id)
+        .where(rows.c.member_id.is_not(None))
+        .group_by(rows.c.member_id)
+        .having(sa.func.sum(rows.c.gave + rows.c.received) > 0)
+    )
 
 
 def _members(cid: int, until, active_ids) -> sa.Select:
     """The members of the statistics: joined by the end and in good standing now, or active in the period."""
-    return sa.select(Member.id).where(Member.community_id == cid, Member.created_at < until,
-                                      sa.or_(Member.status == "active", Member.id.in_(active_ids)))
+    return sa.select(Member.id).where(
+        Member.community_id == cid,
+        Member.created_at < until,
+        sa.or_(Member.status == "active", Member.id.in_(active_ids)),
+    )
 
 
 def _requests(cid: int, since, until) -> dict:
     reversal = sa.orm.aliased(Transaction)
-    completed = (sa.select(Exchange.id).join(Transaction, Transaction.id == Exchange.transaction_id)
-                 .where(Exchange.post_id == Post.id, Exchange.state == "completed",
-                        ~sa.exists().where(reversal.reverses_id == Transaction.id)))
+    completed = (
+        sa.select(Exchange.id)
+        .join(Transaction, Transaction.id == Exchange.transaction_id)
+        .where(
+            Exchange.post_id == Post.id,
+            Exchange.state == "completed",
+            ~sa.exists().where(reversal.reverses_id == Transaction.id),
+        )
+    )
     scope = (Post.community_id == cid, Post.kind == "request", Post.created_at >= since, Post.created_at < until)
-    posted, met = db.session.execute(sa.select(
-        sa.func.count(Post.id), sa.func.coalesce(sa.func.sum(sa.case((sa.exists(completed), 1), else_=0)), 0))
-        .where(*scope)).one()
-    accepted = (sa.select(_days_between(sa.func.min(Message.created_at), Post.created_at).label("days"))
-                .join(Exchange, Exchange.post_id == Post.id).join(Message, Message.exchange_id == Exchange.id)
-                .where(*scope, Message.event == "accepted").group_by(Post.id, Post.created_at).subquery())
+    posted, met = db.session.execute(
+        sa.select(
+            sa.func.count(Post.id), sa.func.coalesce(sa.func.sum(sa.case((sa.exists(completed), 1), else_=0)), 0)
+        ).where(*scope)
+    ).one()
+    accepted = (
+        sa.select(_days_between(sa.func.min(Message.created_at), Post.created_at).label("days"))
+        .join(Exchange, Exchange.post_id == Post.id)
+        .join(Message, Message.exchange_id == Exchange.id)
+        .where(*scope, Message.event == "accepted")
+        .group_by(Post.id, Post.created_at)
+        .subquery()
+    )
     count = db.session.scalar(sa.select(sa.func.count()).select_from(accepted))
     median = None
     if count:
-        middle = db.session.scalars(sa.select(accepted.c.days).order_by(accepted.c.days)
-                                    .offset((count - 1) // 2).limit(2 - count % 2)).all()
+        middle = db.session.scalars(
+            sa.select(accepted.c.days).order_by(accepted.c.days).offset((count - 1) // 2).limit(2 - count % 2)
+        ).all()
         median = round(sum(float(v) for v in middle) / len(middle), 1)
-    return dict(requests_posted=posted, requests_met=int(met), requests_met_rate=_ratio(int(met), posted),
-                median_days_to_accept=median)
+    return dict(
+        requests_posted=posted,
+        requests_met=int(met),
+        requests_met_rate=_ratio(int(met), posted),
+        median_days_to_accept=median,
+    )
 
 
 def _by_category(cid: int, start: date, end: date, locale: str) -> list[CategoryFigure]:
     C = StatsCategoryDay
-    rows = db.session.execute(sa.select(C.category_id, sa.func.sum(C.exchanges), sa.func.sum(C.minutes))
-                              .where(C.community_id == cid, C.day.between(start, end))
-                              .group_by(C.category_id).having(sa.func.sum(C.exchanges) != 0)).all()
+    rows = db.session.execute(
+        sa.select(C.category_id, sa.func.sum(C.exchanges), sa.func.sum(C.minutes))
+        .where(C.community_id == cid, C.day.between(start, end))
+        .group_by(C.category_id)
+        .having(sa.func.sum(C.exchanges) != 0)
+    ).all()
     categories = {c.id: c for c in db.session.scalars(sa.select(Category).where(Category.community_id == cid))}
     merged: dict[int, list[int]] = {}
     for category_id, exchanges, minutes in rows:
@@ -474,29 +607,52 @@ def _by_category(cid: int, start: date, end: date, locale: str) -> list[Category
         found = merged.setdefault(key, [0, 0])
         found[0] += int(exchanges)
         found[1] += int(minutes)
-    figures = [CategoryFigure(None if key == NO_CATEGORY else key,
-                              categories[key].name(locale) if key in categories else str(_l("No category")),
-                              exchanges, minutes) for key, (exchanges, minutes) in merged.items()]
+    figures = [
+        CategoryFigure(
+            None if key == NO_CATEGORY else key,
+            categories[key].name(locale) if key in categories else str(_l("No category")),
+            exchanges,
+            minutes,
+        )
+        for key, (exchanges, minutes) in merged.items()
+    ]
     return sorted(figures, key=lambda f: (-f.minutes, f.name))
 
 
 def _by_month(cid: int, start: date, end: date, since, until) -> list[MonthFigure]:
     D = StatsDay
     month = month_column(D.day)
-    days = {m: (int(minutes), int(exchanges)) for m, minutes, exchanges in db.session.execute(
-        sa.select(month, sa.func.sum(D.exchange_minutes), sa.func.sum(D.exchanges))
-        .where(D.community_id == cid, D.day.between(start, end)).group_by(month))}
+    days = {
+        m: (int(minutes), int(exchanges))
+        for m, minutes, exchanges in db.session.execute(
+            sa.select(month, sa.func.sum(D.exchange_minutes), sa.func.sum(D.exchanges))
+            .where(D.community_id == cid, D.day.between(start, end))
+            .group_by(month)
+        )
+    }
     # A reversal takes its exchange away on the exchange's own day, so a day's row shows activity
     # only if an exchange of that day still stands: no need to sum per member first.
     rows = _account_rows(cid, start, end, with_month=True)
-    active = dict(db.session.execute(
-        sa.select(rows.c.month, sa.func.count(sa.distinct(rows.c.member_id)))
-        .where(rows.c.member_id.is_not(None), rows.c.gave + rows.c.received > 0).group_by(rows.c.month)).all())
+    active = dict(
+        db.session.execute(
+            sa.select(rows.c.month, sa.func.count(sa.distinct(rows.c.member_id)))
+            .where(rows.c.member_id.is_not(None), rows.c.gave + rows.c.received > 0)
+            .group_by(rows.c.month)
+        ).all()
+    )
     joined_month = month_column(local_day_sql(Member.created_at, _dialect()))
-    new = dict(db.session.execute(
-        sa.select(joined_month, sa.func.count(Member.id))
-        .where(Member.community_id == cid, Member.created_at >= since, Member.created_at < until,
-               Member.status.not_in(("pending", "rejected"))).group_by(joined_month)).all())
+    new = dict(
+        db.session.execute(
+            sa.select(joined_month, sa.func.count(Member.id))
+            .where(
+                Member.community_id == cid,
+                Member.created_at >= since,
+                Member.created_at < until,
+                Member.status.not_in(("pending", "rejected")),
+            )
+            .group_by(joined_month)
+        ).all()
+    )
     return [MonthFigure(m, *days.get(m, (0, 0)), active.get(m, 0), new.get(m, 0)) for m in months_of(start, end)]
 
 

@@ -4,6 +4,7 @@ postings by `flask --app timebank stats rebuild`.
 
 A reversal takes its original's activity away on the original's day (an exchange that was undone
 never happened, for the statistics), while the balance change lands on the day of the reversal."""
+
 from datetime import date
 
 import sqlalchemy as sa
@@ -88,8 +89,10 @@ class StatsPairDay(db.Model):
     exchanges: Mapped[int] = mapped_column(default=0)
 
     # A member's own impact looks their pairs up from either side.
-    __table_args__ = (sa.Index("ix_stats_pair_days_helper_id", "helper_id"),
-                      sa.Index("ix_stats_pair_days_helped_id", "helped_id"))
+    __table_args__ = (
+        sa.Index("ix_stats_pair_days_helper_id", "helper_id"),
+        sa.Index("ix_stats_pair_days_helped_id", "helped_id"),
+    )
 
 
 class StatsPairMonth(db.Model):

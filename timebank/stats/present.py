@@ -4,6 +4,7 @@ the server by pygal, embedded as data: images so pages need no JavaScript and no
 
 The statistics page, the municipality report (HTML, PDF, CSV) and the public page all use this one
 module, so they always show the same figures."""
+
 import base64
 import re
 from dataclasses import dataclass
@@ -18,24 +19,45 @@ from pygal.style import Style
 from timebank.i18n import format_minutes
 from timebank.stats.indicators import BUCKET_LABELS, DEFINITIONS, LABELS, Statistics
 
-MINUTES = {"minutes_exchanged", "fund_inflow", "fund_outflow", "fund_donations", "fund_levy", "fund_grants",
-           "fund_balance", "gift_minutes", "assisted_minutes"}
+MINUTES = {
+    "minutes_exchanged",
+    "fund_inflow",
+    "fund_outflow",
+    "fund_donations",
+    "fund_levy",
+    "fund_grants",
+    "fund_balance",
+    "gift_minutes",
+    "assisted_minutes",
+}
 RATES = {"participation_rate", "reciprocity_rate", "requests_met_rate"}
 DECIMALS = {"partners_per_active_member", "velocity", "turnover_gini"}
 DAYS = {"median_days_to_accept"}
 
-HEADLINES = ("minutes_exchanged", "exchanges_completed", "active_members", "participation_rate", "new_members",
-             "distinct_pairs")
+HEADLINES = (
+    "minutes_exchanged",
+    "exchanges_completed",
+    "active_members",
+    "participation_rate",
+    "new_members",
+    "distinct_pairs",
+)
 # Every single-number indicator, in the order the pages and the report list them, by theme.
 SECTIONS = (
     (_l("Exchanges"), ("minutes_exchanged", "exchanges_completed", "gifts", "gift_minutes")),
-    (_l("Members taking part"), ("members_total", "new_members", "active_members", "participation_rate",
-                                 "dormant_members")),
-    (_l("Contacts between neighbours"), ("distinct_pairs", "partners_per_active_member", "reciprocity_rate",
-                                         "turnover_gini")),
+    (
+        _l("Members taking part"),
+        ("members_total", "new_members", "active_members", "participation_rate", "dormant_members"),
+    ),
+    (
+        _l("Contacts between neighbours"),
+        ("distinct_pairs", "partners_per_active_member", "reciprocity_rate", "turnover_gini"),
+    ),
     (_l("Hours and balances"), ("velocity", "members_at_floor", "members_at_ceiling")),
-    (_l("Community fund"), ("fund_inflow", "fund_donations", "fund_levy", "fund_outflow", "fund_grants",
-                            "fund_balance")),
+    (
+        _l("Community fund"),
+        ("fund_inflow", "fund_donations", "fund_levy", "fund_outflow", "fund_grants", "fund_balance"),
+    ),
     (_l("Requests for help"), ("requests_posted", "requests_met", "requests_met_rate", "median_days_to_accept")),
     (_l("Reaching people"), ("group_activities", "group_people_reached", "assisted_minutes")),
 )
@@ -79,9 +101,17 @@ def lines(stats: Statistics, earlier: Statistics | None = None, keys=INDICATORS)
     for key in keys:
         now = getattr(stats, key)
         before = getattr(earlier, key) if earlier is not None else None
-        found.append(Line(key, str(LABELS[key]), now, say(key, now),
-                          say(key, before) if earlier is not None else None,
-                          _change(now, before) if earlier is not None else None, str(DEFINITIONS[key])))
+        found.append(
+            Line(
+                key,
+                str(LABELS[key]),
+                now,
+                say(key, now),
+                say(key, before) if earlier is not None else None,
+                _change(now, before) if earlier is not None else None,
+                str(DEFINITIONS[key]),
+            )
+        )
     return found
 
 
@@ -100,6 +130,7 @@ def say_period(start: date, end: date) -> str:
 
 # Readings: one sentence in plain words per chart ----------------------------------------------------
 
+
 def participation_reading(stats: Statistics, earlier: Statistics | None) -> str:
     if not stats.members_total:
         return _("The neighbourhood has no members yet.")
@@ -110,8 +141,7 @@ def participation_reading(stats: Statistics, earlier: Statistics | None) -> str:
     if now > before:
         return _("%(num)d in 10 members took part in this period, up from %(before)d in 10.", num=now, before=before)
     if now < before:
-        return _("%(num)d in 10 members took part in this period, down from %(before)d in 10.", num=now,
-                 before=before)
+        return _("%(num)d in 10 members took part in this period, down from %(before)d in 10.", num=now, before=before)
     return _("%(num)d in 10 members took part in this period, as many as in the period before.", num=now)
 
 
@@ -120,37 +150,63 @@ def months_reading(stats: Statistics) -> str:
         return _("No hours were exchanged in this period.")
     busiest = max(stats.by_month, key=lambda m: m.minutes)
     if len(stats.by_month) == 1:
-        return _("%(hours)s were exchanged in %(num)d exchanges.", hours=format_minutes(stats.minutes_exchanged),
-                 num=stats.exchanges_completed)
-    return _("%(hours)s were exchanged in all; the busiest month was %(month)s, with %(best)s.",
-             hours=format_minutes(stats.minutes_exchanged), month=month_name(busiest.month),
-             best=format_minutes(busiest.minutes))
+        return _(
+            "%(hours)s were exchanged in %(num)d exchanges.",
+            hours=format_minutes(stats.minutes_exchanged),
+            num=stats.exchanges_completed,
+        )
+    return _(
+        "%(hours)s were exchanged in all; the busiest month was %(month)s, with %(best)s.",
+        hours=format_minutes(stats.minutes_exchanged),
+        month=month_name(busiest.month),
+        best=format_minutes(busiest.minutes),
+    )
 
 
 def categories_reading(stats: Statistics) -> str:
     if not stats.by_category or not stats.minutes_exchanged:
         return _("No exchanges in this period, so no kinds of help to compare.")
     top = stats.by_category[0]
-    return _("Most hours went to %(category)s: %(share)s of all hours exchanged.", category=top.name,
-             share=format_percent(top.minutes / stats.minutes_exchanged, "#,##0 %"))
+    return _(
+        "Most hours went to %(category)s: %(share)s of all hours exchanged.",
+        category=top.name,
+        share=format_percent(top.minutes / stats.minutes_exchanged, "#,##0 %"),
+    )
 
 
 def balances_reading(stats: Statistics) -> str:
     owe = sum(b.members for b in stats.balance_histogram if b.high is not None and b.high < 0)
     have = sum(b.members for b in stats.balance_histogram if b.low is not None and b.low > 0)
     zero = stats.members_total - owe - have
-    return _("At the end of the period %(owe)d members owed hours, %(zero)d were at zero and %(have)d had hours "
-             "saved.", owe=owe, zero=zero, have=have)
+    return _(
+        "At the end of the period %(owe)d members owed hours, %(zero)d were at zero and %(have)d had hours saved.",
+        owe=owe,
+        zero=zero,
+        have=have,
+    )
 
 
 # Charts ------------------------------------------------------------------------------------------
 
 STYLE = Style(
-    background="#ffffff", plot_background="#ffffff", foreground="#1d2530", foreground_strong="#1d2530",
-    foreground_subtle="#d6d2c6", opacity="1", opacity_hover="1", colors=("#0b6e4f", "#b3541e", "#1f5fbf"),
-    font_family='system-ui, "Segoe UI", Roboto, "Noto Sans", sans-serif', label_font_size=13,
-    major_label_font_size=13, value_font_size=13, value_label_font_size=13, title_font_size=16,
-    tooltip_font_size=13, legend_font_size=13, no_data_font_size=16)
+    background="#ffffff",
+    plot_background="#ffffff",
+    foreground="#1d2530",
+    foreground_strong="#1d2530",
+    foreground_subtle="#d6d2c6",
+    opacity="1",
+    opacity_hover="1",
+    colors=("#0b6e4f", "#b3541e", "#1f5fbf"),
+    font_family='system-ui, "Segoe UI", Roboto, "Noto Sans", sans-serif',
+    label_font_size=13,
+    major_label_font_size=13,
+    value_font_size=13,
+    value_label_font_size=13,
+    title_font_size=16,
+    tooltip_font_size=13,
+    legend_font_size=13,
+    no_data_font_size=16,
+)
 _SCRIPT = re.compile(r"<script.*?</script>", re.S)
 
 
@@ -161,8 +217,17 @@ def _render(chart) -> str:
 
 
 def _chart(kind, **options):
-    settings = dict(style=STYLE, js=[], disable_xml_declaration=True, show_legend=False, width=720, height=360,
-                    margin=16, print_values=False, no_data_text=_("Nothing in this period"))
+    settings = dict(
+        style=STYLE,
+        js=[],
+        disable_xml_declaration=True,
+        show_legend=False,
+        width=720,
+        height=360,
+        margin=16,
+        print_values=False,
+        no_data_text=_("Nothing in this period"),
+    )
     return kind(**{**settings, **options})
 
 

@@ -1,6 +1,7 @@
 """The municipality report: every indicator of one community over one period with its definition,
 as printable HTML, PDF (WeasyPrint) and CSV. Aggregates only: no member's name is ever in it
 (category names are the only names, and they are the community's own words)."""
+
 import csv
 import io
 from collections.abc import Callable
@@ -27,30 +28,47 @@ def context(community: Community, start, end, locale: str) -> dict:
     """What the report and the statistics page show: the figures now and in the period before."""
     stats = compute(community, start, end, locale=locale)
     earlier = compute(community, *previous(start, end), locale=locale)
-    return dict(community=community, stats=stats, earlier=earlier, start=start, end=end,
-                period=present.say_period(start, end), earlier_period=present.say_period(*previous(start, end)),
-                sections=present.sections(stats, earlier), headlines=present.lines(stats, earlier, present.HEADLINES),
-                readings=dict(participation=present.participation_reading(stats, earlier),
-                              months=present.months_reading(stats), categories=present.categories_reading(stats),
-                              balances=present.balances_reading(stats)),
-                charts=dict(months=present.months_chart(stats), categories=present.categories_chart(stats),
-                            balances=present.balances_chart(stats)),
-                definitions={key: str(value) for key, value in DEFINITIONS.items()},
-                labels={key: str(value) for key, value in LABELS.items()},
-                bucket_labels={key: str(value) for key, value in BUCKET_LABELS.items()},
-                month_name=present.month_name, say=present.say)
+    return dict(
+        community=community,
+        stats=stats,
+        earlier=earlier,
+        start=start,
+        end=end,
+        period=present.say_period(start, end),
+        earlier_period=present.say_period(*previous(start, end)),
+        sections=present.sections(stats, earlier),
+        headlines=present.lines(stats, earlier, present.HEADLINES),
+        readings=dict(
+            participation=present.participation_reading(stats, earlier),
+            months=present.months_reading(stats),
+            categories=present.categories_reading(stats),
+            balances=present.balances_reading(stats),
+        ),
+        charts=dict(
+            months=present.months_chart(stats),
+            categories=present.categories_chart(stats),
+            balances=present.balances_chart(stats),
+        ),
+        definitions={key: str(value) for key, value in DEFINITIONS.items()},
+        labels={key: str(value) for key, value in LABELS.items()},
+        bucket_labels={key: str(value) for key, value in BUCKET_LABELS.items()},
+        month_name=present.month_name,
+        say=present.say,
+    )
 
 
-def render(community: Community, start, end, fmt: str, locale: str,
-           progress: Callable[[str], None] = lambda _: None) -> bytes:
+def render(
+    community: Community, start, end, fmt: str, locale: str, progress: Callable[[str], None] = lambda _: None
+) -> bytes:
     """The report in `fmt` (html, pdf or csv) and `locale`; `progress` hears each step (a PDF takes
     seconds)."""
     with force_locale(locale):
         progress("computing the figures")
         if fmt == "csv":
             return ("\ufeff" + _csv(community, start, end, locale)).encode()
-        html = render_template("stats/report.html", for_pdf=fmt == "pdf", lang=locale,
-                               **context(community, start, end, locale))
+        html = render_template(
+            "stats/report.html", for_pdf=fmt == "pdf", lang=locale, **context(community, start, end, locale)
+        )
         if fmt == "html":
             return html.encode()
         progress("drawing the PDF")
@@ -76,19 +94,35 @@ def _csv(community: Community, start, end, locale: str) -> str:
         value = line.value if line.value is None or isinstance(line.value, int) else round(line.value, 4)
         writer.writerow([line.key, line.label, safe_cell(value), line.shown, line.definition])
     for bucket in stats.balance_histogram:
-        writer.writerow([f"balance_histogram.{bucket.key}", str(BUCKET_LABELS[bucket.key]), bucket.members,
-                         present.say("members_total", bucket.members), str(DEFINITIONS["balance_histogram"])])
+        writer.writerow(
+            [
+                f"balance_histogram.{bucket.key}",
+                str(BUCKET_LABELS[bucket.key]),
+                bucket.members,
+                present.say("members_total", bucket.members),
+                str(DEFINITIONS["balance_histogram"]),
+            ]
+        )
     for figure in stats.by_category:
         key = figure.category_id if figure.category_id is not None else "none"
-        for name, value, shown in (("minutes", figure.minutes, present.say("minutes_exchanged", figure.minutes)),
-                                   ("exchanges", figure.exchanges, present.say("exchanges_completed",
-                                                                               figure.exchanges))):
-            writer.writerow([f"by_category.{key}.{name}", safe_cell(figure.name), value, shown,
-                             str(DEFINITIONS["by_category"])])
+        for name, value, shown in (
+            ("minutes", figure.minutes, present.say("minutes_exchanged", figure.minutes)),
+            ("exchanges", figure.exchanges, present.say("exchanges_completed", figure.exchanges)),
+        ):
+            writer.writerow(
+                [f"by_category.{key}.{name}", safe_cell(figure.name), value, shown, str(DEFINITIONS["by_category"])]
+            )
     for month in stats.by_month:
         for name in ("minutes", "exchanges", "active_members", "new_members"):
             value = getattr(month, name)
             shown = present.say("minutes_exchanged" if name == "minutes" else "exchanges_completed", value)
-            writer.writerow([f"by_month.{month.month}.{name}", present.month_name(month.month), value, shown,
-                             str(DEFINITIONS["by_month"])])
+            writer.writerow(
+                [
+                    f"by_month.{month.month}.{name}",
+                    present.month_name(month.month),
+                    value,
+                    shown,
+                    str(DEFINITIONS["by_month"]),
+                ]
+            )
     return out.getvalue()

@@ -12,6 +12,7 @@ Three ways in, one arithmetic:
 written independently of the above: an exchange that was reversed is simply left out there,
 where the incremental path adds it and takes it away again. `check` compares the two;
 `rebuild` replaces the tables with the recomputed figures."""
+
 import sqlite3
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -30,15 +31,35 @@ from timebank.stats.models import MONTHLY, NO_CATEGORY, ROLLUPS
 DAYS, ACCOUNT_DAYS, PAIR_DAYS, CATEGORY_DAYS, ACCOUNT_MONTHS, PAIR_MONTHS = (model.__table__ for model in ROLLUPS)
 # The month tables the database keeps from the day tables (triggers of migration 0210_stats).
 MONTH_OF = {month.__table__: day.__table__ for month, day in MONTHLY.items()}
-DAY_VALUES = ("exchanges", "exchange_minutes", "gifts", "gift_minutes", "donation_minutes", "levy_minutes",
-              "grant_minutes", "group_exchanges", "group_people", "assisted_minutes")
+DAY_VALUES = (
+    "exchanges",
+    "exchange_minutes",
+    "gifts",
+    "gift_minutes",
+    "donation_minutes",
+    "levy_minutes",
+    "grant_minutes",
+    "group_exchanges",
+    "group_people",
+    "assisted_minutes",
+)
 ACCOUNT_VALUES = ("net", "earned", "paid", "gave", "received")
-KEYS = {DAYS: ("community_id", "day"), ACCOUNT_DAYS: ("account_id", "day"),
-        PAIR_DAYS: ("community_id", "day", "helper_id", "helped_id"),
-        CATEGORY_DAYS: ("community_id", "day", "category_id"), ACCOUNT_MONTHS: ("account_id", "month"),
-        PAIR_MONTHS: ("community_id", "month", "helper_id", "helped_id")}
-VALUES = {DAYS: DAY_VALUES, ACCOUNT_DAYS: ACCOUNT_VALUES, PAIR_DAYS: ("exchanges",),
-          CATEGORY_DAYS: ("exchanges", "minutes"), ACCOUNT_MONTHS: ACCOUNT_VALUES, PAIR_MONTHS: ("exchanges",)}
+KEYS = {
+    DAYS: ("community_id", "day"),
+    ACCOUNT_DAYS: ("account_id", "day"),
+    PAIR_DAYS: ("community_id", "day", "helper_id", "helped_id"),
+    CATEGORY_DAYS: ("community_id", "day", "category_id"),
+    ACCOUNT_MONTHS: ("account_id", "month"),
+    PAIR_MONTHS: ("community_id", "month", "helper_id", "helped_id"),
+}
+VALUES = {
+    DAYS: DAY_VALUES,
+    ACCOUNT_DAYS: ACCOUNT_VALUES,
+    PAIR_DAYS: ("exchanges",),
+    CATEGORY_DAYS: ("exchanges", "minutes"),
+    ACCOUNT_MONTHS: ACCOUNT_VALUES,
+    PAIR_MONTHS: ("exchanges",),
+}
 # The tables the application writes; the month tables follow them in the database.
 WRITTEN = tuple(table for table in VALUES if table not in MONTH_OF)
 # Columns stored beside the key that are not summed (the account's, so keyed by account id).
@@ -51,6 +72,7 @@ Leg = tuple[int, int | None, int, str]
 
 
 # Community-local days ------------------------------------------------------------------------------
+
 
 def timezone_name() -> str:
     """The communities' time zone (the installation's, for now)."""
@@ -95,6 +117,7 @@ def local_day_sql(column, dialect_name: str):
 
 # The arithmetic of one transaction ------------------------------------------------------------------
 
+
 class Deltas:
     """Changes to the roll-up rows, summed before they are written."""
 
@@ -137,8 +160,9 @@ def add_activity(deltas: Deltas, community_id: int, kind: str, day: date, legs: 
     if kind == "exchange":
         payers = [(account, member, -amount) for account, member, amount in mine if amount < 0]
         payees = [(account, member, amount) for account, member, amount in mine if amount > 0]
-        deltas.add(DAYS, day_key, exchanges=sign, exchange_minutes=sign * sum(m for *_, m in payers),
-                   levy_minutes=sign * fund)
+        deltas.add(
+            DAYS, day_key, exchanges=sign, exchange_minutes=sign * sum(m for *_, m in payers), levy_minutes=sign * fund
+        )
         for account, member, minutes in payers:
             deltas.account(account, day, community_id, member, paid=sign * minutes, received=sign)
         for account, member, minutes in payees:
@@ -161,8 +185,16 @@ def add_activity(deltas: Deltas, community_id: int, kind: str, day: date, legs: 
         deltas.add(DAYS, day_key, levy_minutes=sign * fund)
 
 
-def add_exchange(deltas: Deltas, community_id: int, day: date, *, kind: str, category_id: int | None,
-                 legs: list[tuple[int | None, bool, int]], sign: int = 1) -> None:
+def add_exchange(
+    deltas: Deltas,
+    community_id: int,
+    day: date,
+    *,
+    kind: str,
+    category_id: int | None,
+    legs: list[tuple[int | None, bool, int]],
+    sign: int = 1,
+) -> None:
     """What only the exchange behind a transaction knows. legs: (member id, assisted, minutes)."""
     paid = [(member, assisted, -minutes) for member, assisted, minutes in legs if member is not None and minutes < 0]
     minutes = sum(m for *_, m in paid)
@@ -192,14 +224,16 @@ def _folded(shape: tuple[tuple[sa.Table, int], ...]) -> sa.TextClause:
         tuples = []
         for row in range(rows):
             names = [f"{column}_{number}_{row}" for column in columns]
-            binds.extend(sa.bindparam(name, type_=table.c[column].type)
-                         for name, column in zip(names, columns, strict=True))
+            binds.extend(
+                sa.bindparam(name, type_=table.c[column].type) for name, column in zip(names, columns, strict=True)
+            )
             tuples.append("(" + ", ".join(f":{name}" for name in names) + ")")
         # Names from the models only, values as bind parameters: nothing from input.
         upserts.append(
             f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES {', '.join(tuples)} "  # nosec B608
             f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
-            + ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in values))
+            + ", ".join(f"{name} = {table.name}.{name} + excluded.{name}" for name in values)
+        )
     if len(upserts) > 1:  # PostgreSQL only: SQLite has no data-modifying WITH
         sql = "WITH " + ", ".join(f"w{n} AS ({u})" for n, u in enumerate(upserts[:-1])) + " " + upserts[-1]
     else:
@@ -221,8 +255,11 @@ def write(conn: sa.Connection, deltas: Deltas, run=_core) -> None:
     if sum(len(params) for _table, params in parts) <= FOLD_ROWS:
         groups = [parts] if conn.dialect.name == "postgresql" else [[part] for part in parts]
     else:
-        groups = [[(table, params[start:start + FOLD_ROWS])]
-                  for table, params in parts for start in range(0, len(params), FOLD_ROWS)]
+        groups = [
+            [(table, params[start : start + FOLD_ROWS])]
+            for table, params in parts
+            for start in range(0, len(params), FOLD_ROWS)
+        ]
     for group in groups:
         values = {}
         for number, (_table, rows) in enumerate(group):
@@ -236,8 +273,16 @@ def write(conn: sa.Connection, deltas: Deltas, run=_core) -> None:
 _ORIGINAL = sa.text("SELECT kind, created_at FROM ledger_transactions WHERE id = :id")
 
 
-def record_transaction(conn: sa.Connection, *, community_id: int, kind: str, created_at: datetime,
-                       legs: list[Leg], reverses_id: int | None = None, run=_core) -> None:
+def record_transaction(
+    conn: sa.Connection,
+    *,
+    community_id: int,
+    kind: str,
+    created_at: datetime,
+    legs: list[Leg],
+    reverses_id: int | None = None,
+    run=_core,
+) -> None:
     """The ledger wrote a transaction: add it to the roll-ups (legs: see Leg). A reversal takes its
     original's activity away on the original's day."""
     deltas = Deltas()
@@ -247,8 +292,14 @@ def record_transaction(conn: sa.Connection, *, community_id: int, kind: str, cre
     else:
         original = conn.execute(_ORIGINAL, {"id": reverses_id}).one()
         original_day = local_day(_utc(original.created_at))
-        add_activity(deltas, community_id, original.kind, original_day,
-                     [(account, member, -amount, kind_) for account, member, amount, kind_ in legs], sign=-1)
+        add_activity(
+            deltas,
+            community_id,
+            original.kind,
+            original_day,
+            [(account, member, -amount, kind_) for account, member, amount, kind_ in legs],
+            sign=-1,
+        )
         if original.kind == "exchange":
             _exchange_deltas(conn, deltas, reverses_id, sign=-1)
     write(conn, deltas, run)
@@ -267,21 +318,32 @@ def record_entries(conn: sa.Connection, entries: Iterable[tuple[int, str, dateti
 _EXCHANGE = sa.text(
     "SELECT e.community_id, e.kind, p.category_id, t.created_at FROM exchanges e "
     "JOIN ledger_transactions t ON t.id = e.transaction_id LEFT JOIN posts p ON p.id = e.post_id "
-    "WHERE e.transaction_id = :txn")
+    "WHERE e.transaction_id = :txn"
+)
 _EXCHANGE_LEGS = sa.text(
     "SELECT a.member_id, m.assisted, p.amount FROM ledger_postings p "
     "JOIN ledger_accounts a ON a.id = p.account_id LEFT JOIN members m ON m.id = a.member_id "
-    "WHERE p.transaction_id = :txn AND a.kind = 'member'")
+    "WHERE p.transaction_id = :txn AND a.kind = 'member'"
+)
 
 
 def _exchange_deltas(conn: sa.Connection, deltas: Deltas, transaction_id: int, sign: int) -> None:
     found = conn.execute(_EXCHANGE, {"txn": transaction_id}).first()
     if found is None:
         return
-    legs = [(member, bool(assisted), amount) for member, assisted, amount in conn.execute(
-        _EXCHANGE_LEGS, {"txn": transaction_id})]
-    add_exchange(deltas, found.community_id, local_day(_utc(found.created_at)), kind=found.kind,
-                 category_id=found.category_id, legs=legs, sign=sign)
+    legs = [
+        (member, bool(assisted), amount)
+        for member, assisted, amount in conn.execute(_EXCHANGE_LEGS, {"txn": transaction_id})
+    ]
+    add_exchange(
+        deltas,
+        found.community_id,
+        local_day(_utc(found.created_at)),
+        kind=found.kind,
+        category_id=found.category_id,
+        legs=legs,
+        sign=sign,
+    )
 
 
 def record_exchange(transaction_id: int) -> None:
@@ -301,15 +363,20 @@ def _utc(value) -> datetime:
 
 # Recomputing from the ledger ------------------------------------------------------------------------
 
+
 def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.Table, dict[tuple, dict]]:
     """Every roll-up row worked out again from postings and exchanges, in SQL: {table: {key: row}}.
     Rows whose figures are all zero are left out."""
     dialect = conn.dialect.name
-    t, r, p, a = (sa.table(name, *(sa.column(c) for c in cols)) for name, cols in (
-        ("ledger_transactions", ("id", "community_id", "kind", "created_at", "reverses_id")),
-        ("ledger_transactions", ("id", "reverses_id")),
-        ("ledger_postings", ("transaction_id", "account_id", "amount")),
-        ("ledger_accounts", ("id", "community_id", "member_id", "kind"))))
+    t, r, p, a = (
+        sa.table(name, *(sa.column(c) for c in cols))
+        for name, cols in (
+            ("ledger_transactions", ("id", "community_id", "kind", "created_at", "reverses_id")),
+            ("ledger_transactions", ("id", "reverses_id")),
+            ("ledger_postings", ("transaction_id", "account_id", "amount")),
+            ("ledger_accounts", ("id", "community_id", "member_id", "kind")),
+        )
+    )
     r = r.alias("r")
     day = local_day_sql(t.c.created_at, dialect).label("day")
     kept = ~sa.exists().where(r.c.reverses_id == t.c.id)
@@ -330,20 +397,37 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
         if any(row[name] for name in VALUES[table]):
             result[table][key] = row
 
-    rows = conn.execute(sa.select(
-        p.c.account_id, day, a.c.community_id, a.c.member_id, sa.func.sum(p.c.amount).label("net"),
-        when(sa.and_(exchange, owned, p.c.amount > 0), p.c.amount).label("earned"),
-        when(sa.and_(exchange, member, p.c.amount < 0), -p.c.amount).label("paid"),
-        when(sa.and_(exchange, member, p.c.amount > 0), 1).label("gave"),
-        when(sa.and_(exchange, member, p.c.amount < 0), 1).label("received"),
-    ).select_from(joined).where(*scope).group_by(p.c.account_id, day, a.c.community_id, a.c.member_id))
+    rows = conn.execute(
+        sa.select(
+            p.c.account_id,
+            day,
+            a.c.community_id,
+            a.c.member_id,
+            sa.func.sum(p.c.amount).label("net"),
+            when(sa.and_(exchange, owned, p.c.amount > 0), p.c.amount).label("earned"),
+            when(sa.and_(exchange, member, p.c.amount < 0), -p.c.amount).label("paid"),
+            when(sa.and_(exchange, member, p.c.amount > 0), 1).label("gave"),
+            when(sa.and_(exchange, member, p.c.amount < 0), 1).label("received"),
+        )
+        .select_from(joined)
+        .where(*scope)
+        .group_by(p.c.account_id, day, a.c.community_id, a.c.member_id)
+    )
     months: dict[tuple, dict] = {}
     for row in rows:
         found = {**row._asdict(), "day": _date(row.day)}
         keep(ACCOUNT_DAYS, (row.account_id, found["day"]), found)
         key = (row.account_id, found["day"].replace(day=1))
-        month = months.setdefault(key, {"account_id": key[0], "month": key[1], "community_id": row.community_id,
-                                        "member_id": row.member_id, **{name: 0 for name in ACCOUNT_VALUES}})
+        month = months.setdefault(
+            key,
+            {
+                "account_id": key[0],
+                "month": key[1],
+                "community_id": row.community_id,
+                "member_id": row.member_id,
+                **{name: 0 for name in ACCOUNT_VALUES},
+            },
+        )
         for name in ACCOUNT_VALUES:
             month[name] += int(found[name] or 0)
     for key, month in months.items():
@@ -352,34 +436,57 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
     def of(kind):
         return sa.and_(counts, t.c.kind == kind)
 
-    rows = conn.execute(sa.select(
-        t.c.community_id, day,
-        sa.func.count(sa.distinct(sa.case((of("exchange"), t.c.id)))).label("exchanges"),
-        when(sa.and_(of("exchange"), member, p.c.amount < 0), -p.c.amount).label("exchange_minutes"),
-        sa.func.count(sa.distinct(sa.case((of("gift"), t.c.id)))).label("gifts"),
-        when(sa.and_(of("gift"), member, p.c.amount > 0), p.c.amount).label("gift_minutes"),
-        when(sa.and_(of("donation"), fund), p.c.amount).label("donation_minutes"),
-        when(sa.and_(sa.or_(of("exchange"), of("levy")), fund), p.c.amount).label("levy_minutes"),
-        when(sa.and_(of("grant"), fund), -p.c.amount).label("grant_minutes"),
-    ).select_from(joined).where(*scope).group_by(t.c.community_id, day))
-    days = {(row.community_id, _date(row.day)): dict(row._asdict(), day=_date(row.day), group_exchanges=0,
-                                                     group_people=0, assisted_minutes=0) for row in rows}
+    rows = conn.execute(
+        sa.select(
+            t.c.community_id,
+            day,
+            sa.func.count(sa.distinct(sa.case((of("exchange"), t.c.id)))).label("exchanges"),
+            when(sa.and_(of("exchange"), member, p.c.amount < 0), -p.c.amount).label("exchange_minutes"),
+            sa.func.count(sa.distinct(sa.case((of("gift"), t.c.id)))).label("gifts"),
+            when(sa.and_(of("gift"), member, p.c.amount > 0), p.c.amount).label("gift_minutes"),
+            when(sa.and_(of("donation"), fund), p.c.amount).label("donation_minutes"),
+            when(sa.and_(sa.or_(of("exchange"), of("levy")), fund), p.c.amount).label("levy_minutes"),
+            when(sa.and_(of("grant"), fund), -p.c.amount).label("grant_minutes"),
+        )
+        .select_from(joined)
+        .where(*scope)
+        .group_by(t.c.community_id, day)
+    )
+    days = {
+        (row.community_id, _date(row.day)): dict(
+            row._asdict(), day=_date(row.day), group_exchanges=0, group_people=0, assisted_minutes=0
+        )
+        for row in rows
+    }
 
     payer, payee = p.alias("payer"), p.alias("payee")
     payer_account, payee_account = a.alias("payer_account"), a.alias("payee_account")
     helper, helped = payee_account.c.member_id.label("helper_id"), payer_account.c.member_id.label("helped_id")
-    rows = conn.execute(sa.select(t.c.community_id, day, helper, helped, sa.func.count().label("exchanges"))
-                        .select_from(t.join(payer, payer.c.transaction_id == t.c.id)
-                                     .join(payer_account, payer_account.c.id == payer.c.account_id)
-                                     .join(payee, payee.c.transaction_id == t.c.id)
-                                     .join(payee_account, payee_account.c.id == payee.c.account_id))
-                        .where(*scope, of("exchange"), payer.c.amount < 0, payee.c.amount > 0,
-                               payer_account.c.kind == MEMBER, payee_account.c.kind == MEMBER)
-                        .group_by(t.c.community_id, day, helper, helped))
+    rows = conn.execute(
+        sa.select(t.c.community_id, day, helper, helped, sa.func.count().label("exchanges"))
+        .select_from(
+            t.join(payer, payer.c.transaction_id == t.c.id)
+            .join(payer_account, payer_account.c.id == payer.c.account_id)
+            .join(payee, payee.c.transaction_id == t.c.id)
+            .join(payee_account, payee_account.c.id == payee.c.account_id)
+        )
+        .where(
+            *scope,
+            of("exchange"),
+            payer.c.amount < 0,
+            payee.c.amount > 0,
+            payer_account.c.kind == MEMBER,
+            payee_account.c.kind == MEMBER,
+        )
+        .group_by(t.c.community_id, day, helper, helped)
+    )
     pair_months: dict[tuple, dict] = {}
     for row in rows:
-        keep(PAIR_DAYS, (row.community_id, _date(row.day), row.helper_id, row.helped_id),
-             dict(row._asdict(), day=_date(row.day)))
+        keep(
+            PAIR_DAYS,
+            (row.community_id, _date(row.day), row.helper_id, row.helped_id),
+            dict(row._asdict(), day=_date(row.day)),
+        )
         key = (row.community_id, _date(row.day).replace(day=1), row.helper_id, row.helped_id)
         pair_months.setdefault(key, dict(zip(KEYS[PAIR_MONTHS], key, strict=True), exchanges=0))
         pair_months[key]["exchanges"] += row.exchanges
@@ -392,30 +499,53 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
     category = sa.func.coalesce(post.c.category_id, NO_CATEGORY).label("category_id")
     paying = sa.and_(member, p.c.amount < 0)
     # One row per exchange: its minutes, its assisted members' minutes, and how many members took part.
-    per_exchange = (sa.select(t.c.id, t.c.community_id, day, e.c.kind, category,
-                              when(paying, -p.c.amount).label("minutes"),
-                              when(sa.and_(paying, m.c.assisted == sa.true()), -p.c.amount).label("assisted"),
-                              sa.func.count(sa.case((member, a.c.member_id))).label("people"))
-                    .select_from(e.join(t, t.c.id == e.c.transaction_id).outerjoin(post, post.c.id == e.c.post_id)
-                                 .join(p, p.c.transaction_id == t.c.id).join(a, a.c.id == p.c.account_id)
-                                 .outerjoin(m, m.c.id == a.c.member_id))
-                    .where(*scope, of("exchange"))
-                    .group_by(t.c.id, t.c.community_id, day, e.c.kind, category)).subquery()
+    per_exchange = (
+        sa.select(
+            t.c.id,
+            t.c.community_id,
+            day,
+            e.c.kind,
+            category,
+            when(paying, -p.c.amount).label("minutes"),
+            when(sa.and_(paying, m.c.assisted == sa.true()), -p.c.amount).label("assisted"),
+            sa.func.count(sa.case((member, a.c.member_id))).label("people"),
+        )
+        .select_from(
+            e.join(t, t.c.id == e.c.transaction_id)
+            .outerjoin(post, post.c.id == e.c.post_id)
+            .join(p, p.c.transaction_id == t.c.id)
+            .join(a, a.c.id == p.c.account_id)
+            .outerjoin(m, m.c.id == a.c.member_id)
+        )
+        .where(*scope, of("exchange"))
+        .group_by(t.c.id, t.c.community_id, day, e.c.kind, category)
+    ).subquery()
     x = per_exchange.c
-    grouped = sa.select(x.community_id, x.day, x.category_id, sa.func.count().label("exchanges"),
-                        sa.func.sum(x.minutes).label("minutes")).group_by(x.community_id, x.day, x.category_id)
+    grouped = sa.select(
+        x.community_id,
+        x.day,
+        x.category_id,
+        sa.func.count().label("exchanges"),
+        sa.func.sum(x.minutes).label("minutes"),
+    ).group_by(x.community_id, x.day, x.category_id)
     for row in conn.execute(grouped):
-        keep(CATEGORY_DAYS, (row.community_id, _date(row.day), row.category_id),
-             dict(row._asdict(), day=_date(row.day)))
+        keep(
+            CATEGORY_DAYS, (row.community_id, _date(row.day), row.category_id), dict(row._asdict(), day=_date(row.day))
+        )
     group = x.kind == "group"
-    totals = sa.select(x.community_id, x.day, sa.func.sum(sa.case((group, 1), else_=0)).label("group_exchanges"),
-                       sa.func.sum(sa.case((group, x.people - 1), else_=0)).label("group_people"),
-                       sa.func.sum(x.assisted).label("assisted_minutes")).group_by(x.community_id, x.day)
+    totals = sa.select(
+        x.community_id,
+        x.day,
+        sa.func.sum(sa.case((group, 1), else_=0)).label("group_exchanges"),
+        sa.func.sum(sa.case((group, x.people - 1), else_=0)).label("group_people"),
+        sa.func.sum(x.assisted).label("assisted_minutes"),
+    ).group_by(x.community_id, x.day)
     for row in conn.execute(totals):
         key = (row.community_id, _date(row.day))
         found = days.setdefault(key, {"community_id": key[0], "day": key[1], **{name: 0 for name in DAY_VALUES}})
-        found.update(group_exchanges=row.group_exchanges, group_people=row.group_people,
-                     assisted_minutes=row.assisted_minutes)
+        found.update(
+            group_exchanges=row.group_exchanges, group_people=row.group_people, assisted_minutes=row.assisted_minutes
+        )
     for key, row in days.items():
         keep(DAYS, key, row)
     return result
@@ -450,10 +580,14 @@ def check(conn: sa.Connection, community_id: int | None = None) -> list[str]:
         columns = (*EXTRA.get(table, ()), *VALUES[table])
         for key in sorted(set(wanted) | set(have), key=repr):
             a, b = wanted.get(key), have.get(key)
-            if a is None or b is None or any(int(a[c] or 0) != int(b[c] or 0) if c in VALUES[table] else a[c] != b[c]
-                                             for c in columns):
-                problems.append(f"{table.name} {key}: ledger says {_figures(a, columns)}, "
-                                f"roll-up has {_figures(b, columns)}")
+            if (
+                a is None
+                or b is None
+                or any(int(a[c] or 0) != int(b[c] or 0) if c in VALUES[table] else a[c] != b[c] for c in columns)
+            ):
+                problems.append(
+                    f"{table.name} {key}: ledger says {_figures(a, columns)}, roll-up has {_figures(b, columns)}"
+                )
     return problems
 
 
@@ -477,9 +611,11 @@ def rebuild(conn: sa.Connection, community_id: int | None = None, tables: tuple[
     for table in chosen:
         if table in MONTH_OF:
             continue
-        rows = [{c: row[c] for c in (*KEYS[table], *EXTRA.get(table, ()), *VALUES[table])}
-                for row in expected[table].values()]
+        rows = [
+            {c: row[c] for c in (*KEYS[table], *EXTRA.get(table, ()), *VALUES[table])}
+            for row in expected[table].values()
+        ]
         for start in range(0, len(rows), 5000):
-            conn.execute(sa.insert(table), rows[start:start + 5000])
+            conn.execute(sa.insert(table), rows[start : start + 5000])
         written += len(rows)
     return written

@@ -1,6 +1,7 @@
 """The statistics pages: the coordinators' page with its period picker and charts, the municipality
 report (HTML, PDF, CSV), the opt-in public page of a community, and a member's own impact (a
 template global the account page includes)."""
+
 import time
 from datetime import date
 
@@ -55,8 +56,11 @@ def chosen_period(args) -> tuple[str, date, date, str | None]:
         try:
             check_period(start, end)
         except InvalidPeriod as why:
-            problem = (_("The first date must come before the last one.") if str(why) == "start_after_end"
-                       else _("Please choose a period of at most ten years."))
+            problem = (
+                _("The first date must come before the last one.")
+                if str(why) == "start_after_end"
+                else _("Please choose a period of at most ten years.")
+            )
     if problem:
         return ("this_month", *period("this_month", today()), problem)
     return name, start, end, None
@@ -70,9 +74,14 @@ def index():
         flash(problem, "error")
     community = current_user.community
     locale = str(get_locale())
-    page = render_template("stats/index.html", periods=PERIODS, chosen=name,
-                           custom_from=request.args.get("from", ""), custom_to=request.args.get("to", ""),
-                           **report.context(community, start, end, locale))
+    page = render_template(
+        "stats/index.html",
+        periods=PERIODS,
+        chosen=name,
+        custom_from=request.args.get("from", ""),
+        custom_to=request.args.get("to", ""),
+        **report.context(community, start, end, locale),
+    )
     return (page, 422) if problem else page
 
 
@@ -86,8 +95,12 @@ def _audited_public(community: Community, public: bool) -> Community:
 def set_public():
     community = current_user.community
     if submit(lambda: _audited_public(community, request.form.get("public") == "1")):
-        flash(_("The neighbourhood's figures are now public.") if community.stats_public
-              else _("The neighbourhood's figures are no longer public."), "success")
+        flash(
+            _("The neighbourhood's figures are now public.")
+            if community.stats_public
+            else _("The neighbourhood's figures are no longer public."),
+            "success",
+        )
     return redirect(url_for(".index"))
 
 
@@ -101,8 +114,15 @@ def download(fmt: str):
     locale = request.args.get("lang") if request.args.get("lang") in ("nl", "en") else str(get_locale())
     community = current_user.community
     body = report.render(community, start, end, fmt, locale)
-    submit(lambda: record("stats.report_downloaded", actor=logged_in_member(), format=fmt, start=start.isoformat(),
-                          end=end.isoformat()))
+    submit(
+        lambda: record(
+            "stats.report_downloaded",
+            actor=logged_in_member(),
+            format=fmt,
+            start=start.isoformat(),
+            end=end.isoformat(),
+        )
+    )
     response = Response(body, mimetype=MIME[fmt])
     if fmt != "html":
         filename = f"{community.slug}-{start.isoformat()}-{end.isoformat()}-{locale}.{fmt}"
@@ -119,12 +139,25 @@ def public(slug: str):
         abort(404)
     start, end = period("last_12_months", today())
     stats = _public_figures(community.id, start, end)
-    keys = ("minutes_exchanged", "exchanges_completed", "active_members", "members_total", "distinct_pairs",
-            "group_activities")
-    return render_template("stats/public.html", community=community, period=present.say_period(start, end),
-                           lines=present.lines(stats, keys=keys), stats=stats,
-                           reading=present.months_reading(stats), months_chart=present.months_chart(stats),
-                           month_name=present.month_name, say=present.say)
+    keys = (
+        "minutes_exchanged",
+        "exchanges_completed",
+        "active_members",
+        "members_total",
+        "distinct_pairs",
+        "group_activities",
+    )
+    return render_template(
+        "stats/public.html",
+        community=community,
+        period=present.say_period(start, end),
+        lines=present.lines(stats, keys=keys),
+        stats=stats,
+        reading=present.months_reading(stats),
+        months_chart=present.months_chart(stats),
+        month_name=present.month_name,
+        say=present.say,
+    )
 
 
 # The public page answers anyone, so its figures are worked out at most once per PUBLIC_FOR per
@@ -147,7 +180,6 @@ def _public_figures(community_id: int, start: date, end: date):
 def my_impact(member):
     """What a member's help added up to, for their own account page."""
     return impact_of(member, today())
-
 
 
 bp.add_app_template_global(present.month_name, "stats_month")

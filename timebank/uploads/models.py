@@ -1,4 +1,5 @@
 """An uploaded image. The file lives in the upload folder; the row says who may see it."""
+
 from datetime import datetime
 
 import sqlalchemy as sa

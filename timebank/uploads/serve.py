@@ -1,5 +1,6 @@
 """Sending a photo, to pages and the API alike: only to those who may see the post or profile it
 belongs to."""
+
 import sqlalchemy as sa
 from flask import abort, send_from_directory
 
@@ -24,8 +25,11 @@ def send_image(image_id: int, viewer):
         abort(404)
     owner = db.session.scalar(sa.select(Member).where(Member.photo_id == picture.id))
     hidden_profile = owner is not None and owner.id != viewer.id and is_hidden("profile", owner.id)
-    if owner is not None and (owner.status != "active" or hidden_profile) \
-            and not can_coordinate(viewer, owner.community_id):
+    if (
+        owner is not None
+        and (owner.status != "active" or hidden_profile)
+        and not can_coordinate(viewer, owner.community_id)
+    ):
         abort(404)
     response = send_from_directory(upload_folder(), picture.filename, mimetype=picture.content_type)
     response.headers["Cache-Control"] = "private, max-age=86400"

@@ -1,5 +1,6 @@
 """Accepting an uploaded photo. Only real images get through, re-encoded so that no metadata
 (such as the GPS position a phone writes into a photo) and no hidden payload survives."""
+
 import secrets
 import warnings
 from io import BytesIO
@@ -40,8 +41,9 @@ def save_image(upload: FileStorage, *, community_id: int, owner_id: int | None) 
     max_bytes = current_app.config["MAX_IMAGE_BYTES"]
     data = upload.stream.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise ImageError(_l("This photo is too large. Please choose one smaller than %(mb)d MB.",
-                            mb=max_bytes // (1024 * 1024)))
+        raise ImageError(
+            _l("This photo is too large. Please choose one smaller than %(mb)d MB.", mb=max_bytes // (1024 * 1024))
+        )
     edge = current_app.config["MAX_IMAGE_EDGE"]
     try:
         with warnings.catch_warnings():
@@ -56,8 +58,9 @@ def save_image(upload: FileStorage, *, community_id: int, owner_id: int | None) 
             picture.draft("RGB", (edge, edge))  # a JPEG is decoded at the size it is shown
             picture.load()
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning):
-        raise ImageError(_l("This photo has too many pixels. Please choose a smaller picture (at most 16 "
-                            "megapixels).")) from None
+        raise ImageError(
+            _l("This photo has too many pixels. Please choose a smaller picture (at most 16 megapixels).")
+        ) from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ImageError(_l("This file is not a photo we can use. Please choose a JPEG or PNG picture.")) from None
 
@@ -68,8 +71,14 @@ def save_image(upload: FileStorage, *, community_id: int, owner_id: int | None) 
     filename = f"{secrets.token_hex(16)}.{extension}"
     picture.save(upload_folder() / filename, fmt, optimize=True, **({"quality": 85} if fmt == "JPEG" else {}))
 
-    image = Image(community_id=community_id, owner_id=owner_id, filename=filename,
-                  content_type=content_type, width=picture.width, height=picture.height)
+    image = Image(
+        community_id=community_id,
+        owner_id=owner_id,
+        filename=filename,
+        content_type=content_type,
+        width=picture.width,
+        height=picture.height,
+    )
     db.session.add(image)
     db.session.flush()
     return image

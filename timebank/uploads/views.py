@@ -1,4 +1,5 @@
 """Serving photos to the pages (see `uploads.serve`)."""
+
 from flask import Blueprint
 from flask_login import current_user, login_required
 

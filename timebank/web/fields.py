@@ -1,5 +1,6 @@
 """Form fields and choices that forms of several domains share, so no domain's forms borrow
 from another's."""
+
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, RadioField, SelectChoice, SelectField, StringField
@@ -40,9 +41,16 @@ def stripped(value):
 
 def email_field(label=_l("Email address")) -> EmailField:
     """Phone keyboards often add a space after a suggested address; it is not part of it."""
-    return EmailField(label, filters=[stripped], render_kw={"autocomplete": "email"}, validators=[
-        DataRequired(REQUIRED), Email(_l("Please fill in a valid email address, like name@example.org.")),
-        at_most(254)])
+    return EmailField(
+        label,
+        filters=[stripped],
+        render_kw={"autocomplete": "email"},
+        validators=[
+            DataRequired(REQUIRED),
+            Email(_l("Please fill in a valid email address, like name@example.org.")),
+            at_most(254),
+        ],
+    )
 
 
 class WholeNumberField(StringField):

@@ -1,5 +1,6 @@
 """Template filters every page shares: text as people read it, and how long ago (the dates
 themselves: timebank/i18n.py)."""
+
 from datetime import datetime
 
 from flask_babel import format_timedelta

@@ -1,5 +1,6 @@
 """Guards every page shares: who may open a coordinator's page, which post a page may show, and
 where a `next` may lead."""
+
 from functools import wraps
 from urllib.parse import urlsplit
 

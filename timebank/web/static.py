@@ -2,6 +2,7 @@
 a browser may keep such a file for a year, because a changed file gets a new address. Without
 the right `v` (an old page, a hand-typed address) the file is served for revalidation, and its
 ETag lets the browser get a short 304 instead of the file again."""
+
 import hashlib
 import os
 

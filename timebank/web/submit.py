@@ -1,5 +1,6 @@
 """The web twin of the API's `writes`: run a service for a page, commit once, or undo it and show
 the refusal on the form."""
+
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -25,8 +26,9 @@ class Outcome:
         return self.ok
 
 
-def submit(call: Callable[[], Any], form=None, *, fields: Fields | None = None,
-           passthrough: tuple[type[Exception], ...] = ()) -> Outcome:
+def submit(
+    call: Callable[[], Any], form=None, *, fields: Fields | None = None, passthrough: tuple[type[Exception], ...] = ()
+) -> Outcome:
     """Run `call` (services that flush) and commit. When a service refuses (a DomainError), roll
     back and show the refusal next to the form field it names (`fields` maps a service's field name
     or a refusal's class to the form's field), or as a message at the top of the page. Refusals

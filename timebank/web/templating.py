@@ -3,6 +3,7 @@
 functions look the catalogue up again for every string (the app context, the locale and its
 name each time: about 10 µs a string on the 2-core server), which made a list with a few
 translated words per row slow. Macros imported without context keep Flask-Babel's functions."""
+
 from flask_babel import get_translations
 from jinja2.ext import _make_new_gettext, _make_new_ngettext
 
