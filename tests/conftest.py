@@ -251,6 +251,23 @@ def count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 
 
+def link_between(proposer_id: int, accepter_id: int, cap_minutes: int = 600, state: str = "proposed"):
+    """A link between two communities, straight into the session (inside an app context), for tests
+    that need one without going through proposing and accepting."""
+    from timebank.communities.models import CommunityLink
+
+    link = CommunityLink(
+        proposer_id=proposer_id,
+        accepter_id=accepter_id,
+        pair=CommunityLink.pair_of(proposer_id, accepter_id),
+        cap_minutes=cap_minutes,
+        state=state,
+    )
+    db.session.add(link)
+    db.session.flush()
+    return link
+
+
 def mails(to: str | None = None, kind: str | None = None) -> list:
     """The outbox (inside an app context), oldest first, optionally for one address or kind."""
     from timebank.mail.models import OutboxMessage

@@ -20,6 +20,7 @@ from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.ledger.models import Posting
 from timebank.members.models import Member
+from timebank.stats import rollup
 
 from .conftest import ON_POSTGRES, POSTGRES_URL, count, make_app
 
@@ -180,6 +181,7 @@ def test_a_sqlite_backup_moves_into_postgresql_with_one_command(tmp_path, fresh_
                 describe(conn, engine="postgresql", created_at="")["ledger_sha256"]
                 == read_manifest(tmp_path / "s.tar.gz")["ledger_sha256"]
             )
+            assert rollup.check(conn) == []  # the monthly statistics were not counted twice
         _give_one_more_minute()  # sequences moved past the copied ids
         db.session.remove()
         db.engine.dispose()

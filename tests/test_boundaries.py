@@ -18,7 +18,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from timebank.communities.models import Area, Category, CommunityLink
+from timebank.communities.models import Area, Category
 from timebank.communities.services import create_community
 from timebank.db import utcnow
 from timebank.exchanges import services as exchanges
@@ -33,7 +33,7 @@ from timebank.notifications.models import Notification
 from timebank.pots import services as pots
 
 from .api import token_headers
-from .conftest import ON_POSTGRES, PASSWORD, empty_postgres, make_app
+from .conftest import ON_POSTGRES, PASSWORD, empty_postgres, link_between, make_app
 
 ROLES = (
     "anonymous",
@@ -173,14 +173,7 @@ def world(database, tmp_path_factory):
         pot = pots.open_pot(fatima, "A sewing course", 600)
         zuid = create_community("zuid", "Zuid")  # linked with buurt; noord is not
         db.session.flush()
-        link = CommunityLink(
-            proposer_id=zuid.id,
-            accepter_id=buurt.id,
-            pair=CommunityLink.pair_of(zuid.id, buurt.id),
-            cap_minutes=60,
-            state="proposed",
-        )
-        db.session.add(link)
+        link = link_between(zuid.id, buurt.id, 60)
         db.session.commit()
         notification = db.session.scalar(sa.select(Notification.id).where(Notification.member_id == fatima.id))
         ids = {

@@ -11,11 +11,13 @@ from alembic.runtime.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 
 from timebank.communities.models import Community
+from timebank.communities.services import create_community
 from timebank.db import include_in_comparison, take_write_lock
 from timebank.extensions import db
+from timebank.ledger import services as ledger
 from timebank.members.models import Member
 
-from .conftest import ON_POSTGRES, POSTGRES_URL, make_app
+from .conftest import ON_POSTGRES, POSTGRES_URL, link_between, make_app
 
 sqlite_only = pytest.mark.skipif(ON_POSTGRES, reason="SQLite behaviour")
 
@@ -244,4 +246,24 @@ def test_the_single_house_rules_text_becomes_the_dutch_one_and_comes_back(scratc
         downgrade(revision="0195")
         with db.engine.connect() as conn:
             assert conn.exec_driver_sql("SELECT house_rules FROM communities").scalar() == "Wees aardig."
+        db.engine.dispose()
+
+
+def test_going_back_before_links_is_refused_while_clearing_accounts_hold_the_books(scratch_url, capfd):
+    """Migration 0220_links: the hours traded between communities sit in clearing accounts, which the
+    older schema cannot hold; going down says so and changes nothing."""
+    app = make_app(scratch_url)
+    with app.app_context():
+        upgrade()
+        north, south = create_community("noord", "Noord"), create_community("zuid", "Zuid")
+        ledger.open_clearing(link_between(north.id, south.id, 60, "active"))
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0220_links")
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the refusal and exits
+            downgrade(revision="0210_stats")
+        assert "2 clearing accounts of linked communities" in capfd.readouterr().err
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT COUNT(*) FROM ledger_accounts WHERE kind = 'clearing'").scalar() == 2
+            assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == "0220_links"
         db.engine.dispose()

@@ -11,8 +11,8 @@ from timebank.ledger.models import Transaction
 from timebank.ledger.verify import verify
 from timebank.members.models import Member
 
+from .concurrency import in_threads
 from .conftest import count
-from .test_ledger_concurrency import in_threads
 
 
 def test_concurrent_confirms_settle_exactly_once(app, make_member, make_post):

@@ -5,7 +5,6 @@ connection, as concurrent web requests do."""
 import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -14,39 +13,14 @@ from timebank.db import take_write_lock
 from timebank.exchanges.transfers import give_hours
 from timebank.extensions import db
 from timebank.ledger import services as ledger
-from timebank.ledger.errors import LimitExceeded
 from timebank.ledger.models import Account, Transaction
 from timebank.ledger.verify import verify
 from timebank.members.models import Member
 
+from .concurrency import in_threads, refusals
 from .conftest import count
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def in_threads(app, jobs):
-    """Run each job (a function) in its own thread and app context, all released at once by a
-    barrier; returns what each returned or raised."""
-    barrier = threading.Barrier(len(jobs))
-    results = [None] * len(jobs)
-
-    def run(index, job):
-        with app.app_context():
-            barrier.wait()
-            try:
-                results[index] = job()
-            except Exception as error:  # collected, so the test can say which ones lost
-                db.session.rollback()
-                results[index] = error
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 @pytest.fixture
@@ -68,15 +42,7 @@ def transfers(source_id, target_id, times, minutes=1):
         source, target = db.session.get(Account, source_id), db.session.get(Account, target_id)
         # End the read: on SQLite a write must not start from a read made before another commit.
         db.session.commit()
-        refused = 0
-        for _ in range(times):
-            try:
-                ledger.transfer(source, target, minutes, kind="gift", actor=None)
-                db.session.commit()
-            except LimitExceeded:
-                db.session.rollback()
-                refused += 1
-        return refused
+        return refusals(times, lambda _i: ledger.transfer(source, target, minutes, kind="gift", actor=None))
 
     return job
 

@@ -8,7 +8,6 @@ import pytest
 import sqlalchemy as sa
 from flask import has_app_context
 
-from timebank.communities.models import CommunityLink
 from timebank.db import take_write_lock
 from timebank.extensions import db
 from timebank.ledger import services as ledger
@@ -18,8 +17,8 @@ from timebank.ledger.verify import verify
 from timebank.members.models import Member
 from timebank.stats import rollup
 
-from .conftest import count
-from .test_ledger_concurrency import in_threads
+from .concurrency import in_threads, refusals
+from .conftest import count, link_between
 
 CAP = 120
 
@@ -40,16 +39,7 @@ def linked(app, make_community, make_member):
         )
     }
     with nullcontext() if has_app_context() else app.app_context():
-        link = CommunityLink(
-            proposer_id=north.id,
-            accepter_id=south.id,
-            pair=CommunityLink.pair_of(north.id, south.id),
-            cap_minutes=CAP,
-            state="active",
-        )
-        db.session.add(link)
-        db.session.flush()
-        ledger.open_clearing(link)
+        ledger.open_clearing(link_between(north.id, south.id, CAP, "active"))
         ledger.accounts_for(*(db.session.get(Member, i) for i in people.values()))
         db.session.commit()
     return people, (north.id, south.id)
@@ -98,6 +88,10 @@ def test_four_postings_in_two_books_that_each_balance_and_mirror(linked):
     }
     assert set(community_sums().values()) == {0}
     assert verify().ok
+    # Checked one community at a time, each finds its own side only: one transaction, two postings.
+    for community in (north, south):
+        report = verify(community)
+        assert report.ok and (report.totals["transactions"], report.totals["postings"]) == (1, 2)
     assert ledger.mirror_of(payer_side).id == provider_side.id and ledger.mirror_of(provider_side).id == payer_side.id
     assert rollup.check(db.session.connection()) == []  # the statistics' roll-ups agree with the journal
     # The payer's statement names where the hours went.
@@ -245,17 +239,12 @@ def test_verify_finds_a_broken_mirror_and_a_changed_cap(linked):
 
 
 def pay_across(payer_id, provider_id, times, minutes, prefix):
+    def pay(i):
+        take_write_lock(db.session)
+        across(payer_id, provider_id, minutes, f"{prefix}:{i}")
+
     def job():
-        refused = 0
-        for i in range(times):
-            try:
-                take_write_lock(db.session)
-                across(payer_id, provider_id, minutes, f"{prefix}:{i}")
-                db.session.commit()
-            except LimitExceeded:
-                db.session.rollback()
-                refused += 1
-        return refused
+        return refusals(times, pay)
 
     return job
 

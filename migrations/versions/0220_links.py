@@ -109,6 +109,13 @@ def upgrade():
 
 
 def downgrade():
+    # Hours moved across a link stay in the books: a clearing account cannot go without them.
+    clearing = op.get_bind().exec_driver_sql("SELECT COUNT(*) FROM ledger_accounts WHERE kind = 'clearing'").scalar()
+    if clearing:
+        raise RuntimeError(
+            f"Cannot go back before 0220_links: {clearing} clearing accounts of linked communities hold "
+            "the books of trade between communities. Restore a backup made before the upgrade instead."
+        )
     op.drop_index("uq_ledger_accounts_clearing", "ledger_accounts")
     if op.get_bind().dialect.name == "postgresql":
         op.drop_constraint(op.f("ck_ledger_accounts_peer"), "ledger_accounts", type_="check")
