@@ -16,11 +16,13 @@ from timebank.communities.models import Community
 from timebank.spreadsheets import safe_cell
 from timebank.stats import present
 from timebank.stats.indicators import BUCKET_LABELS, DEFINITIONS, LABELS, compute, previous
+from timebank.stats.trade import trade_of
 
 FORMATS = ("html", "pdf", "csv")
 AUDIT_LABELS = {
     "stats.public_changed": _l("made the neighbourhood's figures public, or private again"),
     "stats.report_downloaded": _l("downloaded the municipality report"),
+    "stats.umbrella_report_downloaded": _l("downloaded the municipality report of several neighbourhoods"),
 }
 
 
@@ -54,6 +56,7 @@ def context(community: Community, start, end, locale: str) -> dict:
         bucket_labels={key: str(value) for key, value in BUCKET_LABELS.items()},
         month_name=present.month_name,
         say=present.say,
+        trade=trade_of(community, start, end),
     )
 
 
