@@ -21,6 +21,12 @@ from timebank.stats.rollup import day_start
 DEFINITIONS = {
     "exported": _l("Hours your members worked for residents of %(other)s, in exchanges completed in the period."),
     "imported": _l("Hours residents of %(other)s worked for your members, in exchanges completed in the period."),
+    "exported_between": _l(
+        "Hours residents of %(first)s worked for residents of %(other)s, in exchanges completed in the period."
+    ),
+    "imported_between": _l(
+        "Hours residents of %(other)s worked for residents of %(first)s, in exchanges completed in the period."
+    ),
     "balance": _l(
         "At the end of the period: what one neighbourhood owes the other in hours of help, all exchanges "
         "since the link began taken together."

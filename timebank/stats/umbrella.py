@@ -86,7 +86,7 @@ CROSSING_DEFINITIONS = {
     ),
     "minutes": _l(
         "The hours paid in those exchanges. They moved through the clearing accounts between the "
-        "neighbourhoods, so they stay inside the umbrella: counted once in the hours above."
+        "neighbourhoods, so they stay inside the umbrella: counted once in the hours of all of them together."
     ),
     "pairs": _l("Different pairs of neighbours from two of these neighbourhoods who exchanged with each other."),
 }
