@@ -103,6 +103,16 @@ def test_statistics_page_report_and_fund_show_the_trade_in_words(client, town):
     assert "Hours your members worked for residents of Zuid, in exchanges completed in the period." in page
     report = text_of(client.get("/coordinate/statistics/report.html", query_string={**DATES, "lang": "en"}).text)
     assert "Your neighbourhood owes Zuid 1 hour 45 minutes of help." in report
+    sheet = client.get("/coordinate/statistics/report.csv", query_string={**DATES, "lang": "en"})
+    rows = {row[0]: row for row in csv.reader(io.StringIO(sheet.data.decode("utf-8-sig"))) if row}
+    zuid = town["Zuid"][0]
+    assert [rows[f"trade.{zuid}.{name}"][2] for name in ("exported", "imported", "balance", "cap")] == [
+        "30",
+        "120",
+        "105",
+        "240",
+    ]
+    assert rows[f"trade.{zuid}.balance"][4].startswith("Hours your neighbourhood owes Zuid at the end of the period")
     fund = client.get("/account/fund", headers=EN)
     assert fund.status_code == 200
     # The fund page shows this year so far (the clock stands in December 2026).

@@ -31,6 +31,10 @@ DEFINITIONS = {
         "At the end of the period: what one neighbourhood owes the other in hours of help, all exchanges "
         "since the link began taken together."
     ),
+    "balance_signed": _l(
+        "Hours your neighbourhood owes %(other)s at the end of the period (below zero: what %(other)s owes "
+        "your neighbourhood), all exchanges since the link began taken together."
+    ),
     "cap": _l("The most hours either neighbourhood may owe the other; beyond it, hours move only back."),
 }
 
