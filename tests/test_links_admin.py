@@ -70,7 +70,7 @@ def test_administrator_sets_up_pauses_resumes_and_ends_a_link(app, client, three
         (south.id, ada.id, "Neighbours"),
     ]
     listed = client.get("/admin/links", headers=EN).text
-    assert "Noord – Zuid" in listed and "Cap: 5 hours." in listed
+    assert "Noord – Zuid" in listed and "Cap: 5 hours." in listed and "Even: neither owes the other." in listed
 
     # Pause needs a reason; then an administrator's pause is lifted only by an administrator.
     assert client.post(f"/admin/links/{link.id}/pause", data={"reason": ""}).status_code == 302

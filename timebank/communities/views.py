@@ -28,6 +28,7 @@ from timebank.communities.links import (
 from timebank.communities.models import TEXT_KINDS, Area, Community, CommunityLink
 from timebank.communities.services import add_area, create_community, rename_area, update_community
 from timebank.extensions import db, login_manager
+from timebank.ledger.models import Account
 from timebank.members.acting import logged_in_member
 from timebank.members.models import Member
 from timebank.members.services import set_coordinator
@@ -274,14 +275,29 @@ def admin_links():
                 "success",
             )
             return redirect(url_for("communities.admin_links"))
+    elif request.method == "GET" and len(communities) > 1:
+        form.second.data = communities[1].id
     links = db.session.scalars(
         sa.select(CommunityLink).order_by(
             sa.case((CommunityLink.state == "active", 0), (CommunityLink.state == "paused", 1), else_=2),
             CommunityLink.id,
         )
     ).all()
+    # What each proposer owes the other now: its clearing account's balance (above zero: it owes).
+    owed = {
+        (community_id, peer_id): balance
+        for community_id, peer_id, balance in db.session.execute(
+            sa.select(Account.community_id, Account.peer_community_id, Account.balance).where(
+                Account.kind == "clearing"
+            )
+        )
+    }
     return render_template(
-        "communities/admin_links.html", form=form, links=links, answer=LinkAnswerForm()
+        "communities/admin_links.html",
+        form=form,
+        links=links,
+        owed={link.id: owed.get((link.proposer_id, link.accepter_id)) for link in links},
+        answer=LinkAnswerForm(),
     ), 422 if request.method == "POST" else 200
 
 
