@@ -139,6 +139,8 @@ def test_administrator_sees_the_umbrella_side_by_side_and_together(client, town)
         "less the exchanges between two of them: those are in both neighbourhoods' books and count once here" in words
     )
     assert "Noord owes Zuid 1 hour 45 minutes of help." in words
+    bad = client.get("/admin/statistics", query_string={**query, "from": "2026-12-01"}, headers=EN)
+    assert bad.status_code == 422 and "The first date must come before the last one." in bad.text
     links = text_of(client.get("/admin/links", headers=EN).text)
     assert "Now Noord owes Zuid 1 hour 45 minutes of help." in links
     # Without a choice: every neighbourhood, West too.
