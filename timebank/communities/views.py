@@ -278,7 +278,9 @@ def admin_links():
     elif request.method == "GET" and len(communities) > 1:
         form.second.data = communities[1].id
     links = db.session.scalars(
-        sa.select(CommunityLink).order_by(
+        sa.select(CommunityLink)
+        .options(sa.orm.selectinload(CommunityLink.proposer), sa.orm.selectinload(CommunityLink.accepter))
+        .order_by(
             sa.case((CommunityLink.state == "active", 0), (CommunityLink.state == "paused", 1), else_=2),
             CommunityLink.id,
         )
