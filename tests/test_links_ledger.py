@@ -274,3 +274,26 @@ def test_both_ways_at_once_end_where_they_began(app, linked):
     with app.app_context():
         assert clearing(north, south) == (0, 0) and count(Transaction) == 160
         assert verify().ok
+
+
+@pytest.mark.usefixtures("ctx")
+def test_the_bulk_writer_refuses_clearing_accounts_and_finds_the_fund_beside_them(linked):
+    from datetime import UTC, datetime
+
+    from timebank.ledger.bulk import bulk_post, ensure_accounts
+
+    people, (north, south) = linked
+    before = (count(Transaction), clearing(north, south))
+    out = ledger.clearing_account(north, south)
+    for skip_refused in (True, False):
+        with pytest.raises(InvalidTransaction) as refused:
+            bulk_post(
+                [(north, "gift", [(account(people["Fatima"]).id, -30), (out.id, 30)], datetime.now(UTC), "Around")],
+                skip_refused=skip_refused,
+            )
+        assert refused.value.reason == "clearing"
+        db.session.rollback()
+    assert (count(Transaction), clearing(north, south)) == before
+    # The community's accounts by member: None is the fund, never a clearing account.
+    fund = ensure_accounts(north, [])[None]
+    assert db.session.get(Account, fund).kind == "fund"

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired
 from timebank.communities.models import TEXT_KINDS
 from timebank.communities.services import TEXT_MAX
 from timebank.i18n import language_name
-from timebank.web.fields import REQUIRED, RadioChoiceField, WholeNumberField, at_most, email_field
+from timebank.web.fields import REQUIRED, ChoiceField, RadioChoiceField, WholeNumberField, at_most, email_field
 
 JOIN_POLICY_CHOICES = [
     SelectChoice("approval", _l("A coordinator accepts each new member")),
@@ -67,6 +67,19 @@ class ProposeLinkForm(FlaskForm):
     )
     see_posts = BooleanField(_l("Members see each other's offers and requests"), default=True)
     reason = TextAreaField(_l("Why trade with this neighbourhood?"), validators=[DataRequired(REQUIRED), at_most(500)])
+
+
+class AdminLinkForm(FlaskForm):
+    """The administrator links two neighbourhoods at once, or changes a link's cap and whether
+    posts are seen. The choices are the communities (set by the page)."""
+
+    first = ChoiceField(_l("One neighbourhood"), coerce=int)
+    second = ChoiceField(_l("The other neighbourhood"), coerce=int)
+    cap_hours = WholeNumberField(
+        _l("The most hours either neighbourhood may owe the other"), validators=[DataRequired(REQUIRED)]
+    )
+    see_posts = BooleanField(_l("Members see each other's offers and requests"), default=True)
+    reason = TextAreaField(_l("Why? Both neighbourhoods' coordinators read it."), validators=[at_most(500)])
 
 
 class LinkAnswerForm(FlaskForm):

@@ -3,7 +3,8 @@ administrator sets it up from the command line); either side pauses or ends it, 
 
 A coordinator acts for their own community only: they propose from it, accept what was proposed to
 it, and pause, resume or end the links it is part of; a pause is lifted by the side that paused.
-`actor` None is an administrator at the command line. Every change is audit-logged in both
+`actor` None is an administrator at the command line; on the administrator's page the
+administrator is the actor, `as_administrator`, acting for neither side. Every change is audit-logged in both
 communities. Services flush; the caller commits."""
 
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import MAX_MINUTES
 from timebank.members.models import Member
-from timebank.permissions import can_coordinate
+from timebank.permissions import can_administer, can_coordinate
 
 REASON_MAX = 500
 
@@ -57,14 +58,22 @@ def _cap(cap_minutes) -> int:
     return cap_minutes
 
 
-def _side(link: CommunityLink, actor: Member | None) -> int | None:
+def _side(link: CommunityLink, actor: Member | None, as_administrator: bool = False) -> int | None:
     """The community the actor acts for in this link (None: an administrator); refuses anyone else."""
+    if as_administrator:
+        _require_administrator(actor)
+        return None
     if actor is None:
         return None
     for community_id in (link.proposer_id, link.accepter_id):
         if can_coordinate(actor, community_id):
             return community_id
     raise LinkForbidden(_l("Only a coordinator of one of these two neighbourhoods can do this."))
+
+
+def _require_administrator(actor: Member | None) -> None:
+    if not can_administer(actor):
+        raise LinkForbidden(_l("Only an administrator can do this."))
 
 
 def _locked(link: CommunityLink) -> CommunityLink:
@@ -171,41 +180,60 @@ def accept_link(link: CommunityLink, *, actor: Member, reason: str = "") -> Comm
     return _changed(link, "community.link_accepted", "active", link.accepter_id, actor, reason)
 
 
-def pause_link(link: CommunityLink, *, actor: Member | None, reason: str) -> CommunityLink:
+def pause_link(
+    link: CommunityLink, *, actor: Member | None, reason: str, as_administrator: bool = False
+) -> CommunityLink:
     """No new exchanges across the link until it is resumed; exchanges agreed before still finish."""
     reason = _reason(reason, required=True)
     link = _locked(link)
-    side = _side(link, actor)
+    side = _side(link, actor, as_administrator)
     if link.state != "active":
         raise LinkError(_l("Only a link in use can be paused."))
     return _changed(link, "community.link_paused", "paused", side, actor, reason)
 
 
-def resume_link(link: CommunityLink, *, actor: Member | None, reason: str) -> CommunityLink:
+def resume_link(
+    link: CommunityLink, *, actor: Member | None, reason: str, as_administrator: bool = False
+) -> CommunityLink:
     reason = _reason(reason, required=True)
     link = _locked(link)
-    side = _side(link, actor)
+    side = _side(link, actor, as_administrator)
     if link.state != "paused":
         raise LinkError(_l("Only a paused link can go on again."))
-    if side is not None and link.changed_by_id is not None and side != link.changed_by_id:
+    if side is not None and link.changed_by_id is None:
+        raise LinkForbidden(_l("An administrator paused this link: only an administrator can let it go on."))
+    if side is not None and side != link.changed_by_id:
         raise LinkForbidden(_l("The other neighbourhood paused this link: only they can let it go on."))
     return _changed(link, "community.link_resumed", "active", side, actor, reason)
 
 
-def end_link(link: CommunityLink, *, actor: Member | None, reason: str) -> CommunityLink:
+def end_link(
+    link: CommunityLink, *, actor: Member | None, reason: str, as_administrator: bool = False
+) -> CommunityLink:
     """Either side ends the link (or withdraws or turns down a proposal). Exchanges agreed before
     still finish; what one community owes the other stays on the clearing accounts."""
     reason = _reason(reason, required=True)
     link = _locked(link)
-    side = _side(link, actor)
+    side = _side(link, actor, as_administrator)
     if link.state == "ended":
         raise LinkError(_l("This link has ended already."))
     return _changed(link, "community.link_ended", "ended", side, actor, reason)
 
 
-def set_link(first: Community, second: Community, *, cap_minutes, see_posts: bool, reason: str = "") -> CommunityLink:
+def set_link(
+    first: Community,
+    second: Community,
+    *,
+    cap_minutes,
+    see_posts: bool,
+    reason: str = "",
+    actor: Member | None = None,
+) -> CommunityLink:
     """An administrator links two communities at once, or changes the cap and whether posts are
-    seen; the link is active afterwards."""
+    seen; the link is active afterwards. `actor`: the administrator on their page (None: the
+    command line)."""
+    if actor is not None:
+        _require_administrator(actor)
     cap_minutes, reason = _cap(cap_minutes), _reason(reason, required=False)
     if first.id == second.id:
         raise LinkError(_l("A neighbourhood cannot be linked to itself."), "other")
@@ -226,5 +254,5 @@ def set_link(first: Community, second: Community, *, cap_minutes, see_posts: boo
     db.session.flush()
     ledger.open_clearing(link)
     return _changed(
-        link, "community.link_set", "active", None, None, reason, cap_minutes=cap_minutes, see_posts=bool(see_posts)
+        link, "community.link_set", "active", None, actor, reason, cap_minutes=cap_minutes, see_posts=bool(see_posts)
     )

@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from timebank.audit.services import record
 from timebank.communities.forms import (
+    AdminLinkForm,
     AppointForm,
     AreaForm,
     LinkAnswerForm,
@@ -15,10 +16,19 @@ from timebank.communities.forms import (
     ProposeLinkForm,
     community_settings_form,
 )
-from timebank.communities.links import accept_link, end_link, links_of, pause_link, propose_link, resume_link
+from timebank.communities.links import (
+    accept_link,
+    end_link,
+    links_of,
+    pause_link,
+    propose_link,
+    resume_link,
+    set_link,
+)
 from timebank.communities.models import TEXT_KINDS, Area, Community, CommunityLink
 from timebank.communities.services import add_area, create_community, rename_area, update_community
 from timebank.extensions import db, login_manager
+from timebank.ledger.models import Account
 from timebank.members.acting import logged_in_member
 from timebank.members.models import Member
 from timebank.members.services import set_coordinator
@@ -231,3 +241,86 @@ def remove_coordinator(community_id: int, member_id: int):
     if submit(lambda: set_coordinator(member, actor=logged_in_member(), coordinator=False)):
         flash(_("%(name)s is no longer a coordinator. We sent them an email.", name=member.name), "success")
     return redirect(url_for("communities.admin_community", community_id=community_id))
+
+
+# The administrator's links between communities
+
+ADMIN_LINK_ACTIONS = {"pause": pause_link, "resume": resume_link, "end": end_link}
+
+
+@bp.route("/admin/links", methods=["GET", "POST"])
+def admin_links():
+    """Every link between communities; setting one up between any two at once, with its cap and
+    whether members see each other's posts (the same service as `flask communities link`)."""
+    require_admin()
+    communities = db.session.scalars(sa.select(Community).order_by(Community.name, Community.id)).all()
+    form = AdminLinkForm()
+    form.first.choices = form.second.choices = [(community.id, community.name) for community in communities]
+    if form.validate_on_submit():
+        first, second = db.session.get(Community, form.first.data), db.session.get(Community, form.second.data)
+        if submit(
+            lambda: set_link(
+                first,
+                second,
+                cap_minutes=form.cap_hours.data * 60,
+                see_posts=form.see_posts.data,
+                reason=form.reason.data,
+                actor=logged_in_member(),
+            ),
+            form,
+            fields={"other": "second", "cap_minutes": "cap_hours", "reason": "reason"},
+        ):
+            flash(
+                _("%(first)s and %(second)s trade with each other now.", first=first.name, second=second.name),
+                "success",
+            )
+            return redirect(url_for("communities.admin_links"))
+    elif request.method == "GET" and len(communities) > 1:
+        form.second.data = communities[1].id
+    links = db.session.scalars(
+        sa.select(CommunityLink)
+        .options(sa.orm.selectinload(CommunityLink.proposer), sa.orm.selectinload(CommunityLink.accepter))
+        .order_by(
+            sa.case((CommunityLink.state == "active", 0), (CommunityLink.state == "paused", 1), else_=2),
+            CommunityLink.id,
+        )
+    ).all()
+    # What each proposer owes the other now: its clearing account's balance (above zero: it owes).
+    owed = {
+        (community_id, peer_id): balance
+        for community_id, peer_id, balance in db.session.execute(
+            sa.select(Account.community_id, Account.peer_community_id, Account.balance).where(
+                Account.kind == "clearing"
+            )
+        )
+    }
+    return render_template(
+        "communities/admin_links.html",
+        form=form,
+        links=links,
+        owed={link.id: owed.get((link.proposer_id, link.accepter_id)) for link in links},
+        answer=LinkAnswerForm(),
+    ), 422 if request.method == "POST" else 200
+
+
+@bp.route("/admin/links/<int:link_id>/<any(pause, resume, end):action>", methods=["POST"])
+def admin_link_action(link_id: int, action: str):
+    require_admin()
+    link = db.get_or_404(CommunityLink, link_id)
+    form = LinkAnswerForm()
+    if form.validate() and submit(
+        lambda: ADMIN_LINK_ACTIONS[action](
+            link, actor=logged_in_member(), reason=form.reason.data, as_administrator=True
+        )
+    ):
+        flash(
+            _(
+                "The link between %(first)s and %(second)s is saved.",
+                first=link.proposer.name,
+                second=link.accepter.name,
+            ),
+            "success",
+        )
+    elif form.errors:
+        flash(_("Please use at most 500 characters."), "error")
+    return redirect(url_for("communities.admin_links"))

@@ -4,7 +4,9 @@ same checks, but thousands per statement instead of one transaction per round tr
     ids = bulk_post([(community_id, "gift", [(from_id, -60), (to_id, 60)], created_at, "Soup"), ...])
 
 Entries must come in time order; the ids follow that order, so every account's balance-after
-chain runs forward in time. Flushes; the caller commits."""
+chain runs forward in time. Clearing accounts are refused: hours move through them only in an
+exchange across a link, both communities' sides at once (ledger.services.transfer_across).
+Flushes; the caller commits."""
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -59,7 +61,7 @@ def ensure_accounts(community_id: int, member_ids: Iterable[int]) -> dict[int | 
 def _accounts_of(community_id: int) -> dict[int | None, int]:
     rows = db.session.execute(
         sa.select(ACCOUNTS.c.member_id, ACCOUNTS.c.id).where(
-            ACCOUNTS.c.community_id == community_id, ACCOUNTS.c.kind != "pot"
+            ACCOUNTS.c.community_id == community_id, ACCOUNTS.c.kind.in_(("member", "fund"))
         )
     )
     return dict(rows.all())
@@ -164,6 +166,8 @@ def _postings(accounts, balances, community_id, amounts, skip_refused) -> list[d
         row = accounts[account_id]
         if row.community_id != community_id:
             raise InvalidTransaction("other_community")
+        if row.kind == "clearing":
+            raise InvalidTransaction("clearing")
         bound, refusal = check_leg(row, balances[account_id], amount)
         if refusal is not None:
             if skip_refused:

@@ -220,6 +220,9 @@ class Statistics:
     balance_histogram: list[Bucket] = field(default_factory=list)
     by_category: list[CategoryFigure] = field(default_factory=list)
     by_month: list[MonthFigure] = field(default_factory=list)
+    # What other figures are worked out from, for adding communities up (timebank/stats/umbrella.py).
+    saved_minutes: int = 0  # the positive balances at the end of the period, summed
+    reciprocal_members: int = 0
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -472,6 +475,8 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
         balance_histogram=[Bucket(key, low_, high_, histogram.get(key, 0)) for key, low_, high_ in BALANCE_BUCKETS],
         by_category=_by_category(cid, start, end, locale),
         by_month=_by_month(cid, start, end, since, until),
+        saved_minutes=int(saved),
+        reciprocal_members=int(reciprocal),
     )
 
 

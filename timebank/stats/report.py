@@ -13,14 +13,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from timebank.communities.models import Community
+from timebank.i18n import format_minutes
 from timebank.spreadsheets import safe_cell
 from timebank.stats import present
 from timebank.stats.indicators import BUCKET_LABELS, DEFINITIONS, LABELS, compute, previous
+from timebank.stats.trade import DEFINITIONS as TRADE_DEFINITIONS
+from timebank.stats.trade import trade_of
 
 FORMATS = ("html", "pdf", "csv")
 AUDIT_LABELS = {
     "stats.public_changed": _l("made the neighbourhood's figures public, or private again"),
     "stats.report_downloaded": _l("downloaded the municipality report"),
+    "stats.umbrella_report_downloaded": _l("downloaded the municipality report of several neighbourhoods"),
 }
 
 
@@ -54,6 +58,7 @@ def context(community: Community, start, end, locale: str) -> dict:
         bucket_labels={key: str(value) for key, value in BUCKET_LABELS.items()},
         month_name=present.month_name,
         say=present.say,
+        trade=trade_of(community, start, end),
     )
 
 
@@ -111,6 +116,23 @@ def _csv(community: Community, start, end, locale: str) -> str:
         ):
             writer.writerow(
                 [f"by_category.{key}.{name}", safe_cell(figure.name), value, shown, str(DEFINITIONS["by_category"])]
+            )
+    for trade in trade_of(community, start, end):
+        other = {"other": trade.peer_name}
+        for name, value, definition in (
+            ("exported", trade.exported, TRADE_DEFINITIONS["exported"] % other),
+            ("imported", trade.imported, TRADE_DEFINITIONS["imported"] % other),
+            ("balance", trade.balance, TRADE_DEFINITIONS["balance_signed"] % other),
+            ("cap", trade.cap, TRADE_DEFINITIONS["cap"]),
+        ):
+            writer.writerow(
+                [
+                    f"trade.{trade.peer_id}.{name}",
+                    safe_cell(trade.peer_name),
+                    value,
+                    format_minutes(value),
+                    safe_cell(str(definition)),
+                ]
             )
     for month in stats.by_month:
         for name in ("minutes", "exchanges", "active_members", "new_members"):

@@ -493,16 +493,20 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
     for key, month in pair_months.items():
         keep(PAIR_MONTHS, key, month)
 
-    e = sa.table("exchanges", sa.column("kind"), sa.column("post_id"), sa.column("transaction_id"))
+    e = sa.table(
+        "exchanges", sa.column("community_id"), sa.column("kind"), sa.column("post_id"), sa.column("transaction_id")
+    )
     post = sa.table("posts", sa.column("id"), sa.column("category_id"))
     m = sa.table("members", sa.column("id"), sa.column("assisted"))
     category = sa.func.coalesce(post.c.category_id, NO_CATEGORY).label("category_id")
     paying = sa.and_(member, p.c.amount < 0)
     # One row per exchange: its minutes, its assisted members' minutes, and how many members took part.
+    # Counted in the exchange's community, as record_exchange does: across a link that is the post's,
+    # while the transaction read here is the payer's side.
     per_exchange = (
         sa.select(
             t.c.id,
-            t.c.community_id,
+            e.c.community_id,
             day,
             e.c.kind,
             category,
@@ -517,8 +521,8 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
             .join(a, a.c.id == p.c.account_id)
             .outerjoin(m, m.c.id == a.c.member_id)
         )
-        .where(*scope, of("exchange"))
-        .group_by(t.c.id, t.c.community_id, day, e.c.kind, category)
+        .where(*([e.c.community_id == community_id] if community_id is not None else []), of("exchange"))
+        .group_by(t.c.id, e.c.community_id, day, e.c.kind, category)
     ).subquery()
     x = per_exchange.c
     grouped = sa.select(

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, login_required
 
 from timebank.audit.services import record
 from timebank.communities.models import Community
@@ -17,10 +17,13 @@ from timebank.communities.services import set_stats_public
 from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.members.acting import logged_in_member
-from timebank.stats import present, report
+from timebank.permissions import can_administer
+from timebank.stats import present, report, umbrella_report
 from timebank.stats.impact import impact_of
 from timebank.stats.indicators import PERIODS, InvalidPeriod, check_period, compute, period
 from timebank.stats.rollup import local_day
+from timebank.stats.trade import DEFINITIONS as TRADE_DEFINITIONS
+from timebank.stats.trade import trade_of
 from timebank.web.guards import coordinator_required
 from timebank.web.submit import submit
 
@@ -182,4 +185,69 @@ def my_impact(member):
     return impact_of(member, today())
 
 
+@bp.app_template_global("fund_trade")
+def fund_trade(community: Community) -> tuple[str, list]:
+    """The community fund page's trade with linked communities: this year so far, in words and figures."""
+    start, end = period("this_year", today())
+    return present.say_period(start, end), trade_of(community, start, end)
+
+
 bp.add_app_template_global(present.month_name, "stats_month")
+bp.add_app_template_global(TRADE_DEFINITIONS, "trade_definitions")
+
+
+# The umbrella: the administrator's statistics of several communities ----------------------------
+
+
+def _umbrella_choice() -> list[Community]:
+    if not can_administer(current_user):
+        abort(403)
+    return umbrella_report.chosen_communities(request.args.getlist("c", type=int))
+
+
+@bp.route("/admin/statistics")
+@login_required
+def umbrella():
+    """The chosen communities' figures side by side, added up without counting an exchange between
+    two of them twice."""
+    communities = _umbrella_choice()
+    name, start, end, problem = chosen_period(request.args)
+    if problem:
+        flash(problem, "error")
+    page = render_template(
+        "stats/umbrella.html",
+        periods=PERIODS,
+        chosen=name,
+        custom_from=request.args.get("from", ""),
+        custom_to=request.args.get("to", ""),
+        every_community=umbrella_report.chosen_communities([]),
+        **umbrella_report.context(communities, start, end, str(get_locale())),
+    )
+    return (page, 422) if problem else page
+
+
+@bp.route("/admin/statistics/report.<any(html, pdf, csv):fmt>")
+@login_required
+def umbrella_download(fmt: str):
+    communities = _umbrella_choice()
+    _name, start, end, problem = chosen_period(request.args)
+    if problem:
+        flash(problem, "error")
+        return redirect(url_for(".umbrella"))
+    locale = request.args.get("lang") if request.args.get("lang") in ("nl", "en") else str(get_locale())
+    body = umbrella_report.render(communities, start, end, fmt, locale)
+    submit(
+        lambda: record(
+            "stats.umbrella_report_downloaded",
+            actor=logged_in_member(),
+            format=fmt,
+            start=start.isoformat(),
+            end=end.isoformat(),
+            communities=[community.slug for community in communities],
+        )
+    )
+    response = Response(body, mimetype=MIME[fmt])
+    if fmt != "html":
+        filename = f"umbrella-{start.isoformat()}-{end.isoformat()}-{locale}.{fmt}"
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
