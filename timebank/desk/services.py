@@ -110,8 +110,11 @@ def _join_items(community_id, _now):
 
 
 def _dispute_filter(community_id):
+    # The states first, alone: the index by community and state then reads only the few open
+    # exchanges instead of every exchange the neighbourhood ever had.
     return [
         Exchange.community_id == community_id,
+        Exchange.state.in_(("disputed", "accepted", "proposed")),
         sa.or_(
             Exchange.state == "disputed",
             sa.and_(Exchange.help_requested_at.is_not(None), Exchange.state.in_(("accepted", "proposed"))),
@@ -179,6 +182,7 @@ def _assisted_filter(community_id):
     helped = aliased(Participant)
     return [
         Exchange.community_id == community_id,
+        Exchange.state.in_(("proposed", "accepted")),  # by index: only open exchanges are looked into
         sa.select(helped.id).join(Member, Member.id == helped.member_id).where(*_waits_on_helped(helped)).exists(),
     ]
 
@@ -191,7 +195,11 @@ def _assisted_items(community_id, _now):
         .select_from(Exchange)
         .join(helped, helped.exchange_id == Exchange.id)
         .join(Member, Member.id == helped.member_id)
-        .where(Exchange.community_id == community_id, *_waits_on_helped(helped))
+        .where(
+            Exchange.community_id == community_id,
+            Exchange.state.in_(("proposed", "accepted")),
+            *_waits_on_helped(helped),
+        )
         .order_by(Exchange.updated_at, Exchange.id)
         .limit(ITEMS_SHOWN)
     )
