@@ -283,7 +283,8 @@ def measure(args) -> int:
         chosen = [t for t in targets(posts) if args.only in t.name]
         print(
             f"{len(members)} members logged in; {len(posts)} posts to open; {waiting} join requests waiting; "
-            f"{args.blocks} × {args.seconds:g} s blocks per page, alternating with /healthz"
+            f"{args.blocks} × {args.seconds:g} s blocks per page, alternating with /healthz; "
+            f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
         )
         for target in chosen:  # warm up each page once per worker thread
             who = {"page": members, "coordinator": coordinators, "api": api}[target.kind]
@@ -295,6 +296,7 @@ def measure(args) -> int:
                 page = run_block(who, target.paths, args.seconds)
                 target.results.append((base, page))
         rss = worker_rss_mb(server.pid)
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} (the machine's other work shares the CPUs)")
     finally:
         server.terminate()
         server.wait(timeout=30)

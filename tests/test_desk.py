@@ -223,3 +223,34 @@ def test_the_weekly_summary_goes_once_a_week_to_coordinators_who_want_it(
         assert desk.queue_summaries() == 2  # Kees turned it off
         db.session.commit()
         assert desk.queue_summaries() == 0
+
+
+def test_quiet_members_are_those_whose_every_exchange_is_older_than_90_days(app, make_member, make_post):
+    """The count looks at a member's newest exchanges first; an older exchange with recent news
+    still makes them active, and 90 days of silence on all of them makes them quiet."""
+    people = {name: make_member(name) for name in ("Anna", "Bram", "Cor", "Dirk")}
+    first = make_post(people["Anna"], title="Lamp", minutes=60)
+    second = make_post(people["Anna"], title="Shelf", minutes=60)
+    with app.app_context():
+        now = utcnow()
+        get = lambda name: db.session.get(Member, people[name].id)  # noqa: E731
+        # Bram: an older exchange with news 10 days ago, a newer one silent for 120 days.
+        # Cor: two exchanges, both silent for 100 days or more. Dirk: none at all.
+        news = {}
+        for member, days in (("Bram", (10, 120)), ("Cor", (100, 150))):
+            for post, age in zip((first, second), days, strict=True):
+                exchange = exchanges.propose(db.session.get(Post, post.id), get(member), 60, actor=get(member))
+                db.session.flush()
+                news[exchange.id] = now - timedelta(days=age)
+        for exchange_id, moment in news.items():
+            db.session.execute(sa.update(Exchange).where(Exchange.id == exchange_id).values(updated_at=moment))
+        db.session.execute(
+            sa.update(Post).where(Post.owner_id == people["Anna"].id).values(created_at=now - timedelta(days=200))
+        )
+        db.session.execute(sa.update(Member).values(created_at=now - timedelta(days=200)))
+        db.session.commit()
+        with app.test_request_context():
+            dormant = next(task for task in desk.waiting(people["Anna"].community_id) if task.kind == "dormant")
+    # Anna's posts are old and her exchanges are Bram's and Cor's: Bram's news makes her active.
+    assert sorted(item.text for item in dormant.items) == ["Cor", "Dirk"]
+    assert dormant.count == 2

@@ -20,3 +20,53 @@ def test_each_member_reads_the_page_in_their_own_language(app, make_member, comm
     assert "Leden van &lt;b&gt;Buurt&lt;/b&gt;" in pages["nl"] and ">Markt<" in pages["nl"]
     assert "Members of &lt;b&gt;Buurt&lt;/b&gt;" in pages["en"] and ">Market<" in pages["en"]
     assert "<b>Buurt</b>" not in pages["nl"] + pages["en"]
+
+
+def test_words_remembered_for_speed_stay_in_each_readers_language(app, make_member, make_post):
+    """Amounts, a post's time and "how long ago" are remembered per language: a Dutch reader
+    after an English one (and back) still reads their own words on the same posts."""
+    owner = make_member("Wilma")
+    make_post(owner, title="Soup", minutes=90)
+    make_post(owner, title="Chair", minutes=0, is_gift=True)
+    dutch, english = make_member("Fatima", locale="nl"), make_member("Jan", locale="en")
+    pages = {}
+    for person in (english, dutch, english, dutch):
+        client = app.test_client()
+        login(client, person)
+        pages[person.locale] = client.get("/market").text
+    assert "About 1 hour 30 minutes" in pages["en"] and "Free gift (0 hours)" in pages["en"]
+    assert "Ongeveer 1 uur 30 minuten" in pages["nl"] and "Gratis weg te geven (0 uur)" in pages["nl"]
+    assert "1 minute ago" in pages["en"] and "1 minuut geleden" in pages["nl"]
+    assert "uur" not in pages["en"] and "About" not in pages["nl"]
+
+
+def test_how_long_ago_says_what_babel_says_for_every_distance(app):
+    """`ago` remembers Babel's words per unit and number; they must be Babel's own for any moment,
+    past or future, near the edges between units too."""
+    from datetime import timedelta
+
+    from flask_babel import format_timedelta
+
+    from timebank.db import utcnow
+    from timebank.web.filters import ago
+
+    moments = [0, 1, 29, 30, 31, 59, 60, 89, 90, 3000, 3060, 5400, 86400 * 5.9, 86400 * 6, 86400 * 25, 86400 * 400]
+    for language in ("en", "nl"):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            for seconds in moments + [-s for s in moments]:
+                moment = utcnow() + timedelta(seconds=seconds, milliseconds=500 if seconds >= 0 else -500)
+                expected = format_timedelta(moment - utcnow(), granularity="minute", add_direction=True)
+                assert ago(moment) == expected, (language, seconds)
+
+
+def test_addresses_built_once_for_a_list_are_the_ones_url_for_builds(app):
+    from flask import url_for
+
+    from timebank.web.templating import url_rows
+
+    with app.test_request_context():
+        post_url = url_rows("market.post_detail", "post_id")
+        chip_url = url_rows("market.index", "category", kind="offer", q="soep & brood")
+        for value in (1, 42, 20000):
+            assert post_url(value) == url_for("market.post_detail", post_id=value)
+            assert chip_url(value) == url_for("market.index", category=value, kind="offer", q="soep & brood")

@@ -40,10 +40,25 @@ def language_name(code: str, in_locale: str | None = None) -> str:
     return name[:1].upper() + name[1:]
 
 
+# Said amounts by (locale, minutes): a statement or a listing asked the catalogue for the same few
+# amounts on every row, two lookups each (a seventh of a statement page's time).
+_SAID_MINUTES: dict[tuple[str, int], str] = {}
+
+
 def format_minutes(minutes: int | None) -> str:
     """Say an amount of time as people say it: '1 hour 30 minutes', '−45 minutes'."""
     if minutes is None:
         return ""
+    key = (str(get_locale()), minutes)
+    said = _SAID_MINUTES.get(key)
+    if said is None:
+        if len(_SAID_MINUTES) > 8192:  # bounded, whatever amounts come by
+            _SAID_MINUTES.clear()
+        said = _SAID_MINUTES[key] = _say_minutes(minutes)
+    return said
+
+
+def _say_minutes(minutes: int) -> str:
     sign = "−" if minutes < 0 else ""
     hours, rest = divmod(abs(minutes), 60)
     parts = []

@@ -53,13 +53,26 @@ def availability(post: Post) -> str:
     return " · ".join(p for p in pieces if p)
 
 
+# The words for a post's time by (locale, gift, minutes): a listing asked the catalogue for the
+# same few phrases on every row (three lookups each), a tenth of the page's time.
+_POST_TIMES: dict[tuple, str] = {}
+
+
 @bp.app_template_filter("post_time")
 def post_time(post: Post) -> str:
-    if post.is_gift:
-        return _("Free gift (0 hours)")
-    if post.minutes is None:
-        return _("Time not given")
-    return _("About %(time)s", time=format_minutes(post.minutes))
+    key = (str(get_locale()), post.is_gift, post.minutes)
+    said = _POST_TIMES.get(key)
+    if said is None:
+        if post.is_gift:
+            said = _("Free gift (0 hours)")
+        elif post.minutes is None:
+            said = _("Time not given")
+        else:
+            said = _("About %(time)s", time=format_minutes(post.minutes))
+        if len(_POST_TIMES) > 4096:  # bounded, whatever times people give
+            _POST_TIMES.clear()
+        _POST_TIMES[key] = said
+    return said
 
 
 # Finding ------------------------------------------------------------------------------------------

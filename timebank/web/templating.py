@@ -4,8 +4,25 @@ functions look the catalogue up again for every string (the app context, the loc
 name each time: about 10 µs a string on the 2-core server), which made a list with a few
 translated words per row slow. Macros imported without context keep Flask-Babel's functions."""
 
+from collections.abc import Callable
+
+from flask import url_for
 from flask_babel import get_translations
 from jinja2.ext import _make_new_gettext, _make_new_ngettext
+
+_ROW = 987654321  # stands for the row's value while the address is built once
+
+
+def url_rows(endpoint: str, key: str, **values) -> Callable[[int], str]:
+    """`url_for(endpoint, key=value, **values)` for every row of a list, routed once: the list's
+    addresses differ only in the row's value (a post's id, a category's). Building each with
+    url_for cost a tenth of the market listing's time."""
+    prefix, suffix = url_for(endpoint, **{key: _ROW}, **values).split(str(_ROW))
+    return lambda value: f"{prefix}{int(value)}{suffix}"
+
+
+def register_url_rows(app) -> None:
+    app.jinja_env.globals["url_rows"] = url_rows
 
 
 def register_bound_gettext(app) -> None:
