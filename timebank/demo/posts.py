@@ -361,7 +361,12 @@ def seed_posts(ctx, per_member: int = POSTS_PER_MEMBER) -> None:
         .order_by(Member.id)
     ).all()
     skills = {}
-    for member_id, category_id in db.session.execute(sa.select(member_skills.c.member_id, member_skills.c.category_id)):
+    # In a fixed order: PostgreSQL returns an unordered query's rows as they lie on disk, which
+    # differs after rows were deleted, and the random choices below must not depend on that.
+    pairs = sa.select(member_skills.c.member_id, member_skills.c.category_id).order_by(
+        member_skills.c.member_id, member_skills.c.category_id
+    )
+    for member_id, category_id in db.session.execute(pairs):
         skills.setdefault(member_id, []).append(category_id)
     by_category = {
         (key, kind, language): texts for key, table in TEXTS.items() for (kind, language), texts in table.items()
