@@ -106,9 +106,29 @@ def test_the_api_proposal_respects_the_limits_too(app, client, callers, make_pos
     response = client.post("/api/v1/exchanges", json={"post_id": post.id, "minutes": 60}, headers=fatima.headers)
     assert response.status_code == 409 and response.json["error"]["code"] == "limit_exceeded"
     assert "at most 30 minutes" in response.json["error"]["message"]
+    assert response.json["error"]["fits"] == 30  # a client can offer the amount that would be accepted
     with app.app_context():
         assert count(Exchange) == 0
     assert (
         client.post("/api/v1/exchanges", json={"post_id": post.id, "minutes": 30}, headers=fatima.headers).status_code
         == 201
     )
+
+
+def test_the_api_accept_says_what_still_fits(app, client, callers, make_post):
+    """Fatima proposed 1 hour; then her balance fell to 20 minutes above her floor. Jan's accept is
+    refused, nothing changes, and the error carries the 20 minutes that would still fit."""
+    fatima, jan = callers["member"], callers["other_member"]
+    post = make_post(jan.member, title="Ironing", minutes=60)
+    proposed = client.post("/api/v1/exchanges", json={"post_id": post.id, "minutes": 60}, headers=fatima.headers)
+    assert proposed.status_code == 201
+    gift(app, fatima.member, jan.member, 580)
+    refused = client.post(f"/api/v1/exchanges/{proposed.json['id']}/accept", headers=jan.headers)
+    assert refused.status_code == 409
+    assert refused.json["error"]["code"] == "limit_exceeded" and refused.json["error"]["fits"] == 20
+    with app.app_context():
+        assert db.session.get(Exchange, proposed.json["id"]).state == "proposed"
+    other = client.post("/api/v1/exchanges", json={"post_id": 10**6, "minutes": 30}, headers=fatima.headers)
+    assert "fits" not in other.json["error"]  # only a refusal for room carries it
+    body = client.get("/api/v1/openapi.json").json["components"]["schemas"]["ApiErrorBody"]["properties"]
+    assert "limit_exceeded" in body["fits"]["description"]

@@ -54,7 +54,8 @@ class NoRoom(ExchangeError):
 
     def __init__(self, room: Room, minutes: int, reader: Member, *, proposing: bool):
         self.room, self.minutes = room, minutes
-        super().__init__(" ".join(str(part) for part in self._say(reader, proposing)), "minutes")
+        # `fits` goes into the API's error, so a client can offer the amount that would be accepted.
+        super().__init__(" ".join(str(part) for part in self._say(reader, proposing)), "minutes", fits=room.fits)
 
     def _say(self, reader: Member, proposing: bool) -> tuple:
         room, fits = self.room, format_minutes(self.room.fits)
