@@ -132,3 +132,88 @@ def test_the_api_accept_says_what_still_fits(app, client, callers, make_post):
     assert "fits" not in other.json["error"]  # only a refusal for room carries it
     body = client.get("/api/v1/openapi.json").json["components"]["schemas"]["ApiErrorBody"]["properties"]
     assert "limit_exceeded" in body["fits"]["description"]
+
+
+# Group exchanges and paper slips check each side's room at the start too -----------------------
+
+
+def group(client, people, role, hours):
+    ids = "&".join(f"with={p.id}" for p in people)
+    return client.post(
+        f"/exchanges/group/new?{ids}", data={"role": role, "title": "Sewing lesson", "hours": hours}, headers=EN
+    )
+
+
+def test_a_lesson_names_the_pupil_whose_balance_is_too_low(app, client, jan_low):
+    """Fatima teaches Jan and Wilma 7 hours each; Jan has 6 h 50 left above his floor."""
+    login(client, jan_low["Fatima"])
+    assert "You can be paid for up to 40 hours of help now." in text(client.get("/exchanges/group/new", headers=EN))
+    refused = group(client, [jan_low["Jan"], jan_low["Wilma"]], "provider", "7")
+    assert refused.status_code == 422
+    assert (
+        "The balance of Jan allows at most 6 hours 50 minutes now. Choose at most 6 hours 50 minutes for each "
+        "person, or leave out whom it does not fit, or ask a coordinator for help first."
+    ) in text(refused)
+    assert "Wilma allows" not in text(refused)
+    alone = group(client, [jan_low["Jan"]], "provider", "7")
+    with app.app_context():
+        assert count(Exchange) == 0
+    assert alone.status_code == 422
+    assert group(client, [jan_low["Jan"], jan_low["Wilma"]], "provider", "6").status_code == 302
+
+
+def test_a_helping_hand_is_refused_when_the_organiser_cannot_pay_everyone(app, client, jan_low):
+    """Jan asks Fatima and Wilma to help 4 hours each: 8 hours, more than his 6 h 50."""
+    login(client, jan_low["Jan"])
+    page = text(client.get("/exchanges/group/new", headers=EN))
+    assert "You can pay for up to 6 hours 50 minutes of help now." in page
+    refused = group(client, [jan_low["Fatima"], jan_low["Wilma"]], "receiver", "4")
+    assert (
+        "Your balance may not go lower: you can pay for at most 6 hours 50 minutes of help now. Choose at most "
+        "3 hours 25 minutes for each person"
+    ) in text(refused)
+    with app.app_context():
+        assert count(Exchange) == 0
+    nl = client.post(
+        f"/exchanges/group/new?with={jan_low['Fatima'].id}&with={jan_low['Wilma'].id}",
+        data={"role": "receiver", "title": "Verhuizen", "hours": "4"},
+        headers={"Accept-Language": "nl"},
+    )
+    assert "Jouw saldo mag niet lager" in nl.text or "Je saldo mag niet lager" in nl.text
+    assert group(client, [jan_low["Fatima"], jan_low["Wilma"]], "receiver", "3").status_code == 302
+
+
+def test_a_group_via_the_service_refuses_an_abuse_of_the_form(app, jan_low):
+    """Straight to the service (as the API or a crafted form would): the same refusal, nothing made."""
+    from timebank.exchanges import services
+    from timebank.exchanges.room import NoRoom
+
+    with app.app_context():
+        fatima, jan, wilma = (db.session.get(Member, jan_low[n].id) for n in ("Fatima", "Jan", "Wilma"))
+        with pytest.raises(NoRoom) as refused:
+            services.create_group(fatima, "provider", "Lesson", 480, [jan, wilma, jan], actor=fatima)
+        assert refused.value.fits == 410 and refused.value.field == "minutes"
+        db.session.rollback()
+        assert count(Exchange) == 0
+
+
+def test_a_paper_slip_that_does_not_fit_is_refused_when_recorded(app, client, jan_low, make_member):
+    """Karim records that Wilma helped Jan 8 hours: Jan can pay 6 h 50; nothing is recorded."""
+    karim, jan, wilma = jan_low["Karim"], jan_low["Jan"], jan_low["Wilma"]
+    login(client, karim)
+    url = f"/exchanges/slip?provider={wilma.id}&receiver={jan.id}"
+    page = text(client.get(url, headers=EN))
+    assert "Between Jan and Wilma, at most 6 hours 50 minutes fits now." in page
+    key = re.search(r'name="request_key" type="hidden" value="(\w+)"', page).group(1)
+    refused = client.post(url, data={"title": "Painting", "hours": "8", "request_key": key}, headers=EN)
+    assert refused.status_code == 422
+    assert (
+        "The balance of Jan allows at most 6 hours 50 minutes now. Record 6 hours 50 minutes or less, or give "
+        "hours from the community fund first."
+    ) in text(refused)
+    with app.app_context():
+        assert count(Exchange) == 0
+    done = client.post(url, data={"title": "Painting", "hours": "6", "minutes": "50", "request_key": key})
+    assert done.status_code == 302
+    with app.app_context():
+        assert count(Exchange) == 1

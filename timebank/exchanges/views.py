@@ -127,6 +127,32 @@ def limit_words(refusal: LimitExceeded, reader: Member | None) -> str:
 
 
 @bp.app_template_global()
+def own_room(member: Member) -> list[str]:
+    """On the group form, said to its organiser: how much they can pay and be paid for now."""
+    position = position_of(member)
+    words = []
+    if position.can_pay is not None:
+        words.append(_("You can pay for up to %(time)s of help now.", time=format_minutes(position.can_pay)))
+    if position.can_earn is not None:
+        words.append(_("You can be paid for up to %(time)s of help now.", time=format_minutes(position.can_earn)))
+    return words
+
+
+@bp.app_template_global()
+def slip_room(provider: Member, receiver: Member) -> str:
+    """On the paper slip, said to the coordinator: what fits between the two, without their figures."""
+    fits = services.room_between(receiver, provider).fits
+    if fits is None:
+        return ""
+    return _(
+        "Between %(payer)s and %(provider)s, at most %(time)s fits now.",
+        payer=receiver.name,
+        provider=provider.name,
+        time=format_minutes(fits),
+    )
+
+
+@bp.app_template_global()
 def post_room(post, reader: Member) -> list[str]:
     """On the proposal form: what fits between the reader and the post's owner."""
     if post.is_gift or post.owner_id == reader.id:
