@@ -217,3 +217,76 @@ def test_a_paper_slip_that_does_not_fit_is_refused_when_recorded(app, client, ja
     assert done.status_code == 302
     with app.app_context():
         assert count(Exchange) == 1
+
+
+# Asking a coordinator when it does not fit --------------------------------------------------------
+
+
+def test_a_proposal_that_does_not_fit_offers_to_ask_the_coordinators(app, client, jan_low):
+    """Jan wants 8 hours of Fatima's help but can pay 6 h 50: one click tells Karim, the coordinator,
+    what Jan wants and what fits; the notification leads Karim to Jan's page. Nothing is proposed."""
+    from timebank.notifications.models import Notification
+
+    jan, karim, offer = jan_low["Jan"], jan_low["Karim"], jan_low["offer"]
+    login(client, jan)
+    refused = text(client.post(f"/exchanges/respond/{offer.id}", data={"hours": "8"}, headers=EN))
+    assert "Ask the coordinators about 8 hours" in refused
+    assert f'href="/members/{karim.id}">Karim</a>' in refused  # or reach him yourself
+    asked = client.post(f"/exchanges/respond/{offer.id}/ask", data={"hours": "8"}, headers=EN, follow_redirects=True)
+    assert "The coordinators are asked to help." in asked.text
+    again = client.post(f"/exchanges/respond/{offer.id}/ask", data={"hours": "8"}, headers=EN, follow_redirects=True)
+    assert "This was done already." in again.text
+    with app.app_context():
+        (note,) = db.session.scalars(sa.select(Notification).where(Notification.kind == "room_help")).all()
+        assert note.member_id == karim.id and note.actor_id == jan.id and count(Exchange) == 0
+    client.post("/logout")
+    login(client, karim)
+    page = text(client.get("/notifications", headers=EN))
+    assert (
+        "Jan would like to exchange 8 hours for “Bike repair”, but only 6 hours 50 minutes fits between the "
+        "balances now. They ask a coordinator for help."
+    ) in page
+    assert client.get(f"/notifications/{note.id}").headers["Location"].endswith(f"/coordinate/members/{jan.id}")
+
+
+def test_asking_about_what_fits_or_a_post_out_of_sight_is_refused(
+    app, client, jan_low, make_community, make_member, make_post
+):
+    """No message to coordinators for minutes that fit (nothing to help with), nor about a post the
+    member cannot see (another neighbourhood's)."""
+    from timebank.notifications.models import Notification
+
+    login(client, jan_low["Jan"])
+    fits = client.post(
+        f"/exchanges/respond/{jan_low['offer'].id}/ask", data={"hours": "1"}, headers=EN, follow_redirects=True
+    )
+    assert "This fits between both balances now: you can propose it." in fits.text
+    elsewhere = make_community("noord", "Noord")
+    olga = make_member("Olga", community_id=elsewhere.id)
+    post = make_post(olga, title="Soup", minutes=600)
+    assert client.post(f"/exchanges/respond/{post.id}/ask", data={"hours": "10"}).status_code == 404
+    with app.app_context():
+        assert count(Notification) == 0
+
+
+def test_the_post_page_offers_to_ask_when_its_time_does_not_fit(client, jan_low, make_post):
+    """Jan has 6 h 50 left: Fatima's offer of 8 hours, which Jan would pay, shows him the way to a
+    coordinator before he tries; her bike repair of 1 h 30 does not."""
+    post = make_post(jan_low["Fatima"], title="Painting the hall", minutes=480)
+    login(client, jan_low["Jan"])
+    assert "Ask the coordinators about 8 hours" in text(client.get(f"/market/posts/{post.id}", headers=EN))
+    assert "Ask the coordinators" not in text(client.get(f"/market/posts/{jan_low['offer'].id}", headers=EN))
+
+
+def test_a_proposal_that_no_longer_fits_can_ask_for_help_before_accepting(app, client, neighbours):
+    login(client, neighbours["Jan"])
+    client.post(f"/exchanges/respond/{neighbours['offer'].id}", data={"hours": "2"})
+    gift(app, neighbours["Jan"], neighbours["Wilma"], 540)
+    client.post("/logout")
+    login(client, neighbours["Fatima"])
+    with app.app_context():
+        exchange_id = db.session.scalar(sa.select(Exchange.id))
+    asked = client.post(f"/exchanges/{exchange_id}/help", headers=EN, follow_redirects=True)
+    assert "The coordinators are asked to help." in asked.text
+    with app.app_context():
+        assert db.session.get(Exchange, exchange_id).help_requested_at is not None

@@ -2,13 +2,21 @@
 work: at proposing and at accepting, not only when the hours fail to move at confirmation."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from timebank.exchanges.errors import ExchangeError
+from timebank.db import utcnow
+from timebank.exchanges.errors import AlreadyDone, ExchangeError
+from timebank.extensions import db
 from timebank.i18n import format_minutes
 from timebank.ledger.position import position_of
+from timebank.market.models import Post
 from timebank.members.models import Member
+from timebank.members.services import coordinators_of
+from timebank.notifications.models import Notification
+from timebank.notifications.services import notify
 
 
 @dataclass(frozen=True)
@@ -151,3 +159,33 @@ def check_group_room(organiser: Member, role: str, minutes: int, others: list[Me
         else _l("Ask a coordinator: they can help with hours from the community fund or a decision.")
     )
     raise NoRoom(short, then, fits)
+
+
+# One request for help per member and post in this time: a second click tells nobody twice.
+ASK_AGAIN_AFTER = timedelta(days=1)
+
+
+def ask_coordinators(post: Post, member: Member, minutes: int, *, actor: Member) -> list[Notification]:
+    """A member who wants more minutes than fit between the two balances asks their coordinators
+    (before proposing: there is no exchange yet). Each coordinator gets a notification that says
+    how much was wanted and how much fits, and leads to the member's page (balance, limits, a
+    grant from the fund). Refused when it fits anyway, and told once a day per post."""
+    if post.owner_id == member.id or post.is_gift:
+        raise ExchangeError(_l("There is nothing to ask: this post costs you no hours."))
+    payer, provider = (member, post.owner) if post.kind == "offer" else (post.owner, member)
+    room = room_between(payer, provider)
+    if room.fits is None or minutes <= room.fits:
+        raise ExchangeError(_l("This fits between both balances now: you can propose it."), "minutes")
+    since = utcnow() - ASK_AGAIN_AFTER
+    asked = db.session.scalars(
+        sa.select(Notification.details).where(
+            Notification.kind == "room_help", Notification.actor_id == member.id, Notification.created_at >= since
+        )
+    )
+    if any((details or {}).get("post_id") == post.id for details in asked):
+        raise AlreadyDone()
+    coordinators = [c for c in coordinators_of(member.community_id) if c.id != member.id]
+    if not coordinators:
+        raise ExchangeError(_l("Your neighbourhood has no other coordinator to ask yet."))
+    details = dict(title=post.title, minutes=minutes, fits=room.fits, post_id=post.id, helped_by=actor.id)
+    return [notify(coordinator, "room_help", actor=member, **details) for coordinator in coordinators]
