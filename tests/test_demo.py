@@ -136,6 +136,14 @@ def test_the_demo_reads_like_a_real_neighbourhood(app, client):
         assert chatted > 50
         assert all(len(languages) == 1 for languages in written.values())
         assert {language for languages in written.values() for language in languages} == {"nl", "en"}
+        # "weekends only" is never next to a weekday, nor "after 3 pm" next to the morning.
+        for days, parts, note in db.session.execute(
+            sa.select(Post.available_days, Post.available_parts, Post.available_note)
+        ):
+            if note in ("weekends only", "alleen in het weekend"):
+                assert set(days) <= {"sat", "sun"}
+            if note in ("after 3 pm", "na 15.00 uur"):
+                assert "morning" not in parts
         on_market = db.session.scalars(sa.select(Post.title).where(Post.status == "active")).all()
         assert len(on_market) == len(set(on_market)) > 20
         for member_id in db.session.scalars(sa.select(Notification.member_id).distinct()):
