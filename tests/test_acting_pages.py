@@ -1,5 +1,8 @@
 """Acting for an assisted member: every member page shows the member acted for, never the
-coordinator's own name or figures (at a help desk the wrong balance would be read out)."""
+coordinator's own name or figures (at a help desk the wrong balance would be read out), and its
+heading names them instead of saying "My account"."""
+
+import re
 
 import pytest
 
@@ -18,6 +21,26 @@ NOT_MEMBER_PAGES = {
 NAMES_ACTORS = {"settings.history"}
 # Pages that show the member's balance and so must show the resident's.
 BALANCE_PAGES = {"core.index", "ledger.mine"}
+# Pages about the member's own things: their heading names the member acted for.
+NAMED_HEADINGS = {
+    "ledger.mine",
+    "exchanges.mine",
+    "exchanges.give",
+    "exchanges.new_group",
+    "market.my_posts",
+    "notifications.index",
+    "notifications.settings",
+    "settings.index",
+    "settings.data",
+    "settings.privacy",
+    "settings.profile",
+    "settings.history",
+}
+
+
+def heading(page: str) -> str:
+    found = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", found.group(1)).split()) if found else ""
 
 
 @pytest.fixture
@@ -72,8 +95,14 @@ def test_every_member_page_shows_the_member_acted_for(app, client, desk):
             wrong.append(f"{url} does not name Mrs Bos")
         if endpoint in BALANCE_PAGES and "5 hours 40 minutes" not in page:
             wrong.append(f"{url} does not show the balance of Mrs Bos")
+        title = heading(page)
+        if re.search(r"\b(My|Your|Mijn|Jouw)\b", title):
+            wrong.append(f"{url} is headed “{title}”, as if it were the coordinator's own")
+        if endpoint in NAMED_HEADINGS and "Mrs Bos" not in title:
+            wrong.append(f"{url} is headed “{title}”, without naming Mrs Bos")
     assert wrong == []
     assert shown >= 10
+    assert heading(client.get("/account").text) == "Account of Mrs Bos"
 
 
 def test_the_statement_download_while_acting_is_the_residents(app, client, desk):

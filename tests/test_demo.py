@@ -1,13 +1,14 @@
 """The demo neighbourhood: believable, deterministic, and ready with logins."""
 
 import shutil
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_babel import force_locale
 
 from timebank.demo import names
 from timebank.demo.seed import seed
-from timebank.exchanges.models import OPEN_STATES, Exchange, ThankYou
+from timebank.exchanges.models import OPEN_STATES, Exchange, Message, ThankYou
 from timebank.exchanges.services import exchanges_of
 from timebank.extensions import db
 from timebank.i18n import format_minutes
@@ -19,17 +20,23 @@ from timebank.members.passwords import verify_password
 
 from .conftest import ON_POSTGRES, empty_postgres, make_app
 
+# The demo's history ends at `now`, and some of its moments fall on a time of day: both runs end
+# at the same moment, so a run that crosses an hour cannot differ from the one before it.
+NOW = datetime(2026, 12, 4, 15, 20, tzinfo=UTC)
+
 
 def neighbourhood_snapshot(app):
-    """Who lives there, what they posted, what they exchanged and every ledger posting."""
+    """Who lives there, what they posted, what they exchanged, what they wrote and every ledger posting."""
     with app.app_context():
-        seed(members=40, months=3, seed=7)
+        seed(members=40, months=3, seed=7, now=NOW)
         db.session.commit()
         queries = {
             "members": sa.select(Member.name, Member.email, Member.role, Member.status).order_by(Member.id),
             "posts": sa.select(Post.kind, Post.title, Post.owner_id, Post.minutes, Post.status).order_by(Post.id),
             "exchanges": sa.select(Exchange.state, Exchange.minutes, Exchange.post_id).order_by(Exchange.id),
             "postings": sa.select(Posting.account_id, Posting.amount, Posting.balance_after).order_by(Posting.id),
+            "messages": sa.select(Message.author_id, Message.body, Message.created_at).order_by(Message.id),
+            "thanks": sa.select(ThankYou.author_id, ThankYou.text).order_by(ThankYou.id),
         }
         return {name: [tuple(row) for row in db.session.execute(query)] for name, query in queries.items()}
 
@@ -97,23 +104,46 @@ def test_cli_creates_communities(runner, app):
 
 
 def test_the_demo_reads_like_a_real_neighbourhood(app, client):
-    """Each member writes in one language; the market shows no post twice; notifications come
-    newest last by id as by date; a dispute's words say the figures of its exchange."""
+    """Each member writes in one language (posts, chat, thank-you notes, reasons, group titles); the
+    market shows no post twice; notifications come newest last by id as by date; a dispute's words
+    say the figures of its exchange."""
     from timebank.demo.posts import GIFTS, TEXTS
+    from timebank.exchanges.demo import CHAT, GROUP_TITLES, REASONS, THANKS
     from timebank.notifications.models import Notification
 
     language_of = {
         title: language for table in TEXTS.values() for (_kind, language), texts in table.items() for title, _ in texts
     }
     language_of.update({title: language for language, gifts in GIFTS.items() for _key, title, _ in gifts})
+    for table in (CHAT, THANKS, REASONS, GROUP_TITLES):
+        language_of.update({text: language for language, texts in table.items() for text in texts})
     with app.app_context():
         seed(members=60, months=6, seed=1)
         db.session.commit()
-        written = {}
-        for owner, title in db.session.execute(sa.select(Post.owner_id, Post.title)):
-            written.setdefault(owner, set()).add(language_of[title])
+        words = [
+            sa.select(Post.owner_id, Post.title),
+            sa.select(Message.author_id, Message.body).where(
+                Message.body != "", Message.event.is_distinct_from("disputed")
+            ),
+            sa.select(ThankYou.author_id, ThankYou.text),
+            sa.select(Exchange.proposer_id, Exchange.title).where(Exchange.kind == "group"),
+        ]
+        written, chatted = {}, 0
+        for query in words:
+            for author, text in db.session.execute(query):
+                written.setdefault(author, set()).add(language_of[text])
+                chatted += query is words[1]
+        assert chatted > 50
         assert all(len(languages) == 1 for languages in written.values())
         assert {language for languages in written.values() for language in languages} == {"nl", "en"}
+        # "weekends only" is never next to a weekday, nor "after 3 pm" next to the morning.
+        for days, parts, note in db.session.execute(
+            sa.select(Post.available_days, Post.available_parts, Post.available_note)
+        ):
+            if note in ("weekends only", "alleen in het weekend"):
+                assert set(days) <= {"sat", "sun"}
+            if note in ("after 3 pm", "na 15.00 uur"):
+                assert "morning" not in parts
         on_market = db.session.scalars(sa.select(Post.title).where(Post.status == "active")).all()
         assert len(on_market) == len(set(on_market)) > 20
         for member_id in db.session.scalars(sa.select(Notification.member_id).distinct()):

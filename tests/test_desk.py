@@ -254,3 +254,20 @@ def test_quiet_members_are_those_whose_every_exchange_is_older_than_90_days(app,
     # Anna's posts are old and her exchanges are Bram's and Cor's: Bram's news makes her active.
     assert sorted(item.text for item in dormant.items) == ["Cor", "Dirk"]
     assert dormant.count == 2
+
+
+def test_the_desks_dates_follow_the_communitys_conventions(app):
+    """Something due later reads "due 4 Dec 2026, 15:20" (day first, 24-hour clock, the community's
+    time zone) in English too, as every other date of the app; not the American "Dec 4, 2026"."""
+    from datetime import UTC, datetime
+    from unittest.mock import patch
+
+    from timebank.desk.views import waiting_for
+
+    due = datetime(2026, 12, 4, 14, 20, tzinfo=UTC)  # 15:20 in Amsterdam
+    with patch("timebank.desk.views.utcnow", return_value=due - timedelta(days=2)):
+        for language, expected in (("en", "due 4 Dec 2026, 15:20"), ("nl", "uiterlijk 4 dec 2026, 15:20")):
+            with app.test_request_context(headers={"Accept-Language": language}):
+                assert expected in waiting_for(due)
+        with app.test_request_context(headers={"Accept-Language": "en"}):
+            assert waiting_for(due - timedelta(days=5)) == "waiting 3 days"

@@ -376,7 +376,10 @@ def test_group_lesson_settles_as_one_transaction(people, make_member):
 def test_group_helping_hand_organiser_settles_early_and_limits_keep_answers(people, make_member):
     jan = people["Jan"]
     helpers = [people["Fatima"], people["Wilma"], make_member("Priya")]
+    # Jan could pay all three when he organised it (15 hours with Fatima's gift); then he gave it away.
+    ledger.transfer(ledger.account_for(people["Fatima"]), ledger.account_for(jan), 300, kind="gift", actor=None)
     group = ex.create_group(jan, "receiver", "Moving the sofa", 300, helpers, actor=jan)
+    ledger.transfer(ledger.account_for(jan), ledger.account_for(people["Wilma"]), 300, kind="gift", actor=None)
     ex.confirm(group, actor=helpers[0])
     db.session.commit()
     with pytest.raises(NotAllowed):
@@ -386,7 +389,7 @@ def test_group_helping_hand_organiser_settles_early_and_limits_keep_answers(peop
     ex.confirm(group, actor=helpers[2])  # the last answer: settling is refused by Jan's floor
     db.session.commit()
     assert group.state == "proposed" and all(p.answer == "confirmed" for p in group.others())
-    assert notified(jan, "limit") == 1 and count(Transaction) == 0
+    assert notified(jan, "limit") == 1 and count(Transaction) == 2  # the two gifts only
     with pytest.raises(LimitExceeded):
         ex.settle_group(group, actor=jan)
     db.session.rollback()

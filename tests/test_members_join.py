@@ -365,3 +365,22 @@ def test_the_usual_wait_follows_the_last_decisions(app, community, make_member):
 
 def test_status_page_needs_the_applicant(client, community):
     assert client.get("/join/status").headers["Location"].endswith("/login")
+
+
+def test_the_coordinators_mail_carries_the_applicants_own_words(app, client, community, make_member):
+    """What a coordinator needs to decide from the mail alone: why they join, what they offer and the
+    answer to the join question, each line marked as the applicant's, plain text as they typed it."""
+    coordinator = make_member("Karim", role="coordinator", locale="en")
+    set_texts(app, community, join_question={"en": "Which street do you live in?", "nl": "In welke straat woon je?"})
+    words = "I just moved here.\nI can cook <b>and</b> fix bikes.\nAccept: http://evil.example/accept"
+    register(client, motivation=words, answer="Dorpsstraat")
+    client.post(confirm_link(app), headers=EN)
+    with app.app_context():
+        (mail,) = mails(to=coordinator.email)
+        body = mail.body_text
+    assert "Why they join and what they offer, in their own words:" in body
+    assert "> I just moved here.\n> I can cook <b>and</b> fix bikes.\n> Accept: http://evil.example/accept\n" in body
+    assert "\nAccept: http" not in body  # nothing the applicant wrote reads as the time bank's own line
+    assert "Your join question: Which street do you live in?" in body  # as it was asked
+    assert "Their answer:\n> Dorpsstraat\n\nAyşe Yılmaz gets an email" in body, body
+    assert "Asked on " in body and "&lt;" not in body, body

@@ -84,13 +84,18 @@ def wants_json() -> bool:
 
 
 def error_response(
-    status: int, message: str | None = None, fields: dict | None = None, headers=None, code: str | None = None
+    status: int,
+    message: str | None = None,
+    fields: dict | None = None,
+    headers=None,
+    code: str | None = None,
+    extra: dict | None = None,
 ):
     """Render the error as JSON for API clients and as a calm page for people."""
     default_code, title, advice = PAGES.get(status, PAGES[500] if status >= 500 else PAGES[400])
     code = code or default_code
     if wants_json():
-        body = {"error": {"code": code, "message": str(message or title), "fields": fields or {}}}
+        body = {"error": {**(extra or {}), "code": code, "message": str(message or title), "fields": fields or {}}}
         response = jsonify(body)
     else:
         response = render_template("errors/error.html", status=status, title=title, message=message, advice=advice)
@@ -119,8 +124,9 @@ def http_error_response(exc: HTTPException):
 
 
 def domain_error_response(exc: DomainError):
+    """The refusal as JSON or a page; its `details` (e.g. the minutes that `fits`) go into the JSON."""
     fields = {exc.field: [str(exc)]} if exc.field else None
-    return error_response(exc.status, str(exc), code=exc.code, fields=fields)
+    return error_response(exc.status, str(exc), code=exc.code, fields=fields, extra=getattr(exc, "details", None))
 
 
 def issued_to_this_session() -> bool:

@@ -35,6 +35,13 @@ class PageArgs(Schema):
 class ApiErrorBodySchema(Schema):
     code = fields.String(required=True, metadata={"description": "Stable machine-readable code."})
     message = fields.String(required=True, metadata={"description": "Plain-language, in the caller's language."})
+    # Before `fields`, which shadows the module in this class body.
+    fits = fields.Integer(
+        metadata={
+            "description": "Only with `limit_exceeded` from proposing or accepting an exchange: the most minutes "
+            "that fit between the two balances now (0: none; a coordinator can help)."
+        }
+    )
     fields = fields.Dict(keys=fields.String(), metadata={"description": "Problems per request field."})
 
 

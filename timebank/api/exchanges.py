@@ -226,8 +226,8 @@ def propose(body):
     The post's owner is told and accepts or declines. Proposing again on the same post while the
     first proposal is under way answers that one. A post no longer in the market is 409
     `post_unavailable`; more minutes than fit between the two balances now (above the payer's
-    floor, below the provider's ceiling) is 409 `limit_exceeded`, saying how much fits; one's own post or a
-    free gift is 422."""
+    floor, below the provider's ceiling) is 409 `limit_exceeded`, saying how much fits, with those minutes
+    in the error's `fits`; one's own post or a free gift is 422."""
     post = visible_post(body["post_id"])
     member = current_user._get_current_object()
     return services.propose(
@@ -252,7 +252,9 @@ def get_exchange(exchange_id: int):
 @bp.doc(security=BEARER)
 @documents_errors(bp, 401, 403, 404, 409)
 def accept(exchange_id: int):
-    """The post's owner says yes to a proposal."""
+    """The post's owner says yes to a proposal. When the balances changed since it was proposed and
+    its minutes no longer fit between them, it is 409 `limit_exceeded`, nothing changed, with the
+    minutes that still fit in the error's `fits`: decline and ask for a proposal of at most that."""
     return services.accept(visible_exchange(exchange_id), actor=current_user._get_current_object())
 
 

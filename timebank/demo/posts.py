@@ -332,6 +332,9 @@ NOTES = {
     "en": ["", "", "after 3 pm", "weekends only", "not in August"],
     "nl": ["", "", "na 15.00 uur", "alleen in het weekend", "niet in augustus"],
 }
+# What a note allows of the chosen days and parts of the day: "weekends only" beside "Monday" reads
+# as a mistake.
+NOTE_ALLOWS = {2: (DAYS, ("afternoon", "evening")), 3: (("sat", "sun"), DAY_PARTS)}
 MINUTES = [None, 30, 45, 60, 60, 90, 120, 120, 180, 240]
 MODERATION_REASONS = [
     "Selling for money is not allowed in the time bank.",
@@ -361,7 +364,12 @@ def seed_posts(ctx, per_member: int = POSTS_PER_MEMBER) -> None:
         .order_by(Member.id)
     ).all()
     skills = {}
-    for member_id, category_id in db.session.execute(sa.select(member_skills.c.member_id, member_skills.c.category_id)):
+    # In a fixed order: PostgreSQL returns an unordered query's rows as they lie on disk, which
+    # differs after rows were deleted, and the random choices below must not depend on that.
+    pairs = sa.select(member_skills.c.member_id, member_skills.c.category_id).order_by(
+        member_skills.c.member_id, member_skills.c.category_id
+    )
+    for member_id, category_id in db.session.execute(pairs):
         skills.setdefault(member_id, []).append(category_id)
     by_category = {
         (key, kind, language): texts for key, table in TEXTS.items() for (kind, language), texts in table.items()
@@ -387,6 +395,10 @@ def seed_posts(ctx, per_member: int = POSTS_PER_MEMBER) -> None:
             title, description = rng.choice(by_category[(key, kind, language)])
         description = f"{description} {rng.choice(EXTRA[language])}".strip()
         created = max(ctx.moment_in_range(), owner.created_at)
+        days = sorted(rng.sample(DAYS, rng.randint(0, 3)), key=DAYS.index)
+        parts = sorted(rng.sample(DAY_PARTS, rng.randint(0, 2)), key=DAY_PARTS.index)
+        note = rng.randrange(len(NOTES[language]))
+        allowed_days, allowed_parts = NOTE_ALLOWS.get(note, (DAYS, DAY_PARTS))
         row = dict(
             community_id=ctx.community.id,
             owner_id=owner.id,
@@ -396,9 +408,9 @@ def seed_posts(ctx, per_member: int = POSTS_PER_MEMBER) -> None:
             category_id=category_id,
             minutes=0 if is_gift else rng.choice(MINUTES),
             is_gift=is_gift,
-            available_days=sorted(rng.sample(DAYS, rng.randint(0, 3)), key=DAYS.index),
-            available_parts=sorted(rng.sample(DAY_PARTS, rng.randint(0, 2)), key=DAY_PARTS.index),
-            available_note=rng.choice(NOTES[language]),
+            available_days=[day for day in days if day in allowed_days],
+            available_parts=[part for part in parts if part in allowed_parts],
+            available_note=NOTES[language][note],
             area_id=owner.area_id if rng.random() < 0.8 else None,
             image_id=None,
             status="active",

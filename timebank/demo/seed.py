@@ -157,12 +157,18 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
 
 
 def seed(
-    members: int = 60, months: int = 6, seed: int = 1, progress: Callable[[str], None] = lambda _: None
+    members: int = 60,
+    months: int = 6,
+    seed: int = 1,
+    progress: Callable[[str], None] = lambda _: None,
+    now: datetime | None = None,
 ) -> DemoContext:
-    """Fill the default community with a neighbourhood; the caller commits. `progress` hears the
-    name of each step as it starts (a large seed takes minutes)."""
+    """Fill the default community with a neighbourhood ending `now` (by default the present); the
+    caller commits. `progress` hears the name of each step as it starts (a large seed takes
+    minutes). The same seed and `now` give the same neighbourhood: some moments fall on a time of
+    day, so a different `now` can order the history differently."""
     community = ensure_default_community()
-    ctx = DemoContext(rng=random.Random(seed), community=community, months=months, now=utcnow())
+    ctx = DemoContext(rng=random.Random(seed), community=community, months=months, now=now or utcnow())
     progress(f"members ({members})")
     seed_members(ctx, members)
     for name, step in STEPS:

@@ -4,13 +4,14 @@ on or off. The desk itself is the coordination index page (members/coordinate_vi
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import format_date, format_timedelta
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from timebank.db import utcnow
 from timebank.desk import services
 from timebank.extensions import db
+from timebank.i18n import format_moment
 from timebank.members.acting import logged_in_member
 from timebank.members.models import Member
 from timebank.web.guards import coordinator_required
@@ -21,12 +22,13 @@ bp = Blueprint("desk", __name__, url_prefix="/coordinate/desk")
 
 @bp.app_template_filter("waiting_for")
 def waiting_for(since: datetime | None) -> str:
-    """ "3 days" for something waiting since then; the date for something due later."""
+    """ "3 days" for something waiting since then; for something due later its date and time as the
+    community writes them ("4 Dec 2026, 15:20"), like every other date in the app."""
     if since is None:
         return ""
     now = utcnow()
     if since > now:
-        return _("due %(date)s", date=format_date(since))
+        return _("due %(date)s", date=format_moment(since))
     return _("waiting %(time)s", time=format_timedelta(now - since, granularity="hour", threshold=1.1))
 
 

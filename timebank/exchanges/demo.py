@@ -29,38 +29,49 @@ MINUTES = [30, 45, 60, 60, 60, 90, 90, 120, 120, 180, 240]
 DEMO_LOGINS = ("fatima@example.org", "jan@example.org")
 NOTIFIED_AS = {"group_created": "group_invited"}
 OPEN_STATES = ["proposed", "proposed", "accepted", "accepted", "recorded", "disputed", "declined", "cancelled"]
-CHAT = [
-    "Past zaterdagochtend?",
-    "Does Saturday morning suit you?",
-    "Ik neem mijn eigen gereedschap mee.",
-    "I will bring my own tools.",
-    "Bel even aan, de bel doet het niet goed.",
-    "Thanks, see you then!",
-    "Kan het ook een uurtje later?",
-    "Could we make it a bit later?",
-    "Top, tot dan!",
-]
-THANKS = [
-    "Heel fijn geholpen, dank je wel!",
-    "Thank you, it was lovely.",
-    "Super aardig en op tijd.",
-    "So patient and kind. Thank you!",
-    "De fiets rijdt weer als nieuw.",
-    "Lekker gegeten, bedankt!",
-    "Really helpful, I learned a lot.",
-    "Dank je voor de gezelligheid.",
-]
-REASONS = ["Het lukt me die week niet.", "I found help already, sorry.", "Ziek geworden.", "Plans changed."]
+# What members write, each in their own language (as their posts are).
+CHAT = {
+    "nl": [
+        "Past zaterdagochtend?",
+        "Ik neem mijn eigen gereedschap mee.",
+        "Bel even aan, de bel doet het niet goed.",
+        "Kan het ook een uurtje later?",
+        "Top, tot dan!",
+    ],
+    "en": [
+        "Does Saturday morning suit you?",
+        "I will bring my own tools.",
+        "Please knock, the bell does not work well.",
+        "Could we make it a bit later?",
+        "Thanks, see you then!",
+    ],
+}
+THANKS = {
+    "nl": [
+        "Heel fijn geholpen, dank je wel!",
+        "Super aardig en op tijd.",
+        "De fiets rijdt weer als nieuw.",
+        "Lekker gegeten, bedankt!",
+        "Dank je voor de gezelligheid.",
+    ],
+    "en": [
+        "Thank you, it was lovely.",
+        "So patient and kind. Thank you!",
+        "The bike rides like new again.",
+        "Really helpful, I learned a lot.",
+        "Thanks for the good company.",
+    ],
+}
+REASONS = {
+    "nl": ["Het lukt me die week niet.", "Ik heb al hulp gevonden, sorry.", "Ziek geworden.", "Plannen veranderd."],
+    "en": ["I cannot make it that week.", "I found help already, sorry.", "I fell ill.", "Plans changed."],
+}
 # What a receiver who disputes the recorded time writes, in their language, with the real figures.
 DISPUTES = {"nl": "We spraken {agreed} af, niet {recorded}.", "en": "We agreed on {agreed}, not {recorded}."}
-GROUP_TITLES = [
-    "Naailes voor beginners",
-    "Sewing lesson",
-    "Samen koken voor het buurtfeest",
-    "Computer lesson for seniors",
-    "Fietsen repareren: workshop",
-    "Moving a sofa together",
-]
+GROUP_TITLES = {
+    "nl": ["Naailes voor beginners", "Samen koken voor het buurtfeest", "Fietsen repareren: workshop"],
+    "en": ["Sewing lesson", "Computer lesson for seniors", "Moving a sofa together"],
+}
 
 
 @dataclass
@@ -89,7 +100,9 @@ def plan_exchange_history(ctx) -> None:
     if len(members) < 3 or not posts:
         return
     joined = {m.id: m.created_at for m in members}
-    writes_in = {m.id: m.locale or current_app.config["BABEL_DEFAULT_LOCALE"] for m in members}
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    writes_in = {m.id: m.locale if m.locale in CHAT else default for m in members}
+    ctx.steps["writes_in"] = writes_in
     ids = [m.id for m in members]
     accounts = ensure_accounts(community.id, ids)
     start = now - timedelta(days=ctx.months * 30)
@@ -130,7 +143,7 @@ def plan_exchange_history(ctx) -> None:
                 "proposed",
                 responder,
                 proposed_at,
-                rng.choice(CHAT) if rng.random() < 0.6 else "",
+                rng.choice(CHAT[writes_in[responder]]) if rng.random() < 0.6 else "",
                 {"minutes": row["minutes"]},
             )
         )
@@ -150,9 +163,9 @@ def plan_exchange_history(ctx) -> None:
         minutes = plan.row["minutes"]
         plan.events.append(("accepted", post.owner_id, accepted_at, "", {}))
         if rng.random() < 0.3:
-            plan.events.append(
-                (None, rng.choice([provider, receiver]), accepted_at + timedelta(hours=2), rng.choice(CHAT), {})
-            )
+            writer = rng.choice([provider, receiver])
+            said = rng.choice(CHAT[writes_in[writer]])
+            plan.events.append((None, writer, accepted_at + timedelta(hours=2), said, {}))
         plan.events.append(("completed", receiver, done_at, "", {"minutes": minutes}))
         plan.row.update(completed_at=done_at, updated_at=done_at)
         plan.key = f"x{len(plans)}"
@@ -183,7 +196,7 @@ def plan_exchange_history(ctx) -> None:
             community_id=community.id,
             kind="group",
             post_id=None,
-            title=rng.choice(GROUP_TITLES),
+            title=rng.choice(GROUP_TITLES[writes_in[organiser]]),
             state="completed",
             minutes=minutes,
             planned_on=None,
@@ -234,10 +247,10 @@ def plan_exchange_history(ctx) -> None:
             plan.row["answer_by"] = proposed_at + ANSWER_WITHIN
         moment = proposed_at + timedelta(hours=rng.randint(1, 20))
         if state == "declined":
-            plan.row.update(state="declined", reason=rng.choice(REASONS))
+            plan.row.update(state="declined", reason=rng.choice(REASONS[writes_in[post.owner_id]]))
             plan.events.append(("declined", post.owner_id, moment, plan.row["reason"], {}))
         elif state == "cancelled":
-            plan.row.update(state="cancelled", reason=rng.choice(REASONS))
+            plan.row.update(state="cancelled", reason=rng.choice(REASONS[writes_in[responder]]))
             plan.events.append(("cancelled", responder, moment, plan.row["reason"], {}))
         elif state != "proposed":
             plan.row["state"] = "accepted"
@@ -344,7 +357,7 @@ def write_exchange_history(ctx) -> None:
                     exchange_id=exchange_id,
                     author_id=receiver,
                     member_id=provider,
-                    text=rng.choice(THANKS),
+                    text=rng.choice(THANKS[ctx.steps["writes_in"][receiver]]),
                     created_at=plan.row["completed_at"] + timedelta(hours=5),
                 )
             )

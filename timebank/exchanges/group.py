@@ -14,6 +14,7 @@ from timebank.exchanges.errors import (
 )
 from timebank.exchanges.events import _audit_if_helped, _event, _tell_others
 from timebank.exchanges.models import ROLES, Exchange, Participant
+from timebank.exchanges.room import check_group_room
 from timebank.exchanges.rules import (
     GROUP_MAX,
     MESSAGE_MAX,
@@ -84,6 +85,7 @@ def create_group(
             ),
             "members",
         )
+    check_group_room(organiser, role, minutes, unique, organiser)
     now = utcnow()
     other_role = "receiver" if role == "provider" else "provider"
     exchange = Exchange(

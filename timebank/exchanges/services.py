@@ -24,7 +24,7 @@ from timebank.exchanges.conversation import post_message, thank, thankable, than
 from timebank.exchanges.data import export_member_exchanges, let_go_of_exchanges
 from timebank.exchanges.group import create_group, settle_group
 from timebank.exchanges.reading import exchanges_of, exchanges_query, open_disputes
-from timebank.exchanges.room import NoRoom, Room, check_room, room_between
+from timebank.exchanges.room import NoRoom, Room, ask_coordinators, check_room, room_between
 from timebank.exchanges.rules import (
     ANSWER_WITHIN,
     AUDIT_LABELS,
@@ -106,6 +106,7 @@ __all__ = [
     "can_read_thread",
     "NoRoom",
     "Room",
+    "ask_coordinators",
     "check_room",
     "room_between",
 ]

@@ -249,7 +249,8 @@ def ask_for_help(exchange: Exchange, *, actor: Member, on_behalf_of: Member | No
     """A party cannot settle (a balance limit, a question): the coordinators are told."""
     _lock(exchange)
     party = _party(exchange, actor, on_behalf_of)
-    _require_state(exchange, ("accepted", "proposed") if exchange.is_group else ("accepted",))
+    # A proposal too: when it does not fit between the balances, help is needed before accepting.
+    _require_state(exchange, ("accepted", "proposed"))
     if exchange.help_requested_at is not None:
         raise AlreadyDone()
     exchange.help_requested_at = utcnow()

@@ -10,6 +10,7 @@ from timebank.db import take_write_lock, utcnow
 from timebank.exchanges.errors import ExchangeError, NotAllowed
 from timebank.exchanges.events import _event
 from timebank.exchanges.models import Exchange, Participant
+from timebank.exchanges.room import check_slip_room
 from timebank.exchanges.rules import MESSAGE_MAX, TITLE_MAX, _check_date, _check_member, check_minutes
 from timebank.exchanges.settlement import _settle
 from timebank.extensions import db
@@ -47,6 +48,7 @@ def record_paper_slip(
     title = clean_text(title, TITLE_MAX, "title", required=True, refusal=ExchangeError)
     note = clean_text(note, MESSAGE_MAX, "note", refusal=ExchangeError)
     minutes = check_minutes(minutes, actor.community)
+    check_slip_room(provider, receiver, minutes, actor)
     now = utcnow()
     exchange = Exchange(
         community_id=actor.community_id,

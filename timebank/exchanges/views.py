@@ -36,12 +36,12 @@ from timebank.ledger.position import position_of
 from timebank.ledger.services import account_for, fund_account
 from timebank.members.acting import acting_member, logged_in_member, on_behalf_of
 from timebank.members.models import Member
-from timebank.members.services import directory
+from timebank.members.services import coordinators_of, directory
 from timebank.moderation.models import hidden
 from timebank.notifications.services import has_unread, read_now
 from timebank.permissions import can_coordinate, can_read_thread, can_see_exchange
 from timebank.web.guards import coordinator_required, visible_post
-from timebank.web.submit import submit
+from timebank.web.submit import show_refusal, submit
 
 bp = Blueprint("exchanges", __name__, url_prefix="/exchanges")
 
@@ -127,12 +127,48 @@ def limit_words(refusal: LimitExceeded, reader: Member | None) -> str:
 
 
 @bp.app_template_global()
+def own_room(member: Member) -> list[str]:
+    """On the group form, said to its organiser: how much they can pay and be paid for now."""
+    position = position_of(member)
+    words = []
+    if position.can_pay is not None:
+        words.append(_("You can pay for up to %(time)s of help now.", time=format_minutes(position.can_pay)))
+    if position.can_earn is not None:
+        words.append(_("You can be paid for up to %(time)s of help now.", time=format_minutes(position.can_earn)))
+    return words
+
+
+@bp.app_template_global()
+def slip_room(provider: Member, receiver: Member) -> str:
+    """On the paper slip, said to the coordinator: what fits between the two, without their figures."""
+    fits = services.room_between(receiver, provider).fits
+    if fits is None:
+        return ""
+    return _(
+        "Between %(payer)s and %(provider)s, at most %(time)s fits now.",
+        payer=receiver.name,
+        provider=provider.name,
+        time=format_minutes(fits),
+    )
+
+
+@bp.app_template_global()
 def post_room(post, reader: Member) -> list[str]:
     """On the proposal form: what fits between the reader and the post's owner."""
     if post.is_gift or post.owner_id == reader.id:
         return []
     payer, provider = (reader, post.owner) if post.kind == "offer" else (post.owner, reader)
     return room_words(services.room_between(payer, provider), reader)
+
+
+@bp.app_template_global()
+def post_too_much(post, reader: Member) -> int | None:
+    """The post's time when it does not fit between the reader and its owner: worth asking about."""
+    if post.is_gift or post.owner_id == reader.id or not post.minutes:
+        return None
+    payer, provider = (reader, post.owner) if post.kind == "offer" else (post.owner, reader)
+    fits = services.room_between(payer, provider).fits
+    return post.minutes if fits is not None and post.minutes > fits else None
 
 
 @bp.app_template_global()
@@ -198,17 +234,23 @@ def mine():
 def propose(post_id: int):
     post = visible_post(post_id)
     form = ProposeForm()
+    too_much = None  # minutes that did not fit: the page offers to ask a coordinator about them
     if request.method == "GET":
         form.show(post.minutes)
     elif form.validate_on_submit():
         actor, helped = acting()
-        done = submit(
-            lambda: services.propose(
-                post, helped or actor, form.total(), actor=actor, message=form.message.data, date=form.date.data
-            ),
-            form,
-            fields=FORM_FIELDS,
-        )
+        try:
+            done = submit(
+                lambda: services.propose(
+                    post, helped or actor, form.total(), actor=actor, message=form.message.data, date=form.date.data
+                ),
+                form,
+                fields=FORM_FIELDS,
+                passthrough=(services.NoRoom,),
+            )
+        except services.NoRoom as refusal:
+            show_refusal(refusal, form, FORM_FIELDS)
+            done, too_much = None, form.total()
         if done:
             exchange = done.value
             flash(
@@ -217,8 +259,35 @@ def propose(post_id: int):
             )
             return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
     return render_template(
-        "exchanges/propose.html", post=post, form=form, helped=on_behalf_of()
+        "exchanges/propose.html", post=post, form=form, helped=on_behalf_of(), too_much=too_much
     ), 422 if request.method == "POST" else 200
+
+
+@bp.route("/respond/<int:post_id>/ask", methods=["POST"])
+@login_required
+def ask_coordinators(post_id: int):
+    """More minutes than fit: the coordinators are asked, before anything is proposed."""
+    post = visible_post(post_id)
+    form = TimeForm()
+    actor, helped = acting()
+    if form.validate_on_submit() and submit(
+        lambda: services.ask_coordinators(post, helped or actor, form.total() or 0, actor=actor)
+    ):
+        flash(
+            _(
+                "The coordinators are asked to help. They get a message with the time you would like and see "
+                "your balance; one of them gets in touch with you."
+            ),
+            "success",
+        )
+    return redirect(url_for("market.post_detail", post_id=post.id))
+
+
+@bp.app_template_global()
+def coordinators_to_ask(member: Member) -> list[Member]:
+    """Whom a member can reach themselves: their community's coordinators (their profile pages
+    show how, as each allows)."""
+    return [c for c in coordinators_of(member.community_id) if c.id != member.id]
 
 
 # One exchange ---------------------------------------------------------------------------------------

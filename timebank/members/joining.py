@@ -198,6 +198,7 @@ def confirm_email(raw_token: str) -> Member:
             "join_request",
             applicant=member,
             community=community,
+            join_request=request,
             link=url_for("coordinate.requests", _external=True),
         )
     db.session.flush()

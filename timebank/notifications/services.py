@@ -27,7 +27,7 @@ EMAIL_EVENTS = {
     "answers": ("accepted", "declined", "cancelled", "expired", "group_answered"),
     "recorded": ("recorded", "offered", "slip_confirm"),
     "settled": ("completed", "slip"),
-    "disputes": ("disputed", "help", "resolved"),
+    "disputes": ("disputed", "help", "room_help", "resolved"),
     "messages": ("message",),
     "thanks": ("thanked",),
     "limits": ("limit",),
@@ -109,6 +109,13 @@ def describe(notification: Notification) -> str:
         )
     if kind in ("report_decided", "content_decided"):
         return moderation_words(kind, details)
+    if kind == "room_help":
+        return _(
+            "%(name)s would like to exchange %(time)s for “%(title)s”, but only %(fits)s fits between the "
+            "balances now. They ask a coordinator for help.",
+            fits=format_minutes(details.get("fits")),
+            **values,
+        )
     if kind == "resolved":
         if details.get("outcome") == "cancelled":
             return _("A coordinator decided about “%(title)s”: it is cancelled, nothing is paid.", **values)
@@ -168,6 +175,8 @@ def link(notification: Notification, external: bool = False) -> str:
         return url_for("exchanges.detail", exchange_id=notification.exchange_id, _external=external)
     if notification.kind in ("report_decided", "content_decided"):
         return url_for("moderation.mine", _external=external)
+    if notification.kind == "room_help" and notification.actor_id:  # their balance, limits and a grant
+        return url_for("coordinate.member", member_id=notification.actor_id, _external=external)
     if notification.kind == "decision" and "proposal_id" in (notification.details or {}):
         return url_for("governance.detail", proposal_id=notification.details["proposal_id"], _external=external)
     return url_for("ledger.mine", _external=external)
