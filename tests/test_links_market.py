@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from flask import has_app_context
 
+from timebank.audit.models import AuditEvent
 from timebank.communities.links import pause_link, set_link
 from timebank.communities.models import Community, CommunityLink
 from timebank.exchanges import services as exchanges
@@ -173,16 +174,30 @@ def test_a_dispute_across_the_link_reaches_the_coordinators_of_both_and_no_other
     login(client, people["Els"])
     page = client.get(f"/exchanges/{exchange_id}", headers=EN)
     assert page.status_code == 200 and "It took half the time" in page.text
+    assert f"/exchanges/{exchange_id}/resolve" in page.text  # Fatima's coordinators may decide too
+    assert "/exchanges/grant?to=" in page.text  # and give her hours from Noord's fund
+    client.post("/logout")
+    login(client, people["Karim"])
+    page = client.get(f"/exchanges/{exchange_id}", headers=EN)
+    assert f"/exchanges/{exchange_id}/resolve" in page.text and "/exchanges/grant?to=" not in page.text
     client.post("/logout")
     login(client, people["Anna"])
     assert client.get(f"/exchanges/{exchange_id}").status_code in (403, 404)
     with app.app_context():
-        exchange, karim = db.session.get(Exchange, exchange_id), get(Member, people["Karim"])
-        # The post's community decides; no limit, and so no cap, can be passed across a link.
+        exchange, els = db.session.get(Exchange, exchange_id), get(Member, people["Els"])
+        # West's coordinator has no member in it; no limit, and so no cap, can be passed across a link.
         with pytest.raises(NotAllowed):
-            exchanges.resolve(exchange, actor=karim, reason="Half", minutes=45, override_limits=True)
+            exchanges.resolve(exchange, actor=get(Member, people["Anna"]), reason="Mine now", minutes=1)
         db.session.rollback()
-        exchanges.resolve(db.session.get(Exchange, exchange_id), actor=karim, reason="Half", minutes=45)
+        with pytest.raises(NotAllowed):
+            exchanges.resolve(db.session.get(Exchange, exchange_id), actor=els, reason="Half", override_limits=True)
+        db.session.rollback()
+        # Each community's coordinators handle disputes for their own member: Noord's decides here.
+        exchanges.resolve(db.session.get(Exchange, exchange_id), actor=els, reason="Half", minutes=45)
         db.session.commit()
         fatima = get(Member, people["Fatima"])
         assert ledger.balance(ledger.account_for(fatima)) == -45 and verify().ok
+        columns = (AuditEvent.community_id, AuditEvent.on_behalf_of_id)
+        logged = db.session.execute(sa.select(*columns).where(AuditEvent.action == "exchange.resolved")).all()
+        north, south = people["Fatima"].community_id, people["Wilma"].community_id
+        assert sorted(logged) == sorted([(north, people["Fatima"].id), (south, people["Wilma"].id)])

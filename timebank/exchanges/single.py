@@ -39,7 +39,7 @@ from timebank.market.models import Post
 from timebank.members.models import Member
 from timebank.moderation.blocks import refuse_if_blocked
 from timebank.notifications.services import notify
-from timebank.permissions import can_coordinate, shares_posts
+from timebank.permissions import coordinates_a_side, shares_posts
 from timebank.text import clean_text
 
 
@@ -271,9 +271,11 @@ def resolve(
     override_limits: bool = False,
 ) -> Exchange:
     """A coordinator of the community (not a party) decides a dispute: settled with the minutes
-    they decide, or cancelled. With `override_limits` the settlement may pass a balance limit."""
+    they decide, or cancelled. Across a link the coordinators of either member's community may: each
+    community's coordinators handle disputes for their own member. With `override_limits` the
+    settlement may pass a balance limit."""
     _lock(exchange)
-    if not can_coordinate(actor, exchange.community_id):
+    if not coordinates_a_side(actor, exchange):
         raise NotAllowed(_l("Only a coordinator of this neighbourhood can decide about a dispute."))
     if override_limits and exchange.receiver.community_id != exchange.provider.community_id:
         raise NotAllowed(_l("Between linked neighbourhoods no balance limit or cap can be passed."))
@@ -297,7 +299,7 @@ def resolve(
             "exchange.resolved",
             actor=actor,
             on_behalf_of=participant.member,
-            community_id=exchange.community_id,
+            community_id=participant.member.community_id,  # across a link: in each member's own log
             subject=exchange,
             reason=reason,
             **outcome,

@@ -39,7 +39,7 @@ from timebank.members.models import Member
 from timebank.members.services import coordinators_of, directory
 from timebank.moderation.models import hidden
 from timebank.notifications.services import has_unread, read_now
-from timebank.permissions import can_coordinate, can_read_thread, can_see_exchange
+from timebank.permissions import can_coordinate, can_read_thread, can_see_exchange, coordinates_a_side
 from timebank.web.guards import coordinator_required, visible_post
 from timebank.web.submit import show_refusal, submit
 
@@ -333,10 +333,12 @@ def render_detail(exchange: Exchange, status_code: int = 200, **forms):
         thanks_form=thanks_form,
         thankable=thankable,
         resolve_form=resolve_form,
-        can_resolve=(
-            exchange.state == "disputed" and party is None and can_coordinate(current_user, exchange.community_id)
+        can_resolve=(exchange.state == "disputed" and party is None and coordinates_a_side(current_user, exchange)),
+        coordinator=coordinates_a_side(current_user, exchange),
+        # From the fund of the payer's own community only, as the grant itself requires.
+        can_grant=can_coordinate(
+            current_user, exchange.receiver.community_id if exchange.receiver else exchange.community_id
         ),
-        coordinator=can_coordinate(current_user, exchange.community_id),
         thanks=db.session.scalars(
             sa.select(ThankYou).where(ThankYou.exchange_id == exchange.id, ~hidden("thanks", ThankYou.id))
         ).all(),

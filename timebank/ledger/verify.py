@@ -12,7 +12,6 @@ from timebank.extensions import db
 EXAMPLES = 10
 
 # (name, what must hold, SQL returning the offending rows). Plain SQL that both databases run.
-# (name, what must hold, SQL returning the offending rows). Plain SQL that both databases run.
 # {postings}, {transactions} and {accounts} are the rows being checked: the whole tables, or one
 # community's share (SCOPES); the other side of a join is always the whole table, so a posting
 # that points into another community is found from either side.
@@ -146,20 +145,25 @@ CHECKS = [
     ),
 ]
 
-# For one community, the checks that look across to the whole tables ask about each of its rows
-# through an index instead: a join would read every community's rows to check one community's.
-# The same rules; only how the database finds the rows differs.
+# For one community, the checks that look across to the whole tables join the community's own
+# postings to its own transactions instead (both found by index, so the work grows with the community,
+# not with the installation), and look a row up in the whole table only when it is already suspect
+# (a transaction with fewer than two postings here, a posting whose transaction is not here). The same
+# rules and the same findings; only how the database finds the rows differs.
 ONE_COMMUNITY = {
     "postings_per_transaction": """SELECT transaction_id, postings FROM (
-               SELECT t.id AS transaction_id,
-                      (SELECT COUNT(*) FROM ledger_postings p WHERE p.transaction_id = t.id) AS postings
-               FROM {transactions} AS t) counted
+               SELECT few.id AS transaction_id,
+                      (SELECT COUNT(*) FROM ledger_postings p WHERE p.transaction_id = few.id) AS postings
+               FROM (SELECT t.id FROM {transactions} AS t LEFT JOIN {postings} AS p ON p.transaction_id = t.id
+                     GROUP BY t.id HAVING COUNT(p.transaction_id) < 2) AS few) AS counted
            WHERE postings < 2""",
-    "same_community": """SELECT p.id AS posting_id, p.transaction_id, p.account_id FROM {postings} AS p
-           WHERE (SELECT t.community_id FROM ledger_transactions t WHERE t.id = p.transaction_id) <> :community""",
+    "same_community": """SELECT p.id AS posting_id, p.transaction_id, p.account_id
+           FROM {postings} AS p LEFT JOIN {transactions} AS t ON t.id = p.transaction_id
+           WHERE t.id IS NULL AND EXISTS (SELECT 1 FROM ledger_transactions o WHERE o.id = p.transaction_id)""",
     "orphans":  # the account exists: these postings were found through it
-    """SELECT p.id AS posting_id FROM {postings} AS p
-           WHERE (SELECT COUNT(*) FROM ledger_transactions t WHERE t.id = p.transaction_id) = 0""",
+    """SELECT p.id AS posting_id
+           FROM {postings} AS p LEFT JOIN {transactions} AS t ON t.id = p.transaction_id
+           WHERE t.id IS NULL AND NOT EXISTS (SELECT 1 FROM ledger_transactions o WHERE o.id = p.transaction_id)""",
     "reversal_kind": """SELECT r.id AS transaction_id FROM {transactions} AS r
            WHERE (r.kind = 'reversal') <> (r.reverses_id IS NOT NULL)
               OR (SELECT o.kind FROM ledger_transactions o WHERE o.id = r.reverses_id) = 'reversal'""",
