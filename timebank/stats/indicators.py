@@ -471,19 +471,24 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
 
 def _balances_at_end(cid: int, end: date) -> sa.CTE:
     """Every account of the community with its balance at the end of `end`: today's balance less the
-    day rows after `end` in its month and the month rows after that. Columns: id, member_id, kind,
+    day rows after `end` in its month and the month rows after that, read by each account's key
+    (a scan by month would read every month row of a busy community). Worked out once per account,
+    in a CTE the histogram and the fund's balance share. Columns: id, member_id, kind,
     floor_override, ceiling_override, balance."""
     A, M, next_month = StatsAccountDay, StatsAccountMonth, _month_after(end)
-    mine = Account.community_id == cid
-    later = sa.union_all(
-        sa.select(A.account_id, A.net)
-        .join(Account, Account.id == A.account_id)
-        .where(mine, A.day > end, A.day < next_month),
-        sa.select(M.account_id, M.net).join(Account, Account.id == M.account_id).where(mine, M.month >= next_month),
-    ).subquery()
-    changed = (
-        sa.select(later.c.account_id, sa.func.sum(later.c.net).label("net")).group_by(later.c.account_id).subquery()
+    balance = Account.balance - (
+        sa.select(sa.func.coalesce(sa.func.sum(M.net), 0))
+        .where(M.account_id == Account.id, M.month >= next_month)
+        .correlate(Account)
+        .scalar_subquery()
     )
+    if end < next_month - timedelta(days=1):  # a period that ends within its month
+        balance -= (
+            sa.select(sa.func.coalesce(sa.func.sum(A.net), 0))
+            .where(A.account_id == Account.id, A.day > end, A.day < next_month)
+            .correlate(Account)
+            .scalar_subquery()
+        )
     return (
         sa.select(
             Account.id,
@@ -491,10 +496,9 @@ def _balances_at_end(cid: int, end: date) -> sa.CTE:
             Account.kind,
             Account.floor_override,
             Account.ceiling_override,
-            (Account.balance - sa.func.coalesce(changed.c.net, 0)).label("balance"),
+            balance.label("balance"),
         )
-        .outerjoin(changed, changed.c.account_id == Account.id)
-        .where(mine)
+        .where(Account.community_id == cid)
         .cte("at_end")
     )
 
