@@ -16,6 +16,8 @@ with the ledger's bulk writer, which keeps the roll-ups as the live ledger does.
                     by a handful of regular neighbours.
 
 The figures are computed in SQL from the roll-ups; nothing loads members or postings into Python.
+Each size also reports the median CPU time of this process per run and the load average: on a
+machine shared with other work the wall-clock includes waiting for a core.
 
 Goal: the large case within 3× the small one (exit status 0; 2 when missed, 1 on a crash).
 """
