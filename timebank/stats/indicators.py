@@ -328,9 +328,10 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     )
 
     # Balances at the end of the period: today's balance minus what changed after the end (the day
-    # rows of the rest of the end's month, then whole months), each account's worked out once by a
-    # join (not a subquery per account: that was most of the time at any size on PostgreSQL). A
-    # member's savings pots count in their balance; limits apply to their own account.
+    # rows of the rest of the end's month, then whole months), each account's worked out once (it
+    # was four subqueries per account, repeated for balance and own balance: most of the time at any
+    # size on PostgreSQL). A member's savings pots count in their balance; limits apply to their own
+    # account.
     at_end = _balances_at_end(cid, end)
     own = at_end.c.kind == MEMBER
     accounts = (
