@@ -108,6 +108,18 @@ def test_check_reports_a_roll_up_that_drifted_and_rebuild_mends_it(scenario, app
     assert "OK" in app.test_cli_runner().invoke(args=["stats", "check"]).output
 
 
+def test_rebuilding_a_day_table_alone_does_not_count_its_month_rows_twice(scenario):
+    """Migration 0160 rebuilds the day tables by name; its month table, kept by triggers from the day
+    rows, is emptied and refilled with them, not added to."""
+    conn = db.session.connection()
+    live = rollup.stored(conn)
+    db.session.execute(sa.update(rollup.PAIR_DAYS).values(exchanges=rollup.PAIR_DAYS.c.exchanges + 1))
+    for name in ("stats_account_days", "stats_pair_days"):
+        assert rollup.rebuild(conn, tables=(name,)) > 0
+    assert rollup.check(conn) == []
+    assert rollup.stored(conn) == live
+
+
 def test_month_rows_follow_every_posting(scenario):
     """The month tables sum the day rows: November's pairs in one month row each, and each
     account's balance change per month (the fund took 6 in October, 55 in November, 3 in December)."""

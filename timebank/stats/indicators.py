@@ -276,7 +276,7 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     check_period(start, end)
     cid = community if isinstance(community, int) else community.id
     community = db.session.get(Community, cid)
-    D, A = StatsDay, StatsAccountDay
+    D = StatsDay
     since, until = day_start(start), day_start(end + timedelta(days=1))
     rows = _account_rows(cid, start, end)
 
@@ -300,7 +300,9 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     ).one()
     day = {c: int(v) for c, v in zip(columns, totals, strict=True)}
 
-    # Each member's part in the period's exchanges, aggregated once (a CTE) for all that follows.
+    # One statement for everything about members and balances: each member's part in the period's
+    # exchanges (turnover) and the members of the statistics (population) are worked out once, as
+    # CTEs, and shared by the headline figures, the Gini, the balance histogram and the quiet members.
     turnover = (
         sa.select(
             rows.c.member_id,
@@ -314,9 +316,11 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
         .cte("turnover")
     )
     took_part = turnover.c.gave + turnover.c.received > 0
-    active_ids = sa.select(turnover.c.member_id).where(took_part)
-
-    population = _members(cid, until, active_ids).cte("population")
+    population = (
+        _members(cid, until, sa.select(turnover.c.member_id).where(took_part))
+        .add_columns(Member.created_at)
+        .cte("population")
+    )
 
     # Gini of (given + received) over all members: (2 Σ i·x_i) / (n Σ x) − (n + 1) / n, x ascending.
     x = sa.func.coalesce(turnover.c.earned + turnover.c.paid, 0)
@@ -325,70 +329,28 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
         .select_from(population.outerjoin(turnover, turnover.c.member_id == population.c.id))
         .cte("ranked")
     )
-    active, reciprocal, members_total, total, weighted = db.session.execute(
-        sa.select(
-            sa.select(sa.func.count()).select_from(turnover).where(took_part).scalar_subquery(),
-            sa.select(sa.func.count())
-            .select_from(turnover)
-            .where(turnover.c.gave > 0, turnover.c.received > 0)
-            .scalar_subquery(),
-            sa.select(sa.func.count()).select_from(ranked).scalar_subquery(),
-            sa.select(sa.func.coalesce(sa.func.sum(ranked.c.x), 0)).scalar_subquery(),
-            sa.select(sa.func.coalesce(sa.func.sum(ranked.c.i * ranked.c.x), 0)).scalar_subquery(),
-        )
-    ).one()
-    gini = None
-    if members_total and total:
-        n = int(members_total)
-        gini = float(Fraction(2 * int(weighted), n * int(total)) - Fraction(n + 1, n))
-    # For the statements below, which cannot share the CTE.
-    population = _members(cid, until, _active_ids(_account_rows(cid, start, end))).subquery()
-
-    # Pairs: two members who exchanged at least once, either way round, counted once. An undone
-    # exchange nets to zero in its own direction, so a pair whose sum is above zero exchanged.
-    P = _pair_rows(cid, start, end)
-    low = sa.case((P.c.helper_id < P.c.helped_id, P.c.helper_id), else_=P.c.helped_id)
-    high = sa.case((P.c.helper_id < P.c.helped_id, P.c.helped_id), else_=P.c.helper_id)
-    pairs = db.session.scalar(
-        sa.select(sa.func.count()).select_from(
-            sa.select(low.label("lo"), high.label("hi"))
-            .group_by(low, high)
-            .having(sa.func.sum(P.c.exchanges) > 0)
-            .subquery()
-        )
-    )
 
     # Balances at the end of the period: today's balance minus what changed after the end (the day
-    # rows of the rest of the end's month, then whole months). A member's savings pots count in their
-    # balance; limits apply to their own account.
-    M, next_month = StatsAccountMonth, _month_after(end)
-    later = (
-        sa.select(sa.func.coalesce(sa.func.sum(A.net), 0))
-        .where(A.account_id == Account.id, A.day > end, A.day < next_month)
-        .correlate(Account)
-        .scalar_subquery()
-        + sa.select(sa.func.coalesce(sa.func.sum(M.net), 0))
-        .where(M.account_id == Account.id, M.month >= next_month)
-        .correlate(Account)
-        .scalar_subquery()
-    )
-    at_end = Account.balance - later
-    own = Account.kind == MEMBER
-    fund_balance = db.session.scalar(sa.select(at_end).where(Account.community_id == cid, Account.kind == FUND)) or 0
+    # rows of the rest of the end's month, then whole months), each account's worked out once (it
+    # was four subqueries per account, repeated for balance and own balance: most of the time at any
+    # size on PostgreSQL). A member's savings pots count in their balance; limits apply to their own
+    # account.
+    at_end = _balances_at_end(cid, end)
+    own = at_end.c.kind == MEMBER
     accounts = (
         sa.select(
-            Account.member_id,
-            sa.func.sum(at_end).label("balance"),
-            sa.func.sum(sa.case((own, at_end), else_=0)).label("own"),
-            sa.func.max(sa.case((own, sa.func.coalesce(Account.floor_override, community.ledger_floor)))).label(
+            at_end.c.member_id,
+            sa.func.sum(at_end.c.balance).label("balance"),
+            sa.func.sum(sa.case((own, at_end.c.balance), else_=0)).label("own"),
+            sa.func.max(sa.case((own, sa.func.coalesce(at_end.c.floor_override, community.ledger_floor)))).label(
                 "floor"
             ),
-            sa.func.max(sa.case((own, sa.func.coalesce(Account.ceiling_override, community.ledger_ceiling)))).label(
+            sa.func.max(sa.case((own, sa.func.coalesce(at_end.c.ceiling_override, community.ledger_ceiling)))).label(
                 "ceiling"
             ),
         )
-        .where(Account.community_id == cid, Account.member_id.is_not(None), Account.kind != FUND)
-        .group_by(Account.member_id)
+        .where(at_end.c.member_id.is_not(None), at_end.c.kind != FUND)
+        .group_by(at_end.c.member_id)
         .subquery()
     )
     balance = sa.func.coalesce(accounts.c.balance, 0)
@@ -405,32 +367,65 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
             )
             for key, low_, high_ in BALANCE_BUCKETS
         )
-    ).label("bucket")
-    members_accounts = population.outerjoin(accounts, accounts.c.member_id == population.c.id)
-    # One pass over the members: per bucket of the histogram, its members, their savings, and how
-    # many are at their floor or ceiling (summed over the at most eight buckets here).
-    by_bucket = db.session.execute(
+    )
+
+    # Dormant: joined more than 90 days before the end, no exchange in the last 90 days.
+    window = end - timedelta(days=DORMANT_DAYS - 1)
+    recent = _active_ids(_account_rows(cid, window, end))
+
+    def count(*where, table=turnover):
+        return sa.select(sa.func.count()).select_from(table).where(*where).scalar_subquery()
+
+    # The first row: the headline figures (bucket NULL); then one row per bucket of the histogram
+    # with its members, their savings, and how many are at their floor or ceiling.
+    headline = sa.select(
+        sa.null(),
+        count(took_part),
+        count(turnover.c.gave > 0, turnover.c.received > 0),
+        count(table=ranked),
+        sa.select(sa.func.coalesce(sa.func.sum(ranked.c.x), 0)).scalar_subquery(),
+        sa.select(sa.func.coalesce(sa.func.sum(ranked.c.i * ranked.c.x), 0)).scalar_subquery(),
+        count(population.c.created_at < day_start(window), population.c.id.not_in(recent), table=population),
+        sa.select(sa.func.coalesce(sa.func.sum(at_end.c.balance), 0)).where(at_end.c.kind == FUND).scalar_subquery(),
+    )
+    buckets = (
         sa.select(
             bucket,
             sa.func.count(),
             sa.func.coalesce(sa.func.sum(sa.case((balance > 0, balance), else_=0)), 0),
             sa.func.coalesce(sa.func.sum(sa.case((own_balance <= floor, 1), else_=0)), 0),
             sa.func.coalesce(sa.func.sum(sa.case((own_balance >= ceiling, 1), else_=0)), 0),
+            sa.null(),
+            sa.null(),
+            sa.null(),
         )
-        .select_from(members_accounts)
+        .select_from(population.outerjoin(accounts, accounts.c.member_id == population.c.id))
         .group_by(bucket)
-    ).all()
-    histogram = {row[0]: row[1] for row in by_bucket}
+    )
+    found = db.session.execute(sa.union_all(headline, buckets)).all()
+    by_bucket = [row for row in found if row[0] is not None]
+    headline_row = next(row for row in found if row[0] is None)
+    _, active, reciprocal, members_total, total, weighted, dormant, fund_balance = headline_row
+    active, reciprocal, members_total, dormant = (int(v) for v in (active, reciprocal, members_total, dormant))
+    gini = None
+    if members_total and total:
+        n = members_total
+        gini = float(Fraction(2 * int(weighted), n * int(total)) - Fraction(n + 1, n))
+    histogram = {row[0]: int(row[1]) for row in by_bucket}
     saved, at_floor, at_ceiling = (sum(int(row[i]) for row in by_bucket) for i in (2, 3, 4))
 
-    # Dormant: joined more than 90 days before the end, no exchange in the last 90 days.
-    window = end - timedelta(days=DORMANT_DAYS - 1)
-    recent = _active_ids(_account_rows(cid, window, end))
-    dormant = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(population)
-        .join(Member, Member.id == population.c.id)
-        .where(Member.created_at < day_start(window), Member.id.not_in(recent))
+    # Pairs: two members who exchanged at least once, either way round, counted once. An undone
+    # exchange nets to zero in its own direction, so a pair whose sum is above zero exchanged.
+    P = _pair_rows(cid, start, end)
+    smaller, larger = (sa.func.least, sa.func.greatest) if _dialect() == "postgresql" else (sa.func.min, sa.func.max)
+    low, high = smaller(P.c.helper_id, P.c.helped_id), larger(P.c.helper_id, P.c.helped_id)
+    pairs = db.session.scalar(
+        sa.select(sa.func.count()).select_from(
+            sa.select(low.label("lo"), high.label("hi"))
+            .group_by(low, high)
+            .having(sa.func.sum(P.c.exchanges) > 0)
+            .subquery()
+        )
     )
 
     joined = (
@@ -477,6 +472,40 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
         by_month=_by_month(cid, start, end, since, until),
         saved_minutes=int(saved),
         reciprocal_members=int(reciprocal),
+    )
+
+
+def _balances_at_end(cid: int, end: date) -> sa.CTE:
+    """Every account of the community with its balance at the end of `end`: today's balance less the
+    day rows after `end` in its month and the month rows after that, read by each account's key
+    (a scan by month would read every month row of a busy community). Worked out once per account,
+    in a CTE the histogram and the fund's balance share. Columns: id, member_id, kind,
+    floor_override, ceiling_override, balance."""
+    A, M, next_month = StatsAccountDay, StatsAccountMonth, _month_after(end)
+    balance = Account.balance - (
+        sa.select(sa.func.coalesce(sa.func.sum(M.net), 0))
+        .where(M.account_id == Account.id, M.month >= next_month)
+        .correlate(Account)
+        .scalar_subquery()
+    )
+    if end < next_month - timedelta(days=1):  # a period that ends within its month
+        balance -= (
+            sa.select(sa.func.coalesce(sa.func.sum(A.net), 0))
+            .where(A.account_id == Account.id, A.day > end, A.day < next_month)
+            .correlate(Account)
+            .scalar_subquery()
+        )
+    return (
+        sa.select(
+            Account.id,
+            Account.member_id,
+            Account.kind,
+            Account.floor_override,
+            Account.ceiling_override,
+            balance.label("balance"),
+        )
+        .where(Account.community_id == cid)
+        .cte("at_end")
     )
 
 

@@ -602,10 +602,18 @@ def _figures(row: dict | None, columns) -> str:
 def rebuild(conn: sa.Connection, community_id: int | None = None, tables: tuple[str, ...] | None = None) -> int:
     """Replace the roll-ups (or those `tables`, by name: migration 0160 builds those that existed at
     its revision) with the figures recomputed from the ledger; returns the day rows written. The
-    month tables are emptied first and refilled by the database's triggers as the day rows go in.
-    The caller commits."""
+    month tables are emptied first and refilled by the database's triggers as the day rows go in:
+    a day table chosen alone takes its month table along where that exists, or the triggers would
+    add the day rows to the month rows already there and count them twice. The caller commits."""
     expected = recompute(conn, community_id)
-    chosen = [table for table in VALUES if tables is None or table.name in tables]
+    present = set(sa.inspect(conn).get_table_names())
+    chosen = [
+        table
+        for table in VALUES
+        if tables is None
+        or table.name in tables
+        or (table in MONTH_OF and MONTH_OF[table].name in tables and table.name in present)
+    ]
     for table in chosen:
         delete = sa.delete(table)
         if community_id is not None:
