@@ -1,7 +1,7 @@
 """statistics: the month roll-ups' indexes carry the figures the statistics page reads
 
 Revision ID: 0245_stats_speed
-Revises: 0225_speed
+Revises: 0240_speed2
 Create Date: 2026-12-06 03:40:00.000000
 
 The statistics of whole months read a year of month rows per member (each member's turnover, who
@@ -17,7 +17,7 @@ the index alone (a third less time at 1,000,000 postings).
 from alembic import op
 
 revision = "0245_stats_speed"
-down_revision = "0225_speed"
+down_revision = "0240_speed2"
 branch_labels = None
 depends_on = None
 
