@@ -76,8 +76,8 @@ def test_the_providers_ceiling_counts_too_and_is_said_without_her_figures(app, c
     assert "39 hours" not in text(refused)
 
 
-def test_accepting_more_than_fits_is_refused_and_addressed_to_the_reader(app, client, neighbours):
-    """Jan proposed 2 hours; before Fatima accepts, his balance fell. Fatima is told, in her words."""
+def no_longer_fits(app, client, neighbours) -> int:
+    """Jan proposes 2 hours for Fatima's offer, then gives most of his room away; Fatima is logged in."""
     login(client, neighbours["Jan"])
     client.post(f"/exchanges/respond/{neighbours['offer'].id}", data={"hours": "2"})
     gift(app, neighbours["Jan"], neighbours["Wilma"], 540)
@@ -85,6 +85,12 @@ def test_accepting_more_than_fits_is_refused_and_addressed_to_the_reader(app, cl
     login(client, neighbours["Fatima"])
     with app.app_context():
         exchange_id = db.session.scalar(sa.select(Exchange.id))
+    return exchange_id
+
+
+def test_accepting_more_than_fits_is_refused_and_addressed_to_the_reader(app, client, neighbours):
+    """Jan proposed 2 hours; before Fatima accepts, his balance fell. Fatima is told, in her words."""
+    exchange_id = no_longer_fits(app, client, neighbours)
     page = text(client.get(f"/exchanges/{exchange_id}", headers=EN))
     assert "Between you and Jan, at most 1 hour fits now." in page
     assert "2 hours is more than fits now" in page and "Ask a coordinator for help" in page
@@ -279,13 +285,7 @@ def test_the_post_page_offers_to_ask_when_its_time_does_not_fit(client, jan_low,
 
 
 def test_a_proposal_that_no_longer_fits_can_ask_for_help_before_accepting(app, client, neighbours):
-    login(client, neighbours["Jan"])
-    client.post(f"/exchanges/respond/{neighbours['offer'].id}", data={"hours": "2"})
-    gift(app, neighbours["Jan"], neighbours["Wilma"], 540)
-    client.post("/logout")
-    login(client, neighbours["Fatima"])
-    with app.app_context():
-        exchange_id = db.session.scalar(sa.select(Exchange.id))
+    exchange_id = no_longer_fits(app, client, neighbours)
     asked = client.post(f"/exchanges/{exchange_id}/help", headers=EN, follow_redirects=True)
     assert "The coordinators are asked to help." in asked.text
     with app.app_context():

@@ -107,6 +107,19 @@ def set_public():
     return redirect(url_for(".index"))
 
 
+def _report_language() -> str:
+    """The report's language: asked for with `lang`, else the reader's."""
+    return request.args.get("lang") if request.args.get("lang") in ("nl", "en") else str(get_locale())
+
+
+def _as_download(body, fmt: str, stem: str) -> Response:
+    """A report as a page to read (HTML) or a file to save (PDF, CSV)."""
+    response = Response(body, mimetype=MIME[fmt])
+    if fmt != "html":
+        response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+    return response
+
+
 @bp.route("/coordinate/statistics/report.<any(html, pdf, csv):fmt>")
 @coordinator_required
 def download(fmt: str):
@@ -114,7 +127,7 @@ def download(fmt: str):
     if problem:
         flash(problem, "error")
         return redirect(url_for(".index"))
-    locale = request.args.get("lang") if request.args.get("lang") in ("nl", "en") else str(get_locale())
+    locale = _report_language()
     community = current_user.community
     body = report.render(community, start, end, fmt, locale)
     submit(
@@ -126,11 +139,7 @@ def download(fmt: str):
             end=end.isoformat(),
         )
     )
-    response = Response(body, mimetype=MIME[fmt])
-    if fmt != "html":
-        filename = f"{community.slug}-{start.isoformat()}-{end.isoformat()}-{locale}.{fmt}"
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return _as_download(body, fmt, f"{community.slug}-{start.isoformat()}-{end.isoformat()}-{locale}")
 
 
 @bp.route("/statistics/<slug>")
@@ -234,7 +243,7 @@ def umbrella_download(fmt: str):
     if problem:
         flash(problem, "error")
         return redirect(url_for(".umbrella"))
-    locale = request.args.get("lang") if request.args.get("lang") in ("nl", "en") else str(get_locale())
+    locale = _report_language()
     body = umbrella_report.render(communities, start, end, fmt, locale)
     submit(
         lambda: record(
@@ -246,8 +255,4 @@ def umbrella_download(fmt: str):
             communities=[community.slug for community in communities],
         )
     )
-    response = Response(body, mimetype=MIME[fmt])
-    if fmt != "html":
-        filename = f"umbrella-{start.isoformat()}-{end.isoformat()}-{locale}.{fmt}"
-        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return _as_download(body, fmt, f"umbrella-{start.isoformat()}-{end.isoformat()}-{locale}")
