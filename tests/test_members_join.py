@@ -384,3 +384,27 @@ def test_the_coordinators_mail_carries_the_applicants_own_words(app, client, com
     assert "Your join question: Which street do you live in?" in body  # as it was asked
     assert "Their answer:\n> Dorpsstraat\n\nAyşe Yılmaz gets an email" in body, body
     assert "Asked on " in body and "&lt;" not in body, body
+
+
+def test_many_waiting_requests_come_twenty_a_page_longest_waiting_first(app, client, community, make_member):
+    login(client, make_member("Karim", role="coordinator"))
+    with app.app_context():
+        now = utcnow()
+        for number in range(23):  # Applicant 0 has waited longest
+            pending = Member(
+                community_id=community.id, name=f"Applicant {number}", status="pending", email=f"a{number}@example.org"
+            )
+            db.session.add(pending)
+            db.session.flush()
+            waited = now - timedelta(days=30 - number)
+            db.session.add(
+                JoinRequest(member_id=pending.id, community_id=community.id, state="waiting", submitted_at=waited)
+            )
+        db.session.commit()
+    first = client.get("/coordinate/requests", headers=EN).text
+    assert "23 people confirmed their email address" in first and "Page 1 of 2" in first
+    assert all(f"Applicant {n}<" in first for n in range(20))
+    assert not any(f"Applicant {n}<" in first for n in range(20, 23))
+    second = client.get("/coordinate/requests?page=2", headers=EN).text
+    assert [n for n in range(23) if f"Applicant {n}<" in second] == [20, 21, 22]
+    assert "Accept Applicant 22" in second

@@ -70,3 +70,16 @@ def test_addresses_built_once_for_a_list_are_the_ones_url_for_builds(app):
         for value in (1, 42, 20000):
             assert post_url(value) == url_for("market.post_detail", post_id=value)
             assert chip_url(value) == url_for("market.index", category=value, kind="offer", q="soep & brood")
+
+
+def test_menu_addresses_follow_the_path_the_time_bank_is_served_under(app, member):
+    """The menu's addresses are routed once per process: a second installation path (a proxy
+    serving the time bank under /buurt) still gets its own links, and the root keeps its own."""
+    client = app.test_client()
+    login(client, member)
+    at_root = client.get("/members").text
+    under_path = client.get("/members", base_url="http://localhost/buurt/").text
+    assert 'href="/market"' in at_root and 'href="/buurt/market"' not in at_root
+    assert 'href="/buurt/market"' in under_path and 'href="/market"' not in under_path
+    assert 'href="/buurt/static/css/app.css?v=' in under_path
+    assert 'href="/market"' in client.get("/members").text

@@ -1,11 +1,12 @@
 """Language choice, and the way numbers of minutes and dates are said to people."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError, dates
 from flask import current_app, has_request_context, request, session
-from flask_babel import force_locale, get_locale, ngettext, to_user_timezone
+from flask_babel import force_locale, get_locale, ngettext
 from flask_login import current_user
 
 
@@ -40,22 +41,28 @@ def language_name(code: str, in_locale: str | None = None) -> str:
     return name[:1].upper() + name[1:]
 
 
-# Said amounts by (locale, minutes): a statement or a listing asked the catalogue for the same few
-# amounts on every row, two lookups each (a seventh of a statement page's time).
-_SAID_MINUTES: dict[tuple[str, int], str] = {}
+def remembered(store: dict, key: tuple, say) -> str:
+    """`say()`, kept in `store` under `key`: lists say the same few amounts, days and times on
+    every row, and asking the catalogue or Babel again each time was up to a fifth of a page. The
+    key must hold everything the words depend on (the language first); the store stays bounded."""
+    said = store.get(key)
+    if said is None:
+        if len(store) > 8192:
+            store.clear()
+        said = store[key] = say()
+    return said
+
+
+_SAID_MINUTES: dict[tuple, str] = {}
+_SAID_DAYS: dict[tuple, str] = {}
+_SAID_CLOCKS: dict[tuple, str] = {}
 
 
 def format_minutes(minutes: int | None) -> str:
     """Say an amount of time as people say it: '1 hour 30 minutes', '−45 minutes'."""
     if minutes is None:
         return ""
-    key = (str(get_locale()), minutes)
-    said = _SAID_MINUTES.get(key)
-    if said is None:
-        if len(_SAID_MINUTES) > 8192:  # bounded, whatever amounts come by
-            _SAID_MINUTES.clear()
-        said = _SAID_MINUTES[key] = _say_minutes(minutes)
-    return said
+    return remembered(_SAID_MINUTES, (str(get_locale()), minutes), lambda: _say_minutes(minutes))
 
 
 def _say_minutes(minutes: int) -> str:
@@ -85,18 +92,38 @@ def conventions() -> Locale:
     return _conventions(get_locale().language, current_app.config.get("LOCALE_REGION"))
 
 
+@lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
 def _local(moment):
-    return to_user_timezone(moment) if isinstance(moment, datetime) else moment
+    """The moment on the community's clocks (BABEL_DEFAULT_TIMEZONE: the installation has one time
+    zone), without Flask-Babel's per-call look-up of the request's time zone."""
+    if not isinstance(moment, datetime):
+        return moment
+    if moment.tzinfo is None:  # as Flask-Babel reads it
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(_zone(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
 def format_day(moment, width: str = "long") -> str:
     """A date: '4 December 2026' (long) or '4 Dec 2026' (medium), in the community's time zone."""
-    return dates.format_date(_local(moment), width, locale=conventions())
+    local = _local(moment)
+    day = local.date() if isinstance(local, datetime) else local
+    locale = conventions()
+    return remembered(_SAID_DAYS, (str(locale), day, width), lambda: dates.format_date(day, width, locale=locale))
 
 
 def format_clock(moment: datetime) -> str:
     """The time of day: '15:20'."""
-    return dates.format_time(_local(moment), "short", locale=conventions())
+    local = _local(moment)
+    locale = conventions()
+    return remembered(
+        _SAID_CLOCKS,
+        (str(locale), local.hour, local.minute),
+        lambda: dates.format_time(local, "short", locale=locale),
+    )
 
 
 def format_moment(moment: datetime) -> str:

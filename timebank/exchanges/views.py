@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -152,13 +152,23 @@ def slip_room(provider: Member, receiver: Member) -> str:
     )
 
 
+def _room_on_post(post, reader: Member):
+    """The room between the reader and the post's owner, worked out once per page: the post page
+    asks for it twice (is the post's time too much, and what fits), each time four queries."""
+    rooms = g.setdefault("post_rooms", {})
+    key = (post.id, reader.id)
+    if key not in rooms:
+        payer, provider = (reader, post.owner) if post.kind == "offer" else (post.owner, reader)
+        rooms[key] = services.room_between(payer, provider)
+    return rooms[key]
+
+
 @bp.app_template_global()
 def post_room(post, reader: Member) -> list[str]:
     """On the proposal form: what fits between the reader and the post's owner."""
     if post.is_gift or post.owner_id == reader.id:
         return []
-    payer, provider = (reader, post.owner) if post.kind == "offer" else (post.owner, reader)
-    return room_words(services.room_between(payer, provider), reader)
+    return room_words(_room_on_post(post, reader), reader)
 
 
 @bp.app_template_global()
@@ -166,8 +176,7 @@ def post_too_much(post, reader: Member) -> int | None:
     """The post's time when it does not fit between the reader and its owner: worth asking about."""
     if post.is_gift or post.owner_id == reader.id or not post.minutes:
         return None
-    payer, provider = (reader, post.owner) if post.kind == "offer" else (post.owner, reader)
-    fits = services.room_between(payer, provider).fits
+    fits = _room_on_post(post, reader).fits
     return post.minutes if fits is not None and post.minutes > fits else None
 
 

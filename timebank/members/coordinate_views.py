@@ -31,6 +31,8 @@ from timebank.web.guards import coordinator_required
 from timebank.web.submit import submit
 
 bp = Blueprint("coordinate", __name__, url_prefix="/coordinate")
+# Each waiting request carries its own form: a page of twenty stays light on a phone.
+REQUESTS_PER_PAGE = 20
 
 STATUS_FILTERS = ("active", "pending", "suspended", "rejected", "erased")
 
@@ -77,7 +79,12 @@ def requests():
     return render_template(
         "coordinate/requests.html",
         community=community,
-        waiting=waiting_join_requests(community.id),
+        waiting=db.paginate(
+            waiting_join_requests(community.id),
+            page=request.args.get("page", 1, type=db_int),
+            per_page=REQUESTS_PER_PAGE,
+            error_out=False,
+        ),
         decided=decided,
         form=ReasonForm(),
     )

@@ -268,14 +268,13 @@ def usual_wait_days(community_id: int, *, recent: int = 20, default: int = 7) ->
     return max(1, math.ceil(waits[len(waits) // 2] / 86400))
 
 
-def waiting_join_requests(community_id: int) -> list[JoinRequest]:
-    return list(
-        db.session.scalars(
-            sa.select(JoinRequest)
-            .where(JoinRequest.community_id == community_id, JoinRequest.state == "waiting")
-            .options(joinedload(JoinRequest.member))
-            .order_by(JoinRequest.submitted_at, JoinRequest.id)
-        )
+def waiting_join_requests(community_id: int) -> sa.Select:
+    """The requests waiting for a coordinator's answer, longest waiting first."""
+    return (
+        sa.select(JoinRequest)
+        .where(JoinRequest.community_id == community_id, JoinRequest.state == "waiting")
+        .options(joinedload(JoinRequest.member))
+        .order_by(JoinRequest.submitted_at, JoinRequest.id)
     )
 
 

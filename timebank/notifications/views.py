@@ -90,7 +90,7 @@ def index():
         items=items[:PAGE_SIZE],
         older=older,
         member=member,
-        unread=services.unread_count(member),
+        unread=unread_notifications(),
     )
 
 

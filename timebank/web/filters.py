@@ -8,6 +8,7 @@ from flask_babel import format_timedelta, get_locale
 from markupsafe import Markup, escape
 
 from timebank.db import utcnow
+from timebank.i18n import remembered
 
 
 def nl2br(text: str | None) -> Markup:
@@ -39,13 +40,11 @@ def _said_as(seconds: float) -> tuple[str, int, bool]:
 def ago(moment: datetime) -> str:
     """'3 days ago'."""
     delta = moment - utcnow()
-    key = (str(get_locale()), *_said_as(delta.total_seconds()))
-    said = _AGO.get(key)
-    if said is None:
-        if len(_AGO) > 4096:
-            _AGO.clear()
-        said = _AGO[key] = format_timedelta(delta, granularity="minute", add_direction=True)
-    return said
+    return remembered(
+        _AGO,
+        (str(get_locale()), *_said_as(delta.total_seconds())),
+        lambda: format_timedelta(delta, granularity="minute", add_direction=True),
+    )
 
 
 def register_filters(app) -> None:

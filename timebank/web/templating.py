@@ -6,7 +6,7 @@ translated words per row slow. Macros imported without context keep Flask-Babel'
 
 from collections.abc import Callable
 
-from flask import url_for
+from flask import current_app, request, url_for
 from flask_babel import get_translations
 from jinja2.ext import _make_new_gettext, _make_new_ngettext
 
@@ -21,8 +21,25 @@ def url_rows(endpoint: str, key: str, **values) -> Callable[[int], str]:
     return lambda value: f"{prefix}{int(value)}{suffix}"
 
 
+# Addresses by (endpoint, script root, values): the same for every request a process serves.
+_FIXED: dict[tuple, str] = {}
+
+
+def fixed_url(endpoint: str, **values) -> str:
+    """`url_for` for the addresses every page repeats (the menu's, the style sheet's), routed once
+    per process: about twenty of them were a tenth of a simple page. Routed every time while
+    debugging, where static files (and so their versions) change under a running server."""
+    if current_app.debug:
+        return url_for(endpoint, **values)
+    key = (endpoint, request.script_root, *sorted(values.items()))
+    found = _FIXED.get(key)
+    if found is None:
+        found = _FIXED[key] = url_for(endpoint, **values)
+    return found
+
+
 def register_url_rows(app) -> None:
-    app.jinja_env.globals["url_rows"] = url_rows
+    app.jinja_env.globals.update(url_rows=url_rows, fixed_url=fixed_url)
 
 
 def register_bound_gettext(app) -> None:
