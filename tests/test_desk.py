@@ -256,6 +256,59 @@ def test_quiet_members_are_those_whose_every_exchange_is_older_than_90_days(app,
     assert dormant.count == 2
 
 
+def test_each_members_last_activity_follows_their_exchanges_and_posts(app, make_member, make_post):
+    """The database keeps each member's newest exchange news or post (what "quiet" reads) in the
+    same transaction as the change: forward as exchanges move on, and worked out again when a
+    moment is moved back or a post goes."""
+    people = {name: make_member(name) for name in ("Anna", "Bram", "Cor")}
+    lamp = make_post(people["Anna"], title="Lamp", minutes=60)
+
+    def stored():
+        db.session.expire_all()
+        return {name: db.session.get(Member, member.id).last_active_at for name, member in people.items()}
+
+    def worked_out(name):
+        member_id = people[name].id
+        newest = [
+            *db.session.scalars(
+                sa.select(Exchange.updated_at)
+                .join(Exchange.participants)
+                .where(Exchange.participants.any(member_id=member_id))
+            ),
+            *db.session.scalars(sa.select(Post.created_at).where(Post.owner_id == member_id)),
+        ]
+        return max(newest, default=None)
+
+    with app.app_context():
+        placed = db.session.get(Post, lamp.id).created_at
+        assert stored() == {"Anna": placed, "Bram": None, "Cor": None}
+        get = lambda name: db.session.get(Member, people[name].id)  # noqa: E731
+        exchange = exchanges.propose(db.session.get(Post, lamp.id), get("Bram"), 60, actor=get("Bram"))
+        db.session.commit()
+        proposed = db.session.get(Exchange, exchange.id).updated_at
+        assert stored() == {"Anna": proposed, "Bram": proposed, "Cor": None}
+
+        exchanges.accept(db.session.get(Exchange, exchange.id), actor=get("Anna"))
+        db.session.commit()
+        accepted = db.session.get(Exchange, exchange.id).updated_at
+        assert accepted >= proposed and stored()["Bram"] == accepted
+
+        long_ago = utcnow() - timedelta(days=100)
+        db.session.execute(sa.update(Exchange).where(Exchange.id == exchange.id).values(updated_at=long_ago))
+        db.session.commit()
+        assert stored() == {"Anna": placed, "Bram": long_ago, "Cor": None}
+
+        chair = make_post(people["Anna"], title="Chair")
+        assert stored()["Anna"] == db.session.get(Post, chair.id).created_at > placed
+        db.session.execute(sa.delete(Post).where(Post.id == chair.id))
+        db.session.commit()
+        assert stored()["Anna"] == placed
+        db.session.execute(sa.update(Post).where(Post.id == lamp.id).values(created_at=utcnow() - timedelta(days=200)))
+        db.session.commit()
+        assert stored()["Anna"] == long_ago
+        assert all(stored()[name] == worked_out(name) for name in people)
+
+
 def test_the_desks_dates_follow_the_communitys_conventions(app):
     """Something due later reads "due 4 Dec 2026, 15:20" (day first, 24-hour clock, the community's
     time zone) in English too, as every other date of the app; not the American "Dec 4, 2026"."""

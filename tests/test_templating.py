@@ -83,3 +83,36 @@ def test_menu_addresses_follow_the_path_the_time_bank_is_served_under(app, membe
     assert 'href="/buurt/market"' in under_path and 'href="/market"' not in under_path
     assert 'href="/buurt/static/css/app.css?v=' in under_path
     assert 'href="/market"' in client.get("/members").text
+
+
+def test_remembered_days_times_and_months_say_what_babel_says(app):
+    """Days, times of day and month names are remembered per language (and the moment is put on
+    the community's clock without Flask-Babel's per-call look-up): the words must be Babel's own,
+    on both sides of the summer-time changes and of midnight, in each language after the other."""
+    from datetime import UTC, datetime
+
+    from babel import dates
+    from flask_babel import format_date, to_user_timezone
+
+    from timebank.i18n import conventions, format_clock, format_day
+    from timebank.stats.present import month_name
+
+    moments = [
+        datetime(2026, 3, 29, 0, 59, tzinfo=UTC),  # 01:59 in Amsterdam, then summer time
+        datetime(2026, 3, 29, 1, 0, tzinfo=UTC),
+        datetime(2026, 10, 25, 0, 59, tzinfo=UTC),  # and back to winter time
+        datetime(2026, 10, 25, 1, 0, tzinfo=UTC),
+        datetime(2026, 12, 31, 22, 59, tzinfo=UTC),  # 23:59 on New Year's Eve
+        datetime(2026, 12, 31, 23, 0, tzinfo=UTC),  # already the new year on the community's clock
+    ]
+    for language in ("en", "nl", "en"):
+        with app.test_request_context(headers={"Accept-Language": language}):
+            for moment in moments:
+                local = to_user_timezone(moment)
+                for width in ("long", "medium"):
+                    assert format_day(moment, width) == dates.format_date(local, width, locale=conventions())
+                assert format_clock(moment) == dates.format_time(local, "short", locale=conventions())
+            assert month_name("2026-12") == format_date(datetime(2026, 12, 1).date(), "MMM yyyy")
+    with app.test_request_context(headers={"Accept-Language": "nl"}):
+        assert format_day(datetime(2026, 12, 31, 23, 0, tzinfo=UTC)) == "1 januari 2027"
+        assert month_name("2026-03") == "mrt 2026"

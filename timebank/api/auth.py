@@ -8,6 +8,7 @@ from functools import wraps
 import sqlalchemy as sa
 from flask import current_app, g, request
 from flask_login import AnonymousUserMixin, current_user
+from sqlalchemy.orm import joinedload
 
 from timebank.api.models import ApiToken
 from timebank.db import utcnow
@@ -36,8 +37,14 @@ def issue_token(member: Member) -> tuple[ApiToken, str]:
     return token, raw
 
 
+# Built once, with the member: every API request asks it first.
+_TOKEN = (
+    sa.select(ApiToken).where(ApiToken.token_hash == sa.bindparam("token_hash")).options(joinedload(ApiToken.member))
+)
+
+
 def valid_token(raw: str) -> ApiToken | None:
-    token = db.session.scalar(sa.select(ApiToken).where(ApiToken.token_hash == token_hash(raw)))
+    token = db.session.scalar(_TOKEN, {"token_hash": token_hash(raw)})
     if token is None or token.revoked_at is not None or token.expires_at <= utcnow():
         return None
     if not token.member.is_active or token.member.session_version != token.session_version:

@@ -286,26 +286,14 @@ def _limits_items(community_id, _now):
 
 
 def _dormant_filter(community_id, now):
+    """Members who joined before the 90 days and whose newest exchange news or post (kept on
+    write by the database, migration 0260_quiet) is older, or who have none."""
     since = now - timedelta(days=DORMANT_DAYS)
-    # "Has an exchange updated since": the member's exchanges walked from the newest (index
-    # 0240_speed2), so for an active member the first or second one answers. As NOT EXISTS the
-    # databases walked them from the oldest: most of the desk's time.
-    recent_exchange = (
-        sa.select(sa.literal(1))
-        .select_from(Participant)
-        .join(Exchange, Exchange.id == Participant.exchange_id)
-        .where(Participant.member_id == Member.id, Exchange.updated_at >= since)
-        .order_by(Participant.exchange_id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    posted = sa.select(Post.id).where(Post.owner_id == Member.id, Post.created_at >= since)
     return [
         Member.community_id == community_id,
         Member.status == "active",
         Member.created_at < since,
-        recent_exchange.is_(None),
-        ~posted.exists(),
+        sa.or_(Member.last_active_at.is_(None), Member.last_active_at < since),
     ]
 
 

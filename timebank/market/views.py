@@ -13,7 +13,7 @@ from timebank.communities.models import Area, Category, Community
 from timebank.communities.services import linked_community_ids
 from timebank.extensions import db
 from timebank.i18n import format_day as day
-from timebank.i18n import format_minutes
+from timebank.i18n import format_minutes, remembered
 from timebank.market import finding, services
 from timebank.market.forms import (
     DigestForm,
@@ -60,19 +60,15 @@ _POST_TIMES: dict[tuple, str] = {}
 
 @bp.app_template_filter("post_time")
 def post_time(post: Post) -> str:
-    key = (str(get_locale()), post.is_gift, post.minutes)
-    said = _POST_TIMES.get(key)
-    if said is None:
-        if post.is_gift:
-            said = _("Free gift (0 hours)")
-        elif post.minutes is None:
-            said = _("Time not given")
-        else:
-            said = _("About %(time)s", time=format_minutes(post.minutes))
-        if len(_POST_TIMES) > 4096:  # bounded, whatever times people give
-            _POST_TIMES.clear()
-        _POST_TIMES[key] = said
-    return said
+    return remembered(_POST_TIMES, (str(get_locale()), post.is_gift, post.minutes), lambda: _say_post_time(post))
+
+
+def _say_post_time(post: Post) -> str:
+    if post.is_gift:
+        return _("Free gift (0 hours)")
+    if post.minutes is None:
+        return _("Time not given")
+    return _("About %(time)s", time=format_minutes(post.minutes))
 
 
 # Finding ------------------------------------------------------------------------------------------

@@ -46,6 +46,9 @@ class Member(UserMixin, db.Model):
     # Bumped to end every session at once (password change, "log out everywhere", suspension).
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The newest news of the member's exchanges or posts (NULL: none yet), for the desk's "quiet for
+    # 90 days". Kept by the database's triggers (migration 0260_quiet), never written by the app.
+    last_active_at: Mapped[datetime | None]
     # Language codes the member speaks, e.g. ["nl", "ar"]: neighbours look for a common language.
     languages: Mapped[list] = mapped_column(sa.JSON, default=list)
     # use_alter: images.owner_id points back at members, so one of the two keys is added afterwards.
@@ -79,8 +82,15 @@ class Member(UserMixin, db.Model):
             for column in ("show_email_to", "show_phone_to", "show_balance_to")
         ),
         sa.CheckConstraint(sa.text("notify_email IN ('immediately', 'daily', 'off')"), name="notify_email"),
-        # The desk's "quiet for 90 days" finds the members it asks about in this index alone (0240_speed2).
-        sa.Index("ix_members_community_status_created", "community_id", "status", "created_at"),
+        # The desk's "quiet for 90 days" reads this index alone (0260_quiet).
+        sa.Index("ix_members_quiet", "community_id", "status", "created_at", "last_active_at"),
+        # ... and its "asked to be erased" the few members who did (0260_quiet).
+        sa.Index(
+            "ix_members_erasure_requested",
+            "community_id",
+            sqlite_where=sa.text("erasure_requested_at IS NOT NULL"),
+            postgresql_where=sa.text("erasure_requested_at IS NOT NULL"),
+        ),
         # The directory reads its page of members in name order from this index (0255_speed3) instead
         # of sorting the whole neighbourhood for every page.
         sa.Index("ix_members_directory", "community_id", "status", sa.text("lower(name)"), "id"),

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import pygal
-from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import format_date, format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from pygal.style import Style
 
-from timebank.i18n import format_minutes
+from timebank.i18n import format_minutes, remembered
 from timebank.stats.indicators import BUCKET_LABELS, DEFINITIONS, LABELS, Statistics
 
 MINUTES = {
@@ -119,9 +119,15 @@ def sections(stats: Statistics, earlier: Statistics | None = None) -> list[tuple
     return [(str(title), lines(stats, earlier, keys)) for title, keys in SECTIONS]
 
 
+_MONTH_NAMES: dict[tuple, str] = {}
+
+
 def month_name(month: str) -> str:
+    """'Dec 2026' for '2026-12'; a member's account page names twelve months on every view."""
     year, number = (int(part) for part in month.split("-"))
-    return format_date(date(year, number, 1), "MMM yyyy")
+    return remembered(
+        _MONTH_NAMES, (str(get_locale()), year, number), lambda: format_date(date(year, number, 1), "MMM yyyy")
+    )
 
 
 def say_period(start: date, end: date) -> str:
