@@ -946,7 +946,9 @@ def _counterparties(transaction_ids: list[int], account_id: int) -> dict[int, tu
             .where(Posting.transaction_id.in_(transaction_ids[start : start + 500]), Posting.account_id != account_id)
             .order_by(Posting.id)
         ).all()
-        across = _across_counterparties(transaction_ids[start : start + 500])
+        # Only transfers across a link need the other community's side (a query of eight joins).
+        crossing = [transaction_id for transaction_id, _name, kind in rows if kind == "clearing"]
+        across = _across_counterparties(crossing) if crossing else {}
         for transaction_id, name, kind in rows:
             if kind == "clearing":
                 found.setdefault(transaction_id, []).extend(across.get(transaction_id, [_("a linked community")]))
