@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import abort, url_for
 from flask_login import current_user
-from sqlalchemy.orm import joinedload
 
 from timebank.extensions import db
 from timebank.market.models import Post
@@ -47,10 +46,10 @@ def safe_next(target: str | None, default: str = "core.index") -> str:
 
 def visible_post(post_id: int) -> Post:
     """A post the reader may see (`can_see_post`); anything else is 'not found', so ids of other
-    communities tell nothing. Loaded with what its page shows about it (one query, not four)."""
-    post = db.get_or_404(
-        Post, post_id, options=[joinedload(Post.owner), joinedload(Post.category), joinedload(Post.area)]
-    )
+    communities tell nothing. Loaded plainly: the services lock a post with `refresh(...,
+    with_for_update=True)`, which repeats the options it was loaded with, and PostgreSQL refuses
+    FOR UPDATE on the outer joins of eager loads."""
+    post = db.get_or_404(Post, post_id)
     if not can_see_post(current_user, post, acting_member()):
         abort(404)
     return post
