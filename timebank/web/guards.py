@@ -44,12 +44,12 @@ def safe_next(target: str | None, default: str = "core.index") -> str:
     return target
 
 
-def visible_post(post_id: int) -> Post:
+def visible_post(post_id: int, *options) -> Post:
     """A post the reader may see (`can_see_post`); anything else is 'not found', so ids of other
-    communities tell nothing. Loaded plainly: the services lock a post with `refresh(...,
-    with_for_update=True)`, which repeats the options it was loaded with, and PostgreSQL refuses
-    FOR UPDATE on the outer joins of eager loads."""
-    post = db.get_or_404(Post, post_id)
+    communities tell nothing. Loader `options` only for pages that just read it: the services lock a
+    post with `refresh(..., with_for_update=True)`, which repeats the options it was loaded with,
+    and PostgreSQL refuses FOR UPDATE on the outer joins of eager loads."""
+    post = db.get_or_404(Post, post_id, options=list(options))
     if not can_see_post(current_user, post, acting_member()):
         abort(404)
     return post
