@@ -231,3 +231,37 @@ def test_long_statements_come_in_pages(app, client, neighbours_with_history):
     second = client.get(f"/account?before={older}", headers=EN).text
     assert memos(second) == ["thanks 4", "thanks 3", "thanks 2", "thanks 1", "thanks 0", "Bike repaired"]
     assert "Back to the newest" in second and 'href="?before=' not in second
+
+
+def test_a_coordinator_is_offered_undo_only_where_it_would_not_pay_themselves(app, client, neighbours_with_history):
+    """Karim gave Jan 20 minutes and Jan thanked Karim with 10: undoing the first would put hours
+    back into Karim's own account, which he may not decide, so no page offers it; the second he may undo."""
+    people = neighbours_with_history
+    with app.app_context():
+        karim, jan = (ledger.account_for(db.session.get(Member, people[name].id)) for name in ("Karim", "Jan"))
+        paid = ledger.transfer(karim, jan, 20, kind="gift", actor=None, memo="for the soup").id
+        received = ledger.transfer(jan, karim, 10, kind="gift", actor=None, memo="for the ladder").id
+        db.session.commit()
+    login(client, people["Karim"])
+
+    def offered(url):
+        return {int(i) for i in re.findall(r"/account/transactions/(\d+)/undo", client.get(url, headers=EN).text)}
+
+    own, jans = offered("/account"), offered(f"/account/members/{people['Jan'].id}")
+    assert received in own and paid not in own
+    assert received in jans and paid not in jans
+    assert jans - {paid, received}  # the bike repair between Jan and Fatima is still offered
+    refused = client.post(
+        f"/account/transactions/{paid}/undo", data={"reason": "mistake", "request_key": "k1"}, headers=EN
+    )
+    assert "into your own account" in refused.text
+    done = client.post(
+        f"/account/transactions/{received}/undo",
+        data={"reason": "Jan asked", "request_key": "k2"},
+        headers=EN,
+        follow_redirects=True,
+    )
+    assert "The transaction is undone" in done.text
+    assert received not in offered("/account")  # undone once only
+    with app.app_context():
+        assert db.session.scalar(sa.select(Transaction.id).where(Transaction.reverses_id == paid)) is None

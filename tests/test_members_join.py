@@ -1,5 +1,6 @@
 """Joining a neighbourhood: registration, email confirmation, approval by coordinators."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -408,3 +409,13 @@ def test_many_waiting_requests_come_twenty_a_page_longest_waiting_first(app, cli
     second = client.get("/coordinate/requests?page=2", headers=EN).text
     assert [n for n in range(23) if f"Applicant {n}<" in second] == [20, 21, 22]
     assert "Accept Applicant 22" in second
+    # Deciding on page 2 comes back to page 2; when page 2 empties, to the last page there is.
+    actions = re.findall(r'action="(/coordinate/requests/\d+\?page=2)"', second)
+    assert len(actions) == 3
+    after = client.post(actions[0], data={"decision": "approve", "reason": ""}, headers=EN, follow_redirects=True)
+    assert "Page 2 of 2" in after.text and "is now a member" in after.text
+    for action in actions[1:]:
+        after = client.post(
+            action, data={"decision": "reject", "reason": "Not here"}, headers=EN, follow_redirects=True
+        )
+    assert "20 people confirmed their email address" in after.text and "Applicant 19<" in after.text

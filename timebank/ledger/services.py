@@ -935,6 +935,25 @@ def statement(account: Account, *, before: int | None = None, limit: int | None 
     return [StatementLine(*row[:7], others.get(row[1], ()), *row[7:]) for row in rows]
 
 
+def paying_the_actor(actor: Member, transaction_ids: list[int]) -> set[int]:
+    """Those of the transactions that `actor` may not undo: the correction would move hours into
+    their own account out of someone else's (the rule `_write` enforces), so a page does not offer it."""
+    if not transaction_ids:
+        return set()
+    own = sa.func.coalesce(Account.member_id, 0) == actor.id
+    query = (
+        sa.select(Posting.transaction_id)
+        .join(Account, Account.id == Posting.account_id)
+        .where(Posting.transaction_id.in_(transaction_ids))
+        .group_by(Posting.transaction_id)
+        .having(
+            sa.func.max(sa.case((own & (Posting.amount < 0), 1), else_=0)) == 1,
+            sa.func.max(sa.case((~own & (Posting.amount > 0), 1), else_=0)) == 1,
+        )
+    )
+    return set(db.session.scalars(query))
+
+
 def _counterparties(transaction_ids: list[int], account_id: int) -> dict[int, tuple[str, ...]]:
     """For each transaction, who was on the other side: member names, or "the community fund"."""
     found: dict[int, list[str]] = {}

@@ -22,6 +22,7 @@ from timebank.ledger.models import Account, Transaction
 from timebank.ledger.position import balance_of, fund_of, member_account
 from timebank.ledger.services import (
     account_for,
+    paying_the_actor,
     request_key,
     reverse,
     set_ledger_settings,
@@ -79,18 +80,29 @@ def _page(account: Account, *, owner: Member | None, csv_url: str, **forms):
     before = request.args.get("before", type=db_int)
     lines = statement(account, before=before, limit=PAGE_SIZE + 1) if account.id else []
     older = lines[PAGE_SIZE - 1].posting_id if len(lines) > PAGE_SIZE else None
+    lines = lines[:PAGE_SIZE]
     return render_template(
         "ledger/account.html",
         account=account,
         owner=owner,
         position=summary(account),
-        lines=lines[:PAGE_SIZE],
+        lines=lines,
+        undoable=_undoable(account, lines),
         older=older,
         paged=before is not None,
         csv_url=csv_url,
         is_own=owner is not None and owner.id == acting_member().id,
         **forms,
     )
+
+
+def _undoable(account: Account, lines: list) -> set[int]:
+    """The lines' transactions the coordinator reading the page may undo, so the page offers only
+    what the service would do."""
+    if not can_correct_ledger(current_user, account.community_id):
+        return set()
+    candidates = [line.transaction_id for line in lines if line.kind != "reversal" and not line.reversed_by_id]
+    return set(candidates) - paying_the_actor(current_user, candidates)
 
 
 def _csv(account: Account, name: str) -> Response:

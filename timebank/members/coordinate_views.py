@@ -76,15 +76,17 @@ def requests():
         .order_by(JoinRequest.decided_at.desc())
         .limit(20)
     ).all()
+    page = request.args.get("page", 1, type=db_int)
+    waiting = db.paginate(waiting_join_requests(community.id), page=page, per_page=REQUESTS_PER_PAGE, error_out=False)
+    if not waiting.items and waiting.pages and page > waiting.pages:
+        # The last request of the last page was just decided: show the page before it.
+        waiting = db.paginate(
+            waiting_join_requests(community.id), page=waiting.pages, per_page=REQUESTS_PER_PAGE, error_out=False
+        )
     return render_template(
         "coordinate/requests.html",
         community=community,
-        waiting=db.paginate(
-            waiting_join_requests(community.id),
-            page=request.args.get("page", 1, type=db_int),
-            per_page=REQUESTS_PER_PAGE,
-            error_out=False,
-        ),
+        waiting=waiting,
         decided=decided,
         form=ReasonForm(),
     )
@@ -95,11 +97,13 @@ def decide(request_id: int):
     join_request = db.session.get(JoinRequest, request_id)
     if join_request is None or join_request.community_id != current_user.community_id:
         abort(404)
+    # Back to the page the coordinator was reading, not to the first one.
+    back = url_for("coordinate.requests", page=request.args.get("page", type=db_int))
     form = ReasonForm()
     approve = request.form.get("decision") == "approve"
     if not form.validate() or request.form.get("decision") not in ("approve", "reject"):
         flash(_("Please choose to accept or not, and keep the reason short."), "error")
-        return redirect(url_for("coordinate.requests"))
+        return redirect(back)
     if submit(
         lambda: decide_join_request(join_request, actor=logged_in_member(), approve=approve, reason=form.reason.data)
     ):
@@ -110,7 +114,7 @@ def decide(request_id: int):
             else _("%(name)s's request is not accepted. We sent them an email.", name=name),
             "success",
         )
-    return redirect(url_for("coordinate.requests"))
+    return redirect(back)
 
 
 @bp.route("/members")
