@@ -10,6 +10,7 @@ from timebank.desk import services as desk
 from timebank.desk.models import Assignment, MemberNote
 from timebank.exchanges import services as exchanges
 from timebank.exchanges.models import Exchange
+from timebank.exchanges.room import ask_coordinators
 from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.mail.models import OutboxMessage
@@ -17,6 +18,7 @@ from timebank.market.models import Post
 from timebank.members.export import collect
 from timebank.members.models import JoinRequest, Member
 from timebank.moderation import services as moderation
+from timebank.notifications.models import Notification
 
 from .conftest import login, mails
 
@@ -89,6 +91,8 @@ def _busy_neighbourhood(app, make_member, make_post, make_community):
             )
         )
         get("Fatima").erasure_requested_at = now - timedelta(days=1)
+        # Jan wants 25 hours of ironing: more than fits between his balance and Wilma's.
+        ask_coordinators(db.session.get(Post, wilmas.id), get("Jan"), 1500, actor=get("Jan"))
         db.session.commit()
     return people
 
@@ -110,6 +114,7 @@ def test_the_desk_counts_everything_that_waits_in_the_coordinators_own_community
         "dormant": 1,
         "expiring": 1,
         "mail": 1,
+        "room": 1,
         "erasure": 1,
     }
     page = web(app, people["Karim"]).get("/coordinate")
@@ -134,6 +139,8 @@ def test_the_desk_counts_everything_that_waits_in_the_coordinators_own_community
         "Posts about to expire, of members without email",
         "Email that could not be sent",
         "Asked to be erased",
+        "Asked for room for an exchange",
+        "Jan · Ironing: asks for 25 hours, room for",
         "waiting 3 days",
         "I’ll take this",
     ):
@@ -324,3 +331,35 @@ def test_the_desks_dates_follow_the_communitys_conventions(app):
                 assert expected in waiting_for(due)
         with app.test_request_context(headers={"Accept-Language": "en"}):
             assert waiting_for(due - timedelta(days=5)) == "waiting 3 days"
+
+
+def test_members_who_asked_for_room_wait_on_the_desk_once_each_for_a_week(app, make_member, make_post, make_community):
+    """Ali asked twice (two posts), Bea once eight days ago; Olga's neighbourhood never sees them."""
+    ali, bea, owner = make_member("Ali"), make_member("Bea"), make_member("Dirk")
+    karim, kees = make_member("Karim", role="coordinator"), make_member("Kees", role="coordinator")
+    olga = make_member("Olga", role="coordinator", community_id=make_community("noord", "Noord").id)
+    painting, moving = make_post(owner, title="Painting", minutes=60), make_post(owner, title="Moving", minutes=60)
+    with app.app_context():
+        get = lambda person: db.session.get(Member, person.id)  # noqa: E731
+        ask_coordinators(db.session.get(Post, painting.id), get(ali), 700, actor=get(ali))
+        ask_coordinators(db.session.get(Post, moving.id), get(ali), 900, actor=get(ali))
+        ask_coordinators(db.session.get(Post, painting.id), get(bea), 700, actor=get(bea))
+        db.session.flush()
+        db.session.execute(
+            sa.update(Notification)
+            .where(Notification.actor_id == bea.id)
+            .values(created_at=utcnow() - timedelta(days=desk.ROOM_DAYS + 1))
+        )
+        db.session.commit()
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        task = next(task for task in desk.waiting(karim.community_id) if task.kind == "room")
+        assert task.count == 1  # Ali once, though both coordinators were told twice; Bea's ask is too old
+        assert [item.text for item in task.items] == ["Ali · Moving: asks for 15 hours, room for 10 hours"]
+    page = web(app, karim).get("/coordinate").text
+    assert "Asked for room for an exchange" in page and "Ali · Moving" in page and "Bea" not in page
+    assert "Ali" not in web(app, olga).get("/coordinate").text
+    assert "Gevraagd om ruimte voor een ruil" in web(app, kees, language="nl").get("/coordinate").text
+    taken = web(app, kees).post("/coordinate/desk/take", data={"task": f"member:{ali.id}"}, follow_redirects=True)
+    assert "It is yours now" in taken.text
+    refused = web(app, kees).post("/coordinate/desk/take", data={"task": f"member:{bea.id}"}, follow_redirects=True)
+    assert "not waiting any more" in refused.text

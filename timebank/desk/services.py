@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
@@ -28,7 +29,7 @@ from timebank.market.models import Post
 from timebank.members.models import JoinRequest, Member
 from timebank.moderation.models import ModerationCase
 from timebank.moderation.wording import ITEM_LABELS
-from timebank.notifications.models import EmailChoice
+from timebank.notifications.models import EmailChoice, Notification
 from timebank.permissions import can_coordinate
 
 DORMANT_DAYS = 90
@@ -36,6 +37,7 @@ NEAR_LIMIT = 60  # minutes from the floor or ceiling that count as "near"
 EXPIRING_DAYS = 7
 STUCK_DAYS = 21  # an agreed exchange without news for this long may have stalled
 MAIL_DAYS = 30  # failed mail older than this no longer waits on the desk
+ROOM_DAYS = 7  # a member's request for room waits on the desk this long
 ITEMS_SHOWN = 5
 NOTE_MAX = 500
 SUMMARY_EVENT = "desk_weekly"  # a coordinator's opt-out, kept with their other email choices
@@ -355,6 +357,58 @@ def _mail_items(community_id, now):
     ]
 
 
+# Members who asked for help because an exchange did not fit between two balances. Each
+# coordinator got a notification of the request; the desk shows each member once.
+
+
+def _room_filter(community_id, now):
+    return [
+        Notification.kind == "room_help",
+        Notification.created_at >= now - timedelta(days=ROOM_DAYS),
+        Member.id == Notification.actor_id,
+        Member.community_id == community_id,
+        Member.status == "active",
+    ]
+
+
+def _room_items(community_id, now):
+    """The members who asked longest ago first, each with what they last wanted and what fitted."""
+    first = sa.func.min(Notification.created_at)
+    members = db.session.execute(
+        sa.select(Member.id, Member.name, first)
+        .select_from(Notification)
+        .join(Member, Member.id == Notification.actor_id)
+        .where(*_room_filter(community_id, now))
+        .group_by(Member.id, Member.name)
+        .order_by(first, Member.id)
+        .limit(ITEMS_SHOWN)
+    ).all()
+    newest: dict[int, dict] = {}
+    for member_id, details in db.session.execute(
+        sa.select(Notification.actor_id, Notification.details)
+        .where(
+            Notification.kind == "room_help",
+            Notification.created_at >= now - timedelta(days=ROOM_DAYS),
+            Notification.actor_id.in_([row[0] for row in members]),
+        )
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+    ):
+        newest.setdefault(member_id, details or {})
+    items = []
+    for member_id, name, since in members:
+        details = newest.get(member_id, {})
+        wanted = _(
+            "%(title)s: asks for %(time)s, room for %(fits)s",
+            title=details.get("title", ""),
+            time=format_minutes(details.get("minutes") or 0),
+            fits=format_minutes(details.get("fits") or 0),
+        )
+        items.append(
+            Item(f"member:{member_id}", f"{name} · {wanted}", since, url_for("coordinate.member", member_id=member_id))
+        )
+    return items
+
+
 # Members who asked to be erased
 
 
@@ -492,6 +546,28 @@ KINDS: dict[str, Kind] = {
             .where(OutboxMessage.id == i, *_mail_filter(c, utcnow()))
         ),
     ),
+    "room": Kind(
+        _l("Asked for room for an exchange"),
+        _l(
+            "They want to exchange more time than fits between the two balances: look at their balance, "
+            "give hours from the community fund or change their limits, and tell them."
+        ),
+        _l("See the member"),
+        lambda: url_for("coordinate.members"),
+        lambda c, now: (
+            sa.select(sa.func.count(sa.distinct(Notification.actor_id)), sa.func.min(Notification.created_at))
+            .select_from(Notification)
+            .join(Member, Member.id == Notification.actor_id)
+            .where(*_room_filter(c, now))
+        ),
+        _room_items,
+        lambda c, i: _scalar_exists(
+            sa.select(Notification.id)
+            .select_from(Notification)
+            .join(Member, Member.id == Notification.actor_id)
+            .where(Member.id == i, *_room_filter(c, utcnow()))
+        ),
+    ),
     "erasure": Kind(
         _l("Asked to be erased"),
         _l("Settle their hours and erase the account."),
@@ -511,7 +587,7 @@ KEY_PREFIXES = {
     "join": ("join",),
     "exchange": ("dispute", "assisted", "stuck", "slip"),
     "report": ("report",),
-    "member": ("limits", "dormant", "erasure"),
+    "member": ("limits", "dormant", "room", "erasure"),
     "post": ("expiring",),
     "mail": ("mail",),
 }

@@ -34,6 +34,7 @@ class Notification(db.Model):
         sa.Index("ix_notifications_member_id_id", "member_id", "id"),
         sa.Index("ix_notifications_unread", "member_id", "read_at"),
         sa.Index("ix_notifications_exchange_id", "exchange_id"),
+        sa.Index("ix_notifications_kind_created", "kind", "created_at"),  # the desk's requests for room
     )
 
 
