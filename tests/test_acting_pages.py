@@ -100,6 +100,9 @@ def test_every_member_page_shows_the_member_acted_for(app, client, desk):
             wrong.append(f"{url} is headed “{title}”, as if it were the coordinator's own")
         if endpoint in NAMED_HEADINGS and "Mrs Bos" not in title:
             wrong.append(f"{url} is headed “{title}”, without naming Mrs Bos")
+        for subheading in re.findall(r"<h2[^>]*>(.*?)</h2>", page, re.S):
+            if re.search(r"\b(My|Mijn)\b", subheading):
+                wrong.append(f"{url} has a part headed “{subheading.strip()}”, as if it were the coordinator's own")
         menu = re.search(r'<nav class="site-nav".*?</nav>', page, re.S).group(0)
         if re.search(r">\s*(My|Mijn) ", menu) or "Account of Mrs Bos" not in menu:
             wrong.append(f"{url} has a menu that says “My …” instead of naming Mrs Bos")

@@ -7,8 +7,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.attributes import set_committed_value
 
 from timebank.audit.services import record
+from timebank.communities.models import Community
 from timebank.db import MAX_ID, utcnow
 from timebank.extensions import db
 from timebank.mail.services import queue_mail
@@ -41,8 +43,12 @@ def end_session(member: Member) -> None:
 
 
 # Built once: every request of a logged-in member runs it, and building it cost as much as running it.
+# The member's community comes in the same row: nearly every page reads `member.community`, which is
+# set from it without asking the database again. (Selected beside the member and set by hand, not a
+# loader option: a locking refresh of the member would repeat such an option, joins and all.)
 _MEMBER_OF_SESSION = (
-    sa.select(Member)
+    sa.select(Member, Community)
+    .join(Community, Community.id == Member.community_id)
     .join(SignIn, SignIn.member_id == Member.id)
     .where(
         Member.id == sa.bindparam("member_id"),
@@ -59,7 +65,7 @@ def member_of_session(session_id: str) -> Member | None:
     member_id, version, secret = (session_id.split(":") + ["", ""])[:3]
     if not (member_id.isdigit() and version.isdigit() and secret) or int(member_id) > MAX_ID:
         return None
-    member = db.session.scalar(
+    row = db.session.execute(
         _MEMBER_OF_SESSION,
         {
             "member_id": int(member_id),
@@ -67,9 +73,11 @@ def member_of_session(session_id: str) -> Member | None:
             "secret_hash": _secret_hash(secret),
             "since": utcnow() - _sign_in_lifetime(),
         },
-    )
-    if member is None or not member.is_active:
+    ).first()
+    if row is None or not row.Member.is_active:
         return None
+    member = row.Member
+    set_committed_value(member, "community", row.Community)
     member.session_secret = secret
     return member
 
