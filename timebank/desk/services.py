@@ -484,7 +484,7 @@ KINDS: dict[str, Kind] = {
         _l("See the members"),
         lambda: url_for("coordinate.members"),
         lambda c, now: (
-            sa.select(sa.func.count(Account.id), sa.literal(None))
+            sa.select(sa.func.count(Account.id), sa.null())
             .select_from(Account)
             .join(Community, Community.id == Account.community_id)
             .join(Member, Member.id == Account.member_id)
@@ -504,7 +504,7 @@ KINDS: dict[str, Kind] = {
         _l("Members without an exchange or a post for 90 days: a friendly call, not a sanction."),
         _l("See the members"),
         lambda: url_for("coordinate.members"),
-        lambda c, now: sa.select(sa.func.count(Member.id), sa.literal(None)).where(*_dormant_filter(c, now)),
+        lambda c, now: sa.select(sa.func.count(Member.id), sa.null()).where(*_dormant_filter(c, now)),
         lambda c, now: _member_items(sa.select(Member.id).where(*_dormant_filter(c, now))),
         lambda c, i: _scalar_exists(sa.select(Member.id).where(Member.id == i, *_dormant_filter(c, utcnow()))),
     ),
@@ -596,9 +596,18 @@ KEY_PREFIXES = {
 def waiting(community_id: int, now: datetime | None = None, with_items: bool = True) -> list[Task]:
     """Every kind of task with its count and oldest item; the empty ones too, so the desk says so."""
     now = now or utcnow()
+    # Every kind's count and oldest in one round trip: each kind's query numbered by its place.
+    kinds = list(KINDS.items())
+    totals = sa.union_all(
+        *(
+            spec.totals(community_id, now).add_columns(sa.literal_column(str(place)))
+            for place, (_k, spec) in enumerate(kinds)
+        )
+    )
+    found = {row[2]: row[:2] for row in db.session.execute(totals)}
     tasks = []
-    for kind, spec in KINDS.items():
-        count, since = db.session.execute(spec.totals(community_id, now)).one()
+    for place, (kind, spec) in enumerate(kinds):
+        count, since = found[place]
         task = Task(kind, str(spec.title), str(spec.explanation), str(spec.action), spec.url(), count or 0, since)
         if with_items and task.count:
             task.items = spec.items(community_id, now)
