@@ -9,6 +9,7 @@ from timebank.db import utcnow
 from timebank.desk import services as desk
 from timebank.desk.models import Assignment, MemberNote
 from timebank.exchanges import services as exchanges
+from timebank.exchanges import transfers
 from timebank.exchanges.models import Exchange
 from timebank.exchanges.room import ask_coordinators
 from timebank.extensions import db
@@ -363,3 +364,36 @@ def test_members_who_asked_for_room_wait_on_the_desk_once_each_for_a_week(app, m
     assert "It is yours now" in taken.text
     refused = web(app, kees).post("/coordinate/desk/take", data={"task": f"member:{bea.id}"}, follow_redirects=True)
     assert "not waiting any more" in refused.text
+
+
+def test_an_ask_for_room_leaves_the_desk_once_a_coordinator_gave_hours_or_changed_limits(app, make_member, make_post):
+    """Ali got hours from the fund and Bea new limits after asking; Cas got hours and Dirk new limits
+    before they asked. Only the asks nobody answered since wait."""
+    owner, karim = make_member("Owner"), make_member("Karim", role="coordinator")
+    people = {name: make_member(name) for name in ("Ali", "Bea", "Cas", "Dirk")}
+    post = make_post(owner, title="Moving", minutes=60)
+    with app.app_context():
+        get = lambda person: db.session.get(Member, person.id)  # noqa: E731
+        coordinator = get(karim)
+        transfers.give_hours(get(owner), None, 600, "For the fund", actor=get(owner))
+
+        def grant(name):
+            transfers.grant_from_fund(get(people[name]), 60, "For the move", actor=coordinator)
+
+        def new_limits(name):
+            account = ledger.account_for(get(people[name]))
+            ledger.set_limits(account, floor=-700, ceiling=None, actor=coordinator, reason="Move")
+
+        grant("Cas"), new_limits("Dirk")
+        for person in people.values():
+            ask_coordinators(db.session.get(Post, post.id), get(person), 900, actor=get(person))
+        grant("Ali"), new_limits("Bea")
+        db.session.commit()
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        task = next(task for task in desk.waiting(karim.community_id) if task.kind == "room")
+        assert task.count == 2
+        assert sorted(item.text.split(" · ")[0] for item in task.items) == ["Cas", "Dirk"]
+    taken = web(app, karim).post(
+        "/coordinate/desk/take", data={"task": f"member:{people['Ali'].id}"}, follow_redirects=True
+    )
+    assert "not waiting any more" in taken.text

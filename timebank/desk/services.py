@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import aliased
 
+from timebank.audit.models import AuditEvent
 from timebank.audit.services import record
 from timebank.communities.models import Community
 from timebank.db import utcnow
@@ -358,7 +359,11 @@ def _mail_items(community_id, now):
 
 
 # Members who asked for help because an exchange did not fit between two balances. Each
-# coordinator got a notification of the request; the desk shows each member once.
+# coordinator got a notification of the request; the desk shows each member once. An ask is
+# answered once a coordinator gave the member hours from the fund (the member was told of the
+# grant) or changed their limits after it.
+
+_GRANT = aliased(Notification)
 
 
 def _room_filter(community_id, now):
@@ -368,6 +373,14 @@ def _room_filter(community_id, now):
         Member.id == Notification.actor_id,
         Member.community_id == community_id,
         Member.status == "active",
+        ~sa.exists().where(
+            _GRANT.member_id == Member.id, _GRANT.kind == "grant", _GRANT.created_at >= Notification.created_at
+        ),
+        ~sa.exists().where(
+            AuditEvent.on_behalf_of_id == Member.id,
+            AuditEvent.action == "ledger.limits_changed",
+            AuditEvent.created_at >= Notification.created_at,
+        ),
     ]
 
 
@@ -550,7 +563,7 @@ KINDS: dict[str, Kind] = {
         _l("Asked for room for an exchange"),
         _l(
             "They want to exchange more time than fits between the two balances: look at their balance, "
-            "give hours from the community fund or change their limits, and tell them."
+            "give hours from the community fund or change their limits, and tell them. Either ends the ask here."
         ),
         _l("See the member"),
         lambda: url_for("coordinate.members"),
