@@ -397,3 +397,31 @@ def test_an_ask_for_room_leaves_the_desk_once_a_coordinator_gave_hours_or_change
         "/coordinate/desk/take", data={"task": f"member:{people['Ali'].id}"}, follow_redirects=True
     )
     assert "not waiting any more" in taken.text
+
+
+def test_near_their_limit_compares_each_account_with_its_own_limits_or_else_the_communitys(app, make_member):
+    """The neighbourhood's limits are -10 and +40 hours, "near" is within an hour. Ann is at -9 hours and
+    Cor at +39 (near); Bob at -8:59 (not). Dina may go to -20 hours, so -10 is not near for her; Eva may
+    hold only 1:40, so 0:40 is. Fred is at the floor but suspended."""
+    karim = make_member("Karim", role="coordinator")
+    balances = {"Ann": -540, "Bob": -539, "Cor": 2340, "Dina": -600, "Eva": 40, "Fred": -600}
+    people = {name: make_member(name) for name in balances}
+    with app.app_context():
+        get = lambda name: db.session.get(Member, people[name].id)  # noqa: E731
+        coordinator = db.session.get(Member, karim.id)
+        ledger.set_limits(ledger.account_for(get("Dina")), floor=-1200, ceiling=None, actor=coordinator, reason="x")
+        ledger.set_limits(ledger.account_for(get("Eva")), floor=None, ceiling=100, actor=coordinator, reason="x")
+        legs = [(ledger.account_for(get(name)), minutes) for name, minutes in balances.items()]
+        legs.append((ledger.account_for(coordinator), -sum(balances.values())))  # Karim: -1:41, not near
+        ledger.post(karim.community_id, "adjustment", legs, actor=None, memo="Opening balances")
+        get("Fred").status = "suspended"
+        db.session.commit()
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        task = next(task for task in desk.waiting(karim.community_id) if task.kind == "limits")
+        assert task.count == 3
+        assert [item.text.split(" · ")[0] for item in task.items] == ["Ann", "Eva", "Cor"]
+    for name, answer in (("Eva", "It is yours now"), ("Bob", "not waiting any more"), ("Dina", "not waiting any more")):
+        taken = web(app, karim).post(
+            "/coordinate/desk/take", data={"task": f"member:{people[name].id}"}, follow_redirects=True
+        )
+        assert answer in taken.text
