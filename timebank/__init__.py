@@ -22,13 +22,19 @@ from timebank.security import register_input_guard, register_security_headers
 from timebank.startup import require_current_database, require_reachable_database
 from timebank.web.filters import register_filters
 from timebank.web.static import register_static_versions
-from timebank.web.templating import register_bound_gettext, register_url_rows
+from timebank.web.templating import Environment, register_bound_gettext, register_url_rows
 
 SQLITE_ATTEMPTS = 3
 
 
+class TimeBank(Flask):
+    """Flask with templates whose imports are cheap (see timebank.web.templating.Environment)."""
+
+    jinja_environment = Environment
+
+
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
+    app = TimeBank(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
     load_config(app, config)
     app.jinja_env.add_extension("jinja2.ext.do")
     from timebank import models  # noqa: F401  (every table known before anything queries)
