@@ -207,3 +207,27 @@ def test_search_has_its_index_on_both_databases(ctx):
     else:
         sql = db.session.scalar(sa.text("SELECT sql FROM sqlite_master WHERE name = 'search_posts'"))
         assert sql is not None and "fts5" in sql.lower() and "remove_diacritics" in sql
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="PostgreSQL chooses its plan from statistics")
+def test_a_page_of_the_market_walks_the_posts_newest_first_and_stops(app, ctx, member, make_post):
+    """SQLite must take a page from ix_posts_listing in order, not find every online post by date
+    through ix_posts_online (made for the count) and sort them all: on the large demo that was four
+    times the time of the first page. A text search starts from its words either way."""
+    for n in range(3):
+        make_post(member, title=f"Soup {n}")
+    sent: list[tuple[str, tuple]] = []
+
+    def note(_conn, _cursor, statement, parameters, _context, _executemany):
+        sent.append((statement, parameters))
+
+    sa.event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert len(found(member.community_id)) == 3
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", note)
+    statement, parameters = next((s, p) for s, p in sent if "IN (SELECT posts.id" in s)
+    explained = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+    plan = " | ".join(row[3] for row in explained)
+    assert "USING INDEX ix_posts_listing (community_id=? AND status=?)" in plan
+    assert "ix_posts_online" not in plan and "TEMP B-TREE FOR ORDER BY" not in plan.split("LIST SUBQUERY")[1]

@@ -9,7 +9,9 @@ from flask import g, has_app_context, has_request_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, registry, scoped_session
+from sqlalchemy.sql.visitors import InternalTraversal
 
 # Stable constraint names, so Alembic migrations look the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -43,6 +45,31 @@ def db_int(value) -> int:
     if abs(number) > MAX_ID:
         raise ValueError(value)
     return number
+
+
+class NotByIndex(sa.ColumnElement):
+    """A column SQLite's planner may not look up through an index (a unary "+", which leaves any
+    value as it is; sqlite.org/optoverview.html): for a condition that would draw the planner to an
+    index which cannot give the rows in the order asked, so that it sorts every match instead of
+    walking another index in order and stopping after a page. Other databases plan with statistics
+    and get the column as it is."""
+
+    inherit_cache = True
+    _traverse_internals = [("column", InternalTraversal.dp_clauseelement)]
+
+    def __init__(self, column):
+        self.column = column
+        self.type = column.type
+
+
+@compiles(NotByIndex)
+def _as_it_is(element, compiler, **kw):
+    return compiler.process(element.column, **kw)
+
+
+@compiles(NotByIndex, "sqlite")
+def _not_by_index(element, compiler, **kw):
+    return "+" + compiler.process(element.column, **kw)
 
 
 def include_in_comparison(name: str | None, type_: str, parent_names: dict) -> bool:

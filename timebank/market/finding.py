@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
 from timebank.communities.models import Category
-from timebank.db import utcnow
+from timebank.db import NotByIndex, utcnow
 from timebank.extensions import db
 from timebank.market import search
 from timebank.market.models import KINDS, Post
@@ -20,25 +20,46 @@ PER_PAGE = 20
 COUNT_LIMIT = 500
 
 
-def listed_conditions(community_id: int, now: datetime | None = None, linked: tuple[int, ...] = ()) -> list:
+def listed_conditions(
+    community_id: int, now: datetime | None = None, linked: tuple[int, ...] = (), newest_first: bool = False
+) -> list:
     """Posts shown in a community's market (and in the `linked` communities' ones): online, not
     past their date, by active members.
 
     The owner check is a NOT EXISTS rather than a join, so that the database starts from the
-    community's posts (ix_posts_listing) and looks owners up by id, never scanning members."""
+    community's posts (ix_posts_listing) and looks owners up by id, never scanning members. For a
+    page `newest_first`, SQLite must not find the posts by their date (ix_posts_online, made for
+    counting them): it would sort every online post to show twenty, where ix_posts_listing gives
+    them newest first and stops after a page (0.5 against 0.13 ms for the first page of the
+    large demo)."""
     inactive_owner = sa.exists().where(Member.id == Post.owner_id, Member.status != "active")
     where = Post.community_id.in_([community_id, *linked]) if linked else Post.community_id == community_id
-    return [where, Post.status == "active", Post.expires_at > (now or utcnow()), ~inactive_owner]
+    expires_at = NotByIndex(Post.expires_at) if newest_first else Post.expires_at
+    return [where, Post.status == "active", expires_at > (now or utcnow()), ~inactive_owner]
 
 
-def listed(community_id: int, linked: tuple[int, ...] = ()) -> sa.Select:
-    """Posts with what a card shows. A post's community is not joined: the viewer's own is in the
-    session already and found there by id, a linked one is loaded once (joining it again on every
-    row cost a quarter of the listing's query)."""
-    return (
-        sa.select(Post)
-        .where(*listed_conditions(community_id, linked=linked))
-        .options(joinedload(Post.owner), joinedload(Post.category), joinedload(Post.area))
+def newest(
+    community_id: int, *conditions, linked: tuple[int, ...] = (), offset: int = 0, limit: int, text_search: bool = False
+) -> list[Post]:
+    """Listed posts that meet `conditions`, newest first, with what a card shows. The page's ids
+    come first and only those posts are loaded with owner, category and area: joining them to every
+    match before sorting cost PostgreSQL a quarter of the query (1.10 against 0.85 ms on the large
+    demo). A post's community is not joined: the viewer's own is in the session, a linked one is
+    loaded once. A `text_search` starts from the posts with the words (its index) and sorts those."""
+    page = (
+        sa.select(Post.id)
+        .where(*listed_conditions(community_id, linked=linked, newest_first=not text_search), *conditions)
+        .order_by(Post.id.desc())
+        .offset(offset)
+        .limit(limit)
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Post)
+            .where(Post.id.in_(page))
+            .options(joinedload(Post.owner), joinedload(Post.category), joinedload(Post.area))
+            .order_by(Post.id.desc())
+        )
     )
 
 
@@ -87,14 +108,13 @@ def find_posts(
     condition = search.matching(filters.text) if filters.text else None
     if condition is not None:
         conditions.append(condition)
-    items = list(
-        db.session.scalars(
-            listed(community_id, filters.linked)
-            .where(*conditions)
-            .order_by(Post.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page + 1)
-        )
+    items = newest(
+        community_id,
+        *conditions,
+        linked=filters.linked,
+        offset=(page - 1) * per_page,
+        limit=per_page + 1,
+        text_search=condition is not None,
     )
     matches = sa.select(Post.id).where(*listed_conditions(community_id, linked=filters.linked), *conditions)
     if not exact_total:
@@ -109,11 +129,7 @@ def find_posts(
 
 
 def recent_posts(community_id: int, limit: int = 5, viewer_id: int | None = None) -> list[Post]:
-    return list(
-        db.session.scalars(
-            listed(community_id).where(*not_blocked(Post.owner_id, viewer_id)).order_by(Post.id.desc()).limit(limit)
-        )
-    )
+    return newest(community_id, *not_blocked(Post.owner_id, viewer_id), limit=limit)
 
 
 def matching_offers(request: Post, limit: int = 5, viewer_id: int | None = None) -> list[Post]:
@@ -123,21 +139,17 @@ def matching_offers(request: Post, limit: int = 5, viewer_id: int | None = None)
     posts from the newest and stops after `limit`, where ordering by "same area" first made the
     database sort every offer of the category (a third of a post page's time)."""
     offers = (
-        listed(request.community_id)
-        .where(
-            Post.kind == "offer",
-            Post.category_id == request.category_id,
-            Post.owner_id != request.owner_id,
-            *not_blocked(Post.owner_id, viewer_id),
-        )
-        .order_by(Post.id.desc())
+        Post.kind == "offer",
+        Post.category_id == request.category_id,
+        Post.owner_id != request.owner_id,
+        *not_blocked(Post.owner_id, viewer_id),
     )
     if request.area_id is None:
-        return list(db.session.scalars(offers.limit(limit)))
-    found = list(db.session.scalars(offers.where(Post.area_id == request.area_id).limit(limit)))
+        return newest(request.community_id, *offers, limit=limit)
+    found = newest(request.community_id, *offers, Post.area_id == request.area_id, limit=limit)
     if len(found) < limit:
         elsewhere = sa.or_(Post.area_id != request.area_id, Post.area_id.is_(None))
-        found += db.session.scalars(offers.where(elsewhere).limit(limit - len(found)))
+        found += newest(request.community_id, *offers, elsewhere, limit=limit - len(found))
     return found
 
 
