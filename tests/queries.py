@@ -8,14 +8,15 @@ from timebank.extensions import db
 
 
 @contextmanager
-def statements(app):
-    """Yield a list that collects every statement sent to the database while the block runs."""
+def statements(app, with_parameters: bool = False):
+    """Yield a list that collects every statement sent to the database while the block runs (with
+    its parameters: (statement, parameters) pairs)."""
     with app.app_context():
         engine = db.engine
-    seen: list[str] = []
+    seen: list = []
 
-    def note(_conn, _cursor, statement, _parameters, _context, _executemany):
-        seen.append(statement)
+    def note(_conn, _cursor, statement, parameters, _context, _executemany):
+        seen.append((statement, parameters) if with_parameters else statement)
 
     sa.event.listen(engine, "before_cursor_execute", note)
     try:
@@ -32,3 +33,10 @@ def queries_for(app, client, url: str, **kwargs) -> tuple[int, str]:
         response = client.get(url, **kwargs)
     assert response.status_code == 200, (url, response.status_code, response.text[:500])
     return len(seen), response.text
+
+
+def sqlite_plan(sent: list[tuple[str, tuple]], marker: str) -> str:
+    """SQLite's plan, one step after another, for the first statement sent that contains `marker`."""
+    statement, parameters = next((s, p) for s, p in sent if marker in s)
+    explained = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+    return " | ".join(row[3] for row in explained)

@@ -16,6 +16,7 @@ from timebank.market.search import query_words
 from timebank.market.services import Filters, PostDetails, edit_post, find_posts
 
 from .conftest import ON_POSTGRES, login
+from .queries import sqlite_plan, statements
 
 EN = {"Accept-Language": "en"}
 
@@ -216,18 +217,8 @@ def test_a_page_of_the_market_walks_the_posts_newest_first_and_stops(app, ctx, m
     times the time of the first page. A text search starts from its words either way."""
     for n in range(3):
         make_post(member, title=f"Soup {n}")
-    sent: list[tuple[str, tuple]] = []
-
-    def note(_conn, _cursor, statement, parameters, _context, _executemany):
-        sent.append((statement, parameters))
-
-    sa.event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with statements(app, with_parameters=True) as sent:
         assert len(found(member.community_id)) == 3
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", note)
-    statement, parameters = next((s, p) for s, p in sent if "IN (SELECT posts.id" in s)
-    explained = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
-    plan = " | ".join(row[3] for row in explained)
+    plan = sqlite_plan(sent, "IN (SELECT posts.id")
     assert "USING INDEX ix_posts_listing (community_id=? AND status=?)" in plan
     assert "ix_posts_online" not in plan and "TEMP B-TREE FOR ORDER BY" not in plan.split("LIST SUBQUERY")[1]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from timebank.exchanges.models import Exchange
+from timebank.exchanges.models import Exchange, Participant
 from timebank.extensions import db
 from timebank.market.models import Post
 from timebank.members.models import Member
@@ -30,7 +30,14 @@ def first_steps(member: Member) -> FirstSteps | None:
         return None
     done = {step for step in STEPS if stored.get(step)}
     offered = sa.select(Post.id).where(Post.owner_id == member.id, Post.kind == "offer").exists()
-    answered = sa.select(Exchange.id).where(Exchange.proposer_id == member.id).exists()
+    # Through the member's own exchanges (an index), not all of the neighbourhood's: a newcomer has
+    # none, where looking for their proposals read every exchange on each visit to the home page.
+    answered = (
+        sa.select(Participant.id)
+        .join(Exchange, Exchange.id == Participant.exchange_id)
+        .where(Participant.member_id == member.id, Exchange.proposer_id == member.id)
+        .exists()
+    )
     has_offered, has_answered = db.session.execute(sa.select(offered, answered)).one()
     done |= {step for step, yes in (("offer", has_offered), ("answer", has_answered)) if yes}
     return None if done == set(STEPS) else FirstSteps(frozenset(done))
