@@ -36,7 +36,8 @@ def queries_for(app, client, url: str, **kwargs) -> tuple[int, str]:
 
 
 def sqlite_plan(sent: list[tuple[str, tuple]], marker: str) -> str:
-    """SQLite's plan, one step after another, for the first statement sent that contains `marker`."""
-    statement, parameters = next((s, p) for s, p in sent if marker in s)
+    """SQLite's plan, one step after another, for the first statement sent that contains `marker`
+    (spaces and line breaks count as one space)."""
+    statement, parameters = next((s, p) for s, p in sent if marker in " ".join(s.split()))
     explained = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
     return " | ".join(row[3] for row in explained)

@@ -33,3 +33,8 @@ class AuditEvent(db.Model):
 
     actor: Mapped[Member | None] = relationship(foreign_keys=[actor_id])
     on_behalf_of: Mapped[Member | None] = relationship(foreign_keys=[on_behalf_of_id])
+
+    # A member's history ("done for you", the coordinators' view of a member, the data export)
+    # asks for events on behalf of them or about them: both sides of that OR need an index, or the
+    # whole log is read.
+    __table_args__ = (sa.Index("ix_audit_events_subject", "subject_type", "subject_id"),)

@@ -71,6 +71,8 @@ class Account(db.Model):
             postgresql_where=sa.text("kind = 'member'"),
         ),
         sa.Index("ix_ledger_accounts_community_id", "community_id"),
+        # All of a member's accounts, pots included (the partial index above holds main accounts only).
+        sa.Index("ix_ledger_accounts_member_id", "member_id"),
         # One clearing account per community per linked community.
         sa.Index(
             "uq_ledger_accounts_clearing",
