@@ -958,13 +958,23 @@ def _counterparties(transaction_ids: list[int], account_id: int) -> dict[int, tu
     """For each transaction, who was on the other side: member names, or "the community fund"."""
     found: dict[int, list[str]] = {}
     for start in range(0, len(transaction_ids), 500):
-        rows = db.session.execute(
-            sa.select(Posting.transaction_id, Member.name, Account.kind)
-            .join(Account, Account.id == Posting.account_id)
-            .outerjoin(Member, Member.id == Account.member_id)
+        # The other sides first, then their accounts by id: joined in one statement, PostgreSQL
+        # hashed every account of the installation for a page of forty postings (2.8 against 0.9 ms
+        # with the large demo's 5,000 members, and growing with them).
+        postings = db.session.execute(
+            sa.select(Posting.transaction_id, Posting.account_id)
             .where(Posting.transaction_id.in_(transaction_ids[start : start + 500]), Posting.account_id != account_id)
             .order_by(Posting.id)
         ).all()
+        accounts = {
+            row.id: (row.name, row.kind)
+            for row in db.session.execute(
+                sa.select(Account.id, Member.name, Account.kind)
+                .outerjoin(Member, Member.id == Account.member_id)
+                .where(Account.id.in_({account for _transaction, account in postings}))
+            )
+        }
+        rows = [(transaction_id, *accounts[account]) for transaction_id, account in postings]
         # Only transfers across a link need the other community's side (a query of eight joins).
         crossing = [transaction_id for transaction_id, _name, kind in rows if kind == "clearing"]
         across = _across_counterparties(crossing) if crossing else {}
