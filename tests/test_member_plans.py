@@ -25,3 +25,18 @@ def test_a_members_page_finds_their_rows_through_an_index(app, client, member, p
     with app.app_context():
         plan = sqlite_plan(sent, statement)
     assert f"SCAN {table}" not in plan and f"SEARCH {table}" in plan, plan
+
+
+def test_a_post_page_finds_the_neighbourhoods_coordinators_without_reading_every_member(
+    app, client, member, make_member, make_post
+):
+    """Jan asks for more hours than fit between the two balances: the page names the coordinators."""
+    make_member("Karim", role="coordinator")
+    post = make_post(make_member("Jan"), title="Help me move", kind="request", minutes=6000)
+    login(client, member)
+    with statements(app, with_parameters=True) as sent:
+        page = client.get(f"/market/posts/{post.id}")
+    assert page.status_code == 200 and "Karim" in page.text
+    with app.app_context():
+        plan = sqlite_plan(sent, "members.role =")
+    assert "SEARCH members USING INDEX ix_members_role" in plan, plan

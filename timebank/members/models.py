@@ -94,6 +94,9 @@ class Member(UserMixin, db.Model):
         # The directory reads its page of members in name order from this index (0255_speed3) instead
         # of sorting the whole neighbourhood for every page.
         sa.Index("ix_members_directory", "community_id", "status", sa.text("lower(name)"), "id"),
+        # A neighbourhood's few coordinators, asked for on post pages and with every notice to them
+        # (0275_roles): without it, every member of the neighbourhood was read.
+        sa.Index("ix_members_role", "community_id", "role", "status"),
     )
 
     # The secret of the sign-in this request belongs to (see SignIn); set by `start_session` and
