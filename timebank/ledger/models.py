@@ -125,6 +125,14 @@ class Transaction(db.Model):
         sa.Index(
             "ix_ledger_transactions_community_id_id", "community_id", "id", postgresql_include=["kind", "reverses_id"]
         ),
+        # The common pot's latest grants: one in a hundred transactions, and often old ones (0280_grants).
+        sa.Index(
+            "ix_ledger_transactions_grants",
+            "community_id",
+            "id",
+            sqlite_where=sa.text("kind = 'grant'"),
+            postgresql_where=sa.text("kind = 'grant'"),
+        ),
     )
 
     def __repr__(self) -> str:

@@ -67,7 +67,9 @@ def common_pot(community_id: int, *, now: datetime | None = None) -> CommonPot:
         .join(receiver, receiver.id == Posting.account_id)
         .outerjoin(Member, Member.id == receiver.member_id)
         .outerjoin(Proposal, Proposal.grant_transaction_id == Transaction.id)
-        .where(Transaction.community_id == community_id, Transaction.kind == "grant")
+        # The kind written into the statement, so that both databases may use the partial index of
+        # grants (a bound parameter could be any kind).
+        .where(Transaction.community_id == community_id, Transaction.kind == sa.literal("grant", literal_execute=True))
         .order_by(Transaction.id.desc())
         .limit(LATEST_GRANTS)
     ).all()
