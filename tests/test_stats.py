@@ -11,6 +11,8 @@ from timebank.ledger.models import Account
 from timebank.stats import rollup
 from timebank.stats.indicators import InvalidPeriod, check_period, compute, period, previous
 
+from .conftest import ON_POSTGRES
+from .queries import sqlite_plan, statements
 from .stats_scenario import BY_CATEGORY, EXPECTED, HISTOGRAM, NOVEMBER, Clock, balance, build
 
 pytestmark = pytest.mark.usefixtures("ctx")
@@ -230,3 +232,14 @@ def test_a_pot_is_the_members_own_money_and_its_share_was_earned(monkeypatch, co
     # x = 100 (Jan paid) and 100 (Fatima earned): everyone equal.
     assert stats.turnover_gini == 0
     assert rollup.check(db.session.connection()) == []
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's plan")
+def test_no_member_is_compared_with_every_other_member(scenario, community, app):
+    """Each member's turnover is looked up, never searched for among all the others: joining every
+    member to the turnover by a scan made the page take 1.6 s with 5,000 members."""
+    with statements(app, with_parameters=True) as sent:
+        compute(community, *NOVEMBER)
+    plan = sqlite_plan(sent, "WITH turnover AS")
+    assert "MATERIALIZE turnover" in plan
+    assert not [step for step in plan.split(" | ") if step.startswith("SCAN") and step.endswith("LEFT-JOIN")]

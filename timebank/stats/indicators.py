@@ -323,10 +323,13 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     )
 
     # Gini of (given + received) over all members: (2 Σ i·x_i) / (n Σ x) − (n + 1) / n, x ascending.
+    # Only members with turnover are ranked: the z others are zeros below all of them, which adds z to
+    # each rank, so Σ i·x = Σ j·y_j + z Σ y. (Ranking every member with their turnover joined made
+    # SQLite compare every member with every row of turnover: 0.8 s with 5,000 members.)
     x = sa.func.coalesce(turnover.c.earned + turnover.c.paid, 0)
     ranked = (
         sa.select(x.label("x"), sa.func.row_number().over(order_by=x).label("i"))
-        .select_from(population.outerjoin(turnover, turnover.c.member_id == population.c.id))
+        .where(turnover.c.member_id.in_(sa.select(population.c.id)))
         .cte("ranked")
     )
 
@@ -382,6 +385,7 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
         sa.null(),
         count(took_part),
         count(turnover.c.gave > 0, turnover.c.received > 0),
+        count(table=population),
         count(table=ranked),
         sa.select(sa.func.coalesce(sa.func.sum(ranked.c.x), 0)).scalar_subquery(),
         sa.select(sa.func.coalesce(sa.func.sum(ranked.c.i * ranked.c.x), 0)).scalar_subquery(),
@@ -398,6 +402,7 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
             sa.null(),
             sa.null(),
             sa.null(),
+            sa.null(),
         )
         .select_from(population.outerjoin(accounts, accounts.c.member_id == population.c.id))
         .group_by(bucket)
@@ -405,12 +410,13 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
     found = db.session.execute(sa.union_all(headline, buckets)).all()
     by_bucket = [row for row in found if row[0] is not None]
     headline_row = next(row for row in found if row[0] is None)
-    _, active, reciprocal, members_total, total, weighted, dormant, fund_balance = headline_row
+    _, active, reciprocal, members_total, with_turnover, total, weighted, dormant, fund_balance = headline_row
     active, reciprocal, members_total, dormant = (int(v) for v in (active, reciprocal, members_total, dormant))
     gini = None
     if members_total and total:
-        n = members_total
-        gini = float(Fraction(2 * int(weighted), n * int(total)) - Fraction(n + 1, n))
+        n, zeros = members_total, members_total - int(with_turnover)
+        weighted = int(weighted) + zeros * int(total)
+        gini = float(Fraction(2 * weighted, n * int(total)) - Fraction(n + 1, n))
     histogram = {row[0]: int(row[1]) for row in by_bucket}
     saved, at_floor, at_ceiling = (sum(int(row[i]) for row in by_bucket) for i in (2, 3, 4))
 
