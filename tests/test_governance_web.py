@@ -58,3 +58,74 @@ def test_the_pages(app, people, client):
     # Looking at it after the end computes the result.
     assert "Adopted" in client.get(f"/decide/{proposal.id}").text
     assert "Adopted" in client.get("/decide/decisions").text
+
+
+GRANT = {
+    "title": "Hours for the soup kitchen",
+    "body": "Karim cooks for the street every Friday",
+    "voting_days": "7",
+    "quorum_percent": "0",
+    "kind": "grant",
+    "grant_hours": "3",
+    "grant_minutes": "0",
+}
+
+
+def test_the_grant_receiver_is_found_by_name_and_nothing_typed_is_lost(app, people, client, make_member):
+    for name in ("Karin", "Kees", "Moana"):
+        make_member(name)
+    login(client, people["Fatima"])
+    form = client.get("/decide/new").text
+    assert "Karim" not in form and "Moana" not in form  # no list of the whole neighbourhood
+
+    searched = client.post("/decide/new", data={**GRANT, "grant_query": "kar", "find": "1"})
+    assert searched.status_code == 200
+    page = searched.text
+    assert "Hours for the soup kitchen" in page and "Karim cooks for the street every Friday" in page
+    assert f'value="{people["Karim"].id}"' in page and "Karin" in page
+    assert "Kees" not in page and "Moana" not in page
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Proposal.id))) == 0
+
+    nobody = client.post("/decide/new", data={**GRANT, "grant_query": "zzz", "find": "1"}).text
+    assert "Nobody found with “zzz”" in nobody
+
+    chosen = {**GRANT, "grant_member_id": str(people["Karim"].id)}
+    kept = client.post("/decide/new", data={**chosen, "grant_query": "moa", "find": "1"}).text
+    karim = people["Karim"].id
+    assert f'<input checked id="grant_member_id-0" name="grant_member_id" type="radio" value="{karim}">' in kept
+    assert "Moana" in kept  # a new search keeps the choice and offers the names found
+
+    assert client.post("/decide/new", data=chosen).status_code == 302
+    with app.app_context():
+        proposal = db.session.scalar(sa.select(Proposal))
+        assert (proposal.kind, proposal.grant_member_id, proposal.grant_minutes) == ("grant", people["Karim"].id, 180)
+
+
+@pytest.mark.parametrize("receiver", ["elsewhere", "suspended", "not a number", ""])
+def test_hours_cannot_be_proposed_for_someone_outside_the_neighbourhood(
+    app, people, client, make_member, make_community, receiver
+):
+    other = make_community(slug="elders", name="Elders")
+    ids = {
+        "elsewhere": str(make_member("Stranger", community_id=other.id).id),
+        "suspended": str(make_member("Paul", status="suspended").id),
+        "not a number": "1; drop table members",
+        "": "",
+    }
+    login(client, people["Fatima"])
+    response = client.post("/decide/new", data={**GRANT, "grant_member_id": ids[receiver]})
+    assert response.status_code == 200
+    assert "Please choose an active member of the neighbourhood." in response.text
+    assert "Stranger" not in response.text and "Paul" not in response.text
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Proposal.id))) == 0
+
+
+def test_a_search_that_finds_many_shows_a_dozen_and_says_so(people, client, make_member):
+    for number in range(13):
+        make_member(f"Anna {number:02d}")
+    login(client, people["Fatima"])
+    page = client.post("/decide/new", data={**GRANT, "grant_query": "anna", "find": "1"}).text
+    assert page.count('name="grant_member_id"') == 12 and "Anna 11" in page and "Anna 12" not in page
+    assert "Only the first 12 names are shown: type more of the name." in page

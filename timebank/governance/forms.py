@@ -35,7 +35,10 @@ class ProposalForm(FlaskForm):
             SelectChoice("rule", _l("A rule of the neighbourhood changes")),
         ],
     )
-    grant_member_id = ChoiceField(_l("Who receives the hours?"), coerce=str, validate_choice=False)
+    # Radio buttons for the member chosen and the names a search found, never the whole neighbourhood
+    # (thousands of options in one list are slow to send and cannot be searched on a phone).
+    grant_member_id = RadioChoiceField(_l("Choose who receives the hours"), coerce=str, validate_choice=False)
+    grant_query = StringField(validators=[Optional(), Length(max=80)])
     grant_hours = WholeNumberField(_l("Hours"))
     grant_minutes = WholeNumberField(_l("Minutes"))
     rule = ChoiceField(_l("Which rule?"), choices=[SelectChoice("", "—")] + RULE_CHOICES, validate_choice=False)
