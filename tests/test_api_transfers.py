@@ -86,7 +86,7 @@ def test_bad_transfers_name_the_field_and_move_nothing(app, client, callers, mak
         (
             {"minutes": 0},
             "minutes",
-            "The amount must be a whole number of minutes above zero, and not more than 10000 hours.",
+            "The amount must be a whole number of minutes above zero, and not more than 10,000 hours.",
         ),
         ({"minutes": 600_001}, "minutes", None),
         ({"minutes": "30"}, "minutes", "Please give a whole number."),

@@ -74,6 +74,7 @@ def test_right_to_left_languages_get_dir_rtl(db_url):
         (60, "1 hour", "1 uur"),
         (90, "1 hour 30 minutes", "1 uur 30 minuten"),
         (-150, "−2 hours 30 minutes", "−2 uur 30 minuten"),
+        (15673 * 60 + 45, "15,673 hours 45 minutes", "15.673 uur 45 minuten"),  # a year of a neighbourhood
     ],
 )
 def test_minutes_are_said_as_people_say_them(app, minutes, english, dutch):

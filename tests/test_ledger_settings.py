@@ -211,9 +211,9 @@ def test_a_warning_above_zero_and_raising_the_ceiling(app, client, people):
         (
             dict(owe_hours="", owe_minutes=""),
             "owe_hours",
-            "How much a member may owe must be between 0 and 10000 hours.",
+            "How much a member may owe must be between 0 and 10,000 hours.",
         ),
-        (dict(save_hours="-3"), "save_hours", "How many hours a member may save must be between 0 and 10000 hours."),
+        (dict(save_hours="-3"), "save_hours", "How many hours a member may save must be between 0 and 10,000 hours."),
         (
             dict(warning_hours="11"),
             "warning_hours",
@@ -336,12 +336,12 @@ def test_empty_boxes_give_the_account_the_community_rule_again(app, client, peop
         (
             {"limits-save_hours": "-1"},
             "limits-save_hours",
-            "How many hours a member may save must be between 0 and 10000 hours.",
+            "How many hours a member may save must be between 0 and 10,000 hours.",
         ),
         (
             {"limits-owe_hours": "-2"},
             "limits-owe_hours",
-            "How much a member may owe must be between 0 and 10000 hours.",
+            "How much a member may owe must be between 0 and 10,000 hours.",
         ),
     ],
 )

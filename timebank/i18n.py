@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError, dates
 from flask import current_app, has_request_context, request, session
-from flask_babel import force_locale, get_locale, ngettext
+from flask_babel import force_locale, format_number, get_locale, ngettext
 from flask_login import current_user
 
 
@@ -70,7 +70,8 @@ def _say_minutes(minutes: int) -> str:
     hours, rest = divmod(abs(minutes), 60)
     parts = []
     if hours:
-        parts.append(ngettext("%(num)d hour", "%(num)d hours", hours))
+        # Grouped as the language groups digits: a neighbourhood's year is "15.673 uur" in Dutch.
+        parts.append(ngettext("%(count)s hour", "%(count)s hours", hours, count=format_number(hours)))
     if rest or not hours:
         parts.append(ngettext("%(num)d minute", "%(num)d minutes", rest))
     return sign + " ".join(parts)
