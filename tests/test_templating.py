@@ -1,8 +1,16 @@
 """Templates translate through the catalogue bound once per rendering: each reader still gets
 their own language, and words from members stay escaped inside translated sentences."""
 
+import importlib.util
+import re
+
+import pytest
+import wtforms.widgets.core
+from markupsafe import Markup
+
 from timebank.communities.models import Community
 from timebank.extensions import db
+from timebank.web.templating import html_params
 
 from .conftest import login
 
@@ -116,3 +124,36 @@ def test_remembered_days_times_and_months_say_what_babel_says(app):
     with app.test_request_context(headers={"Accept-Language": "nl"}):
         assert format_day(datetime(2026, 12, 31, 23, 0, tzinfo=UTC)) == "1 januari 2027"
         assert month_name("2026-03") == "mrt 2026"
+
+
+def _wtforms_own_html_params():
+    """WTForms' function as it ships (the app replaces it in the loaded module), from its source."""
+    spec = importlib.util.spec_from_file_location("wtforms_widgets_as_shipped", wtforms.widgets.core.__file__)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.html_params
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        dict(id="skills-3", name="skills", type="checkbox", value=12, checked=True, disabled=False),
+        dict(class_="x", for_="y", data_member_id="7", aria_describedby="a b", aria_invalid=False),
+        dict(value='Fatima "Tima" <b>&</b>', title="l'été", placeholder=None),
+        dict(value=Markup('<a href="#">x</a>'), data_x=Markup("ok")),
+        dict(value=""),
+        {},
+    ],
+)
+def test_form_attributes_are_written_exactly_as_wtforms_writes_them(app, attributes):
+    core = wtforms.widgets.core
+    used = (core.html_params, wtforms.widgets.html_params, core.CheckboxInput.html_params, core.Button.html_params)
+    assert all(function is html_params for function in used)  # where WTForms' widgets and labels find it
+    written = html_params(**attributes)
+    assert written == _wtforms_own_html_params()(**attributes) and isinstance(written, Markup)
+
+
+def test_a_form_of_checkboxes_renders_with_them(app, make_member, client):
+    login(client, make_member("Fatima", locale="en"))
+    page = client.get("/settings/profile").text
+    assert re.search(r'<input id="skills-0" name="skills" type="checkbox" value="\d+">', page)

@@ -22,7 +22,12 @@ from timebank.security import register_input_guard, register_security_headers
 from timebank.startup import require_current_database, require_reachable_database
 from timebank.web.filters import register_filters
 from timebank.web.static import register_static_versions
-from timebank.web.templating import Environment, register_bound_gettext, register_url_rows
+from timebank.web.templating import (
+    Environment,
+    register_bound_gettext,
+    register_fast_form_attributes,
+    register_url_rows,
+)
 
 SQLITE_ATTEMPTS = 3
 
@@ -50,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_static_versions(app)
     register_bound_gettext(app)
     register_url_rows(app)
+    register_fast_form_attributes()
     register_permissions(app)
     register_hooks()
     register_security_headers(app)
