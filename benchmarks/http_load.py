@@ -8,10 +8,11 @@ share of `/healthz` throughput measured in the same run.
 
 gunicorn runs the app as in production (`-w 2 --threads 4`, TIMEBANK_ENV=production) on a free
 local port. The clients are threads of this process, each with its own keep-alive connection and
-session cookie: 16 demo members (and the coordinator for coordinator pages; a bearer token each
-for the API). For every page, blocks of `/healthz` and of the page alternate, so both see the same
-machine load; the ratio is the median of the block ratios. The API's rate limit is raised for the
-run (it would otherwise answer 429 to 16 busy clients after a few seconds).
+session cookie: the 16 oldest demo members (the 16 newest for the pages marked so, the
+coordinator for coordinator pages, a bearer token each for the API). For every page, blocks of
+`/healthz` and of the page alternate, so both see the same machine load; the ratio is the median
+of the block ratios. The API's rate limit is raised for the run (it would otherwise answer 429 to
+16 busy clients after a few seconds).
 
 Goals (issue 15): every page ≥ 30 % of `/healthz`, API reads ≥ 50 %, no errors, each worker under
 150 MB resident. Exit status 0 when met, 2 when a goal is missed, 1 on a crash.
@@ -73,7 +74,7 @@ class Client:
 class Target:
     name: str
     paths: list[str]
-    kind: str = "page"  # "page" (member), "coordinator" or "api"
+    kind: str = "page"  # "page" (the oldest members), "newcomer" (the newest), "coordinator" or "api"
     results: list = field(default_factory=list)  # (healthz block, page block)
 
 
@@ -204,17 +205,15 @@ def prepare(database: str, clients: int):
         community_id = db.session.scalar(sa.select(Member.community_id).where(Member.email == "fatima@example.org"))
         if community_id is None:
             raise SystemExit("the database has no demo data: run `flask --app timebank demo seed` on it first")
-        emails = db.session.scalars(
-            sa.select(Member.email)
-            .where(
-                Member.community_id == community_id,
-                Member.status == "active",
-                Member.role == "member",
-                Member.password_hash.is_not(None),
-            )
-            .order_by(Member.id)
-            .limit(clients)
-        ).all()
+        who = sa.select(Member.email).where(
+            Member.community_id == community_id,
+            Member.status == "active",
+            Member.role == "member",
+            Member.password_hash.is_not(None),
+        )
+        emails = db.session.scalars(who.order_by(Member.id).limit(clients)).all()
+        # The newest members see other pages than the oldest (first steps, few exchanges of their own).
+        newest = db.session.scalars(who.order_by(Member.id.desc()).limit(clients)).all()
         people = db.session.scalars(sa.select(Member).where(Member.email.in_(emails))).all()
         tokens = [issue_token(person)[1] for person in people]
         db.session.commit()
@@ -222,7 +221,7 @@ def prepare(database: str, clients: int):
             sa.select(Post.id).where(*listed_conditions(community_id)).order_by(Post.id.desc()).limit(40)
         ).all()
         waiting = db.session.scalar(sa.select(sa.func.count(JoinRequest.id)).where(JoinRequest.state == "waiting"))
-    return emails, names.DEMO_PASSWORD, tokens, posts, waiting
+    return emails, newest, names.DEMO_PASSWORD, tokens, posts, waiting
 
 
 def seed_tiny(folder: Path) -> str:
@@ -244,6 +243,8 @@ def targets(posts: list[int]) -> list[Target]:
         Target("members", ["/members"]),
         Target("notifications", ["/notifications"]),
         Target("front page", ["/"]),
+        Target("front page (newest members)", ["/"], kind="newcomer"),
+        Target("account statement (newest members)", ["/account"], kind="newcomer"),
         Target("join requests (coordinator)", ["/coordinate/requests"], kind="coordinator"),
         Target("coordinator desk", ["/coordinate"], kind="coordinator"),
         Target("/api/v1/posts", ["/api/v1/posts"], kind="api"),
@@ -272,11 +273,12 @@ def main() -> int:
 
 
 def measure(args) -> int:
-    emails, password, tokens, posts, waiting = prepare(args.database, args.clients)
+    emails, newest, password, tokens, posts, waiting = prepare(args.database, args.clients)
     port = free_port()
     server = start_server(args.database, port, {})
     try:
         members = [log_in(port, email, password) for email in emails]
+        newcomers = [log_in(port, email, password) for email in newest]
         coordinator = log_in(port, "coordinator@example.org", password)  # one session, a connection per client
         coordinators = [Client(port, coordinator.headers) for _ in range(args.clients)]
         api = [Client(port, {"Authorization": f"Bearer {token}", "Accept-Language": "nl"}) for token in tokens]
@@ -286,11 +288,11 @@ def measure(args) -> int:
             f"{args.blocks} × {args.seconds:g} s blocks per page, alternating with /healthz; "
             f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
         )
+        audience = {"page": members, "newcomer": newcomers, "coordinator": coordinators, "api": api}
         for target in chosen:  # warm up each page once per worker thread
-            who = {"page": members, "coordinator": coordinators, "api": api}[target.kind]
-            run_block(who, target.paths, min(args.seconds, 0.5))
+            run_block(audience[target.kind], target.paths, min(args.seconds, 0.5))
         for target in chosen:
-            who = {"page": members, "coordinator": coordinators, "api": api}[target.kind]
+            who = audience[target.kind]
             for _ in range(args.blocks):
                 base = run_block(who, ["/healthz"], args.seconds)
                 page = run_block(who, target.paths, args.seconds)
