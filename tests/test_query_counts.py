@@ -1,6 +1,8 @@
 """No list page costs more queries for more rows: every member and coordinator list page and
 every API list runs the same number of statements with 5 rows as with 50."""
 
+from datetime import timedelta
+
 import pytest
 import sqlalchemy as sa
 
@@ -9,6 +11,7 @@ from timebank.communities.models import Category
 from timebank.db import utcnow
 from timebank.exchanges.single import propose
 from timebank.extensions import db
+from timebank.governance.services import Binding, close, create_proposal, support, vote
 from timebank.ledger.services import account_for, transfer
 from timebank.market.models import Post
 from timebank.members.models import JoinRequest, Member
@@ -69,12 +72,17 @@ GROWING = {
     "/api/v1/exchanges",
     "/api/v1/notifications",
     "/api/v1/accounts/me/entries",
+    "/decide",
+    "/decide/decisions",
+    "/api/v1/proposals",
 }
 
 
 def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
     """`count` more neighbours, each with an offer Fatima responded to, a gift to Fatima, a
-    notification for her, and someone waiting to join; the coordinator's actions fill the log."""
+    notification for her, someone waiting to join, and three proposals: the neighbour's grant to
+    themselves that Fatima supports, a coordinator's that she voted on (every other one secret) and
+    a coordinator's that she chose in and that was decided. The coordinator's actions fill the log."""
     with app.app_context():
         password_hash = hash_password(PASSWORD)
         fatima = db.session.get(Member, fatima_id)
@@ -122,6 +130,13 @@ def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
             transfer(account_for(neighbour), account_for(fatima), 5, kind="gift", actor=neighbour)
             notify(fatima, "accepted", actor=neighbour, exchange=exchange)
             record("member.note", actor=coordinator, community_id=fatima.community_id, subject=neighbour)
+            grant = Binding(kind="grant", grant_member=neighbour, grant_minutes=60)
+            support(create_proposal(neighbour, title=f"Hours for {number}", binding=grant), fatima)
+            voting = create_proposal(coordinator, title=f"Question {number}", secret=number % 2 == 0)
+            vote(voting, fatima, voting.options[0].id)
+            decided = create_proposal(coordinator, title=f"Colour {number}", options=["Red", "Blue"], voting_days=1)
+            vote(decided, fatima, decided.options[1].id)
+            close(decided, now=utcnow() + timedelta(days=2))
         db.session.commit()
 
 

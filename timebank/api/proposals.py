@@ -87,8 +87,9 @@ class VoteSchema(Schema):
     )
 
 
-def _shown(proposal: Proposal) -> dict:
-    counts = governance.counts(proposal)
+def _shown(proposal: Proposal, tallies: governance.Tallies | None = None) -> dict:
+    tallies = tallies or governance.tallies([proposal])
+    counts = tallies.counts(proposal)
     return {
         "id": proposal.id,
         "title": proposal.title,
@@ -102,7 +103,7 @@ def _shown(proposal: Proposal) -> dict:
             {"label": governance.option_label(option), "votes": None if counts is None else counts[option.id]}
             for option in proposal.options
         ],
-        "turnout": proposal.turnout if proposal.state == "closed" else governance.voter_count(proposal),
+        "turnout": tallies.turnout(proposal),
         "quorum_met": proposal.quorum_met,
         "result": proposal.result,
     }
@@ -116,11 +117,12 @@ def _shown(proposal: Proposal) -> dict:
 @documents_errors(bp, 401, 422)
 def list_proposals(args):
     """The caller's community's proposals, newest first; `state` narrows them down."""
-    query = sa.select(Proposal).where(Proposal.community_id == current_user.community_id)
+    query = sa.select(Proposal).where(Proposal.community_id == current_user.community_id).options(*governance.LISTED)
     if "state" in args:
         query = query.where(Proposal.state == args["state"])
     page = paginate(query.order_by(Proposal.id.desc()), args)
-    page["items"] = [_shown(proposal) for proposal in page["items"]]
+    tallies = governance.tallies(page["items"])
+    page["items"] = [_shown(proposal, tallies) for proposal in page["items"]]
     return page
 
 

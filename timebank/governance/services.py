@@ -67,8 +67,12 @@ def proposal_for(member: Member, proposal_id: int) -> Proposal:
     return proposal
 
 
+# What a list shows of each proposal, loaded with the list: its answers, and whom a grant is for.
+LISTED = (sa.orm.selectinload(Proposal.options), sa.orm.joinedload(Proposal.grant_member))
+
+
 def proposals_of(community_id: int, states: tuple[str, ...] | None = None) -> list[Proposal]:
-    query = sa.select(Proposal).where(Proposal.community_id == community_id)
+    query = sa.select(Proposal).where(Proposal.community_id == community_id).options(*LISTED)
     if states:
         query = query.where(Proposal.state.in_(states))
     return list(db.session.scalars(query.order_by(Proposal.id.desc())))
@@ -93,13 +97,77 @@ def has_votes(proposal: Proposal) -> bool:
     return voter_count(proposal) > 0
 
 
+@dataclass(frozen=True)
+class Tallies:
+    """The figures a list shows beside each proposal, read for the whole list at once (asked proposal
+    by proposal, the proposal pages and the API's list made three queries more for every proposal).
+    By proposal id: supporters; members who voted so far and, for open ballots, votes per option
+    id (proposals not closed); and which of them the member voted on."""
+
+    supporters: dict[int, int]
+    voters: dict[int, int]
+    votes: dict[int, dict[int, int]]
+    voted: frozenset[int]
+
+    def counts(self, proposal: Proposal) -> dict[int, int] | None:
+        """As `counts(proposal)`: final once closed, hidden while a secret ballot is open."""
+        if proposal.state == "closed":
+            return {option.id: option.votes or 0 for option in proposal.options}
+        if proposal.secret:
+            return None
+        found = self.votes.get(proposal.id, {})
+        return {option.id: found.get(option.id, 0) for option in proposal.options}
+
+    def turnout(self, proposal: Proposal) -> int:
+        return proposal.turnout if proposal.state == "closed" else self.voters.get(proposal.id, 0)
+
+
+def tallies(proposals: list[Proposal], member: Member | None = None) -> Tallies:
+    ids = [proposal.id for proposal in proposals]
+    public = [proposal.id for proposal in proposals if proposal.state != "closed" and not proposal.secret]
+    secret = [proposal.id for proposal in proposals if proposal.state != "closed" and proposal.secret]
+    supporters: dict[int, int] = {}
+    votes: dict[int, dict[int, int]] = {}
+    voted: frozenset[int] = frozenset()
+    if ids:
+        supporters = dict(
+            db.session.execute(
+                sa.select(Supporter.proposal_id, sa.func.count())
+                .where(Supporter.proposal_id.in_(ids))
+                .group_by(Supporter.proposal_id)
+            ).all()
+        )
+    if public:
+        for proposal_id, option_id, number in db.session.execute(
+            sa.select(Vote.proposal_id, Vote.option_id, sa.func.count())
+            .where(Vote.proposal_id.in_(public))
+            .group_by(Vote.proposal_id, Vote.option_id)
+        ):
+            votes.setdefault(proposal_id, {})[option_id] = number
+    voters = {proposal_id: sum(found.values()) for proposal_id, found in votes.items()}
+    if secret:
+        voters |= dict(
+            db.session.execute(
+                sa.select(Voter.proposal_id, sa.func.count())
+                .where(Voter.proposal_id.in_(secret))
+                .group_by(Voter.proposal_id)
+            ).all()
+        )
+    if member is not None and (public or secret):
+        voted = frozenset(
+            db.session.scalars(
+                sa.union_all(
+                    sa.select(Vote.proposal_id).where(Vote.member_id == member.id, Vote.proposal_id.in_(public)),
+                    sa.select(Voter.proposal_id).where(Voter.member_id == member.id, Voter.proposal_id.in_(secret)),
+                )
+            )
+        )
+    return Tallies(supporters, voters, votes, voted)
+
+
 def counts(proposal: Proposal) -> dict[int, int] | None:
     """Votes per option id. None while a secret ballot is open: nobody sees a secret count early."""
-    if proposal.state == "closed":
-        return {option.id: option.votes or 0 for option in proposal.options}
-    if proposal.secret:
-        return None
-    return _count(proposal)
+    return tallies([proposal]).counts(proposal)
 
 
 def _count(proposal: Proposal) -> dict[int, int]:

@@ -66,7 +66,9 @@ def _close_due(community_id: int) -> None:
 def index():
     _close_due(current_user.community_id)
     proposals = services.proposals_of(current_user.community_id, ("open", "support"))
-    return render_template("governance/index.html", proposals=proposals, services=services)
+    return render_template(
+        "governance/index.html", proposals=proposals, tallies=services.tallies(proposals, logged_in_member())
+    )
 
 
 @bp.route("/decisions")
