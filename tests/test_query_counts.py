@@ -10,12 +10,14 @@ from timebank.audit.services import record
 from timebank.communities.models import Category
 from timebank.db import utcnow
 from timebank.exchanges.single import propose
+from timebank.exchanges.transfers import give_hours
 from timebank.extensions import db
 from timebank.governance.services import Binding, close, create_proposal, support, vote
 from timebank.ledger.services import account_for, transfer
 from timebank.market.models import Post
 from timebank.members.models import JoinRequest, Member
 from timebank.members.passwords import hash_password
+from timebank.moderation.services import report
 from timebank.notifications.services import notify
 
 from .api import token_headers
@@ -75,12 +77,18 @@ GROWING = {
     "/decide",
     "/decide/decisions",
     "/api/v1/proposals",
+    "/market/mine",
+    "/reports",
+    "/coordinate/reports",
+    "/account/fund",
+    "/admin/log",
 }
 
 
 def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
-    """`count` more neighbours, each with an offer Fatima responded to, a gift to Fatima, a
-    notification for her, someone waiting to join, and three proposals: the neighbour's grant to
+    """`count` more neighbours, each with an offer Fatima responded to and reported, a gift to
+    Fatima and a donation to the fund, a notification for her, a request of hers, someone waiting
+    to join, and three proposals: the neighbour's grant to
     themselves that Fatima supports, a coordinator's that she voted on (every other one secret) and
     a coordinator's that she chose in and that was decided. The coordinator's actions fill the log."""
     with app.app_context():
@@ -130,6 +138,19 @@ def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
             transfer(account_for(neighbour), account_for(fatima), 5, kind="gift", actor=neighbour)
             notify(fatima, "accepted", actor=neighbour, exchange=exchange)
             record("member.note", actor=coordinator, community_id=fatima.community_id, subject=neighbour)
+            db.session.add(
+                Post(
+                    community_id=fatima.community_id,
+                    owner_id=fatima.id,
+                    kind="request",
+                    title=f"Request number {number}",
+                    category_id=category_id,
+                    minutes=30,
+                    expires_at=utcnow().replace(year=utcnow().year + 1),
+                )
+            )
+            report(fatima, "post", offer.id, "spam")
+            give_hours(neighbour, None, 5, actor=neighbour)
             grant = Binding(kind="grant", grant_member=neighbour, grant_minutes=60)
             support(create_proposal(neighbour, title=f"Hours for {number}", binding=grant), fatima)
             voting = create_proposal(coordinator, title=f"Question {number}", secret=number % 2 == 0)

@@ -179,9 +179,10 @@ def may_decide(actor: Member | None, case: ModerationCase) -> bool:
 
 
 def open_cases(community_id: int) -> sa.Select:
-    """Cases waiting for a coordinator, oldest first."""
+    """Cases waiting for a coordinator, oldest first, with their authors and reports (the list shows both)."""
     return (
         sa.select(ModerationCase)
+        .options(sa.orm.joinedload(ModerationCase.author), sa.orm.selectinload(ModerationCase.reports))
         .where(ModerationCase.community_id == community_id, ModerationCase.state == "open")
         .order_by(ModerationCase.opened_at, ModerationCase.id)
     )
@@ -281,7 +282,11 @@ def reply(case: ModerationCase, author: Member, text: str) -> ModerationCase:
 def reports_by(member: Member) -> list[Report]:
     return list(
         db.session.scalars(
-            sa.select(Report).where(Report.reporter_id == member.id).order_by(Report.id.desc()).limit(100)
+            sa.select(Report)
+            .options(sa.orm.joinedload(Report.case))
+            .where(Report.reporter_id == member.id)
+            .order_by(Report.id.desc())
+            .limit(100)
         )
     )
 

@@ -152,6 +152,7 @@ def cases():
     waiting = db.session.scalars(services.open_cases(community_id)).all()
     decided = db.session.scalars(
         sa.select(ModerationCase)
+        .options(sa.orm.joinedload(ModerationCase.author))
         .where(ModerationCase.community_id == community_id, ModerationCase.state == "decided")
         .order_by(ModerationCase.decided_at.desc())
         .limit(20)
