@@ -123,32 +123,12 @@ def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
                     member_id=waiting.id, community_id=fatima.community_id, state="waiting", submitted_at=utcnow()
                 )
             )
-            offer = Post(
-                community_id=fatima.community_id,
-                owner_id=neighbour.id,
-                kind="offer",
-                title=f"Offer number {number}",
-                category_id=category_id,
-                minutes=60,
-                expires_at=utcnow().replace(year=utcnow().year + 1),
-            )
-            db.session.add(offer)
-            db.session.flush()
+            offer = _post(neighbour, "offer", f"Offer number {number}", category_id)
             exchange = propose(offer, fatima, 60, actor=fatima, message="Hello")
             transfer(account_for(neighbour), account_for(fatima), 5, kind="gift", actor=neighbour)
             notify(fatima, "accepted", actor=neighbour, exchange=exchange)
             record("member.note", actor=coordinator, community_id=fatima.community_id, subject=neighbour)
-            db.session.add(
-                Post(
-                    community_id=fatima.community_id,
-                    owner_id=fatima.id,
-                    kind="request",
-                    title=f"Request number {number}",
-                    category_id=category_id,
-                    minutes=30,
-                    expires_at=utcnow().replace(year=utcnow().year + 1),
-                )
-            )
+            _post(fatima, "request", f"Request number {number}", category_id)
             report(fatima, "post", offer.id, "spam")
             give_hours(neighbour, None, 5, actor=neighbour)
             grant = Binding(kind="grant", grant_member=neighbour, grant_minutes=60)
@@ -159,6 +139,21 @@ def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
             vote(decided, fatima, decided.options[1].id)
             close(decided, now=utcnow() + timedelta(days=2))
         db.session.commit()
+
+
+def _post(owner, kind, title, category_id) -> Post:
+    post = Post(
+        community_id=owner.community_id,
+        owner_id=owner.id,
+        kind=kind,
+        title=title,
+        category_id=category_id,
+        minutes=60,
+        expires_at=utcnow().replace(year=utcnow().year + 1),
+    )
+    db.session.add(post)
+    db.session.flush()
+    return post
 
 
 def _first_category(member):
