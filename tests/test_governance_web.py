@@ -7,9 +7,12 @@ import sqlalchemy as sa
 
 from timebank.db import utcnow
 from timebank.extensions import db
+from timebank.governance import services
 from timebank.governance.models import Proposal
+from timebank.members.models import Member
 
 from .conftest import login
+from .queries import queries_for
 
 
 @pytest.fixture
@@ -129,3 +132,30 @@ def test_a_search_that_finds_many_shows_a_dozen_and_says_so(people, client, make
     page = client.post("/decide/new", data={**GRANT, "grant_query": "anna", "find": "1"}).text
     assert page.count('name="grant_member_id"') == 12 and "Anna 11" in page and "Anna 12" not in page
     assert "Only the first 12 names are shown: type more of the name." in page
+
+
+def test_a_proposal_with_many_voters_and_comments_costs_no_more_queries(app, people, client, make_member):
+    """Who chose what and the discussion are read with their names, not one query per name."""
+    with app.app_context():
+        karim = db.session.get(Member, people["Karim"].id)
+        proposal = services.create_proposal(karim, title="A bench by the playground")
+        db.session.commit()
+        proposal_id, yes = proposal.id, option(proposal, "yes")
+
+    def voices(count):
+        with app.app_context():
+            proposal = db.session.get(Proposal, proposal_id)
+            for number in range(count):
+                neighbour = db.session.get(Member, make_member(f"Voice {number} {count}").id)
+                services.vote(proposal, neighbour, yes)
+                services.add_comment(proposal, neighbour, f"Yes from {number}")
+            db.session.commit()
+
+    login(client, people["Fatima"])
+    voices(2)
+    few, page = queries_for(app, client, f"/decide/{proposal_id}")
+    assert "Voice 1 2" in page
+    voices(10)
+    many, page = queries_for(app, client, f"/decide/{proposal_id}")
+    assert "Voice 9 10" in page and page.count("Yes from") == 12
+    assert many == few

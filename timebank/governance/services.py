@@ -184,7 +184,13 @@ def open_votes(proposal: Proposal) -> list[Vote]:
     if proposal.secret:
         return []
     return list(
-        db.session.scalars(sa.select(Vote).join(Member).where(Vote.proposal_id == proposal.id).order_by(Member.name))
+        db.session.scalars(
+            sa.select(Vote)
+            .join(Member)
+            .options(sa.orm.contains_eager(Vote.member))
+            .where(Vote.proposal_id == proposal.id)
+            .order_by(Member.name)
+        )
     )
 
 
@@ -202,7 +208,14 @@ def my_choice(proposal: Proposal, member: Member, receipt: str | None = None) ->
 
 
 def comments(proposal: Proposal) -> list[Comment]:
-    return list(db.session.scalars(sa.select(Comment).where(Comment.proposal_id == proposal.id).order_by(Comment.id)))
+    return list(
+        db.session.scalars(
+            sa.select(Comment)
+            .options(sa.orm.joinedload(Comment.author))
+            .where(Comment.proposal_id == proposal.id)
+            .order_by(Comment.id)
+        )
+    )
 
 
 def option_label(option: Option) -> str:
