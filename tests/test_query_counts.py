@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from timebank.audit.services import record
 from timebank.communities.models import Category
 from timebank.db import utcnow
+from timebank.exchanges.services import accept, confirm, record_minutes, thank
 from timebank.exchanges.single import propose
 from timebank.exchanges.transfers import give_hours
 from timebank.extensions import db
@@ -186,3 +187,29 @@ def test_lists_cost_the_same_number_of_queries_for_5_and_50_rows(app, client, ma
     assert not grew, f"more rows, more queries (page: extra statements at 50 rows): {grew}"
     shown_less = [page for page in pages if page in GROWING and many[page][1] <= few[page][1]]
     assert not shown_less, f"these pages did not show the extra rows: {shown_less}"
+
+
+def test_a_profile_with_more_thank_you_notes_costs_no_more_queries(app, client, make_member):
+    fatima = make_member("Fatima")
+    login(client, make_member("Jan"))
+
+    def thanked_by(count):
+        with app.app_context():
+            helper = db.session.get(Member, fatima.id)
+            for number in range(count):
+                neighbour = db.session.get(Member, make_member(f"Thankful {count}-{number}").id)
+                offer = _post(helper, "offer", f"Ironing {count}-{number}", _first_category(helper))
+                exchange = propose(offer, neighbour, 30, actor=neighbour)
+                accept(exchange, actor=helper)
+                record_minutes(exchange, 30, actor=helper)
+                confirm(exchange, actor=neighbour)
+                thank(exchange, neighbour, f"Thank you {count}-{number}")
+            db.session.commit()
+
+    thanked_by(2)
+    few, page = queries_for(app, client, f"/members/{fatima.id}")
+    assert "Thank you 2-1" in page
+    thanked_by(6)
+    many, page = queries_for(app, client, f"/members/{fatima.id}")
+    assert "Thank you 6-5" in page and "Ironing 6-5" in page
+    assert many == few

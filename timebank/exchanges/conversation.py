@@ -102,6 +102,7 @@ def thanks_for(member: Member, limit: int = 10) -> list[ThankYou]:
     return list(
         db.session.scalars(
             sa.select(ThankYou)
+            .options(sa.orm.joinedload(ThankYou.exchange))  # the profile names each note's exchange
             .where(ThankYou.member_id == member.id, ~hidden("thanks", ThankYou.id))
             .order_by(ThankYou.id.desc())
             .limit(limit)
