@@ -18,6 +18,7 @@ from timebank.ledger.services import account_for, transfer
 from timebank.market.models import Post
 from timebank.members.models import JoinRequest, Member
 from timebank.members.passwords import hash_password
+from timebank.moderation.models import ModerationCase
 from timebank.moderation.services import report
 from timebank.notifications.services import notify
 
@@ -213,3 +214,26 @@ def test_a_profile_with_more_thank_you_notes_costs_no_more_queries(app, client, 
     many, page = queries_for(app, client, f"/members/{fatima.id}")
     assert "Thank you 6-5" in page and "Ironing 6-5" in page
     assert many == few
+
+
+def test_a_case_with_more_reports_costs_no_more_queries(app, client, make_member):
+    coordinator = make_member("Karim", role="coordinator")
+    login(client, coordinator)
+    with app.app_context():
+        owner = db.session.get(Member, make_member("Spammer").id)
+        post_id = _post(owner, "offer", "Cheap watches", _first_category(owner)).id
+        db.session.commit()
+
+    def reported_by(count):
+        with app.app_context():
+            for number in range(count):
+                report(db.session.get(Member, make_member(f"Reporter {count}-{number}").id), "post", post_id, "spam")
+            db.session.commit()
+            return db.session.scalar(sa.select(ModerationCase.id))
+
+    case_id = reported_by(2)
+    few, page = queries_for(app, client, f"/coordinate/reports/{case_id}")
+    assert "Reporter 2-1" in page
+    reported_by(6)
+    many, page = queries_for(app, client, f"/coordinate/reports/{case_id}")
+    assert "Reporter 6-5" in page and many == few

@@ -11,7 +11,7 @@ from timebank.members.acting import logged_in_member
 from timebank.members.models import Member
 from timebank.moderation import blocks, services, wording
 from timebank.moderation.forms import DecisionForm, ReplyForm, ReportForm
-from timebank.moderation.models import ModerationCase, is_hidden
+from timebank.moderation.models import ModerationCase, Report, is_hidden
 from timebank.permissions import is_member_of
 from timebank.web.guards import coordinator_required
 from timebank.web.submit import submit
@@ -138,8 +138,11 @@ def reply(case_id: int):
 
 
 def case_here(case_id: int) -> ModerationCase:
-    """A case of the coordinator's own community; any other is simply not found."""
-    case = db.session.get(ModerationCase, case_id)
+    """A case of the coordinator's own community; any other is simply not found. Its reports come
+    with their reporters: the page names each."""
+    case = db.session.get(
+        ModerationCase, case_id, options=[sa.orm.selectinload(ModerationCase.reports).joinedload(Report.reporter)]
+    )
     if case is None or case.community_id != current_user.community_id:
         abort(404)
     return case
