@@ -3,11 +3,13 @@ exchange settings, the day on a proposal, a notification for every event, the "w
 what happens next" sentences, the provider's ceiling, and a coordinator's limit override."""
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from babel.dates import format_date
+from flask import current_app
 
 from timebank.audit.models import AuditEvent
 from timebank.communities.models import Community
@@ -342,14 +344,21 @@ NEXT = {  # (state, reader): (what happens next, whether the reader is the one t
 }
 
 
+def local_day(moment) -> str:
+    """The day as the page says it: on the neighbourhood's clocks (between 23:00 and midnight UTC
+    it is the next day in Amsterdam), English in a Dutch neighbourhood, the day first (LOCALE_REGION)."""
+    if moment is None:
+        return ""
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return format_date(moment.replace(tzinfo=moment.tzinfo or UTC).astimezone(zone), "long", locale="en_NL")
+
+
 @pytest.mark.usefixtures("english")
 @pytest.mark.parametrize("state", sorted({state for state, _reader in NEXT}))
 def test_each_reader_is_told_what_happens_next_and_who_acts(neighbours, state):
     fatima, jan = neighbours["Fatima"], neighbours["Jan"]
     exchange = make_in_state(state, fatima, jan, neighbours["offer"])
-    # English in a Dutch neighbourhood: the day first (LOCALE_REGION).
-    day = format_date(exchange.auto_confirm_at, "long", locale="en_NL") if exchange.auto_confirm_at else ""
-    answer_by = format_date(exchange.answer_by, "long", locale="en_NL") if exchange.answer_by else ""
+    day, answer_by = local_day(exchange.auto_confirm_at), local_day(exchange.answer_by)
     for reader, member in (("provider", fatima), ("receiver", jan), ("coordinator", None)):
         said = status(exchange, member)
         sentence, needs_you = NEXT[state, reader]
