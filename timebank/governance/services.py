@@ -99,10 +99,10 @@ def has_votes(proposal: Proposal) -> bool:
 
 @dataclass(frozen=True)
 class Tallies:
-    """The figures a list shows beside each proposal, read for the whole list at once (asked proposal
-    by proposal, the proposal pages and the API's list made three queries more for every proposal).
-    By proposal id: supporters; members who voted so far and, for open ballots, votes per option
-    id (proposals not closed); and which of them the member voted on."""
+    """The figures the proposal pages and the API show beside a proposal, read for a whole list at
+    once (asked proposal by proposal, the lists made three queries more for every proposal). By
+    proposal id: supporters; members who voted so far and, for open ballots, votes per option id
+    (proposals not closed yet); and which of them the member voted on."""
 
     supporters: dict[int, int]
     voters: dict[int, int]
@@ -110,7 +110,8 @@ class Tallies:
     voted: frozenset[int]
 
     def counts(self, proposal: Proposal) -> dict[int, int] | None:
-        """As `counts(proposal)`: final once closed, hidden while a secret ballot is open."""
+        """Votes per option id: final once closed; None while a secret ballot is open (nobody sees a
+        secret count early)."""
         if proposal.state == "closed":
             return {option.id: option.votes or 0 for option in proposal.options}
         if proposal.secret:
@@ -124,6 +125,7 @@ class Tallies:
 
 def tallies(proposals: list[Proposal], member: Member | None = None) -> Tallies:
     ids = [proposal.id for proposal in proposals]
+    # Votes are counted here only until voting ends; then the proposal holds the final count.
     public = [proposal.id for proposal in proposals if proposal.state != "closed" and not proposal.secret]
     secret = [proposal.id for proposal in proposals if proposal.state != "closed" and proposal.secret]
     supporters: dict[int, int] = {}
@@ -153,12 +155,17 @@ def tallies(proposals: list[Proposal], member: Member | None = None) -> Tallies:
                 .group_by(Voter.proposal_id)
             ).all()
         )
-    if member is not None and (public or secret):
+    if member is not None and ids:
+        # An open ballot keeps the vote itself, a secret one only that the member voted.
+        open_ballots = [proposal.id for proposal in proposals if not proposal.secret]
+        secret_ballots = [proposal.id for proposal in proposals if proposal.secret]
         voted = frozenset(
             db.session.scalars(
                 sa.union_all(
-                    sa.select(Vote.proposal_id).where(Vote.member_id == member.id, Vote.proposal_id.in_(public)),
-                    sa.select(Voter.proposal_id).where(Voter.member_id == member.id, Voter.proposal_id.in_(secret)),
+                    sa.select(Vote.proposal_id).where(Vote.member_id == member.id, Vote.proposal_id.in_(open_ballots)),
+                    sa.select(Voter.proposal_id).where(
+                        Voter.member_id == member.id, Voter.proposal_id.in_(secret_ballots)
+                    ),
                 )
             )
         )

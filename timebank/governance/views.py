@@ -168,21 +168,22 @@ def detail(proposal_id: int):
     choice = services.my_choice(proposal, member, _receipt(proposal))
     if choice is not None:
         vote_form.option.data = choice.id
+    tally = services.tallies([proposal], member)
     return render_template(
         "governance/detail.html",
         proposal=proposal,
         services=services,
         vote_form=vote_form,
         choice=choice,
-        voted=services.has_voted(proposal, member),
+        voted=proposal.id in tally.voted,
         receipt=_receipt(proposal),
-        counts=services.counts(proposal),
+        counts=tally.counts(proposal),
         open_votes=services.open_votes(proposal),
         comments=services.comments(proposal),
         comment_form=CommentForm(),
         reason_form=ReasonForm(),
         support_form=SupportForm(),
-        supporters=services.supporter_count(proposal),
+        supporters=tally.supporters.get(proposal.id, 0),
         can_vote=services.can_vote(member, proposal),
         can_edit=services.can_edit(member, proposal),
         can_withdraw=services.can_withdraw(member, proposal),
