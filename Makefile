@@ -6,6 +6,8 @@ FLASK := $(BIN)/flask --app timebank
 PORT ?= 5000
 TRANSLATIONS := timebank/translations
 PYTEST_ARGS ?=
+# The suite runs in one process per core (pytest-xdist); TEST_PROCESSES=0 runs it in this one.
+TEST_PROCESSES ?= auto
 
 .PHONY: run test install system-packages translations messages constraints clean format
 
@@ -40,7 +42,7 @@ run: translations
 # pytest exits with 5 when it collects no tests; that is not a failure of the suite.
 # -rs: the summary names every skipped test and why.
 test: translations
-	$(BIN)/pytest -rs $(PYTEST_ARGS) || [ $$? -eq 5 ]
+	$(BIN)/pytest -rs -n $(TEST_PROCESSES) $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 # For developers: pull new strings out of the code into the catalogues.
 messages: install

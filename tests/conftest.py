@@ -39,6 +39,12 @@ from .api import Caller, token_headers
 
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = POSTGRES_URL.startswith("postgres")
+# `make test` runs the suite in several processes (pytest-xdist): each has a PostgreSQL database of
+# its own beside the one named, so their tests never empty each other's tables.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if ON_POSTGRES and WORKER:
+    _url = sa.make_url(POSTGRES_URL)
+    POSTGRES_URL = _url.set(database=f"{_url.database}_{WORKER}").render_as_string(hide_password=False)
 PASSWORD = "correct horse battery"
 
 TEST_CONFIG = {
@@ -51,7 +57,10 @@ TEST_CONFIG = {
 
 
 def pytest_configure(config):
-    """Compile the catalogues, so a plain `pytest` tests the translations as they are now."""
+    """Compile the catalogues, so a plain `pytest` tests the translations as they are now (once, in
+    the process that starts the others)."""
+    if hasattr(config, "workerinput"):
+        return
     for po in Path(__file__).resolve().parent.parent.glob("timebank/translations/*/LC_MESSAGES/messages.po"):
         with po.open("rb") as source:
             catalogue = read_po(source)
@@ -70,6 +79,13 @@ def make_app(url: str, **overrides):
 
 
 def migrate_fresh(url: str) -> None:
+    if ON_POSTGRES and WORKER:
+        database = sa.make_url(url).database
+        server = sa.create_engine(sa.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with server.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
+        server.dispose()
     app = make_app(url)
     with app.app_context():
         if ON_POSTGRES:

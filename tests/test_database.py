@@ -93,7 +93,7 @@ def scratch_url(tmp_path):
     if not ON_POSTGRES:
         yield f"sqlite:///{tmp_path / 'scratch.db'}"
         return
-    name = f"timebank_scratch_{int(time.time() * 1000)}"
+    name = f"{sa.make_url(POSTGRES_URL).database}_scratch"
     admin = sa.create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {name}")
