@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 from timebank.extensions import db
 from timebank.governance.models import Proposal
 from timebank.governance.services import close, due
+from timebank.market.cli import start
 
 governance_cli = AppGroup("governance", help="Proposals the members vote on.")
 
@@ -15,6 +16,7 @@ governance_cli = AppGroup("governance", help="Proposals the members vote on.")
 @governance_cli.command("close")
 def close_command() -> None:
     """Count the votes of the proposals whose voting period has ended."""
+    start()
     ids = due()
     db.session.commit()
     closed = 0
