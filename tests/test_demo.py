@@ -1,5 +1,6 @@
 """The demo neighbourhood: believable, deterministic, and ready with logins."""
 
+import re
 import shutil
 from datetime import UTC, datetime
 
@@ -11,12 +12,15 @@ from timebank.demo.seed import seed
 from timebank.exchanges.models import OPEN_STATES, Exchange, Message, ThankYou
 from timebank.exchanges.services import exchanges_of
 from timebank.extensions import db
+from timebank.governance.models import Proposal
 from timebank.i18n import format_minutes
 from timebank.ledger.models import Posting, Transaction
 from timebank.ledger.verify import verify
 from timebank.market.models import Post
 from timebank.members.models import Member, member_skills
 from timebank.members.passwords import verify_password
+from timebank.moderation.models import Report
+from timebank.pots.models import Pot
 
 from .conftest import ON_POSTGRES, empty_postgres, make_app
 
@@ -109,14 +113,20 @@ def test_the_demo_reads_like_a_real_neighbourhood(app, client):
     say the figures of its exchange."""
     from timebank.demo.posts import GIFTS, TEXTS
     from timebank.exchanges.demo import CHAT, GROUP_TITLES, REASONS, THANKS
+    from timebank.governance.demo import ASKING, DECIDED, OPEN
+    from timebank.moderation.demo import REPORTS
     from timebank.notifications.models import Notification
+    from timebank.pots.demo import GOALS
 
     language_of = {
         title: language for table in TEXTS.values() for (_kind, language), texts in table.items() for title, _ in texts
     }
     language_of.update({title: language for language, gifts in GIFTS.items() for _key, title, _ in gifts})
-    for table in (CHAT, THANKS, REASONS, GROUP_TITLES):
+    for table in (CHAT, THANKS, REASONS, GROUP_TITLES, GOALS):
         language_of.update({text: language for language, texts in table.items() for text in texts})
+    for table in (DECIDED, OPEN, ASKING):
+        language_of.update({title: language for language, (title, *_) in table.items()})
+    language_of.update({text: language for language, texts in REPORTS.items() for _reason, text in texts})
     with app.app_context():
         seed(members=60, months=6, seed=1)
         db.session.commit()
@@ -127,6 +137,9 @@ def test_the_demo_reads_like_a_real_neighbourhood(app, client):
             ),
             sa.select(ThankYou.author_id, ThankYou.text),
             sa.select(Exchange.proposer_id, Exchange.title).where(Exchange.kind == "group"),
+            sa.select(Proposal.author_id, Proposal.title),
+            sa.select(Report.reporter_id, Report.text),
+            sa.select(Pot.member_id, Pot.name),
         ]
         written, chatted = {}, 0
         for query in words:
@@ -163,3 +176,38 @@ def test_the_demo_reads_like_a_real_neighbourhood(app, client):
     client.post("/login", data={"email": "fatima@example.org", "password": names.DEMO_PASSWORD})
     assert "Hello Fatima" in client.get("/", headers={"Accept-Language": "en-GB"}).text
     assert "Hallo Fatima" in client.get("/", headers={"Accept-Language": "nl-NL"}).text
+
+
+def test_the_demo_has_decisions_pots_and_reports_to_show(app, client):
+    """Whoever tries the demo finds a decision taken, a vote they can still cast, a member's proposal
+    looking for supporters, Fatima saving in a pot, and reports waiting for the coordinators; seeding
+    queued no email (the decision's news went out when it was taken)."""
+    from timebank.mail.models import OutboxMessage
+    from timebank.notifications.models import Notification
+
+    with app.app_context():
+        seed(members=60, months=6, seed=1)
+        db.session.commit()
+        proposals = {p.state: p for p in db.session.scalars(sa.select(Proposal))}
+        decided, open_one, asking = proposals["closed"], proposals["open"], proposals["support"]
+        assert decided.result == "adopted" and 0 < decided.turnout < decided.electorate
+        told = db.session.scalars(sa.select(Notification.created_at).where(Notification.kind == "decision")).all()
+        assert len(told) == decided.electorate and set(told) == {decided.closed_at}
+        assert db.session.scalar(sa.select(sa.func.count(OutboxMessage.id))) == 0
+        decided_id, turnout, electorate = decided.id, decided.turnout, decided.electorate
+        open_id, open_title, asking_title = open_one.id, open_one.title, asking.title
+        saving = db.session.scalar(sa.select(Pot.name).join(Member).where(Member.email == "fatima@example.org"))
+    client.post("/login", data={"email": "fatima@example.org", "password": names.DEMO_PASSWORD})
+    english = {"Accept-Language": "en"}
+    assert open_title in client.get("/decide", headers=english).text and asking_title in client.get("/decide").text
+    assert "Turnout" in client.get("/decide/decisions", headers=english).text
+    ballot = client.get(f"/decide/{open_id}", headers=english).text
+    assert 'name="option"' in ballot and "You voted" not in ballot
+    assert saving in client.get("/pots", headers=english).text
+    assert f"Adopted {turnout} of the {electorate} members who could vote" in " ".join(
+        re.sub(r"<[^>]+>", " ", client.get(f"/decide/{decided_id}", headers=english).text).split()
+    )
+    client.post("/logout")
+    client.post("/login", data={"email": "coordinator@example.org", "password": names.DEMO_PASSWORD})
+    waiting = client.get("/coordinate/reports", headers=english).text
+    assert waiting.count("/coordinate/reports/") == 2

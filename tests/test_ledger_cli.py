@@ -19,6 +19,7 @@ from timebank.ledger.errors import LimitExceeded
 from timebank.ledger.models import Account, Posting, Transaction
 from timebank.ledger.verify import CHECKS, verify
 from timebank.members.models import Member
+from timebank.pots.models import Pot
 
 from .conftest import count
 
@@ -206,7 +207,7 @@ def test_demo_history_is_believable_and_passes_verify(app, runner):
         db.session.commit()
         kinds = dict(db.session.execute(sa.select(Transaction.kind, sa.func.count()).group_by(Transaction.kind)).all())
         assert kinds["gift"] > 200 and kinds["donation"] > 5 and kinds["grant"] > 0
-        assert count(Account) == len(ctx.member_ids) + 1
+        assert count(Account) == len(ctx.member_ids) + 1 + count(Pot)  # and the fund
         fatima = db.session.scalar(sa.select(Member).where(Member.email == "fatima@example.org"))
         lines = ledger.statement(ledger.account_for(fatima))
         assert lines and all(line.created_at <= ctx.now for line in lines)

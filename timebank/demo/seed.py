@@ -20,9 +20,12 @@ from timebank.demo import names
 from timebank.demo.posts import seed_posts
 from timebank.exchanges.demo import plan_exchange_history, write_exchange_history
 from timebank.extensions import db
+from timebank.governance.demo import seed_decisions
 from timebank.ledger.demo import seed_ledger_history
 from timebank.members.models import JoinRequest, Member, member_skills
 from timebank.members.passwords import hash_password
+from timebank.moderation.demo import seed_reports
+from timebank.pots.demo import seed_pots
 from timebank.stats.rollup import rebuild
 
 
@@ -151,7 +154,10 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("market posts", seed_posts),
     ("exchanges", plan_exchange_history),
     ("ledger", seed_ledger_history),
+    ("decisions", seed_decisions),
     ("exchange history", write_exchange_history),
+    ("pots", seed_pots),
+    ("reports", seed_reports),
     ("statistics", lambda ctx: rebuild(db.session.connection(), ctx.community.id)),
 ]
 

@@ -292,7 +292,8 @@ def dispute_text(agreed: int, recorded: int, language: str) -> str:
 
 def write_exchange_history(ctx) -> None:
     """Store the planned exchanges whose settlement the ledger wrote, with their participants,
-    history, thank-you notes and the notifications of the last weeks."""
+    history, thank-you notes and the notifications of the last weeks (theirs and those earlier steps
+    left)."""
     rng, now = ctx.rng, ctx.now
     kept = []
     for plan in ctx.steps.get("exchanges", []):
@@ -302,12 +303,14 @@ def write_exchange_history(ctx) -> None:
                 continue  # a balance limit refused it: it never happened
             plan.row["transaction_id"] = transaction_id
         kept.append(plan)
-    if not kept:
-        return
     kept.sort(key=lambda p: p.row["created_at"])
-    ids = db.session.scalars(
-        sa.insert(Exchange).returning(Exchange.id, sort_by_parameter_order=True), [p.row for p in kept]
-    ).all()
+    ids = (
+        db.session.scalars(
+            sa.insert(Exchange).returning(Exchange.id, sort_by_parameter_order=True), [p.row for p in kept]
+        ).all()
+        if kept
+        else []
+    )
     participants, messages, thanks, notifications = [], [], [], []
     recent = now - timedelta(days=30)
     for exchange_id, plan in zip(ids, kept, strict=True):
@@ -361,7 +364,9 @@ def write_exchange_history(ctx) -> None:
                     created_at=plan.row["completed_at"] + timedelta(hours=5),
                 )
             )
-    notifications.sort(key=lambda row: row["created_at"])  # the newest has the highest id, as in real life
+    # With the notifications earlier steps left (decisions), the newest has the highest id, as in real life.
+    notifications += ctx.steps.get("notifications", [])
+    notifications.sort(key=lambda row: row["created_at"])
     for table, rows in (
         (Participant, participants),
         (Message, messages),
