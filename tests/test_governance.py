@@ -65,8 +65,10 @@ def test_a_coordinator_opens_a_proposal_at_once_and_a_member_needs_supporters(pe
 def test_one_member_one_vote_changeable_until_the_end(people):
     proposal = propose(people["Karim"])
     services.vote(proposal, people["Jan"], option(proposal, "yes"))
+    first = db.session.get(Vote, (proposal.id, people["Jan"].id))
+    assert first.option_id == option(proposal, "yes")
     cast = services.vote(proposal, people["Jan"], option(proposal, "no"))
-    assert cast.changed
+    assert cast.changed and first.option_id == option(proposal, "no")  # what was read before is not stale
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 1
     assert services.counts(proposal)[option(proposal, "no")] == 1

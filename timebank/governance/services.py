@@ -574,7 +574,8 @@ def vote(
         db.session.execute(
             _upsert_vote(dict(proposal_id=proposal.id, member_id=member.id, option_id=option.id, voted_at=now))
         )
-        db.session.expire_all()
+        if earlier is not None:  # the only loaded object the statement may have changed
+            db.session.expire(earlier)
         record("governance.voted", actor=member, community_id=proposal.community_id, subject=proposal)
         return Cast(option, changed=earlier is not None)
     if _inserted(Voter, proposal_id=proposal.id, member_id=member.id):
