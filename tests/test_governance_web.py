@@ -159,3 +159,16 @@ def test_a_proposal_with_many_voters_and_comments_costs_no_more_queries(app, peo
     many, page = queries_for(app, client, f"/decide/{proposal_id}")
     assert "Voice 9 10" in page and page.count("Yes from") == 12
     assert many == few
+    # Under each answer, how many chose it and who, in alphabetical order (names escaped); a list of
+    # more than 20 names is folded.
+    with app.app_context():
+        proposal = db.session.get(Proposal, proposal_id)
+        services.vote(proposal, db.session.get(Member, make_member("Anna <b>").id), option(proposal, "no"))
+        db.session.commit()
+    page = " ".join(client.get(f"/decide/{proposal_id}", headers={"Accept-Language": "en"}).text.split())
+    voices_in_order = ", ".join(sorted(f"Voice {n} {count}" for count in (2, 10) for n in range(count)))
+    assert f'<details class="exchange-more" open> <summary>Yes (12)</summary> <p>{voices_in_order}</p>' in page
+    assert "<summary>No (1)</summary> <p>Anna &lt;b&gt;</p>" in page
+    voices(9)
+    page = " ".join(client.get(f"/decide/{proposal_id}", headers={"Accept-Language": "en"}).text.split())
+    assert '<details class="exchange-more"> <summary>Yes (21)</summary>' in page

@@ -186,19 +186,21 @@ def _count(proposal: Proposal) -> dict[int, int]:
     return {option.id: found.get(option.id, 0) for option in proposal.options}
 
 
-def open_votes(proposal: Proposal) -> list[Vote]:
-    """Who chose what, for an open ballot only."""
+def open_votes(proposal: Proposal) -> list[tuple[Option, list[str]]]:
+    """Who chose what, for an open ballot only: each answer chosen, with the names of those who chose
+    it in alphabetical order. Names only: a neighbourhood's vote has thousands of voters, whom loading
+    as members took a tenth of a second."""
     if proposal.secret:
         return []
-    return list(
-        db.session.scalars(
-            sa.select(Vote)
-            .join(Member)
-            .options(sa.orm.contains_eager(Vote.member))
-            .where(Vote.proposal_id == proposal.id)
-            .order_by(Member.name)
-        )
-    )
+    names: dict[int, list[str]] = {}
+    for option_id, name in db.session.execute(
+        sa.select(Vote.option_id, Member.name)
+        .join(Member, Member.id == Vote.member_id)
+        .where(Vote.proposal_id == proposal.id)
+        .order_by(Member.name)
+    ):
+        names.setdefault(option_id, []).append(name)
+    return [(option, names[option.id]) for option in proposal.options if option.id in names]
 
 
 def my_choice(proposal: Proposal, member: Member, receipt: str | None = None) -> Option | None:
