@@ -759,15 +759,14 @@ def _apply_rule(community: Community, rule: str, value: str) -> None:
 
 def _publish(proposal: Proposal) -> None:
     """Tell every active member of the community what was decided."""
-    from timebank.notifications.services import notify
+    from timebank.notifications.services import notify_many
 
     members = db.session.scalars(
         sa.select(Member)
         .where(Member.community_id == proposal.community_id, Member.status == "active")
         .order_by(Member.id)
-    )
-    for member in members:
-        notify(member, "decision", proposal_id=proposal.id, title=proposal.title, result=proposal.result)
+    ).all()
+    notify_many(members, "decision", proposal_id=proposal.id, title=proposal.title, result=proposal.result)
 
 
 def due(now: datetime | None = None) -> list[int]:

@@ -31,6 +31,25 @@ def queue_mail(
     member's mail to another of their addresses (one they move to or from): still in their
     language, and still part of their data for export and erasure.
     """
+    message = outbox_message(to, template, kind, address=address, **context)
+    if message is None:
+        return None
+    queue_messages([message])
+    return message
+
+
+def queue_messages(messages: list[OutboxMessage]) -> None:
+    """Put rendered messages in the outbox with one flush (thousands for a community's decision)."""
+    db.session.add_all(messages)
+    db.session.flush()
+    if current_app.config["DEV_OUTBOX"] and has_request_context():
+        g.setdefault("dev_outbox", []).extend(m.id for m in messages)  # printed once the request committed them
+
+
+def outbox_message(
+    to: Member | str, template: str, kind: str = "", *, address: str | None = None, **context
+) -> OutboxMessage | None:
+    """A message rendered in the recipient's language, not yet queued (None without an address)."""
     member = to if isinstance(to, Member) else None
     address = address or (member.email if member else to)
     if not address:
@@ -38,18 +57,13 @@ def queue_mail(
     locale = (member.locale if member else None) or "nl"
     with force_locale(locale):
         subject, _blank, body = render_template(f"mail/{template}.txt", member=member, **context).partition("\n")
-    message = OutboxMessage(
+    return OutboxMessage(
         member_id=member.id if member else None,
         to_address=address,
         subject=subject.strip(),
         body_text=body.strip() + "\n",
         kind=kind or template,
     )
-    db.session.add(message)
-    db.session.flush()
-    if current_app.config["DEV_OUTBOX"] and has_request_context():
-        g.setdefault("dev_outbox", []).append(message.id)  # printed once the request committed it
-    return message
 
 
 # Sending: `flask --app timebank mail send`, once or as a worker.

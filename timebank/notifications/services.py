@@ -15,7 +15,7 @@ from timebank.errors import DomainError
 from timebank.exchanges.models import Exchange
 from timebank.extensions import db
 from timebank.i18n import format_minutes
-from timebank.mail.services import queue_mail
+from timebank.mail.services import outbox_message, queue_mail, queue_messages
 from timebank.members.models import Member
 from timebank.moderation.wording import ITEM_LABELS, TOLD_AUTHOR, TOLD_REPORTER
 from timebank.notifications.models import EmailChoice, Notification
@@ -63,6 +63,28 @@ def notify(
         notification.emailed_at = utcnow()
         db.session.flush()
     return notification
+
+
+def notify_many(members: list[Member], kind: str, **details) -> None:
+    """`notify` for a whole community at once (a decision): the same rows and emails, with one
+    query for the members' choices and one flush, so the transaction (on SQLite, the database's
+    write lock) lasts seconds less per thousand members."""
+    event = EVENT_OF_KIND[kind]
+    own = dict(
+        db.session.execute(
+            sa.select(EmailChoice.member_id, EmailChoice.choice).where(
+                EmailChoice.event == event, EmailChoice.member_id.in_([member.id for member in members])
+            )
+        ).all()
+    )
+    now, messages = utcnow(), []
+    for member in members:
+        notification = Notification(member_id=member.id, kind=kind, details=details)
+        db.session.add(notification)
+        if member.status == "active" and member.email and own.get(member.id, member.notify_email) == "immediately":
+            notification.emailed_at = now
+            messages.append(outbox_message(member, "notification", kind=f"notify_{kind}", notification=notification))
+    queue_messages(messages)
 
 
 def _email_choice(member: Member, event: str) -> str:
