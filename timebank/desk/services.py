@@ -199,8 +199,9 @@ def _assisted_items(community_id, _now):
         .join(helped, helped.exchange_id == Exchange.id)
         .join(Member, Member.id == helped.member_id)
         .where(
-            Exchange.community_id == community_id,
-            Exchange.state.in_(("proposed", "accepted")),
+            # The few open exchanges found first, as the count finds them: joined from the members'
+            # side, SQLite's plan read every member's every exchange (13 ms on the large demo).
+            Exchange.id.in_(sa.select(Exchange.id).where(*_assisted_filter(community_id))),
             *_waits_on_helped(helped),
         )
         .order_by(Exchange.updated_at, Exchange.id)
