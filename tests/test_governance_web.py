@@ -49,6 +49,8 @@ def test_the_pages(app, people, client):
         assert other.post(f"/decide/{proposal.id}/support").status_code == 302
     with app.app_context():
         assert db.session.get(Proposal, proposal.id).state == "open"
+    ballot = client.get(f"/decide/{proposal.id}").text
+    assert "<legend>Choose one answer</legend>" in ballot and ballot.count(">Your vote<") == 1  # said once
     assert client.post(f"/decide/{proposal.id}/vote", data={"option": str(yes)}).status_code == 302
     page = client.get(f"/decide/{proposal.id}").text
     assert "You voted" in page and "Who chose what" in page

@@ -54,7 +54,7 @@ class EditForm(FlaskForm):
 
 class VoteForm(FlaskForm):
     option = RadioChoiceField(
-        _l("Your vote"), coerce=int, validators=[DataRequired(_l("Please choose one of the answers."))]
+        _l("Choose one answer"), coerce=int, validators=[DataRequired(_l("Please choose one of the answers."))]
     )
     receipt = StringField(_l("Your vote code (only to change a secret vote)"), validators=[Optional(), Length(max=40)])
 
