@@ -196,6 +196,7 @@ def prepare(database: str, clients: int):
     from timebank.api.auth import issue_token
     from timebank.demo import names
     from timebank.extensions import db
+    from timebank.governance.models import Proposal
     from timebank.market.finding import listed_conditions
     from timebank.market.models import Post
     from timebank.members.models import JoinRequest, Member
@@ -221,7 +222,10 @@ def prepare(database: str, clients: int):
             sa.select(Post.id).where(*listed_conditions(community_id)).order_by(Post.id.desc()).limit(40)
         ).all()
         waiting = db.session.scalar(sa.select(sa.func.count(JoinRequest.id)).where(JoinRequest.state == "waiting"))
-    return emails, newest, names.DEMO_PASSWORD, tokens, posts, waiting
+        proposals = db.session.scalars(
+            sa.select(Proposal.id).where(Proposal.community_id == community_id).order_by(Proposal.id)
+        ).all()
+    return emails, newest, names.DEMO_PASSWORD, tokens, posts, waiting, proposals
 
 
 def seed_tiny(folder: Path) -> str:
@@ -233,7 +237,7 @@ def seed_tiny(folder: Path) -> str:
     return database
 
 
-def targets(posts: list[int]) -> list[Target]:
+def targets(posts: list[int], proposals: list[int]) -> list[Target]:
     return [
         Target("market listing", ["/market", "/market?page=2", "/market?kind=offer", "/market?gifts=1"]),
         Target("search", [f"/market?q={word}" for word in SEARCHES]),
@@ -245,7 +249,11 @@ def targets(posts: list[int]) -> list[Target]:
         Target("front page", ["/"]),
         Target("front page (newest members)", ["/"], kind="newcomer"),
         Target("account statement (newest members)", ["/account"], kind="newcomer"),
+        Target("proposals and decisions", ["/decide", "/decide/decisions"]),
+        Target("proposal page", [f"/decide/{proposal}" for proposal in proposals]),
+        Target("pots", ["/pots", "/pots/common"]),
         Target("join requests (coordinator)", ["/coordinate/requests"], kind="coordinator"),
+        Target("reports (coordinator)", ["/coordinate/reports"], kind="coordinator"),
         Target("coordinator desk", ["/coordinate"], kind="coordinator"),
         Target("/api/v1/posts", ["/api/v1/posts"], kind="api"),
         Target("/api/v1/accounts/me/entries", ["/api/v1/accounts/me/entries"], kind="api"),
@@ -273,7 +281,7 @@ def main() -> int:
 
 
 def measure(args) -> int:
-    emails, newest, password, tokens, posts, waiting = prepare(args.database, args.clients)
+    emails, newest, password, tokens, posts, waiting, proposals = prepare(args.database, args.clients)
     port = free_port()
     server = start_server(args.database, port, {})
     try:
@@ -282,7 +290,7 @@ def measure(args) -> int:
         coordinator = log_in(port, "coordinator@example.org", password)  # one session, a connection per client
         coordinators = [Client(port, coordinator.headers) for _ in range(args.clients)]
         api = [Client(port, {"Authorization": f"Bearer {token}", "Accept-Language": "nl"}) for token in tokens]
-        chosen = [t for t in targets(posts) if args.only in t.name]
+        chosen = [t for t in targets(posts, proposals) if args.only in t.name]
         print(
             f"{len(members)} members logged in; {len(posts)} posts to open; {waiting} join requests waiting; "
             f"{args.blocks} × {args.seconds:g} s blocks per page, alternating with /healthz; "
