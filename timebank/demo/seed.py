@@ -44,6 +44,10 @@ class DemoContext:
     # What one step leaves for a later one, by the step's domain.
     steps: dict = field(default_factory=dict)
 
+    def writes_in(self, member_id: int) -> str:
+        """The language a member writes in ("nl" or "en"), as the exchanges step chose it."""
+        return "en" if self.steps.get("writes_in", {}).get(member_id) == "en" else "nl"
+
     def moment_in_range(self) -> datetime:
         """A random moment within the demo period, earlier moments as likely as later ones."""
         return self.now - timedelta(seconds=self.rng.randrange(max(1, self.months * 30 * 86400)))

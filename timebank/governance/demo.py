@@ -54,12 +54,7 @@ def seed_decisions(ctx) -> None:
     ).all()
     coordinator = next(m for m in members if m.role == "coordinator" and not m.is_admin)
     voters = [m for m in members if m.email not in demo_logins]
-    writes_in = ctx.steps.get("writes_in", {})
-
-    def in_language(texts: dict, member: Member):
-        return texts["en" if writes_in.get(member.id) == "en" else "nl"]
-
-    title, body = in_language(DECIDED, coordinator)
+    title, body = DECIDED[ctx.writes_in(coordinator.id)]
     opened = now - timedelta(days=21)
     decided = governance.create_proposal(
         coordinator, title=title, body=body, voting_days=7, quorum_percent=10, now=opened
@@ -72,7 +67,7 @@ def seed_decisions(ctx) -> None:
     governance.close(decided, now=closed, publish=False)
     _published_then(ctx, decided, members, closed)
 
-    title, body, places = in_language(OPEN, coordinator)
+    title, body, places = OPEN[ctx.writes_in(coordinator.id)]
     opened = now - timedelta(days=2)
     open_one = governance.create_proposal(
         coordinator, title=title, body=body, options=places, voting_days=7, now=opened
@@ -83,7 +78,7 @@ def seed_decisions(ctx) -> None:
 
     authors = [m for m in voters if m.email and m.role == "member"]
     author = rng.choice(authors)
-    title, body = in_language(ASKING, author)
+    title, body = ASKING[ctx.writes_in(author.id)]
     asking = governance.create_proposal(author, title=title, body=body, now=now - timedelta(days=3))
     needed = ctx.community.proposal_supporters
     for member in rng.sample([m for m in authors if m.id != author.id], max(0, needed - 1)):

@@ -14,7 +14,7 @@ REPORTS = {
 
 
 def seed_reports(ctx) -> None:
-    rng, writes_in = ctx.rng, ctx.steps.get("writes_in", {})
+    rng = ctx.rng
     posts = db.session.execute(
         sa.select(Post.id, Post.owner_id)
         .where(Post.community_id == ctx.community.id, Post.status == "active")
@@ -29,5 +29,5 @@ def seed_reports(ctx) -> None:
         return
     for index, post in enumerate(rng.sample(posts, 2)):
         reporter = rng.choice([m for m in reporters if m.id != post.owner_id])
-        reason, text = REPORTS["en" if writes_in.get(reporter.id) == "en" else "nl"][index]
+        reason, text = REPORTS[ctx.writes_in(reporter.id)][index]
         moderation.report(reporter, "post", post.id, reason, text)

@@ -17,7 +17,7 @@ SAVERS = 0.15  # the share of members with two hours to spare who keep a pot
 
 
 def seed_pots(ctx) -> None:
-    rng, writes_in = ctx.rng, ctx.steps.get("writes_in", {})
+    rng = ctx.rng
     fatima = next(email for email, *_ in DEMO_PEOPLE if email.startswith("fatima"))
     rows = db.session.execute(
         sa.select(Member, Account.balance)
@@ -29,7 +29,7 @@ def seed_pots(ctx) -> None:
     for member, balance in rows:
         if member.email != fatima and rng.random() >= SAVERS:
             continue
-        name = rng.choice(GOALS["en" if writes_in.get(member.id) == "en" else "nl"])
+        name = rng.choice(GOALS[ctx.writes_in(member.id)])
         pot = pots.open_pot(member, name, rng.choice([5, 8, 10, 15, 20]) * 60)
         if balance >= 120:
             pots.deposit(pot, member, balance * rng.randint(25, 60) // 100)
