@@ -1,5 +1,6 @@
 """Language choice, right-to-left readiness, and complete catalogues."""
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -164,6 +165,21 @@ def test_dutch_catalogue_translates_every_message():
         (m.id, str(err)) for m in translated.values() for checker in checkers for err in _errors(catalogue, m, checker)
     ]
     assert not problems, f"placeholders differ between English and Dutch: {problems}"
+
+
+def test_dutch_speaks_to_members_as_je_throughout():
+    """The app says "je" to everyone, as neighbours do; deciding together said the formal "u" (26
+    messages), so one screen spoke to a member in another voice than the rest."""
+    with open(ROOT / "timebank/translations/nl/LC_MESSAGES/messages.po", "rb") as f:
+        catalogue = read_po(f, locale="nl")
+    formal = [
+        text
+        for message in catalogue
+        if message.id
+        for text in (message.string if isinstance(message.string, tuple) else (message.string,))
+        if re.search(r"\b(u|uw|U|Uw)\b", text)
+    ]
+    assert not formal, "formal Dutch (u/uw) where the app says je/jouw:\n" + "\n".join(formal)
 
 
 def _errors(catalogue, message, checker):
