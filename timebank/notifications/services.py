@@ -70,11 +70,12 @@ def notify_many(members: list[Member], kind: str, **details) -> None:
     query for the members' choices and one flush, so the transaction (on SQLite, the database's
     write lock) lasts seconds less per thousand members."""
     event = EVENT_OF_KIND[kind]
+    # By community, not by a list of ids: a community of 40,000 would pass SQLite's limit of parameters.
     own = dict(
         db.session.execute(
-            sa.select(EmailChoice.member_id, EmailChoice.choice).where(
-                EmailChoice.event == event, EmailChoice.member_id.in_([member.id for member in members])
-            )
+            sa.select(EmailChoice.member_id, EmailChoice.choice)
+            .join(Member, Member.id == EmailChoice.member_id)
+            .where(EmailChoice.event == event, Member.community_id.in_({member.community_id for member in members}))
         ).all()
     )
     now, messages = utcnow(), []
