@@ -44,6 +44,7 @@ def test_a_member_opens_a_pot_fills_it_and_sees_it_fill(app, client, people):
     assert balances(app, fatima.id, pot_id) == (150, 150)
     page = client.get(f"/pots/{pot_id}").text
     assert "2 hours 30 minutes saved of 10 hours (25%)" in page
+    assert '<progress class="thermometer" max="100" value="25"' in page  # a quarter of the bar
     assert "A sewing course" in client.get("/pots").text
     too_much = client.post(
         f"/pots/{pot_id}/move", data={"move-direction": "out", "move-hours": "3", "move-request_key": "k2"}

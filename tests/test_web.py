@@ -2,6 +2,7 @@
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 from flask import abort
@@ -108,6 +109,18 @@ def test_security_headers_on_every_response(client):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"]
         assert "Strict-Transport-Security" not in response.headers  # only in production
+
+
+def test_templates_write_no_style_attributes_or_elements():
+    """The Content-Security-Policy (style-src 'self', no 'unsafe-inline') makes browsers ignore
+    them: a pot's thermometer set its fill with a style attribute and was drawn full at 0 %."""
+    root = Path(__file__).resolve().parent.parent / "templates"
+    inline = [
+        f"{path.relative_to(root)}: {match.group(0)}"
+        for path in root.rglob("*.html")
+        for match in re.finditer(r"\sstyle=|<style\b", path.read_text())
+    ]
+    assert not inline, inline
 
 
 def test_layout_is_accessible_and_self_contained(client):
