@@ -79,6 +79,8 @@ def test_reports_of_one_item_are_grouped_and_the_reporter_is_told_it_was_receive
     assert "2 reports" in listing.text and "by Fatima" in listing.text
     detail = karim.get(f"/coordinate/reports/{case.id}")
     assert "Advertising" in detail.text and "Sells watches" in detail.text and "Jan" in detail.text
+    # Title and description on lines of their own (`.reported-text` keeps line breaks; they ran together).
+    assert '<blockquote class="card reported-text">Warm soup\nLentil soup, call me</blockquote>' in detail.text
 
 
 def test_bad_reports_are_refused_in_words_and_change_nothing(app, people):
