@@ -95,7 +95,7 @@ def _published_then(ctx, proposal: Proposal, members: list[Member], moment: date
             kind="decision",
             actor_id=None,
             exchange_id=None,
-            details=dict(proposal_id=proposal.id, title=proposal.title, result=proposal.result),
+            details=governance.decision_details(proposal),
             created_at=moment,
             emailed_at=moment if member.email else None,
             read_at=moment + timedelta(days=1) if member.email else None,

@@ -766,7 +766,12 @@ def _publish(proposal: Proposal) -> None:
         .where(Member.community_id == proposal.community_id, Member.status == "active")
         .order_by(Member.id)
     ).all()
-    notify_many(members, "decision", proposal_id=proposal.id, title=proposal.title, result=proposal.result)
+    notify_many(members, "decision", **decision_details(proposal))
+
+
+def decision_details(proposal: Proposal) -> dict:
+    """What a member's notification of a result holds (the demo writes its history's with it)."""
+    return dict(proposal_id=proposal.id, title=proposal.title, result=proposal.result)
 
 
 def due(now: datetime | None = None) -> list[int]:

@@ -58,7 +58,7 @@ def notify(
     )
     db.session.add(notification)
     db.session.flush()
-    if member.status == "active" and member.email and _email_choice(member, event) == "immediately":
+    if _emails_now(member, event):
         queue_mail(member, "notification", kind=f"notify_{kind}", notification=notification)
         notification.emailed_at = utcnow()
         db.session.flush()
@@ -82,15 +82,21 @@ def notify_many(members: list[Member], kind: str, **details) -> None:
     for member in members:
         notification = Notification(member_id=member.id, kind=kind, details=details)
         db.session.add(notification)
-        if member.status == "active" and member.email and own.get(member.id, member.notify_email) == "immediately":
+        if _emails_now(member, event, own):
             notification.emailed_at = now
             messages.append(outbox_message(member, "notification", kind=f"notify_{kind}", notification=notification))
     queue_messages(messages)
 
 
-def _email_choice(member: Member, event: str) -> str:
-    own = db.session.get(EmailChoice, (member.id, event))
-    return own.choice if own else member.notify_email
+def _emails_now(member: Member, event: str, choices: dict[int, str] | None = None) -> bool:
+    """Whether the member gets an email right away: active, with an address, and that is their choice
+    for this event (`choices`: everyone's own choices, read beforehand by `notify_many`)."""
+    if member.status != "active" or not member.email:
+        return False
+    if choices is None:
+        own = db.session.get(EmailChoice, (member.id, event))
+        choices = {member.id: own.choice} if own else {}
+    return choices.get(member.id, member.notify_email) == "immediately"
 
 
 def describe(notification: Notification) -> str:
