@@ -58,8 +58,11 @@ TEST_CONFIG = {
 
 def pytest_configure(config):
     """Compile the catalogues, so a plain `pytest` tests the translations as they are now (once, in
-    the process that starts the others)."""
+    the process that starts the others). A worker on PostgreSQL makes its database first thing: a
+    test that makes scratch databases connects to it before any test has migrated it."""
     if hasattr(config, "workerinput"):
+        if ON_POSTGRES:
+            _create_worker_database()
         return
     for po in Path(__file__).resolve().parent.parent.glob("timebank/translations/*/LC_MESSAGES/messages.po"):
         with po.open("rb") as source:
@@ -78,14 +81,16 @@ def make_app(url: str, **overrides):
     return create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": url, **overrides})
 
 
+def _create_worker_database() -> None:
+    url = sa.make_url(POSTGRES_URL)
+    server = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)')
+        conn.exec_driver_sql(f'CREATE DATABASE "{url.database}"')
+    server.dispose()
+
+
 def migrate_fresh(url: str) -> None:
-    if ON_POSTGRES and WORKER:
-        database = sa.make_url(url).database
-        server = sa.create_engine(sa.make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-        with server.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-            conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
-        server.dispose()
     app = make_app(url)
     with app.app_context():
         if ON_POSTGRES:
