@@ -53,7 +53,20 @@ class StatsAccountDay(db.Model):
     gave: Mapped[int] = mapped_column(default=0)
     received: Mapped[int] = mapped_column(default=0)
 
-    __table_args__ = (sa.Index("ix_stats_account_days_community_id_day", "community_id", "day"),)
+    # By community and day, with the figures the statistics read: a period's partial months read the
+    # index alone (migration 0285_stats_days_figures).
+    __table_args__ = (
+        sa.Index(
+            "ix_stats_account_days_figures",
+            "community_id",
+            "day",
+            "member_id",
+            "gave",
+            "received",
+            "earned",
+            "paid",
+        ),
+    )
 
 
 class StatsAccountMonth(db.Model):
