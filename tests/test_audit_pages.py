@@ -133,6 +133,25 @@ def test_a_coordinator_reads_and_filters_their_communitys_log_only(app, client, 
         assert client.get(f"/coordinate/log?{nonsense}").status_code == 200
 
 
+def test_who_did_it_lists_coordinators_and_reaches_a_member_by_their_entry(app, client, make_community, make_member):
+    """In a big neighbourhood every member who ever did something would be thousands of names in
+    the filter; it offers the coordinators and administrators, and a member through their entry."""
+    _noord, people = _world(make_community, make_member)
+    _log(app, people)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    login(client, people["karim"])
+    page = client.get("/coordinate/log").text
+    choices = page[page.index('<select id="who"') : page.index("</select>", page.index('<select id="who"'))]
+    assert f'value="{people["karim"].id}"' in choices and "Karim" in choices
+    assert "Jan" not in choices
+    # Jan's own entry names him with a link to what he did; following it chooses him in the filter.
+    link = f'href="/coordinate/log?who={people["jan"].id}"'
+    assert link in page
+    mine = client.get(f"/coordinate/log?who={people['jan'].id}").text
+    assert "1 entry found" in mine
+    assert f'<option value="{people["jan"].id}" selected>Jan</option>' in mine
+
+
 def test_the_log_downloads_as_csv_with_the_filters_and_the_download_is_logged(app, client, make_community, make_member):
     _noord, people = _world(make_community, make_member)
     _log(app, people)

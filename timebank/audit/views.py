@@ -62,7 +62,7 @@ def _page(filters: Filters, endpoint: str, csv_endpoint: str, **extra):
         filters=filters,
         kinds=kind_choices(),
         subject_names=subject_names(page.items),
-        actors=actors(filters.community_id),
+        actors=actors(filters.community_id, filters.actor_id),
         endpoint=endpoint,
         csv_endpoint=csv_endpoint,
         **extra,
