@@ -255,6 +255,9 @@ def targets(posts: list[int], proposals: list[int]) -> list[Target]:
         Target("join requests (coordinator)", ["/coordinate/requests"], kind="coordinator"),
         Target("reports (coordinator)", ["/coordinate/reports"], kind="coordinator"),
         Target("coordinator desk", ["/coordinate"], kind="coordinator"),
+        Target("members (coordinator)", ["/coordinate/members"], kind="coordinator"),
+        Target("audit log (coordinator)", ["/coordinate/log"], kind="coordinator"),
+        Target("statistics (coordinator)", ["/coordinate/statistics"], kind="coordinator"),
         Target("/api/v1/posts", ["/api/v1/posts"], kind="api"),
         Target("/api/v1/accounts/me/entries", ["/api/v1/accounts/me/entries"], kind="api"),
     ]
