@@ -12,6 +12,9 @@ import pytest
 from werkzeug.serving import make_server
 
 from timebank.extensions import db
+from timebank.governance import services as governance
+from timebank.members.models import Member
+from timebank.pots import services as pots
 
 from .conftest import ON_POSTGRES, PASSWORD, empty_postgres, make_app
 
@@ -104,11 +107,22 @@ class Phone:
         return self.page.inner_text("main")
 
 
-def site_tour(make_member, make_post) -> dict:
-    """The pages a visitor, a member (Fatima) and a coordinator (Karim) see, keyed by who: about 40."""
+def site_tour(app, make_member, make_post) -> dict:
+    """The pages a visitor, a member (Fatima) and a coordinator (Karim) see, keyed by who: about 50.
+    Karim's proposal is open for votes and Fatima saves in a pot, so those pages show them."""
     fatima = make_member("Fatima El Amrani")
     karim = make_member("Karim Coördinator", role="coordinator")
     post = make_post(fatima, title="Haircut at your home, with my own scissors and a mirror", minutes=60)
+    with app.app_context():
+        proposal = governance.create_proposal(
+            db.session.get(Member, karim.id),
+            title="A bench by the pond for the neighbours who walk there every morning",
+            body="It would cost the fund ten hours of work.",
+            options=["Yes, a bench", "No bench", "Two benches, one in the shade"],
+        )
+        pot = pots.open_pot(db.session.get(Member, fatima.id), "A bicycle for my daughter", 600)
+        db.session.commit()
+        proposal_id, pot_id = proposal.id, pot.id
     return {
         None: ["/login", "/join/buurt", "/password/forgot", "/hours"],
         fatima: [
@@ -135,6 +149,13 @@ def site_tour(make_member, make_post) -> dict:
             "/settings/done-for-you",
             "/settings/data",
             "/reports",
+            "/decide",
+            "/decide/decisions",
+            "/decide/new",
+            f"/decide/{proposal_id}",
+            "/pots",
+            f"/pots/{pot_id}",
+            "/pots/common",
         ],
         karim: [
             "/coordinate",
@@ -156,5 +177,8 @@ def site_tour(make_member, make_post) -> dict:
             "/coordinate/log",
             "/coordinate/reports",
             f"/report/profile/{fatima.id}",
+            "/decide/settings",
+            f"/decide/{proposal_id}",
+            "/coordinate/links",
         ],
     }

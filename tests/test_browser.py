@@ -68,8 +68,8 @@ def test_a_haircut_from_offer_to_settled_hours(live_url, browser, make_member):
 
 def test_every_page_fits_a_320_pixel_screen(live_url, browser, make_member, make_post):
     """The smallest phones in use: nothing may stick out sideways (no horizontal scrolling)."""
-    _app, base = live_url
-    pages = site_tour(make_member, make_post)
+    app, base = live_url
+    pages = site_tour(app, make_member, make_post)
     too_wide = []
     for person, paths in pages.items():
         phone = Phone(browser, base, person.name if person else "visitor", width=320)
