@@ -108,10 +108,12 @@ class Phone:
 
 
 def site_tour(app, make_member, make_post) -> dict:
-    """The pages a visitor, a member (Fatima) and a coordinator (Karim) see, keyed by who: about 50.
+    """The pages a visitor, a member (Fatima), a coordinator (Karim) and an administrator (Ada) see,
+    keyed by who: about 55.
     Karim's proposal is open for votes and Fatima saves in a pot, so those pages show them."""
     fatima = make_member("Fatima El Amrani")
     karim = make_member("Karim Coördinator", role="coordinator")
+    ada = make_member("Ada Beheerder", is_admin=True)
     post = make_post(fatima, title="Haircut at your home, with my own scissors and a mirror", minutes=60)
     with app.app_context():
         proposal = governance.create_proposal(
@@ -180,5 +182,12 @@ def site_tour(app, make_member, make_post) -> dict:
             "/decide/settings",
             f"/decide/{proposal_id}",
             "/coordinate/links",
+        ],
+        ada: [
+            "/admin",
+            f"/admin/communities/{fatima.community_id}",
+            "/admin/links",
+            "/admin/log",
+            "/admin/statistics",
         ],
     }

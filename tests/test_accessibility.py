@@ -102,7 +102,7 @@ def violations_on(phone: Phone, label: str) -> list[str]:
 def test_no_serious_accessibility_problems(app, live_url, browser, make_member, make_post, language):
     _live_app, base = live_url
     tour = site_tour(app, make_member, make_post)
-    fatima, karim = (person for person in tour if person)
+    fatima, karim, _ada = (person for person in tour if person)
     jan = make_member("Jan de Vries")
     ids = exchange_in_every_state(app, make_post, fatima, jan)
     tour[fatima] += [f"/exchanges/{ids[state]}" for state in ids]
