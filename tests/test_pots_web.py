@@ -53,13 +53,43 @@ def test_a_member_opens_a_pot_fills_it_and_sees_it_fill(app, client, people):
     share = client.post(f"/pots/{pot_id}/share", data={"share-share_percent": "80"})
     assert share.status_code == 422 and "from 0 to 50 percent" in share.text
     assert client.post(f"/pots/{pot_id}/share", data={"share-share_percent": "10"}).status_code == 302
-    spend = client.post(
-        f"/pots/{pot_id}/spend", data={"spend-to": "fund", "spend-hours": "1", "spend-request_key": "k3"}
-    )
+    spend = client.post(f"/pots/{pot_id}/spend?to=fund", data={"spend-hours": "1", "spend-request_key": "k3"})
     assert spend.status_code == 302 and balances(app, fatima.id, pot_id) == (150, 90)
     assert client.post(f"/pots/{pot_id}/close", data={}).status_code == 302
     assert balances(app, fatima.id, pot_id) == (240, 0)
     assert client.get(f"/pots/{pot_id}").status_code == 404
+
+
+def test_paying_a_neighbour_from_a_pot_finds_them_by_name(app, client, people, make_member, make_community):
+    """The neighbourhood's members are searched for by name, not all listed in the page (thousands
+    in a big neighbourhood); only a neighbour chosen that way, or the fund, can be paid."""
+    fatima, jan, karim = people["Fatima"], people["Jan"], people["Karim"]
+    olga = make_member("Olga", community_id=make_community("noord", "Noord").id)
+    login(client, fatima)
+    pot_id = int(client.post("/pots", data={"name": "Trip", "goal_hours": "5"}).headers["Location"].rsplit("/", 1)[1])
+    move = {"move-direction": "in", "move-hours": "2", "move-request_key": "in"}
+    assert client.post(f"/pots/{pot_id}/move", data=move).status_code == 302
+    page = client.get(f"/pots/{pot_id}").text
+    assert "Karim" not in page and "Jan" not in page
+    found = client.get(f"/pots/{pot_id}?q_to=ja").text
+    assert f'href="/pots/{pot_id}?to={jan.id}#pick-to"' in found and "Karim" not in found
+    chosen = client.get(f"/pots/{pot_id}?to={jan.id}").text
+    assert f'action="/pots/{pot_id}/spend?to={jan.id}"' in chosen and "Pay Jan" in chosen
+    pay = {"spend-hours": "1", "spend-request_key": "to-jan"}
+    assert client.post(f"/pots/{pot_id}/spend?to={jan.id}", data=pay).status_code == 302
+    assert client.post(f"/pots/{pot_id}/spend?to={jan.id}", data=pay).status_code == 302  # a double click
+    assert balances(app, fatima.id, pot_id) == (180, 60) and balances(app, jan.id, pot_id)[0] == 60
+    # No one chosen, someone of another neighbourhood, or herself: refused, and nothing moves.
+    for to, reason in (
+        ("", "Choose who gets the hours"),
+        (f"?to={olga.id}", "Choose who gets the hours"),
+        (f"?to={fatima.id}", "take them out of the pot"),
+    ):
+        refused = client.post(
+            f"/pots/{pot_id}/spend{to}", data={"spend-hours": "1", "spend-request_key": f"x{to}"}, follow_redirects=True
+        )
+        assert refused.status_code == 422 and reason in refused.text, to
+    assert balances(app, fatima.id, pot_id) == (180, 60) and balances(app, karim.id, pot_id)[0] == -300
 
 
 def test_nobody_else_sees_or_moves_a_members_pot(app, client, people):

@@ -3,8 +3,6 @@ exchanges, group exchanges, giving hours, and the coordinators' grants, paper sl
 and settings. Every action is one POST that commits once; refusals are shown in plain words."""
 
 import uuid
-from dataclasses import dataclass
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
@@ -36,11 +34,12 @@ from timebank.ledger.position import position_of
 from timebank.ledger.services import account_for, fund_account
 from timebank.members.acting import acting_member, logged_in_member, on_behalf_of
 from timebank.members.models import Member
-from timebank.members.services import coordinators_of, directory
+from timebank.members.services import coordinators_of
 from timebank.moderation.models import hidden
 from timebank.notifications.services import has_unread, read_now
 from timebank.permissions import can_coordinate, can_read_thread, can_see_exchange, coordinates_a_side
 from timebank.web.guards import coordinator_required, visible_post
+from timebank.web.picker import picker
 from timebank.web.submit import show_refusal, submit
 
 bp = Blueprint("exchanges", __name__, url_prefix="/exchanges")
@@ -537,58 +536,6 @@ def resolve(exchange_id: int):
             flash(_("Your decision is saved. Both members get a message with your reason."), "success")
             return redirect(url_for("exchanges.detail", exchange_id=exchange.id))
     return render_detail(exchange, 422, resolve_form=form)
-
-
-# Choosing members without JavaScript: a search, then "choose" links that keep the rest ------------
-
-
-@dataclass
-class Picker:
-    slot: str
-    chosen: list[Member]
-    query: str
-    results: list[Member]
-    multiple: bool
-
-    def url(self, ids: list[int]) -> str:
-        args = [(k, v) for k, v in request.args.items(multi=True) if k not in (self.slot, f"q_{self.slot}")]
-        args += [(self.slot, i) for i in ids]
-        return f"{request.path}?{urlencode(args)}"
-
-    def add(self, member: Member) -> str:
-        ids = [m.id for m in self.chosen] if self.multiple else []
-        return self.url([*ids, member.id])
-
-    def remove(self, member: Member) -> str:
-        return self.url([m.id for m in self.chosen if m.id != member.id])
-
-    def kept_args(self) -> list[tuple[str, str]]:
-        """The other choices, as hidden fields of this picker's search form."""
-        return [(k, v) for k, v in request.args.items(multi=True) if k not in (f"q_{self.slot}",)]
-
-
-def picker(slot: str, community_id: int, *, multiple: bool = False, exclude: tuple[int, ...] = ()) -> Picker:
-    ids = [i for i in request.values.getlist(slot, type=db_int)]
-    chosen = (
-        list(
-            db.session.scalars(
-                sa.select(Member).where(
-                    Member.id.in_(ids), Member.community_id == community_id, Member.status == "active"
-                )
-            )
-        )
-        if ids
-        else []
-    )
-    chosen.sort(key=lambda m: ids.index(m.id))
-    if not multiple:
-        chosen = chosen[-1:]
-    query = (request.args.get(f"q_{slot}") or "").strip()[:80]
-    results = []
-    if query:
-        skip = {*exclude, *(m.id for m in chosen)}
-        results = [m for m in db.session.scalars(directory(community_id, query=query).limit(20)) if m.id not in skip]
-    return Picker(slot=slot, chosen=chosen, query=query, results=results[:12], multiple=multiple)
 
 
 # Group exchanges ------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectChoice, SelectField, StringField
+from wtforms import SelectChoice, StringField
 from wtforms.validators import DataRequired, Length
 
 from timebank.exchanges.forms import KeyedForm
@@ -36,7 +36,8 @@ class ShareForm(FlaskForm):
 
 
 class SpendForm(KeyedForm):
-    to = SelectField(_l("Who gets the hours?"), validate_choice=False)
+    """Who gets the hours is chosen in the address (`to`: a member's id, or "fund"), with the picker."""
+
     memo = StringField(_l("A few words (optional)"), render_kw={"maxlength": MEMO_MAX})
 
 

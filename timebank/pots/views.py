@@ -3,19 +3,17 @@ and what was granted, and by which decision. Every POST commits through web.subm
 
 import uuid
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from timebank.extensions import db
 from timebank.i18n import format_minutes
 from timebank.members.acting import on_behalf_of
-from timebank.members.models import Member
 from timebank.pots import services
 from timebank.pots.common import common_pot
 from timebank.pots.forms import CloseForm, MoveForm, NewPotForm, ShareForm, SpendForm
 from timebank.pots.services import PotNotFound
+from timebank.web.picker import picker
 from timebank.web.submit import submit
 
 bp = Blueprint("pots", __name__, url_prefix="/pots")
@@ -69,19 +67,21 @@ def _forms(pot, **given):
     for keyed in (forms["move"], forms["spend"]):
         keyed.request_key.data = keyed.request_key.data or uuid.uuid4().hex
     forms["share"].share_percent.data = forms["share"].share_percent.data if "share" in given else pot.share_percent
-    neighbours = db.session.execute(
-        sa.select(Member.id, Member.name)
-        .where(
-            Member.community_id == current_user.community_id, Member.status == "active", Member.id != current_user.id
-        )
-        .order_by(Member.name)
-    ).all()
-    forms["spend"].to.choices = [(FUND, _("The community fund"))] + [(str(i), name) for i, name in neighbours]
     return forms
 
 
+def _recipient(pot):
+    """Whom "pay from the pot" pays: a neighbour chosen with the picker (`to` in the address), or
+    the community fund (`to=fund`)."""
+    people = picker("to", pot.community_id, exclude=(current_user.id,), path=url_for(".detail", pot_id=pot.id))
+    return people, request.values.get("to") == FUND
+
+
 def _page(pot, status=200, **given):
-    return render_template("pots/detail.html", pot=pot, forms=_forms(pot, **given)), status
+    people, to_fund = _recipient(pot)
+    return render_template(
+        "pots/detail.html", pot=pot, forms=_forms(pot, **given), people=people, to_fund=to_fund, fund=FUND
+    ), status
 
 
 @bp.route("/<int:pot_id>")
@@ -124,12 +124,11 @@ def share(pot_id: int):
 @login_required
 def spend(pot_id: int):
     pot, form = _pot(pot_id), SpendForm(prefix="spend")
-    if form.validate_on_submit() and form.total():
-        to = None
-        if form.to.data != FUND:
-            to = db.session.get(Member, int(form.to.data)) if (form.to.data or "").isdigit() else None
-            if to is None:
-                abort(422)
+    people, to_fund = _recipient(pot)
+    if not (to_fund or people.chosen):
+        flash(_("Choose who gets the hours: a neighbour, or the community fund."), "error")
+    elif form.validate_on_submit() and form.total():
+        to = None if to_fund else people.chosen[0]
         if submit(
             lambda: services.spend(
                 pot, current_user, form.total(), to, form.memo.data, request_key=form.request_key.data
