@@ -10,7 +10,8 @@ from timebank.extensions import db
 from timebank.market.models import Post
 from timebank.members.models import Member
 
-from .conftest import login
+from .conftest import ON_POSTGRES, login
+from .queries import sqlite_plan, statements
 
 EN = {"Accept-Language": "en"}
 
@@ -131,3 +132,37 @@ def test_other_communities_categories_are_out_of_reach(app, client, coordinator,
     assert refused.status_code == 422
     with app.app_context():
         assert db.session.get(Category, ours).merged_into_id is None
+
+
+# `ANALYZE` of the large demo: 20,000 posts ever placed, of which 125 are online. The statistics
+# average over states, so they do not say the online ones are few.
+LARGE_DEMO_POSTS = [
+    ("posts", "ix_posts_online", "20000 20000 5000 2 2"),
+    ("posts", "ix_posts_listing", "20000 20000 5000 1"),
+    ("posts", "ix_posts_category_id", "20000 1334"),
+]
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="PostgreSQL chooses its plan from its own statistics")
+def test_counting_the_online_posts_per_category_reads_only_the_online_posts(
+    app, client, coordinator, member, make_post
+):
+    """The categories page counts each category's online posts: from the online posts, not by
+    walking every post ever placed in category order (20 ms a visit with the large demo)."""
+    make_post(member, title="Soup")
+    make_post(member, title="Old soup", status="closed")
+    with app.app_context():
+        connection = db.session.connection()
+        connection.exec_driver_sql("ANALYZE")
+        connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'posts'")
+        for table, index, stat in LARGE_DEMO_POSTS:
+            connection.exec_driver_sql("INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", (table, index, stat))
+        db.session.commit()
+        db.engine.dispose()  # connections read the statistics when they open
+    login(client, coordinator)
+    with statements(app, with_parameters=True) as sent:
+        page = client.get("/market/manage", headers={"Accept-Language": "en"})
+    assert page.status_code == 200
+    with app.app_context():
+        plan = sqlite_plan(sent, "count(posts.id)")
+    assert "(community_id=? AND status=?)" in plan and "ix_posts_category_id" not in plan, plan

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from timebank.communities.models import Area, Category, Community
 from timebank.communities.services import linked_community_ids
+from timebank.db import NotByIndex
 from timebank.extensions import db
 from timebank.i18n import format_day as day
 from timebank.i18n import format_minutes, remembered
@@ -450,11 +451,15 @@ def placed_message(post: Post) -> str:
 
 
 def manage_forms(community, expiry_form=None, add_form=None) -> dict:
+    # The online posts are a few of all ever placed: found by community and state (ix_posts_online),
+    # then grouped. Grouping by the category's index instead made SQLite read every post the
+    # neighbourhood ever had (20 ms for 125 online posts of 20,000 in the large demo).
+    category = NotByIndex(Post.category_id)
     counts = dict(
         db.session.execute(
-            sa.select(Post.category_id, sa.func.count(Post.id))
+            sa.select(category, sa.func.count(Post.id))
             .where(Post.community_id == community.id, Post.status == "active")
-            .group_by(Post.category_id)
+            .group_by(category)
         ).all()
     )
     return {
