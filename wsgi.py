@@ -3,5 +3,5 @@
 from timebank import create_app
 from timebank.startup import check_database
 
-app = create_app()
+app = create_app(commands=False)
 check_database(app)

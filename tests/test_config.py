@@ -6,12 +6,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from timebank import create_app
 from timebank.config import _development_secret_key, normalise_database_url
 from timebank.errors import StartupError
 from timebank.extensions import db
-from timebank.startup import check_database
+from timebank.startup import SCHEMA_REVISION, check_database
 
 from .conftest import make_app
 
@@ -92,6 +93,36 @@ def test_server_refuses_a_database_without_migrations(tmp_path):
     assert result.returncode == 1
     assert "flask --app timebank db upgrade" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# What a gunicorn worker does at start, then: does it answer, and which of our modules did it load?
+WORKER_START = (
+    "import sys, wsgi\n"
+    "print(wsgi.app.test_client().get('/healthz').status_code)\n"
+    "print([m for m in sys.modules if m.split('.')[0] in ('alembic', 'flask_migrate')"
+    " or m.startswith('timebank.') and m.endswith('.cli')])\n"
+)
+
+
+def test_a_web_process_serves_without_alembic_or_the_commands(db_url):
+    """gunicorn's workers load wsgi.py: the schema check reads the database's revision itself, so
+    no worker carries Alembic (11 MB each) or the command-line modules."""
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER_START],
+        cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if k != "TIMEBANK_ENV"}, "DATABASE_URL": db_url},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.split() == ["200", "[]"], result.stderr
+
+
+def test_the_revision_the_server_expects_is_the_newest_migration(app):
+    """A new migration must move `timebank.startup.SCHEMA_REVISION` too, or no server would start."""
+    with app.app_context():
+        heads = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config()).get_heads()
+    assert heads == [SCHEMA_REVISION], "set timebank.startup.SCHEMA_REVISION to the newest migration's revision"
 
 
 def test_first_start_creates_the_default_community(app):

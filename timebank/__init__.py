@@ -15,7 +15,7 @@ from timebank.api import register_api
 from timebank.config import load_config
 from timebank.db import MAX_ID, SQLITE_BUSY_TIMEOUT_MS, lost_write_race, take_write_lock
 from timebank.errors import register_errorhandlers
-from timebank.extensions import babel, csrf, db, limiter, login_manager, migrate
+from timebank.extensions import babel, csrf, db, limiter, login_manager
 from timebank.i18n import register_i18n, select_locale
 from timebank.permissions import register_permissions
 from timebank.security import register_input_guard, register_security_headers
@@ -38,7 +38,9 @@ class TimeBank(Flask):
     jinja_environment = Environment
 
 
-def create_app(config: dict | None = None) -> Flask:
+def create_app(config: dict | None = None, *, commands: bool = True) -> Flask:
+    """The app; `commands=False` (wsgi.py) leaves out the command line: a web process never loads
+    Alembic (11 MB in every worker) or the commands' modules."""
     app = TimeBank(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
     load_config(app, config)
     app.jinja_env.add_extension("jinja2.ext.do")
@@ -49,7 +51,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_blueprints(app)
     register_api(app)
     register_errorhandlers(app)
-    register_commands(app)
+    if commands:
+        register_commands(app)
     register_i18n(app)
     register_filters(app)
     register_static_versions(app)
@@ -71,9 +74,6 @@ def create_app(config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(
-        app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True
-    )
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
@@ -135,6 +135,8 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from flask_migrate import Migrate
+
     from timebank.api.cli import api_cli
     from timebank.communities.cli import communities_cli
     from timebank.demo.cli import demo_cli
@@ -167,6 +169,8 @@ def register_commands(app: Flask) -> None:
     from timebank.backup.cli import backup_cli
 
     app.cli.add_command(backup_cli)  # checks the database itself: a restore may start from an empty one
+    # Flask-Migrate's `db` group, and what `flask_migrate.upgrade` needs (the tests and benchmarks call it).
+    Migrate(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"), render_as_batch=True)
     migrations = app.cli.commands["db"]
     if not getattr(migrations.callback, "checks_database", False):
         migrations.callback = _reachable_first(migrations.callback)
