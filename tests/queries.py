@@ -41,3 +41,16 @@ def sqlite_plan(sent: list[tuple[str, tuple]], marker: str) -> str:
     statement, parameters = next((s, p) for s, p in sent if marker in " ".join(s.split()))
     explained = db.session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
     return " | ".join(row[3] for row in explained)
+
+
+def use_sqlite_statistics(app, statistics: list[tuple[str, str, str]]) -> None:
+    """Plan with these `ANALYZE` figures (table, index, stat), taken from a large database, instead of
+    the small test database's own: SQLite chooses its indexes by them."""
+    with app.app_context():
+        connection = db.session.connection()
+        connection.exec_driver_sql("ANALYZE")
+        connection.exec_driver_sql("DELETE FROM sqlite_stat1")
+        for table, index, stat in statistics:
+            connection.exec_driver_sql("INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", (table, index, stat))
+        db.session.commit()
+        db.engine.dispose()  # connections read the statistics when they open

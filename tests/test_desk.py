@@ -23,7 +23,7 @@ from timebank.moderation import services as moderation
 from timebank.notifications.models import Notification
 
 from .conftest import ON_POSTGRES, login, mails
-from .queries import sqlite_plan, statements
+from .queries import sqlite_plan, statements, use_sqlite_statistics
 
 
 def web(app, member, language="en"):
@@ -456,14 +456,7 @@ def test_exchanges_waiting_on_a_helped_member_are_found_from_the_open_exchanges(
     """The desk lists them from the few open exchanges; joined from the members' side, SQLite read
     every member's every exchange with the large demo's statistics (13 ms a visit)."""
     people = _busy_neighbourhood(app, make_member, make_post, make_community)
-    with app.app_context():
-        connection = db.session.connection()
-        connection.exec_driver_sql("ANALYZE")
-        connection.exec_driver_sql("DELETE FROM sqlite_stat1")
-        for table, index, stat in LARGE_DEMO_STATISTICS:
-            connection.exec_driver_sql("INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", (table, index, stat))
-        db.session.commit()
-        db.engine.dispose()  # connections read the statistics when they open
+    use_sqlite_statistics(app, LARGE_DEMO_STATISTICS)
     client = web(app, people["Karim"])
     with statements(app, with_parameters=True) as sent:
         assert "Soup · Mien" in client.get("/coordinate").text

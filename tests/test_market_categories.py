@@ -11,7 +11,7 @@ from timebank.market.models import Post
 from timebank.members.models import Member
 
 from .conftest import ON_POSTGRES, login
-from .queries import sqlite_plan, statements
+from .queries import sqlite_plan, statements, use_sqlite_statistics
 
 EN = {"Accept-Language": "en"}
 
@@ -151,14 +151,7 @@ def test_counting_the_online_posts_per_category_reads_only_the_online_posts(
     walking every post ever placed in category order (20 ms a visit with the large demo)."""
     make_post(member, title="Soup")
     make_post(member, title="Old soup", status="closed")
-    with app.app_context():
-        connection = db.session.connection()
-        connection.exec_driver_sql("ANALYZE")
-        connection.exec_driver_sql("DELETE FROM sqlite_stat1 WHERE tbl = 'posts'")
-        for table, index, stat in LARGE_DEMO_POSTS:
-            connection.exec_driver_sql("INSERT INTO sqlite_stat1 VALUES (?, ?, ?)", (table, index, stat))
-        db.session.commit()
-        db.engine.dispose()  # connections read the statistics when they open
+    use_sqlite_statistics(app, LARGE_DEMO_POSTS)
     login(client, coordinator)
     with statements(app, with_parameters=True) as sent:
         page = client.get("/market/manage", headers={"Accept-Language": "en"})
