@@ -1,6 +1,7 @@
 """The statistics pages: the coordinators' page, the municipality report in HTML, PDF and CSV
 (the same figures in each), a member's own impact, the opt-in public page, and who may see what."""
 
+import base64
 import csv
 import io
 import re
@@ -234,3 +235,37 @@ def test_the_public_page_is_worked_out_once_for_many_visitors(client, app, town,
     for _ in range(5):
         assert client.get("/statistics/buurt").status_code == 200
     assert len(calls) == 1
+
+
+def charts(html: str) -> list[str]:
+    return [base64.b64decode(found).decode() for found in re.findall(r'src="data:image/svg\+xml;base64,([^"]*)"', html)]
+
+
+def test_the_charts_are_drawn_once_for_the_same_figures_in_each_language(client, town, monkeypatch):
+    import pygal.graph.public
+
+    from timebank.stats import present
+
+    present._drawn.cache_clear()  # other tests of this process drew the same figures
+    login(client, town["Karim"])
+    drawn = []
+    original = pygal.graph.public.PublicApi.render
+    monkeypatch.setattr(
+        pygal.graph.public.PublicApi, "render", lambda chart, **kw: drawn.append(chart) or original(chart, **kw)
+    )
+    query = {**NOVEMBER, "period": "custom"}
+    english = [
+        client.get("/coordinate/statistics", query_string=query, headers={"Accept-Language": "en"}) for _ in "12"
+    ]
+    dutch = client.get("/coordinate/statistics", query_string=query, headers={"Accept-Language": "nl"})
+    october = client.get(
+        "/coordinate/statistics",
+        query_string={"from": "2026-10-01", "to": "2026-10-31", "period": "custom"},
+        headers={"Accept-Language": "en"},
+    )
+    assert charts(english[0].text) == charts(english[1].text)
+    assert "Hours" in charts(english[0].text)[0] and "Uren" in charts(dutch.text)[0]
+    assert charts(october.text)[0] != charts(english[0].text)[0]
+    # The first English page drew three charts, the second none; Dutch words and October's figures
+    # are other charts (October's balances chart may equal November's).
+    assert 3 + 3 + 2 <= len(drawn) <= 3 + 3 + 3

@@ -61,6 +61,8 @@ class Post(db.Model):
         sa.Index("ix_posts_listing", "community_id", "status", "id"),
         # Counting what is online reads this index alone (migration 0225_speed).
         sa.Index("ix_posts_online", "community_id", "status", "expires_at", "owner_id"),
+        # The statistics' requests posted in a period (migration 0290_requests).
+        sa.Index("ix_posts_created", "community_id", "kind", "created_at"),
     )
 
     @property

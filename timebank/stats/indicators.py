@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from timebank.communities.models import Category, Community
+from timebank.db import utcnow
 from timebank.exchanges.models import Exchange, Message
 from timebank.extensions import db
 from timebank.ledger.models import Account, Transaction
@@ -29,7 +30,7 @@ from timebank.stats.models import (
     StatsPairDay,
     StatsPairMonth,
 )
-from timebank.stats.rollup import FUND, MEMBER, day_start, local_day_sql
+from timebank.stats.rollup import FUND, MEMBER, day_start, local_day, local_day_sql
 
 DORMANT_DAYS = 90
 
@@ -271,8 +272,12 @@ def months_of(start: date, end: date) -> list[str]:
     return months
 
 
-def compute(community: Community | int, start: date, end: date, *, locale: str = "en") -> Statistics:
-    """Every indicator for the community over [start, end] (community-local dates, both included)."""
+def compute(
+    community: Community | int, start: date, end: date, *, locale: str = "en", breakdowns: bool = True
+) -> Statistics:
+    """Every indicator for the community over [start, end] (community-local dates, both included).
+    Without `breakdowns`, by_category and by_month stay empty: the period a page compares with is
+    compared figure by figure, and they were a tenth of the statistics page."""
     check_period(start, end)
     cid = community if isinstance(community, int) else community.id
     community = db.session.get(Community, cid)
@@ -474,8 +479,8 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
         group_people_reached=day["group_people"],
         assisted_minutes=day["assisted_minutes"],
         balance_histogram=[Bucket(key, low_, high_, histogram.get(key, 0)) for key, low_, high_ in BALANCE_BUCKETS],
-        by_category=_by_category(cid, start, end, locale),
-        by_month=_by_month(cid, start, end, since, until),
+        by_category=_by_category(cid, start, end, locale) if breakdowns else [],
+        by_month=_by_month(cid, start, end, since, until) if breakdowns else [],
         saved_minutes=int(saved),
         reciprocal_members=int(reciprocal),
     )
@@ -484,23 +489,26 @@ def compute(community: Community | int, start: date, end: date, *, locale: str =
 def _balances_at_end(cid: int, end: date) -> sa.CTE:
     """Every account of the community with its balance at the end of `end`: today's balance less the
     day rows after `end` in its month and the month rows after that, read by each account's key
-    (a scan by month would read every month row of a busy community). Worked out once per account,
-    in a CTE the histogram and the fund's balance share. Columns: id, member_id, kind,
+    (a scan by month would read every month row of a busy community). A period that ends today needs
+    neither: a balance changes on the day its transaction is written, never later. Worked out once
+    per account, in a CTE the histogram and the fund's balance share. Columns: id, member_id, kind,
     floor_override, ceiling_override, balance."""
     A, M, next_month = StatsAccountDay, StatsAccountMonth, _month_after(end)
-    balance = Account.balance - (
-        sa.select(sa.func.coalesce(sa.func.sum(M.net), 0))
-        .where(M.account_id == Account.id, M.month >= next_month)
-        .correlate(Account)
-        .scalar_subquery()
-    )
-    if end < next_month - timedelta(days=1):  # a period that ends within its month
+    balance = Account.balance
+    if end < local_day(utcnow()):
         balance -= (
-            sa.select(sa.func.coalesce(sa.func.sum(A.net), 0))
-            .where(A.account_id == Account.id, A.day > end, A.day < next_month)
+            sa.select(sa.func.coalesce(sa.func.sum(M.net), 0))
+            .where(M.account_id == Account.id, M.month >= next_month)
             .correlate(Account)
             .scalar_subquery()
         )
+        if end < next_month - timedelta(days=1):  # a period that ends within its month
+            balance -= (
+                sa.select(sa.func.coalesce(sa.func.sum(A.net), 0))
+                .where(A.account_id == Account.id, A.day > end, A.day < next_month)
+                .correlate(Account)
+                .scalar_subquery()
+            )
     return (
         sa.select(
             Account.id,
@@ -571,13 +579,10 @@ def _account_rows(cid: int, start: date, end: date, *, with_month: bool = False)
 
 
 def _active_ids(rows: sa.Subquery) -> sa.Select:
-    """The members who gave or received help in these rows."""
-    return (
-        sa.select(rows.c.member_id)
-        .where(rows.c.member_id.is_not(None))
-        .group_by(rows.c.member_id)
-        .having(sa.func.sum(rows.c.gave + rows.c.received) > 0)
-    )
+    """The members who gave or received help in these rows. A reversal takes its exchange away on the
+    exchange's own day, so no row is below zero and one row above zero is enough: no sum per member
+    (grouping the ninety days' rows by member was half of the statement that reads them)."""
+    return sa.select(rows.c.member_id).where(rows.c.member_id.is_not(None), rows.c.gave + rows.c.received > 0)
 
 
 def _members(cid: int, until, active_ids) -> sa.Select:

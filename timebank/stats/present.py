@@ -6,6 +6,7 @@ The statistics page, the municipality report (HTML, PDF, CSV) and the public pag
 module, so they always show the same figures."""
 
 import base64
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -216,16 +217,10 @@ STYLE = Style(
 _SCRIPT = re.compile(r"<script.*?</script>", re.S)
 
 
-def _render(chart) -> str:
+def _draw(kind, labels: list[str], title: str, values: list, **options) -> str:
     """A data: URI of the chart's SVG, without pygal's scripts (an <img> runs none anyway)."""
-    svg = _SCRIPT.sub("", chart.render(is_unicode=True))
-    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
-
-
-def _chart(kind, **options):
     settings = dict(
-        style=STYLE,
-        js=[],
+        js=(),
         disable_xml_declaration=True,
         show_legend=False,
         width=720,
@@ -234,26 +229,50 @@ def _chart(kind, **options):
         print_values=False,
         no_data_text=_("Nothing in this period"),
     )
-    return kind(**{**settings, **options})
+    return _drawn(kind, tuple({**settings, **options}.items()), tuple(labels), title, tuple(values))
+
+
+@functools.lru_cache(maxsize=64)
+def _drawn(kind, options: tuple, labels: tuple, title: str, values: tuple) -> str:
+    """Kept by everything it shows (figures, words, size), so it is never out of date: pygal takes
+    about 8 ms a chart, and the same figures are drawn for every coordinator who opens the page
+    until an exchange changes them."""
+    chart = kind(style=STYLE, **dict(options))
+    chart.x_labels = list(labels)
+    chart.add(title, list(values))
+    svg = _SCRIPT.sub("", chart.render(is_unicode=True))
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
 def months_chart(stats: Statistics) -> str:
-    chart = _chart(pygal.Bar, y_title=_("Hours"), x_label_rotation=0 if len(stats.by_month) <= 6 else 45)
-    chart.x_labels = [month_name(m.month) for m in stats.by_month]
-    chart.add(_("Hours exchanged"), [round(m.minutes / 60, 1) for m in stats.by_month])
-    return _render(chart)
+    return _draw(
+        pygal.Bar,
+        [month_name(m.month) for m in stats.by_month],
+        _("Hours exchanged"),
+        [round(m.minutes / 60, 1) for m in stats.by_month],
+        y_title=_("Hours"),
+        x_label_rotation=0 if len(stats.by_month) <= 6 else 45,
+    )
 
 
 def categories_chart(stats: Statistics) -> str:
     shown = stats.by_category[:8]
-    chart = _chart(pygal.HorizontalBar, x_title=_("Hours"), height=max(200, 60 + 40 * len(shown)))
-    chart.x_labels = [c.name for c in shown]
-    chart.add(_("Hours exchanged"), [round(c.minutes / 60, 1) for c in shown])
-    return _render(chart)
+    return _draw(
+        pygal.HorizontalBar,
+        [c.name for c in shown],
+        _("Hours exchanged"),
+        [round(c.minutes / 60, 1) for c in shown],
+        x_title=_("Hours"),
+        height=max(200, 60 + 40 * len(shown)),
+    )
 
 
 def balances_chart(stats: Statistics) -> str:
-    chart = _chart(pygal.Bar, y_title=_("Members"), x_label_rotation=30)
-    chart.x_labels = [str(BUCKET_LABELS[b.key]) for b in stats.balance_histogram]
-    chart.add(_("Members"), [b.members for b in stats.balance_histogram])
-    return _render(chart)
+    return _draw(
+        pygal.Bar,
+        [str(BUCKET_LABELS[b.key]) for b in stats.balance_histogram],
+        _("Members"),
+        [b.members for b in stats.balance_histogram],
+        y_title=_("Members"),
+        x_label_rotation=30,
+    )

@@ -31,7 +31,7 @@ AUDIT_LABELS = {
 def context(community: Community, start, end, locale: str) -> dict:
     """What the report and the statistics page show: the figures now and in the period before."""
     stats = compute(community, start, end, locale=locale)
-    earlier = compute(community, *previous(start, end), locale=locale)
+    earlier = compute(community, *previous(start, end), locale=locale, breakdowns=False)
     return dict(
         community=community,
         stats=stats,
