@@ -155,6 +155,26 @@ def test_the_desk_counts_everything_that_waits_in_the_coordinators_own_community
     assert "Requests to join" not in dutch and "What waits for you" not in dutch
 
 
+def test_the_counts_are_those_of_the_moment_asked_for(app, make_member, make_post, make_community):
+    """The counts are one statement built once per process, with the moments as parameters: asked
+    twelve days on, the agreed exchange of ten days ago is stuck too, the soup has expired, the ask
+    for room is more than a week old, and the failed email is still within its thirty days."""
+    people = _busy_neighbourhood(app, make_member, make_post, make_community)
+    community = people["Karim"].community_id
+    with app.test_request_context():
+        now = utcnow()
+
+        def counts(moment):
+            found = {task.kind: task.count for task in desk.waiting(community, moment, with_items=False)}
+            return found["stuck"], found["expiring"], found["room"], found["mail"]
+
+        assert [counts(now), counts(now + timedelta(days=12)), counts(now)] == [
+            (1, 1, 1, 1),
+            (2, 0, 0, 1),
+            (1, 1, 1, 1),
+        ]
+
+
 def test_a_coordinator_takes_up_a_task_and_the_others_see_it(app, make_member, make_post, make_community):
     people = _busy_neighbourhood(app, make_member, make_post, make_community)
     with app.app_context():

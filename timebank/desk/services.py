@@ -5,8 +5,9 @@ Each kind of task counts its items and finds the oldest in one query, and lists 
 items, each with a key ("join:12") a coordinator can take up so that another does not do it too."""
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from functools import cache
 
 import sqlalchemy as sa
 from flask import url_for
@@ -75,14 +76,44 @@ class Task:
 
 
 @dataclass(frozen=True)
+class Moments:
+    """The moments the filters compare with: worked out from now, or bound parameters of the same
+    names, so that the desk's counts are one statement built once per process (building its
+    thirteen selects took longer than running them)."""
+
+    now: object
+    stuck_before: object
+    quiet_before: object
+    expiring_by: object
+    mail_since: object
+    room_since: object
+
+    @classmethod
+    def of(cls, now: datetime | None = None) -> "Moments":
+        now = now or utcnow()
+        return cls(
+            now=now,
+            stuck_before=now - timedelta(days=STUCK_DAYS),
+            quiet_before=now - timedelta(days=DORMANT_DAYS),
+            expiring_by=now + timedelta(days=EXPIRING_DAYS),
+            mail_since=now - timedelta(days=MAIL_DAYS),
+            room_since=now - timedelta(days=ROOM_DAYS),
+        )
+
+    @classmethod
+    def bound(cls) -> "Moments":
+        return cls(**{name: sa.bindparam(name) for name in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True)
 class Kind:
     title: object
     explanation: object
     action: object
     url: Callable[[], str]
     # (count, oldest) in one query, and the few oldest items
-    totals: Callable[[int, datetime], sa.Select]
-    items: Callable[[int, datetime], list[Item]]
+    totals: Callable[[object, Moments], sa.Select]
+    items: Callable[[int, Moments], list[Item]]
     # whether "kind:id" is an item of the community, for taking it up
     exists: Callable[[int, int], bool]
 
@@ -98,7 +129,7 @@ def _join_filter(community_id):
     return [JoinRequest.community_id == community_id, JoinRequest.state == "waiting"]
 
 
-def _join_items(community_id, _now):
+def _join_items(community_id, _at):
     rows = db.session.execute(
         sa.select(JoinRequest.id, Member.name, JoinRequest.submitted_at)
         .join(Member, Member.id == JoinRequest.member_id)
@@ -125,7 +156,7 @@ def _dispute_filter(community_id):
     ]
 
 
-def _exchange_items(conditions, now, order=Exchange.updated_at):
+def _exchange_items(conditions, order=Exchange.updated_at):
     rows = db.session.execute(
         sa.select(Exchange.id, Exchange.title, order).where(*conditions).order_by(order, Exchange.id).limit(ITEMS_SHOWN)
     )
@@ -145,7 +176,7 @@ def _report_filter(community_id):
     return [ModerationCase.community_id == community_id, ModerationCase.state == "open"]
 
 
-def _report_items(community_id, _now):
+def _report_items(community_id, _at):
     rows = db.session.execute(
         sa.select(ModerationCase.id, ModerationCase.item_type, Member.name, ModerationCase.opened_at)
         .join(Member, Member.id == ModerationCase.author_id)
@@ -190,7 +221,7 @@ def _assisted_filter(community_id):
     ]
 
 
-def _assisted_items(community_id, _now):
+def _assisted_items(community_id, _at):
     """Each with a link to the member's page, where the coordinator starts to act for them."""
     helped = aliased(Participant)
     rows = db.session.execute(
@@ -216,13 +247,13 @@ def _assisted_items(community_id, _now):
 # Exchanges agreed but stuck: no step, message or answer for three weeks
 
 
-def _stuck_filter(community_id, now):
+def _stuck_filter(community_id, at):
     return [
         Exchange.community_id == community_id,
         Exchange.state == "accepted",
         Exchange.kind != "slip",
         Exchange.help_requested_at.is_(None),
-        Exchange.updated_at < now - timedelta(days=STUCK_DAYS),
+        Exchange.updated_at < at.stuck_before,
     ]
 
 
@@ -267,7 +298,7 @@ def _member_items(stmt, since_column=None, limit_order=None):
     ]
 
 
-def _limits_items(community_id, _now):
+def _limits_items(community_id, _at):
     stmt = (
         sa.select(Member.id)
         .select_from(Account)
@@ -289,39 +320,38 @@ def _limits_items(community_id, _now):
 # Members without an exchange or a post for 90 days: a friendly call, not a sanction.
 
 
-def _dormant_filter(community_id, now):
+def _dormant_filter(community_id, at):
     """Members who joined before the 90 days and whose newest exchange news or post (kept on
     write by the database, migration 0260_quiet) is older, or who have none."""
-    since = now - timedelta(days=DORMANT_DAYS)
     return [
         Member.community_id == community_id,
         Member.status == "active",
-        Member.created_at < since,
-        sa.or_(Member.last_active_at.is_(None), Member.last_active_at < since),
+        Member.created_at < at.quiet_before,
+        sa.or_(Member.last_active_at.is_(None), Member.last_active_at < at.quiet_before),
     ]
 
 
 # Posts about to expire whose owner has no email address to be reminded at
 
 
-def _expiring_filter(community_id, now):
+def _expiring_filter(community_id, at):
     return [
         Post.community_id == community_id,
         Post.status == "active",
-        Post.expires_at > now,
-        Post.expires_at <= now + timedelta(days=EXPIRING_DAYS),
+        Post.expires_at > at.now,
+        Post.expires_at <= at.expiring_by,
         Member.id == Post.owner_id,
         Member.email.is_(None),
         Member.status == "active",
     ]
 
 
-def _expiring_items(community_id, now):
+def _expiring_items(community_id, at):
     rows = db.session.execute(
         sa.select(Post.id, Post.title, Member.name, Member.id, Post.expires_at)
         .select_from(Post)
         .join(Member, Member.id == Post.owner_id)
-        .where(*_expiring_filter(community_id, now))
+        .where(*_expiring_filter(community_id, at))
         .order_by(Post.expires_at, Post.id)
         .limit(ITEMS_SHOWN)
     )
@@ -334,22 +364,22 @@ def _expiring_items(community_id, now):
 # Mail the server refused for good, or keeps refusing
 
 
-def _mail_filter(community_id, now):
+def _mail_filter(community_id, at):
     return [
         OutboxMessage.member_id == Member.id,
         Member.community_id == community_id,
         OutboxMessage.sent_at.is_(None),
-        OutboxMessage.created_at >= now - timedelta(days=MAIL_DAYS),
+        OutboxMessage.created_at >= at.mail_since,
         sa.or_(OutboxMessage.failed_at.is_not(None), OutboxMessage.attempts >= 3),
     ]
 
 
-def _mail_items(community_id, now):
+def _mail_items(community_id, at):
     rows = db.session.execute(
         sa.select(OutboxMessage.id, Member.name, Member.id, OutboxMessage.created_at)
         .select_from(OutboxMessage)
         .join(Member, Member.id == OutboxMessage.member_id)
-        .where(*_mail_filter(community_id, now))
+        .where(*_mail_filter(community_id, at))
         .order_by(OutboxMessage.created_at, OutboxMessage.id)
         .limit(ITEMS_SHOWN)
     )
@@ -367,10 +397,10 @@ def _mail_items(community_id, now):
 _GRANT = aliased(Notification)
 
 
-def _room_filter(community_id, now):
+def _room_filter(community_id, at):
     return [
         Notification.kind == "room_help",
-        Notification.created_at >= now - timedelta(days=ROOM_DAYS),
+        Notification.created_at >= at.room_since,
         Member.id == Notification.actor_id,
         Member.community_id == community_id,
         Member.status == "active",
@@ -385,14 +415,14 @@ def _room_filter(community_id, now):
     ]
 
 
-def _room_items(community_id, now):
+def _room_items(community_id, at):
     """The members who asked longest ago first, each with what they last wanted and what fitted."""
     first = sa.func.min(Notification.created_at)
     members = db.session.execute(
         sa.select(Member.id, Member.name, first)
         .select_from(Notification)
         .join(Member, Member.id == Notification.actor_id)
-        .where(*_room_filter(community_id, now))
+        .where(*_room_filter(community_id, at))
         .group_by(Member.id, Member.name)
         .order_by(first, Member.id)
         .limit(ITEMS_SHOWN)
@@ -402,7 +432,7 @@ def _room_items(community_id, now):
         sa.select(Notification.actor_id, Notification.details)
         .where(
             Notification.kind == "room_help",
-            Notification.created_at >= now - timedelta(days=ROOM_DAYS),
+            Notification.created_at >= at.room_since,
             Notification.actor_id.in_([row[0] for row in members]),
         )
         .order_by(Notification.created_at.desc(), Notification.id.desc())
@@ -440,7 +470,7 @@ KINDS: dict[str, Kind] = {
         _l("People who confirmed their email address and wait for an answer."),
         _l("Answer them"),
         lambda: url_for("coordinate.requests"),
-        lambda c, now: _totals(JoinRequest.id, JoinRequest.submitted_at, _join_filter(c)),
+        lambda c, at: _totals(JoinRequest.id, JoinRequest.submitted_at, _join_filter(c)),
         _join_items,
         lambda c, i: _scalar_exists(sa.select(JoinRequest.id).where(JoinRequest.id == i, *_join_filter(c))),
     ),
@@ -449,8 +479,8 @@ KINDS: dict[str, Kind] = {
         _l("Exchanges in which members ask a coordinator to decide."),
         _l("Decide"),
         lambda: url_for("exchanges.coordinate"),
-        lambda c, now: _totals(Exchange.id, Exchange.updated_at, _dispute_filter(c)),
-        lambda c, now: _exchange_items(_dispute_filter(c), now),
+        lambda c, at: _totals(Exchange.id, Exchange.updated_at, _dispute_filter(c)),
+        lambda c, at: _exchange_items(_dispute_filter(c)),
         _exchange_exists(_dispute_filter),
     ),
     "report": Kind(
@@ -458,7 +488,7 @@ KINDS: dict[str, Kind] = {
         _l("Posts, messages, profiles and notes members reported."),
         _l("Look at them"),
         lambda: url_for("moderation.cases"),
-        lambda c, now: _totals(ModerationCase.id, ModerationCase.opened_at, _report_filter(c)),
+        lambda c, at: _totals(ModerationCase.id, ModerationCase.opened_at, _report_filter(c)),
         _report_items,
         lambda c, i: _scalar_exists(sa.select(ModerationCase.id).where(ModerationCase.id == i, *_report_filter(c))),
     ),
@@ -467,7 +497,7 @@ KINDS: dict[str, Kind] = {
         _l("A member without phone or computer has to answer or confirm: call them, then act for them."),
         _l("Open the exchange"),
         lambda: url_for("coordinate.members"),
-        lambda c, now: _totals(Exchange.id, Exchange.updated_at, _assisted_filter(c)),
+        lambda c, at: _totals(Exchange.id, Exchange.updated_at, _assisted_filter(c)),
         _assisted_items,
         _exchange_exists(_assisted_filter),
     ),
@@ -479,17 +509,17 @@ KINDS: dict[str, Kind] = {
         ),
         _l("See the exchanges"),
         lambda: url_for("exchanges.coordinate"),
-        lambda c, now: _totals(Exchange.id, Exchange.updated_at, _stuck_filter(c, now)),
-        lambda c, now: _exchange_items(_stuck_filter(c, now), now),
-        _exchange_exists(lambda c: _stuck_filter(c, utcnow())),
+        lambda c, at: _totals(Exchange.id, Exchange.updated_at, _stuck_filter(c, at)),
+        lambda c, at: _exchange_items(_stuck_filter(c, at)),
+        _exchange_exists(lambda c: _stuck_filter(c, Moments.of())),
     ),
     "slip": Kind(
         _l("Paper slips"),
         _l("Slips you entered that wait for the member to confirm them. Enter new slips here too."),
         _l("Enter a paper slip"),
         lambda: url_for("exchanges.slip"),
-        lambda c, now: _totals(Exchange.id, Exchange.created_at, _slip_filter(c)),
-        lambda c, now: _exchange_items(_slip_filter(c), now, Exchange.created_at),
+        lambda c, at: _totals(Exchange.id, Exchange.created_at, _slip_filter(c)),
+        lambda c, at: _exchange_items(_slip_filter(c), Exchange.created_at),
         _exchange_exists(_slip_filter),
     ),
     "limits": Kind(
@@ -497,7 +527,7 @@ KINDS: dict[str, Kind] = {
         _l("Members who can hardly pay or receive hours any more: help them find an exchange."),
         _l("See the members"),
         lambda: url_for("coordinate.members"),
-        lambda c, now: (
+        lambda c, at: (
             sa.select(sa.func.count(Account.id), sa.null())
             .select_from(Account)
             .join(Community, Community.id == Account.community_id)
@@ -518,27 +548,27 @@ KINDS: dict[str, Kind] = {
         _l("Members without an exchange or a post for 90 days: a friendly call, not a sanction."),
         _l("See the members"),
         lambda: url_for("coordinate.members"),
-        lambda c, now: sa.select(sa.func.count(Member.id), sa.null()).where(*_dormant_filter(c, now)),
-        lambda c, now: _member_items(sa.select(Member.id).where(*_dormant_filter(c, now))),
-        lambda c, i: _scalar_exists(sa.select(Member.id).where(Member.id == i, *_dormant_filter(c, utcnow()))),
+        lambda c, at: sa.select(sa.func.count(Member.id), sa.null()).where(*_dormant_filter(c, at)),
+        lambda c, at: _member_items(sa.select(Member.id).where(*_dormant_filter(c, at))),
+        lambda c, i: _scalar_exists(sa.select(Member.id).where(Member.id == i, *_dormant_filter(c, Moments.of()))),
     ),
     "expiring": Kind(
         _l("Posts about to expire, of members without email"),
         _l("They get no reminder: renew the post for them if they still need it."),
         _l("Act for them"),
         lambda: url_for("coordinate.members"),
-        lambda c, now: (
+        lambda c, at: (
             sa.select(sa.func.count(Post.id), sa.func.min(Post.expires_at))
             .select_from(Post)
             .join(Member, Member.id == Post.owner_id)
-            .where(*_expiring_filter(c, now))
+            .where(*_expiring_filter(c, at))
         ),
         _expiring_items,
         lambda c, i: _scalar_exists(
             sa.select(Post.id)
             .select_from(Post)
             .join(Member, Member.id == Post.owner_id)
-            .where(Post.id == i, *_expiring_filter(c, utcnow()))
+            .where(Post.id == i, *_expiring_filter(c, Moments.of()))
         ),
     ),
     "mail": Kind(
@@ -546,18 +576,18 @@ KINDS: dict[str, Kind] = {
         _l("The member missed news by email: check the address, or tell them by phone."),
         _l("See the member"),
         lambda: url_for("coordinate.members"),
-        lambda c, now: (
+        lambda c, at: (
             sa.select(sa.func.count(OutboxMessage.id), sa.func.min(OutboxMessage.created_at))
             .select_from(OutboxMessage)
             .join(Member, Member.id == OutboxMessage.member_id)
-            .where(*_mail_filter(c, now))
+            .where(*_mail_filter(c, at))
         ),
         _mail_items,
         lambda c, i: _scalar_exists(
             sa.select(OutboxMessage.id)
             .select_from(OutboxMessage)
             .join(Member, Member.id == OutboxMessage.member_id)
-            .where(OutboxMessage.id == i, *_mail_filter(c, utcnow()))
+            .where(OutboxMessage.id == i, *_mail_filter(c, Moments.of()))
         ),
     ),
     "room": Kind(
@@ -568,18 +598,18 @@ KINDS: dict[str, Kind] = {
         ),
         _l("See the member"),
         lambda: url_for("coordinate.members"),
-        lambda c, now: (
+        lambda c, at: (
             sa.select(sa.func.count(sa.distinct(Notification.actor_id)), sa.func.min(Notification.created_at))
             .select_from(Notification)
             .join(Member, Member.id == Notification.actor_id)
-            .where(*_room_filter(c, now))
+            .where(*_room_filter(c, at))
         ),
         _room_items,
         lambda c, i: _scalar_exists(
             sa.select(Notification.id)
             .select_from(Notification)
             .join(Member, Member.id == Notification.actor_id)
-            .where(Member.id == i, *_room_filter(c, utcnow()))
+            .where(Member.id == i, *_room_filter(c, Moments.of()))
         ),
     ),
     "erasure": Kind(
@@ -587,10 +617,10 @@ KINDS: dict[str, Kind] = {
         _l("Settle their hours and erase the account."),
         _l("Erase"),
         lambda: url_for("coordinate.members", status="active"),
-        lambda c, now: sa.select(sa.func.count(Member.id), sa.func.min(Member.erasure_requested_at)).where(
+        lambda c, at: sa.select(sa.func.count(Member.id), sa.func.min(Member.erasure_requested_at)).where(
             *_erasure_filter(c)
         ),
-        lambda c, now: _member_items(
+        lambda c, at: _member_items(
             sa.select(Member.id).where(*_erasure_filter(c)), Member.erasure_requested_at, [Member.erasure_requested_at]
         ),
         lambda c, i: _scalar_exists(sa.select(Member.id).where(Member.id == i, *_erasure_filter(c))),
@@ -609,24 +639,29 @@ KEY_PREFIXES = {
 
 def waiting(community_id: int, now: datetime | None = None, with_items: bool = True) -> list[Task]:
     """Every kind of task with its count and oldest item; the empty ones too, so the desk says so."""
-    now = now or utcnow()
-    # Every kind's count and oldest in one round trip: each kind's query numbered by its place.
-    kinds = list(KINDS.items())
-    totals = sa.union_all(
-        *(
-            spec.totals(community_id, now).add_columns(sa.literal_column(str(place)))
-            for place, (_k, spec) in enumerate(kinds)
-        )
-    )
-    found = {row[2]: row[:2] for row in db.session.execute(totals)}
+    at = Moments.of(now)
+    parameters = {"community_id": community_id, **asdict(at)}
+    found = {row[2]: row[:2] for row in db.session.execute(_every_total(), parameters)}
     tasks = []
-    for place, (kind, spec) in enumerate(kinds):
+    for place, (kind, spec) in enumerate(KINDS.items()):
         count, since = found[place]
         task = Task(kind, str(spec.title), str(spec.explanation), str(spec.action), spec.url(), count or 0, since)
         if with_items and task.count:
-            task.items = spec.items(community_id, now)
+            task.items = spec.items(community_id, at)
         tasks.append(task)
     return tasks
+
+
+@cache
+def _every_total() -> sa.CompoundSelect:
+    """Every kind's count and oldest in one round trip, each kind's query numbered by its place."""
+    community, at = sa.bindparam("community_id"), Moments.bound()
+    return sa.union_all(
+        *(
+            spec.totals(community, at).add_columns(sa.literal_column(str(place)))
+            for place, spec in enumerate(KINDS.values())
+        )
+    )
 
 
 # Taking up a task
