@@ -6,6 +6,7 @@ import csv
 import io
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 
 from timebank.audit.models import AuditEvent
@@ -15,7 +16,8 @@ from timebank.extensions import db
 from timebank.members.models import Member
 from timebank.moderation.services import DECISION_ACTIONS
 
-from .conftest import login
+from .conftest import ON_POSTGRES, login
+from .queries import sqlite_plan, statements
 from .test_audit_labels import recorded_actions
 
 # Every power of a coordinator or administrator, and the entry it leaves.
@@ -131,6 +133,21 @@ def test_a_coordinator_reads_and_filters_their_communitys_log_only(app, client, 
     assert "0 entries found" in client.get(f"/coordinate/log?member={people['olga'].id}").text
     for nonsense in ("who=abc", "since=2024-13-45", "kind=%27;drop", "member=99999999999999", "page=-1"):
         assert client.get(f"/coordinate/log?{nonsense}").status_code == 200
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's plan")
+def test_a_page_of_the_log_is_read_newest_first_not_sorted(app, client, make_community, make_member):
+    """The newest fifty entries are read in the index's order and the reading stops there: sorting
+    every entry of the community (and joining each to its members first) grew with every vote."""
+    _noord, people = _world(make_community, make_member)
+    _log(app, people)
+    login(client, people["karim"])
+    with statements(app, with_parameters=True) as sent:
+        assert client.get("/coordinate/log").status_code == 200
+    with app.app_context():
+        plan = sqlite_plan(sent, "FROM audit_events LEFT OUTER JOIN members")
+    assert "INDEX ix_audit_events_community_newest (community_id=?)" in plan
+    assert "TEMP B-TREE" not in plan
 
 
 def test_who_did_it_lists_coordinators_and_reaches_a_member_by_their_entry(app, client, make_community, make_member):

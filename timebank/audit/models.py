@@ -21,7 +21,7 @@ class AuditEvent(db.Model):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    community_id: Mapped[int | None] = mapped_column(sa.ForeignKey("communities.id"), index=True)
+    community_id: Mapped[int | None] = mapped_column(sa.ForeignKey("communities.id"))
     actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id"), index=True)
     on_behalf_of_id: Mapped[int | None] = mapped_column(sa.ForeignKey("members.id"), index=True)
     action: Mapped[str] = mapped_column(sa.String(60), index=True)
@@ -37,4 +37,8 @@ class AuditEvent(db.Model):
     # A member's history ("done for you", the coordinators' view of a member, the data export)
     # asks for events on behalf of them or about them: both sides of that OR need an index, or the
     # whole log is read.
-    __table_args__ = (sa.Index("ix_audit_events_subject", "subject_type", "subject_id"),)
+    # A page of one community's log, newest first, read in the index's order (migration 0295).
+    __table_args__ = (
+        sa.Index("ix_audit_events_subject", "subject_type", "subject_id"),
+        sa.Index("ix_audit_events_community_newest", "community_id", "created_at", "id"),
+    )
