@@ -19,9 +19,10 @@ from timebank.stats import rollup
 from timebank.stats.indicators import compute
 from timebank.stats.present import INDICATORS
 from timebank.stats.trade import trade_of
-from timebank.stats.umbrella import NOT_ADDED, TOTAL_DEFINITIONS, added_up, umbrella
+from timebank.stats.umbrella import NOT_ADDED, TOTAL_DEFINITIONS, added_up, crossing, umbrella
 
-from .conftest import login
+from .conftest import ON_POSTGRES, login
+from .queries import sqlite_plan, statements
 from .stats_scenario import Clock
 from .umbrella_scenario import BETWEEN, CAP, NOORD, NOORD_TRADE, NOVEMBER, UMBRELLA, ZUID, ZUID_TRADE, build
 
@@ -91,6 +92,21 @@ def test_the_umbrella_counts_every_exchange_once(app, town):
         assert set(found.total) == set(INDICATORS) == set(TOTAL_DEFINITIONS)
         assert all(found.total[key] is None for key in NOT_ADDED)
         assert added_up(found.each, crossing) == found.total
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's plan")
+def test_the_exchanges_across_are_found_from_the_clearing_accounts(app, town):
+    """The umbrella finds the exchanges between chosen neighbourhoods from their clearing accounts'
+    postings: from the transactions' side SQLite read every transaction of the neighbourhoods (30 ms
+    for a year of the large demo, twice a page) to find the few that cross."""
+    with app.app_context():
+        ids = [town[name][0] for name in ("Noord", "Zuid")]
+        with statements(app, with_parameters=True) as sent:
+            crossing(ids, *NOVEMBER)
+        for marker in ("count(*) AS count_1, sum(", "lo, "):
+            steps = [step for step in sqlite_plan(sent, marker).split(" | ") if step.startswith(("SEARCH", "SCAN"))]
+            assert "USING INDEX uq_ledger_accounts_clearing" in steps[0], steps
+            assert not [step for step in steps if "ix_ledger_transactions_community_id_id" in step], steps
 
 
 def test_statistics_page_report_and_fund_show_the_trade_in_words(client, town):
