@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from timebank.communities.models import Community
-from timebank.db import NotByIndex
 from timebank.extensions import db
 from timebank.ledger.models import Account, Posting, Transaction
 from timebank.stats.indicators import Statistics, compute, month_column, months_of
@@ -137,11 +136,11 @@ def crossing(community_ids: list[int], start: date, end: date) -> Crossing:
     join that side's paying member to the provider on the other side (same key, peer community)."""
     payer_side, clearing, paid = Transaction, sa.orm.aliased(Account), sa.orm.aliased(Posting)
     # From the clearing accounts (their partial index: the kind written into the statement) to their
-    # postings and transactions: found from the transactions' side, SQLite read every transaction of
-    # the communities (30 ms for one year of the large demo, twice a page) to find the few that cross.
+    # postings and transactions, which the ledger keeps in the account's community: found from the
+    # transactions' side, SQLite read every transaction of the communities (30 ms for one year of the
+    # large demo, twice a page) to find the few that cross.
     scope = (
         counted_exchange(payer_side, start, end),
-        NotByIndex(payer_side.community_id).in_(community_ids),
         clearing.kind == sa.literal("clearing", literal_execute=True),
         clearing.community_id.in_(community_ids),
         clearing.peer_community_id.in_(community_ids),
