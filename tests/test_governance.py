@@ -74,7 +74,7 @@ def test_one_member_one_vote_changeable_until_the_end(people):
     assert cast.changed and first.option_id == option(proposal, "no")  # what was read before is not stale
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 1
-    assert services.counts(proposal)[option(proposal, "no")] == 1
+    assert services.tallies([proposal]).counts(proposal)[option(proposal, "no")] == 1
 
 
 def test_suspended_members_and_other_communities_cannot_vote(people, make_member, make_community):
@@ -228,7 +228,7 @@ def test_a_secret_ballot_records_that_a_member_voted_never_what(people):
     proposal = propose(people["Karim"], secret=True, voting_days=1)
     first = services.vote(proposal, people["Jan"], option(proposal, "yes"))
     db.session.commit()
-    assert first.receipt and services.counts(proposal) is None
+    assert first.receipt and services.tallies([proposal]).counts(proposal) is None
     assert db.session.get(Voter, (proposal.id, people["Jan"].id)) is not None
     ballot = db.session.scalar(sa.select(Ballot))
     assert set(Ballot.__table__.columns.keys()) == {"id", "proposal_id", "option_id", "receipt_hash"}
@@ -384,4 +384,4 @@ def test_parallel_votes_count_each_member_once(app, db_url, people, secret):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Voter)) == len(voters)
     closing = db.session.get(Proposal, proposal_id)
     services.close(closing, now=later())
-    assert closing.turnout == len(voters) and services.counts(closing)[yes] == len(voters)
+    assert closing.turnout == len(voters) and services.tallies([closing]).counts(closing)[yes] == len(voters)

@@ -172,11 +172,6 @@ def tallies(proposals: list[Proposal], member: Member | None = None) -> Tallies:
     return Tallies(supporters, voters, votes, voted)
 
 
-def counts(proposal: Proposal) -> dict[int, int] | None:
-    """Votes per option id. None while a secret ballot is open: nobody sees a secret count early."""
-    return tallies([proposal]).counts(proposal)
-
-
 def _count(proposal: Proposal) -> dict[int, int]:
     table = Ballot if proposal.secret else Vote
     rows = db.session.execute(
