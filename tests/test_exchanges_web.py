@@ -3,9 +3,11 @@ submits that settle once, limit refusals explained, the conversation, thank-you 
 profile, notifications, and the coordinators' pages."""
 
 import re
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
+from timebank.communities.models import Area
 from timebank.exchanges.models import Exchange
 from timebank.extensions import db
 from timebank.ledger import services as ledger
@@ -202,6 +204,30 @@ def test_give_hours_and_a_double_submitted_grant(app, client, neighbours):
     with app.app_context():
         assert count(Transaction) == 1
         assert ledger.balance(ledger.account_for(db.session.get(Member, fatima.id))) == 45
+
+
+def test_the_picker_tells_neighbours_of_the_same_name_apart(app, client, neighbours, make_member, community):
+    """Two active members called Fatima in the same part of the neighbourhood show the day each
+    joined and a link to their profile; a Fatima elsewhere, or beside only a suspended one, does not."""
+    jan = neighbours["Jan"]
+    with app.app_context():
+        akkers = Area(community_id=community.id, name="De Akkers")
+        db.session.add(akkers)
+        db.session.commit()
+        akkers_id = akkers.id
+    twin = make_member("fatima", created_at=datetime(2025, 3, 2, 12, 0, tzinfo=UTC))
+    elsewhere = make_member("Fatima", area_id=akkers_id)
+    make_member("Fatima", area_id=akkers_id, status="suspended")
+    login(client, jan)
+    found = client.get("/exchanges/give?q_to=fatima", headers=EN).text
+    assert found.count(">Look at the profile<") == 2
+    assert "member since 2 March 2025" in found
+    assert f"/members/{twin.id}" in found and f"/members/{neighbours['Fatima'].id}" in found
+    assert f"/members/{elsewhere.id}" not in found and found.count("member since") == 2
+    chosen = client.get(f"/exchanges/give?to={twin.id}", headers={"Accept-Language": "nl"}).text
+    assert "lid sinds 2 maart 2025" in chosen
+    alone = client.get(f"/exchanges/give?to={elsewhere.id}", headers=EN).text
+    assert "member since" not in alone and "De Akkers" in alone
 
 
 def test_paper_slip_and_group_pages(app, client, neighbours, make_member):

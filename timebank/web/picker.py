@@ -1,13 +1,15 @@
 """Choosing members without JavaScript: a search by name, then "choose" links that keep the rest of
 the address. A neighbourhood has thousands of members, many with alike names: a select of them all
-would be a page of hundreds of kilobytes on a cheap phone, and no way to tell two Fatimas apart
-(the picker shows each one's part of the neighbourhood)."""
+would be a page of hundreds of kilobytes on a cheap phone. Each member shows their photo and part
+of the neighbourhood; two of the same name in the same part also show the day they joined and a
+link to their profile, so hours go to the neighbour one means."""
 
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from flask import request
+from sqlalchemy.orm import aliased
 
 from timebank.db import db_int
 from timebank.extensions import db
@@ -23,6 +25,7 @@ class Picker:
     results: list[Member]
     multiple: bool
     path: str  # the page the search and the choose links lead to
+    namesakes: frozenset[int] = frozenset()  # shown members another active member shares name and area with
 
     def url(self, ids: list[int]) -> str:
         args = [(k, v) for k, v in request.args.items(multi=True) if k not in (self.slot, f"q_{self.slot}")]
@@ -67,6 +70,29 @@ def picker(
     if query:
         skip = {*exclude, *(m.id for m in chosen)}
         results = [m for m in db.session.scalars(directory(community_id, query=query).limit(20)) if m.id not in skip]
+    results = results[:12]
     return Picker(
-        slot=slot, chosen=chosen, query=query, results=results[:12], multiple=multiple, path=path or request.path
+        slot=slot,
+        chosen=chosen,
+        query=query,
+        results=results,
+        multiple=multiple,
+        path=path or request.path,
+        namesakes=namesakes(community_id, [*chosen, *results]),
     )
+
+
+def namesakes(community_id: int, shown: list[Member]) -> frozenset[int]:
+    """Those of `shown` with the name (as the database folds its case) and part of the
+    neighbourhood of another active member of the community, found or not."""
+    if not shown:
+        return frozenset()
+    other = aliased(Member)
+    alike = sa.exists().where(
+        other.community_id == community_id,
+        other.status == "active",
+        sa.func.lower(other.name) == sa.func.lower(Member.name),
+        other.area_id.is_not_distinct_from(Member.area_id),
+        other.id != Member.id,
+    )
+    return frozenset(db.session.scalars(sa.select(Member.id).where(Member.id.in_([m.id for m in shown]), alike)))
