@@ -542,15 +542,15 @@ def transfer_across(
     *,
     actor: Member | None,
     idempotency_key: str,
-    kind: str = "exchange",
     memo: str = "",
     on_behalf_of: Member | None = None,
 ) -> tuple[Transaction, Transaction]:
-    """Move `minutes` from a member of one community to a member of a linked one, in this database
-    transaction: the payer's community writes payer −m, its clearing account for the other +m; the
-    provider's community its clearing account for the payer's −m, the provider +m (less its own levy
-    on an exchange, with the provider's pots taking their share). Each community's books balance on
-    their own and the clearing accounts mirror each other.
+    """Settle an exchange between a member of one community and a member of a linked one, in this
+    database transaction: the payer's community writes payer −m, its clearing account for the other
+    +m; the provider's community its clearing account for the payer's −m, the provider +m (less its
+    own levy, with the provider's pots taking their share). Each community's books balance on their
+    own and the clearing accounts mirror each other. Both sides are of kind "exchange": nothing
+    else crosses a link.
 
     All four accounts are locked at once in id order, and every limit (the payer's floor, the
     provider's ceiling, the link's cap as the clearing accounts' limits) is checked before anything
@@ -559,8 +559,6 @@ def transfer_across(
     pause or an end still settles here. Returns (the payer's side, the provider's side)."""
     if not _is_minutes(minutes):
         raise InvalidAmount(minutes)
-    if kind not in ("exchange", "gift"):
-        raise InvalidTransaction("kind")
     if not idempotency_key:
         raise InvalidTransaction("key")
     take_write_lock(db.session)
@@ -570,14 +568,13 @@ def transfer_across(
     out, into = clearing_account(paying, paid), clearing_account(paid, paying)
     if out is None or into is None:
         raise InvalidTransaction("no_link")
-    levy = minutes * db.session.get(Community, paid).ledger_levy_percent // 100 if kind == "exchange" else 0
+    levy = minutes * db.session.get(Community, paid).ledger_levy_percent // 100
     there = {_id(from_account): -minutes, out.id: minutes}
     here = {into.id: -minutes, _id(to_account): minutes - levy}
     if levy:
         here[fund_account(paid).id] = levy
-    if kind == "exchange":
-        for split in EXCHANGE_SPLITS:
-            here = split(here)
+    for split in EXCHANGE_SPLITS:
+        here = split(here)
     there, here = dict(sorted(there.items())), dict(sorted(here.items()))
 
     conn = db.session.connection()
@@ -604,8 +601,8 @@ def transfer_across(
         payers_consented=True,
         across=True,
     )
-    first, _created = _write(paying, kind, there, **options)
-    second, _created = _write(paid, kind, here, **options)
+    first, _created = _write(paying, "exchange", there, **options)
+    second, _created = _write(paid, "exchange", here, **options)
     return first, second
 
 
