@@ -14,7 +14,7 @@ from timebank.exchanges.services import exchanges_of
 from timebank.extensions import db
 from timebank.governance.models import Proposal
 from timebank.i18n import format_minutes
-from timebank.ledger.models import Posting, Transaction
+from timebank.ledger.models import Account, Posting, Transaction
 from timebank.ledger.verify import verify
 from timebank.market.models import Post
 from timebank.members.models import Member, member_skills
@@ -114,6 +114,7 @@ def test_the_demo_reads_like_a_real_neighbourhood(app, client):
     from timebank.demo.posts import GIFTS, TEXTS
     from timebank.exchanges.demo import CHAT, GROUP_TITLES, REASONS, THANKS
     from timebank.governance.demo import ASKING, DECIDED, OPEN
+    from timebank.ledger.demo import DONATION_MEMOS, GIFT_MEMOS
     from timebank.moderation.demo import REPORTS
     from timebank.notifications.models import Notification
     from timebank.pots.demo import GOALS
@@ -122,7 +123,11 @@ def test_the_demo_reads_like_a_real_neighbourhood(app, client):
         title: language for table in TEXTS.values() for (_kind, language), texts in table.items() for title, _ in texts
     }
     language_of.update({title: language for language, gifts in GIFTS.items() for _key, title, _ in gifts})
-    for table in (CHAT, THANKS, REASONS, GROUP_TITLES, GOALS):
+    memos = {
+        language: [memo for memo in [*GIFT_MEMOS[language], *DONATION_MEMOS[language]] if memo]
+        for language in GIFT_MEMOS
+    }
+    for table in (CHAT, THANKS, REASONS, GROUP_TITLES, GOALS, memos):
         language_of.update({text: language for language, texts in table.items() for text in texts})
     for table in (DECIDED, OPEN, ASKING):
         language_of.update({title: language for language, (title, *_) in table.items()})
@@ -140,6 +145,10 @@ def test_the_demo_reads_like_a_real_neighbourhood(app, client):
             sa.select(Proposal.author_id, Proposal.title),
             sa.select(Report.reporter_id, Report.text),
             sa.select(Pot.member_id, Pot.name),
+            sa.select(Account.member_id, Transaction.memo)
+            .join(Posting, Posting.transaction_id == Transaction.id)
+            .join(Account, Account.id == Posting.account_id)
+            .where(Posting.amount < 0, Transaction.memo.in_([memo for texts in memos.values() for memo in texts])),
         ]
         written, chatted = {}, 0
         for query in words:

@@ -17,25 +17,52 @@ GIFTS_PER_MEMBER_MONTH = 2.0
 DONATIONS_PER_MEMBER_MONTH = 0.1
 GIFT_MINUTES = [30, 45, 60, 60, 60, 90, 90, 120, 180]
 
-GIFT_MEMOS = [
-    "Bedankt voor de soep!",
-    "Thank you for fixing my bike",
-    "Voor het oppassen op zaterdag",
-    "Hulp met de computer",
-    "Thanks for the lift to the hospital",
-    "Boodschappen gedaan",
-    "Voor het knippen",
-    "Help with my tax letter",
-    "Tuin gedaan, heel fijn",
-    "Samen gekookt voor het buurtfeest",
-    "Huiswerkhulp voor Yusuf",
-    "Thank you for the company",
-    "Lamp opgehangen",
-    "Gordijnen gezoomd",
-    "",
-]
-DONATION_MEMOS = ["Voor wie het nodig heeft", "For the community fund", "Uren over, graag gedaan", ""]
-GRANT_MEMOS = ["Maandelijkse uren van het fonds", "Monthly hours from the fund"]
+# What the giver writes, in the language they write in (the same number of memos in each, so the
+# demo's random choices, and with them its figures, do not depend on who writes in which).
+GIFT_MEMOS = {
+    "nl": [
+        "Bedankt voor de soep!",
+        "Bedankt voor het maken van mijn fiets",
+        "Voor het oppassen op zaterdag",
+        "Hulp met de computer",
+        "Bedankt voor het ritje naar het ziekenhuis",
+        "Boodschappen gedaan",
+        "Voor het knippen",
+        "Hulp met mijn brief van de belasting",
+        "Tuin gedaan, heel fijn",
+        "Samen gekookt voor het buurtfeest",
+        "Huiswerkhulp voor Yusuf",
+        "Dank je voor de gezelligheid",
+        "Lamp opgehangen",
+        "Gordijnen gezoomd",
+        "",
+    ],
+    "en": [
+        "Thanks for the soup!",
+        "Thank you for fixing my bike",
+        "For looking after the children on Saturday",
+        "Help with the computer",
+        "Thanks for the lift to the hospital",
+        "Did my shopping",
+        "For the haircut",
+        "Help with my tax letter",
+        "Did the garden, lovely",
+        "Cooked together for the street party",
+        "Homework help for Yusuf",
+        "Thank you for the company",
+        "Hung up a lamp",
+        "Hemmed the curtains",
+        "",
+    ],
+}
+DONATION_MEMOS = {
+    "nl": ["Voor wie het nodig heeft", "Voor de buurtpot", "Uren over, graag gedaan", ""],
+    "en": ["For whoever needs it", "For the community fund", "Hours to spare, happy to help", ""],
+}
+GRANT_MEMOS = {
+    "nl": ["Maandelijkse uren van het fonds", "Uren van het fonds voor deze maand"],
+    "en": ["Monthly hours from the fund", "This month's hours from the fund"],
+}
 
 
 def seed_ledger_history(ctx) -> None:
@@ -50,6 +77,11 @@ def seed_ledger_history(ctx) -> None:
     if len(members) < 2:
         return
     start = ctx.now - timedelta(days=ctx.months * 30)
+
+    def memo(memos: dict[str, list[str]], member_id: int | None = None) -> str:
+        """In the member's language; without a member, in the neighbourhood's (Dutch)."""
+        return rng.choice(memos[ctx.writes_in(member_id)])
+
     joined = {m.id: max(m.created_at, start) for m in members}
 
     def moment_for(*member_ids):
@@ -78,7 +110,7 @@ def seed_ledger_history(ctx) -> None:
                 "gift",
                 [(accounts[giver], -minutes), (accounts[receiver], minutes)],
                 moment_for(giver, receiver),
-                rng.choice(GIFT_MEMOS),
+                memo(GIFT_MEMOS, giver),
             )
         )
     for donor in helpers[gift_count:]:
@@ -89,7 +121,7 @@ def seed_ledger_history(ctx) -> None:
                 "donation",
                 [(accounts[donor], -minutes), (accounts[None], minutes)],
                 moment_for(donor),
-                rng.choice(DONATION_MEMOS),
+                memo(DONATION_MEMOS, donor),
             )
         )
     for month in range(1, ctx.months):
@@ -103,7 +135,7 @@ def seed_ledger_history(ctx) -> None:
                         "grant",
                         [(accounts[None], -minutes), (accounts[member.id], minutes)],
                         first_of_month + timedelta(minutes=rng.randrange(120)),
-                        rng.choice(GRANT_MEMOS),
+                        memo(GRANT_MEMOS),
                     )
                 )
     keyed = [(None, entry) for entry in entries] + ctx.ledger_entries
