@@ -279,6 +279,7 @@ def test_a_post_its_owner_closed_is_hidden_from_its_address_too(app, people):
 
 
 def test_the_photo_of_a_hidden_profile_is_not_served_to_neighbours(app, people):
+    """Neither by its address nor in the members list; its owner and the coordinators still see it."""
     with app.app_context():
         image = Image(
             community_id=people["Fatima"].community_id,
@@ -295,9 +296,11 @@ def test_the_photo_of_a_hidden_profile_is_not_served_to_neighbours(app, people):
         (upload_folder() / "f.png").write_bytes(b"\x89PNG\r\n\x1a\n")
         image_id = image.id
     jan = web(app, people["Jan"])
-    assert jan.get(f"/images/{image_id}").status_code == 200
+    photo = f'src="/images/{image_id}"'
+    assert jan.get(f"/images/{image_id}").status_code == 200 and photo in jan.get("/members").text
     case_id = _reported(app, people, "profile", "Fatima")
     web(app, people["Karim"]).post(f"/coordinate/reports/{case_id}", data={"decision": "hide", "reason": "Ads"})
-    assert jan.get(f"/images/{image_id}").status_code == 404
+    assert jan.get(f"/images/{image_id}").status_code == 404 and photo not in jan.get("/members").text
     assert web(app, people["Fatima"]).get(f"/images/{image_id}").status_code == 200
+    assert photo in web(app, people["Fatima"]).get("/members").text  # her own, in the list as on her profile
     assert web(app, people["Karim"]).get(f"/images/{image_id}").status_code == 200

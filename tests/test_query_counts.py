@@ -21,6 +21,7 @@ from timebank.members.passwords import hash_password
 from timebank.moderation.models import ModerationCase
 from timebank.moderation.services import report
 from timebank.notifications.services import notify
+from timebank.uploads.models import Image
 
 from .api import token_headers
 from .conftest import PASSWORD, login
@@ -88,7 +89,7 @@ GROWING = {
 
 
 def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
-    """`count` more neighbours, each with an offer Fatima responded to and reported, a gift to
+    """`count` more neighbours, each with a photo, an offer Fatima responded to and reported, a gift to
     Fatima and a donation to the fund, a notification for her, a request of hers, someone waiting
     to join, and three proposals: the neighbour's grant to
     themselves that Fatima supports, a coordinator's that she voted on (every other one secret) and
@@ -120,6 +121,17 @@ def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
             )
             db.session.add_all([neighbour, waiting])
             db.session.flush()
+            photo = Image(
+                community_id=fatima.community_id,
+                owner_id=neighbour.id,
+                filename=f"neighbour{number}.jpg",
+                content_type="image/jpeg",
+                width=64,
+                height=64,
+            )
+            db.session.add(photo)
+            db.session.flush()
+            neighbour.photo_id = photo.id
             db.session.add(
                 JoinRequest(
                     member_id=waiting.id, community_id=fatima.community_id, state="waiting", submitted_at=utcnow()

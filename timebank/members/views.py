@@ -51,6 +51,7 @@ from timebank.members.services import (
 )
 from timebank.members.sign_in_log import log_sign_in
 from timebank.members.tokens import TokenError, check_token
+from timebank.moderation.models import hidden_ids
 from timebank.permissions import is_member_of
 from timebank.web.fields import language_choices
 from timebank.web.guards import safe_next
@@ -421,8 +422,15 @@ def directory_view():
         area_id=form.area.data if not form.area.errors else None,
     )
     page = db.paginate(stmt, page=request.args.get("page", 1, type=db_int), per_page=PER_PAGE, error_out=False)
+    # A coordinator may hide a profile's photo: asked once for the page's photos, not per member.
+    hidden_photos = hidden_ids("profile", [m.id for m in page.items if m.photo_id and m.id != current_user.id])
     return render_template(
-        "members/directory.html", form=form, page=page, community=community, balances=balances_of(page.items)
+        "members/directory.html",
+        form=form,
+        page=page,
+        community=community,
+        balances=balances_of(page.items),
+        hidden_photos=hidden_photos,
     )
 
 

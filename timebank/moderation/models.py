@@ -105,3 +105,18 @@ def hidden(item_type: str, id_column) -> sa.ColumnElement:
 
 def is_hidden(item_type: str, item_id: int) -> bool:
     return bool(db.session.scalar(sa.select(hidden(item_type, item_id))))
+
+
+def hidden_ids(item_type: str, item_ids: list[int]) -> set[int]:
+    """Which of these items a coordinator hid, in one query for a whole list."""
+    if not item_ids:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(ModerationCase.item_id).where(
+                ModerationCase.item_type == item_type,
+                ModerationCase.item_id.in_(item_ids),
+                ModerationCase.is_hidden.is_(True),
+            )
+        )
+    )
