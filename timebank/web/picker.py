@@ -1,8 +1,8 @@
 """Choosing members without JavaScript: a search by name, then "choose" links that keep the rest of
 the address. A neighbourhood has thousands of members, many with alike names: a select of them all
-would be a page of hundreds of kilobytes on a cheap phone. Each member shows their photo and part
-of the neighbourhood; two of the same name in the same part also show the day they joined and a
-link to their profile, so hours go to the neighbour one means."""
+would be a page of hundreds of kilobytes on a cheap phone. Each member shows their part of the
+neighbourhood; two of the same name in the same part also show the day they joined and a link to
+their profile, so hours go to the neighbour one means."""
 
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -25,7 +25,7 @@ class Picker:
     results: list[Member]
     multiple: bool
     path: str  # the page the search and the choose links lead to
-    namesakes: frozenset[int] = frozenset()  # shown members another active member shares name and area with
+    namesakes: frozenset[int]  # shown members another active member shares name and area with
 
     def url(self, ids: list[int]) -> str:
         args = [(k, v) for k, v in request.args.items(multi=True) if k not in (self.slot, f"q_{self.slot}")]
