@@ -2,6 +2,7 @@
 
 import io
 
+import pytest
 import sqlalchemy as sa
 from PIL import Image as PILImage
 
@@ -11,7 +12,8 @@ from timebank.members.models import Member
 from timebank.permissions import can_see_balance
 from timebank.uploads.models import Image
 
-from .conftest import count, login
+from .conftest import ON_POSTGRES, count, login
+from .queries import sqlite_plan, statements
 
 EN = {"Accept-Language": "en"}
 
@@ -183,18 +185,37 @@ def test_directory_searches_active_members_of_my_community_only(app, client, mak
     assert client.get("/members?area=not-a-number&page=999").status_code == 200
 
 
-def test_directory_pages(app, client, make_member):
-    viewer = make_member("Aaron")
+def _twenty_five_neighbours(app, viewer) -> None:
     with app.app_context():
         db.session.add_all(
             [Member(community_id=viewer.community_id, name=f"Neighbour {i:02d}", status="active") for i in range(25)]
         )
         db.session.commit()
+
+
+def test_directory_pages(app, client, make_member):
+    viewer = make_member("Aaron")
+    _twenty_five_neighbours(app, viewer)
     login(client, viewer)
     first = client.get("/members", headers=EN).text
     assert "26 members found" in first and "Page 1 of 2" in first and "Neighbour 18" in first
     second = client.get("/members?page=2", headers=EN).text
     assert "Neighbour 24" in second and "Neighbour 18" not in second
+
+
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's plan")
+def test_a_name_search_is_counted_from_the_directory_index(app, client, make_member):
+    """The count of members a name finds reads the names in ix_members_directory: counted as the
+    page's statement, SQLite read every member's row through another index to match the name."""
+    viewer = make_member("Aaron")
+    _twenty_five_neighbours(app, viewer)
+    login(client, viewer)
+    with statements(app, with_parameters=True) as sent:
+        found = client.get("/members?q=neighb", headers=EN).text
+    assert "25 members found" in found and "Page 1 of 2" in found
+    with app.app_context():
+        plan = sqlite_plan(sent, "SELECT count(*)")
+    assert "INDEX ix_members_directory (community_id=? AND status=?)" in plan
 
 
 def test_directory_needs_login(client, community):

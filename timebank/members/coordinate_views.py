@@ -18,7 +18,7 @@ from timebank.members.models import JoinRequest, Member
 from timebank.members.services import (
     NAME_MAX,
     decide_join_request,
-    directory,
+    directory_page,
     done_for,
     erase_member,
     reactivate_member,
@@ -124,8 +124,9 @@ def members():
     if status not in STATUS_FILTERS:
         status = "active"
     query = (request.args.get("q") or "")[:NAME_MAX]
-    stmt = directory(community.id, query=query, status=status)
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=db_int), per_page=30, error_out=False)
+    page = directory_page(
+        community.id, page=request.args.get("page", 1, type=db_int), per_page=30, query=query, status=status
+    )
     return render_template(
         "coordinate/members.html", community=community, page=page, status=status, query=query, statuses=STATUS_FILTERS
     )

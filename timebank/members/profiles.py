@@ -5,6 +5,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy.orm import joinedload, selectinload
 from werkzeug.datastructures import FileStorage
 
@@ -95,6 +96,10 @@ def update_privacy(member: Member, *, actor: Member, email_to: str, phone_to: st
     return member
 
 
+# The directory's order, which ix_members_directory gives (0255_speed3).
+BY_NAME = (sa.func.lower(Member.name), Member.id)
+
+
 def directory(
     community_id: int,
     *,
@@ -104,20 +109,45 @@ def directory(
     status: str = "active",
 ) -> sa.Select:
     """Members of a community matching a name (part), a skill and an area, by name."""
-    stmt = (
+    return (
         sa.select(Member)
-        .where(Member.community_id == community_id, Member.status == status)
+        .where(*_found(community_id, query, skill_id, area_id, status))
         .options(selectinload(Member.skills), joinedload(Member.area))
+        .order_by(*BY_NAME)
     )
-    query = " ".join((query or "").split())[:NAME_MAX]
-    if query:
-        escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(Member.name.ilike(f"%{escaped}%", escape="\\"))
+
+
+def directory_page(community_id: int, *, page: int, per_page: int, query: str = "", **filters) -> Pagination:
+    """A page of `directory`, with the number of members found. With a name, the count reads the
+    ids in the directory's order, so that SQLite matches the names in ix_members_directory; counted
+    as the page's statement is, it read every member's row to match them (8.5 against 1.8 ms with
+    5,000 members). Without a name, the plain count reads an index alone (0.2 ms)."""
+    found = db.paginate(
+        directory(community_id, query=query, **filters), page=page, per_page=per_page, error_out=False, count=False
+    )
+    ids = sa.select(Member.id).where(*_found(community_id, query, **filters))
+    if _words(query):
+        ids = ids.order_by(*BY_NAME)
+    found.total = db.session.scalar(sa.select(sa.func.count()).select_from(ids.subquery()))
+    return found
+
+
+def _words(query: str) -> str:
+    return " ".join((query or "").split())[:NAME_MAX]
+
+
+def _found(
+    community_id: int, query: str, skill_id: int | None = None, area_id: int | None = None, status: str = "active"
+) -> list[sa.ColumnElement]:
+    conditions = [Member.community_id == community_id, Member.status == status]
+    if words := _words(query):
+        escaped = words.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(Member.name.ilike(f"%{escaped}%", escape="\\"))
     if skill_id:
-        stmt = stmt.where(Member.skills.any(Category.id == skill_id))
+        conditions.append(Member.skills.any(Category.id == skill_id))
     if area_id:
-        stmt = stmt.where(Member.area_id == area_id)
-    return stmt.order_by(sa.func.lower(Member.name), Member.id)
+        conditions.append(Member.area_id == area_id)
+    return conditions
 
 
 def done_for(member: Member) -> sa.Select:

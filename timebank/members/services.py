@@ -30,7 +30,7 @@ from timebank.members.joining import (
     usual_wait_days,
     waiting_join_requests,
 )
-from timebank.members.profiles import directory, done_for, update_privacy, update_profile
+from timebank.members.profiles import directory, directory_page, done_for, update_privacy, update_profile
 from timebank.members.rules import (
     AUDIT_LABELS,
     BIO_MAX,
@@ -93,6 +93,7 @@ __all__ = [
     "update_profile",
     "update_privacy",
     "directory",
+    "directory_page",
     "done_for",
     "start_session",
     "end_session",

@@ -33,7 +33,7 @@ from timebank.members.services import (
     community_languages,
     confirm_email,
     confirm_email_change,
-    directory,
+    directory_page,
     end_session,
     first_steps,
     join_problems,
@@ -415,13 +415,14 @@ def directory_view():
     ]
     form.area.choices = [("", _("Anywhere"))] + [(a.id, a.name) for a in community.areas]
     form.validate()
-    stmt = directory(
+    page = directory_page(
         community.id,
+        page=request.args.get("page", 1, type=db_int),
+        per_page=PER_PAGE,
         query=form.q.data or "",
         skill_id=form.skill.data if not form.skill.errors else None,
         area_id=form.area.data if not form.area.errors else None,
     )
-    page = db.paginate(stmt, page=request.args.get("page", 1, type=db_int), per_page=PER_PAGE, error_out=False)
     # A coordinator may hide a profile's photo: asked once for the page's photos, not per member.
     hidden_photos = hidden_ids("profile", [m.id for m in page.items if m.photo_id and m.id != current_user.id])
     return render_template(
