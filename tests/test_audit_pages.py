@@ -150,6 +150,22 @@ def test_a_page_of_the_log_is_read_newest_first_not_sorted(app, client, make_com
     assert "TEMP B-TREE" not in plan
 
 
+@pytest.mark.skipif(ON_POSTGRES, reason="SQLite's plan")
+def test_who_did_it_reads_the_staff_not_every_member(app, client, make_community, make_member):
+    """The coordinators and administrators come from their partial index and the chosen member by
+    id: one OR of the three read every member of every neighbourhood on every page of the log."""
+    _noord, people = _world(make_community, make_member)
+    _log(app, people)
+    login(client, people["karim"])
+    with statements(app, with_parameters=True) as sent:
+        assert client.get(f"/coordinate/log?who={people['jan'].id}").status_code == 200
+    with app.app_context():
+        plan = sqlite_plan(sent, "FROM members WHERE (role = 'coordinator' OR is_admin)")
+    assert "SCAN members USING INDEX ix_members_staff" in plan
+    assert "SEARCH members USING INTEGER PRIMARY KEY (rowid=?)" in plan
+    assert plan.count("SCAN members") == 1 and "ix_audit_events_actor_id (actor_id=?)" in plan
+
+
 def test_who_did_it_lists_coordinators_and_reaches_a_member_by_their_entry(app, client, make_community, make_member):
     """In a big neighbourhood every member who ever did something would be thousands of names in
     the filter; it offers the coordinators and administrators, and a member through their entry."""

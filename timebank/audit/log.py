@@ -12,8 +12,9 @@ from sqlalchemy.orm import joinedload
 
 from timebank.audit.models import AuditEvent
 from timebank.audit.services import ACTION_LABELS, action_label
+from timebank.db import NotByIndex
 from timebank.extensions import db
-from timebank.members.models import Member
+from timebank.members.models import STAFF, Member
 from timebank.spreadsheets import safe_cell
 
 AUDIT_LABELS = {"audit.exported": _l("downloaded entries of the audit log")}
@@ -124,10 +125,17 @@ def actors(community_id: int | None, chosen: int | None = None) -> list[tuple[in
     log (of one community), and the member already chosen. Listing every member who ever did
     something made a select of thousands of names, many alike, and a 140 kB page in a big
     neighbourhood; any other member's entries are one click away, on their name in an entry."""
-    in_log = [AuditEvent.actor_id == Member.id, *([AuditEvent.community_id == community_id] if community_id else [])]
-    listed = sa.or_(Member.role == "coordinator", Member.is_admin.is_(True), Member.id == (chosen or 0))
-    stmt = sa.select(Member.id, Member.name).where(listed, sa.exists().where(*in_log))
-    return [tuple(row) for row in db.session.execute(stmt.order_by(Member.name, Member.id))]
+    # By the actor's entries: the community's are many more, and SQLite would walk them otherwise.
+    in_log = sa.exists().where(
+        AuditEvent.actor_id == Member.id,
+        *([NotByIndex(AuditEvent.community_id) == community_id] if community_id else []),
+    )
+    # The staff as the partial index ix_members_staff names them (one OR with the chosen member read
+    # every member), and the chosen member by id.
+    staff = sa.select(Member.id, Member.name).where(sa.text(f"({STAFF})"), in_log)
+    one = sa.select(Member.id, Member.name).where(Member.id == (chosen or 0), in_log)
+    found = sa.union(staff, one).subquery()
+    return [tuple(row) for row in db.session.execute(sa.select(found).order_by(found.c.name, found.c.id))]
 
 
 def subject_names(events: list[AuditEvent]) -> dict[int, str]:

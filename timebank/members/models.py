@@ -16,6 +16,8 @@ STATUSES = ("pending", "active", "suspended", "rejected", "erased")
 # Who sees a member's email, phone and balance: coordinators only (the default) or all members of
 # their community. The member themself always does.
 AUDIENCES = ("coordinators", "community")
+# Who may act on others: the condition of the partial index ix_members_staff, as SQL.
+STAFF = "role = 'coordinator' OR is_admin"
 
 member_skills = sa.Table(
     "member_skills",
@@ -97,6 +99,9 @@ class Member(UserMixin, db.Model):
         # A neighbourhood's few coordinators, asked for on post pages and with every notice to them
         # (0275_roles): without it, every member of the neighbourhood was read.
         sa.Index("ix_members_role", "community_id", "role", "status"),
+        # The coordinators and administrators of every neighbourhood, whom the audit log offers as
+        # "who did it" (0300_staff); a query must name the same condition, `STAFF`, to use it.
+        sa.Index("ix_members_staff", "id", sqlite_where=sa.text(STAFF), postgresql_where=sa.text(STAFF)),
     )
 
     # The secret of the sign-in this request belongs to (see SignIn); set by `start_session` and
