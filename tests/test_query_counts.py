@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from timebank.audit.services import record
-from timebank.communities.models import Category
+from timebank.communities.models import Area, Category
 from timebank.db import utcnow
 from timebank.exchanges.services import accept, confirm, record_minutes, thank
 from timebank.exchanges.single import propose
@@ -89,11 +89,12 @@ GROWING = {
 
 
 def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
-    """`count` more neighbours, each with a photo, an offer Fatima responded to and reported, a gift to
-    Fatima and a donation to the fund, a notification for her, a request of hers, someone waiting
-    to join, and three proposals: the neighbour's grant to
-    themselves that Fatima supports, a coordinator's that she voted on (every other one secret) and
-    a coordinator's that she chose in and that was decided. The coordinator's actions fill the log."""
+    """`count` more neighbours, each with a photo and a part of the neighbourhood of their own (so
+    no row's photo or part is already loaded), an offer there Fatima responded to and reported, a
+    gift to Fatima and a donation to the fund, a notification for her, a request of hers, someone
+    waiting to join, and three proposals: the neighbour's grant to themselves that Fatima supports,
+    a coordinator's that she voted on (every other one secret) and a coordinator's that she chose in
+    and that was decided. The coordinator's actions fill the log."""
     with app.app_context():
         password_hash = hash_password(PASSWORD)
         fatima = db.session.get(Member, fatima_id)
@@ -129,15 +130,16 @@ def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
                 width=64,
                 height=64,
             )
-            db.session.add(photo)
+            area = Area(community_id=fatima.community_id, name=f"Part {number}")
+            db.session.add_all([photo, area])
             db.session.flush()
-            neighbour.photo_id = photo.id
+            neighbour.photo_id, neighbour.area_id = photo.id, area.id
             db.session.add(
                 JoinRequest(
                     member_id=waiting.id, community_id=fatima.community_id, state="waiting", submitted_at=utcnow()
                 )
             )
-            offer = _post(neighbour, "offer", f"Offer number {number}", category_id)
+            offer = _post(neighbour, "offer", f"Offer number {number}", category_id, area_id=area.id)
             exchange = propose(offer, fatima, 60, actor=fatima, message="Hello")
             transfer(account_for(neighbour), account_for(fatima), 5, kind="gift", actor=neighbour)
             notify(fatima, "accepted", actor=neighbour, exchange=exchange)
@@ -155,7 +157,7 @@ def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
         db.session.commit()
 
 
-def _post(owner, kind, title, category_id) -> Post:
+def _post(owner, kind, title, category_id, **fields) -> Post:
     post = Post(
         community_id=owner.community_id,
         owner_id=owner.id,
@@ -164,6 +166,7 @@ def _post(owner, kind, title, category_id) -> Post:
         category_id=category_id,
         minutes=60,
         expires_at=utcnow().replace(year=utcnow().year + 1),
+        **fields,
     )
     db.session.add(post)
     db.session.flush()
