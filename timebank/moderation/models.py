@@ -96,11 +96,13 @@ class Block(db.Model):
     __table_args__ = (sa.CheckConstraint(sa.text("blocker_id <> blocked_id"), name="not_self"),)
 
 
+def _hid(item_type: str) -> list[sa.ColumnElement]:
+    return [ModerationCase.item_type == item_type, ModerationCase.is_hidden.is_(True)]
+
+
 def hidden(item_type: str, id_column) -> sa.ColumnElement:
     """True for content a coordinator hid: `~hidden("message", Message.id)` keeps it out of a list."""
-    return sa.exists().where(
-        ModerationCase.item_type == item_type, ModerationCase.item_id == id_column, ModerationCase.is_hidden.is_(True)
-    )
+    return sa.exists().where(*_hid(item_type), ModerationCase.item_id == id_column)
 
 
 def is_hidden(item_type: str, item_id: int) -> bool:
@@ -113,10 +115,6 @@ def hidden_ids(item_type: str, item_ids: list[int]) -> set[int]:
         return set()
     return set(
         db.session.scalars(
-            sa.select(ModerationCase.item_id).where(
-                ModerationCase.item_type == item_type,
-                ModerationCase.item_id.in_(item_ids),
-                ModerationCase.is_hidden.is_(True),
-            )
+            sa.select(ModerationCase.item_id).where(*_hid(item_type), ModerationCase.item_id.in_(item_ids))
         )
     )
