@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from timebank.audit.services import record
 from timebank.communities.models import Area, Category
 from timebank.db import utcnow
-from timebank.exchanges.services import accept, confirm, record_minutes, thank
+from timebank.exchanges.services import accept, confirm, create_group, record_minutes, thank
 from timebank.exchanges.single import propose
 from timebank.exchanges.transfers import give_hours
 from timebank.extensions import db
@@ -252,3 +252,51 @@ def test_a_case_with_more_reports_costs_no_more_queries(app, client, make_member
     reported_by(6)
     many, page = queries_for(app, client, f"/coordinate/reports/{case_id}")
     assert "Reporter 6-5" in page and many == few
+
+
+def test_group_exchanges_with_more_people_cost_no_more_queries(app, client, make_member):
+    """A lesson for thirty costs its organiser's pages, a pupil's API calls and a coordinator's pages
+    what a lesson for three does: the lists, the exchange itself (open, and settled as one
+    transaction with a share for the fund), the statements and the notifications."""
+    fatima, jan = make_member("Fatima"), make_member("Jan")
+    login(client, fatima)
+    api, desk = app.test_client(), app.test_client()
+    login(desk, make_member("Karim", role="coordinator"))
+    headers = token_headers(app, jan)
+
+    def lessons(others: int) -> tuple[int, int]:
+        """An open lesson Jan confirmed and a settled one, each with `others` pupils besides Jan."""
+        with app.app_context():
+            teacher, pupil = db.session.get(Member, fatima.id), db.session.get(Member, jan.id)
+            pupils = [pupil] + [db.session.get(Member, make_member(f"Pupil {others}-{n}").id) for n in range(others)]
+            teacher.community.ledger_levy_percent = 10
+            open_lesson = create_group(teacher, "provider", f"Open lesson {others}", 60, pupils, actor=teacher)
+            confirm(open_lesson, actor=pupil)
+            settled = create_group(teacher, "provider", f"Settled lesson {others}", 60, pupils, actor=teacher)
+            for member in pupils:
+                confirm(settled, actor=member)
+            db.session.commit()
+            assert settled.state == "completed"
+            return open_lesson.id, settled.id
+
+    def costs(open_id: int, settled_id: int) -> dict[str, int]:
+        web = {"exchange": f"/exchanges/{open_id}", "settled": f"/exchanges/{settled_id}"}
+        web |= {page: page for page in ("/", "/exchanges", "/account", "/notifications")}
+        calls = {"api exchange": f"/api/v1/exchanges/{open_id}", "api settled": f"/api/v1/exchanges/{settled_id}"}
+        calls |= {page: page for page in ("/api/v1/exchanges", "/api/v1/accounts/me/entries", "/api/v1/notifications")}
+        found = {
+            name: queries_for(app, client, page, headers={"Accept-Language": "en"})[0] for name, page in web.items()
+        }
+        found |= {name: queries_for(app, api, page, headers=headers)[0] for name, page in calls.items()}
+        watched = {"coordinator's exchange": f"/exchanges/{settled_id}", "fund": "/account/fund"}
+        watched["coordinator's exchanges"] = "/exchanges/coordinate"
+        return found | {
+            name: queries_for(app, desk, page, headers={"Accept-Language": "en"})[0] for name, page in watched.items()
+        }
+
+    few = costs(*lessons(2))
+    open_id, settled_id = lessons(29)
+    many = costs(open_id, settled_id)
+    assert {page: many[page] - few[page] for page in few if many[page] != few[page]} == {}
+    _count, page = queries_for(app, client, f"/exchanges/{open_id}", headers={"Accept-Language": "en"})
+    assert "Pupil 29-28" in page
