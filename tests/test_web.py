@@ -8,9 +8,10 @@ import pytest
 from flask import abort
 from itsdangerous import URLSafeTimedSerializer
 
-from timebank.extensions import limiter
+from timebank.extensions import db, limiter
+from timebank.members.models import Member
 
-from .conftest import PASSWORD, make_app
+from .conftest import PASSWORD, login, make_app
 
 
 @pytest.fixture
@@ -25,6 +26,11 @@ def app_with_failures(db_url):
     @app.route("/crash")
     def crash():
         raise RuntimeError("bug")
+
+    @app.route("/crash-in-the-database")
+    def crash_in_the_database():
+        db.session.add(Member(community_id=1))  # no name nor email: the database refuses the row
+        db.session.flush()
 
     @app.route("/limited")
     @limiter.limit("1/minute")
@@ -62,6 +68,16 @@ def test_unknown_page_405_and_crash(app_with_failures):
     assert wrong_method.status_code == 405 and "GET" in wrong_method.headers["Allow"]
     crash = client.get("/crash", headers={"Accept-Language": "en"})
     assert crash.status_code == 500 and "It is not your fault" in crash.text and "bug" not in crash.text
+
+
+def test_a_crash_in_the_database_still_shows_the_calm_page_with_the_menu(app_with_failures, make_member):
+    """A statement the database refused leaves the session's transaction unusable; the error page
+    must not run the menu's queries in it (a bare "Internal Server Error" in English otherwise)."""
+    client = app_with_failures.test_client()
+    login(client, make_member("Fatima", locale="nl"))
+    crash = client.get("/crash-in-the-database", headers={"Accept-Language": "nl"})
+    assert crash.status_code == 500 and "Er ging bij ons iets mis" in crash.text and "Meldingen" in crash.text
+    assert client.get("/account").status_code == 200
 
 
 def test_rate_limited_page_is_plain_429(app_with_failures):

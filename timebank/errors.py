@@ -9,6 +9,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from timebank.extensions import db, login_manager
 from timebank.validation_messages import in_callers_language
 
 
@@ -161,8 +162,6 @@ def register_errorhandlers(app):
     def handle_database_down(exc: OperationalError):
         """A lost or locked database is a calm 503, never a traceback."""
         app.logger.error("database unavailable: %s", exc)
-        from timebank.extensions import db, login_manager
-
         try:
             db.session.rollback()
         except DBAPIError:
@@ -172,12 +171,16 @@ def register_errorhandlers(app):
 
     def handle_domain_error(exc: DomainError):
         """A refusal no view turned into a form error: say it, and keep nothing of the attempt."""
-        from timebank.extensions import db
-
         db.session.rollback()
         return domain_error_response(exc)
 
     def handle_server_error(exc):
+        """Undo what the failed request began: a statement the database refused leaves the
+        transaction unusable, and the page's menu asks the database for the member's news."""
+        try:
+            db.session.rollback()
+        except DBAPIError:
+            pass
         return error_response(500)
 
     app.register_error_handler(HTTPException, http_error_response)
