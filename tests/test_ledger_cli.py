@@ -19,7 +19,9 @@ from timebank.ledger.errors import LimitExceeded
 from timebank.ledger.models import Account, Posting, Transaction
 from timebank.ledger.verify import CHECKS, verify
 from timebank.members.models import Member
+from timebank.pots.common import common_pot
 from timebank.pots.models import Pot
+from timebank.stats import rollup
 
 from .conftest import count
 
@@ -195,6 +197,10 @@ def test_bulk_post_writes_a_history_in_time_order_and_skips_what_limits_refuse(a
         assert ids[1] is None and ids[0] < ids[2]
         assert ledger.balance(db.session.get(Account, fund)) == 0
         assert ledger.balance(db.session.get(Account, jan)) == 60
+        # The roll-ups follow the bulk writer: the common pot sees the donation and the grant that went through.
+        assert rollup.check(db.session.connection()) == []
+        pot = common_pot(community_id)
+        assert (pot.came_in, pot.went_out) == ({"donation": 30}, {"grant": 30})
         with pytest.raises(LimitExceeded):
             bulk_post(entries[1:2], skip_refused=False)
         db.session.rollback()
@@ -212,6 +218,7 @@ def test_demo_history_is_believable_and_passes_verify(app, runner):
         lines = ledger.statement(ledger.account_for(fatima))
         assert lines and all(line.created_at <= ctx.now for line in lines)
         assert [line.created_at for line in lines] == sorted((line.created_at for line in lines), reverse=True)
+        assert rollup.check(db.session.connection()) == []
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exit_code == 0, result.output
 

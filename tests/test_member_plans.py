@@ -30,6 +30,12 @@ SUBQUERY_READS = ("SCAN CONSTANT ROW", "SCAN anon_")
             "FROM audit_events WHERE",
             "ix_audit_events_subject (subject_type=? AND subject_id=?)",
         ),
+        # The common pot's twelve months: a year of the fund's day rows, not every posting it had.
+        (
+            "/pots/common",
+            "FROM stats_fund_days WHERE",
+            "SEARCH stats_fund_days USING INDEX sqlite_autoindex_stats_fund_days_1 (community_id=? AND day>?)",
+        ),
         # The common pot's latest grants, one transaction in a hundred.
         (
             "/pots/common",

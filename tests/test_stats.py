@@ -8,12 +8,13 @@ import sqlalchemy as sa
 
 from timebank.extensions import db
 from timebank.ledger.models import Account
+from timebank.pots.common import common_pot
 from timebank.stats import rollup
 from timebank.stats.indicators import InvalidPeriod, check_period, compute, period, previous
 
 from .conftest import ON_POSTGRES
 from .queries import sqlite_plan, statements
-from .stats_scenario import BY_CATEGORY, EXPECTED, HISTOGRAM, NOVEMBER, Clock, balance, build
+from .stats_scenario import BY_CATEGORY, EXPECTED, HISTOGRAM, NOVEMBER, Clock, at, balance, build
 
 pytestmark = pytest.mark.usefixtures("ctx")
 
@@ -97,17 +98,32 @@ def test_the_live_roll_ups_equal_a_rebuild_from_the_ledger(scenario, app):
     assert result.exit_code == 0 and "OK" in result.output
 
 
-@pytest.mark.parametrize("table", ["DAYS", "ACCOUNT_MONTHS", "PAIR_MONTHS"])
+@pytest.mark.parametrize("table", ["DAYS", "ACCOUNT_MONTHS", "PAIR_MONTHS", "FUND_DAYS"])
 def test_check_reports_a_roll_up_that_drifted_and_rebuild_mends_it(scenario, app, table):
     """The month tables are kept by the database from the day rows; check covers them too."""
     drifting = getattr(rollup, table)
-    column = "exchanges" if "exchanges" in drifting.c else "net"
+    column = next(name for name in ("exchanges", "net", "came_in") if name in drifting.c)
     db.session.execute(sa.update(drifting).values({column: drifting.c[column] + 1}))
     db.session.commit()
     result = app.test_cli_runner().invoke(args=["stats", "check"])
     assert result.exit_code == 1 and drifting.name in result.output and "stats rebuild" in result.output
     assert app.test_cli_runner().invoke(args=["stats", "rebuild"]).exit_code == 0
     assert "OK" in app.test_cli_runner().invoke(args=["stats", "check"]).output
+
+
+def test_the_common_pot_reads_its_twelve_months_from_the_funds_days(scenario, community):
+    """The fund by kind, from the scenario's table: the levy of every exchange (10 %, rounded down:
+    E0 6, E1 12, E2 6, E3 9, E4 3, E5 12, E6 4, E7 3, E8 3), Dirk's donation, the grant to Eva and the
+    reversal of E6, which gave its 4 back. Twelve months are today and the 364 local days before."""
+    pot = common_pot(community.id, now=at(2026, 12, 3))
+    assert (pot.came_in, pot.went_out) == ({"exchange": 58, "donation": 30}, {"grant": 20, "reversal": 4})
+    assert pot.balance == pot.total_in - pot.total_out == 64
+    # A year after 31 October: E0 (23:30 local on the 31st) has dropped out.
+    pot = common_pot(community.id, now=at(2027, 10, 31))
+    assert (pot.came_in, pot.went_out) == ({"exchange": 52, "donation": 30}, {"grant": 20, "reversal": 4})
+    # A year after 30 November only E8 is left: 23:30 UTC on the 30th, but 1 December in Amsterdam.
+    pot = common_pot(community.id, now=at(2027, 11, 30))
+    assert (pot.came_in, pot.went_out) == ({"exchange": 3}, {})
 
 
 def test_rebuilding_a_day_table_alone_does_not_count_its_month_rows_twice(scenario):

@@ -19,6 +19,7 @@ from timebank.stats.models import (  # noqa: F401
     StatsAccountMonth,
     StatsCategoryDay,
     StatsDay,
+    StatsFundDay,
     StatsPairDay,
     StatsPairMonth,
 )

@@ -1,6 +1,7 @@
 """The common pot as every member sees it: the community fund's balance, what came in and what
 went out over the last twelve months by kind, and the latest grants with the vote that decided
-each (if one did). All sums are computed in SQL over the fund's postings."""
+each (if one did). The sums are computed in SQL over the fund's day roll-ups (stats_fund_days,
+kept with every posting), so the page reads a year of days however old the fund is."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,8 @@ from timebank.governance.models import Proposal
 from timebank.ledger.models import Account, Posting, Transaction
 from timebank.ledger.services import fund_account
 from timebank.members.models import Member
+from timebank.stats.models import StatsFundDay
+from timebank.stats.rollup import local_day
 
 PERIOD = timedelta(days=365)
 LATEST_GRANTS = 20
@@ -47,16 +50,13 @@ def common_pot(community_id: int, *, now: datetime | None = None) -> CommonPot:
     fund = fund_account(community_id, create=False)
     if fund is None:
         return CommonPot(0, {}, {}, [])
-    since = (now or utcnow()) - PERIOD
+    # Today and the 364 community-local days before it.
+    since = local_day((now or utcnow()) - PERIOD)
+    F = StatsFundDay
     rows = db.session.execute(
-        sa.select(
-            Transaction.kind,
-            sa.func.sum(sa.case((Posting.amount > 0, Posting.amount), else_=0)),
-            sa.func.sum(sa.case((Posting.amount < 0, -Posting.amount), else_=0)),
-        )
-        .join(Transaction, Transaction.id == Posting.transaction_id)
-        .where(Posting.account_id == fund.id, Transaction.created_at >= since)
-        .group_by(Transaction.kind)
+        sa.select(F.kind, sa.func.sum(F.came_in), sa.func.sum(F.went_out))
+        .where(F.community_id == community_id, F.day > since)
+        .group_by(F.kind)
     ).all()
     came_in = {kind: int(inflow) for kind, inflow, _out in rows if inflow}
     went_out = {kind: int(outflow) for kind, _in, outflow in rows if outflow}

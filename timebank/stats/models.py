@@ -152,6 +152,28 @@ class StatsCategoryDay(db.Model):
     minutes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
-ROLLUPS = (StatsDay, StatsAccountDay, StatsPairDay, StatsCategoryDay, StatsAccountMonth, StatsPairMonth)
+class StatsFundDay(db.Model):
+    """What came into a community's fund and what went out of it on a day, by the kind of
+    transaction, for the common pot's page: a year of these instead of every posting of the fund.
+    Unlike the figures above, a reversal is a kind of its own on its own day, as the page shows it."""
+
+    __tablename__ = "stats_fund_days"
+
+    community_id: Mapped[int] = mapped_column(sa.ForeignKey("communities.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(12), primary_key=True)
+    came_in: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    went_out: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+
+ROLLUPS = (
+    StatsDay,
+    StatsAccountDay,
+    StatsPairDay,
+    StatsCategoryDay,
+    StatsAccountMonth,
+    StatsPairMonth,
+    StatsFundDay,
+)
 # Kept by the database from the day rows (the month table: the day table it sums).
 MONTHLY = {StatsAccountMonth: StatsAccountDay, StatsPairMonth: StatsPairDay}

@@ -28,7 +28,9 @@ from sqlalchemy.engine import Engine
 from timebank.extensions import db
 from timebank.stats.models import MONTHLY, NO_CATEGORY, ROLLUPS
 
-DAYS, ACCOUNT_DAYS, PAIR_DAYS, CATEGORY_DAYS, ACCOUNT_MONTHS, PAIR_MONTHS = (model.__table__ for model in ROLLUPS)
+DAYS, ACCOUNT_DAYS, PAIR_DAYS, CATEGORY_DAYS, ACCOUNT_MONTHS, PAIR_MONTHS, FUND_DAYS = (
+    model.__table__ for model in ROLLUPS
+)
 # The month tables the database keeps from the day tables (triggers of migration 0210_stats).
 MONTH_OF = {month.__table__: day.__table__ for month, day in MONTHLY.items()}
 DAY_VALUES = (
@@ -51,6 +53,7 @@ KEYS = {
     CATEGORY_DAYS: ("community_id", "day", "category_id"),
     ACCOUNT_MONTHS: ("account_id", "month"),
     PAIR_MONTHS: ("community_id", "month", "helper_id", "helped_id"),
+    FUND_DAYS: ("community_id", "day", "kind"),
 }
 VALUES = {
     DAYS: DAY_VALUES,
@@ -59,6 +62,7 @@ VALUES = {
     CATEGORY_DAYS: ("exchanges", "minutes"),
     ACCOUNT_MONTHS: ACCOUNT_VALUES,
     PAIR_MONTHS: ("exchanges",),
+    FUND_DAYS: ("came_in", "went_out"),
 }
 # The tables the application writes; the month tables follow them in the database.
 WRITTEN = tuple(table for table in VALUES if table not in MONTH_OF)
@@ -149,6 +153,13 @@ def add_net(deltas: Deltas, community_id: int, day: date, legs: Iterable[Leg]) -
     """Each account's balance changes on the day the transaction is written."""
     for account_id, member_id, amount, _kind in legs:
         deltas.account(account_id, day, community_id, member_id, net=amount)
+
+
+def add_fund(deltas: Deltas, community_id: int, kind: str, day: date, legs: Iterable[Leg]) -> None:
+    """What the transaction brought into the fund or took out of it, under its own kind and day."""
+    for _account, _member, amount, account_kind in legs:
+        if account_kind == FUND:
+            deltas.add(FUND_DAYS, (community_id, day, kind), came_in=max(amount, 0), went_out=max(-amount, 0))
 
 
 def add_activity(deltas: Deltas, community_id: int, kind: str, day: date, legs: list[Leg], sign: int = 1) -> None:
@@ -287,6 +298,7 @@ def record_transaction(
     original's activity away on the original's day."""
     deltas = Deltas()
     add_net(deltas, community_id, local_day(created_at), legs)
+    add_fund(deltas, community_id, kind, local_day(created_at), legs)
     if reverses_id is None:
         add_activity(deltas, community_id, kind, local_day(created_at), legs)
     else:
@@ -311,6 +323,7 @@ def record_entries(conn: sa.Connection, entries: Iterable[tuple[int, str, dateti
     for community_id, kind, created_at, legs in entries:
         day = local_day(created_at)
         add_net(deltas, community_id, day, legs)
+        add_fund(deltas, community_id, kind, day, legs)
         add_activity(deltas, community_id, kind, day, legs)
     write(conn, deltas)
 
@@ -432,6 +445,22 @@ def recompute(conn: sa.Connection, community_id: int | None = None) -> dict[sa.T
             month[name] += int(found[name] or 0)
     for key, month in months.items():
         keep(ACCOUNT_MONTHS, key, month)
+
+    # The fund's flows by the transaction's own kind: reversals and what they undo both count.
+    rows = conn.execute(
+        sa.select(
+            t.c.community_id,
+            day,
+            t.c.kind,
+            when(p.c.amount > 0, p.c.amount).label("came_in"),
+            when(p.c.amount < 0, -p.c.amount).label("went_out"),
+        )
+        .select_from(joined)
+        .where(*scope, fund)
+        .group_by(t.c.community_id, day, t.c.kind)
+    )
+    for row in rows:
+        keep(FUND_DAYS, (row.community_id, _date(row.day), row.kind), dict(row._asdict(), day=_date(row.day)))
 
     def of(kind):
         return sa.and_(counts, t.c.kind == kind)
