@@ -1,14 +1,20 @@
 """The pots pages and API: open a pot, fill it, see the thermometer; nobody else can touch it; a
 double-clicked move moves once; the common pot shows what the fund got and granted, and why."""
 
+from datetime import date, timedelta
+
 import pytest
 import sqlalchemy as sa
 
+from timebank.db import utcnow
+from timebank.exchanges.transfers import grant_from_fund
 from timebank.extensions import db
+from timebank.governance.services import Binding, close, create_proposal, vote
 from timebank.ledger.models import Transaction
 from timebank.ledger.services import account_for, fund_account, post
 from timebank.members.models import Member
 from timebank.pots.models import Pot
+from timebank.stats.rollup import local_day
 
 from .api import token_headers
 from .conftest import login
@@ -123,6 +129,38 @@ def test_the_common_pot_shows_what_came_in_and_what_was_granted(app, client, peo
     assert "1 hour 15 minutes" in page  # what the fund holds: 120 - 45
     assert "Donation to the fund" in page and "2 hours" in page
     assert "Paint for the bench" in page and "to Jan" in page
+
+
+def test_the_common_pot_over_the_api(app, client, people, make_member):
+    """What the page shows, for a phone app: after a donation of 120, a coordinator's grant of 30 to
+    Jan and a grant of 45 to Fatima that the members voted for, newest first."""
+    with app.app_context():
+        fatima, jan, karim = (db.session.get(Member, people[n].id) for n in ("Fatima", "Jan", "Karim"))
+        fund = fund_account(fatima.community_id)
+        post(fatima.community_id, "donation", [(account_for(fatima), -120), (fund, 120)], actor=None)
+        grant_from_fund(jan, 30, "Paint for the bench", actor=karim)
+        proposal = create_proposal(
+            karim, title="Hours for the garden", binding=Binding(kind="grant", grant_member=fatima, grant_minutes=45)
+        )
+        vote(proposal, jan, proposal.options[0].id)
+        vote(proposal, fatima, proposal.options[0].id)
+        close(proposal, now=proposal.closes_at + timedelta(minutes=1))
+        db.session.commit()
+        proposal_id = proposal.id
+    answer = client.get("/api/v1/pots/common", headers=token_headers(app, people["Jan"]))
+    assert answer.status_code == 200, answer.text
+    pot = answer.json
+    assert (pot["balance_minutes"], pot["came_in"], pot["went_out"]) == (45, {"donation": 120}, {"grant": 75})
+    with app.app_context():
+        today = local_day(utcnow())
+    # Today and the 364 days before (a day more or less only where summer time moved midnight).
+    assert today - date.fromisoformat(pot["since"]) in (timedelta(days=364), timedelta(days=365))
+    assert [(g["to"], g["minutes"], g["proposal_id"]) for g in pot["grants"]] == [
+        ("Fatima", 45, proposal_id),
+        ("Jan", 30, None),
+    ]
+    assert "Hours for the garden" in pot["grants"][0]["memo"] and pot["grants"][1]["memo"] == "Paint for the bench"
+    assert client.get("/api/v1/pots/common").status_code == 401
 
 
 def test_the_pots_api(app, client, people):

@@ -10,6 +10,7 @@ from timebank.api.auth import token_required
 from timebank.api.common import BEARER, PATH_ID, StrictInteger, Text, api_blueprint, documents_errors
 from timebank.api.idempotency import writes
 from timebank.pots import services
+from timebank.pots.common import common_pot
 from timebank.pots.services import MAX_GOAL_MINUTES, NAME_MAX
 
 bp = api_blueprint("api-pots", "Personal pots: hours a member saves towards a goal of their own.")
@@ -30,6 +31,45 @@ class PotSchema(Schema):
     goal_minutes = fields.Integer(required=True)
     balance_minutes = fields.Integer(required=True, attribute="balance")
     share_percent = fields.Integer(metadata={"description": "Share of each payment that goes in by itself."})
+
+
+class GrantSchema(Schema):
+    created_at = fields.DateTime(required=True, attribute="when")
+    to = fields.String(allow_none=True, metadata={"description": "The member's name; null for a former member."})
+    minutes = fields.Integer(required=True)
+    memo = fields.String(required=True)
+    proposal_id = fields.Function(
+        lambda grant: grant.proposal.id if grant.proposal else None,
+        allow_none=True,
+        metadata={"description": "The members' decision that granted it; null when a coordinator gave it."},
+    )
+
+
+BY_KIND = (
+    "Minutes by the kind of ledger transaction: exchange (the community's share of each exchange), donation, "
+    "levy (a contribution to the fund), grant, reversal, adjustment (a leaving member's balance settled)."
+)
+
+
+class CommonPotSchema(Schema):
+    balance_minutes = fields.Integer(required=True, attribute="balance")
+    since = fields.Date(
+        required=True, metadata={"description": "The first day of the twelve months counted (the community's days)."}
+    )
+    came_in = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": BY_KIND})
+    went_out = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": BY_KIND})
+    grants = fields.List(fields.Nested(GrantSchema), metadata={"description": "The latest twenty, newest first."})
+
+
+@bp.route("/pots/common", methods=["GET"])
+@token_required
+@bp.response(200, CommonPotSchema)
+@bp.doc(security=BEARER)
+@documents_errors(bp, 401)
+def common():
+    """The community fund as every member sees it: what it holds, what came in and went out over the
+    last twelve months, and what was granted, by whose decision."""
+    return common_pot(current_user.community_id)
 
 
 def _ledger_key() -> str | None:

@@ -4,7 +4,7 @@ each (if one did). The sums are computed in SQL over the fund's day roll-ups (st
 kept with every posting), so the page reads a year of days however old the fund is."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -33,6 +33,7 @@ class Grant:
 @dataclass(frozen=True)
 class CommonPot:
     balance: int
+    since: date  # the first community-local day the twelve months count
     came_in: dict[str, int]
     went_out: dict[str, int]
     grants: list[Grant]
@@ -47,15 +48,15 @@ class CommonPot:
 
 
 def common_pot(community_id: int, *, now: datetime | None = None) -> CommonPot:
+    # Today and the 364 community-local days before it.
+    day_before = local_day((now or utcnow()) - PERIOD)
     fund = fund_account(community_id, create=False)
     if fund is None:
-        return CommonPot(0, {}, {}, [])
-    # Today and the 364 community-local days before it.
-    since = local_day((now or utcnow()) - PERIOD)
+        return CommonPot(0, day_before + timedelta(days=1), {}, {}, [])
     F = StatsFundDay
     rows = db.session.execute(
         sa.select(F.kind, sa.func.sum(F.came_in), sa.func.sum(F.went_out))
-        .where(F.community_id == community_id, F.day > since)
+        .where(F.community_id == community_id, F.day > day_before)
         .group_by(F.kind)
     ).all()
     came_in = {kind: int(inflow) for kind, inflow, _out in rows if inflow}
@@ -73,4 +74,5 @@ def common_pot(community_id: int, *, now: datetime | None = None) -> CommonPot:
         .order_by(Transaction.id.desc())
         .limit(LATEST_GRANTS)
     ).all()
-    return CommonPot(fund.balance, came_in, went_out, [Grant(*row) for row in grants])
+    grants = [Grant(*row) for row in grants]
+    return CommonPot(fund.balance, day_before + timedelta(days=1), came_in, went_out, grants)
