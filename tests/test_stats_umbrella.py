@@ -8,6 +8,7 @@ import html as markup
 import io
 import re
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -21,6 +22,7 @@ from timebank.stats.present import INDICATORS
 from timebank.stats.trade import trade_of
 from timebank.stats.umbrella import NOT_ADDED, TOTAL_DEFINITIONS, added_up, crossing, umbrella
 
+from .api import token_headers
 from .conftest import ON_POSTGRES, login
 from .queries import sqlite_plan, statements
 from .stats_scenario import Clock
@@ -188,3 +190,43 @@ def test_coordinators_and_members_cannot_see_the_umbrella(client, town, who):
 def test_nobody_logged_out_sees_the_umbrella(client, town):
     answer = client.get("/admin/statistics/report.csv", query_string=DATES)
     assert answer.status_code == 302 and "/login" in answer.headers["Location"]
+
+
+def test_the_umbrella_over_the_api_for_administrators_only(client, town):
+    """The same hand-worked November as JSON, for a municipality's own dashboard: each
+    neighbourhood's figures, both together with every exchange once, what went between them, the
+    link's trade and the words for each total."""
+    ada = token_headers(client.application, SimpleNamespace(id=town["Ada"][0]))
+    query = {"from": "2026-11-01", "to": "2026-11-30", "community": [town["Zuid"][0], town["Noord"][0]]}
+    answer = client.get("/api/v1/admin/stats", query_string=query, headers=ada)
+    assert answer.status_code == 200, answer.text
+    found = answer.json
+    figures = [
+        (c["name"], c["figures"]["exchanges_completed"], c["figures"]["fund_levy"]) for c in found["communities"]
+    ]
+    assert figures == [("Noord", NOORD["exchanges_completed"], 0), ("Zuid", ZUID["exchanges_completed"], 21)]
+    assert {key: found["total"][key] for key in UMBRELLA} == pytest.approx(UMBRELLA)
+    assert (found["between"], found["by_month"]) == (BETWEEN, [{"month": "2026-11", "minutes": 300, "exchanges": 4}])
+    (line,) = found["trade"]
+    assert (line["community"], line["peer"], line["inside"]) == ("Noord", "Zuid", True)
+    assert {key: line[f"{key}_minutes" if f"{key}_minutes" in line else key] for key in NOORD_TRADE} == NOORD_TRADE
+    assert "count once here" in found["definitions"]["exchanges_completed"]
+    assert "clearing accounts" in found["definitions"]["between.minutes"]
+    dutch = client.get("/api/v1/admin/stats", query_string=query, headers={**ada, "Accept-Language": "nl"}).json
+    assert "tellen hier één keer" in dutch["definitions"]["exchanges_completed"]
+    # Without a choice: every neighbourhood, West too.
+    every = client.get("/api/v1/admin/stats", query_string={"from": "2026-11-01", "to": "2026-11-30"}, headers=ada)
+    names = [c["name"] for c in every.json["communities"]]
+    assert {"Noord", "West", "Zuid"} <= set(names) and names == sorted(names)
+    unknown = client.get("/api/v1/admin/stats", query_string={**query, "community": [999]}, headers=ada)
+    assert unknown.status_code == 422 and "There is no neighbourhood" in unknown.json["error"]["fields"]["community"][0]
+    backwards = client.get("/api/v1/admin/stats", query_string={**query, "from": "2026-12-01"}, headers=ada)
+    assert backwards.status_code == 422
+    for name in ("Kees", "Ann"):
+        refused = client.get(
+            "/api/v1/admin/stats",
+            query_string=query,
+            headers=token_headers(client.application, SimpleNamespace(id=town[name][0])),
+        )
+        assert refused.status_code == 403 and refused.json["error"]["code"] == "forbidden", name
+    assert client.get("/api/v1/admin/stats", query_string=query).status_code == 401

@@ -36,6 +36,7 @@ def register_api(app) -> None:
         stats,
         tokens,
         transfers,
+        umbrella,
     )
 
     api.init_app(app)
@@ -55,6 +56,7 @@ def register_api(app) -> None:
         stats,
         moderation,
         links,
+        umbrella,
     ):
         api.register_blueprint(module.bp)
         csrf.exempt(module.bp)

@@ -98,37 +98,40 @@ def _english(key: str) -> str:
     return DEFINITIONS[key]._args[0]
 
 
+# Every figure of one community's period, as /stats answers it and the umbrella per community.
+FIGURES = {
+    "from": fields.Date(required=True, attribute="start"),
+    "to": fields.Date(required=True, attribute="end"),
+    **{
+        key: fields.Integer(required=True, metadata={"description": f"Whole minutes. {_english(key)}"})
+        for key in MINUTES
+    },
+    **{key: fields.Integer(required=True, metadata={"description": _english(key)}) for key in COUNTS},
+    **{
+        key: fields.Float(
+            required=True,
+            allow_none=True,
+            metadata={
+                "description": f"A fraction from 0 to 1; null when there is nothing to divide by. {_english(key)}"
+            },
+        )
+        for key in FRACTIONS
+    },
+    **{key: fields.Float(required=True, allow_none=True, metadata={"description": _english(key)}) for key in RATIOS},
+    "balance_histogram": fields.List(
+        fields.Nested(BucketSchema), required=True, metadata={"description": _english("balance_histogram")}
+    ),
+    "by_category": fields.List(
+        fields.Nested(CategoryFigureSchema), required=True, metadata={"description": _english("by_category")}
+    ),
+    "by_month": fields.List(
+        fields.Nested(MonthFigureSchema), required=True, metadata={"description": _english("by_month")}
+    ),
+}
+FiguresSchema = Schema.from_dict(FIGURES, name="FiguresSchema")
 StatsSchema = Schema.from_dict(
     {
-        "from": fields.Date(required=True, attribute="start"),
-        "to": fields.Date(required=True, attribute="end"),
-        **{
-            key: fields.Integer(required=True, metadata={"description": f"Whole minutes. {_english(key)}"})
-            for key in MINUTES
-        },
-        **{key: fields.Integer(required=True, metadata={"description": _english(key)}) for key in COUNTS},
-        **{
-            key: fields.Float(
-                required=True,
-                allow_none=True,
-                metadata={
-                    "description": f"A fraction from 0 to 1; null when there is nothing to divide by. {_english(key)}"
-                },
-            )
-            for key in FRACTIONS
-        },
-        **{
-            key: fields.Float(required=True, allow_none=True, metadata={"description": _english(key)}) for key in RATIOS
-        },
-        "balance_histogram": fields.List(
-            fields.Nested(BucketSchema), required=True, metadata={"description": _english("balance_histogram")}
-        ),
-        "by_category": fields.List(
-            fields.Nested(CategoryFigureSchema), required=True, metadata={"description": _english("by_category")}
-        ),
-        "by_month": fields.List(
-            fields.Nested(MonthFigureSchema), required=True, metadata={"description": _english("by_month")}
-        ),
+        **FIGURES,
         "definitions": fields.Dict(
             keys=fields.String(),
             values=fields.String(),
