@@ -231,7 +231,6 @@ def test_demo_history_is_believable_and_passes_verify(app, runner):
         lines = ledger.statement(ledger.account_for(fatima))
         assert lines and all(line.created_at <= ctx.now for line in lines)
         assert [line.created_at for line in lines] == sorted((line.created_at for line in lines), reverse=True)
-        assert rollup.check(db.session.connection()) == []
     result = runner.invoke(args=["ledger", "verify"])
     assert result.exit_code == 0, result.output
 
