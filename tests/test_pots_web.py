@@ -131,7 +131,7 @@ def test_the_common_pot_shows_what_came_in_and_what_was_granted(app, client, peo
     assert "Paint for the bench" in page and "to Jan" in page
 
 
-def test_the_common_pot_over_the_api(app, client, people, make_member):
+def test_the_common_pot_over_the_api(app, client, people):
     """What the page shows, for a phone app: after a donation of 120, a coordinator's grant of 30 to
     Jan and a grant of 45 to Fatima that the members voted for, newest first."""
     with app.app_context():
