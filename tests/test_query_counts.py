@@ -11,7 +11,7 @@ from timebank.communities.models import Area, Category
 from timebank.db import utcnow
 from timebank.exchanges.services import accept, confirm, create_group, record_minutes, thank
 from timebank.exchanges.single import propose
-from timebank.exchanges.transfers import give_hours
+from timebank.exchanges.transfers import give_hours, grant_from_fund
 from timebank.extensions import db
 from timebank.governance.services import Binding, close, create_proposal, support, vote
 from timebank.ledger.services import account_for, transfer
@@ -39,6 +39,7 @@ MEMBER_PAGES = [
     "/decide",
     "/decide/decisions",
     "/pots",
+    "/pots/common",
     "/reports",
 ]
 COORDINATOR_PAGES = [
@@ -60,6 +61,7 @@ API_LISTS = [
     "/api/v1/notifications",
     "/api/v1/accounts/me/entries",
     "/api/v1/pots",
+    "/api/v1/pots/common",
     "/api/v1/categories",
 ]
 # Pages whose rows the scenario grows: they must show more at 50 than at 5, or the test proves nothing.
@@ -85,16 +87,19 @@ GROWING = {
     "/coordinate/reports",
     "/account/fund",
     "/admin/log",
+    "/pots/common",
+    "/api/v1/pots/common",
 }
 
 
 def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
     """`count` more neighbours, each with a photo and a part of the neighbourhood of their own (so
     no row's photo or part is already loaded), an offer there Fatima responded to and reported, a
-    gift to Fatima and a donation to the fund, a notification for her, a request of hers, someone
-    waiting to join, and three proposals: the neighbour's grant to themselves that Fatima supports,
-    a coordinator's that she voted on (every other one secret) and a coordinator's that she chose in
-    and that was decided. The coordinator's actions fill the log."""
+    gift to Fatima, a donation to the fund and a coordinator's grant back to them, a notification
+    for her, a request of hers, someone waiting to join, and three proposals: the neighbour's grant
+    to themselves that Fatima supports, a coordinator's that she voted on (every other one secret)
+    and a coordinator's that she chose in and that was decided. The coordinator's actions fill the
+    log."""
     with app.app_context():
         password_hash = hash_password(PASSWORD)
         fatima = db.session.get(Member, fatima_id)
@@ -147,6 +152,7 @@ def grow(app, fatima_id: int, coordinator_id: int, count: int) -> None:
             _post(fatima, "request", f"Request number {number}", category_id)
             report(fatima, "post", offer.id, "spam")
             give_hours(neighbour, None, 5, actor=neighbour)
+            grant_from_fund(neighbour, 5, f"Paint {number}", actor=coordinator)
             grant = Binding(kind="grant", grant_member=neighbour, grant_minutes=60)
             support(create_proposal(neighbour, title=f"Hours for {number}", binding=grant), fatima)
             voting = create_proposal(coordinator, title=f"Question {number}", secret=number % 2 == 0)
