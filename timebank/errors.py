@@ -144,6 +144,15 @@ def issued_to_this_session() -> bool:
     return isinstance(token, str) and hmac.compare_digest(own, token)
 
 
+def forget_the_attempt() -> None:
+    """Roll back what the failed request began, if the database can still be reached: a statement
+    it refused leaves the transaction unusable for the error page's own queries."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        pass
+
+
 def register_errorhandlers(app):
     def handle_csrf(exc: CSRFError):
         if wants_json():
@@ -162,10 +171,7 @@ def register_errorhandlers(app):
     def handle_database_down(exc: OperationalError):
         """A lost or locked database is a calm 503, never a traceback."""
         app.logger.error("database unavailable: %s", exc)
-        try:
-            db.session.rollback()
-        except DBAPIError:
-            pass
+        forget_the_attempt()
         g._login_user = login_manager.anonymous_user()  # the page must not query for the user again
         return error_response(503, headers={"Retry-After": "30"})
 
@@ -175,12 +181,8 @@ def register_errorhandlers(app):
         return domain_error_response(exc)
 
     def handle_server_error(exc):
-        """Undo what the failed request began: a statement the database refused leaves the
-        transaction unusable, and the page's menu asks the database for the member's news."""
-        try:
-            db.session.rollback()
-        except DBAPIError:
-            pass
+        """The page's menu asks the database for the member's news: not in a broken transaction."""
+        forget_the_attempt()
         return error_response(500)
 
     app.register_error_handler(HTTPException, http_error_response)

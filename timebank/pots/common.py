@@ -49,14 +49,14 @@ class CommonPot:
 
 def common_pot(community_id: int, *, now: datetime | None = None) -> CommonPot:
     # Today and the 364 community-local days before it.
-    day_before = local_day((now or utcnow()) - PERIOD)
+    since = local_day((now or utcnow()) - PERIOD) + timedelta(days=1)
     fund = fund_account(community_id, create=False)
     if fund is None:
-        return CommonPot(0, day_before + timedelta(days=1), {}, {}, [])
+        return CommonPot(0, since, {}, {}, [])
     F = StatsFundDay
     rows = db.session.execute(
         sa.select(F.kind, sa.func.sum(F.came_in), sa.func.sum(F.went_out))
-        .where(F.community_id == community_id, F.day > day_before)
+        .where(F.community_id == community_id, F.day >= since)
         .group_by(F.kind)
     ).all()
     came_in = {kind: int(inflow) for kind, inflow, _out in rows if inflow}
@@ -74,5 +74,4 @@ def common_pot(community_id: int, *, now: datetime | None = None) -> CommonPot:
         .order_by(Transaction.id.desc())
         .limit(LATEST_GRANTS)
     ).all()
-    grants = [Grant(*row) for row in grants]
-    return CommonPot(fund.balance, day_before + timedelta(days=1), came_in, went_out, grants)
+    return CommonPot(fund.balance, since, came_in, went_out, [Grant(*row) for row in grants])

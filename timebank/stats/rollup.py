@@ -296,11 +296,11 @@ def record_transaction(
 ) -> None:
     """The ledger wrote a transaction: add it to the roll-ups (legs: see Leg). A reversal takes its
     original's activity away on the original's day."""
-    deltas = Deltas()
-    add_net(deltas, community_id, local_day(created_at), legs)
-    add_fund(deltas, community_id, kind, local_day(created_at), legs)
+    deltas, day = Deltas(), local_day(created_at)
+    add_net(deltas, community_id, day, legs)
+    add_fund(deltas, community_id, kind, day, legs)
     if reverses_id is None:
-        add_activity(deltas, community_id, kind, local_day(created_at), legs)
+        add_activity(deltas, community_id, kind, day, legs)
     else:
         original = conn.execute(_ORIGINAL, {"id": reverses_id}).one()
         original_day = local_day(_utc(original.created_at))
