@@ -12,7 +12,14 @@ from timebank.communities.models import Community
 from timebank.db import utcnow
 from timebank.exchanges import services as ex
 from timebank.exchanges import transfers
-from timebank.exchanges.errors import AlreadyDone, ExchangeError, IllegalTransition, NotAllowed, NotAParty
+from timebank.exchanges.errors import (
+    AlreadyDone,
+    ExchangeError,
+    IllegalTransition,
+    NotAllowed,
+    NotAParty,
+    PostUnavailable,
+)
 from timebank.exchanges.models import Exchange, Message
 from timebank.exchanges.wording import status
 from timebank.extensions import db
@@ -21,6 +28,7 @@ from timebank.ledger.errors import LimitExceeded
 from timebank.ledger.errors import NotAllowed as LedgerNotAllowed
 from timebank.ledger.models import Transaction
 from timebank.ledger.verify import verify
+from timebank.members import services as members
 from timebank.notifications import services as notes
 from timebank.notifications.models import Notification
 
@@ -501,3 +509,16 @@ def test_notification_preferences(app, people, offer):
     assert notified(wilma, "gift") == 1 and mails(to=wilma.email) == []
     assert notes.queue_digests(utcnow() + timedelta(days=1)) == 0
     assert notes.unread_count(wilma) == 1 and notes.mark_read(wilma) == 1 and notes.unread_count(wilma) == 0
+
+
+def test_a_paused_member_is_asked_for_nothing_and_given_nothing(people, offer):
+    fatima, jan, karim = people["Fatima"], people["Jan"], people["Karim"]
+    members.suspend_member(fatima, actor=karim, reason="Asked for a break")
+    db.session.commit()
+    with pytest.raises(PostUnavailable):
+        ex.propose(offer, jan, 60, actor=jan)
+    db.session.rollback()
+    with pytest.raises(ExchangeError, match="not an active member"):
+        transfers.give_hours(jan, fatima, 30, "Thanks for the bike", actor=jan)
+    db.session.rollback()
+    assert count(Exchange) == 0 and count(Transaction) == 0

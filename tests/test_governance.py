@@ -183,6 +183,23 @@ def test_a_tie_and_a_missed_quorum_decide_nothing(people):
     assert (few.result, few.quorum_met, few.turnout, few.electorate) == ("no_quorum", False, 2, 5)
 
 
+def test_a_quorum_met_exactly_counts_and_choices_with_equal_votes_tie(people):
+    # Five active members: a quorum of 40 % is two of them.
+    exact = propose(people["Karim"], voting_days=1, quorum_percent=40)
+    services.vote(exact, people["Jan"], option(exact, "yes"))
+    services.vote(exact, people["Wilma"], option(exact, "yes"))
+    services.close(exact, now=later())
+    assert (exact.result, exact.quorum_met, exact.turnout, exact.electorate) == ("adopted", True, 2, 5)
+    choices = propose(people["Karim"], voting_days=1, options=["Bench", "Tree", "Bike rack"])
+    services.vote(choices, people["Jan"], option(choices, "Tree"))
+    services.vote(choices, people["Wilma"], option(choices, "Bench"))
+    services.vote(choices, people["Ahmed"], option(choices, "Bike rack"))
+    services.vote(choices, people["Fatima"], option(choices, "Bench"))
+    services.vote(choices, people["Karim"], option(choices, "Tree"))
+    services.close(choices, now=later())
+    assert choices.result == "tie" and services.winner(choices) is None
+
+
 def test_several_choices_and_a_member_suspended_mid_vote(people):
     proposal = propose(people["Karim"], voting_days=1, options=["Bench", "Tree", "Bike rack"])
     services.vote(proposal, people["Jan"], option(proposal, "Tree"))
@@ -204,8 +221,10 @@ def test_no_editing_after_the_first_vote_and_withdrawing_needs_a_reason(people):
     services.edit_proposal(
         proposal, people["Karim"], title="A bench and a table", body="", quorum_percent=10, voting_days=7
     )
+    assert services.can_edit(people["Karim"], proposal)
     services.vote(proposal, people["Jan"], option(proposal, "yes"))
     db.session.commit()
+    assert not services.can_edit(people["Karim"], proposal)  # the page offers no "Change" any more
     with pytest.raises(Locked):
         services.edit_proposal(
             proposal, people["Karim"], title="Free hours for me", body="", quorum_percent=0, voting_days=7
@@ -275,7 +294,7 @@ def test_a_grant_is_carried_out_with_the_result_and_authorised_by_nobody(people)
     )
 
 
-def test_a_proposer_cannot_pay_themselves_outside_the_vote(people):
+def test_a_proposer_cannot_pay_themselves_outside_the_vote(people, make_member, make_community):
     fund = fund_account(people["Karim"].community_id)
     post(fund.community_id, "donation", [(account_for(people["Ahmed"]), -600), (fund, 600)], actor=None)
     db.session.commit()
@@ -292,9 +311,21 @@ def test_a_proposer_cannot_pay_themselves_outside_the_vote(people):
     db.session.commit()
     assert proposal.result == "rejected" and proposal.grant_transaction_id is None
     assert account_for(people["Jan"]).balance == 0
-    # A binding proposal is a yes-or-no question; a grant outside the community is refused.
-    with pytest.raises(GovernanceError):
+    # A binding proposal is a yes-or-no question.
+    with pytest.raises(GovernanceError, match="ja of nee"):
         services.create_proposal(people["Karim"], title="x", options=["Jan", "Karim"], binding=binding)
+    db.session.rollback()
+    # The fund's hours go to an active member of its own neighbourhood, nobody else.
+    outsider = make_member("Piet", community_id=make_community("west", "West").id)
+    paused = db.session.get(Member, people["Wilma"].id)
+    paused.status = "suspended"
+    db.session.commit()
+    for someone in (outsider, paused):
+        elsewhere = services.Binding(kind="grant", grant_member=someone, grant_minutes=60)
+        with pytest.raises(GovernanceError, match="Kies een actief lid van de buurt"):
+            services.create_proposal(people["Karim"], title="Hours for a friend", binding=elsewhere)
+        db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Proposal)) == 1
 
 
 def test_a_grant_that_would_overdraw_the_fund_is_not_carried_out(people):

@@ -19,6 +19,7 @@ from timebank.ledger import services as ledger
 from timebank.ledger.errors import LimitExceeded
 from timebank.ledger.verify import verify
 from timebank.market.models import Post
+from timebank.market.posts import close_post, pause_post
 from timebank.members.models import Member
 from timebank.permissions import can_read_thread, can_see_email, can_see_exchange, can_see_post
 
@@ -201,3 +202,20 @@ def test_a_dispute_across_the_link_reaches_the_coordinators_of_both_and_no_other
         logged = db.session.execute(sa.select(*columns).where(AuditEvent.action == "exchange.resolved")).all()
         north, south = people["Fatima"].community_id, people["Wilma"].community_id
         assert sorted(logged) == sorted([(north, people["Fatima"].id), (south, people["Wilma"].id)])
+
+
+def test_a_linked_neighbour_loses_sight_of_a_post_its_owner_paused_or_closed(app, client, world):
+    people, posts = world
+    bikes = posts["bikes"].id
+    login(client, people["Fatima"])
+    assert client.get(f"/market/posts/{bikes}").status_code == 200
+    for step in (pause_post, close_post):
+        with app.app_context():
+            step(db.session.get(Post, bikes), actor=db.session.get(Member, people["Wilma"].id))
+            db.session.commit()
+        assert client.get(f"/market/posts/{bikes}").status_code == 404
+        assert "Bike repair by the canal" not in client.get("/market", headers=EN).text
+    # The coordinator of her own neighbourhood still opens the closed post.
+    coordinator = app.test_client()
+    login(coordinator, people["Karim"])
+    assert coordinator.get(f"/market/posts/{bikes}").status_code == 200

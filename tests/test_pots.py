@@ -68,15 +68,16 @@ def test_a_share_of_each_payment_goes_into_the_pot_in_the_same_transaction(peopl
     pot = pots.open_pot(fatima, "Sewing course", 600)
     pots.set_share(pot, fatima, 10)
     db.session.commit()
-    offer = db.session.get(Post, make_post(fatima, "Bike repair", minutes=90).id)
-    exchange = exchanges.propose(offer, jan, 90, actor=jan, message="Saturday?")
+    offer = db.session.get(Post, make_post(fatima, "Bike repair", minutes=95).id)
+    exchange = exchanges.propose(offer, jan, 95, actor=jan, message="Saturday?")
     exchange = exchanges.confirm(exchanges.accept(exchange, actor=fatima), actor=jan)
     db.session.commit()
     settlement = db.session.get(Transaction, exchange.transaction_id)
     legs = {posting.account_id: posting.amount for posting in settlement.postings}
-    # 90 minutes paid: 10 % (9 minutes) into the pot, 81 to Fatima's account, one transaction.
-    assert legs == {account_for(jan).id: -90, account_for(fatima).id: 81, pot.account_id: 9}
-    assert (account_for(fatima).balance, pot.balance) == (81, 9)
+    # 95 minutes paid: 10 % (9.5 minutes, rounded down to 9) into the pot, 86 to Fatima's account,
+    # one transaction.
+    assert legs == {account_for(jan).id: -95, account_for(fatima).id: 86, pot.account_id: 9}
+    assert (account_for(fatima).balance, pot.balance) == (86, 9)
     assert verify().ok
 
 
@@ -95,9 +96,15 @@ def test_shares_are_bounded_and_only_the_owner_touches_a_pot(people):
         pots.open_pot(fatima, " ", 60)
     with pytest.raises(PotError):
         pots.open_pot(fatima, "Too big", 0)
+    # Ten pots open at a time.
+    for number in range(8):
+        pots.open_pot(fatima, f"Goal {number}", 60)
+    with pytest.raises(PotError):
+        pots.open_pot(fatima, "The eleventh", 60)
+    assert len(pots.pots_of(fatima)) == 10
 
 
-def test_spending_from_a_pot_pays_a_neighbour_or_the_fund_directly(people):
+def test_spending_from_a_pot_pays_a_neighbour_or_the_fund_directly(people, make_member, make_community):
     fatima, jan = people["Fatima"], people["Jan"]
     give(fatima, 120)
     pot = pots.open_pot(fatima, "Thank-yous", 120)
@@ -106,6 +113,13 @@ def test_spending_from_a_pot_pays_a_neighbour_or_the_fund_directly(people):
     pots.spend(pot, fatima, 15, None)
     with pytest.raises(PotError):
         pots.spend(pot, fatima, 10, fatima)
+    # Only to an active neighbour of her own neighbourhood.
+    outsider = make_member("Piet", community_id=make_community("west", "West").id)
+    paused = make_member("Wilma", status="suspended")
+    for someone in (outsider, paused):
+        with pytest.raises(PotError) as refused:
+            pots.spend(pot, fatima, 10, db.session.get(Member, someone.id))
+        assert refused.value.field == "to"
     with pytest.raises(LimitExceeded):
         pots.spend(pot, fatima, 61, jan)
     db.session.commit()

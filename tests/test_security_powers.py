@@ -5,12 +5,14 @@ tries the abuse the security review found and checks that it now does no harm.""
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from timebank.db import utcnow
 from timebank.exchanges import services as ex
 from timebank.exchanges import transfers
-from timebank.exchanges.errors import IllegalTransition, NotAllowed
-from timebank.exchanges.models import Exchange
+from timebank.exchanges.errors import AlreadyDone, IllegalTransition, NotAllowed
+from timebank.exchanges.models import Exchange, Message
+from timebank.exchanges.settings import set_exchange_settings
 from timebank.exchanges.wording import status
 from timebank.extensions import db
 from timebank.ledger import services as ledger
@@ -40,6 +42,14 @@ def people(make_member):
 
 def balance(member) -> int:
     return ledger.balance(ledger.account_for(member))
+
+
+def recorded(make_post, helper, payer, title, agreed, minutes):
+    """An exchange `payer` asked `helper` for, accepted, with the time `helper` recorded."""
+    exchange = ex.propose(make_post(helper, title=title, kind="offer", minutes=agreed), payer, agreed, actor=payer)
+    ex.accept(exchange, actor=helper)
+    ex.record_minutes(exchange, minutes, actor=helper)
+    return exchange
 
 
 def fill_fund(member, minutes):
@@ -160,6 +170,21 @@ def test_powers_over_a_member_stop_at_ones_own_rank(people, make_member):
         members.suspend_member(other_admin, actor=ada, reason="No")
 
 
+def test_an_administrator_manages_every_neighbourhood_a_coordinator_only_their_own(people, make_member, make_community):
+    west = make_community("west", "West")
+    piet = make_member("Piet", community_id=west.id)
+    wendy = make_member("Wendy", role="coordinator", community_id=west.id)
+    karim, ada = people["Karim"], people["Ada"]
+    with pytest.raises(MemberNotAllowed):
+        members.suspend_member(piet, actor=karim, reason="Not his neighbourhood")
+    db.session.rollback()
+    assert piet.status == "active"
+    # Ada coordinates here, yet as the administrator she may pause West's coordinator.
+    members.suspend_member(wendy, actor=ada, reason="Asked for a break")
+    db.session.commit()
+    assert wendy.status == "suspended"
+
+
 def test_recorded_time_settles_by_itself_only_within_the_agreed_margin(people, make_post):
     fatima, jan = people["Fatima"], people["Jan"]
     offer = make_post(fatima, title="Haircut", kind="offer", minutes=30)
@@ -180,12 +205,63 @@ def test_recorded_time_settles_by_itself_only_within_the_agreed_margin(people, m
     assert (balance(jan), balance(fatima)) == (-35, 35)
 
 
+def test_silence_waits_for_its_days_and_the_margin_that_holds_when_they_end(people, make_post):
+    fatima, jan, karim = people["Fatima"], people["Jan"], people["Karim"]
+    exchange = recorded(make_post, fatima, jan, "Haircut", 60, 70)
+    db.session.commit()
+    due = exchange.auto_confirm_at
+    # A run that listed it earlier reaches it a minute too soon: nothing moves.
+    assert ex.auto_confirm(exchange, due - timedelta(minutes=1)) == "skipped"
+    db.session.commit()
+    assert balance(jan) == 0 and exchange.auto_confirm_at == due
+    # Before the days are over, the coordinators allow no margin any more: 70 minutes of an agreed
+    # 60 now wait for Jan to confirm them.
+    community = fatima.community
+    set_exchange_settings(
+        community,
+        auto_confirm_days=community.exchange_auto_confirm_days,
+        max_minutes=community.exchange_max_minutes,
+        silence_margin_percent=0,
+        actor=karim,
+    )
+    assert ex.auto_confirm(exchange, due) == "skipped"
+    db.session.commit()
+    assert (exchange.state, exchange.auto_confirm_at, balance(jan)) == ("accepted", None, 0)
+
+
+def test_confirming_even_a_minute_less_than_recorded_waits_for_the_helper(people, make_post):
+    fatima, jan = people["Fatima"], people["Jan"]
+    exchange = recorded(make_post, fatima, jan, "Haircut", 60, 60)
+    ex.confirm(exchange, actor=jan, minutes=59)
+    db.session.commit()
+    assert (exchange.state, exchange.offered_minutes, balance(fatima)) == ("accepted", 59, 0)
+    # A second click on the same answer is told it is done, and Fatima is not asked twice.
+    with pytest.raises(AlreadyDone):
+        ex.confirm(exchange, actor=jan, minutes=59)
+    db.session.rollback()
+    asked = sa.select(sa.func.count(Message.id)).where(Message.exchange_id == exchange.id, Message.event == "offered")
+    assert db.session.scalar(asked) == 1
+
+
+def test_a_coordinator_never_decides_a_dispute_they_take_part_in(people, make_post):
+    fatima, karim, lotte = people["Fatima"], people["Karim"], people["Lotte"]
+    exchange = recorded(make_post, fatima, karim, "Ironing", 60, 60)
+    ex.dispute(exchange, "The shirts were still creased", actor=karim)
+    db.session.commit()
+    # Karim got the help: he may neither call the exchange off nor decide what he pays.
+    for outcome in ({"cancel": True}, {"minutes": 1}):
+        with pytest.raises(NotAllowed):
+            ex.resolve(exchange, actor=karim, reason="I decide this one", **outcome)
+        db.session.rollback()
+    assert exchange.state == "disputed" and balance(karim) == 0
+    ex.resolve(exchange, actor=lotte, reason="Ironed as agreed", minutes=60)
+    db.session.commit()
+    assert (balance(karim), balance(fatima)) == (-60, 60)
+
+
 def test_a_provider_can_dispute_a_confirmation_of_fewer_minutes(people, make_post):
     fatima, jan, karim = people["Fatima"], people["Jan"], people["Karim"]
-    offer = make_post(fatima, title="Painting", kind="offer", minutes=120)
-    exchange = ex.propose(offer, jan, 120, actor=jan)
-    ex.accept(exchange, actor=fatima)
-    ex.record_minutes(exchange, 120, actor=fatima)
+    exchange = recorded(make_post, fatima, jan, "Painting", 120, 120)
     ex.confirm(exchange, actor=jan, minutes=60)
     db.session.commit()
     # Nothing moved: Fatima is asked to agree to the hour Jan confirmed.
