@@ -105,6 +105,31 @@ def test_suspension_needs_a_reason_and_a_coordinator_cannot_pause_themselves(app
         assert {m.status for m in db.session.scalars(sa.select(Member))} == {"active"}
 
 
+def test_pausing_twice_pauses_once(app, client, make_member, member):
+    login(client, make_member("Karim", role="coordinator"))
+    path = f"/coordinate/members/{member.id}/suspend"
+    client.post(path, data={"reason": "Rude to a neighbour."})
+    again = client.post(path, data={"reason": "Rude to a neighbour."}, headers=EN, follow_redirects=True)
+    assert "Only active members can be paused." in again.text
+    with app.app_context():
+        assert [m.kind for m in mails(to=member.email)] == ["suspended"]
+        paused = sa.select(sa.func.count(AuditEvent.id)).where(AuditEvent.action == "member.suspended")
+        assert db.session.scalar(paused) == 1
+
+
+def test_acting_ends_when_the_resident_is_paused(app, client, make_member):
+    karim = make_member("Karim", role="coordinator")
+    wilma = make_member("Wilma de Boer", assisted=True, email=None)
+    login(client, karim)
+    client.post(f"/coordinate/members/{wilma.id}/act")
+    assert "You are acting for Wilma de Boer" in client.get("/", headers=EN).text
+    other = app.test_client()
+    login(other, make_member("Lotte", role="coordinator"))
+    other.post(f"/coordinate/members/{wilma.id}/suspend", data={"reason": "Moved to a care home."})
+    home = client.get("/", headers=EN).text
+    assert "You are acting for" not in home and "Karim" in home
+
+
 def test_paused_member_sees_why_when_trying_to_log_in(client, make_member, member):
     login(client, make_member("Karim", role="coordinator"))
     client.post(f"/coordinate/members/{member.id}/suspend", data={"reason": "Rude to a neighbour."})

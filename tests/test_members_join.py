@@ -11,6 +11,7 @@ from timebank.communities.models import Community
 from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.members.models import JoinRequest, Member, MemberToken
+from timebank.members.services import NotAllowed, decide_join_request
 
 from .conftest import count, link_in, login, mails
 
@@ -304,6 +305,11 @@ def test_coordinator_of_another_community_cannot_decide(app, client, community, 
     assert "Ayşe" not in client.get("/coordinate/requests").text
     assert client.post(f"/coordinate/requests/{request_id}", data={"decision": "approve"}).status_code == 404
     with app.app_context():
+        with pytest.raises(NotAllowed):  # the service refuses too, whatever page or command calls it
+            decide_join_request(
+                db.session.get(JoinRequest, request_id), actor=db.session.get(Member, outsider.id), approve=True
+            )
+        db.session.rollback()
         assert db.session.scalar(sa.select(JoinRequest.state)) == "waiting"
 
 

@@ -22,6 +22,7 @@ from timebank.ledger.errors import NotAllowed as LedgerNotAllowed
 from timebank.ledger.models import Transaction
 from timebank.ledger.verify import verify
 from timebank.members import services as members
+from timebank.members.services import MemberError
 from timebank.members.services import NotAllowed as MemberNotAllowed
 
 from .conftest import count
@@ -183,6 +184,21 @@ def test_an_administrator_manages_every_neighbourhood_a_coordinator_only_their_o
     members.suspend_member(wendy, actor=ada, reason="Asked for a break")
     db.session.commit()
     assert wendy.status == "suspended"
+
+
+def test_only_an_administrator_appoints_coordinators_and_never_an_assisted_member(people):
+    karim, ada, jan, anna = people["Karim"], people["Ada"], people["Jan"], people["Anna"]
+    with pytest.raises(MemberNotAllowed):
+        members.set_coordinator(jan, actor=karim, coordinator=True)
+    db.session.rollback()
+    assert jan.role == "member"
+    # Anna has no phone and coordinators act for her: she cannot hold a coordinator's powers.
+    with pytest.raises(MemberError):
+        members.set_coordinator(anna, actor=ada, coordinator=True)
+    db.session.rollback()
+    members.set_coordinator(jan, actor=ada, coordinator=True)
+    db.session.commit()
+    assert (jan.role, anna.role) == ("coordinator", "member")
 
 
 def test_recorded_time_settles_by_itself_only_within_the_agreed_margin(people, make_post):
