@@ -110,7 +110,6 @@ def test_token_dies_with_expiry_and_every_session_ending_event(app, client, memb
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
 
 
-
 def test_a_paused_member_gets_no_token(client, make_member):
     paused = make_member("Jan", status="suspended")
     refused = client.post(
@@ -119,6 +118,7 @@ def test_a_paused_member_gets_no_token(client, make_member):
     assert refused.status_code == 401 and "This account cannot log in." in refused.json["error"]["message"]
     with client.application.app_context():
         assert db.session.scalar(sa.select(sa.func.count(ApiToken.id))) == 0
+
 
 def test_categories_are_paginated(client, member):
     token = get_token(client, member)

@@ -16,7 +16,7 @@ from timebank.market.services import queue_digests
 from timebank.members.export import collect
 from timebank.members.models import Member
 from timebank.members.services import erase_member
-from timebank.moderation.blocks import Blocked, block
+from timebank.moderation.blocks import Blocked, BlockError, block
 from timebank.moderation.models import Block
 
 from .api import token_headers
@@ -122,6 +122,8 @@ def test_blocking_is_for_neighbours_only_and_erasure_forgets_it(app, neighbours,
     elsewhere = make_member("Piet", community_id=make_community("noord", "Noord").id)
     client = web(app, fatima)
     assert client.post(f"/members/{elsewhere.id}/block").status_code == 404
+    with app.app_context(), pytest.raises(BlockError):  # the service refuses too, whatever calls it
+        block(db.session.get(Member, fatima.id), db.session.get(Member, elsewhere.id))
     assert "cannot block yourself" in client.post(f"/members/{fatima.id}/block", follow_redirects=True).text
     client.post(f"/members/{jan.id}/block")
     client.post(f"/members/{jan.id}/block")  # twice: one block

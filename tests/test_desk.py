@@ -184,6 +184,8 @@ def test_a_coordinator_takes_up_a_task_and_the_others_see_it(app, make_member, m
         noord_request = db.session.scalar(
             sa.select(JoinRequest.id).join(Member, Member.id == JoinRequest.member_id).where(Member.name == "Ander")
         )
+    with app.app_context(), pytest.raises(desk.DeskError):  # only coordinators, whatever page or command calls
+        desk.take(db.session.get(Member, people["Jan"].id), f"join:{request_id}")
     karim, kees = web(app, people["Karim"]), web(app, people["Kees"])
     taken = karim.post("/coordinate/desk/take", data={"task": f"join:{request_id}"}, follow_redirects=True)
     assert "It is yours now" in taken.text and "you take care of it" in taken.text
@@ -229,6 +231,9 @@ def test_notes_on_a_member_are_for_coordinators_and_in_the_members_export(app, m
     assert web(app, olga).post(f"/coordinate/desk/members/{fatima.id}/notes", data={"text": "x"}).status_code == 404
     assert "Prefers a call" not in web(app, fatima).get(f"/members/{fatima.id}").text
     with app.app_context():
+        with pytest.raises(desk.DeskError):  # the service refuses too, whatever calls it
+            desk.add_note(db.session.get(Member, fatima.id), author=db.session.get(Member, olga.id), text="x")
+        db.session.rollback()
         assert db.session.scalar(sa.select(sa.func.count()).select_from(MemberNote)) == 1
         assert collect(db.session.get(Member, fatima.id))["coordinator_notes"][0]["note"] == "Prefers a call after ten"
 

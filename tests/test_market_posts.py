@@ -260,6 +260,21 @@ def test_own_posts_leave_no_audit_trail(app, client, member, make_post):
         assert count(AuditEvent) == 0
 
 
+def test_a_post_taken_out_of_the_market_takes_its_photo_with_it(app, client, member, make_member):
+    login(client, member)
+    form = offer_form(app, photo=(io.BytesIO(photo_bytes("PNG", (80, 60))), "car.png"))
+    client.post("/market/offers/new", data=form, content_type="multipart/form-data")
+    [post] = posts(app)
+    photo = f"/images/{post.image_id}"
+    neighbour, coordinator = app.test_client(), app.test_client()
+    login(neighbour, make_member("Jan"))
+    login(coordinator, make_member("Karim", role="coordinator"))
+    assert neighbour.get(photo).status_code == 200
+    coordinator.post(f"/market/posts/{post.id}/moderate", data={"reason": "Selling for money is not allowed."})
+    assert neighbour.get(photo).status_code == 404
+    assert (client.get(photo).status_code, coordinator.get(photo).status_code) == (200, 200)
+
+
 def test_coordinator_takes_a_post_out_and_the_owner_sees_why(app, client, member, make_member, make_post):
     post = make_post(member, title="Selling my old car for 500 euro")
     coordinator = make_member("Karim", role="coordinator")

@@ -71,6 +71,23 @@ def test_member_fills_in_their_profile(app, client, member):
     assert client.get(f"/images/{stored.photo_id}").status_code == 200
 
 
+def test_a_paused_members_photo_is_shown_to_their_coordinators_only(app, client, member, make_member):
+    login(client, member)
+    client.post(
+        "/settings/profile",
+        data={"name": member.name, "locale": "nl", "photo": (png(), "me.png")},
+        content_type="multipart/form-data",
+    )
+    with app.app_context():
+        photo = f"/images/{db.session.get(Member, member.id).photo_id}"
+    neighbour, coordinator = app.test_client(), app.test_client()
+    login(neighbour, make_member("Jan"))
+    login(coordinator, make_member("Karim", role="coordinator"))
+    assert neighbour.get(photo).status_code == 200
+    coordinator.post(f"/coordinate/members/{member.id}/suspend", data={"reason": "Asked for a break."})
+    assert (neighbour.get(photo).status_code, coordinator.get(photo).status_code) == (404, 200)
+
+
 def test_replacing_and_removing_the_photo_deletes_the_old_one(app, client, member):
     login(client, member)
     form = {"name": member.name, "locale": "nl"}
