@@ -268,6 +268,14 @@ def login(client, member, password=PASSWORD):
     return response
 
 
+def web(app, member, language="en"):
+    """A browser of its own, logged in as `member`, reading pages in `language`."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    login(client, member)
+    return client
+
+
 def count(model) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(model))
 

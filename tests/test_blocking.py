@@ -20,18 +20,11 @@ from timebank.moderation.blocks import Blocked, BlockError, block
 from timebank.moderation.models import Block
 
 from .api import token_headers
-from .conftest import login, mails
+from .conftest import mails, web
 
 
 def mails_to(member):
     return mails(to=db.session.get(Member, member.id).email, kind="market_digest")
-
-
-def web(app, member):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    login(client, member)
-    return client
 
 
 def _under_way(app, neighbours):

@@ -22,15 +22,8 @@ from timebank.members.models import JoinRequest, Member
 from timebank.moderation import services as moderation
 from timebank.notifications.models import Notification
 
-from .conftest import ON_POSTGRES, login, mails
+from .conftest import ON_POSTGRES, mails, web
 from .queries import sqlite_plan, statements, use_sqlite_statistics
-
-
-def web(app, member, language="en"):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-    login(client, member)
-    return client
 
 
 def _busy_neighbourhood(app, make_member, make_post, make_community):

@@ -16,7 +16,7 @@ from timebank.market.models import Post
 from timebank.uploads.models import Image
 from timebank.uploads.services import upload_folder
 
-from .conftest import count, login
+from .conftest import count, login, web
 from .test_uploads_acting_profile import photo_bytes
 
 EN = {"Accept-Language": "en"}
@@ -266,9 +266,7 @@ def test_a_post_taken_out_of_the_market_takes_its_photo_with_it(app, client, mem
     client.post("/market/offers/new", data=form, content_type="multipart/form-data")
     [post] = posts(app)
     photo = f"/images/{post.image_id}"
-    neighbour, coordinator = app.test_client(), app.test_client()
-    login(neighbour, make_member("Jan"))
-    login(coordinator, make_member("Karim", role="coordinator"))
+    neighbour, coordinator = web(app, make_member("Jan")), web(app, make_member("Karim", role="coordinator"))
     assert neighbour.get(photo).status_code == 200
     coordinator.post(f"/market/posts/{post.id}/moderate", data={"reason": "Selling for money is not allowed."})
     assert neighbour.get(photo).status_code == 404

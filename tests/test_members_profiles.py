@@ -12,7 +12,7 @@ from timebank.members.models import Member
 from timebank.permissions import can_see_balance
 from timebank.uploads.models import Image
 
-from .conftest import ON_POSTGRES, count, login
+from .conftest import ON_POSTGRES, count, login, web
 from .queries import sqlite_plan, statements
 
 EN = {"Accept-Language": "en"}
@@ -80,9 +80,7 @@ def test_a_paused_members_photo_is_shown_to_their_coordinators_only(app, client,
     )
     with app.app_context():
         photo = f"/images/{db.session.get(Member, member.id).photo_id}"
-    neighbour, coordinator = app.test_client(), app.test_client()
-    login(neighbour, make_member("Jan"))
-    login(coordinator, make_member("Karim", role="coordinator"))
+    neighbour, coordinator = web(app, make_member("Jan")), web(app, make_member("Karim", role="coordinator"))
     assert neighbour.get(photo).status_code == 200
     coordinator.post(f"/coordinate/members/{member.id}/suspend", data={"reason": "Asked for a break."})
     assert (neighbour.get(photo).status_code, coordinator.get(photo).status_code) == (404, 200)

@@ -16,7 +16,7 @@ from timebank.uploads.models import Image
 from timebank.uploads.services import upload_folder
 
 from .api import token_headers
-from .conftest import login, mails
+from .conftest import mails, web
 
 
 @pytest.fixture
@@ -52,13 +52,6 @@ def people(app, make_member, make_post):
         db.session.commit()
         people.update(olga=olga.id, exchange=exchange.id, message=message.id, thanks=note.id, noord=noord.id)
     return people
-
-
-def web(app, member, language="en"):
-    client = app.test_client()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
-    login(client, member)
-    return client
 
 
 def test_reports_of_one_item_are_grouped_and_the_reporter_is_told_it_was_received(app, people):
