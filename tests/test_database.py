@@ -16,7 +16,7 @@ from timebank.communities.services import create_community
 from timebank.db import include_in_comparison, take_write_lock
 from timebank.extensions import db
 from timebank.ledger import services as ledger
-from timebank.members.models import Member
+from timebank.members.models import JoinRequest, Member
 
 from .conftest import ON_POSTGRES, POSTGRES_URL, link_between, make_app
 
@@ -203,6 +203,46 @@ def test_upgrading_to_monthly_statistics_sums_the_day_rows_and_keeps_them_summed
         downgrade(revision="0195")
         with db.engine.connect() as conn:
             assert "stats_pair_months" not in sa.inspect(conn).get_table_names()
+        db.engine.dispose()
+
+
+def test_upgrading_forgets_what_erased_members_wrote_when_they_joined(scratch_url):
+    """Migration 0310: the join words of members erased before (why they joined, their answer, the
+    reason they were told) are blanked; those of members still here stay."""
+    app = make_app(scratch_url)
+    with app.app_context():
+        upgrade(revision="0305_fund_days")
+        community = create_community("buurt", "Buurt")
+        for status in ("erased", "active"):
+            member = Member(community_id=community.id, name=status, status=status)
+            db.session.add(member)
+            db.session.flush()
+            db.session.add(
+                JoinRequest(
+                    member_id=member.id,
+                    community_id=community.id,
+                    state="approved",
+                    motivation="I live at number 5",
+                    question="Which street?",
+                    answer="Dorpsstraat",
+                    reason="Welcome!",
+                )
+            )
+        db.session.commit()
+        upgrade()
+        words = (
+            sa.select(
+                Member.status, JoinRequest.motivation, JoinRequest.question, JoinRequest.answer, JoinRequest.reason
+            )
+            .join(Member, Member.id == JoinRequest.member_id)
+            .order_by(Member.id)
+        )
+        assert [tuple(row) for row in db.session.execute(words)] == [
+            ("erased", "", "Which street?", "", ""),
+            ("active", "I live at number 5", "Which street?", "Dorpsstraat", "Welcome!"),
+        ]
+        db.session.remove()
+        downgrade(revision="0305_fund_days")
         db.engine.dispose()
 
 

@@ -13,7 +13,8 @@ from timebank.ledger.services import account_for, fund_account, transfer
 from timebank.ledger.verify import verify
 from timebank.mail.models import OutboxMessage
 from timebank.members.export import EXPORTERS, as_csv_zip, register_exporter
-from timebank.members.models import Member, MemberToken
+from timebank.members.models import JoinRequest, Member, MemberToken
+from timebank.members.tokens import issue_token
 from timebank.uploads.models import Image
 from timebank.uploads.services import upload_folder
 
@@ -117,6 +118,19 @@ def test_erasure_is_asked_by_the_member_and_done_by_a_coordinator(app, client, m
         db.session.add(image)
         db.session.flush()
         db.session.get(Member, fatima.id).photo_id = image.id
+        # Her words when she joined, and a password link she never used.
+        db.session.add(
+            JoinRequest(
+                member_id=fatima.id,
+                community_id=fatima.community_id,
+                state="approved",
+                motivation="I live at Dorpsstraat 5 with my two sons.",
+                question="Which street do you live in?",
+                answer="Dorpsstraat",
+                reason="Welcome, neighbour at number 5!",
+            )
+        )
+        issue_token(db.session.get(Member, fatima.id), "reset")
         db.session.commit()
     login(client, fatima)
     client.post("/settings/erasure")
@@ -155,6 +169,8 @@ def test_erasure_is_asked_by_the_member_and_done_by_a_coordinator(app, client, m
             == 0
         )
         assert db.session.scalar(sa.select(sa.func.count()).select_from(MemberToken)) == 0
+        joined = db.session.scalar(sa.select(JoinRequest))
+        assert (joined.motivation, joined.answer, joined.reason, joined.state) == ("", "", "", "approved")
         event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "member.erased"))
         assert (event.actor_id, event.subject_id, event.reason) == (coordinator.id, fatima.id, "She asked.")
         # Her earlier events stay, pointing at the same (now nameless) member.

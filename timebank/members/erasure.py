@@ -71,6 +71,10 @@ def erase_member(member: Member, *, actor: Member, reason: str = "") -> Member:
         delete_image(photo)
     db.session.execute(sa.delete(MemberToken).where(MemberToken.member_id == member.id))
     db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.member_id == member.id))
-    db.session.execute(sa.update(JoinRequest).where(JoinRequest.member_id == member.id).values(reason=""))
+    # Their words when they asked to join (why, the answer to the join question) and the reason
+    # they were told: the coordinators' record keeps only that and when it was decided.
+    db.session.execute(
+        sa.update(JoinRequest).where(JoinRequest.member_id == member.id).values(motivation="", answer="", reason="")
+    )
     record("member.erased", actor=actor, subject=member, reason=reason)
     return member
