@@ -68,6 +68,14 @@ def test_each_event_follows_its_own_choice_and_the_others_the_default(ctx, make_
     assert notes.queue_digests() == 0
 
 
+def test_a_paused_member_is_told_in_the_app_but_not_emailed(ctx, make_member):
+    paused, jan = make_member("Fatima", status="suspended"), make_member("Jan")
+    notes.notify(db.session.get(Member, paused.id), "gift", actor=db.session.get(Member, jan.id), minutes=30)
+    db.session.commit()
+    assert mails(to=paused.email) == []
+    assert db.session.scalar(sa.select(sa.func.count(Notification.id))) == 1
+
+
 def test_every_kind_of_notification_belongs_to_one_event(ctx, member):
     kinds = [kind for kinds in notes.EMAIL_EVENTS.values() for kind in kinds]
     assert len(kinds) == len(set(kinds))

@@ -22,6 +22,7 @@ from timebank.ledger.errors import NotAllowed as LedgerNotAllowed
 from timebank.ledger.models import Transaction
 from timebank.ledger.verify import verify
 from timebank.members import services as members
+from timebank.members.rules import coordinators_of
 from timebank.members.services import MemberError
 from timebank.members.services import NotAllowed as MemberNotAllowed
 
@@ -199,6 +200,14 @@ def test_only_an_administrator_appoints_coordinators_and_never_an_assisted_membe
     members.set_coordinator(jan, actor=ada, coordinator=True)
     db.session.commit()
     assert (jan.role, anna.role) == ("coordinator", "member")
+
+
+def test_an_erased_coordinator_keeps_no_role(people):
+    lotte = people["Lotte"]
+    members.erase_member(lotte, actor=people["Ada"], reason="Moved away")
+    db.session.commit()
+    assert (lotte.status, lotte.role, lotte.is_admin) == ("erased", "member", False)
+    assert lotte not in coordinators_of(lotte.community_id)
 
 
 def test_recorded_time_settles_by_itself_only_within_the_agreed_margin(people, make_post):
