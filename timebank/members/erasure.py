@@ -72,7 +72,7 @@ def erase_member(member: Member, *, actor: Member, reason: str = "") -> Member:
     db.session.execute(sa.delete(MemberToken).where(MemberToken.member_id == member.id))
     db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.member_id == member.id))
     # Their words when they asked to join (why, the answer to the join question) and the reason
-    # they were told: the coordinators' record keeps only that and when it was decided.
+    # they were told go; the request stays, so the record of who joined when still adds up.
     db.session.execute(
         sa.update(JoinRequest).where(JoinRequest.member_id == member.id).values(motivation="", answer="", reason="")
     )
