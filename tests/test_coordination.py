@@ -8,7 +8,7 @@ from timebank.communities.models import Area, Community
 from timebank.extensions import db
 from timebank.members.models import Member
 
-from .conftest import PASSWORD, login, mails
+from .conftest import PASSWORD, login, mails, web
 
 EN = {"Accept-Language": "en"}
 
@@ -123,8 +123,7 @@ def test_acting_ends_when_the_resident_is_paused(app, client, make_member):
     login(client, karim)
     client.post(f"/coordinate/members/{wilma.id}/act")
     assert "You are acting for Wilma de Boer" in client.get("/", headers=EN).text
-    other = app.test_client()
-    login(other, make_member("Lotte", role="coordinator"))
+    other = web(app, make_member("Lotte", role="coordinator"))
     other.post(f"/coordinate/members/{wilma.id}/suspend", data={"reason": "Moved to a care home."})
     home = client.get("/", headers=EN).text
     assert "You are acting for" not in home and "Karim" in home

@@ -23,7 +23,7 @@ from timebank.market.posts import close_post, pause_post
 from timebank.members.models import Member
 from timebank.permissions import can_read_thread, can_see_email, can_see_exchange, can_see_post
 
-from .conftest import login
+from .conftest import login, web
 
 EN = {"Accept-Language": "en"}
 
@@ -216,6 +216,5 @@ def test_a_linked_neighbour_loses_sight_of_a_post_its_owner_paused_or_closed(app
         assert client.get(f"/market/posts/{bikes}").status_code == 404
         assert "Bike repair by the canal" not in client.get("/market", headers=EN).text
     # The coordinator of her own neighbourhood still opens the closed post.
-    coordinator = app.test_client()
-    login(coordinator, people["Karim"])
+    coordinator = web(app, people["Karim"])
     assert coordinator.get(f"/market/posts/{bikes}").status_code == 200
