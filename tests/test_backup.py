@@ -2,6 +2,8 @@
 restore into a fresh database, and find the same rows and the same ledger; never overwrite a
 database in use without being told to; move from SQLite to PostgreSQL with one command."""
 
+import io
+import json
 import tarfile
 import threading
 from datetime import UTC, datetime, timedelta
@@ -13,7 +15,7 @@ from sqlalchemy.engine import make_url
 
 from timebank.backup import archive
 from timebank.backup.archive import Found, create, read_manifest, to_keep
-from timebank.backup.manifest import describe
+from timebank.backup.manifest import describe, ledger_checksum
 from timebank.backup.restore import restore
 from timebank.demo.seed import seed
 from timebank.extensions import db
@@ -219,3 +221,92 @@ def test_a_postgresql_backup_is_not_restored_into_sqlite(seeded, tmp_path):
     into = f"sqlite:///{tmp_path / 'embedded.db'}"
     result = runner.invoke(args=["backup", "restore", "--into", into, str(tmp_path / "pg.tar.gz")])
     assert result.exit_code == 1 and "can only be restored into PostgreSQL" in result.output
+
+
+def _with_manifest(source: Path, target: Path, change) -> None:
+    """A copy of the backup `source` whose manifest `change` altered, the rest as it was."""
+    with tarfile.open(source, "r:gz") as old, tarfile.open(target, "w:gz") as new:
+        for member in old.getmembers():
+            content = old.extractfile(member)
+            if member.name == "manifest.json":
+                manifest = json.load(content)
+                change(manifest)
+                data = json.dumps(manifest).encode()
+                member.size, content = len(data), io.BytesIO(data)
+            new.addfile(member, content)
+
+
+def one_member_more(manifest):
+    manifest["row_counts"]["members"] += 1
+
+
+def another_ledger(manifest):
+    manifest["ledger_sha256"] = "0" * 64
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [(one_member_more, "members: 13 in the backup, 12 restored"), (another_ledger, "ledger checksum: DIFFERENT")],
+)
+def test_a_restore_that_does_not_match_its_backup_is_not_called_restored(seeded, tmp_path, change, said):
+    runner = seeded.test_cli_runner()
+    assert runner.invoke(args=["backup", "create", str(tmp_path / "b.tar.gz")]).exit_code == 0
+    _with_manifest(tmp_path / "b.tar.gz", tmp_path / "other.tar.gz", change)
+    result = runner.invoke(args=["backup", "restore", "--force", str(tmp_path / "other.tar.gz")])
+    assert result.exit_code == 1
+    assert "Restored." not in result.output and "differs from the backup" in result.output and said in result.output
+
+    result = runner.invoke(args=["backup", "restore", "--force", str(tmp_path / "b.tar.gz")])
+    assert result.exit_code == 0 and "Restored." in result.output and "tables the same" in result.output
+
+
+def test_the_ledger_checksum_changes_when_a_posting_does():
+    """A journal whose postings of one gift are swapped (the database's triggers forbid it, a damaged
+    or edited file does not): the transactions are the same, the gift went the other way."""
+    engine = sa.create_engine("sqlite://")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE ledger_transactions (id, community_id, kind, reverses_id)")
+        conn.exec_driver_sql("CREATE TABLE ledger_postings (id, transaction_id, account_id, amount, balance_after)")
+        conn.exec_driver_sql("INSERT INTO ledger_transactions VALUES (1, 1, 'gift', NULL)")
+        conn.exec_driver_sql("INSERT INTO ledger_postings VALUES (1, 1, 7, -60, -60), (2, 1, 8, 60, 60)")
+        before = ledger_checksum(conn)
+        conn.exec_driver_sql("UPDATE ledger_postings SET amount = -amount, balance_after = -balance_after")
+        assert ledger_checksum(conn) != before
+
+
+def test_a_backup_made_by_the_version_before_is_restored_and_brought_up_to_this_one(app, tmp_path):
+    """Last night's backup, made before an upgrade, comes back as it was and is then migrated."""
+    from flask_migrate import upgrade
+
+    older = make_app(f"sqlite:///{tmp_path / 'older.db'}", UPLOAD_FOLDER=str(tmp_path / "up"))
+    with older.app_context():
+        upgrade(revision="0305_fund_days")  # the schema of 0310 (a data change only), so the demo fits
+        seed(members=12, months=1, seed=5)
+        db.session.commit()
+        path, manifest = create(tmp_path / "older.tar.gz")
+        db.engine.dispose()
+    result = app.test_cli_runner().invoke(args=["backup", "restore", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "brought up to this version: 0305_fund_days → " in result.output and "Restored." in result.output
+    assert "ledger checksum: same" in result.output and "DIFFERENT" not in result.output
+    with app.app_context():
+        assert count(Member) == manifest["row_counts"]["members"] == 12
+        assert count(Posting) == manifest["row_counts"]["ledger_postings"]
+
+
+def test_the_list_shows_the_backups_newest_first_and_names_an_unreadable_one(seeded, tmp_path):
+    folder = tmp_path / "backups"
+    seeded.config.update(BACKUP_DIR=str(folder))
+    runner = seeded.test_cli_runner()
+    assert "No backups in" in runner.invoke(args=["backup", "list"]).output
+    for stamp in ("20261101T020000Z", "20261103T020000Z"):
+        assert runner.invoke(args=["backup", "create", str(folder / f"timebank-{stamp}.tar.gz")]).exit_code == 0
+    (folder / "timebank-20261102T020000Z.tar.gz").write_bytes(b"half a file")
+    (folder / "notes.txt").write_text("not a backup")
+    with seeded.app_context():
+        postings = count(Posting)
+
+    lines = runner.invoke(args=["backup", "list"]).output.splitlines()
+    assert [line[:16] for line in lines] == ["2026-11-03 02:00", "2026-11-02 02:00", "2026-11-01 02:00"]
+    assert f"{postings} postings, 1 photos" in lines[0] and "UNREADABLE" in lines[1]
+    assert "UNREADABLE" not in lines[2]

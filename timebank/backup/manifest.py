@@ -2,6 +2,7 @@
 migration head, the number of rows in every table and a checksum of the ledger."""
 
 import hashlib
+from collections.abc import Iterable
 from importlib import metadata
 
 import sqlalchemy as sa
@@ -38,9 +39,13 @@ def ledger_checksum(conn: Connection) -> str:
     return digest.hexdigest()
 
 
-def row_counts(conn: Connection) -> dict[str, int]:
+def row_counts(conn: Connection, tables: Iterable[str] | None = None) -> dict[str, int]:
+    """Rows per table: this version's tables, or the given ones (those a backup counted, which an older
+    version's database has); a table the database lacks is left out."""
+    names = [table.name for table in db.metadata.sorted_tables] if tables is None else sorted(tables)
+    present = set(sa.inspect(conn).get_table_names())
     return {
-        table.name: conn.scalar(sa.select(sa.func.count()).select_from(table)) for table in db.metadata.sorted_tables
+        name: conn.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in names if name in present
     }
 
 
@@ -48,15 +53,16 @@ def migration_heads(conn: Connection) -> list[str]:
     return sorted(MigrationContext.configure(conn).get_current_heads())
 
 
-def describe(conn: Connection, *, engine: str, created_at: str) -> dict:
-    """The manifest of the database behind `conn`, read in one transaction (one snapshot)."""
+def describe(conn: Connection, *, engine: str, created_at: str, tables: Iterable[str] | None = None) -> dict:
+    """The manifest of the database behind `conn`, read in one transaction (one snapshot); `tables`
+    as in row_counts."""
     return {
         "format": FORMAT,
         "created_at": created_at,
         "app_version": app_version(),
         "engine": engine,
         "migration_heads": migration_heads(conn),
-        "row_counts": row_counts(conn),
+        "row_counts": row_counts(conn, tables),
         "ledger_sha256": ledger_checksum(conn),
     }
 
@@ -79,7 +85,8 @@ def compare(backup: dict, restored: dict) -> tuple[bool, list[str]]:
         ok = False
         lines.append(f"row counts: {len(different)} of {len(tables)} tables DIFFERENT")
         lines.extend(
-            f"    {t}: {backup['row_counts'].get(t)} in the backup, {restored['row_counts'].get(t)} restored"
+            f"    {t}: {backup['row_counts'].get(t, 'no table')} in the backup, "
+            f"{restored['row_counts'].get(t, 'no table')} restored"
             for t in different
         )
     else:

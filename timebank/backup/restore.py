@@ -18,7 +18,7 @@ from flask import Flask
 from flask_migrate import upgrade
 
 from timebank.backup.archive import PGDUMP_FILE, SQLITE_FILE, BackupError, libpq, read_manifest, run_tool, upload_dir
-from timebank.backup.manifest import compare, describe
+from timebank.backup.manifest import compare, describe, migration_heads
 from timebank.extensions import db
 from timebank.ledger.verify import Report, verify
 from timebank.stats.models import StatsAccountMonth, StatsPairMonth
@@ -58,8 +58,8 @@ def has_data(engine: sa.Engine) -> bool:
 def restore(
     archive: Path, target: Flask, *, force: bool = False, progress: Callable[[str], None] = lambda _: None
 ) -> Outcome:
-    """Restore `archive` into the database of the app `target`, check it, and compare it with the
-    backup's manifest."""
+    """Restore `archive` into the database of the app `target`, compare it with the backup's manifest
+    as it was restored, then bring it up to this version's migrations and check its ledger."""
     manifest = read_manifest(archive)
     with target.app_context():
         engine = db.engine
@@ -74,26 +74,44 @@ def restore(
             with tarfile.open(archive, "r:gz") as tar:
                 tar.extractall(work, filter="data")
             source, into = manifest["engine"], engine.dialect.name
-            if source == "sqlite" and into == "sqlite":
-                progress("restoring the SQLite database")
-                _sqlite_into_sqlite(work / SQLITE_FILE, engine)
-            elif source == "postgresql" and into == "postgresql":
-                progress("restoring the PostgreSQL database (pg_restore)")
-                _postgres_into_postgres(work / PGDUMP_FILE, engine)
-            elif source == "sqlite" and into == "postgresql":
-                _sqlite_into_postgres(work / SQLITE_FILE, engine, target, progress)
+            if (source, into) == ("sqlite", "postgresql"):
+                restored, same, lines = _sqlite_into_postgres(work / SQLITE_FILE, engine, target, manifest, progress)
             else:
-                raise BackupError("a PostgreSQL backup can only be restored into PostgreSQL")
+                if (source, into) == ("sqlite", "sqlite"):
+                    progress("restoring the SQLite database")
+                    _sqlite_into_sqlite(work / SQLITE_FILE, engine)
+                elif (source, into) == ("postgresql", "postgresql"):
+                    progress("restoring the PostgreSQL database (pg_restore)")
+                    _postgres_into_postgres(work / PGDUMP_FILE, engine)
+                else:
+                    raise BackupError("a PostgreSQL backup can only be restored into PostgreSQL")
+                progress("comparing with the backup")
+                restored = _as_backed_up(engine, manifest)
+                same, lines = compare(manifest, restored)
             upgrade()  # a backup made by an older version: bring it up to this one
             _restore_uploads(work / "uploads", upload_dir(target), progress)
-        progress("checking the ledger and comparing with the backup")
+        progress("checking the ledger")
         db.session.remove()
         ledger = verify()
         with engine.connect() as conn:
-            restored = describe(conn, engine=into, created_at=manifest["created_at"])
+            lines.extend(_brought_up(manifest, migration_heads(conn)))
         db.session.remove()
-    same, lines = compare(manifest, restored)
     return Outcome(manifest, restored, same, lines, ledger)
+
+
+def _as_backed_up(engine: sa.Engine, manifest: dict) -> dict:
+    """The restored database described as the backup was, before any migration of this version: the
+    tables the backup counted, at the backup's migration head."""
+    with engine.connect() as conn:
+        return describe(
+            conn, engine=manifest["engine"], created_at=manifest["created_at"], tables=manifest["row_counts"]
+        )
+
+
+def _brought_up(manifest: dict, heads: list[str]) -> list[str]:
+    if heads == manifest["migration_heads"]:
+        return []
+    return [f"brought up to this version: {', '.join(manifest['migration_heads']) or 'none'} → {', '.join(heads)}"]
 
 
 def _sqlite_into_sqlite(copy: Path, engine: sa.Engine) -> None:
@@ -121,14 +139,19 @@ def _postgres_into_postgres(dump: Path, engine: sa.Engine) -> None:
     run_tool(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={dsn}", str(dump)], env)
 
 
-def _sqlite_into_postgres(copy: Path, engine: sa.Engine, target: Flask, progress) -> None:
+def _sqlite_into_postgres(copy: Path, engine: sa.Engine, target: Flask, manifest: dict, progress):
+    """Returns the target's description and how it compares: the copy in the archive with the
+    backup's manifest, then PostgreSQL with the copy brought up to this version."""
     from timebank import create_app
 
-    progress("bringing the SQLite copy up to this version's migrations")
     source_app = create_app({**_secret(target), "SQLALCHEMY_DATABASE_URI": f"sqlite:///{copy}"})
     with source_app.app_context():
-        upgrade()
         source_engine = db.engine
+        same, lines = compare(manifest, _as_backed_up(source_engine, manifest))
+        progress("bringing the SQLite copy up to this version's migrations")
+        upgrade()
+        with source_engine.connect() as conn:
+            expected = describe(conn, engine="postgresql", created_at=manifest["created_at"])
     progress("creating the tables in PostgreSQL")
     _reset_schema(engine)
     upgrade()
@@ -146,6 +169,10 @@ def _sqlite_into_postgres(copy: Path, engine: sa.Engine, target: Flask, progress
             progress(f"copied {table.name}: {copied} rows")
             _move_sequence(into, table)
     source_engine.dispose()
+    with engine.connect() as conn:
+        restored = describe(conn, engine="postgresql", created_at=manifest["created_at"])
+    copied, copy_lines = compare(expected, restored)
+    return restored, same and copied, lines + ["copied into PostgreSQL:"] + [f"  {line}" for line in copy_lines]
 
 
 def _move_sequence(conn, table: sa.Table) -> None:
