@@ -10,6 +10,8 @@ from timebank.communities.links import (
     LinkForbidden,
     accept_link,
     end_link,
+    linked_community_ids,
+    links_of,
     pause_link,
     propose_link,
     resume_link,
@@ -122,7 +124,10 @@ def test_bad_proposals_are_refused_and_change_nothing(three):
         (els, "zuid", 0, "x", "cap_minutes"),
         (els, "zuid", 60, " ", "reason"),
         (els, "zuid", "60", "x", "cap_minutes"),
+        (els, "zuid", True, "x", "cap_minutes"),
+        (els, "zuid", 600_001, "x", "cap_minutes"),
         (els, "zuid", 60, "x" * 501, "reason"),
+        (els, "zuid", 60, "\x00 ", "reason"),
     ):
         with pytest.raises(LinkError) as refused:
             propose_link(get(Community, north), other, actor=actor, cap_minutes=cap, see_posts=True, reason=reason)
@@ -146,6 +151,10 @@ def test_coordinator_page_proposes_and_the_other_coordinator_accepts(app, client
     assert page.status_code == 200 and "trades with no other neighbourhood" in page.text
     refused = client.post("/coordinate/links", data={"other": "zuid", "cap_hours": "", "reason": "Canal"})
     assert refused.status_code == 422
+    refused = client.post(
+        "/coordinate/links", data={"other": "zuid", "cap_hours": "20000", "reason": "Canal"}, headers=EN
+    )
+    assert refused.status_code == 422 and "The cap must be above zero and at most 10,000 hours." in refused.text
     sent = client.post(
         "/coordinate/links",
         data={"other": "zuid", "cap_hours": "5", "see_posts": "y", "reason": "Neighbours across the canal"},
@@ -201,3 +210,76 @@ def test_a_reason_is_required_to_pause_and_the_page_says_so(app, client, three):
     assert "Please write down why." in page.text
     with app.app_context():
         assert db.session.get(CommunityLink, link_id).state == "active"
+
+
+def link_events() -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(AuditEvent).where(AuditEvent.action.like("community.link_%"))
+    )
+
+
+@pytest.mark.usefixtures("ctx", "english")
+def test_no_step_of_a_link_can_be_skipped_or_taken_twice(three):
+    """Accepting, pausing and resuming each start from one state only: the side that was asked cannot
+    bring a withdrawn proposal or a link the other side paused back to life by "accepting" it, nor
+    resume a link that was ended; and ending twice is said to be done, and logged once."""
+    (north, south, west), people = three
+    els, karim, piet = (get(Member, people[name]) for name in ("Els", "Karim", "Piet"))
+    link = propose_link(get(Community, north), "zuid", actor=els, cap_minutes=60, see_posts=False, reason="Canal")
+    db.session.commit()
+
+    def refused(step, message, **reason):
+        events = link_events()
+        with pytest.raises(LinkError, match=message):
+            step(link, actor=karim, **reason)
+        db.session.rollback()
+        assert link_events() == events
+
+    refused(pause_link, "Only a link in use can be paused", reason="x")
+    refused(resume_link, "Only a paused link can go on again", reason="x")
+    accept_link(link, actor=karim)
+    db.session.commit()
+    assert (link.state, link.see_posts) == ("active", False)  # as proposed
+    refused(accept_link, "answered already")
+    pause_link(link, actor=els, reason="Too many disputes")
+    db.session.commit()
+    refused(accept_link, "answered already")
+    refused(pause_link, "Only a link in use can be paused", reason="x")
+    assert link.state == "paused"
+    resume_link(link, actor=els, reason="Sorted out")
+    end_link(link, actor=els, reason="The project ended")
+    db.session.commit()
+    for step, message in ((accept_link, "answered already"), (resume_link, "Only a paused link")):
+        refused(step, message, **({"reason": "x"} if step is resume_link else {}))
+    refused(pause_link, "Only a link in use can be paused", reason="x")
+    refused(end_link, "has ended already", reason="x")
+    assert link.state == "ended" and linked_community_ids(north.id) == []
+
+    # Linked again, and asked by a third: the page lists what waits for an answer first.
+    accept_link(
+        propose_link(get(Community, south), "noord", actor=karim, cap_minutes=60, see_posts=True, reason="Again"),
+        actor=els,
+    )
+    propose_link(get(Community, west), "noord", actor=piet, cap_minutes=60, see_posts=True, reason="Market day")
+    db.session.commit()
+    assert [(one.proposer_id, one.state) for one in links_of(north.id)] == [(west.id, "proposed"), (south.id, "active")]
+
+
+@pytest.mark.usefixtures("ctx", "english")
+def test_a_pause_by_an_administrator_is_lifted_by_an_administrator_only(three, make_member):
+    (north, south, _west), people = three
+    ada = get(Member, make_member("Ada", community_id=north.id, is_admin=True))
+    link = propose_link(
+        get(Community, north), "zuid", actor=get(Member, people["Els"]), cap_minutes=60, see_posts=True, reason="x"
+    )
+    accept_link(link, actor=get(Member, people["Karim"]))
+    pause_link(link, actor=ada, reason="Checking the books", as_administrator=True)
+    db.session.commit()
+    for coordinator in ("Els", "Karim"):
+        with pytest.raises(LinkForbidden, match="An administrator paused this link"):
+            resume_link(link, actor=get(Member, people[coordinator]), reason="We want to go on")
+        db.session.rollback()
+    assert link.state == "paused"
+    resume_link(link, actor=ada, reason="All in order", as_administrator=True)
+    db.session.commit()
+    assert link.state == "active"

@@ -23,6 +23,7 @@ from timebank.market.posts import close_post, pause_post
 from timebank.members.models import Member
 from timebank.permissions import can_read_thread, can_see_email, can_see_exchange, can_see_post
 
+from .api import token_headers
 from .conftest import login, web
 
 EN = {"Accept-Language": "en"}
@@ -218,3 +219,21 @@ def test_a_linked_neighbour_loses_sight_of_a_post_its_owner_paused_or_closed(app
     # The coordinator of her own neighbourhood still opens the closed post.
     coordinator = web(app, people["Karim"])
     assert coordinator.get(f"/market/posts/{bikes}").status_code == 200
+
+
+@pytest.mark.parametrize("change", ["posts not shared", "paused"])
+def test_a_link_that_shares_no_posts_or_is_paused_lists_none_of_them(app, client, world, change):
+    people, _posts = world
+    with app.app_context():
+        link = db.session.scalar(sa.select(CommunityLink))
+        if change == "paused":
+            pause_link(link, actor=get(Member, people["Karim"]), reason="Busy")
+        else:
+            link.see_posts = False
+        db.session.commit()
+        headers = token_headers(app, people["Fatima"])
+    login(client, people["Fatima"])
+    market = client.get("/market?q=bike", headers=EN).text
+    assert "Bike repair by the canal" not in market and "From Zuid" not in market
+    linked = client.get("/api/v1/posts?scope=linked", headers=headers).json["items"]
+    assert [post["title"] for post in linked] == ["Soup for two evenings"]

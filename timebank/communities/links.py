@@ -15,6 +15,7 @@ from timebank.communities.models import Community, CommunityLink
 from timebank.db import take_write_lock, utcnow
 from timebank.errors import DomainError
 from timebank.extensions import db
+from timebank.i18n import format_minutes
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import MAX_MINUTES
 from timebank.members.models import Member
@@ -54,7 +55,9 @@ def _reason(reason: str | None, *, required: bool) -> str:
 
 def _cap(cap_minutes) -> int:
     if not (isinstance(cap_minutes, int) and not isinstance(cap_minutes, bool) and 0 < cap_minutes <= MAX_MINUTES):
-        raise LinkError(_l("The cap must be a whole number of minutes above zero, and at most 600,000."), "cap_minutes")
+        raise LinkError(
+            _l("The cap must be above zero and at most %(max)s.", max=format_minutes(MAX_MINUTES)), "cap_minutes"
+        )
     return cap_minutes
 
 
