@@ -6,8 +6,12 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from timebank.exchanges import services as exchanges
+from timebank.exchanges import transfers
 from timebank.extensions import db
 from timebank.ledger.models import Account
+from timebank.members.models import Member
+from timebank.pots import services as pots
 from timebank.pots.common import common_pot
 from timebank.stats import rollup
 from timebank.stats.indicators import InvalidPeriod, check_period, compute, period, previous
@@ -202,6 +206,11 @@ def test_named_periods_and_the_one_before():
     assert previous(date(2026, 2, 1), date(2026, 2, 28)) == (date(2026, 1, 1), date(2026, 1, 31))
     with pytest.raises(InvalidPeriod):
         check_period(date(2026, 2, 1), date(2026, 1, 1))
+    check_period(date(2016, 1, 1), date(2026, 1, 7))  # ten years of 366 days, both ends included
+    # This month so far, on the 30th of July: the same 30 days of June, its whole month.
+    assert previous(date(2026, 7, 1), date(2026, 7, 30)) == (date(2026, 6, 1), date(2026, 6, 30))
+    with pytest.raises(InvalidPeriod):
+        check_period(date(2016, 1, 1), date(2026, 1, 8))
 
 
 def test_last_12_months_are_whole_months_before_this_one_and_compare_like_for_like():
@@ -305,3 +314,83 @@ def test_the_period_compared_with_has_every_figure_but_the_breakdowns(scenario, 
     compared = compute(community, *NOVEMBER, breakdowns=False).as_dict()
     assert whole["by_month"] and whole["by_category"]
     assert compared == {**whole, "by_month": [], "by_category": []}
+
+
+def test_a_member_is_quiet_after_ninety_days_without_an_exchange_not_a_day_sooner(scenario, community):
+    """Ann and Eva last took part on 12 November (Ann's paper slip for Eva): on 9 February that is the
+    90th day back, so they are not quiet yet; on 10 February they are. Karim never took part."""
+    assert compute(community, date(2026, 12, 1), date(2027, 2, 9)).dormant_members == 1
+    assert compute(community, date(2026, 12, 1), date(2027, 2, 10)).dormant_members == 3
+
+
+def test_a_period_with_parts_of_months_at_both_ends_counts_those_days(scenario, community):
+    """15 October to 5 December: the end of October and the start of December are read day by day,
+    November as a whole month; each month shows what the whole-month periods show (E0 on 31 October,
+    E8 on 1 December, Hal joined on the 2nd). Karim, thanked with a gift today, exchanged nothing."""
+    transfers.give_hours(scenario["Bob"], scenario["Karim"], 15, "Thanks for the ladder", actor=scenario["Bob"])
+    db.session.commit()
+    stats = compute(community, date(2026, 10, 15), date(2026, 12, 5))
+    assert [(m.month, m.minutes, m.exchanges, m.active_members, m.new_members) for m in stats.by_month] == [
+        ("2026-10", 60, 1, 2, 0),
+        ("2026-11", 450, 6, 5, 1),
+        ("2026-12", 30, 1, 2, 1),
+    ]
+
+
+def test_what_happens_today_leaves_a_period_that_ended_yesterday_alone(scenario, community):
+    """It is 5 December: a grant today changes neither the fund nor Eva's balance as they were at the
+    end of the 4th (the fund: 61 at the end of November and E8's levy of 3 on 1 December)."""
+    before = compute(community, date(2026, 12, 1), date(2026, 12, 4))
+    transfers.grant_from_fund(scenario["Eva"], 20, "Bus fare", actor=scenario["Karim"])
+    db.session.commit()
+    after = compute(community, date(2026, 12, 1), date(2026, 12, 4))
+    assert before.fund_balance == after.fund_balance == 64
+    assert after.balance_histogram == before.balance_histogram
+
+
+def test_hours_saved_in_a_pot_count_in_the_balance_but_not_against_the_limit(scenario, community):
+    """Ann is at her highest balance (24 minutes). Once she puts them in a savings pot she can earn
+    again, so she is no longer at her ceiling, and her 24 minutes still count as hers."""
+    today = date(2026, 12, 1), date(2026, 12, 5)
+    assert compute(community, *today).members_at_ceiling == 1
+    pots.deposit(pots.open_pot(scenario["Ann"], "Bike", 600), scenario["Ann"], 24)
+    db.session.commit()
+    stats = compute(community, *today)
+    assert stats.members_at_ceiling == 0 and stats.saved_minutes == 24 + 186
+
+
+def test_a_member_who_took_part_and_was_paused_later_still_counts_in_that_period(scenario, community):
+    db.session.execute(sa.update(Member).where(Member.id == scenario["Eva"].id).values(status="suspended"))
+    db.session.commit()
+    stats = compute(community, *NOVEMBER)
+    assert (stats.members_total, stats.active_members) == (EXPECTED["members_total"], EXPECTED["active_members"])
+
+
+def test_a_merged_category_counts_what_was_exchanged_under_its_old_name(scenario, community, english):
+    from timebank.communities.models import Category
+    from timebank.market.categories import merge_category
+
+    by_key = {c.key: c for c in db.session.scalars(sa.select(Category).where(Category.community_id == community.id))}
+    merge_category(by_key["repairs"], by_key["cooking"], actor=scenario["Karim"])
+    db.session.commit()
+    keys = {c.id: c.key for c in db.session.scalars(sa.select(Category))}
+    stats = compute(community, *NOVEMBER)
+    assert [(keys.get(c.category_id), c.exchanges, c.minutes) for c in stats.by_category] == [
+        ("cooking", 4, 300),
+        (None, 2, 150),
+    ]
+
+
+def test_days_until_a_request_is_taken_up_count_to_the_agreement_not_the_offer_of_help(
+    scenario, community, make_post, monkeypatch
+):
+    """Bob asks on 6 December, Cas offers to help on the 7th, Bob agrees on the 9th: three days."""
+    clock = Clock(monkeypatch)
+    clock.set(at(2026, 12, 6))
+    request = make_post(scenario["Bob"], kind="request", title="Help me move a cupboard", created_at=clock.now)
+    clock.set(at(2026, 12, 7))
+    offer = exchanges.propose(request, scenario["Cas"], 60, actor=scenario["Cas"])
+    clock.set(at(2026, 12, 9))
+    exchanges.accept(offer, actor=scenario["Bob"])
+    db.session.commit()
+    assert compute(community, date(2026, 12, 6), date(2026, 12, 31)).median_days_to_accept == 3.0
