@@ -152,6 +152,24 @@ def test_contact_details_are_for_coordinators_until_the_member_chooses(app, clie
     assert "Balance: 0 minutes" in client.get("/members?q=Fatima", headers=EN).text
 
 
+@pytest.mark.parametrize(
+    ("shared", "shown", "not_shown"),
+    [
+        ({"show_email_to": "coordinators", "show_balance_to": "community"}, "Balance", "@example.org"),
+        ({"show_email_to": "community", "show_balance_to": "coordinators"}, "@example.org", "Balance"),
+    ],
+)
+def test_sharing_one_detail_with_neighbours_shows_that_one_only(app, client, make_member, shared, shown, not_shown):
+    fatima = make_member("Fatima", phone="0612345678")
+    neighbour = make_member("Jan", email="jan@example.net")
+    login(client, fatima)
+    client.post("/settings/privacy", data={"show_phone_to": "coordinators", **shared})
+    client.post("/logout")
+    login(client, neighbour)
+    profile = client.get(f"/members/{fatima.id}", headers=EN).text
+    assert shown in profile and not_shown not in profile and "0612345678" not in profile
+
+
 def test_balance_privacy_predicate(app, make_member, make_community):
     fatima, jan = make_member("Fatima"), make_member("Jan")
     coordinator = make_member("Karim", role="coordinator")

@@ -290,10 +290,13 @@ def test_the_photo_of_a_hidden_profile_is_not_served_to_neighbours(app, people):
         image_id = image.id
     jan = web(app, people["Jan"])
     photo = f'src="/images/{image_id}"'
+    profile = f"/members/{people['Fatima'].id}"
     assert jan.get(f"/images/{image_id}").status_code == 200 and photo in jan.get("/members").text
+    assert photo in jan.get(profile).text
     case_id = _reported(app, people, "profile", "Fatima")
     web(app, people["Karim"]).post(f"/coordinate/reports/{case_id}", data={"decision": "hide", "reason": "Ads"})
     assert jan.get(f"/images/{image_id}").status_code == 404 and photo not in jan.get("/members").text
+    assert photo not in jan.get(profile).text and photo in web(app, people["Fatima"]).get(profile).text
     assert web(app, people["Fatima"]).get(f"/images/{image_id}").status_code == 200
     assert photo in web(app, people["Fatima"]).get("/members").text  # her own, in the list as on her profile
     assert web(app, people["Karim"]).get(f"/images/{image_id}").status_code == 200
