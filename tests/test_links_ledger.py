@@ -8,11 +8,11 @@ import pytest
 import sqlalchemy as sa
 from flask import has_app_context
 
-from timebank.db import take_write_lock
+from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.ledger.errors import IdempotencyConflict, InvalidTransaction, LimitExceeded, NotAllowed
-from timebank.ledger.models import Account, Transaction
+from timebank.ledger.models import Account, Posting, Transaction
 from timebank.ledger.verify import verify
 from timebank.members.models import Member
 from timebank.stats import rollup
@@ -224,7 +224,7 @@ def test_undoing_one_side_undoes_both_once(linked):
 
 
 @pytest.mark.usefixtures("ctx")
-def test_verify_finds_a_broken_mirror_and_a_changed_cap(linked):
+def test_verify_finds_a_broken_mirror_a_changed_cap_and_halves_that_do_not_match(linked):
     people, (north, south) = linked
     across(people["Fatima"], people["Wilma"], 30, "k")
     db.session.commit()
@@ -235,6 +235,26 @@ def test_verify_finds_a_broken_mirror_and_a_changed_cap(linked):
     db.session.rollback()
     db.session.execute(sa.update(Account).where(Account.id == out.id).values(balance=Account.balance + 1))
     assert {"clearing_mirror", "cached_balance"} <= {problem.check for problem in verify().problems}
+    db.session.rollback()
+    # Two halves of a transfer written under different keys: each book balances and the clearing
+    # accounts still mirror, but neither half has the other community's side.
+    back = ledger.clearing_account(south, north)
+    for community, key, legs in (
+        (north, "forged:1", ((account(people["Fatima"]), -30), (out, 30))),
+        (south, "forged:2", ((back, -30), (account(people["Wilma"]), 30))),
+    ):
+        txn = db.session.execute(
+            sa.insert(Transaction.__table__).returning(Transaction.id),
+            dict(community_id=community, kind="exchange", memo="", created_at=utcnow(), idempotency_key=key),
+        ).scalar()
+        for leg, amount in legs:
+            after = ledger.balance(leg) + amount
+            db.session.execute(
+                sa.insert(Posting.__table__),
+                dict(transaction_id=txn, account_id=leg.id, amount=amount, balance_after=after),
+            )
+            db.session.execute(sa.update(Account).where(Account.id == leg.id).values(balance=after))
+    assert {problem.check for problem in verify().problems} == {"clearing_sides"}
     db.session.rollback()
 
 

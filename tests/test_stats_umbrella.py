@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from timebank.audit.models import AuditEvent
 from timebank.extensions import db
+from timebank.members.models import Member
 from timebank.stats import rollup
 from timebank.stats.indicators import compute
 from timebank.stats.present import INDICATORS
@@ -25,7 +26,7 @@ from timebank.stats.umbrella import NOT_ADDED, TOTAL_DEFINITIONS, added_up, cros
 from .api import token_headers
 from .conftest import ON_POSTGRES, login
 from .queries import sqlite_plan, statements
-from .stats_scenario import Clock
+from .stats_scenario import Clock, at, exchange
 from .umbrella_scenario import BETWEEN, CAP, NOORD, NOORD_TRADE, NOVEMBER, UMBRELLA, ZUID, ZUID_TRADE, build
 
 DATES = {"period": "custom", "from": "2026-11-01", "to": "2026-11-30"}
@@ -230,3 +231,14 @@ def test_the_umbrella_over_the_api_for_administrators_only(client, town):
         )
         assert refused.status_code == 403 and refused.json["error"]["code"] == "forbidden", name
     assert client.get("/api/v1/admin/stats", query_string=query).status_code == 401
+
+
+def test_two_neighbours_who_helped_each_other_across_the_border_are_one_pair(app, town, make_post, monkeypatch):
+    """On 6 December Ann helps Wim, who helped her in November (X1): November and December
+    together have three exchanges between the two neighbourhoods and still two pairs."""
+    with app.app_context():
+        ann, wim = (db.session.get(Member, town[name][0]) for name in ("Ann", "Wim"))
+        sewing = make_post(ann, kind="offer", title="Ann: sewing", expires_at=at(2027, 3, 1))
+        exchange(Clock(monkeypatch), at(2026, 12, 6), ann, wim, 30, sewing)
+        found = crossing([town["Noord"][0], town["Zuid"][0]], date(2026, 11, 1), date(2026, 12, 31))
+        assert (found.exchanges, found.minutes, found.pairs) == (3, 180, 2)
