@@ -1,7 +1,7 @@
 """Brute-force limits, password reset, and every way a member's sessions end."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import redis
@@ -10,10 +10,13 @@ from argon2 import PasswordHasher
 
 from timebank.db import utcnow
 from timebank.extensions import db
+from timebank.members import tokens
 from timebank.members.models import LoginFailures, Member, MemberToken
-from timebank.members.passwords import verify_password
+from timebank.members.passwords import password_problem, verify_password
+from timebank.members.tokens import issue_token
 
 from .conftest import PASSWORD, link_in, login, mails, make_app
+from .stats_scenario import Clock
 
 EN = {"Accept-Language": "en"}
 NEW_PASSWORD = "a brand new passphrase"
@@ -269,3 +272,81 @@ def test_password_hash_is_upgraded_on_login_when_parameters_change(app, client, 
     login(client, member)
     with app.app_context():
         assert db.session.get(Member, member.id).password_hash != old
+
+
+def test_a_reset_link_works_as_long_as_the_email_says_and_no_longer(app, client, member, monkeypatch):
+    clock = Clock(monkeypatch)
+    clock.set(datetime(2026, 12, 7, 9, 0, tzinfo=UTC))
+    client.post("/password/forgot", data={"email": member.email})
+    with app.app_context():
+        email = mails(to=member.email, kind="password_reset")[0].body_text
+    minutes = app.config["RESET_LINK_MINUTES"]
+    assert f"{minutes} minut" in email  # minutes, minuten
+    path = link_in(email)
+    clock.set(clock.now + timedelta(minutes=minutes - 1))
+    assert "Choose a new password" in client.get(path, headers=EN).text
+    clock.set(clock.now + timedelta(minutes=1))
+    assert client.post(path, data={"password": NEW_PASSWORD}, headers=EN).status_code == 410
+
+
+def test_two_clicks_at_the_same_moment_use_a_link_once(app, member, monkeypatch):
+    """Both clicks found the link unused; the one that comes second must not use it again."""
+    with app.test_request_context(headers=EN):
+        raw = issue_token(db.session.get(Member, member.id), "reset")
+        db.session.commit()
+        seen_unused = tokens.check_token(raw, "reset")
+        assert tokens.use_token(raw, "reset").id == member.id
+        monkeypatch.setattr(tokens, "check_token", lambda *_: seen_unused)
+        with pytest.raises(tokens.TokenError, match="used already"):
+            tokens.use_token(raw, "reset")
+
+
+def test_wrong_passwords_are_forgotten_after_a_quiet_day(app, client, member):
+    for i in range(5):
+        fail_login(client, member.email, address=f"10.0.0.{i}")
+    with app.app_context():
+        db.session.execute(sa.update(LoginFailures).values(last_failed_at=utcnow() - timedelta(hours=25)))
+        db.session.commit()
+    fail_login(client, member.email, address="10.0.0.9")  # the first of a new day
+    again = app.test_client().post(
+        "/login", data={"email": member.email, "password": PASSWORD}, environ_base={"REMOTE_ADDR": "10.9.9.9"}
+    )
+    assert again.status_code == 302
+
+
+def test_no_reset_link_for_a_paused_member(app, client, make_member):
+    paused = make_member("Piet", status="suspended")
+    page = client.post("/password/forgot", data={"email": paused.email}, headers=EN, follow_redirects=True)
+    assert "If there is an account with this address" in page.text
+    with app.app_context():
+        assert mails() == []
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("a" * 7, "at least 8 characters"),
+        ("a long passphrase " * 57, "at most 1024 characters"),  # 1,026: the hashing cost is not for abuse
+        ("password1", "Many people use this password"),
+        ("Fatima Benali", "your name or email address"),
+        ("fatima.benali", "your name or email address"),  # the address before the @
+        ("FATIMA.BENALI@EXAMPLE.ORG", "your name or email address"),
+        ("soup on thursdays", None),
+    ],
+)
+def test_a_new_password_is_refused_only_for_a_reason_a_person_understands(app, password, problem):
+    with app.test_request_context(headers=EN):
+        found = password_problem(password, name="Fatima Benali", email="fatima.benali@example.org")
+        assert (problem in str(found)) if problem else found is None
+
+
+def test_keep_me_logged_in_lasts_thirty_days_and_no_longer(app, member, monkeypatch):
+    """Whatever the browser keeps: the sign-in behind its cookie is too old after 30 days."""
+    clock = Clock(monkeypatch)
+    clock.set(datetime(2026, 12, 7, 9, 0, tzinfo=UTC))
+    device = app.test_client()
+    device.post("/login", data={"email": member.email, "password": PASSWORD, "remember": "y"})
+    clock.set(clock.now + app.config["REMEMBER_COOKIE_DURATION"] - timedelta(minutes=1))
+    assert device.get("/settings").status_code == 200
+    clock.set(clock.now + timedelta(minutes=2))
+    assert device.get("/settings").status_code == 302

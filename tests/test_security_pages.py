@@ -16,7 +16,7 @@ from timebank.market.models import Post
 from timebank.members.models import Member
 from timebank.uploads.models import Image
 
-from .conftest import count, login
+from .conftest import PASSWORD, count, login
 from .test_market_posts import offer_form, posts
 
 EN = {"Accept-Language": "en"}
@@ -178,7 +178,9 @@ def test_guessing_from_many_addresses_does_not_lock_the_member_out(app, make_mem
     home = app.test_client()
     assert home.post("/login", data={"email": member.email, "password": "correct horse battery"}).status_code == 302
     home.post("/logout")
-    thief = app.test_client()
+    thief = app.test_client()  # a browser known to the app, but for the thief's own account
+    assert thief.post("/login", data={"email": make_member("Jan").email, "password": PASSWORD}).status_code == 302
+    thief.post("/logout")
     for number in range(12):
         thief.post(
             "/login",
@@ -193,6 +195,14 @@ def test_guessing_from_many_addresses_does_not_lock_the_member_out(app, make_mem
         headers=EN,
     )
     assert stranger.status_code == 429 and "Please wait" in stranger.text
+    # …and so must the thief's browser, although it is known for his own account…
+    known_elsewhere = thief.post(
+        "/login",
+        data={"email": member.email, "password": "correct horse battery"},
+        environ_base={"REMOTE_ADDR": "10.2.0.2"},
+        headers=EN,
+    )
+    assert known_elsewhere.status_code == 429
     # …but Fatima's own phone, which she logged in with before, still gets in.
     own = home.post(
         "/login",
