@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 from timebank.db import take_write_lock, utcnow
 from timebank.extensions import db
 from timebank.mail.models import OutboxMessage
-from timebank.mail.services import queue_mail, run_worker, send_due
+from timebank.mail.services import backoff, queue_mail, run_worker, send_due
 from timebank.members.models import Member
 
 from .conftest import make_app
@@ -28,10 +28,14 @@ class Inbox:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.startswith("refused@"):
             return "550 no such mailbox"
+        if address.startswith("busy@"):
+            return "450 mailbox busy, try again later"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if any(address.startswith("later@") for address in envelope.rcpt_tos):
+            return "451 local error, try again later"
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 OK"
 
@@ -99,6 +103,11 @@ def test_worker_sends_the_outbox_over_smtp_once(mail_app, inbox, community):
     assert all(m.sent_at and m.attempts == 1 for m in outbox(mail_app))
     mail_app.test_cli_runner().invoke(args=["mail", "send"])
     assert len(inbox.messages) == 2  # nothing is sent twice
+    with mail_app.app_context():  # not even once the worker's hold on them (LEASE) is over
+        db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+        assert send_due().sent == 0
+    assert len(inbox.messages) == 2
 
 
 def test_an_smtp_outage_loses_nothing(mail_app, smtp_port, community):
@@ -127,12 +136,20 @@ def test_an_smtp_outage_loses_nothing(mail_app, smtp_port, community):
 
 
 def test_a_refused_address_does_not_hold_up_the_others(mail_app, inbox, community):
-    queue(mail_app, "refused@example.org", "priya@example.org")
+    queue(mail_app, "refused@example.org", "busy@example.org", "later@example.org", "priya@example.org")
     with mail_app.app_context():
         report = send_due()
-    assert (report.sent, report.failed) == (1, 1)
-    refused, sent = outbox(mail_app)
+    assert (report.sent, report.failed) == (1, 3)
+    refused, busy, later, sent = outbox(mail_app)
     assert refused.sent_at is None and "550" in refused.last_error and sent.sent_at
+    assert refused.failed_at is not None  # the server said no for good (5xx): never tried again
+    for waiting, code in ((busy, "450"), (later, "451")):  # "try again later" (4xx): it will be
+        assert waiting.failed_at is None and waiting.next_attempt_at > utcnow() and code in waiting.last_error
+
+
+def test_a_failing_message_waits_longer_each_time_but_never_more_than_six_hours():
+    assert [backoff(attempts) for attempts in (1, 2, 3, 4)] == [timedelta(minutes=m) for m in (1, 2, 4, 8)]
+    assert backoff(9) == timedelta(hours=4, minutes=16) and backoff(10) == backoff(1000) == timedelta(hours=6)
 
 
 @pytest.fixture
