@@ -11,7 +11,7 @@ from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.mail.models import OutboxMessage
 from timebank.market.models import Post
-from timebank.market.services import queue_digests
+from timebank.market.services import queue_digests, remind_and_expire, set_digest
 from timebank.members.models import Member
 
 from .conftest import login
@@ -160,3 +160,42 @@ def test_coordinator_sets_how_long_posts_stay_online(app, client, member, make_m
     with app.app_context():
         post = db.session.scalar(sa.select(Post))
         assert timedelta(weeks=4) - timedelta(minutes=1) < post.expires_at - utcnow() <= timedelta(weeks=4)
+
+
+def test_the_digest_mails_only_what_is_still_asked_to_who_can_still_help(app, make_member, make_post):
+    """Kees (bikes) opted in ten days ago and saved the setting again yesterday; Anna (bikes) had her
+    last digest two days ago; Piet (bikes) was paused; Latifa's only cooking offer has expired.
+    Kees hears of the flat tyre only: the stolen bike was taken out, the chain's request expired."""
+    now = utcnow()
+    kees, anna, piet, latifa = (make_member(name) for name in ("Kees", "Anna", "Piet", "Latifa"))
+    make_post(latifa, "Curry", category_key="cooking", expires_at=now - timedelta(hours=1))
+    asker = make_member("Wilma")
+    ago = {days: now - timedelta(days=days) for days in (1, 2, 3, 4, 5, 10)}
+    make_post(asker, "Flat tyre", kind="request", category_key="bikes", created_at=ago[5])
+    make_post(asker, "Stolen bike for sale", kind="request", category_key="bikes", created_at=ago[4], status="closed")
+    make_post(asker, "Oil my chain", kind="request", category_key="bikes", created_at=ago[3], expires_at=now)
+    make_post(asker, "Soup please", kind="request", category_key="cooking", created_at=ago[1])
+    with app.app_context():
+        for person in (kees, anna, piet, latifa):
+            member = db.session.get(Member, person.id)
+            if person is not latifa:
+                member.skills.append(category("bikes"))
+            set_digest(member, True, now=ago[10])
+        set_digest(db.session.get(Member, kees.id), True, now=ago[1])  # saved again: starts no later
+        db.session.get(Member, anna.id).market_digest_sent_until = ago[2]
+        db.session.get(Member, piet.id).status = "suspended"
+        db.session.commit()
+        assert queue_digests(now=now) == 1
+        db.session.commit()
+    [mail] = outbox(app)
+    assert mail.member_id == kees.id and "Flat tyre" in mail.body_text
+    assert not any(title in mail.body_text for title in ("Stolen bike", "Oil my chain", "Soup please"))
+
+
+def test_a_paused_member_is_not_reminded_of_a_post_that_expires(app, make_member, make_post):
+    owner = make_member("Piet", status="suspended")
+    post = make_post(owner, "Ladder to lend", expires_at=utcnow() + timedelta(days=3))
+    with app.app_context():
+        assert remind_and_expire() == (1, 0)
+        db.session.commit()
+    assert outbox(app) == [] and post_row(app, post.id).reminded_at is not None
