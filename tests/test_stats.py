@@ -207,10 +207,10 @@ def test_named_periods_and_the_one_before():
     with pytest.raises(InvalidPeriod):
         check_period(date(2026, 2, 1), date(2026, 1, 1))
     check_period(date(2016, 1, 1), date(2026, 1, 7))  # ten years of 366 days, both ends included
-    # This month so far, on the 30th of July: the same 30 days of June, its whole month.
-    assert previous(date(2026, 7, 1), date(2026, 7, 30)) == (date(2026, 6, 1), date(2026, 6, 30))
     with pytest.raises(InvalidPeriod):
         check_period(date(2016, 1, 1), date(2026, 1, 8))
+    # This month so far, on the 30th of July: the same 30 days of June, its whole month.
+    assert previous(date(2026, 7, 1), date(2026, 7, 30)) == (date(2026, 6, 1), date(2026, 6, 30))
 
 
 def test_last_12_months_are_whole_months_before_this_one_and_compare_like_for_like():

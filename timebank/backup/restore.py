@@ -139,7 +139,9 @@ def _postgres_into_postgres(dump: Path, engine: sa.Engine) -> None:
     run_tool(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", f"--dbname={dsn}", str(dump)], env)
 
 
-def _sqlite_into_postgres(copy: Path, engine: sa.Engine, target: Flask, manifest: dict, progress):
+def _sqlite_into_postgres(
+    copy: Path, engine: sa.Engine, target: Flask, manifest: dict, progress
+) -> tuple[dict, bool, list[str]]:
     """Returns the target's description and how it compares: the copy in the archive with the
     backup's manifest, then PostgreSQL with the copy brought up to this version."""
     from timebank import create_app
