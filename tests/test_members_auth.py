@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.members import tokens
-from timebank.members.models import LoginFailures, Member, MemberToken
+from timebank.members.models import LoginFailures, Member, MemberToken, SignIn
 from timebank.members.passwords import password_problem, verify_password
 from timebank.members.tokens import issue_token
 
@@ -350,3 +350,40 @@ def test_keep_me_logged_in_lasts_thirty_days_and_no_longer(app, member, monkeypa
     assert device.get("/settings").status_code == 200
     clock.set(clock.now + timedelta(minutes=2))
     assert device.get("/settings").status_code == 302
+
+
+def test_the_daily_prune_forgets_expired_logins_and_links_of_members_who_never_come_back(
+    app, runner, member, monkeypatch
+):
+    clock = Clock(monkeypatch)
+    start = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+    clock.set(start)
+    gone, kept = app.test_client(), app.test_client()
+    gone.post("/login", data={"email": member.email, "password": PASSWORD, "remember": "y"})
+    with app.app_context():
+        unconfirmed = issue_token(db.session.get(Member, member.id), "email", new_email="new.plan@example.org")
+        db.session.commit()
+    clock.set(start + timedelta(days=29))
+    kept.post("/login", data={"email": member.email, "password": PASSWORD, "remember": "y"})
+
+    clock.set(start + timedelta(days=31))
+    with app.app_context():
+        undo = issue_token(db.session.get(Member, member.id), "undo_email", new_email="old.address@example.org")
+        db.session.commit()
+    result = runner.invoke(args=["members", "prune-sign-ins"])
+    assert "1 expired logins and 0 emailed links" in result.output
+    assert kept.get("/settings").status_code == 200 and gone.get("/settings").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SignIn)) == 1
+        addresses = db.session.scalars(sa.select(MemberToken.new_email).order_by(MemberToken.id)).all()
+        assert addresses == [None, "old.address@example.org"]  # the expired link forgot its address
+        with app.test_request_context(headers=EN), pytest.raises(tokens.TokenError, match="expired"):
+            tokens.check_token(unconfirmed, "email")
+
+    clock.set(start + timedelta(days=31 + app.config["UNDO_EMAIL_CHANGE_LINK_DAYS"] + 91))
+    result = runner.invoke(args=["members", "prune-sign-ins"])
+    assert "1 expired logins and 2 emailed links" in result.output
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(MemberToken)) == 0
+        with app.test_request_context(headers=EN), pytest.raises(tokens.TokenError, match="does not work"):
+            tokens.check_token(undo, "undo_email")

@@ -9,7 +9,9 @@ from timebank.communities.models import Community
 from timebank.communities.services import default_community
 from timebank.extensions import db
 from timebank.members.services import MemberError, create_member
+from timebank.members.sessions import forget_expired_sign_ins
 from timebank.members.sign_in_log import KEEP_DAYS, prune_sign_ins
+from timebank.members.tokens import forget_old_links
 
 members_cli = AppGroup("members", help="Create members and coordinators; forget old sign-ins.")
 
@@ -41,7 +43,13 @@ def create(email: str, name: str, password: str, role: str, slug: str | None, ad
 
 @members_cli.command("prune-sign-ins")
 def prune_sign_ins_command() -> None:
-    """Forget sign-ins and failed sign-ins older than 90 days (run daily). The audit log is never pruned."""
+    """Forget sign-ins and failed sign-ins older than 90 days, logged-in browsers whose cookie has
+    expired, and emailed links 90 days after they expired (run daily). The audit log is never pruned."""
     count = prune_sign_ins()
+    browsers = forget_expired_sign_ins()
+    links = forget_old_links(KEEP_DAYS)
     db.session.commit()
-    click.echo(f"Forgot {count} sign-ins older than {KEEP_DAYS} days.")
+    click.echo(
+        f"Forgot {count} sign-ins older than {KEEP_DAYS} days, {browsers} expired logins"
+        f" and {links} emailed links that expired more than {KEEP_DAYS} days ago."
+    )

@@ -82,6 +82,13 @@ def member_of_session(session_id: str) -> Member | None:
     return member
 
 
+def forget_expired_sign_ins() -> int:
+    """Delete the sign-ins no cookie can use any more; returns how many. `start_session` does it
+    for one member; this catches the members who never sign in again."""
+    result = db.session.execute(sa.delete(SignIn).where(SignIn.created_at < utcnow() - _sign_in_lifetime()))
+    return result.rowcount or 0
+
+
 def _secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 

@@ -85,3 +85,17 @@ def use_token(raw: str, purpose: str) -> Member:
     if used.rowcount != 1:
         raise TokenError(_l("This link was used already. Each link works only once."))
     return db.session.get(Member, token.member_id)
+
+
+def forget_old_links(keep_days: int) -> int:
+    """Expired links forget the address they were for at once, and are deleted `keep_days` after
+    they expired (until then an old link still says "expired" rather than "does not work").
+    Returns how many were deleted."""
+    now = utcnow()
+    db.session.execute(
+        sa.update(MemberToken)
+        .where(MemberToken.expires_at <= now, MemberToken.new_email.is_not(None))
+        .values(new_email=None)
+    )
+    result = db.session.execute(sa.delete(MemberToken).where(MemberToken.expires_at < now - timedelta(days=keep_days)))
+    return result.rowcount or 0
