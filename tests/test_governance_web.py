@@ -8,10 +8,10 @@ import sqlalchemy as sa
 from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.governance import services
-from timebank.governance.models import Proposal
+from timebank.governance.models import Ballot, Proposal
 from timebank.members.models import Member
 
-from .conftest import login
+from .conftest import login, web
 from .queries import queries_for
 
 
@@ -174,3 +174,91 @@ def test_a_proposal_with_many_voters_and_comments_costs_no_more_queries(app, peo
     voices(9)
     page = " ".join(client.get(f"/decide/{proposal_id}", headers={"Accept-Language": "en"}).text.split())
     assert '<details class="exchange-more"> <summary>Yes (21)</summary>' in page
+
+
+def open_proposal(app, author, **given):
+    with app.app_context():
+        proposal = services.create_proposal(db.session.get(Member, author.id), title="A bench", **given)
+        db.session.commit()
+        return proposal.id, option(proposal, "yes"), option(proposal, "no")
+
+
+def test_a_secret_vote_is_changed_on_the_same_phone_without_typing_the_code(app, people, client):
+    proposal_id, yes, no = open_proposal(app, people["Karim"], secret=True)
+    login(client, people["Fatima"])
+    first = client.post(f"/decide/{proposal_id}/vote", data={"option": str(yes)}, follow_redirects=True).text
+    assert "Your secret vote is counted. Your vote code is" in first
+    again = client.post(f"/decide/{proposal_id}/vote", data={"option": str(no)}, follow_redirects=True).text
+    assert "Your vote is changed." in again and "Your vote code is" not in again
+    assert f'checked id="option-1" name="option" required type="radio" value="{no}"' in again  # the new choice shown
+    with app.app_context():
+        assert db.session.execute(sa.select(Ballot.option_id)).scalars().all() == [no]
+
+
+def test_an_open_vote_shows_the_answer_chosen_and_says_it_changed(app, people, client):
+    proposal_id, yes, no = open_proposal(app, people["Karim"])
+    login(client, people["Fatima"])
+    client.post(f"/decide/{proposal_id}/vote", data={"option": str(yes)})
+    page = client.get(f"/decide/{proposal_id}").text
+    assert f'checked id="option-0" name="option" required type="radio" value="{yes}"' in page
+    changed = client.post(f"/decide/{proposal_id}/vote", data={"option": str(no)}, follow_redirects=True).text
+    assert "Your vote is changed." in changed
+
+
+def test_only_the_author_is_offered_to_change_or_withdraw_and_only_coordinators_to_hide(app, people):
+    proposal_id, yes, _no = open_proposal(app, people["Fatima"])  # waits for three supporters
+    with app.app_context():
+        services.add_comment(db.session.get(Proposal, proposal_id), db.session.get(Member, people["Jan"].id), "Hm")
+        db.session.commit()
+    wilma, fatima, karim = (web(app, people[name]) for name in ("Wilma", "Fatima", "Karim"))
+    page = wilma.get(f"/decide/{proposal_id}").text
+    assert "Change the proposal" not in page and "Withdraw the proposal" not in page and "Hide this comment" not in page
+    edit = wilma.get(f"/decide/{proposal_id}/edit", follow_redirects=True)
+    assert "This proposal cannot be changed any more" in edit.text and 'name="title"' not in edit.text
+    page = fatima.get(f"/decide/{proposal_id}").text
+    assert "Change the proposal" in page and "Withdraw the proposal" in page and "Hide this comment" not in page
+    page = karim.get(f"/decide/{proposal_id}").text
+    assert "Change the proposal" not in page and "Withdraw the proposal" in page and "Hide this comment" in page
+    with app.app_context():
+        for name in ("Jan", "Wilma", "Ahmed"):
+            services.support(db.session.get(Proposal, proposal_id), db.session.get(Member, people[name].id))
+        db.session.commit()
+    karim.post(f"/decide/{proposal_id}/vote", data={"option": str(yes)})
+    assert "Change the proposal" not in fatima.get(f"/decide/{proposal_id}").text  # someone voted
+    edit = fatima.get(f"/decide/{proposal_id}/edit", follow_redirects=True)
+    assert "This proposal cannot be changed any more" in edit.text and 'name="title"' not in edit.text
+
+
+def test_the_number_of_supporters_is_set_by_coordinators_only(app, people):
+    fatima = web(app, people["Fatima"])
+    assert fatima.get("/decide/settings").status_code == 403
+    assert fatima.post("/decide/settings", data={"proposal_supporters": "0"}).status_code == 403
+    assert web(app, people["Karim"]).get("/decide/settings").status_code == 200
+    with app.app_context():
+        assert db.session.get(Member, people["Fatima"].id).community.proposal_supporters == 3
+
+
+def test_proposals_waiting_for_support_are_listed_and_withdrawn_ones_are_among_the_decisions(app, people, client):
+    login(client, people["Fatima"])
+    fields = {"title": "Seeds swap", "voting_days": "7", "quorum_percent": "0", "kind": "advisory"}
+    made = client.post("/decide/new", data=fields, follow_redirects=True).text
+    assert "Your proposal is made. It goes to the vote when 3 neighbours support it." in made
+    assert "Seeds swap" in client.get("/decide").text
+    opened = (
+        web(app, people["Karim"]).post("/decide/new", data={**fields, "title": "Tool shed"}, follow_redirects=True).text
+    )
+    assert "Your proposal is open for voting." in opened
+    with app.app_context():
+        proposal = db.session.scalar(sa.select(Proposal))
+        services.withdraw(proposal, db.session.get(Member, people["Fatima"].id), "Not now")
+        db.session.commit()
+    assert "Seeds swap" not in client.get("/decide").text
+    assert "Seeds swap" in client.get("/decide/decisions").text
+
+
+def test_a_search_that_finds_exactly_a_dozen_does_not_ask_for_more_of_the_name(people, client, make_member):
+    for number in range(12):
+        make_member(f"Anna {number:02d}")
+    login(client, people["Fatima"])
+    page = client.post("/decide/new", data={**GRANT, "grant_query": "anna", "find": "1"}).text
+    assert page.count('name="grant_member_id"') == 12 and "Only the first 12 names" not in page
