@@ -126,3 +126,4 @@ def test_pots_are_refused_while_acting(client, desk):
     client.post(f"/coordinate/members/{bos.id}/act")
     response = client.get("/pots", follow_redirects=True)
     assert "Only Mrs Bos can use their pots" in response.get_data(as_text=True)
+    assert client.get("/pots/common").status_code == 200  # the neighbourhood's pot is everyone's to read

@@ -58,6 +58,7 @@ def test_a_member_opens_a_pot_fills_it_and_sees_it_fill(app, client, people):
     assert too_much.status_code == 422 and balances(app, fatima.id, pot_id) == (150, 150)
     share = client.post(f"/pots/{pot_id}/share", data={"share-share_percent": "80"})
     assert share.status_code == 422 and "from 0 to 50 percent" in share.text
+    assert 'name="share-share_percent" type="text" value="80"' in share.text  # what she typed, to correct
     assert client.post(f"/pots/{pot_id}/share", data={"share-share_percent": "10"}).status_code == 302
     spend = client.post(f"/pots/{pot_id}/spend?to=fund", data={"spend-hours": "1", "spend-request_key": "k3"})
     assert spend.status_code == 302 and balances(app, fatima.id, pot_id) == (150, 90)
@@ -77,6 +78,7 @@ def test_paying_a_neighbour_from_a_pot_finds_them_by_name(app, client, people, m
     assert client.post(f"/pots/{pot_id}/move", data=move).status_code == 302
     page = client.get(f"/pots/{pot_id}").text
     assert "Karim" not in page and "Jan" not in page
+    assert f"?to={fatima.id}#pick-to" not in client.get(f"/pots/{pot_id}?q_to=fat").text  # not herself
     found = client.get(f"/pots/{pot_id}?q_to=ja").text
     assert f'href="/pots/{pot_id}?to={jan.id}#pick-to"' in found and "Karim" not in found
     chosen = client.get(f"/pots/{pot_id}?to={jan.id}").text
@@ -96,6 +98,25 @@ def test_paying_a_neighbour_from_a_pot_finds_them_by_name(app, client, people, m
         )
         assert refused.status_code == 422 and reason in refused.text, to
     assert balances(app, fatima.id, pot_id) == (180, 60) and balances(app, karim.id, pot_id)[0] == -300
+
+
+def test_nothing_typed_is_refused_with_words_and_moves_nothing(app, client, people):
+    fatima = people["Fatima"]
+    login(client, fatima)
+    nameless = client.post("/pots", data={"name": "", "goal_hours": "5"})
+    assert nameless.status_code == 422 and "This field is required." in nameless.text
+    pot_id = int(client.post("/pots", data={"name": "Trip", "goal_hours": "5"}).headers["Location"].rsplit("/", 1)[1])
+    client.post(f"/pots/{pot_id}/move", data={"move-direction": "in", "move-hours": "2", "move-request_key": "in"})
+    for action, fields in (
+        ("move", {"move-direction": "out", "move-hours": "0", "move-minutes": "0", "move-request_key": "a"}),
+        ("spend?to=fund", {"spend-hours": "", "spend-request_key": "b"}),
+    ):
+        refused = client.post(f"/pots/{pot_id}/{action}", data=fields)
+        assert refused.status_code == 422 and "Please fill in how much time." in refused.text, action
+    assert balances(app, fatima.id, pot_id) == (180, 120)
+    client.post(f"/pots/{pot_id}/share", data={"share-share_percent": "10"})
+    emptied = client.post(f"/pots/{pot_id}/share", data={"share-share_percent": ""}, follow_redirects=True)
+    assert "From now on 0 percent of what you are paid goes into this pot." in emptied.text
 
 
 def test_nobody_else_sees_or_moves_a_members_pot(app, client, people):

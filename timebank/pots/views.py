@@ -66,7 +66,8 @@ def _forms(pot, **given):
     forms.update(given)
     for keyed in (forms["move"], forms["spend"]):
         keyed.request_key.data = keyed.request_key.data or uuid.uuid4().hex
-    forms["share"].share_percent.data = forms["share"].share_percent.data if "share" in given else pot.share_percent
+    if "share" not in given:  # a share sent back keeps what was typed
+        forms["share"].share_percent.data = pot.share_percent
     return forms
 
 
