@@ -4,6 +4,7 @@ and steps the state does not allow, retries that never settle twice, and the con
 import pytest
 import sqlalchemy as sa
 
+from timebank.exchanges import services as exchanges
 from timebank.exchanges.models import Exchange, Message
 from timebank.extensions import db
 from timebank.ledger import services as ledger
@@ -387,3 +388,20 @@ def test_a_provider_agrees_to_fewer_minutes_through_the_api(app, client, callers
     agreed = client.post(f"{url}/agree", headers=fatima.headers)
     assert (agreed.json["state"], agreed.json["minutes"]) == ("completed", 60)
     assert balances(app, fatima.member, jan.member) == [60, -60]
+
+
+def test_a_coordinator_looking_on_a_finished_group_exchange_is_not_asked_to_thank_anyone(app, client, callers, wilma):
+    fatima, jan = (callers[role].member for role in ("member", "other_member"))
+    with app.app_context():
+        organiser, pupils = db.session.get(Member, fatima.id), [db.session.get(Member, m.id) for m in (jan, wilma[0])]
+        lesson = exchanges.create_group(organiser, "provider", "Bread baking", 60, pupils, actor=organiser)
+        for pupil in pupils:
+            exchanges.confirm(lesson, actor=pupil)
+        db.session.commit()
+        url = f"/api/v1/exchanges/{lesson.id}"
+    told = {
+        role: client.get(url, headers=callers[role].headers).json["status"] for role in ("other_member", "coordinator")
+    }
+    assert told["other_member"]["next"] == "You can thank the others with a short note."
+    assert told["coordinator"]["next"] == "Nothing more to do."
+    assert told["coordinator"]["happened"] == told["other_member"]["happened"]

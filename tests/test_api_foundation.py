@@ -13,6 +13,7 @@ from timebank.db import utcnow
 from timebank.extensions import db
 from timebank.market.models import Post
 from timebank.members.models import Member
+from timebank.moderation.models import Block
 
 from .conftest import ON_POSTGRES, PASSWORD, count, login, make_app
 
@@ -205,16 +206,17 @@ def test_keys_are_forgotten_after_a_day_by_the_daily_command(app, client, runner
     for post, key in ((soup, "old"), (tea, "new")):
         client.post(f"/api/v1/posts/{post.id}/close", headers=callers["member"].headers | {"Idempotency-Key": key})
     with app.app_context():
-        db.session.execute(
-            sa.update(IdempotencyRecord)
-            .where(IdempotencyRecord.key == "old")
-            .values(created_at=utcnow() - timedelta(hours=25))
-        )
+        for key, age in (("old", timedelta(hours=25)), ("new", timedelta(hours=23))):
+            db.session.execute(
+                sa.update(IdempotencyRecord).where(IdempotencyRecord.key == key).values(created_at=utcnow() - age)
+            )
         db.session.commit()
     result = runner.invoke(args=["api", "forget-keys"])
     assert result.exit_code == 0 and "Forgot 1 stored answers." in result.output
     with app.app_context():
         assert db.session.scalars(sa.select(IdempotencyRecord.key)).all() == ["new"]
+    kept = client.post(f"/api/v1/posts/{tea.id}/close", headers=callers["member"].headers | {"Idempotency-Key": "new"})
+    assert kept.status_code == 200 and kept.headers["Idempotent-Replayed"] == "true"
 
 
 def test_refusals_are_replayed_too(app, client, callers, make_post):
@@ -292,6 +294,30 @@ def test_overlong_idempotency_key_is_400_and_changes_nothing(app, client, caller
         assert db.session.get(Post, soup.id).status == "active" and count(IdempotencyRecord) == 0
 
 
+def test_an_empty_idempotency_key_is_400_and_one_of_255_characters_is_kept(app, client, callers, make_post):
+    url = f"/api/v1/posts/{make_post(callers['member'].member, 'Soup').id}/close"
+    empty = client.post(url, headers=callers["member"].headers | {"Idempotency-Key": ""})
+    assert empty.status_code == 400 and empty.json["error"]["code"] == "bad_idempotency_key"
+    with app.app_context():
+        assert db.session.scalar(sa.select(Post.status)) == "active" and count(IdempotencyRecord) == 0
+    longest = callers["member"].headers | {"Idempotency-Key": "x" * 255}
+    assert client.post(url, headers=longest).status_code == 200
+    again = client.post(url, headers=longest)
+    assert again.status_code == 200 and again.headers["Idempotent-Replayed"] == "true"
+
+
+def test_the_same_idempotency_key_for_another_method_is_422_and_changes_nothing(app, client, callers):
+    """Blocking and unblocking share one address: a key used for one must not answer the other."""
+    jan = callers["other_member"].member
+    url = f"/api/v1/members/{jan.id}/block"
+    headers = callers["member"].headers | {"Idempotency-Key": "b"}
+    assert client.post(url, headers=headers).json == {"member_id": jan.id, "blocked": True}
+    unblocked = client.delete(url, headers=headers)
+    assert unblocked.status_code == 422 and unblocked.json["error"]["code"] == "idempotency_key_reused"
+    with app.app_context():
+        assert count(Block) == 1
+
+
 def test_cors_is_off_unless_configured(db_url, member):
     closed = make_app(db_url).test_client().get("/api/v1/me", headers={"Origin": "https://app.example"})
     assert "Access-Control-Allow-Origin" not in closed.headers
@@ -303,6 +329,8 @@ def test_cors_is_off_unless_configured(db_url, member):
     assert "Authorization" in response.headers["Access-Control-Allow-Headers"]
     other = app.test_client().get("/api/v1/me", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
+    page = app.test_client().get("/login", headers={"Origin": "https://app.example"})  # the API only
+    assert page.status_code == 200 and "Access-Control-Allow-Origin" not in page.headers
 
 
 def test_openapi_document_and_reference_page(client):

@@ -7,6 +7,7 @@ from timebank.communities.models import Area, Category
 from timebank.extensions import db
 from timebank.ledger import services as ledger
 from timebank.members.models import Member
+from timebank.moderation import services as moderation
 from timebank.uploads.services import save_image
 
 from .test_uploads_acting_profile import photo_bytes, upload
@@ -93,3 +94,25 @@ def test_photos_open_with_a_token_for_the_community_only(app, client, callers):
     assert shown.status_code == 200 and shown.mimetype == "image/jpeg" and shown.data[:2] == b"\xff\xd8"
     assert client.get(url, headers=callers["other_coordinator"].headers).status_code == 404
     assert client.get(url, headers=callers["anonymous"].headers).status_code == 401
+
+
+def test_a_member_who_shares_only_her_balance_keeps_her_email_from_neighbours(app, client, callers):
+    fatima = callers["member"].member
+    fill_profile(app, fatima.id, show_balance_to="community")
+    shown = client.get(f"/api/v1/members/{fatima.id}", headers=callers["other_member"].headers).json
+    assert (shown["email"], shown["phone"], shown["balance_minutes"]) == (None, None, 30)
+
+
+def test_a_profile_a_coordinator_hid_keeps_its_words_and_photo_for_its_owner_only(app, client, callers):
+    fatima, jan, karim = (callers[role].member for role in ("member", "other_member", "coordinator"))
+    photo_id = fill_profile(app, fatima.id)["photo_id"]
+    with app.app_context():
+        filed = moderation.report(db.session.get(Member, jan.id), "profile", fatima.id, "rude")
+        moderation.decide(filed.case, actor=db.session.get(Member, karim.id), decision="hide", reason="Be kind")
+        db.session.commit()
+    url = f"/api/v1/members/{fatima.id}"
+    own = client.get(url, headers=callers["member"].headers).json
+    assert (own["bio"], own["photo_url"]) == ("I cook for twenty people.", f"http://localhost/api/v1/images/{photo_id}")
+    for role in ("other_member", "coordinator"):
+        shown = client.get(url, headers=callers[role].headers).json
+        assert (shown["name"], shown["bio"], shown["photo_url"]) == ("Fatima", "", None), role

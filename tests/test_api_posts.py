@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from timebank.communities.models import Area, Category
 from timebank.db import utcnow
 from timebank.extensions import db
+from timebank.market.categories import merge_category
 from timebank.market.models import Post
 from timebank.members.models import Member
 
@@ -118,6 +119,7 @@ def test_unknown_filters_are_422_naming_the_parameter(app, client, callers):
         ({"category": category_id(app, community_id=elsewhere)}, "category"),
         ({"area": add_area(app, elsewhere)}, "area"),
         ({"per_page": 101}, "per_page"),
+        ({"page": 0}, "page"),
         ({"q": "x" * 201}, "q"),
         ({"colour": "red"}, "colour"),
     ]:
@@ -190,6 +192,7 @@ def test_refused_posts_name_the_field_and_change_nothing(app, client, callers):
         ({"title": "   "}, "title", "Please give your post a short title."),
         ({"title": "x" * 101}, "title", "The title can have at most 100 characters; yours has 101."),
         ({"title": "Soup\x00"}, "title", "This text contains a character we cannot store. Please remove it."),
+        ({"title": "Soup\ud800"}, "title", "This text contains a character we cannot store. Please remove it."),
         (
             {"category_id": category_id(app, "sewing", retired=True)},
             "category_id",
@@ -230,6 +233,22 @@ def test_refused_posts_name_the_field_and_change_nothing(app, client, callers):
     assert anonymous.status_code == 401
     with app.app_context():
         assert count(Post) == 0
+
+
+def test_a_merged_category_finds_the_posts_it_was_merged_into(app, client, callers, make_post):
+    karim = callers["coordinator"].member
+    make_post(callers["member"].member, "Mending a jacket", category_key="sewing")
+    make_post(callers["member"].member, "Soup")
+    sewing, repairs = (category_id(app, key, karim.community_id) for key in ("sewing", "repairs"))
+    with app.app_context():
+        merge_category(
+            db.session.get(Category, sewing), db.session.get(Category, repairs), actor=db.session.get(Member, karim.id)
+        )
+        db.session.commit()
+    for category in (sewing, repairs):  # an old link to the market's sewing still finds the jacket
+        found = client.get("/api/v1/posts", query_string={"category": category}, headers=callers["member"].headers)
+        assert found.status_code == 200 and [p["title"] for p in found.json["items"]] == ["Mending a jacket"]
+        assert found.json["items"][0]["category_id"] == repairs
 
 
 def test_who_sees_a_post(app, client, callers, make_post):
@@ -298,6 +317,15 @@ def test_only_the_owner_changes_a_post_and_only_what_is_sent(app, client, caller
     untimed = client.patch(url, json={"gift": False, "minutes": None}, headers=owner).json
     assert (untimed["gift"], untimed["minutes"]) == (False, None)
     assert client.patch(url, headers=owner).json["title"] == "Soup for three"  # no body: nothing changes
+
+
+def test_changing_only_the_title_keeps_the_estimated_time(app, client, callers, make_post):
+    post = make_post(callers["member"].member, "Soup", minutes=90)
+    renamed = client.patch(
+        f"/api/v1/posts/{post.id}", json={"title": "Soup for three"}, headers=callers["member"].headers
+    )
+    assert renamed.status_code == 200 and (renamed.json["minutes"], renamed.json["gift"]) == (90, False)
+    assert stored(app, post.id)["minutes"] == 90
 
 
 def test_a_post_keeps_its_retired_category_but_a_closed_post_is_not_changed(app, client, callers, make_post):

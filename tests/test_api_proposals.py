@@ -63,6 +63,7 @@ def test_a_coordinator_opens_a_proposal_and_members_vote_once_each(app, client, 
     assert client.post(f"{url}/close", headers=karim.headers).json == closed.json
     listed = client.get("/api/v1/proposals?state=closed", headers=jan.headers).json
     assert [p["id"] for p in listed["items"]] == [proposal["id"]] and listed["total"] == 1
+    assert client.get("/api/v1/proposals?state=open", headers=jan.headers).json["total"] == 0
 
 
 def test_a_secret_ballot_hides_counts_and_is_changed_only_with_its_receipt(app, client, callers):
@@ -120,7 +121,17 @@ def test_bad_input_is_refused_with_reasons_and_changes_nothing(app, client, call
     url = f"/api/v1/proposals/{proposal['id']}/vote"
     wrong = client.put(url, headers=fatima.headers, json={"option": "Friday"})
     assert wrong.status_code == 422 and "option" in wrong.json["error"]["fields"]
-    assert client.put(url, headers=fatima.headers, json={"option": "thursday"}).json["option"] == "Thursday"
+    assert client.put(url, headers=fatima.headers, json={"option": " thursday "}).json["option"] == "Thursday"
+
+
+def test_a_quorum_in_hundredths_is_kept_as_given(client, callers):
+    for quorum in (0.29, 0.57):
+        created = open_proposal(client, callers["coordinator"], quorum=quorum)
+        assert created.status_code == 201 and created.json["quorum"] == quorum
+        assert (
+            client.get(f"/api/v1/proposals/{created.json['id']}", headers=callers["member"].headers).json["quorum"]
+            == quorum
+        )
 
 
 def test_a_retried_vote_with_the_same_key_is_answered_once(app, client, callers):

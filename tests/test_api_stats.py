@@ -89,6 +89,7 @@ def test_a_member_gets_403_and_another_community_sees_only_its_own(client, town)
         ({"from": "2026-11-31", "to": "2026-12-01"}, "from"),
         ({"from": "2026-12-01", "to": "2026-11-01"}, "to"),
         ({"from": "1990-01-01", "to": "2026-11-01"}, "to"),
+        ({"from": "2016-11-01", "to": "2026-11-09"}, "to"),  # one day more than the longest period
         ({"to": "2026-11-01"}, "from"),
         ({**NOVEMBER, "community_id": "2"}, "community_id"),
     ],
@@ -97,6 +98,14 @@ def test_bad_dates_are_422_naming_the_field(client, town, query, field):
     answer = client.get("/api/v1/stats", query_string=query, headers=town["coordinator"])
     assert answer.status_code == 422
     assert field in answer.json["error"]["fields"]
+
+
+def test_a_single_day_is_a_period(client, town):
+    answer = client.get(
+        "/api/v1/stats", query_string={"from": "2026-11-30", "to": "2026-11-30"}, headers=town["coordinator"]
+    )
+    assert answer.status_code == 200, answer.json
+    assert answer.json["from"] == answer.json["to"] == "2026-11-30"
 
 
 def test_bad_dates_are_explained_in_dutch(client, town):

@@ -154,6 +154,9 @@ def test_blocking_and_reporting_through_the_api(app, neighbours, make_community,
     jans = token_headers(app, jan)
     assert client.get(f"/api/v1/posts/{offer.id}", headers=jans).status_code == 404
     assert client.delete(f"/api/v1/members/{jan.id}/block", headers=headers).json["blocked"] is False
+    gone = make_member("Gone", status="erased")  # as if they never existed, whichever way
+    assert client.post(f"/api/v1/members/{gone.id}/block", headers=headers).status_code == 404
+    assert client.delete(f"/api/v1/members/{gone.id}/block", headers=headers).status_code == 404
     assert client.get(f"/api/v1/posts/{offer.id}", headers=jans).status_code == 200
     filed = client.post(
         "/api/v1/reports", headers=jans, json={"item_type": "post", "item_id": offer.id, "reason": "spam"}

@@ -63,7 +63,7 @@ def test_posts_with_scope_linked_carry_their_communitys_slug(client, world):
     assert titles(client.get("/api/v1/posts?scope=linked", headers=headers["Anna"])) == {"Bike lessons in West": "west"}
 
 
-def test_an_exchange_across_the_link_through_the_exchange_endpoints(app, client, world):
+def test_an_exchange_across_the_link_through_the_exchange_endpoints(app, client, world, make_member):
     people, posts, headers = world
     proposed = client.post(
         "/api/v1/exchanges",
@@ -93,6 +93,15 @@ def test_an_exchange_across_the_link_through_the_exchange_endpoints(app, client,
         "proposed_by_us": True,
     }
     assert link["community"] == {"slug": "zuid", "name": "Zuid"}
+    # Zuid's coordinator sees the same link from the other side: Noord proposed it and owes Zuid.
+    zuid = token_headers(app, make_member("Sam", role="coordinator", community_id=people["Wilma"].community_id))
+    [theirs] = client.get("/api/v1/links", headers=zuid).json["items"]
+    assert (theirs["id"], theirs["community"], theirs["owed_minutes"], theirs["proposed_by_us"]) == (
+        link["id"],
+        {"slug": "noord", "name": "Noord"},
+        -60,
+        False,
+    )
 
 
 def test_links_are_for_the_coordinators_of_the_community_only(client, world):

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from timebank.api.models import IdempotencyRecord
 from timebank.db import utcnow
 from timebank.exchanges.transfers import grant_from_fund
 from timebank.extensions import db
@@ -210,3 +211,16 @@ def test_the_pots_api(app, client, people):
     with app.app_context():
         savings = db.session.scalar(sa.select(sa.func.count()).where(Transaction.kind == "saving"))
     assert savings == 2
+
+
+def test_a_retried_deposit_moves_the_minutes_once_even_after_its_stored_answer_is_gone(app, client, people):
+    headers = token_headers(app, people["Fatima"])
+    pot = client.post("/api/v1/pots", headers=headers, json={"name": "Course", "goal_minutes": 600}).json
+    url, retry = f"/api/v1/pots/{pot['id']}/deposit", {**headers, "Idempotency-Key": "save-1"}
+    assert client.post(url, headers=retry, json={"minutes": 90}).json["balance_minutes"] == 90
+    with app.app_context():
+        db.session.execute(sa.delete(IdempotencyRecord))
+        db.session.commit()
+    late = client.post(url, headers=retry, json={"minutes": 90})
+    assert late.status_code == 200 and late.json["balance_minutes"] == 90 and "Idempotent-Replayed" not in late.headers
+    assert balances(app, people["Fatima"].id, pot["id"]) == (210, 90)
