@@ -223,4 +223,7 @@ def test_a_retried_deposit_moves_the_minutes_once_even_after_its_stored_answer_i
         db.session.commit()
     late = client.post(url, headers=retry, json={"minutes": 90})
     assert late.status_code == 200 and late.json["balance_minutes"] == 90 and "Idempotent-Replayed" not in late.headers
+    # The same key for taking the hours out again is not mistaken for the deposit: refused, nothing moves.
+    out = client.post(f"/api/v1/pots/{pot['id']}/withdraw", headers=retry, json={"minutes": 90})
+    assert out.status_code == 422 and out.json["error"]["code"] == "idempotency_key_reused"
     assert balances(app, people["Fatima"].id, pot["id"]) == (210, 90)

@@ -158,3 +158,11 @@ def forget_old_keys(now=None) -> int:
     """Delete the keys and answers older than KEPT_FOR; the caller commits."""
     cutoff = (now or utcnow()) - KEPT_FOR
     return db.session.execute(sa.delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)).rowcount
+
+
+def ledger_key() -> str | None:
+    """The caller's Idempotency-Key as a ledger request key (see `ledger.request_key`, which makes it
+    the member's own): a retry moves the hours once even after the stored answer is forgotten, and
+    the ledger refuses the key for anything else. Hashed to fit the ledger's key pattern."""
+    key = request.headers.get("Idempotency-Key")
+    return f"api-{hashlib.sha256(key.encode()).hexdigest()[:40]}" if key else None

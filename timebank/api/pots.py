@@ -1,14 +1,11 @@
 """Personal pots over the API, with the same services and rules as the pots pages."""
 
-import hashlib
-
-from flask import request
 from flask_login import current_user
 from marshmallow import Schema, fields
 
 from timebank.api.auth import token_required
 from timebank.api.common import BEARER, PATH_ID, StrictInteger, Text, api_blueprint, documents_errors
-from timebank.api.idempotency import writes
+from timebank.api.idempotency import ledger_key, writes
 from timebank.pots import services
 from timebank.pots.common import common_pot
 from timebank.pots.services import MAX_GOAL_MINUTES, NAME_MAX
@@ -72,12 +69,6 @@ def common():
     return common_pot(current_user.community_id)
 
 
-def _ledger_key() -> str | None:
-    """The caller's Idempotency-Key as the ledger's request key: a retry moves the hours once."""
-    key = request.headers.get("Idempotency-Key")
-    return f"api-{hashlib.sha256(key.encode()).hexdigest()[:40]}" if key else None
-
-
 @bp.route("/pots", methods=["GET"])
 @token_required
 @bp.response(200, PotSchema(many=True))
@@ -103,7 +94,7 @@ def create(body):
 def _moved(pot_id: int, minutes: int, service):
     member = current_user._get_current_object()
     pot = services.pot_for(member, pot_id)
-    service(pot, member, minutes, request_key=_ledger_key())
+    service(pot, member, minutes, request_key=ledger_key())
     return pot
 
 

@@ -4,16 +4,13 @@ community fund, as the "Give hours" page does (the same service, the same rules)
 The Idempotency-Key, if sent, also becomes the ledger's request key (per member), so even a retry
 the stored answer no longer covers moves the hours once."""
 
-import hashlib
-
-from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from timebank.api.auth import token_required
 from timebank.api.common import BEARER, StrictInteger, Text, api_blueprint, documents_errors, id_field
-from timebank.api.idempotency import writes
+from timebank.api.idempotency import ledger_key, writes
 from timebank.exchanges.errors import ExchangeError
 from timebank.exchanges.services import REASON_MAX
 from timebank.exchanges.transfers import give_hours
@@ -64,7 +61,7 @@ def give(body):
         if to is None or to.community_id != giver.community_id or to.status != "active":
             raise ExchangeError(_l("There is no member with this number in your neighbourhood."), "to_member_id")
     try:
-        return give_hours(giver, to, body["minutes"], body["memo"], actor=giver, idempotency_key=_ledger_key(giver))
+        return give_hours(giver, to, body["minutes"], body["memo"], actor=giver, idempotency_key=ledger_key())
     except InvalidAmount as refusal:
         refusal.field = "minutes"
         raise
@@ -72,9 +69,3 @@ def give(body):
         if refusal.field == "to":
             refusal.field = "to_member_id"
         raise
-
-
-def _ledger_key(giver: Member) -> str | None:
-    """The caller's Idempotency-Key, made unique per member and short enough for the ledger."""
-    key = request.headers.get("Idempotency-Key")
-    return f"api-{hashlib.sha256(key.encode()).hexdigest()[:40]}" if key else None
