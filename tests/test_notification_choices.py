@@ -2,10 +2,12 @@
 have its own (right away, in the daily summary, or none). The app's list always shows everything."""
 
 import re
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from timebank.db import utcnow
 from timebank.exchanges import transfers
 from timebank.extensions import db
 from timebank.members.export import collect
@@ -176,3 +178,65 @@ def test_the_export_holds_the_choices(ctx, member):
         "email_gifts": "immediately",
         "email_disputes": "off",
     }
+
+
+def test_the_daily_summary_holds_only_what_is_new_and_goes_at_most_once_a_day(ctx, make_member):
+    jan = make_member("Jan")
+    fatima, wilma = make_member("Fatima", locale="en"), make_member("Wilma", locale="en")
+    paused, without_email = make_member("Paul", status="suspended"), make_member("Mrs Bos", email=None)
+    for member in (fatima, wilma, paused, without_email):
+        notes.set_email_choice(member, "daily")
+        notes.notify(member, "gift", actor=jan, minutes=30)
+    seen = notes.notify(wilma, "gift", actor=jan, minutes=45)
+    notes.mark_read(wilma, notification_id=seen.id)
+    db.session.commit()
+    morning = utcnow()
+    assert notes.queue_digests(morning) == 2  # not the suspended member, not the one without an address
+    [summary] = mails(to=wilma.email, kind="notifications_digest")
+    assert "30 minutes" in summary.body_text and "45 minutes" not in summary.body_text  # she read that one
+
+    notes.notify(fatima, "gift", actor=jan, minutes=60)
+    db.session.commit()
+    assert notes.queue_digests(morning + notes.DIGEST_INTERVAL - timedelta(minutes=1)) == 0  # one a day
+    assert notes.queue_digests(morning + notes.DIGEST_INTERVAL) == 1  # a daily job that runs a bit early
+    newest = mails(to=fatima.email, kind="notifications_digest")[-1].body_text
+    assert "1 hour" in newest and "30 minutes" not in newest  # each thing is mailed once
+
+
+def test_a_long_summary_lists_the_newest_thirty_and_links_to_the_rest(ctx, make_member):
+    jan, fatima = make_member("Jan"), make_member("Fatima", locale="en")
+    notes.set_email_choice(fatima, "daily")
+    for minutes in range(1, 36):
+        notes.notify(fatima, "gift", actor=jan, minutes=minutes)
+    db.session.commit()
+    assert notes.queue_digests() == 1
+    [summary] = mails(to=fatima.email, kind="notifications_digest")
+    body = summary.body_text
+    assert summary.subject == "35 new things in the time bank" and body.count("Jan gave you") == notes.DIGEST_MAX
+    assert "gave you 35 minutes" in body and "gave you 5 minutes" not in body  # the newest, not the oldest
+    assert "See everything here:" in body
+
+
+def test_a_decision_mailed_at_once_is_not_mailed_again_in_a_later_summary(ctx, make_member):
+    fatima = make_member("Fatima")
+    notes.set_email_choice(fatima, "immediately")
+    notes.notify_many([fatima], "decision", proposal_id=1, title="A bench", result="adopted")
+    db.session.commit()
+    assert len(mails(to=fatima.email, kind="notify_decision")) == 1
+    notes.set_email_choice(fatima, "daily")
+    db.session.commit()
+    assert notes.queue_digests() == 0 and mails(to=fatima.email, kind="notifications_digest") == []
+
+
+def test_the_older_notifications_page_starts_after_the_last_one_shown(app, client, make_member):
+    jan, fatima = make_member("Jan"), make_member("Fatima", locale="en")
+    with app.app_context():
+        for minutes in range(1, 5):
+            notes.notify(
+                db.session.get(Member, fatima.id), "gift", actor=db.session.get(Member, jan.id), minutes=minutes
+            )
+        db.session.commit()
+        third = db.session.scalars(sa.select(Notification.id).order_by(Notification.id)).all()[2]
+    login(client, fatima)
+    page = text(client.get(f"/notifications?before={third}"))
+    assert "gave you 2 minutes" in page and "gave you 1 minute" in page and "gave you 3 minutes" not in page
