@@ -9,6 +9,7 @@ import pytest
 from timebank.exchanges.transfers import give_hours
 from timebank.extensions import db
 from timebank.members.models import Member
+from timebank.notifications import services as notes
 
 from .conftest import login
 
@@ -127,3 +128,25 @@ def test_pots_are_refused_while_acting(client, desk):
     response = client.get("/pots", follow_redirects=True)
     assert "Only Mrs Bos can use their pots" in response.get_data(as_text=True)
     assert client.get("/pots/common").status_code == 200  # the neighbourhood's pot is everyone's to read
+
+
+def test_the_menu_counts_and_marks_read_the_notifications_of_the_member_acted_for(app, client, desk):
+    coordinator, bos = desk
+    with app.app_context():
+        zwaan = db.session.get(Member, coordinator.id)
+        for minutes in (10, 20):
+            notes.notify(zwaan, "gift", actor=db.session.get(Member, bos.id), minutes=minutes)
+        db.session.commit()  # Zwaan: three unread (with Jan's gift), Mrs Bos: one
+
+    def menu_count() -> str:
+        found = re.search(r'<span class="nav-count">(\d+)<', client.get("/").text)
+        return found.group(1) if found else "none"
+
+    login(client, coordinator)
+    assert menu_count() == "3"
+    client.post(f"/coordinate/members/{bos.id}/act")
+    assert menu_count() == "1"
+    client.post("/notifications/read")
+    assert menu_count() == "none"
+    client.post("/coordinate/stop-acting")
+    assert menu_count() == "3"  # her notifications were marked read, not his

@@ -240,3 +240,23 @@ def test_the_older_notifications_page_starts_after_the_last_one_shown(app, clien
     login(client, fatima)
     page = text(client.get(f"/notifications?before={third}"))
     assert "gave you 2 minutes" in page and "gave you 1 minute" in page and "gave you 3 minutes" not in page
+
+
+def test_notifications_come_thirty_to_a_page_with_a_link_to_the_older_ones(app, client, make_member):
+    jan, fatima = make_member("Jan"), make_member("Fatima", locale="en")
+    with app.app_context():
+        reader, giver = db.session.get(Member, fatima.id), db.session.get(Member, jan.id)
+        for minutes in range(1, 31):
+            notes.notify(reader, "gift", actor=giver, minutes=minutes)
+        db.session.commit()
+    login(client, fatima)
+    full = text(client.get("/notifications"))
+    assert full.count("Jan gave you") == 30 and "Older notifications" not in full  # exactly one page
+    with app.app_context():
+        notes.notify(db.session.get(Member, fatima.id), "gift", actor=db.session.get(Member, jan.id), minutes=31)
+        db.session.commit()
+    first = text(client.get("/notifications"))
+    assert first.count("Jan gave you") == 30 and "gave you 1 minute." not in first
+    older = re.search(r'href="\?before=(\d+)">Older notifications', first).group(1)
+    rest = text(client.get(f"/notifications?before={older}"))
+    assert rest.count("Jan gave you") == 1 and "gave you 1 minute." in rest and "Older notifications" not in rest
