@@ -19,6 +19,7 @@ from timebank.ledger.errors import LimitExceeded
 from timebank.ledger.models import Account, Posting, Transaction
 from timebank.ledger.verify import CHECKS, verify
 from timebank.members.models import Member
+from timebank.pots import services as pots
 from timebank.pots.common import common_pot
 from timebank.pots.models import Pot
 from timebank.stats import rollup
@@ -61,7 +62,7 @@ def test_one_community_counts_each_transactions_postings_by_its_index(app, histo
 def corrupt(app, history, damage: str):
     """Break the ledger the way a bug could: only INSERTs and balance UPDATEs, because the
     database refuses to change or delete postings."""
-    ids = history
+    ids = dict(history)
     with app.app_context():
         community_id = db.session.get(Account, ids["Jan"]).community_id
         conn = db.session.connection()
@@ -125,22 +126,83 @@ def corrupt(app, history, damage: str):
             add_to_balance("Wilma", 30)
         elif damage == "closed_with_hours":
             conn.execute(sa.update(Account.__table__).where(Account.id == ids["Wilma"]).values(status="closed"))
+        elif damage == "one_legged_payment":  # hours vanished into nothing
+            txn = transaction()
+            posting(txn, "Fatima", -15, -75)
+            add_to_balance("Fatima", -15)
+        elif damage == "one_minute_past_the_floor":  # the ceiling reached exactly is allowed
+            txn = transaction()
+            posting(txn, "Fatima", -600, -660, bound=-659)
+            posting(txn, "Wilma", 600, 630, bound=630)
+            add_to_balance("Fatima", -600)
+            add_to_balance("Wilma", 600)
+        elif damage == "one_minute_past_the_ceiling":  # the floor reached exactly is allowed
+            txn = transaction()
+            posting(txn, "Fatima", -600, -660, bound=-660)
+            posting(txn, "Wilma", 600, 630, bound=629)
+            add_to_balance("Fatima", -600)
+            add_to_balance("Wilma", 600)
+        elif damage == "half_undone":  # a reversal of two of four postings: it balances, half stays done
+            ids["fund"] = ledger.fund_account(community_id).id
+            original = transaction()
+            posting(original, "Fatima", -10, -70)
+            posting(original, "Jan", 10, 40)
+            posting(original, "Wilma", -5, 25)
+            posting(original, "fund", 5, 5)
+            txn = transaction("reversal", reverses=original)
+            posting(txn, "Fatima", 10, -60)
+            posting(txn, "Jan", -10, 30)
+            add_to_balance("Wilma", -5)
+            add_to_balance("fund", 5)
+        elif damage == "closed_owing_hours":
+            conn.execute(sa.update(Account.__table__).where(Account.id == ids["Fatima"]).values(status="closed"))
+        elif damage.startswith("pot_"):
+            fatima = db.session.get(Member, db.session.get(Account, ids["Fatima"]).member_id)
+            if damage == "pot_without_its_pot":  # an account of kind pot that no pot owns
+                conn.execute(
+                    sa.insert(Account.__table__),
+                    dict(community_id=community_id, member_id=fatima.id, kind="pot", status="open", balance=0),
+                )
+            else:
+                pot = pots.open_pot(fatima, "Course", 60)
+                ids["pot"] = pot.account_id
+                if damage == "pot_one_minute_below_zero":
+                    txn = transaction("saving")
+                    posting(txn, "pot", -1, -1)
+                    posting(txn, "Fatima", 1, -59)
+                    add_to_balance("pot", -1)
+                    add_to_balance("Fatima", 1)
+                elif damage == "pot_of_another_member":
+                    jan = db.session.get(Account, ids["Jan"]).member_id
+                    conn.execute(sa.update(Pot.__table__).where(Pot.id == pot.id).values(member_id=jan))
+                elif damage == "pot_of_another_community":
+                    noord = create_community("noord", "Noord").id
+                    conn.execute(sa.update(Pot.__table__).where(Pot.id == pot.id).values(community_id=noord))
         db.session.commit()
 
 
-@pytest.mark.parametrize(
-    "damage, broken",
-    [
-        ("one_legged", {"postings_per_transaction", "transaction_sum", "global_sum", "journal_sum"}),
-        ("stale_cache", {"cached_balance", "global_sum"}),
-        ("broken_chain", {"balance_after_chain"}),
-        ("past_the_floor", {"limits"}),
-        ("bad_reversal", {"reversal_mirrors_original"}),
-        ("closed_with_hours", {"closed_accounts"}),
-        ("other_community", {"same_community"}),
-        ("reversal_of_a_reversal", {"reversal_kind"}),
-    ],
-)
+DAMAGES = [
+    ("one_legged", {"postings_per_transaction", "transaction_sum", "global_sum", "journal_sum"}),
+    ("one_legged_payment", {"postings_per_transaction", "transaction_sum", "global_sum", "journal_sum"}),
+    ("stale_cache", {"cached_balance", "global_sum"}),
+    ("broken_chain", {"balance_after_chain"}),
+    ("past_the_floor", {"limits"}),
+    ("one_minute_past_the_floor", {"limits"}),
+    ("one_minute_past_the_ceiling", {"limits"}),
+    ("bad_reversal", {"reversal_mirrors_original"}),
+    ("half_undone", {"reversal_mirrors_original"}),
+    ("closed_with_hours", {"closed_accounts"}),
+    ("closed_owing_hours", {"closed_accounts"}),
+    ("other_community", {"same_community"}),
+    ("reversal_of_a_reversal", {"reversal_kind"}),
+    ("pot_without_its_pot", {"pots"}),
+    ("pot_one_minute_below_zero", {"pots"}),
+    ("pot_of_another_member", {"pots"}),
+    ("pot_of_another_community", {"pots"}),
+]
+
+
+@pytest.mark.parametrize("damage, broken", DAMAGES)
 def test_verify_finds_each_kind_of_damage_and_exits_non_zero(app, runner, history, damage, broken):
     corrupt(app, history, damage)
     with app.app_context():
@@ -161,6 +223,28 @@ def test_verify_finds_each_kind_of_damage_and_exits_non_zero(app, runner, histor
     assert found.pop("buurt") == broken and not any(found.values())
     result = runner.invoke(args=["ledger", "verify", "--per-community", "--quiet"])
     assert result.exit_code == 1 and "buurt: Ledger BROKEN" in result.output and not result.stderr
+
+
+@pytest.mark.parametrize("damage, broken", DAMAGES)
+def test_verify_of_one_community_reports_the_damage_done_there_and_not_in_its_neighbour(
+    app, runner, history, make_community, make_member, damage, broken
+):
+    zuid = make_community("zuid", "Zuid")
+    with app.app_context():  # a sound neighbour: an hour given in Zuid
+        giver, taker = (db.session.get(Member, make_member(name, community_id=zuid.id).id) for name in ("Els", "Karim"))
+        ledger.transfer(ledger.account_for(giver), ledger.account_for(taker), 60, kind="gift", actor=None)
+        db.session.commit()
+    corrupt(app, history, damage)
+    result = runner.invoke(args=["ledger", "verify", "--community", "buurt", "--quiet"])
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith(f"buurt: Ledger BROKEN: {len(broken)} of {len(CHECKS)} checks failed"), result.stdout
+    for name in broken:  # each broken rule by name, with an offending row under it
+        rule = next(rule for check, rule, _sql in CHECKS if check == name)
+        heads = [i for i, line in enumerate(lines) if line.startswith(f"buurt: - {name}: expected that {rule};")]
+        assert len(heads) == 1 and lines[heads[0] + 1].startswith("buurt:     {"), result.stdout
+    result = runner.invoke(args=["ledger", "verify", "--community", "zuid", "--quiet"])
+    assert result.exit_code == 0 and result.stdout.startswith("zuid: Ledger OK"), result.output
 
 
 def test_export_writes_every_posting_and_defuses_formulas(app, runner, history, tmp_path):

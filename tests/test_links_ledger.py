@@ -317,3 +317,78 @@ def test_the_bulk_writer_refuses_clearing_accounts_and_finds_the_fund_beside_the
     # The community's accounts by member: None is the fund, never a clearing account.
     fund = ensure_accounts(north, [])[None]
     assert db.session.get(Account, fund).kind == "fund"
+
+
+def write_half(community: int, key: str | None, legs, kind: str = "exchange") -> None:
+    """One community's half of a transfer across, written raw the way a bug could: each leg is (account, minutes)."""
+    txn = db.session.execute(
+        sa.insert(Transaction.__table__).returning(Transaction.id),
+        dict(community_id=community, kind=kind, memo="", created_at=utcnow(), idempotency_key=key),
+    ).scalar()
+    for leg, amount in legs:
+        after = ledger.balance(leg) + amount
+        db.session.execute(
+            sa.insert(Posting.__table__),
+            dict(transaction_id=txn, account_id=leg.id, amount=amount, balance_after=after),
+        )
+        db.session.execute(sa.update(Account).where(Account.id == leg.id).values(balance=after))
+        db.session.refresh(leg)
+
+
+def damage_across(damage: str, people: dict, north: int, south: int, buurt: int) -> None:
+    out, back = ledger.clearing_account(north, south), ledger.clearing_account(south, north)
+    fatima, wilma = account(people["Fatima"]), account(people["Wilma"])
+    if damage == "mirror_short_a_minute":  # Zuid's clearing account lost a minute its postings do not give
+        db.session.execute(sa.update(Account).where(Account.id == back.id).values(balance=Account.balance - 1))
+    elif damage == "clearing_account_without_a_link":  # Noord's account for Buurt: no link, no mirror
+        db.session.execute(
+            sa.insert(Account.__table__),
+            dict(
+                community_id=north, kind="clearing", peer_community_id=buurt, floor_override=-CAP, ceiling_override=CAP
+            ),
+        )
+    elif damage == "clearing_without_a_floor":
+        db.session.execute(sa.update(Account).where(Account.id == out.id).values(floor_override=None))
+    elif damage == "floor_below_the_cap":
+        db.session.execute(sa.update(Account).where(Account.id == out.id).values(floor_override=-CAP - 1))
+    elif damage == "other_side_of_another_kind":
+        write_half(north, "forged:1", ((fatima, -30), (out, 30)))
+        write_half(south, "forged:1", ((back, -30), (wilma, 30)), kind="gift")
+    elif damage == "other_side_of_another_amount":
+        write_half(north, "forged:1", ((fatima, -30), (out, 30)))
+        write_half(south, "forged:1", ((back, -20), (wilma, 20)))
+
+
+@pytest.mark.parametrize(
+    "damage, in_north, in_south",
+    [
+        ("mirror_short_a_minute", {"clearing_mirror"}, {"clearing_mirror", "cached_balance", "global_sum"}),
+        ("clearing_account_without_a_link", {"clearing_mirror", "clearing_caps"}, set()),
+        ("clearing_without_a_floor", {"clearing_caps"}, set()),
+        ("floor_below_the_cap", {"clearing_caps"}, set()),
+        ("other_side_of_another_kind", {"clearing_sides"}, {"clearing_sides"}),
+        ("other_side_of_another_amount", {"clearing_sides", "clearing_mirror"}, {"clearing_sides", "clearing_mirror"}),
+    ],
+)
+def test_verify_of_one_community_reports_its_clearing_damage_and_a_third_community_stays_ok(
+    app, runner, linked, community, damage, in_north, in_south
+):
+    people, (north, south) = linked
+    with app.app_context():
+        across(people["Fatima"], people["Wilma"], 30, "exchange:1:settle")
+        db.session.commit()
+        damage_across(damage, people, north, south, community.id)
+        db.session.commit()
+        assert {problem.check for problem in verify().problems} == in_north | in_south
+        found = {
+            slug: {problem.check for problem in verify(i).problems}
+            for slug, i in (("noord", north), ("zuid", south), ("buurt", community.id))
+        }
+    assert found == {"noord": in_north, "zuid": in_south, "buurt": set()}
+    for slug, broken in (("noord", in_north), ("zuid", in_south), ("buurt", set())):
+        result = runner.invoke(args=["ledger", "verify", "--community", slug, "--quiet"])
+        assert result.exit_code == (1 if broken else 0), result.output
+        for name in broken:
+            assert f"{slug}: - {name}: expected that " in result.stdout
+        if not broken:
+            assert result.stdout.startswith(f"{slug}: Ledger OK"), result.output

@@ -116,28 +116,27 @@ CHECKS = [
         "clearing_mirror",
         "each clearing account has its linked community's one for it, and they sum to zero",
         """SELECT a.id AS account_id, a.balance, b.id AS mirror_id, b.balance AS mirror_balance
-        FROM ledger_accounts a LEFT JOIN ledger_accounts b ON b.kind = 'clearing'
+        FROM {accounts} AS a LEFT JOIN ledger_accounts b ON b.kind = 'clearing'
              AND b.community_id = a.peer_community_id AND b.peer_community_id = a.community_id
         WHERE a.kind = 'clearing' AND (b.id IS NULL OR a.balance + b.balance <> 0)""",
     ),
     (
         "clearing_sides",
         "every transfer across a link has the other community's side, under the same key",
-        """SELECT t.id AS transaction_id, p.amount FROM ledger_transactions t
-        JOIN ledger_postings p ON p.transaction_id = t.id
-        JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'clearing'
-        WHERE t.idempotency_key IS NULL OR NOT EXISTS (
+        """SELECT t.id AS transaction_id, p.amount FROM {accounts} AS a
+        JOIN ledger_postings p ON p.account_id = a.id JOIN ledger_transactions t ON t.id = p.transaction_id
+        WHERE a.kind = 'clearing' AND (t.idempotency_key IS NULL OR NOT EXISTS (
             SELECT 1 FROM ledger_transactions u JOIN ledger_postings q ON q.transaction_id = u.id
             JOIN ledger_accounts b ON b.id = q.account_id
             WHERE b.kind = 'clearing' AND b.community_id = a.peer_community_id
               AND b.peer_community_id = a.community_id AND u.community_id = a.peer_community_id
-              AND u.idempotency_key = t.idempotency_key AND u.kind = t.kind AND q.amount = -p.amount)""",
+              AND u.idempotency_key = t.idempotency_key AND u.kind = t.kind AND q.amount = -p.amount))""",
     ),
     (
         "clearing_caps",
         "every clearing account's floor and ceiling are minus and plus its link's cap",
         """SELECT a.id AS account_id, a.floor_override, a.ceiling_override, l.cap_minutes
-        FROM ledger_accounts a LEFT JOIN community_links l
+        FROM {accounts} AS a LEFT JOIN community_links l
              ON (l.proposer_id = a.community_id AND l.accepter_id = a.peer_community_id)
              OR (l.accepter_id = a.community_id AND l.proposer_id = a.peer_community_id)
         WHERE a.kind = 'clearing' AND (l.id IS NULL OR a.floor_override IS NULL OR a.ceiling_override IS NULL
