@@ -239,21 +239,8 @@ def test_verify_finds_a_broken_mirror_a_changed_cap_and_halves_that_do_not_match
     # Two halves of a transfer written under different keys: each book balances and the clearing
     # accounts still mirror, but neither half has the other community's side.
     back = ledger.clearing_account(south, north)
-    for community, key, legs in (
-        (north, "forged:1", ((account(people["Fatima"]), -30), (out, 30))),
-        (south, "forged:2", ((back, -30), (account(people["Wilma"]), 30))),
-    ):
-        txn = db.session.execute(
-            sa.insert(Transaction.__table__).returning(Transaction.id),
-            dict(community_id=community, kind="exchange", memo="", created_at=utcnow(), idempotency_key=key),
-        ).scalar()
-        for leg, amount in legs:
-            after = ledger.balance(leg) + amount
-            db.session.execute(
-                sa.insert(Posting.__table__),
-                dict(transaction_id=txn, account_id=leg.id, amount=amount, balance_after=after),
-            )
-            db.session.execute(sa.update(Account).where(Account.id == leg.id).values(balance=after))
+    write_half(north, "forged:1", ((account(people["Fatima"]), -30), (out, 30)))
+    write_half(south, "forged:2", ((back, -30), (account(people["Wilma"]), 30)))
     assert {problem.check for problem in verify().problems} == {"clearing_sides"}
     db.session.rollback()
 
