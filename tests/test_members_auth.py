@@ -15,7 +15,7 @@ from timebank.members.models import LoginFailures, Member, MemberToken, SignIn
 from timebank.members.passwords import password_problem, verify_password
 from timebank.members.tokens import issue_token
 
-from .conftest import PASSWORD, link_in, login, mails, make_app
+from .conftest import PASSWORD, count, link_in, login, mails, make_app
 from .stats_scenario import Clock
 
 EN = {"Accept-Language": "en"}
@@ -374,7 +374,7 @@ def test_the_daily_prune_forgets_expired_logins_and_links_of_members_who_never_c
     assert "1 expired logins and 0 emailed links" in result.output
     assert kept.get("/settings").status_code == 200 and gone.get("/settings").status_code == 302
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(SignIn)) == 1
+        assert count(SignIn) == 1
         addresses = db.session.scalars(sa.select(MemberToken.new_email).order_by(MemberToken.id)).all()
         assert addresses == [None, "old.address@example.org"]  # the expired link forgot its address
         with app.test_request_context(headers=EN), pytest.raises(tokens.TokenError, match="expired"):
@@ -384,6 +384,6 @@ def test_the_daily_prune_forgets_expired_logins_and_links_of_members_who_never_c
     result = runner.invoke(args=["members", "prune-sign-ins"])
     assert "1 expired logins and 2 emailed links" in result.output
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(MemberToken)) == 0
+        assert count(MemberToken) == 0
         with app.test_request_context(headers=EN), pytest.raises(tokens.TokenError, match="does not work"):
             tokens.check_token(undo, "undo_email")
